@@ -1,0 +1,2 @@
+/** Defines every element under its default tag. */
+export * from './tab-channel-define.js';

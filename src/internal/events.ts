@@ -1,0 +1,65 @@
+/**
+ * Event classes shared by every element. They never bubble and are not composed, like the
+ * native events they mirror, so an element's `error` never reaches window-level handlers.
+ */
+
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'error';
+
+/** Fired when the reflected `state` attribute changes. */
+export class StateChangeEvent extends Event {
+  constructor(
+    readonly state: string,
+    readonly previousState: string,
+  ) {
+    super('statechange');
+  }
+}
+
+export interface RealtimeErrorInit {
+  /** Extra machine-readable facts, e.g. the HTTP `status` or the `raw` string that failed to parse. */
+  status?: number;
+  raw?: string;
+  cause?: unknown;
+}
+
+/**
+ * Fired for every asynchronous failure. `code` is stable and machine-readable; `message` is for
+ * people and may change between versions.
+ */
+export class RealtimeErrorEvent extends Event {
+  readonly status?: number;
+  readonly raw?: string;
+  readonly cause?: unknown;
+  constructor(
+    readonly code: string,
+    readonly message: string,
+    init: RealtimeErrorInit = {},
+  ) {
+    super('error');
+    Object.assign(this, init);
+  }
+}
+
+export interface RealtimeMessageInit<T> extends MessageEventInit<T> {
+  [extra: string]: unknown;
+}
+
+/**
+ * A `MessageEvent` (so `instanceof MessageEvent` and `event.data` work as with the native API)
+ * that can carry element-specific fields such as `eventType`, `topic` or `id`.
+ */
+export class RealtimeMessageEvent<T = unknown> extends MessageEvent<T> {
+  constructor(init: RealtimeMessageInit<T>) {
+    const { data, origin, lastEventId, source, ports, ...extra } = init;
+    super('message', { data, origin, lastEventId, source, ports });
+    Object.assign(this, extra);
+  }
+}
+
+/** The events every element can fire. */
+export interface RealtimeEventMap {
+  statechange: StateChangeEvent;
+  error: RealtimeErrorEvent;
+  open: Event;
+  close: Event;
+}

@@ -1,0 +1,75 @@
+import { executeServerCommand } from '@web/test-runner-commands';
+
+/** A real second tab in the test's browser context, driven from the test page. */
+export class Tab {
+  private constructor(readonly id: string) {}
+
+  /** Opens `url` (relative to the test page) and waits until `ready` (an expression) is true. */
+  static async open(url = '/test/fixtures/tab.html', ready = 'window.tabReady === true'): Promise<Tab> {
+    const { id } = await executeServerCommand<{ id: string }>('open-tab', { url, ready });
+    return new Tab(id);
+  }
+
+  /** Evaluates an expression (awaited if it is a promise) in the tab and returns its JSON value. */
+  eval<T = unknown>(expression: string): Promise<T> {
+    return executeServerCommand<T>('tab-eval', { id: this.id, expression });
+  }
+
+  /** Polls `expression` in the tab until it is truthy; returns its value. */
+  async waitFor<T = unknown>(expression: string, timeout = 5000): Promise<T> {
+    return this.eval<T>(`(async () => {
+      const end = Date.now() + ${timeout};
+      for (;;) {
+        const value = (${expression});
+        if (value) return value;
+        if (Date.now() > end) throw new Error('Timed out waiting for: ' + ${JSON.stringify(expression)});
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })()`);
+  }
+
+  /** Emulates the tab's network going off or on line (real `online`/`offline` events). */
+  setOffline(offline: boolean): Promise<unknown> {
+    return executeServerCommand('set-offline', { id: this.id, offline });
+  }
+
+  close(): Promise<boolean> {
+    return executeServerCommand<boolean>('close-tab', { id: this.id });
+  }
+}
+
+/** Closes every tab the current test file opened. Use in `afterEach`. */
+export const closeAllTabs = (): Promise<unknown> => executeServerCommand('close-all-tabs');
+
+/** Live objects of a prototype (e.g. `'BroadcastChannel.prototype'`) after a full GC. */
+export const countObjects = (prototype: string): Promise<number> =>
+  executeServerCommand<number>('count-objects', { prototype });
+
+/** Event types with listeners on a global (`'window'` or `'document'`), read through DevTools. */
+export const listenerTypes = (target = 'window'): Promise<string[]> =>
+  executeServerCommand<string[]>('event-listeners', { target });
+
+/** Resolves when `predicate` returns a truthy value; rejects after `timeout` ms. */
+export async function waitUntil<T>(predicate: () => T, timeout = 5000, what = 'condition'): Promise<T> {
+  const end = performance.now() + timeout;
+  for (;;) {
+    const value = predicate();
+    if (value) return value;
+    if (performance.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Records every event of the given types an element fires. */
+export function record<E extends Event = Event>(target: EventTarget, ...types: string[]): E[] {
+  const events: E[] = [];
+  for (const type of types) target.addEventListener(type, (event) => events.push(event as E));
+  return events;
+}
+
+/** A name no other test (or earlier run) uses. */
+export const uniqueName = (prefix = 'test'): string =>
+  `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+
+export const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

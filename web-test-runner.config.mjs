@@ -1,0 +1,18 @@
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeArgs, findChrome } from './scripts/find-chrome.mjs';
+import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
+
+const executablePath = findChrome();
+if (!executablePath) {
+  throw new Error('No Chrome or Chromium found: install one or set CHROME_PATH to its executable.');
+}
+
+export default {
+  files: ['test/**/*.test.ts'],
+  nodeResolve: true,
+  concurrency: 1,
+  testFramework: { config: { timeout: 20_000 } },
+  browsers: [chromeLauncher({ launchOptions: { executablePath, headless: true, args: chromeArgs } })],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2021', tsconfig: 'tsconfig.json' }), tabsPlugin()],
+};
