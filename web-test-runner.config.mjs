@@ -13,6 +13,8 @@ export default {
   nodeResolve: true,
   concurrency: 1,
   testFramework: { config: { timeout: 20_000 } },
-  browsers: [chromeLauncher({ launchOptions: { executablePath, headless: true, args: chromeArgs } })],
+  browsers: [
+    chromeLauncher({ launchOptions: { executablePath, headless: true, args: chromeArgs } }),
+  ],
   plugins: [esbuildPlugin({ ts: true, target: 'es2021', tsconfig: 'tsconfig.json' }), tabsPlugin()],
 };

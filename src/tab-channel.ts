@@ -1,4 +1,4 @@
-import type { PropertyDeclarations } from 'lit';
+import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
 import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.js';
 
@@ -12,6 +12,7 @@ export interface TabChannelEventMap extends RealtimeEventMap {
  * the same name interoperates in both directions.
  *
  * @summary Tab ⇄ tab messaging on a named channel.
+ * @tagname tab-channel
  *
  * @attr {string} name - The channel name (required). Changing it re-opens on the new channel.
  * @attr {boolean} disabled - Keeps the channel closed.

@@ -5,14 +5,22 @@ export class Tab {
   private constructor(readonly id: string) {}
 
   /** Opens `url` (relative to the test page) and waits until `ready` (an expression) is true. */
-  static async open(url = '/test/fixtures/tab.html', ready = 'window.tabReady === true'): Promise<Tab> {
-    const { id } = await executeServerCommand<{ id: string }>('open-tab', { url, ready });
+  static async open(
+    url = '/test/fixtures/tab.html',
+    ready = 'window.tabReady === true',
+  ): Promise<Tab> {
+    const { id } = await executeServerCommand<{ id: string }, unknown>('open-tab', { url, ready });
     return new Tab(id);
   }
 
   /** Evaluates an expression (awaited if it is a promise) in the tab and returns its JSON value. */
-  eval<T = unknown>(expression: string): Promise<T> {
-    return executeServerCommand<T>('tab-eval', { id: this.id, expression });
+  async eval<T = unknown>(expression: string): Promise<T> {
+    // Commands that return null count as unhandled, so the value travels wrapped.
+    const { value } = await executeServerCommand<{ value: T }, unknown>('tab-eval', {
+      id: this.id,
+      expression,
+    });
+    return value;
   }
 
   /** Polls `expression` in the tab until it is truthy; returns its value. */
@@ -34,7 +42,7 @@ export class Tab {
   }
 
   close(): Promise<boolean> {
-    return executeServerCommand<boolean>('close-tab', { id: this.id });
+    return executeServerCommand<boolean, unknown>('close-tab', { id: this.id });
   }
 }
 
@@ -43,14 +51,18 @@ export const closeAllTabs = (): Promise<unknown> => executeServerCommand('close-
 
 /** Live objects of a prototype (e.g. `'BroadcastChannel.prototype'`) after a full GC. */
 export const countObjects = (prototype: string): Promise<number> =>
-  executeServerCommand<number>('count-objects', { prototype });
+  executeServerCommand<number, unknown>('count-objects', { prototype });
 
 /** Event types with listeners on a global (`'window'` or `'document'`), read through DevTools. */
 export const listenerTypes = (target = 'window'): Promise<string[]> =>
-  executeServerCommand<string[]>('event-listeners', { target });
+  executeServerCommand<string[], unknown>('event-listeners', { target });
 
 /** Resolves when `predicate` returns a truthy value; rejects after `timeout` ms. */
-export async function waitUntil<T>(predicate: () => T, timeout = 5000, what = 'condition'): Promise<T> {
+export async function waitUntil<T>(
+  predicate: () => T,
+  timeout = 5000,
+  what = 'condition',
+): Promise<T> {
   const end = performance.now() + timeout;
   for (;;) {
     const value = predicate();
@@ -72,4 +84,5 @@ export const uniqueName = (prefix = 'test'): string =>
   `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 
 export const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

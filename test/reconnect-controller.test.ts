@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { ReactiveElement } from 'lit';
+import { ReactiveElement } from '@lit/reactive-element';
 import { ReconnectController, backoffDelay } from '../src/internal/reconnect-controller.js';
 import { Tab, closeAllTabs, sleep, waitUntil } from './helpers.js';
 
@@ -116,7 +116,9 @@ describe('ReconnectController', () => {
     await sleep(100);
     expect(await tab.eval('window.connects')).to.equal(0);
     expect(await tab.eval('window.controller.pending')).to.equal(true);
-    await tab.eval('window.controller.policy.retryMin = window.controller.policy.retryMax = 60000, true');
+    await tab.eval(
+      'window.controller.policy.retryMin = window.controller.policy.retryMax = 60000, true',
+    );
     await tab.setOffline(false);
     expect(await tab.waitFor('window.connects === 1', 2000)).to.equal(true);
     expect(await tab.eval('window.controller.pending')).to.equal(false);

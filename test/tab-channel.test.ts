@@ -2,7 +2,15 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../src/tab-channel-define.js';
 import { TabChannelElement } from '../src/tab-channel.js';
 import { RealtimeErrorEvent, RealtimeMessageEvent, StateChangeEvent } from '../src/index.js';
-import { Tab, closeAllTabs, countObjects, nextTask, record, uniqueName, waitUntil } from './helpers.js';
+import {
+  Tab,
+  closeAllTabs,
+  countObjects,
+  nextTask,
+  record,
+  uniqueName,
+  waitUntil,
+} from './helpers.js';
 
 const channelIn = (tab: Tab, name: string, attrs = '') =>
   tab.eval(`(() => {
@@ -66,7 +74,9 @@ describe('<tab-channel>', () => {
       expect(errors[0].message).to.contain('name');
       expect(errors[0].bubbles).to.equal(false);
       expect(el.state).to.equal('closed');
-      expect(() => el.post('x')).to.throw(DOMException, /no name/).with.property('name', 'InvalidStateError');
+      expect(() => el.post('x'))
+        .to.throw(DOMException, /no name/)
+        .with.property('name', 'InvalidStateError');
       el.setAttribute('name', uniqueName());
       await el.updateComplete;
       expect(el.state).to.equal('open');
@@ -113,7 +123,9 @@ describe('<tab-channel>', () => {
     });
 
     it('with echo, delivers its own posts to itself as a copy', async () => {
-      const el = await fixture<TabChannelElement>(html`<tab-channel name=${uniqueName()} echo></tab-channel>`);
+      const el = await fixture<TabChannelElement>(
+        html`<tab-channel name=${uniqueName()} echo></tab-channel>`,
+      );
       const sent = { list: [1, 2] };
       const received = oneEvent(el, 'message') as Promise<RealtimeMessageEvent>;
       el.post(sent);
@@ -151,12 +163,16 @@ describe('<tab-channel>', () => {
   describe('errors and wrong use', () => {
     it('throws DataCloneError at once for uncloneable data, and posts nothing', async () => {
       const name = uniqueName();
-      const el = await fixture<TabChannelElement>(html`<tab-channel name=${name} echo></tab-channel>`);
+      const el = await fixture<TabChannelElement>(
+        html`<tab-channel name=${name} echo></tab-channel>`,
+      );
       const plain = new BroadcastChannel(name);
       const atPlain: unknown[] = [];
       plain.onmessage = (event) => atPlain.push(event.data);
       const atElement = record(el, 'message');
-      expect(() => el.post({ fn: () => 1 })).to.throw(DOMException).with.property('name', 'DataCloneError');
+      expect(() => el.post({ fn: () => 1 }))
+        .to.throw(DOMException)
+        .with.property('name', 'DataCloneError');
       el.post('after');
       await waitUntil(() => atPlain.length === 1);
       expect(atPlain).to.deep.equal(['after']);
@@ -165,9 +181,13 @@ describe('<tab-channel>', () => {
     });
 
     it('throws InvalidStateError when disabled or removed', async () => {
-      const el = await fixture<TabChannelElement>(html`<tab-channel name=${uniqueName()} disabled></tab-channel>`);
+      const el = await fixture<TabChannelElement>(
+        html`<tab-channel name=${uniqueName()} disabled></tab-channel>`,
+      );
       expect(el.state).to.equal('closed');
-      expect(() => el.post(1)).to.throw(DOMException, /disabled/).with.property('name', 'InvalidStateError');
+      expect(() => el.post(1))
+        .to.throw(DOMException, /disabled/)
+        .with.property('name', 'InvalidStateError');
       el.disabled = false;
       await el.updateComplete;
       expect(el.state).to.equal('open');
@@ -194,11 +214,13 @@ describe('<tab-channel>', () => {
       }
     });
 
-    it('reports deserialize-failed on the channel\'s messageerror', async () => {
+    it("reports deserialize-failed on the channel's messageerror", async () => {
       // Chromium 156 never fires a real messageerror on BroadcastChannel: a SharedArrayBuffer from
       // a cross-origin-isolated tab or a WebAssembly.Module arrive as `null` data instead
       // (verified here). The event is therefore dispatched on the element's real channel.
-      const el = await fixture<TabChannelElement>(html`<tab-channel name=${uniqueName()}></tab-channel>`);
+      const el = await fixture<TabChannelElement>(
+        html`<tab-channel name=${uniqueName()}></tab-channel>`,
+      );
       const errors = record<RealtimeErrorEvent>(el, 'error');
       const channel = (el as unknown as { channel: BroadcastChannel }).channel;
       expect(channel).to.be.instanceOf(BroadcastChannel);
@@ -222,9 +244,9 @@ describe('<tab-channel>', () => {
       current.postMessage('new');
       await waitUntil(() => events.length === 3);
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(events.filter((e) => e.type === 'message').map((e) => (e as MessageEvent).data)).to.deep.equal([
-        'new',
-      ]);
+      expect(
+        events.filter((e) => e.type === 'message').map((e) => (e as MessageEvent).data),
+      ).to.deep.equal(['new']);
       old.close();
       current.close();
     });
@@ -238,7 +260,7 @@ describe('<tab-channel>', () => {
       parent.append(el);
       await el.updateComplete;
       expect(el.state).to.equal('open');
-      const received = oneEvent(el, 'message');
+      const received = oneEvent(el, 'message') as Promise<RealtimeMessageEvent>;
       const plain = new BroadcastChannel(name);
       plain.postMessage('back');
       expect((await received).data).to.equal('back');
@@ -273,7 +295,9 @@ describe('<tab-channel>', () => {
       const tab = await Tab.open();
       await channelIn(tab, name);
       const received = record<RealtimeMessageEvent>(el, 'message');
-      await tab.eval(`(() => { for (let i = 0; i < 1000; i++) window.channel.post(i); return true; })()`);
+      await tab.eval(
+        `(() => { for (let i = 0; i < 1000; i++) window.channel.post(i); return true; })()`,
+      );
       await waitUntil(() => received.length === 1000, 10_000, '1,000 messages');
       expect(received.map((e) => e.data)).to.deep.equal([...Array(1000).keys()]);
 
@@ -287,7 +311,9 @@ describe('<tab-channel>', () => {
       const el = await fixture<TabChannelElement>(html`<tab-channel name=${first}></tab-channel>`);
       const tab = await Tab.open();
       await channelIn(tab, first);
-      await tab.eval(`(async () => { window.channel.name = ${JSON.stringify(second)}; await window.channel.updateComplete; return true; })()`);
+      await tab.eval(
+        `(async () => { window.channel.name = ${JSON.stringify(second)}; await window.channel.updateComplete; return true; })()`,
+      );
       el.post('to the old name');
       el.name = second;
       await el.updateComplete;
@@ -295,7 +321,9 @@ describe('<tab-channel>', () => {
       const log = await tab.waitFor<{ data: unknown }[]>(`window.log.length && window.log`);
       expect(log.map((entry) => entry.data)).to.deep.equal(['to the new name']);
 
-      await tab.eval(`(async () => { window.channel.disabled = true; await window.channel.updateComplete; return true; })()`);
+      await tab.eval(
+        `(async () => { window.channel.disabled = true; await window.channel.updateComplete; return true; })()`,
+      );
       el.post('while disabled');
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await tab.eval('window.log.length')).to.equal(1);

@@ -1,4 +1,9 @@
-import { ReactiveElement, css, type PropertyDeclarations, type PropertyValues } from 'lit';
+import {
+  ReactiveElement,
+  css,
+  type PropertyDeclarations,
+  type PropertyValues,
+} from '@lit/reactive-element';
 import { defineElement } from './define.js';
 import {
   RealtimeErrorEvent,

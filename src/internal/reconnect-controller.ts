@@ -1,4 +1,5 @@
-import { isServer, type ReactiveController, type ReactiveControllerHost } from 'lit';
+import type { ReactiveController, ReactiveControllerHost } from '@lit/reactive-element';
+import { isServer } from './is-server.js';
 
 export interface ReconnectPolicy {
   /** Smallest delay before a retry, in ms. */

@@ -20,13 +20,17 @@ const mimeTypes = {
 async function startStaticServer(mounts) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    for (const [prefix, dir] of Object.entries(mounts)) {
+    // Longest prefix first: payloads do not keep key order.
+    const ordered = Object.entries(mounts).sort(([a], [b]) => b.length - a.length);
+    for (const [prefix, dir] of ordered) {
       if (!path.startsWith(prefix)) continue;
       const file = normalize(join(dir, path.slice(prefix.length)));
       if (!file.startsWith(dir)) break;
       try {
         const body = await readFile(file);
-        res.writeHead(200, { 'content-type': mimeTypes[extname(file)] ?? 'application/octet-stream' });
+        res.writeHead(200, {
+          'content-type': mimeTypes[extname(file)] ?? 'application/octet-stream',
+        });
         res.end(body);
         return;
       } catch {
@@ -66,22 +70,30 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
           page.on('pageerror', (error) => errors.push(String(error?.message ?? error)));
           tabs.set(id, { page, errors, owner: session.id });
           const url = new URL(payload.url, testPage.url()).href;
+          const failed = [];
+          page.on('requestfailed', (request) => failed.push(request.url()));
+          page.on('response', (response) => response.status() >= 400 && failed.push(`${response.status()} ${response.url()}`));
           await page.goto(url, { waitUntil: 'load' });
-          if (payload.ready) await page.waitForFunction(payload.ready, { timeout: 10_000 });
+          if (payload.ready) {
+            await page.waitForFunction(payload.ready, { timeout: 10_000 }).catch((error) => {
+              throw new Error(`${error.message}; page errors: ${errors.join('; ') || 'none'}; failed requests: ${failed.join(', ') || 'none'}`);
+            });
+          }
           return { id, url };
         }
         case 'tab-eval': {
           const { page, errors } = tab(payload.id);
           const value = await page.evaluate(payload.expression);
           if (errors.length) throw new Error(`Tab ${payload.id} threw: ${errors.join('; ')}`);
-          return value ?? null;
+          return { value: value ?? null };
         }
         case 'tab-errors':
           return tab(payload.id).errors;
         case 'close-tab': {
           const entry = tabs.get(payload.id);
           tabs.delete(payload.id);
-          if (entry && !entry.page.isClosed()) await entry.page.close({ runBeforeUnload: !!payload.runBeforeUnload });
+          if (entry && !entry.page.isClosed())
+            await entry.page.close({ runBeforeUnload: !!payload.runBeforeUnload });
           return true;
         }
         case 'close-all-tabs': {
@@ -99,7 +111,9 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
           try {
             await cdp.send('HeapProfiler.collectGarbage');
             const proto = await cdp.send('Runtime.evaluate', { expression: payload.prototype });
-            const found = await cdp.send('Runtime.queryObjects', { prototypeObjectId: proto.result.objectId });
+            const found = await cdp.send('Runtime.queryObjects', {
+              prototypeObjectId: proto.result.objectId,
+            });
             const count = await cdp.send('Runtime.callFunctionOn', {
               objectId: found.objects.objectId,
               functionDeclaration: 'function () { return this.length; }',
@@ -115,8 +129,12 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
           const page = session.browser.getPage(session.id);
           const cdp = await page.createCDPSession();
           try {
-            const target = await cdp.send('Runtime.evaluate', { expression: payload.target ?? 'window' });
-            const { listeners } = await cdp.send('DOMDebugger.getEventListeners', { objectId: target.result.objectId });
+            const target = await cdp.send('Runtime.evaluate', {
+              expression: payload.target ?? 'window',
+            });
+            const { listeners } = await cdp.send('DOMDebugger.getEventListeners', {
+              objectId: target.result.objectId,
+            });
             return listeners.map((listener) => listener.type);
           } finally {
             await cdp.detach();

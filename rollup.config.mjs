@@ -1,0 +1,47 @@
+import { readdirSync } from 'node:fs';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+
+/**
+ * CDN files, built from tsc's output in dist/: one self-contained bundle that defines every
+ * tag (Lit inlined) and one file per element. Lazily loaded parts become sibling chunks that
+ * the bundle imports relative to its own URL, so the folder can be served as it is.
+ */
+const elements = readdirSync('dist')
+  .filter((file) => file.endsWith('-define.js'))
+  .map((file) => file.slice(0, -'-define.js'.length));
+
+const plugins = [nodeResolve(), terser({ ecma: 2021, module: true, format: { comments: false } })];
+
+const bundle = (input, file) => ({
+  input,
+  plugins,
+  output: { file, format: 'es', sourcemap: true, inlineDynamicImports: false },
+  onwarn(warning, warn) {
+    if (warning.code === 'THIS_IS_UNDEFINED') return;
+    warn(warning);
+  },
+});
+
+export default [
+  {
+    ...bundle('dist/define.js'),
+    output: {
+      dir: 'dist/cdn',
+      entryFileNames: 'realtime-elements.js',
+      chunkFileNames: 'chunks/[name]-[hash].js',
+      format: 'es',
+      sourcemap: true,
+    },
+  },
+  ...elements.map((tag) => ({
+    ...bundle(`dist/${tag}-define.js`),
+    output: {
+      dir: 'dist/cdn',
+      entryFileNames: `${tag}.js`,
+      chunkFileNames: 'chunks/[name]-[hash].js',
+      format: 'es',
+      sourcemap: true,
+    },
+  })),
+];

@@ -1,0 +1,54 @@
+// `npm start`'s server, driven by real Chromium: the demo pages load and work across two tabs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import puppeteer from 'puppeteer-core';
+import { startDemoServer } from '../../demo/server.mjs';
+import { chromeArgs, findChrome } from '../../scripts/find-chrome.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startDemoServer({ port: 0, host: '127.0.0.1' });
+  browser = await puppeteer.launch({ executablePath: findChrome(), headless: true, args: chromeArgs });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function openPage(path) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(new URL(path, server.url).href, { waitUntil: 'load' });
+  return { page, errors };
+}
+
+test('the index links every demo page, and each loads without errors', async () => {
+  const { page } = await openPage('/demo/');
+  const links = await page.$$eval('a[href^="/demo/"]', (anchors) => anchors.map((a) => a.getAttribute('href')));
+  assert.ok(links.length >= 1);
+  for (const link of links) {
+    const { page: demo, errors } = await openPage(link);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(errors, [], `${link} threw`);
+    await demo.close();
+  }
+});
+
+test('tab-channel demo: text typed in one tab appears in the other, as text', async () => {
+  const first = await openPage('/demo/tab-channel.html');
+  const second = await openPage('/demo/tab-channel.html');
+  // Polling, not requestAnimationFrame: a background tab runs no animation frames.
+  const isOpen = () => document.querySelector('tab-channel')?.state === 'open';
+  await first.page.waitForFunction(isOpen, { polling: 50, timeout: 5000 });
+  await second.page.waitForFunction(isOpen, { polling: 50, timeout: 5000 });
+  await first.page.bringToFront();
+  await first.page.type('#text', '<b>hello</b>');
+  await first.page.click('button');
+  await second.page.waitForFunction(() => document.querySelector('#log li'), { polling: 50, timeout: 5000 });
+  const item = await second.page.$eval('#log li', (li) => ({ text: li.textContent, bold: li.querySelector('b') }));
+  assert.deepEqual(item, { text: '<b>hello</b>', bold: null });
+});

@@ -1,0 +1,30 @@
+// Type tests, checked by `tsc -p tsconfig.test.json` in `npm test` (never run).
+import '../../src/tab-channel-define.js';
+import type {
+  TabChannelElement,
+  RealtimeErrorEvent,
+  RealtimeMessageEvent,
+  StateChangeEvent,
+} from '../../src/index.js';
+
+const channel = document.createElement('tab-channel');
+channel.addEventListener('message', (event) => {
+  const message: RealtimeMessageEvent = event;
+  return message.data;
+});
+channel.addEventListener('error', (event) => {
+  const code: string = event.code;
+  const error: RealtimeErrorEvent = event;
+  return [code, error];
+});
+channel.addEventListener('statechange', (event) => {
+  const change: StateChangeEvent = event;
+  return change.previousState;
+});
+const queried: TabChannelElement | null = document.querySelector('tab-channel');
+channel.post({ any: 'cloneable value' });
+// @ts-expect-error name is a string
+channel.name = 42;
+// @ts-expect-error an error event has no data
+channel.addEventListener('error', (event) => event.data);
+export { queried };
