@@ -72,11 +72,17 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
           const url = new URL(payload.url, testPage.url()).href;
           const failed = [];
           page.on('requestfailed', (request) => failed.push(request.url()));
-          page.on('response', (response) => response.status() >= 400 && failed.push(`${response.status()} ${response.url()}`));
+          page.on(
+            'response',
+            (response) =>
+              response.status() >= 400 && failed.push(`${response.status()} ${response.url()}`),
+          );
           await page.goto(url, { waitUntil: 'load' });
           if (payload.ready) {
             await page.waitForFunction(payload.ready, { timeout: 10_000 }).catch((error) => {
-              throw new Error(`${error.message}; page errors: ${errors.join('; ') || 'none'}; failed requests: ${failed.join(', ') || 'none'}`);
+              throw new Error(
+                `${error.message}; page errors: ${errors.join('; ') || 'none'}; failed requests: ${failed.join(', ') || 'none'}`,
+              );
             });
           }
           return { id, url };

@@ -10,7 +10,11 @@ let browser;
 
 before(async () => {
   server = await startDemoServer({ port: 0, host: '127.0.0.1' });
-  browser = await puppeteer.launch({ executablePath: findChrome(), headless: true, args: chromeArgs });
+  browser = await puppeteer.launch({
+    executablePath: findChrome(),
+    headless: true,
+    args: chromeArgs,
+  });
 });
 
 after(async () => {
@@ -28,7 +32,9 @@ async function openPage(path) {
 
 test('the index links every demo page, and each loads without errors', async () => {
   const { page } = await openPage('/demo/');
-  const links = await page.$$eval('a[href^="/demo/"]', (anchors) => anchors.map((a) => a.getAttribute('href')));
+  const links = await page.$$eval('a[href^="/demo/"]', (anchors) =>
+    anchors.map((a) => a.getAttribute('href')),
+  );
   assert.ok(links.length >= 1);
   for (const link of links) {
     const { page: demo, errors } = await openPage(link);
@@ -48,7 +54,13 @@ test('tab-channel demo: text typed in one tab appears in the other, as text', as
   await first.page.bringToFront();
   await first.page.type('#text', '<b>hello</b>');
   await first.page.click('button');
-  await second.page.waitForFunction(() => document.querySelector('#log li'), { polling: 50, timeout: 5000 });
-  const item = await second.page.$eval('#log li', (li) => ({ text: li.textContent, bold: li.querySelector('b') }));
+  await second.page.waitForFunction(() => document.querySelector('#log li'), {
+    polling: 50,
+    timeout: 5000,
+  });
+  const item = await second.page.$eval('#log li', (li) => ({
+    text: li.textContent,
+    bold: li.querySelector('b'),
+  }));
   assert.deepEqual(item, { text: '<b>hello</b>', bold: null });
 });
