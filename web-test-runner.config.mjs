@@ -16,5 +16,12 @@ export default {
   browsers: [
     chromeLauncher({ launchOptions: { executablePath, headless: true, args: chromeArgs } }),
   ],
+  middleware: [
+    // Opaque-origin frames (sandboxed iframes) load the library from this server too.
+    function allowAnyOrigin(context, next) {
+      context.set('Access-Control-Allow-Origin', '*');
+      return next();
+    },
+  ],
   plugins: [esbuildPlugin({ ts: true, target: 'es2021', tsconfig: 'tsconfig.json' }), tabsPlugin()],
 };

@@ -1,2 +1,3 @@
 /** Defines every element under its default tag. */
 export * from './tab-channel-define.js';
+export * from './storage-sync-define.js';

@@ -1,8 +1,10 @@
 export { TabChannelElement, type TabChannelEventMap } from './tab-channel.js';
+export { StorageSyncElement, type StorageSyncEventMap } from './storage-sync.js';
 export {
   RealtimeErrorEvent,
   RealtimeMessageEvent,
   StateChangeEvent,
+  ValueChangeEvent,
   type ConnectionState,
   type RealtimeEventMap,
 } from './internal/events.js';
@@ -12,3 +14,4 @@ export {
   defaultReconnectPolicy,
   type ReconnectPolicy,
 } from './internal/reconnect-controller.js';
+export type { StorageValueType } from './internal/storage-codec.js';

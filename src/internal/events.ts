@@ -63,3 +63,18 @@ export interface RealtimeEventMap {
   open: Event;
   close: Event;
 }
+
+/** Fired by `<storage-sync>` when its value changes from elsewhere (another tab or element). */
+export class ValueChangeEvent<T = unknown> extends Event {
+  constructor(
+    readonly value: T,
+    readonly oldValue: T,
+    readonly key: string,
+    /** The key was removed (`removeItem`, or `remove()` elsewhere). */
+    readonly removed = false,
+    /** The whole storage area was cleared (`storage.clear()`). */
+    readonly cleared = false,
+  ) {
+    super('valuechange');
+  }
+}

@@ -64,3 +64,26 @@ test('tab-channel demo: text typed in one tab appears in the other, as text', as
   }));
   assert.deepEqual(item, { text: '<b>hello</b>', bold: null });
 });
+
+test('storage-sync demo: a draft survives a reload and reaches another tab', async () => {
+  const first = await openPage('/demo/storage-sync.html');
+  const ready = () => document.querySelector('storage-sync')?.state === 'open';
+  await first.page.waitForFunction(ready, { polling: 50, timeout: 5000 });
+  await first.page.bringToFront();
+  await first.page.type('[name=title]', 'My draft');
+  await first.page.type('[name=password]', 'hunter2');
+  await first.page.reload({ waitUntil: 'load' });
+  await first.page.waitForFunction(ready, { polling: 50, timeout: 5000 });
+  assert.equal(await first.page.$eval('[name=title]', (input) => input.value), 'My draft');
+  assert.equal(await first.page.$eval('[name=password]', (input) => input.value), '');
+
+  const second = await openPage('/demo/storage-sync.html');
+  await second.page.waitForFunction(ready, { polling: 50, timeout: 5000 });
+  assert.equal(await second.page.$eval('[name=title]', (input) => input.value), 'My draft');
+  await second.page.bringToFront();
+  await second.page.type('[name=title]', '!');
+  await first.page.waitForFunction(
+    () => document.querySelector('[name=title]').value === 'My draft!',
+    { polling: 50, timeout: 5000 },
+  );
+});

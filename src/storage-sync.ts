@@ -1,0 +1,283 @@
+import type { PropertyDeclarations } from '@lit/reactive-element';
+import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
+import { ValueChangeEvent, type RealtimeEventMap } from './internal/events.js';
+import {
+  ParseError,
+  decode,
+  encode,
+  storageValueTypes,
+  type StorageValueType,
+} from './internal/storage-codec.js';
+import { readForm, syncedControls, writeForm, type FormControl } from './internal/form-binding.js';
+
+export interface StorageSyncEventMap extends RealtimeEventMap {
+  valuechange: ValueChangeEvent;
+}
+
+/** Elements of this page by storage area and key: the `storage` event skips the writing page. */
+const peers = new Map<string, Set<StorageSyncElement>>();
+
+const isQuotaError = (error: unknown) =>
+  error instanceof DOMException &&
+  (error.name === 'QuotaExceededError' || error.name === 'NS_ERROR_DOM_QUOTA_REACHED');
+
+/**
+ * A value kept in `localStorage` or `sessionStorage` and shared live with every tab and every
+ * other `<storage-sync>` of the same key in this page. Wrapped around a form, it saves the
+ * named controls as the user types and restores them on load and when another tab edits them.
+ *
+ * @summary Persisted state shared live across tabs.
+ * @tagname storage-sync
+ *
+ * @attr {string} key - The storage key (required). Changing it re-reads from the new key.
+ * @attr {'local' | 'session'} storage - The storage area. Default `local`.
+ * @attr {'json' | 'text' | 'number' | 'boolean'} type - How the stored string is parsed. Default `json`.
+ * @attr {string} default - The value when nothing is stored, parsed by `type`.
+ * @attr {boolean} disabled - Keeps the element closed (values set meanwhile stay in memory).
+ * @attr {string} state - Reflected, read-only: `open`, `memory` (storage unavailable), `closed`.
+ *
+ * @fires {ValueChangeEvent} valuechange - The value changed elsewhere: `value`, `oldValue`, `key`, `removed`, `cleared`.
+ * @fires {Event} open - Storage was read.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-key`, `invalid-attribute`, `parse-error`, `quota-exceeded`, `storage-unavailable`.
+ * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ */
+export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
+  static override defaultTag = 'storage-sync';
+
+  static override properties: PropertyDeclarations = {
+    key: { reflect: true },
+    storage: { reflect: true },
+    type: { reflect: true },
+    defaultAttribute: { attribute: 'default' },
+  };
+
+  protected static override reopenOn = ['disabled', 'key', 'storage', 'type', 'defaultAttribute'];
+
+  /** The storage key. */
+  key = '';
+  /** `local` (shared by every tab of the origin) or `session` (this tab only). */
+  storage: 'local' | 'session' = 'local';
+  /** How stored strings are parsed: `json`, `text`, `number` or `boolean`. */
+  type: StorageValueType = 'json';
+  /** The value when nothing is stored; any JSON value. Takes precedence over the `default` attribute. */
+  defaultValue: unknown = undefined;
+  /** @internal The `default` attribute. */
+  defaultAttribute: string | null = null;
+
+  private area?: Storage | null;
+  private raw: string | null = null;
+  private current: unknown = undefined;
+  private hasCurrent = false;
+  /** A write refused for quota, retried on the next change or storage activity. */
+  private pendingRaw?: string;
+  /** A value the page set while the element was closed: written when it opens. */
+  private setWhileClosed?: string | null;
+  private observer?: MutationObserver;
+  private restoring = false;
+  private knownControls = new WeakSet<FormControl>();
+
+  constructor() {
+    super();
+    this.addEventListener('input', this.onControlEdited);
+    this.addEventListener('change', this.onControlEdited);
+  }
+
+  /** The stored value (or the default when nothing is stored). Setting it writes storage. */
+  get value(): unknown {
+    this.settle();
+    return this.hasCurrent ? this.current : this.fallback();
+  }
+
+  /**
+   * @throws {TypeError} when the value cannot be stored for `type` (cycles, BigInt, wrong type);
+   *   storage keeps the old value.
+   */
+  set value(value: unknown) {
+    if (value === undefined) {
+      this.removeValue();
+      return;
+    }
+    const raw = encode(value, this.form() ? 'json' : this.type);
+    this.settle();
+    if (this.area === undefined) {
+      this.setWhileClosed = raw;
+      this.current = value;
+      this.hasCurrent = true;
+      return;
+    }
+    this.commit(raw);
+    this.current = decode(raw, this.form() ? 'json' : this.type);
+    this.hasCurrent = true;
+    if (this.form()) this.restoreForm(syncedControls(this));
+  }
+
+  /**
+   * Removes the key from storage; the value becomes the default. (Not `remove()`: that is the
+   * DOM method that takes the element out of the document.)
+   */
+  removeValue(): void {
+    this.settle();
+    if (this.area === undefined) {
+      this.setWhileClosed = null;
+      this.hasCurrent = false;
+      return;
+    }
+    this.commit(null);
+    this.hasCurrent = false;
+  }
+
+  protected override open(): void {
+    if (!this.key) {
+      this.fail('missing-key', `<${this.localName}> needs a key attribute.`);
+      return;
+    }
+    if (!storageValueTypes.includes(this.type) || !['local', 'session'].includes(this.storage)) {
+      this.fail('invalid-attribute', `Bad type="${this.type}" or storage="${this.storage}".`);
+      return;
+    }
+    try {
+      const area = this.storage === 'session' ? sessionStorage : localStorage;
+      area.getItem(this.key);
+      this.area = area;
+    } catch (error) {
+      this.area = null;
+      this.fail('storage-unavailable', `${this.storage}Storage is unavailable: memory only.`, {
+        cause: error,
+      });
+    }
+    const group = `${this.storage}\0${this.key}`;
+    if (!peers.has(group)) peers.set(group, new Set());
+    peers.get(group)!.add(this);
+    window.addEventListener('storage', this.onStorage);
+    this.observer = new MutationObserver(() => this.restoreForm(this.newControls()));
+    this.observer.observe(this, { childList: true, subtree: true });
+
+    if (this.setWhileClosed !== undefined) {
+      const raw = this.setWhileClosed;
+      this.setWhileClosed = undefined;
+      this.commit(raw);
+    } else {
+      this.raw = this.area?.getItem(this.key) ?? null;
+    }
+    this.readCurrent();
+    this.restoreForm(this.newControls());
+    this.setState(this.area ? 'open' : 'memory');
+    this.emit(new Event('open'));
+  }
+
+  protected override close(): void {
+    if (this.area === undefined) return;
+    peers.get(`${this.storage}\0${this.key}`)?.delete(this);
+    window.removeEventListener('storage', this.onStorage);
+    this.observer?.disconnect();
+    this.observer = undefined;
+    this.area = undefined;
+    this.knownControls = new WeakSet();
+  }
+
+  private fallback(): unknown {
+    if (this.defaultValue !== undefined) return this.defaultValue;
+    if (this.defaultAttribute === null) return null;
+    try {
+      return decode(this.defaultAttribute, this.type);
+    } catch {
+      return this.defaultAttribute;
+    }
+  }
+
+  private form(): boolean {
+    return syncedControls(this).length > 0;
+  }
+
+  /** Writes (or removes, for null) and tells the page's other elements of this key. */
+  private commit(raw: string | null): void {
+    this.pendingRaw = undefined;
+    this.raw = raw;
+    if (this.area) {
+      try {
+        if (raw === null) this.area.removeItem(this.key);
+        else this.area.setItem(this.key, raw);
+      } catch (error) {
+        if (!isQuotaError(error)) throw error;
+        this.pendingRaw = raw!;
+        this.fail('quota-exceeded', `Storage full: "${this.key}" kept in memory.`, {
+          cause: error,
+        });
+      }
+    }
+    for (const peer of peers.get(`${this.storage}\0${this.key}`) ?? []) {
+      if (peer !== this) peer.adopt(raw, raw === null, false);
+    }
+  }
+
+  /** Takes a value written elsewhere and announces it. */
+  private adopt(raw: string | null, removed: boolean, cleared: boolean): void {
+    if (raw === this.raw && !cleared) return;
+    const oldValue = this.value;
+    this.raw = raw;
+    this.readCurrent();
+    this.restoreForm(syncedControls(this));
+    this.emit(new ValueChangeEvent(this.value, oldValue, this.key, removed, cleared));
+  }
+
+  private readCurrent(): void {
+    this.hasCurrent = false;
+    if (this.raw === null) return;
+    try {
+      this.current = decode(this.raw, this.form() ? 'json' : this.type);
+      this.hasCurrent = true;
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      this.fail('parse-error', `"${this.key}" is not ${this.type}: ${error.message}`, {
+        raw: this.raw,
+      });
+    }
+  }
+
+  private newControls(): FormControl[] {
+    return syncedControls(this).filter((control) => !this.knownControls.has(control));
+  }
+
+  private restoreForm(controls: FormControl[]): void {
+    for (const control of controls) this.knownControls.add(control);
+    if (!this.hasCurrent || !controls.length) return;
+    this.restoring = true;
+    try {
+      writeForm(controls, this.current);
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  private readonly onControlEdited = (event: Event): void => {
+    if (this.restoring || this.area === undefined) return;
+    const controls = syncedControls(this);
+    if (!controls.includes(event.target as FormControl)) return;
+    const data = {
+      ...(this.hasCurrent && typeof this.current === 'object' ? this.current : {}),
+      ...readForm(controls),
+    };
+    this.current = data;
+    this.hasCurrent = true;
+    this.commit(encode(data, 'json'));
+  };
+
+  private readonly onStorage = (event: StorageEvent): void => {
+    if (!this.area || event.storageArea !== this.area) return;
+    if (event.key === null) {
+      this.pendingRaw = undefined;
+      this.adopt(null, false, true);
+    } else if (event.key === this.key) {
+      // A later write from another tab wins over our refused one.
+      this.pendingRaw = undefined;
+      this.adopt(event.newValue, event.newValue === null, false);
+    } else if (this.pendingRaw !== undefined) {
+      this.commit(this.pendingRaw);
+    }
+  };
+}
+
+export interface StorageSyncElement {
+  addEventListener: TypedEventTarget<StorageSyncEventMap>['addEventListener'];
+  removeEventListener: TypedEventTarget<StorageSyncEventMap>['removeEventListener'];
+}
