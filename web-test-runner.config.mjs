@@ -2,6 +2,9 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeArgs, findChrome } from './scripts/find-chrome.mjs';
 import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
+import { hubPlugin } from './test/e2e/hub-plugin.mjs';
+
+const hub = hubPlugin();
 
 const executablePath = findChrome();
 if (!executablePath) {
@@ -22,6 +25,11 @@ export default {
       context.set('Access-Control-Allow-Origin', '*');
       return next();
     },
+    hub.middleware,
   ],
-  plugins: [esbuildPlugin({ ts: true, target: 'es2021', tsconfig: 'tsconfig.json' }), tabsPlugin()],
+  plugins: [
+    esbuildPlugin({ ts: true, target: 'es2021', tsconfig: 'tsconfig.json' }),
+    tabsPlugin(),
+    hub,
+  ],
 };

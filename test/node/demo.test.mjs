@@ -87,3 +87,27 @@ test('storage-sync demo: a draft survives a reload and reaches another tab', asy
     { polling: 50, timeout: 5000 },
   );
 });
+
+test('the demo server embeds the hub: SSE, publish and the WebSocket relay answer', async () => {
+  const origin = new URL(server.url).origin;
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  const result = await page.evaluate(async () => {
+    const source = new EventSource('/realtime/sse?topic=demo-check');
+    const got = new Promise((resolve) =>
+      source.addEventListener('demo-check', (e) => resolve(JSON.parse(e.data))),
+    );
+    await new Promise((resolve) => (source.onopen = resolve));
+    const socket = new WebSocket(`ws://${location.host}/realtime/ws`);
+    await new Promise((resolve) => (socket.onopen = resolve));
+    socket.send(
+      JSON.stringify({ type: 'publish', topic: 'demo-check', data: { via: 'ws' }, ref: 1 }),
+    );
+    const value = await got;
+    source.close();
+    socket.close();
+    return value;
+  });
+  assert.deepEqual(result, { via: 'ws' });
+  assert.equal((await fetch(`${origin}/realtime/poll?topic=demo-check&timeout=0`)).status, 200);
+});

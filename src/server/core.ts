@@ -1,0 +1,141 @@
+import type { IncomingMessage } from 'node:http';
+import { isValidTopic } from './http.js';
+import { MemoryStore } from './memory-store.js';
+import type { Subscriber } from './subscriber.js';
+import type { AuthorizeRequest, HubEvent, HubOptions, HubStore } from './types.js';
+
+export type ResolvedHubOptions = Required<
+  Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins'>
+> &
+  Pick<HubOptions, 'authorize' | 'allowedOrigins'>;
+
+export class HubError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+const defaults = {
+  basePath: '/realtime',
+  historyLimit: 1000,
+  historyBytes: 1 << 20,
+  keepAliveInterval: 15_000,
+  retry: 2000,
+  maxPayload: 64 * 1024,
+  maxBufferedBytes: 1 << 20,
+  maxTopicsPerConnection: 32,
+  rateLimit: 100,
+  heartbeatInterval: 30_000,
+  pollTimeout: 25_000,
+};
+
+/** The part of the hub that every transport uses. */
+export class HubCore {
+  readonly options: ResolvedHubOptions;
+  readonly store: HubStore;
+  closing = false;
+  private readonly byTopic = new Map<string, Set<Subscriber>>();
+  private readonly unsubscribeStore: () => void;
+
+  constructor(options: HubOptions) {
+    this.options = { ...defaults, ...stripUndefined(options) } as ResolvedHubOptions;
+    this.store =
+      options.store ?? new MemoryStore(this.options.historyLimit, this.options.historyBytes);
+    this.unsubscribeStore = this.store.onEvent((event) => this.fanOut(event));
+  }
+
+  async authorize(request: AuthorizeRequest): Promise<boolean> {
+    if (!this.options.authorize) return true;
+    try {
+      return (await this.options.authorize(request)) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Validates topics for a subscription and asks `authorize` about each. */
+  async checkSubscribe(req: IncomingMessage, topics: unknown[], token?: string): Promise<string[]> {
+    if (!topics.length) throw new HubError('bad-topic', 'No topic given.', 400);
+    const bad = topics.find((topic) => !isValidTopic(topic));
+    if (bad !== undefined)
+      throw new HubError('bad-topic', `Invalid topic ${JSON.stringify(bad)}.`, 400);
+    if (topics.length > this.options.maxTopicsPerConnection) {
+      throw new HubError(
+        'too-many-topics',
+        `At most ${this.options.maxTopicsPerConnection} topics per connection.`,
+        400,
+      );
+    }
+    for (const topic of topics as string[]) {
+      if (!(await this.authorize({ req, action: 'subscribe', topic, token }))) {
+        throw new HubError('forbidden', `Not allowed to subscribe to ${topic}.`, 403);
+      }
+    }
+    return topics as string[];
+  }
+
+  /** Validates, authorizes (when `req` is given) and stores one publish. */
+  async publish(
+    topic: unknown,
+    data: unknown,
+    from?: { req: IncomingMessage; token?: string; origin?: string },
+  ): Promise<HubEvent> {
+    if (!isValidTopic(topic))
+      throw new HubError('bad-topic', `Invalid topic ${JSON.stringify(topic)}.`, 400);
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(data);
+    } catch (error) {
+      throw new HubError('bad-data', `Data is not JSON: ${(error as Error).message}`, 400);
+    }
+    if (json === undefined) throw new HubError('bad-data', 'Data is not a JSON value.', 400);
+    if (Buffer.byteLength(json) > this.options.maxPayload) {
+      throw new HubError('too-large', `Data is larger than ${this.options.maxPayload} bytes.`, 413);
+    }
+    if (
+      from &&
+      !(await this.authorize({ req: from.req, action: 'publish', topic, token: from.token }))
+    ) {
+      throw new HubError('forbidden', `Not allowed to publish to ${topic}.`, 403);
+    }
+    if (this.closing) throw new HubError('closing', 'The hub is shutting down.', 503);
+    return this.store.append(topic, data, json, from?.origin);
+  }
+
+  attach(subscriber: Subscriber): void {
+    for (const topic of subscriber.topics) {
+      let set = this.byTopic.get(topic);
+      if (!set) this.byTopic.set(topic, (set = new Set()));
+      set.add(subscriber);
+    }
+  }
+
+  detach(subscriber: Subscriber): void {
+    for (const topic of subscriber.topics) {
+      const set = this.byTopic.get(topic);
+      set?.delete(subscriber);
+      if (set?.size === 0) this.byTopic.delete(topic);
+    }
+  }
+
+  close(): void {
+    this.closing = true;
+    this.unsubscribeStore();
+  }
+
+  private fanOut(event: HubEvent): void {
+    for (const subscriber of this.byTopic.get(event.topic) ?? []) {
+      if (event.origin && event.origin === subscriber.skipOrigin) continue;
+      subscriber.push(event);
+    }
+  }
+}
+
+const stripUndefined = <T extends object>(object: T): Partial<T> =>
+  Object.fromEntries(
+    Object.entries(object).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;

@@ -1,0 +1,89 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Topic names: 1–128 of letters, digits and `_ . : / -`. `reset` is the hub's own SSE event. */
+const topicPattern = /^[\w.:/-]{1,128}$/;
+export const isValidTopic = (topic: unknown): topic is string =>
+  typeof topic === 'string' && topicPattern.test(topic) && topic !== 'reset';
+
+/** `?topic=a&topic=b` or `?topic=a%20b`, deduplicated, in order. */
+export function topicsOf(url: URL): string[] {
+  return [
+    ...new Set(
+      url.searchParams
+        .getAll('topic')
+        .flatMap((value) => value.split(/[\s,]+/))
+        .filter(Boolean),
+    ),
+  ];
+}
+
+export function requestUrl(req: IncomingMessage): URL {
+  return new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+}
+
+/**
+ * Whether the request's `Origin` may use the hub. No `Origin` (a server-side client) is
+ * allowed; by default only the hub's own host is.
+ */
+export function originAllowed(req: IncomingMessage, allowed: string[] | '*' | undefined): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  if (allowed === '*') return true;
+  if (allowed) return allowed.includes(origin);
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** CORS headers for an allowed cross-origin request (credentials included: cookies carry auth). */
+export function corsHeaders(req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  if (!origin) return {};
+  return {
+    'Access-Control-Allow-Origin': origin,
+    'Access-Control-Allow-Credentials': 'true',
+    'Access-Control-Expose-Headers': 'ETag, Retry-After',
+    Vary: 'Origin',
+  };
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export class BodyTooLarge extends Error {}
+
+/** Reads a request body up to `limit` bytes; rejects with `BodyTooLarge` past it. */
+export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // Stop buffering; the caller answers 413 and then drops the connection.
+        req.removeAllListeners('data');
+        req.pause();
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

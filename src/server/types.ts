@@ -1,0 +1,74 @@
+import type { IncomingMessage } from 'node:http';
+
+/** One published event. `id` is `<epoch>-<seq>`: one order across every topic of the hub. */
+export interface HubEvent {
+  id: string;
+  seq: number;
+  topic: string;
+  data: unknown;
+  /** `data` as JSON, computed once for every subscriber. */
+  json: string;
+  /** The connection that published it (skipped by its own subscriptions unless it asked for echo). */
+  origin?: string;
+}
+
+/** What a cursor resumes to: the missed events, or a reset when they cannot be known. */
+export type Replay =
+  { events: HubEvent[] } | { reset: 'epoch' | 'too-old' | 'invalid'; latest: string };
+
+/** Where events get their ids, live in history and fan out: memory by default, or Redis. */
+export interface HubStore {
+  /** Appends an event; resolves once it is durable in the store (ids are assigned there). */
+  append(topic: string, data: unknown, json: string, origin?: string): Promise<HubEvent>;
+  /** Missed events of `topics` after `cursor`, in order, or a reset. */
+  replay(cursor: string, topics: ReadonlySet<string>): Promise<Replay>;
+  /** The id of the newest event (or `<epoch>-0`). */
+  latestId(): Promise<string>;
+  /** Every appended event, from any process, in order. Returns an unsubscribe function. */
+  onEvent(listener: (event: HubEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+export type HubAction = 'subscribe' | 'publish' | 'auth';
+
+export interface AuthorizeRequest {
+  req: IncomingMessage;
+  action: HubAction;
+  /** The topic, for `subscribe` and `publish`. */
+  topic?: string;
+  /** The token of the WebSocket `auth` frame, when one was sent. */
+  token?: string;
+}
+
+export interface HubOptions {
+  /** Path prefix of the endpoints: `<basePath>/sse`, `/poll`, `/publish`, `/ws`. Default `/realtime`. */
+  basePath?: string;
+  /** History kept for replay, bounded by count and by bytes of JSON. */
+  historyLimit?: number;
+  historyBytes?: number;
+  /** SSE keep-alive comment interval, ms. Default 15,000. */
+  keepAliveInterval?: number;
+  /** SSE `retry:` base, ms; each connection gets up to 50% more, so clients do not come back in one herd. */
+  retry?: number;
+  /** Largest accepted payload (JSON bytes) for a publish, any transport. Default 64 KiB. */
+  maxPayload?: number;
+  /** Bytes queued for one subscriber before it is cut off (it replays on reconnect). Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** Topics one connection may subscribe to. Default 32. */
+  maxTopicsPerConnection?: number;
+  /** WebSocket frames per second per connection (a burst of twice that is allowed). Default 100. */
+  rateLimit?: number;
+  /** WebSocket ping interval, ms; a socket that missed the previous pong is terminated. Default 30,000. */
+  heartbeatInterval?: number;
+  /** Longest hold of a long-poll request, ms. Default 25,000. */
+  pollTimeout?: number;
+  /**
+   * Origins allowed for WebSocket upgrades, cross-origin SSE/poll (CORS) and HTTP publish.
+   * Default: same host only. `'*'` allows any.
+   */
+  allowedOrigins?: string[] | '*';
+  /** Decides every subscribe and publish (and WebSocket `auth` tokens). Default: allow. */
+  authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>;
+  /** A store other than memory (see the Redis store). */
+  store?: HubStore;
+}
