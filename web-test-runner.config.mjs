@@ -3,8 +3,10 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeArgs, findChrome } from './scripts/find-chrome.mjs';
 import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
 import { hubPlugin } from './test/e2e/hub-plugin.mjs';
+import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 
 const hub = hubPlugin();
+const misbehaving = sseTestServer();
 
 const executablePath = findChrome();
 if (!executablePath) {
@@ -26,10 +28,12 @@ export default {
       return next();
     },
     hub.middleware,
+    misbehaving.middleware,
   ],
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2021', tsconfig: 'tsconfig.json' }),
     tabsPlugin(),
     hub,
+    misbehaving,
   ],
 };

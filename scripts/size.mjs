@@ -57,7 +57,8 @@ for (const tag of tags) {
     uses.set(id, (uses.get(id) ?? 0) + 1);
   }
 }
-const alwaysShared = /internal[\\/](realtime-element|events|define)\.js$/;
+const alwaysShared =
+  /internal[\\/](realtime-element|events|define|reconnect-controller|is-server)\.js$/;
 const shared = new Set(
   [...uses].filter(([id, count]) => count > 1 || alwaysShared.test(id)).map(([id]) => id),
 );

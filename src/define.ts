@@ -1,3 +1,4 @@
 /** Defines every element under its default tag. */
 export * from './tab-channel-define.js';
 export * from './storage-sync-define.js';
+export * from './sse-feed-define.js';

@@ -1,10 +1,13 @@
 export { TabChannelElement, type TabChannelEventMap } from './tab-channel.js';
 export { StorageSyncElement, type StorageSyncEventMap } from './storage-sync.js';
+export { SseFeedElement, type SseFeedEventMap } from './sse-feed.js';
 export {
   RealtimeErrorEvent,
   RealtimeMessageEvent,
   StateChangeEvent,
   ValueChangeEvent,
+  RealtimeCloseEvent,
+  ResetEvent,
   type ConnectionState,
   type RealtimeEventMap,
 } from './internal/events.js';
@@ -15,3 +18,4 @@ export {
   type ReconnectPolicy,
 } from './internal/reconnect-controller.js';
 export type { StorageValueType } from './internal/storage-codec.js';
+export { SseParser, type ParsedEvent } from './internal/sse-parser.js';

@@ -126,7 +126,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.hasCurrent = false;
   }
 
-  protected override open(): void {
+  protected override acquire(): void {
     if (!this.key) {
       this.fail('missing-key', `<${this.localName}> needs a key attribute.`);
       return;
@@ -165,7 +165,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.emit(new Event('open'));
   }
 
-  protected override close(): void {
+  protected override release(): void {
     if (this.area === undefined) return;
     peers.get(`${this.storage}\0${this.key}`)?.delete(this);
     window.removeEventListener('storage', this.onStorage);

@@ -66,7 +66,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     }
   }
 
-  protected override open(): void {
+  protected override acquire(): void {
     if (!this.name) {
       this.fail('missing-name', `<${this.localName}> needs a name attribute.`);
       return;
@@ -85,7 +85,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     this.emit(new Event('open'));
   }
 
-  protected override close(): void {
+  protected override release(): void {
     const channel = this.channel;
     if (!channel) return;
     this.channel = undefined;

@@ -78,3 +78,28 @@ export class ValueChangeEvent<T = unknown> extends Event {
     super('valuechange');
   }
 }
+
+/** Fired when a connection ends: `willReconnect` tells whether the element will try again. */
+export class RealtimeCloseEvent extends Event {
+  constructor(
+    readonly willReconnect: boolean,
+    readonly code = 0,
+    readonly reason = '',
+    readonly wasClean = false,
+  ) {
+    super('close');
+  }
+}
+
+/**
+ * Fired when the server cannot resume from the element's cursor (the hub's `reset`: an unknown
+ * epoch, or a cursor older than its history). Events may have been missed: re-sync state.
+ */
+export class ResetEvent extends Event {
+  constructor(
+    readonly reason: string,
+    readonly lastEventId: string,
+  ) {
+    super('reset');
+  }
+}

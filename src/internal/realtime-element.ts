@@ -41,9 +41,9 @@ export interface TypedEventTarget<M> {
  * slot, so wrapped content such as a form stays visible and laid out as if the tag were not
  * there), a reflected `state`, a typed `emit()`, and one open/close lifecycle:
  *
- * - connected (and not `disabled`) → `open()` once properties have settled;
- * - a property listed in `reopenOn` changes → `close()` then `open()`;
- * - disconnected → `close()`, which must release everything.
+ * - connected (and not `disabled`) → `acquire()` once properties have settled;
+ * - a property listed in `reopenOn` changes → `release()` then `acquire()`;
+ * - disconnected → `release()`, which must let go of everything.
  */
 export abstract class RealtimeElement<
   M extends RealtimeEventMap = RealtimeEventMap,
@@ -100,7 +100,7 @@ export abstract class RealtimeElement<
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this._needsOpen = false;
-    this.close();
+    this.release();
     this.setState('closed');
   }
 
@@ -110,17 +110,17 @@ export abstract class RealtimeElement<
     if (!this.isConnected) return;
     if (this._needsOpen || keys.some((key) => changed.has(key))) {
       this._needsOpen = false;
-      this.close();
+      this.release();
       this.setState('closed');
-      if (!this.disabled) this.open();
+      if (!this.disabled) this.acquire();
     }
   }
 
   /** Opens the resource. Called only while connected and not disabled. */
-  protected abstract open(): void;
+  protected abstract acquire(): void;
 
-  /** Releases everything `open()` acquired. Safe to call when nothing is open. */
-  protected abstract close(): void;
+  /** Releases everything `acquire()` took. Safe to call when nothing is open. */
+  protected abstract release(): void;
 
   /**
    * Applies pending property changes now, so a method called right after the element was

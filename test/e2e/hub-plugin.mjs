@@ -5,18 +5,32 @@
 import { createHub } from '../../dist/server/index.js';
 
 export function hubPlugin(options = {}) {
-  const hub = createHub({ keepAliveInterval: 1000, retry: 200, ...options });
-  let httpServer;
+  const hub = createHub({
+    keepAliveInterval: 1000,
+    retry: 200,
+    historyLimit: 50_000,
+    historyBytes: 16 << 20,
+    ...options,
+  });
+  const streams = new Set();
   return {
     name: 'realtime-hub',
     hub,
     middleware(context, next) {
-      if (!hub.handleRequest(context.req, context.res)) return next();
+      const { req, res } = context;
+      if (!hub.handleRequest(req, res)) return next();
       context.respond = false;
+      if (context.path.endsWith('/sse') || context.path.endsWith('/poll')) {
+        streams.add(res);
+        res.on('close', () => streams.delete(res));
+      }
     },
     serverStart({ server }) {
-      httpServer = server;
-      server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
+      server.on('upgrade', (req, socket, head) => {
+        if (!hub.handleUpgrade(req, socket, head)) return;
+        streams.add(socket);
+        socket.on('close', () => streams.delete(socket));
+      });
     },
     async serverStop() {
       await hub.close();
@@ -33,7 +47,19 @@ export function hubPlugin(options = {}) {
           return hub.stats();
         case 'hub-cut': {
           // Drops every open hub connection (SSE, long-poll, WebSocket) from the server side.
-          httpServer.closeAllConnections?.();
+          for (const stream of streams) (stream.socket ?? stream).destroy();
+          return true;
+        }
+        case 'hub-stream': {
+          // Publishes `count` numbered events, cutting every hub connection at `cuts` random points.
+          const cutAt = new Set();
+          while (cutAt.size < payload.cuts)
+            cutAt.add(1 + Math.floor(Math.random() * (payload.count - 1)));
+          for (let i = 1; i <= payload.count; i++) {
+            await hub.publish(payload.topic, i);
+            if (cutAt.has(i)) for (const stream of streams) (stream.socket ?? stream).destroy();
+            if (i % 25 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+          }
           return true;
         }
         default:

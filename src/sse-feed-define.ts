@@ -1,0 +1,11 @@
+import { SseFeedElement } from './sse-feed.js';
+
+SseFeedElement.define();
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sse-feed': SseFeedElement;
+  }
+}
+
+export { SseFeedElement };
