@@ -5,8 +5,25 @@
 import { startDevServer } from '@web/dev-server';
 import { createHub } from '../dist/server/index.js';
 
+/** Publishes a made-up price every second, numbered so the page can show there is no gap. */
+function startTicker(hub) {
+  let n = 0;
+  let price = 100;
+  const timer = setInterval(() => {
+    price = Math.max(1, price + (Math.random() - 0.5) * 2);
+    hub
+      .publish('demo-prices', { n: ++n, price: Math.round(price * 100) / 100, at: Date.now() })
+      .catch(() => {});
+  }, 1000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export async function startDemoServer({ port = 8000, host = 'localhost' } = {}) {
   const hub = createHub();
+  const stopTicker = startTicker(hub);
+  // Open hub streams, so the demo's "cut the connection" button can drop them for real.
+  const streams = new Set();
   const server = await startDevServer({
     config: {
       rootDir: '.',
@@ -18,9 +35,17 @@ export async function startDemoServer({ port = 8000, host = 'localhost' } = {}) 
       watch: false,
       clearTerminalOnReload: false,
       middleware: [
+        function cutConnections(context, next) {
+          if (context.path !== '/demo-api/cut' || context.method !== 'POST') return next();
+          const count = streams.size;
+          for (const stream of streams) (stream.socket ?? stream).destroy();
+          context.body = { cut: count };
+        },
         function realtimeHub(context, next) {
           if (!hub.handleRequest(context.req, context.res)) return next();
           context.respond = false;
+          streams.add(context.res);
+          context.res.on('close', () => streams.delete(context.res));
         },
       ],
     },
@@ -38,6 +63,7 @@ export async function startDemoServer({ port = 8000, host = 'localhost' } = {}) 
     port: address.port,
     hub,
     async stop() {
+      stopTicker();
       await hub.close();
       await server.stop();
     },

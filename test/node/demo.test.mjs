@@ -111,3 +111,24 @@ test('the demo server embeds the hub: SSE, publish and the WebSocket relay answe
   assert.deepEqual(result, { via: 'ws' });
   assert.equal((await fetch(`${origin}/realtime/poll?topic=demo-check&timeout=0`)).status, 200);
 });
+
+test('sse-feed demo: ticks keep coming with no gap across a server-side cut', async () => {
+  const { page, errors } = await openPage('/demo/sse-feed.html');
+  await page.waitForFunction(() => Number(document.getElementById('count').textContent) >= 2, {
+    polling: 100,
+    timeout: 10_000,
+  });
+  await page.click('#cut');
+  await page.waitForFunction(() => Number(document.getElementById('drops').textContent) >= 1, {
+    polling: 50,
+    timeout: 5000,
+  });
+  const before = Number(await page.$eval('#count', (el) => el.textContent));
+  await page.waitForFunction(
+    (n) => Number(document.getElementById('count').textContent) >= n + 2,
+    { polling: 100, timeout: 10_000 },
+    before,
+  );
+  assert.equal(await page.$eval('#gaps', (el) => el.textContent), 'none');
+  assert.deepEqual(errors, []);
+});
