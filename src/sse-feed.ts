@@ -235,6 +235,8 @@ export class SseFeedElement extends RealtimeElement<SseFeedEventMap> {
 
   private receive(type: string, data: string, lastEventId: string, origin: string): void {
     this.cursor = lastEventId;
+    // The hub's control events: `cursor` starts a fresh stream's cursor, `reset` is announced.
+    if (type === 'cursor') return;
     if (type === 'reset') {
       let reason = 'unknown';
       try {
@@ -368,7 +370,7 @@ export class SseFeedElement extends RealtimeElement<SseFeedEventMap> {
     this.abort = () => source.close();
     source.onopen = () => attempt === this.attempt && this.opened();
     const types = this.events.split(/\s+/).filter(Boolean);
-    for (const type of new Set([...(types.length ? types : ['message']), 'reset'])) {
+    for (const type of new Set([...(types.length ? types : ['message']), 'reset', 'cursor'])) {
       source.addEventListener(type, (event) => {
         const { data, lastEventId, origin } = event as MessageEvent<string>;
         if (attempt === this.attempt) this.receive(type, data, lastEventId, origin);

@@ -72,12 +72,17 @@ for (const mode of ['fetch', 'native'] as const) {
       });
       const received: number[] = [];
       el.addEventListener('message', (event) => received.push(event.data as number));
+      const seen = record(el, 'open', 'close', 'error', 'reset');
       document.body.append(el);
       await oneEvent(el, 'open');
       await executeServerCommand('hub-stream', { topic, count: 10_000, cuts: 100 });
       await waitUntil(() => received.length >= 10_000, 30_000, '10,000 events').catch((error) => {
+        const summary = seen.map((e) => (e as RealtimeErrorEvent).code ?? e.type).join(',');
+        const gaps = received.filter((value, i) => i > 0 && value !== received[i - 1] + 1).length;
+        const firstGap = received.findIndex((value, i) => i > 0 && value !== received[i - 1] + 1);
         throw new Error(
-          `${error.message}: got ${received.length}, last ${received.at(-1)}, state ${el.state}`,
+          `${error.message}: got ${received.length}, last ${received.at(-1)}, state ${el.state}, ` +
+            `${gaps} gaps, first at ${received[firstGap - 1]}→${received[firstGap]}, events ${summary}`,
         );
       });
       await sleep(100);

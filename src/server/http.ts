@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Topic names: 1–128 of letters, digits and `_ . : / -`. `reset` is the hub's own SSE event. */
+/** Topic names: 1–128 of letters, digits and `_ . : / -`; `reset` and `cursor` are the hub's own SSE events. */
 const topicPattern = /^[\w.:/-]{1,128}$/;
 export const isValidTopic = (topic: unknown): topic is string =>
-  typeof topic === 'string' && topicPattern.test(topic) && topic !== 'reset';
+  typeof topic === 'string' && topicPattern.test(topic) && topic !== 'reset' && topic !== 'cursor';
 
 /** `?topic=a&topic=b` or `?topic=a%20b`, deduplicated, in order. */
 export function topicsOf(url: URL): string[] {

@@ -107,7 +107,11 @@ export function createHub(options: HubOptions = {}): Hub {
     };
     res.on('close', cleanup);
     try {
-      const reset = await subscriber.start(core.store, cursor);
+      // A client with no cursor gets one at once, as a `cursor` event (native EventSource code
+      // cannot read the id of a frame without data): a drop before the first event loses nothing.
+      const reset = await subscriber.start(core.store, cursor, (latest) =>
+        res.write(`id: ${latest}\nevent: cursor\ndata: ${latest}\n\n`),
+      );
       if (reset) {
         res.write(
           `id: ${reset.latest}\nevent: reset\ndata: ${JSON.stringify({ reason: reset.reason, id: reset.latest })}\n\n`,

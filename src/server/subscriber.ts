@@ -36,6 +36,8 @@ export class Subscriber {
   async start(
     store: HubStore,
     cursor: string | undefined,
+    /** Called with the starting cursor when there was none, before any event is delivered. */
+    onFresh?: (latest: string) => void,
   ): Promise<{ reason: 'epoch' | 'too-old' | 'invalid'; latest: string } | undefined> {
     let reset: { reason: 'epoch' | 'too-old' | 'invalid'; latest: string } | undefined;
     if (cursor) {
@@ -48,7 +50,9 @@ export class Subscriber {
         for (const event of replay.events) this.deliver(event);
       }
     } else {
-      this.lastSeq = seqOf(await store.latestId());
+      const latest = await store.latestId();
+      this.lastSeq = seqOf(latest);
+      onFresh?.(latest);
     }
     const buffered = this.buffer ?? [];
     this.buffer = undefined;

@@ -54,7 +54,9 @@ export function openSse(url, headers = {}) {
     const req = get(url, { headers, agent: false }, (res) => {
       const stream = { res, req, text: '', status: res.statusCode, headers: res.headers };
       stream.records = () => sseRecords(stream.text);
-      stream.events = () => stream.records().filter((r) => r.data !== undefined);
+      // Published events only: the hub's cursor event is control data.
+      stream.events = () =>
+        stream.records().filter((r) => r.data !== undefined && r.event !== 'cursor');
       stream.close = () => req.destroy();
       res.setEncoding('utf8');
       res.on('data', (chunk) => (stream.text += chunk));

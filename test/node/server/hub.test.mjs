@@ -71,10 +71,10 @@ describe('hub: SSE', () => {
   });
 
   test('the header wins over the query (EventSource keeps its first URL)', async () => {
-    const a = await h.hub.publish('cursor', 1);
-    const b = await h.hub.publish('cursor', 2);
-    await h.hub.publish('cursor', 3);
-    const stream = await openSse(h.url(`/sse?topic=cursor&lastEventId=${a.id}`), {
+    const a = await h.hub.publish('header', 1);
+    const b = await h.hub.publish('header', 2);
+    await h.hub.publish('header', 3);
+    const stream = await openSse(h.url(`/sse?topic=header&lastEventId=${a.id}`), {
       'Last-Event-ID': b.id,
     });
     await until(() => stream.events().length === 1);
@@ -92,6 +92,19 @@ describe('hub: SSE', () => {
     assert.equal(JSON.parse(reset.data).id, reset.id);
     await h.hub.publish('epoch', 'live');
     await until(() => stream.events().some((e) => e.event === 'epoch'));
+    stream.close();
+  });
+
+  test('a connection without a cursor gets one at once, as a cursor event', async () => {
+    const latest = await h.hub.publish('before', 'x');
+    const stream = await openSse(h.url('/sse?topic=fresh'));
+    const cursor = await until(() => stream.records().find((r) => r.event === 'cursor'));
+    assert.deepEqual([cursor.id, cursor.data], [latest.id, latest.id]);
+    await h.hub.publish('fresh', 'after');
+    const live = await until(() => stream.events().find((e) => e.event === 'fresh'));
+    assert.equal(live.data, '"after"');
+    const types = stream.records().map((r) => r.event);
+    assert.ok(types.indexOf('cursor') < types.indexOf('fresh'));
     stream.close();
   });
 
