@@ -4,6 +4,7 @@ import { chromeArgs, findChrome } from './scripts/find-chrome.mjs';
 import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
 import { hubPlugin } from './test/e2e/hub-plugin.mjs';
 import { sseTestServer } from './test/e2e/sse-test-server.mjs';
+import { wsTestServer } from './test/e2e/ws-test-server.mjs';
 
 const hub = hubPlugin();
 const misbehaving = sseTestServer();
@@ -35,5 +36,6 @@ export default {
     tabsPlugin(),
     hub,
     misbehaving,
+    wsTestServer(),
   ],
 };

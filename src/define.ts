@@ -2,3 +2,4 @@
 export * from './tab-channel-define.js';
 export * from './storage-sync-define.js';
 export * from './sse-feed-define.js';
+export * from './socket-relay-define.js';

@@ -155,12 +155,13 @@ export class WebSocketRelay {
         subscriptions.add(subscription);
         core.attach(subscription);
         const since = typeof frame.since === 'string' && frame.since ? frame.since : undefined;
-        send({
-          type: 'subscribed',
-          topics,
-          ...(frame.ref !== undefined ? { ref: frame.ref } : {}),
-        });
-        const reset = await subscription.start(core.store, since);
+        const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
+        // A fresh subscription learns its starting cursor, so a drop before its first message
+        // loses nothing; a resumed one already has its cursor.
+        if (since) send({ type: 'subscribed', topics, ...ref });
+        const reset = await subscription.start(core.store, since, (latest) =>
+          send({ type: 'subscribed', topics, id: latest, ...ref }),
+        );
         if (reset) send({ type: 'reset', topics, reason: reset.reason, id: reset.latest });
       },
       unsubscribe: (frame) => {

@@ -1,6 +1,10 @@
 /**
- * Mounts a real hub in the test runner's own server (same origin as the test pages), plus
- * commands to publish from the server side, read its stats and cut its connections.
+ * Mounts real hubs in the test runner's own server (same origin as the test pages), plus
+ * commands to publish from the server side, read stats and cut connections:
+ * - /realtime: the main hub, defaults but for a long history;
+ * - /secure: `authorize` accepts the auth token "good" and refuses "secret" topics without it;
+ * - /strict: allows no browser origin (4403);
+ * - /limited: 5 frames a second (4429).
  */
 import { createHub } from '../../dist/server/index.js';
 
@@ -12,13 +16,23 @@ export function hubPlugin(options = {}) {
     historyBytes: 16 << 20,
     ...options,
   });
+  const others = [
+    createHub({
+      basePath: '/secure',
+      authorize: ({ action, topic, token }) =>
+        action === 'auth' ? token === 'good' : !topic?.startsWith('secret') || token === 'good',
+    }),
+    createHub({ basePath: '/strict', allowedOrigins: ['http://nowhere.example'] }),
+    createHub({ basePath: '/limited', rateLimit: 5 }),
+  ];
+  const hubs = [hub, ...others];
   const streams = new Set();
   return {
     name: 'realtime-hub',
     hub,
     middleware(context, next) {
       const { req, res } = context;
-      if (!hub.handleRequest(req, res)) return next();
+      if (!hubs.some((h) => h.handleRequest(req, res))) return next();
       context.respond = false;
       if (context.path.endsWith('/sse') || context.path.endsWith('/poll')) {
         streams.add(res);
@@ -27,13 +41,13 @@ export function hubPlugin(options = {}) {
     },
     serverStart({ server }) {
       server.on('upgrade', (req, socket, head) => {
-        if (!hub.handleUpgrade(req, socket, head)) return;
+        if (!hubs.some((h) => h.handleUpgrade(req, socket, head))) return;
         streams.add(socket);
         socket.on('close', () => streams.delete(socket));
       });
     },
     async serverStop() {
-      await hub.close();
+      await Promise.all(hubs.map((h) => h.close()));
     },
     async executeCommand({ command, payload = {} }) {
       switch (command) {

@@ -1,0 +1,11 @@
+import { SocketRelayElement } from './socket-relay.js';
+
+SocketRelayElement.define();
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'socket-relay': SocketRelayElement;
+  }
+}
+
+export { SocketRelayElement };

@@ -1,0 +1,463 @@
+import type { PropertyDeclarations } from '@lit/reactive-element';
+import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
+import {
+  RealtimeCloseEvent,
+  RealtimeMessageEvent,
+  ResetEvent,
+  type RealtimeEventMap,
+} from './internal/events.js';
+import { ReconnectController } from './internal/reconnect-controller.js';
+
+export interface SocketRelayEventMap extends RealtimeEventMap {
+  message: RealtimeMessageEvent;
+  close: RealtimeCloseEvent;
+  reset: ResetEvent;
+}
+
+type AuthSource = string | (() => string | Promise<string>);
+type Outgoing = string | ArrayBufferLike | Blob | ArrayBufferView;
+interface Pending {
+  frame: Outgoing;
+  ref?: number;
+}
+
+/** Hub close codes with their error codes; the ones in `stop-codes` end reconnecting. */
+const closeErrors: Record<number, string> = {
+  1008: 'policy',
+  1009: 'too-large',
+  4401: 'unauthorized',
+  4403: 'forbidden-origin',
+  4429: 'rate-limited',
+};
+
+/**
+ * WebSocket messaging through the hub (topics, resume, acknowledged sends) or to any WebSocket
+ * server (`raw`), resilient by default: sends queue while the socket is down, reconnects back
+ * off with jitter, a heartbeat replaces dead connections, and the hub replays what was missed.
+ *
+ * @summary Tab ⇄ server ⇄ tabs over WebSocket.
+ * @tagname socket-relay
+ *
+ * @attr {string} src - `ws:`/`wss:` URL, or a relative/`http(s):` URL mapped to WebSocket (required).
+ * @attr {string} topic - Hub mode: space-separated topics, subscribed on every (re)connect.
+ * @attr {boolean} raw - A plain WebSocket to any server: no hub protocol.
+ * @attr {'text' | 'json' | 'binary'} type - Raw mode: how messages are read and sent. Default `text`.
+ * @attr {string} protocols - Space-separated WebSocket subprotocols.
+ * @attr {boolean} echo - Hub mode: also receive this element's own sends.
+ * @attr {number} queue-limit - Sends held while not open (default 1000); past it `send` returns false.
+ * @attr {number} retry-min - Smallest reconnect delay, ms (default 1000).
+ * @attr {number} retry-max - Largest reconnect delay, ms (default 30000).
+ * @attr {number} max-retries - Consecutive failed attempts before giving up (default: never).
+ * @attr {number} connect-timeout - A connection not open after this long is replaced, ms (default 10000).
+ * @attr {number} heartbeat-interval - Ping every this many ms (hub mode; raw mode with `ping-message`). Default 25000; 0 disables.
+ * @attr {number} heartbeat-timeout - No message for this long after a ping → reconnect, ms (default 10000).
+ * @attr {string} ping-message - Raw mode: the text sent as a heartbeat ping.
+ * @attr {string} stop-codes - Close codes that stop reconnecting. Default `1008 4401 4403`.
+ * @attr {boolean} disabled - Keeps the socket closed.
+ * @attr {string} state - Reflected: `connecting`, `open`, `closed` or `error`.
+ *
+ * @fires {RealtimeMessageEvent} message - `data`; in hub mode also `topic` and `id`.
+ * @fires {Event} open - Connected (hub mode: after the `auth` frame and the subscriptions were sent).
+ * @fires {RealtimeCloseEvent} close - `code`, `reason`, `wasClean`, `willReconnect`.
+ * @fires {ResetEvent} reset - The hub could not resume from the last id: `reason`, `lastEventId`.
+ * @fires {RealtimeErrorEvent} error - `code`: see the README.
+ * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ */
+export class SocketRelayElement extends RealtimeElement<SocketRelayEventMap> {
+  static override defaultTag = 'socket-relay';
+
+  static override properties: PropertyDeclarations = {
+    src: { reflect: true },
+    topic: { reflect: true },
+    raw: { type: Boolean, reflect: true },
+    type: { reflect: true },
+    protocols: {},
+    echo: { type: Boolean, reflect: true },
+    queueLimit: { type: Number, attribute: 'queue-limit' },
+    retryMin: { type: Number, attribute: 'retry-min' },
+    retryMax: { type: Number, attribute: 'retry-max' },
+    maxRetries: { type: Number, attribute: 'max-retries' },
+    connectTimeout: { type: Number, attribute: 'connect-timeout' },
+    heartbeatInterval: { type: Number, attribute: 'heartbeat-interval' },
+    heartbeatTimeout: { type: Number, attribute: 'heartbeat-timeout' },
+    pingMessage: { attribute: 'ping-message' },
+    stopCodes: { attribute: 'stop-codes' },
+  };
+
+  protected static override reopenOn = ['disabled', 'src', 'topic', 'raw', 'protocols', 'type'];
+
+  src = '';
+  topic = '';
+  raw = false;
+  type: 'text' | 'json' | 'binary' = 'text';
+  protocols = '';
+  echo = false;
+  queueLimit = 1000;
+  retryMin = 1000;
+  retryMax = 30_000;
+  maxRetries = Infinity;
+  connectTimeout = 10_000;
+  heartbeatInterval = 25_000;
+  heartbeatTimeout = 10_000;
+  pingMessage = '';
+  stopCodes = '1008 4401 4403';
+  /** Hub mode: a token, or a function called before every connect, sent in the `auth` frame. */
+  auth: AuthSource | null = null;
+
+  private readonly reconnector = new ReconnectController(this, () => this.connect());
+  private socket?: WebSocket;
+  private queue: Pending[] = [];
+  /** Hub publishes written but not yet acknowledged: re-sent first after a reconnect. */
+  private unacked: Pending[] = [];
+  private nextRef = 1;
+  private cursor = '';
+  private stopped = false;
+  private attempt = 0;
+  private timers: ReturnType<typeof setTimeout>[] = [];
+  private lastActivity = 0;
+
+  /** As `WebSocket.readyState`: 0 connecting, 1 open, 2 closing, 3 closed. */
+  get readyState(): number {
+    return this.state === 'open' ? 1 : this.state === 'connecting' ? 0 : 3;
+  }
+
+  /** Bytes the open socket has not sent yet. */
+  get bufferedAmount(): number {
+    return this.socket?.bufferedAmount ?? 0;
+  }
+
+  /** Sends waiting for the connection (and, in hub mode, for the hub's acknowledgement). */
+  get queued(): number {
+    return this.queue.length + this.unacked.length;
+  }
+
+  /** Consecutive failed attempts since the last stable connection. */
+  get retryCount(): number {
+    return this.reconnector.attempt;
+  }
+
+  /** Hub mode: the id of the last message received, resumed from on every reconnect. */
+  get lastEventId(): string {
+    return this.cursor;
+  }
+
+  /**
+   * Sends now, or queues while the socket is not open. Returns false (and fires `queue-full`)
+   * when the queue is full.
+   *
+   * @param options.topic - Hub mode: the topic to publish to (default: the first of `topic`).
+   * @throws {TypeError} when the data cannot be serialised or hub mode has no topic.
+   * @throws {DOMException} `InvalidStateError` when the element is removed, disabled or `close()`d.
+   */
+  send(data: unknown, options: { topic?: string } = {}): boolean {
+    if (!this.isConnected || this.disabled || this.stopped) {
+      throw new DOMException(
+        `<${this.localName}> is ${this.isConnected ? 'closed' : 'not in the document'}.`,
+        'InvalidStateError',
+      );
+    }
+    let pending: Pending;
+    if (this.raw) {
+      pending = { frame: this.type === 'json' ? this.json(data) : (data as Outgoing) };
+      if (
+        this.type !== 'json' &&
+        typeof data !== 'string' &&
+        !(data instanceof Blob) &&
+        !ArrayBuffer.isView(data) &&
+        !(data instanceof ArrayBuffer)
+      ) {
+        throw new TypeError(
+          'Raw text and binary sends take a string, Blob, ArrayBuffer or typed array.',
+        );
+      }
+    } else {
+      const topic = options.topic ?? this.topics()[0];
+      if (!topic) throw new TypeError(`<${this.localName}> needs a topic to publish to.`);
+      const ref = this.nextRef++;
+      pending = { frame: this.json({ type: 'publish', topic, data, echo: this.echo, ref }), ref };
+    }
+    if (this.state === 'open' && !this.queue.length) {
+      this.write(pending);
+      return true;
+    }
+    if (this.queue.length >= this.queueLimit) {
+      this.fail(
+        'queue-full',
+        `${this.queueLimit} sends are already waiting; this one was not queued.`,
+      );
+      return false;
+    }
+    this.queue.push(pending);
+    return true;
+  }
+
+  /**
+   * Closes the socket and stops reconnecting, like `WebSocket.close()`.
+   *
+   * @throws {DOMException} `InvalidAccessError` for a code other than 1000 or 3000–4999.
+   */
+  close(code = 1000, reason = ''): void {
+    if (code !== 1000 && (code < 3000 || code > 4999)) {
+      throw new DOMException(
+        `Close code ${code} is not 1000 or in 3000–4999.`,
+        'InvalidAccessError',
+      );
+    }
+    this.stopped = true;
+    this.reconnector.cancel();
+    this.shutdown(code, reason);
+    this.setState('closed');
+  }
+
+  /** Connects again with a fresh backoff (after `close()`, a stop code or exhausted retries). */
+  reconnect(): void {
+    if (!this.isConnected || this.disabled || !this.src) return;
+    this.stopped = false;
+    this.reconnector.reset();
+    this.connect();
+  }
+
+  protected override acquire(): void {
+    this.stopped = false;
+    if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
+    if (!this.url()) {
+      this.setState('error');
+      return this.fail('invalid-url', `"${this.src}" is not a URL.`);
+    }
+    if (!['text', 'json', 'binary'].includes(this.type)) {
+      this.setState('error');
+      return this.fail('invalid-attribute', `Bad type="${this.type}".`);
+    }
+    this.connect();
+  }
+
+  protected override release(): void {
+    this.reconnector.cancel();
+    this.shutdown(1000, '');
+  }
+
+  private topics(): string[] {
+    return this.topic.split(/\s+/).filter(Boolean);
+  }
+
+  private url(): URL | undefined {
+    try {
+      const url = new URL(this.src, document.baseURI);
+      if (url.protocol === 'http:' || url.protocol === 'https:')
+        url.protocol = url.protocol.replace('http', 'ws');
+      return url.protocol === 'ws:' || url.protocol === 'wss:' ? url : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private json(data: unknown): string {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError('The data is not a JSON value.');
+    return text;
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+  }
+
+  /** Closes the current socket (if any) without scheduling anything. */
+  private shutdown(code: number, reason: string): void {
+    this.attempt++;
+    this.clearTimers();
+    const socket = this.socket;
+    this.socket = undefined;
+    if (!socket) return;
+    const wasOpen = this.state === 'open';
+    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    socket.close(code, reason);
+    this.requeueUnacked();
+    if (wasOpen) this.emit(new RealtimeCloseEvent(false, code, reason, true));
+  }
+
+  private requeueUnacked(): void {
+    this.queue.unshift(...this.unacked);
+    this.unacked = [];
+  }
+
+  private async connect(): Promise<void> {
+    this.shutdown(1000, '');
+    Object.assign(this.reconnector.policy, {
+      retryMin: this.retryMin,
+      retryMax: this.retryMax,
+      maxRetries: this.maxRetries ?? Infinity,
+    });
+    this.setState('connecting');
+    const attempt = this.attempt;
+    let token: string | undefined;
+    try {
+      token = typeof this.auth === 'function' ? await this.auth() : (this.auth ?? undefined);
+    } catch (error) {
+      this.fail('auth-failed', `The auth function threw: ${(error as Error).message}`, {
+        cause: error,
+      });
+      return void this.reconnector.failed();
+    }
+    if (attempt !== this.attempt) return;
+    const protocols = this.protocols.split(/\s+/).filter(Boolean);
+    const socket = new WebSocket(this.url()!, protocols);
+    socket.binaryType = 'arraybuffer';
+    this.socket = socket;
+    this.timers.push(
+      setTimeout(() => {
+        this.fail('timeout', `Not connected after ${this.connectTimeout} ms.`);
+        this.dropped(4000, 'connect timeout', false);
+      }, this.connectTimeout),
+    );
+    socket.onopen = () => {
+      this.clearTimers();
+      if (!this.raw) {
+        if (token !== undefined) socket.send(this.json({ type: 'auth', token }));
+        const topics = this.topics();
+        if (topics.length) {
+          socket.send(
+            this.json({
+              type: 'subscribe',
+              topics,
+              ...(this.cursor ? { since: this.cursor } : {}),
+            }),
+          );
+        }
+      }
+      this.setState('open');
+      this.reconnector.opened();
+      this.lastActivity = Date.now();
+      this.armHeartbeat();
+      this.emit(new Event('open'));
+      const waiting = this.queue;
+      this.queue = [];
+      for (const pending of waiting) this.write(pending);
+    };
+    socket.onmessage = (event) => this.receive(event.data);
+    socket.onclose = (event) => this.dropped(event.code, event.reason, event.wasClean);
+  }
+
+  private write(pending: Pending): void {
+    this.socket!.send(pending.frame as string);
+    if (pending.ref !== undefined) this.unacked.push(pending);
+  }
+
+  /** The socket closed on its own (or timed out): report, then reconnect unless told to stop. */
+  private dropped(code: number, reason: string, wasClean: boolean): void {
+    const wasOpen = this.state === 'open';
+    const socket = this.socket;
+    this.socket = undefined;
+    this.attempt++;
+    this.clearTimers();
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+      if (socket.readyState < 2) socket.close();
+    }
+    if (code === 1009) {
+      // The hub refused a frame as too large: never re-send it (the newest unacknowledged one).
+      const dropped = this.unacked.pop();
+      this.fail('too-large', 'The server refused a message as too large; it was dropped.', {
+        raw: typeof dropped?.frame === 'string' ? dropped.frame : undefined,
+      });
+    } else if (closeErrors[code]) {
+      this.fail(closeErrors[code]!, `The server closed the connection: ${code} ${reason}`.trim());
+    } else if (!wasOpen && code !== 4000) {
+      this.fail('network', 'The WebSocket connection failed.');
+    }
+    this.requeueUnacked();
+    const stop = this.stopCodes.split(/\s+/).includes(String(code));
+    const delay = stop ? -1 : this.reconnector.failed();
+    if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0, code, reason, wasClean));
+    if (stop) {
+      this.setState('error');
+    } else if (delay < 0) {
+      this.setState('error');
+      this.fail(
+        'retries-exhausted',
+        `Gave up after ${this.maxRetries} attempts; call reconnect() to try again.`,
+      );
+    } else {
+      this.setState('connecting');
+    }
+  }
+
+  private armHeartbeat(): void {
+    const interval = this.heartbeatInterval;
+    const ping = this.raw ? this.pingMessage : this.json({ type: 'ping' });
+    if (!(interval > 0) || !ping) return;
+    const tick = () => {
+      if (Date.now() - this.lastActivity > interval + this.heartbeatTimeout) {
+        this.fail(
+          'heartbeat-timeout',
+          `Nothing received for ${this.heartbeatTimeout} ms after a ping; reconnecting.`,
+        );
+        return this.dropped(4000, 'heartbeat timeout', false);
+      }
+      this.socket?.send(ping);
+      this.timers.push(setTimeout(tick, Math.min(interval, this.heartbeatTimeout)));
+    };
+    this.timers.push(setTimeout(tick, interval));
+  }
+
+  private receive(raw: unknown): void {
+    this.lastActivity = Date.now();
+    if (this.raw) {
+      if (raw === this.pingMessage && raw) return;
+      let data = raw;
+      if (this.type === 'json' && typeof raw === 'string') {
+        try {
+          data = JSON.parse(raw);
+        } catch (error) {
+          return this.fail('parse-error', `A message is not JSON: ${(error as Error).message}`, {
+            raw,
+          });
+        }
+      }
+      return void this.emit(new RealtimeMessageEvent({ data }));
+    }
+    let frame: { type?: string; [field: string]: unknown };
+    try {
+      frame = JSON.parse(raw as string);
+    } catch {
+      return this.fail('parse-error', 'The hub sent a frame that is not JSON.', {
+        raw: String(raw),
+      });
+    }
+    switch (frame.type) {
+      case 'message':
+        this.cursor = frame.id as string;
+        this.emit(
+          new RealtimeMessageEvent({
+            data: frame.data,
+            lastEventId: this.cursor,
+            topic: frame.topic,
+            id: this.cursor,
+          }),
+        );
+        break;
+      case 'subscribed':
+        if (frame.id && !this.cursor) this.cursor = frame.id as string;
+        break;
+      case 'ack':
+        this.unacked = this.unacked.filter((pending) => pending.ref !== frame.ref);
+        break;
+      case 'reset':
+        this.cursor = frame.id as string;
+        this.emit(new ResetEvent(frame.reason as string, this.cursor));
+        break;
+      case 'error':
+        if (frame.ref !== undefined)
+          this.unacked = this.unacked.filter((pending) => pending.ref !== frame.ref);
+        this.fail(String(frame.code), String(frame.message));
+        break;
+      default:
+      // `pong` and frames of later versions: the activity above is all that matters.
+    }
+  }
+}
+
+export interface SocketRelayElement {
+  addEventListener: TypedEventTarget<SocketRelayEventMap>['addEventListener'];
+  removeEventListener: TypedEventTarget<SocketRelayEventMap>['removeEventListener'];
+}
