@@ -55,7 +55,11 @@ export async function startDemoServer({ port = 8000, host = 'localhost' } = {}) 
     autoExitProcess: false,
   });
   // The dev server answers upgrades on its own path only; the hub takes /realtime/ws.
-  server.server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
+  server.server.on('upgrade', (req, socket, head) => {
+    if (!hub.handleUpgrade(req, socket, head)) return;
+    streams.add(socket);
+    socket.on('close', () => streams.delete(socket));
+  });
   const address = server.server.address();
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return {

@@ -132,3 +132,27 @@ test('sse-feed demo: ticks keep coming with no gap across a server-side cut', as
   assert.equal(await page.$eval('#gaps', (el) => el.textContent), 'none');
   assert.deepEqual(errors, []);
 });
+
+test('socket-relay demo: a message typed during an outage reaches the other tab after the reconnect', async () => {
+  const first = await openPage('/demo/socket-relay.html');
+  const second = await openPage('/demo/socket-relay.html');
+  const isOpen = () => document.getElementById('chat').state === 'open';
+  await first.page.waitForFunction(isOpen, { polling: 50, timeout: 5000 });
+  await second.page.waitForFunction(isOpen, { polling: 50, timeout: 5000 });
+  await first.page.bringToFront();
+  await first.page.click('#cut');
+  await first.page.waitForFunction(() => document.getElementById('chat').state !== 'open', {
+    polling: 10,
+    timeout: 5000,
+  });
+  await first.page.type('#text', 'sent while cut');
+  await first.page.click('#send button');
+  await second.page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('#log li')].some((li) =>
+        li.textContent.endsWith(': sent while cut'),
+      ),
+    { polling: 50, timeout: 10_000 },
+  );
+  assert.deepEqual([...first.errors, ...second.errors], []);
+});
