@@ -3,3 +3,4 @@ export * from './tab-channel-define.js';
 export * from './storage-sync-define.js';
 export * from './sse-feed-define.js';
 export * from './socket-relay-define.js';
+export * from './popup-bridge-define.js';

@@ -3,6 +3,12 @@ export { StorageSyncElement, type StorageSyncEventMap } from './storage-sync.js'
 export { SseFeedElement, type SseFeedEventMap } from './sse-feed.js';
 export { SocketRelayElement, type SocketRelayEventMap } from './socket-relay.js';
 export {
+  PopupBridgeElement,
+  BridgeRequestError,
+  type PopupBridgeEventMap,
+  type PopupMessageEvent,
+} from './popup-bridge.js';
+export {
   RealtimeErrorEvent,
   RealtimeMessageEvent,
   StateChangeEvent,

@@ -13,6 +13,15 @@ export class Tab {
     return new Tab(id);
   }
 
+  /** A page opened by the test page itself (a popup), found by a part of its URL. */
+  static async find(urlIncludes: string, ready = 'window.tabReady === true'): Promise<Tab> {
+    const { id } = await executeServerCommand<{ id: string }, unknown>('find-tab', {
+      urlIncludes,
+      ready,
+    });
+    return new Tab(id);
+  }
+
   /** Evaluates an expression (awaited if it is a promise) in the tab and returns its JSON value. */
   async eval<T = unknown>(expression: string): Promise<T> {
     // Commands that return null count as unhandled, so the value travels wrapped.

@@ -87,6 +87,27 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
           }
           return { id, url };
         }
+        case 'find-tab': {
+          // A page the test did not open itself (a popup): found by URL, then driven like a tab.
+          const testPage = session.browser.getPage(session.id);
+          const deadline = Date.now() + 10_000;
+          for (;;) {
+            const pages = await testPage.browserContext().pages();
+            const known = new Set([...tabs.values()].map((entry) => entry.page));
+            const page = pages.find((p) => !known.has(p) && p.url().includes(payload.urlIncludes));
+            if (page) {
+              const id = String(nextId++);
+              const errors = [];
+              page.on('pageerror', (error) => errors.push(String(error?.message ?? error)));
+              tabs.set(id, { page, errors, owner: session.id });
+              if (payload.ready)
+                await page.waitForFunction(payload.ready, { timeout: 10_000, polling: 50 });
+              return { id };
+            }
+            if (Date.now() > deadline) throw new Error(`No page with ${payload.urlIncludes}`);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        }
         case 'tab-eval': {
           const { page, errors } = tab(payload.id);
           const value = await page.evaluate(payload.expression);
@@ -106,7 +127,8 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
           for (const [id, entry] of tabs) {
             if (entry.owner !== session.id) continue;
             tabs.delete(id);
-            if (!entry.page.isClosed()) await entry.page.close();
+            // A popup may have closed itself meanwhile.
+            if (!entry.page.isClosed()) await entry.page.close().catch(() => {});
           }
           return true;
         }

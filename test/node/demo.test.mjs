@@ -9,7 +9,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startDemoServer({ port: 0, host: '127.0.0.1' });
+  server = await startDemoServer({ port: 0, host: 'localhost' });
   browser = await puppeteer.launch({
     executablePath: findChrome(),
     headless: true,
@@ -155,4 +155,33 @@ test('socket-relay demo: a message typed during an outage reaches the other tab 
     { polling: 50, timeout: 10_000 },
   );
   assert.deepEqual([...first.errors, ...second.errors], []);
+});
+
+test('popup-bridge demo: a message sent before opening reaches a cross-origin popup', async () => {
+  const { page, errors } = await openPage('/demo/popup-bridge.html');
+  await page.bringToFront();
+  await page.type('#text', 'queued before open');
+  await page.click('#send button');
+  const popupTarget = browser.waitForTarget((target) =>
+    target.url().includes('popup-bridge-popup.html'),
+  );
+  await page.click('#open-cross');
+  const popup = await (await popupTarget).page();
+  await popup.waitForFunction(
+    () =>
+      [...document.querySelectorAll('#log li')].some(
+        (li) => li.textContent === 'opener: queued before open',
+      ),
+    { polling: 50, timeout: 10_000 },
+  );
+  assert.notEqual(new URL(popup.url()).origin, new URL(page.url()).origin);
+  await page.click('#ask');
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('#log li')].some((li) =>
+        li.textContent.startsWith('the popup says it is'),
+      ),
+    { polling: 50, timeout: 5000 },
+  );
+  assert.deepEqual(errors, []);
 });

@@ -1,0 +1,350 @@
+import type { PropertyDeclarations } from '@lit/reactive-element';
+import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
+import {
+  RealtimeCloseEvent,
+  RealtimeMessageEvent,
+  type RealtimeEventMap,
+} from './internal/events.js';
+
+export interface PopupBridgeEventMap extends RealtimeEventMap {
+  message: PopupMessageEvent;
+  close: RealtimeCloseEvent;
+}
+
+/** A `message` from the other window; `reply` is there when the other side used `request()`. */
+export type PopupMessageEvent = RealtimeMessageEvent & { reply?: (value: unknown) => void };
+
+/** Every bridge message travels in this envelope; anything else on `window` is ignored. */
+interface Envelope {
+  rtBridge: 1;
+  kind: 'hello' | 'welcome' | 'data' | 'request' | 'reply' | 'bye';
+  /** The sender's random session id, learnt in the handshake and checked on every later message. */
+  from?: string;
+  id?: number;
+  data?: unknown;
+}
+
+const isEnvelope = (value: unknown): value is Envelope =>
+  !!value && typeof value === 'object' && (value as Envelope).rtBridge === 1;
+
+/** A rejected `request()`: `code` is `timeout`, `closed` or `disabled`. */
+export class BridgeRequestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface PendingRequest {
+  resolve: (value: unknown) => void;
+  reject: (error: BridgeRequestError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Safe window ⇄ window messaging over `postMessage`: the same tag in the opener (with `src`),
+ * in the opened popup (talks to `window.opener`) and in an iframe (talks to `parent`). Messages
+ * posted before the other side listens are queued and delivered after a handshake; only the
+ * allowed origins *and* the bridged window are heard.
+ *
+ * @summary Window ⇄ window messaging with handshake and origin checks.
+ * @tagname popup-bridge
+ *
+ * @attr {string} src - Opener side: the page `open()` opens.
+ * @attr {string} name - The window name (`open()` re-uses a window of that name).
+ * @attr {string} features - `window.open` features, e.g. `popup,width=480,height=640`.
+ * @attr {string} for - Opener side: the id of an iframe of this page to bridge to instead of a popup.
+ * @attr {string} target-origin - Space-separated allowed origins of the other window. Default: this page's origin. `*` only when written.
+ * @attr {number} queue-limit - Posts held until the handshake (default 1000).
+ * @attr {boolean} disabled - Keeps the bridge closed.
+ * @attr {string} state - Reflected: `connecting`, `open`, `closed` or `error`.
+ *
+ * @fires {PopupMessageEvent} message - `data`, `origin`; `reply(value)` for requests.
+ * @fires {Event} open - The handshake completed.
+ * @fires {RealtimeCloseEvent} close - The other window closed, navigated away or reloaded (`willReconnect`).
+ * @fires {RealtimeErrorEvent} error - `code`: `blocked`, `no-opener`, `missing-target`, `queue-full`.
+ * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ */
+export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
+  static override defaultTag = 'popup-bridge';
+
+  static override properties: PropertyDeclarations = {
+    src: { reflect: true },
+    name: { reflect: true },
+    features: {},
+    for: {},
+    targetOrigin: { attribute: 'target-origin' },
+    queueLimit: { type: Number, attribute: 'queue-limit' },
+  };
+
+  protected static override reopenOn = ['disabled', 'for', 'targetOrigin'];
+
+  src = '';
+  name = '';
+  features = '';
+  for = '';
+  targetOrigin = '';
+  queueLimit = 1000;
+
+  private peer?: Window | null;
+  private peerOrigin = '';
+  private queue: unknown[] = [];
+  private requests = new Map<number, PendingRequest>();
+  private nextId = 1;
+  private helloTimer?: ReturnType<typeof setInterval>;
+  private listening = false;
+  private session = '';
+  private peerSession = '';
+
+  /** Opens the popup (or re-uses the live one of that name). Call it from a user gesture. */
+  open(): Window | null {
+    this.settle();
+    if (!this.listening)
+      throw new DOMException(`<${this.localName}> is not connected.`, 'InvalidStateError');
+    if (this.peer && !this.peer.closed && this.src) {
+      this.peer.focus();
+      return this.peer;
+    }
+    const popup = window.open(this.src, this.name || '_blank', this.features || undefined);
+    if (!popup) {
+      this.fail('blocked', 'The browser blocked the popup: call open() from a click or key press.');
+      return null;
+    }
+    this.connectTo(popup);
+    return popup;
+  }
+
+  /** Opener side: closes the popup (`open()` may open it again). Other side: ends the bridge. */
+  close(): void {
+    const peer = this.peer;
+    const wasOpen = this.state === 'open';
+    this.sayBye();
+    this.disconnectPeer('closed', 'The bridge was closed.');
+    if (peer && this.src && !peer.closed) peer.close();
+    this.setState('closed');
+    if (wasOpen) this.emit(new RealtimeCloseEvent(false));
+  }
+
+  /**
+   * Posts `data` to the other window, now or after the handshake. Returns false (and fires
+   * `queue-full`) when the queue is full.
+   *
+   * @throws {DOMException} `DataCloneError` for data that cannot be cloned (nothing is queued);
+   *   `InvalidStateError` when the element is disabled or removed.
+   */
+  post(data: unknown): boolean {
+    this.usable();
+    structuredClone(data);
+    return this.send({ rtBridge: 1, kind: 'data', data });
+  }
+
+  /** Posts `data` and resolves with the other side's `event.reply(value)`. */
+  request(data: unknown, { timeout = 10_000 }: { timeout?: number } = {}): Promise<unknown> {
+    this.usable();
+    structuredClone(data);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.requests.delete(id);
+        reject(new BridgeRequestError('timeout', `No reply within ${timeout} ms.`));
+      }, timeout);
+      this.requests.set(id, { resolve, reject, timer });
+      if (!this.send({ rtBridge: 1, kind: 'request', id, data })) {
+        clearTimeout(timer);
+        this.requests.delete(id);
+        reject(new BridgeRequestError('queue-full', 'The queue is full.'));
+      }
+    });
+  }
+
+  protected override acquire(): void {
+    this.listening = true;
+    this.session = [...crypto.getRandomValues(new Uint32Array(4))]
+      .map((n) => n.toString(36))
+      .join('');
+    window.addEventListener('message', this.onMessage);
+    window.addEventListener('pagehide', this.onPageHide);
+    if (this.allowedOrigins().includes('*')) {
+      console.warn(
+        `<${this.localName} target-origin="*">: any site can read and send these messages.`,
+      );
+    }
+    if (this.for) {
+      const frame = document.getElementById(this.for);
+      if (!(frame instanceof HTMLIFrameElement) || !frame.contentWindow) {
+        this.setState('error');
+        return this.fail('missing-target', `No iframe with id "${this.for}".`);
+      }
+      return this.connectTo(frame.contentWindow);
+    }
+    if (this.src) return; // the opener side waits for open()
+    const peer = window.opener ?? (window.parent !== window ? window.parent : null);
+    if (!peer) {
+      this.setState('error');
+      return this.fail(
+        'no-opener',
+        'This window has no opener: the opener used noopener, or a Cross-Origin-Opener-Policy header cut the link.',
+      );
+    }
+    this.connectTo(peer);
+  }
+
+  protected override release(): void {
+    if (!this.listening) return;
+    this.listening = false;
+    window.removeEventListener('message', this.onMessage);
+    window.removeEventListener('pagehide', this.onPageHide);
+    this.sayBye();
+    this.disconnectPeer('closed', 'The bridge closed.');
+  }
+
+  private usable(): void {
+    if (!this.isConnected || this.disabled) {
+      throw new DOMException(
+        `<${this.localName}> is ${this.disabled ? 'disabled' : 'not in the document'}.`,
+        'InvalidStateError',
+      );
+    }
+  }
+
+  private allowedOrigins(): string[] {
+    const origins = this.targetOrigin.split(/\s+/).filter(Boolean);
+    return origins.length ? origins : [location.origin];
+  }
+
+  private connectTo(peer: Window): void {
+    this.peer = peer;
+    this.setState('connecting');
+    clearInterval(this.helloTimer);
+    // Either side may load first: both say hello until one answers (and notice a closed popup).
+    const tick = () => {
+      if (this.peer?.closed) return this.peerGone(false);
+      if (this.state === 'connecting') this.postRaw({ rtBridge: 1, kind: 'hello' });
+    };
+    this.helloTimer = setInterval(tick, 100);
+    tick();
+  }
+
+  private postRaw(
+    envelope: Envelope,
+    origins = this.peerOrigin ? [this.peerOrigin] : this.allowedOrigins(),
+  ): void {
+    envelope.from = this.session;
+    // A targetOrigin that does not match drops the message: safe to try each allowed origin.
+    for (const origin of origins) {
+      try {
+        this.peer?.postMessage(envelope, origin);
+      } catch {
+        // A closed or navigated window: the closed check handles it.
+      }
+    }
+  }
+
+  private send(envelope: Envelope): boolean {
+    if (this.state === 'open' && !this.queue.length) {
+      this.postRaw(envelope);
+      return true;
+    }
+    if (this.queue.length >= this.queueLimit) {
+      this.fail(
+        'queue-full',
+        `${this.queueLimit} messages are already waiting for the other window.`,
+      );
+      return false;
+    }
+    this.queue.push(envelope);
+    return true;
+  }
+
+  private opened(origin: string): void {
+    this.peerOrigin = origin;
+    if (this.state === 'open') return;
+    this.setState('open');
+    this.emit(new Event('open'));
+    const waiting = this.queue as Envelope[];
+    this.queue = [];
+    for (const envelope of waiting) this.postRaw(envelope);
+  }
+
+  private readonly onMessage = (event: MessageEvent): void => {
+    // Only the bridged window, and only from an allowed origin; anything else is ignored.
+    if (!this.peer || !isEnvelope(event.data)) return;
+    const allowed = this.allowedOrigins();
+    if (!allowed.includes('*') && !allowed.includes(event.origin)) return;
+    const { kind, id, data, from } = event.data;
+    // An unloading window's messages arrive with a null source: its `bye` is trusted by the
+    // session id it proved in the handshake.
+    if (event.source === null && kind === 'bye' && from && from === this.peerSession) {
+      return this.peerGone(true);
+    }
+    if (event.source !== this.peer) return;
+    if (kind === 'hello' || kind === 'welcome') {
+      this.peerSession = from ?? '';
+      if (kind === 'hello') this.postRaw({ rtBridge: 1, kind: 'welcome' }, [event.origin]);
+      return this.opened(event.origin);
+    }
+    if (from !== this.peerSession) return;
+    if (kind === 'bye') return this.peerGone(true);
+    if (kind === 'reply') {
+      const pending = this.requests.get(id!);
+      this.requests.delete(id!);
+      clearTimeout(pending?.timer);
+      return pending?.resolve(data);
+    }
+    const message = new RealtimeMessageEvent({ data, origin: event.origin }) as PopupMessageEvent;
+    if (kind === 'request') {
+      const peer = this.peer;
+      let answered = false;
+      message.reply = (value: unknown) => {
+        if (answered || peer !== this.peer) return;
+        answered = true;
+        this.postRaw({ rtBridge: 1, kind: 'reply', id, data: value });
+      };
+    }
+    this.emit(message);
+  };
+
+  /** The other window said bye (it unloads: it may come back) or was found closed. */
+  private peerGone(mayReturn: boolean): void {
+    const wasOpen = this.state === 'open';
+    this.peerOrigin = '';
+    this.rejectRequests('closed', 'The other window closed.');
+    if (mayReturn && !this.peer?.closed) {
+      this.setState('connecting');
+      if (wasOpen) this.emit(new RealtimeCloseEvent(true));
+      return;
+    }
+    this.disconnectPeer('closed', 'The other window closed.');
+    this.setState('closed');
+    if (wasOpen) this.emit(new RealtimeCloseEvent(false));
+  }
+
+  private disconnectPeer(code: string, message: string): void {
+    clearInterval(this.helloTimer);
+    this.helloTimer = undefined;
+    this.rejectRequests(code, message);
+    this.peer = undefined;
+    this.peerOrigin = this.peerSession = '';
+  }
+
+  private rejectRequests(code: string, message: string): void {
+    for (const { reject, timer } of this.requests.values()) {
+      clearTimeout(timer);
+      reject(new BridgeRequestError(code, message));
+    }
+    this.requests.clear();
+  }
+
+  private sayBye(): void {
+    if (this.peer && this.state === 'open') this.postRaw({ rtBridge: 1, kind: 'bye' });
+  }
+
+  private readonly onPageHide = (): void => this.sayBye();
+}
+
+export interface PopupBridgeElement {
+  addEventListener: TypedEventTarget<PopupBridgeEventMap>['addEventListener'];
+  removeEventListener: TypedEventTarget<PopupBridgeEventMap>['removeEventListener'];
+}

@@ -1,0 +1,286 @@
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import '../src/popup-bridge-define.js';
+import { BridgeRequestError, PopupBridgeElement } from '../src/popup-bridge.js';
+import { RealtimeCloseEvent, RealtimeErrorEvent, RealtimeMessageEvent } from '../src/index.js';
+import { Tab, closeAllTabs, record, sleep, uniqueName, waitUntil } from './helpers.js';
+
+const otherOrigin = `http://other.example.test:${location.port}`;
+const peerPage = (query: Record<string, string> = {}, origin = location.origin) => {
+  const mark = uniqueName('peer');
+  const params = new URLSearchParams({ mark, ...query });
+  return { mark, src: `${origin}/test/fixtures/popup.html?${params}` };
+};
+
+interface LogEntry {
+  data?: unknown;
+  origin?: string;
+  error?: string;
+  open?: boolean;
+}
+
+/** An opener-side bridge to a fresh popup page; returns the element and the popup as a Tab. */
+async function openPopup(
+  query: Record<string, string> = {},
+  attrs: Record<string, string> = {},
+  origin?: string,
+) {
+  const { mark, src } = peerPage(query, origin);
+  const el = document.createElement('popup-bridge');
+  el.src = src;
+  el.name = mark;
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+  document.body.append(el);
+  await el.updateComplete;
+  return { el, mark, src };
+}
+
+describe('<popup-bridge>', () => {
+  afterEach(async () => {
+    document.querySelectorAll('popup-bridge').forEach((el) => el.remove());
+    await closeAllTabs();
+  });
+
+  it('creates from HTML; connecting never opens a window', async () => {
+    const before = await sleep(0);
+    const el = await fixture<PopupBridgeElement>(
+      html`<popup-bridge src="/test/fixtures/popup.html" name="x"></popup-bridge>`,
+    );
+    expect(el).to.be.instanceOf(PopupBridgeElement);
+    expect(el.state).to.equal('closed');
+    await sleep(100);
+    expect(before).to.equal(undefined);
+    expect(el.state).to.equal('closed');
+  });
+
+  it('delivers what was posted before open(), in order, after the handshake', async () => {
+    const { el, mark } = await openPopup();
+    for (let i = 0; i < 100; i++) expect(el.post({ i })).to.equal(true);
+    const opened = oneEvent(el, 'open');
+    el.open();
+    await opened;
+    expect(el.state).to.equal('open');
+    const popup = await Tab.find(mark);
+    const log = await popup.waitFor<LogEntry[]>(
+      'window.log.filter((e) => "data" in e).length === 100 && window.log',
+    );
+    expect(log.filter((e) => 'data' in e).map((e) => e.data)).to.deep.equal(
+      [...Array(100).keys()].map((i) => ({ i })),
+    );
+    expect(log.find((e) => 'data' in e)!.origin).to.equal(location.origin);
+  });
+
+  it('receives messages with data and origin; request() resolves with the reply', async () => {
+    const { el, mark } = await openPopup();
+    el.open();
+    await oneEvent(el, 'open');
+    const popup = await Tab.find(mark);
+    const message = oneEvent(el, 'message') as Promise<RealtimeMessageEvent>;
+    await popup.eval(`window.bridge.post('<img src=x onerror="window.__pwned=1">'), true`);
+    const event = await message;
+    expect([event.data, event.origin, event.bubbles]).to.deep.equal([
+      '<img src=x onerror="window.__pwned=1">',
+      location.origin,
+      false,
+    ]);
+    expect((window as unknown as { __pwned?: number }).__pwned).to.equal(undefined);
+    expect(await el.request({ question: 42 })).to.deep.equal({ echo: { question: 42 } });
+    el.addEventListener('message', (e) =>
+      (e as RealtimeMessageEvent & { reply?: (v: unknown) => void }).reply?.('from opener'),
+    );
+    expect(await popup.eval(`window.bridge.request('ask the opener')`)).to.equal('from opener');
+  });
+
+  it('request() rejects with timeout when no reply comes, and with closed when the window closes', async () => {
+    const { el, mark } = await openPopup({ silent: '' });
+    el.open();
+    await oneEvent(el, 'open');
+    const timedOut = await el
+      .request('anyone?', { timeout: 100 })
+      .catch((error: BridgeRequestError) => error);
+    expect(timedOut).to.be.instanceOf(BridgeRequestError);
+    expect((timedOut as BridgeRequestError).code).to.equal('timeout');
+    const pending = el
+      .request('still there?', { timeout: 10_000 })
+      .catch((error: BridgeRequestError) => error);
+    const closes = record<RealtimeCloseEvent>(el, 'close');
+    const popup = await Tab.find(mark);
+    await popup.eval('window.close(), true').catch(() => undefined);
+    const error = (await pending) as BridgeRequestError;
+    expect(error.code).to.equal('closed');
+    await waitUntil(() => el.state === 'closed');
+    expect(closes.map((e) => e.willReconnect)).to.deep.equal([false]);
+  });
+
+  it('a popup reload closes and re-opens the bridge, flushing what was posted meanwhile', async () => {
+    const { el, mark } = await openPopup();
+    el.open();
+    await oneEvent(el, 'open');
+    const popup = await Tab.find(mark);
+    const closes = record<RealtimeCloseEvent>(el, 'close');
+    const opens = record(el, 'open');
+    await popup.eval('setTimeout(() => location.reload(), 10), true');
+    await waitUntil(() => closes.length === 1, 5000, 'close on reload');
+    expect(closes[0].willReconnect).to.equal(true);
+    el.post('after reload');
+    await waitUntil(() => opens.length === 1, 5000, 'open again');
+    // The same page, reloaded.
+    expect(await popup.waitFor('window.log.some((e) => e.data === "after reload")')).to.equal(true);
+  });
+
+  it('open() twice re-uses the live named window', async () => {
+    const { el } = await openPopup();
+    const first = el.open();
+    await oneEvent(el, 'open');
+    expect(el.open()).to.equal(first);
+    expect(el.state).to.equal('open');
+  });
+
+  it('close() closes the popup; open() opens a new one', async () => {
+    const { el } = await openPopup();
+    const first = el.open()!;
+    await oneEvent(el, 'open');
+    el.close();
+    expect(el.state).to.equal('closed');
+    await waitUntil(() => first.closed);
+    el.open();
+    await oneEvent(el, 'open');
+  });
+
+  it('a blocked popup (sandboxed iframe) gives error blocked', async () => {
+    const frame = document.createElement('iframe');
+    frame.sandbox.add('allow-scripts');
+    frame.srcdoc = `<script type="module">
+      import '${location.origin}/src/popup-bridge-define.ts';
+      const bridge = document.createElement('popup-bridge');
+      bridge.src = '${location.origin}/test/fixtures/popup.html';
+      document.body.append(bridge);
+      await bridge.updateComplete;
+      const codes = [];
+      bridge.addEventListener('error', (e) => codes.push(e.code));
+      const result = bridge.open();
+      parent.postMessage({ codes, result: result === null }, '*');
+    </script>`;
+    const reply = new Promise<MessageEvent>((resolve) =>
+      window.addEventListener('message', function listener(event) {
+        if (event.source !== frame.contentWindow) return;
+        window.removeEventListener('message', listener);
+        resolve(event);
+      }),
+    );
+    document.body.append(frame);
+    expect((await reply).data).to.deep.equal({ codes: ['blocked'], result: true });
+    frame.remove();
+  });
+
+  it('a page without an opener gives error no-opener instead of waiting', async () => {
+    const { src } = peerPage();
+    const tab = await Tab.open(src);
+    const log = await tab.waitFor<LogEntry[]>('window.log.length && window.log');
+    expect(log[0].error).to.equal('no-opener');
+    expect(await tab.eval('window.bridge.state')).to.equal('error');
+  });
+
+  it('bridges to an iframe of the page with for=', async () => {
+    const frame = document.createElement('iframe');
+    frame.id = uniqueName('frame');
+    frame.src = '/test/fixtures/popup.html';
+    document.body.append(frame);
+    await new Promise((resolve) => frame.addEventListener('load', resolve));
+    const el = await fixture<PopupBridgeElement>(
+      html`<popup-bridge for=${frame.id}></popup-bridge>`,
+    );
+    await waitUntil(() => el.state === 'open', 5000);
+    expect(await el.request('through the frame')).to.deep.equal({ echo: 'through the frame' });
+    frame.remove();
+  });
+
+  it('cross-origin: works when both sides allow each other', async () => {
+    const { el, mark } = await openPopup(
+      { origin: location.origin },
+      { 'target-origin': otherOrigin },
+      otherOrigin,
+    );
+    el.open();
+    await oneEvent(el, 'open');
+    expect(await el.request('hello other origin')).to.deep.equal({ echo: 'hello other origin' });
+    const popup = await Tab.find(mark);
+    const log = await popup.eval<LogEntry[]>('window.log');
+    expect(log.find((e) => 'data' in e)!.origin).to.equal(location.origin);
+  });
+
+  it('cross-origin: a window of a non-allowed origin delivers nothing', async () => {
+    // The popup is on another origin but the opener allows only its own: no handshake, nothing heard.
+    const { el, mark } = await openPopup({ origin: location.origin }, {}, otherOrigin);
+    const messages = record(el, 'message');
+    el.open();
+    const popup = await Tab.find(mark);
+    await popup.eval(`(() => {
+      for (const kind of ['hello', 'welcome']) opener.postMessage({ rtBridge: 1, kind }, '*');
+      opener.postMessage({ rtBridge: 1, kind: 'data', data: 'forged' }, '*');
+      return true;
+    })()`);
+    await sleep(300);
+    expect(el.state).to.equal('connecting');
+    expect(messages).to.have.length(0);
+  });
+
+  it('an allowed origin that is not the bridged window delivers nothing', async () => {
+    const { el, mark } = await openPopup();
+    el.open();
+    await oneEvent(el, 'open');
+    await Tab.find(mark);
+    const messages = record(el, 'message');
+    // Same origin, but another window: a second popup forging bridge messages.
+    const intruder = window.open('/test/fixtures/popup.html?mark=intruder', 'intruder')!;
+    await waitUntil(() => (intruder as unknown as { tabReady?: boolean }).tabReady === true, 5000);
+    (intruder as unknown as { eval: (code: string) => void }).eval(
+      `opener.postMessage({ rtBridge: 1, kind: 'data', data: 'forged' }, '*')`,
+    );
+    await sleep(200);
+    expect(messages).to.have.length(0);
+    intruder.close();
+  });
+
+  it('post throws for uncloneable data (nothing queued) and when removed', async () => {
+    const { el } = await openPopup();
+    expect(() => el.post({ fn: () => 1 }))
+      .to.throw(DOMException)
+      .with.property('name', 'DataCloneError');
+    expect(() => el.request(Symbol('x'))).to.throw(DOMException);
+    el.remove();
+    expect(() => el.post('x'))
+      .to.throw(DOMException)
+      .with.property('name', 'InvalidStateError');
+  });
+
+  it('queue-full past queue-limit, never a silent drop', async () => {
+    const { el } = await openPopup({}, { 'queue-limit': '2' });
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    expect([el.post(1), el.post(2), el.post(3)]).to.deep.equal([true, true, false]);
+    expect(errors.map((e) => e.code)).to.deep.equal(['queue-full']);
+  });
+
+  it('warns when target-origin is *', async () => {
+    const warnings: unknown[] = [];
+    const original = console.warn;
+    console.warn = (message: unknown) => warnings.push(message);
+    try {
+      await fixture(html`<popup-bridge target-origin="*"></popup-bridge>`);
+    } finally {
+      console.warn = original;
+    }
+    expect(String(warnings[0])).to.contain('target-origin="*"');
+  });
+
+  it('removal says bye, stops every timer, and the other side goes back to waiting', async () => {
+    const { el, mark } = await openPopup();
+    el.open();
+    await oneEvent(el, 'open');
+    const popup = await Tab.find(mark);
+    el.remove();
+    await popup.waitFor('window.bridge.state === "connecting"');
+    const hellos = await popup.eval<number>('window.hellos');
+    await sleep(400);
+    expect(await popup.eval<number>('window.hellos')).to.equal(hellos);
+  });
+});
