@@ -36,7 +36,11 @@ async function openPopup(
 
 describe('<popup-bridge>', () => {
   afterEach(async () => {
-    document.querySelectorAll('popup-bridge').forEach((el) => el.remove());
+    // Popups left open would keep later test pages in the background (visibilityState hidden).
+    document.querySelectorAll('popup-bridge').forEach((el) => {
+      el.close();
+      el.remove();
+    });
     await closeAllTabs();
   });
 
