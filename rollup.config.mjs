@@ -23,7 +23,16 @@ const bundle = (input, file) => ({
   },
 });
 
+/** Classic scripts for service workers: the ready-made relay worker and the importScripts form. */
+const workerScript = (input, file) => ({
+  input,
+  plugins: [terser({ ecma: 2021, format: { comments: false } })],
+  output: { file, format: 'iife', sourcemap: true },
+});
+
 export default [
+  workerScript('dist/worker/sw-relay-worker.js', 'dist/sw-relay-worker.js'),
+  workerScript('dist/worker/import-scripts.js', 'dist/sw-relay-import.js'),
   {
     ...bundle('dist/define.js'),
     output: {

@@ -5,6 +5,9 @@ import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
 import { hubPlugin } from './test/e2e/hub-plugin.mjs';
 import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 import { wsTestServer } from './test/e2e/ws-test-server.mjs';
+import { swTestServer } from './test/e2e/sw-test-server.mjs';
+
+const serviceWorkers = swTestServer();
 
 const hub = hubPlugin();
 const misbehaving = sseTestServer();
@@ -30,6 +33,7 @@ export default {
     },
     hub.middleware,
     misbehaving.middleware,
+    serviceWorkers.middleware,
   ],
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2021', tsconfig: 'tsconfig.json' }),
@@ -37,5 +41,6 @@ export default {
     hub,
     misbehaving,
     wsTestServer(),
+    serviceWorkers,
   ],
 };

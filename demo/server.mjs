@@ -2,6 +2,7 @@
  * The demo server: @web/dev-server over the project folder, with the hub (SSE, WebSocket relay,
  * long-poll; in memory) mounted at /realtime. Opens at /demo/.
  */
+import { readFile } from 'node:fs/promises';
 import { startDevServer } from '@web/dev-server';
 import { createHub } from '../dist/server/index.js';
 
@@ -35,6 +36,13 @@ export async function startDemoServer({ port = 8000, host = 'localhost' } = {}) 
       watch: false,
       clearTerminalOnReload: false,
       middleware: [
+        // The relay worker self-hosted at the root, so its scope can be the whole site.
+        async function relayWorker(context, next) {
+          if (context.path !== '/sw-relay-worker.js') return next();
+          context.type = 'text/javascript';
+          context.set('Cache-Control', 'no-cache');
+          context.body = await readFile('dist/sw-relay-worker.js', 'utf8');
+        },
         function cutConnections(context, next) {
           if (context.path !== '/demo-api/cut' || context.method !== 'POST') return next();
           const count = streams.size;

@@ -7,6 +7,7 @@ const run = (command, ...args) => execFileSync(command, args, { stdio: 'inherit'
 rmSync('dist', { recursive: true, force: true });
 run('npx', 'tsc', '-p', 'tsconfig.json');
 run('npx', 'tsc', '-p', 'tsconfig.server.json');
+run('npx', 'tsc', '-p', 'tsconfig.worker.json');
 run('npx', 'rollup', '-c', '--silent');
 run(
   'npx',

@@ -4,3 +4,4 @@ export * from './storage-sync-define.js';
 export * from './sse-feed-define.js';
 export * from './socket-relay-define.js';
 export * from './popup-bridge-define.js';
+export * from './sw-relay-define.js';

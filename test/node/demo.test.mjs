@@ -185,3 +185,30 @@ test('popup-bridge demo: a message sent before opening reaches a cross-origin po
   );
   assert.deepEqual(errors, []);
 });
+
+test('sw-relay demo: the first load registers the worker and relays to a second tab', async () => {
+  const first = await openPage('/demo/sw-relay.html');
+  const isOpen = () => document.getElementById('relay').state === 'open';
+  await first.page.waitForFunction(isOpen, { polling: 50, timeout: 10_000 });
+  const second = await openPage('/demo/sw-relay.html');
+  await second.page.waitForFunction(isOpen, { polling: 50, timeout: 10_000 });
+  await first.page.bringToFront();
+  await first.page.type('#text', 'through the worker');
+  await first.page.click('#send button');
+  await second.page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('#log li')].some((li) =>
+        li.textContent.endsWith(': through the worker'),
+      ),
+    { polling: 50, timeout: 5000 },
+  );
+  await first.page.click('#count');
+  await first.page.waitForFunction(
+    () => /\d+ tab/.test(document.getElementById('tabs').textContent),
+    {
+      polling: 50,
+      timeout: 5000,
+    },
+  );
+  assert.deepEqual([...first.errors, ...second.errors], []);
+});

@@ -7,9 +7,11 @@ import { join } from 'node:path';
 const modules = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory())
-      return entry.name === 'cdn' || entry.name === 'server' ? [] : modules(path);
-    return entry.name.endsWith('.js') ? [path] : [];
+    // cdn/ and the service-worker scripts are for browsers; server/ has its own tests. The
+    // worker's importable relay (worker/relay.js) is a module and is checked.
+    if (entry.isDirectory()) return ['cdn', 'server'].includes(entry.name) ? [] : modules(path);
+    const workerScript = /^sw-relay-|^(sw-relay-worker|import-scripts)\.js$/.test(entry.name);
+    return entry.name.endsWith('.js') && !workerScript ? [path] : [];
   });
 
 test('no DOM globals in this process', () => {

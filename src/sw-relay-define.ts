@@ -1,0 +1,11 @@
+import { SwRelayElement } from './sw-relay.js';
+
+SwRelayElement.define();
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sw-relay': SwRelayElement;
+  }
+}
+
+export { SwRelayElement };

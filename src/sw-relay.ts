@@ -1,0 +1,258 @@
+import type { PropertyDeclarations } from '@lit/reactive-element';
+import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
+import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.js';
+
+export interface SwRelayEventMap extends RealtimeEventMap {
+  message: RealtimeMessageEvent;
+  update: Event;
+}
+
+/** A rejected `request()`: `code` is `timeout`, `worker-error` or `closed`. */
+export class RelayRequestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The elements of this page by channel: the worker relays to other tabs, the page to itself. */
+const local = new Map<string, Set<SwRelayElement>>();
+
+/**
+ * Messages between all tabs of a service worker's scope, relayed by the worker: registers the
+ * shipped relay worker (or uses the page's own worker with `installRelay`), works on the first
+ * load as well as later ones, and keeps messages queued across worker updates.
+ *
+ * @summary Tab → service worker → all tabs.
+ * @tagname sw-relay
+ *
+ * @attr {string} name - The channel name (required).
+ * @attr {string} src - The worker script to register (same origin). Without it, the page's existing worker is used.
+ * @attr {string} scope - The registration scope (default: the script's folder).
+ * @attr {boolean} echo - Also deliver this element's own posts to itself.
+ * @attr {number} queue-limit - Posts held until the worker is active (default 1000).
+ * @attr {boolean} disabled - Keeps the relay closed.
+ * @attr {string} state - Reflected: `connecting`, `open`, `closed` or `error`.
+ *
+ * @fires {RealtimeMessageEvent} message - `data`, `sender` (the posting element's id).
+ * @fires {Event} open - The worker is active and relaying.
+ * @fires {Event} update - A new worker version is waiting; `skipWaiting()` activates it.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `unsupported`, `register-failed`, `queue-full`.
+ * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ */
+export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
+  static override defaultTag = 'sw-relay';
+
+  static override properties: PropertyDeclarations = {
+    name: { reflect: true },
+    src: { reflect: true },
+    scope: { reflect: true },
+    echo: { type: Boolean, reflect: true },
+    queueLimit: { type: Number, attribute: 'queue-limit' },
+  };
+
+  protected static override reopenOn = ['disabled', 'name', 'src', 'scope'];
+
+  name = '';
+  src = '';
+  scope = '';
+  echo = false;
+  queueLimit = 1000;
+  /** This element's id, sent with every post as `sender`. */
+  readonly senderId = Math.random().toString(36).slice(2);
+
+  private registration?: ServiceWorkerRegistration;
+  private container?: ServiceWorkerContainer;
+  private queue: { envelope: object; port?: MessagePort }[] = [];
+  private session = 0;
+  private switching = false;
+  private announcedOpen = false;
+
+  /** The registration in use, once known. */
+  get serviceWorkerRegistration(): ServiceWorkerRegistration | undefined {
+    return this.registration;
+  }
+
+  /**
+   * Relays `data` (anything structured clone accepts) to every other tab on this channel.
+   * Returns false (and fires `queue-full`) when the queue is full.
+   *
+   * @throws {DOMException} `DataCloneError` for uncloneable data; `InvalidStateError` when disabled or removed.
+   */
+  post(data: unknown): boolean {
+    this.usable();
+    const copy = structuredClone(data);
+    for (const peer of local.get(this.name) ?? []) {
+      if (peer !== this || this.echo)
+        peer.deliver(peer === this ? copy : structuredClone(data), this.senderId);
+    }
+    return this.send({ rtRelay: 1, kind: 'post', channel: this.name, sender: this.senderId, data });
+  }
+
+  /** Asks the worker; resolves with its answer (the shipped worker answers `{ clients }`). */
+  request(data: unknown, { timeout = 5000 }: { timeout?: number } = {}): Promise<unknown> {
+    this.usable();
+    structuredClone(data);
+    const channel = new MessageChannel();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        channel.port1.close();
+        reject(new RelayRequestError('timeout', `The worker did not answer within ${timeout} ms.`));
+      }, timeout);
+      channel.port1.onmessage = ({ data: reply }) => {
+        clearTimeout(timer);
+        channel.port1.close();
+        if (reply?.ok) resolve(reply.value);
+        else reject(new RelayRequestError('worker-error', String(reply?.message)));
+      };
+      const queued = this.send(
+        { rtRelay: 1, kind: 'request', channel: this.name, sender: this.senderId, data },
+        channel.port2,
+      );
+      if (!queued) {
+        clearTimeout(timer);
+        reject(new RelayRequestError('queue-full', 'The queue is full.'));
+      }
+    });
+  }
+
+  /** Activates a waiting worker version; posts wait meanwhile and go to the new worker. */
+  skipWaiting(): void {
+    const waiting = this.registration?.waiting;
+    if (!waiting) return;
+    this.switching = true;
+    waiting.postMessage({ rtRelay: 1, kind: 'skip-waiting' });
+  }
+
+  protected override acquire(): void {
+    if (!this.name) return this.fail('missing-name', `<${this.localName}> needs a name attribute.`);
+    let container: ServiceWorkerContainer | undefined;
+    try {
+      container = navigator.serviceWorker;
+    } catch {
+      // Opaque origins (sandboxed frames) throw a SecurityError here.
+    }
+    if (!container) {
+      this.setState('error');
+      return this.fail(
+        'unsupported',
+        'Service workers are not available here (an insecure or opaque-origin context).',
+      );
+    }
+    if (!local.has(this.name)) local.set(this.name, new Set());
+    local.get(this.name)!.add(this);
+    this.container = container;
+    container.addEventListener('message', this.onMessage);
+    container.addEventListener('controllerchange', this.onWorkerChange);
+    container.startMessages();
+    this.setState('connecting');
+    const session = ++this.session;
+    const registering = this.src
+      ? container.register(
+          new URL(this.src, document.baseURI),
+          this.scope ? { scope: this.scope } : {},
+        )
+      : container.ready;
+    registering.then(
+      (registration) => {
+        if (session !== this.session) return;
+        this.registration = registration;
+        registration.addEventListener('updatefound', this.onUpdateFound);
+        this.onUpdateFound();
+        this.onWorkerChange();
+      },
+      (error: Error) => {
+        if (session !== this.session) return;
+        this.setState('error');
+        this.fail('register-failed', `Could not register ${this.src}: ${error.message}`, {
+          cause: error,
+        });
+      },
+    );
+  }
+
+  protected override release(): void {
+    this.session++;
+    local.get(this.name)?.delete(this);
+    this.container?.removeEventListener('message', this.onMessage);
+    this.container?.removeEventListener('controllerchange', this.onWorkerChange);
+    this.container = undefined;
+    this.registration?.removeEventListener('updatefound', this.onUpdateFound);
+    this.registration = undefined;
+    this.switching = this.announcedOpen = false;
+  }
+
+  private usable(): void {
+    if (!this.isConnected || this.disabled) {
+      throw new DOMException(
+        `<${this.localName}> is ${this.disabled ? 'disabled' : 'not in the document'}.`,
+        'InvalidStateError',
+      );
+    }
+  }
+
+  private send(envelope: object, port?: MessagePort): boolean {
+    const active = this.registration?.active;
+    if (this.state === 'open' && active && !this.switching && !this.queue.length) {
+      active.postMessage(envelope, port ? [port] : []);
+      return true;
+    }
+    if (this.queue.length >= this.queueLimit) {
+      this.fail('queue-full', `${this.queueLimit} messages are already waiting for the worker.`);
+      return false;
+    }
+    this.queue.push({ envelope, port });
+    return true;
+  }
+
+  private deliver(data: unknown, sender: string): void {
+    this.emit(new RealtimeMessageEvent({ data, origin: location.origin, sender }));
+  }
+
+  /** The active worker appeared or changed: (re)target it and flush what waited. */
+  private readonly onWorkerChange = (): void => {
+    const registration = this.registration;
+    if (!registration) return;
+    const active = registration.active;
+    if (!active || active.state !== 'activated') {
+      const pending = registration.installing ?? registration.waiting ?? active;
+      pending?.addEventListener('statechange', this.onWorkerChange, { once: true });
+      return;
+    }
+    this.switching = false;
+    this.setState('open');
+    if (!this.announcedOpen) this.emit(new Event('open'));
+    this.announcedOpen = true;
+    const waiting = this.queue;
+    this.queue = [];
+    for (const { envelope, port } of waiting) active.postMessage(envelope, port ? [port] : []);
+  };
+
+  private readonly onUpdateFound = (): void => {
+    const registration = this.registration;
+    const installing = registration?.installing;
+    const announce = () => {
+      if (registration?.waiting && registration.active) this.emit(new Event('update'));
+    };
+    if (installing) {
+      installing.addEventListener('statechange', () => {
+        if (installing.state === 'installed') announce();
+        if (installing.state === 'activated') this.onWorkerChange();
+      });
+    } else announce();
+  };
+
+  private readonly onMessage = (event: MessageEvent): void => {
+    const envelope = event.data;
+    if (envelope?.rtRelay !== 1 || envelope.kind !== 'message' || envelope.channel !== this.name)
+      return;
+    this.deliver(envelope.data, envelope.sender);
+  };
+}
+
+export interface SwRelayElement {
+  addEventListener: TypedEventTarget<SwRelayEventMap>['addEventListener'];
+  removeEventListener: TypedEventTarget<SwRelayEventMap>['removeEventListener'];
+}

@@ -1,0 +1,38 @@
+/**
+ * Service-worker scripts for `<sw-relay>` tests, under /sw-test/ (so that is their scope):
+ * worker.js — the shipped relay worker, with a version comment the `sw-bump` command changes
+ * (a byte-different script is an update); slow-worker.js — an existing classic worker that
+ * uses the importScripts form and never answers requests; anything else — 404.
+ */
+import { readFile } from 'node:fs/promises';
+
+export function swTestServer() {
+  let version = 1;
+  return {
+    name: 'sw-test-server',
+    async middleware(context, next) {
+      if (!context.path.startsWith('/sw-test/')) return next();
+      const file = context.path.slice('/sw-test/'.length);
+      context.set('Cache-Control', 'no-store');
+      if (file === 'worker.js') {
+        context.type = 'text/javascript';
+        context.body = `${await readFile('dist/sw-relay-worker.js', 'utf8')}\n// version ${version}\n`;
+      } else if (file === 'slow-worker.js') {
+        context.type = 'text/javascript';
+        context.body = `importScripts('/dist/sw-relay-import.js');
+self.installRelay(self, { onRequest: (data) => data === 'hang' ? new Promise(() => {}) : { answered: data } });
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));`;
+      } else if (file.endsWith('.html')) {
+        context.type = 'text/html';
+        context.body =
+          '<!doctype html><script type="module">import "/src/sw-relay-define.ts"; window.tabReady = true;</script>';
+      } else {
+        context.status = 404;
+      }
+    },
+    executeCommand({ command }) {
+      if (command !== 'sw-bump') return undefined;
+      return { version: ++version };
+    },
+  };
+}
