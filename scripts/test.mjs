@@ -3,10 +3,12 @@
  * first failure — types, lint and format, size budgets, Node tests, browser tests.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { ensureChrome, ensureNodeModules } from './setup.mjs';
+import { ensureChrome, ensureCommand, ensureNodeModules } from './setup.mjs';
 
 ensureNodeModules();
 ensureChrome();
+// The hub's scale-out tests run against a real redis-server.
+ensureCommand('redis-server', 'redis-server');
 
 const steps = [
   ['build', 'npm', ['run', '--silent', 'build']],

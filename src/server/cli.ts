@@ -17,13 +17,14 @@ const { values } = parseArgs({
     static: { type: 'string' },
     'base-path': { type: 'string', default: '/realtime' },
     'allowed-origin': { type: 'string', multiple: true },
+    redis: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
   console.log(`Usage: realtime-elements-server [--port 8080] [--host 127.0.0.1] [--static DIR]
-  [--base-path /realtime] [--allowed-origin https://app.example ...]
+  [--base-path /realtime] [--allowed-origin https://app.example ...] [--redis redis://host:6379]
 
 Serves SSE at <base-path>/sse, long-poll at /poll, HTTP publish at /publish and the WebSocket
 relay at /ws, plus the files of --static (default: this package's demo pages).`);
@@ -34,6 +35,7 @@ const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const hub = createHub({
   basePath: values['base-path'],
   allowedOrigins: values['allowed-origin'],
+  redis: values.redis,
 });
 const serveStatic = staticFiles(values.static ?? packageRoot);
 

@@ -5,9 +5,49 @@ import type { Subscriber } from './subscriber.js';
 import type { AuthorizeRequest, HubEvent, HubOptions, HubStore } from './types.js';
 
 export type ResolvedHubOptions = Required<
-  Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins'>
+  Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis'>
 > &
-  Pick<HubOptions, 'authorize' | 'allowedOrigins'>;
+  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis'>;
+
+/** A store loaded on first use (the Redis store and its client load only when asked for). */
+class LazyStore implements HubStore {
+  private readonly store: Promise<HubStore>;
+  constructor(load: () => Promise<HubStore>) {
+    this.store = load();
+    this.store.catch(() => {});
+  }
+  append(...args: Parameters<HubStore['append']>) {
+    return this.store.then((store) => store.append(...args));
+  }
+  replay(...args: Parameters<HubStore['replay']>) {
+    return this.store.then((store) => store.replay(...args));
+  }
+  latestId() {
+    return this.store.then((store) => store.latestId());
+  }
+  onEvent(listener: (event: HubEvent) => void) {
+    let off: (() => void) | undefined;
+    let cancelled = false;
+    void this.store.then((store) => {
+      if (!cancelled) off = store.onEvent(listener);
+    });
+    return () => {
+      cancelled = true;
+      off?.();
+    };
+  }
+  close() {
+    return this.store.then((store) => store.close());
+  }
+}
+
+function redisStore(redis: NonNullable<HubOptions['redis']>, historyLimit: number): HubStore {
+  const options = typeof redis === 'string' ? { url: redis } : redis;
+  return new LazyStore(async () => {
+    const { RedisStore } = await import('./redis-store.js');
+    return new RedisStore({ historyLimit: Math.max(historyLimit, 10_000), ...options });
+  });
+}
 
 export class HubError extends Error {
   constructor(
@@ -44,7 +84,10 @@ export class HubCore {
   constructor(options: HubOptions) {
     this.options = { ...defaults, ...stripUndefined(options) } as ResolvedHubOptions;
     this.store =
-      options.store ?? new MemoryStore(this.options.historyLimit, this.options.historyBytes);
+      options.store ??
+      (options.redis
+        ? redisStore(options.redis, this.options.historyLimit)
+        : new MemoryStore(this.options.historyLimit, this.options.historyBytes));
     this.unsubscribeStore = this.store.onEvent((event) => this.fanOut(event));
   }
 
@@ -103,7 +146,15 @@ export class HubCore {
       throw new HubError('forbidden', `Not allowed to publish to ${topic}.`, 403);
     }
     if (this.closing) throw new HubError('closing', 'The hub is shutting down.', 503);
-    return this.store.append(topic, data, json, from?.origin);
+    try {
+      return await this.store.append(topic, data, json, from?.origin);
+    } catch (error) {
+      throw new HubError(
+        'unavailable',
+        `The store refused the event: ${(error as Error).message}`,
+        503,
+      );
+    }
   }
 
   attach(subscriber: Subscriber): void {

@@ -10,3 +10,4 @@ export type {
   HubStore,
   Replay,
 } from './types.js';
+export type { RedisStoreOptions } from './redis-store.js';

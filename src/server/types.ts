@@ -71,4 +71,9 @@ export interface HubOptions {
   authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>;
   /** A store other than memory (see the Redis store). */
   store?: HubStore;
+  /**
+   * Share topics, ids and history with other hub processes through Redis (`redis://…`, or the
+   * Redis store's options). Needs the `ioredis` package; nothing of it loads otherwise.
+   */
+  redis?: string | { url: string; prefix?: string; historyLimit?: number };
 }

@@ -22,6 +22,8 @@ export const closeCodes = {
 } as const;
 
 let connectionCount = 0;
+/** Connection ids are unique across processes: an event's origin travels through Redis. */
+const processId = Math.random().toString(36).slice(2, 10);
 
 interface Frame {
   type?: unknown;
@@ -89,7 +91,7 @@ export class WebSocketRelay {
       return;
     }
     const core = this.core;
-    const id = `c${++connectionCount}`;
+    const id = `${processId}-${++connectionCount}`;
     const subscriptions = new Set<Subscriber>();
     let token: string | undefined;
     let queue = Promise.resolve();

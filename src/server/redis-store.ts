@@ -1,0 +1,206 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { newEpoch, parseCursor } from './memory-store.js';
+import type { HubEvent, HubStore, Replay } from './types.js';
+
+export interface RedisStoreOptions {
+  /** `redis://host:port/db` */
+  url: string;
+  /** Key prefix, so several hubs can share one Redis. Default `rt`. */
+  prefix?: string;
+  /** History kept in the stream (approximately: `XADD … MAXLEN ~`). Default 10,000. */
+  historyLimit?: number;
+  /** Extra ioredis options. */
+  redisOptions?: RedisOptions;
+}
+
+// One script appends an event: the seq, the stream entry and the fan-out message are one
+// atomic step, so every process sees one global order.
+const appendScript = `
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '0-' .. seq, 't', ARGV[1], 'd', ARGV[2], 'o', ARGV[3])
+redis.call('PUBLISH', KEYS[3], cjson.encode({ seq, ARGV[1], ARGV[2], ARGV[3] }))
+return seq`;
+
+/**
+ * The hub's store across processes: ids from one Redis counter, history in a Redis Stream
+ * (`XADD … MAXLEN ~`), live fan-out through Pub/Sub. Every process delivers events in seq order,
+ * filling any gap (a missed Pub/Sub message, a reconnect) from the stream.
+ */
+export class RedisStore implements HubStore {
+  private readonly client: Redis;
+  private readonly subscriber: Redis;
+  private readonly keys: { stream: string; seq: string; channel: string; epoch: string };
+  private readonly limit: number;
+  private epoch?: Promise<string>;
+  private delivered = 0;
+  private chain = Promise.resolve();
+  private readonly listeners = new Set<(event: HubEvent) => void>();
+  private closed = false;
+
+  constructor(options: RedisStoreOptions) {
+    const prefix = options.prefix ?? 'rt';
+    this.keys = {
+      stream: `${prefix}:events`,
+      seq: `${prefix}:seq`,
+      channel: `${prefix}:live`,
+      epoch: `${prefix}:epoch`,
+    };
+    this.limit = options.historyLimit ?? 10_000;
+    // Commands fail at once while Redis is away (no unbounded offline queue): publishes reject.
+    const common: RedisOptions = {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      ...options.redisOptions,
+    };
+    this.client = new Redis(options.url, common);
+    this.subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true });
+    for (const connection of [this.client, this.subscriber]) connection.on('error', () => {});
+    this.subscriber.on('message', (_channel: string, message: string) => this.onLive(message));
+    // After a reconnect, catch up on what Pub/Sub missed meanwhile.
+    this.subscriber.on('ready', () => {
+      void this.subscriber.subscribe(this.keys.channel).then(() => this.catchUp());
+    });
+    this.client.defineCommand('rtAppend', { numberOfKeys: 3, lua: appendScript });
+  }
+
+  /** The shared epoch: created once per Redis data set, so moving between processes keeps cursors. */
+  private getEpoch(): Promise<string> {
+    this.epoch ??= (async () => {
+      await this.ready(this.client);
+      await this.client.set(this.keys.epoch, newEpoch(), 'NX');
+      const epoch = await this.client.get(this.keys.epoch);
+      const seq = Number(await this.client.get(this.keys.seq)) || 0;
+      this.delivered = seq;
+      return epoch!;
+    })().catch((error) => {
+      this.epoch = undefined;
+      throw error;
+    });
+    return this.epoch;
+  }
+
+  private async ready(connection: Redis): Promise<void> {
+    if (connection.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('Redis is not reachable.')), 2000);
+      connection.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async append(topic: string, data: unknown, json: string, origin = ''): Promise<HubEvent> {
+    const epoch = await this.getEpoch();
+    const seq = Number(
+      await (
+        this.client as unknown as { rtAppend: (...args: unknown[]) => Promise<number> }
+      ).rtAppend(
+        this.keys.stream,
+        this.keys.seq,
+        this.keys.channel,
+        topic,
+        json,
+        origin,
+        this.limit,
+      ),
+    );
+    return { id: `${epoch}-${seq}`, seq, topic, data, json, origin: origin || undefined };
+  }
+
+  async replay(cursor: string, topics: ReadonlySet<string>): Promise<Replay> {
+    const epoch = await this.getEpoch();
+    const latestSeq = Number(await this.client.get(this.keys.seq)) || 0;
+    const latest = `${epoch}-${latestSeq}`;
+    const parsed = parseCursor(cursor);
+    if (!parsed) return { reset: 'invalid', latest };
+    if (parsed.epoch !== epoch) return { reset: 'epoch', latest };
+    if (parsed.seq > latestSeq) return { reset: 'invalid', latest };
+    if (parsed.seq === latestSeq) return { events: [] };
+    const oldest = await this.client.xrange(this.keys.stream, '-', '+', 'COUNT', 1);
+    const oldestSeq = oldest.length ? seqOfStreamId(oldest[0]![0]) : latestSeq + 1;
+    if (oldestSeq > parsed.seq + 1) return { reset: 'too-old', latest };
+    const entries = await this.client.xrange(this.keys.stream, `0-${parsed.seq + 1}`, '+');
+    const events = entries
+      .map(([id, fields]) => this.toEvent(epoch, seqOfStreamId(id), fields))
+      .filter((event) => topics.has(event.topic));
+    return { events };
+  }
+
+  async latestId(): Promise<string> {
+    const epoch = await this.getEpoch();
+    return `${epoch}-${Number(await this.client.get(this.keys.seq)) || 0}`;
+  }
+
+  onEvent(listener: (event: HubEvent) => void): () => void {
+    this.listeners.add(listener);
+    void this.getEpoch().catch(() => {});
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+    this.subscriber.disconnect();
+    this.client.disconnect();
+  }
+
+  private toEvent(epoch: string, seq: number, fields: string[]): HubEvent {
+    const map: Record<string, string> = {};
+    for (let i = 0; i < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;
+    const json = map.d ?? 'null';
+    return {
+      id: `${epoch}-${seq}`,
+      seq,
+      topic: map.t ?? '',
+      data: JSON.parse(json),
+      json,
+      origin: map.o || undefined,
+    };
+  }
+
+  /** Delivers in seq order, one at a time; a jump in seq is filled from the stream first. */
+  private enqueue(work: () => Promise<void>): void {
+    this.chain = this.chain.then(work).catch(() => {});
+  }
+
+  private onLive(message: string): void {
+    this.enqueue(async () => {
+      const [seq, topic, json, origin] = JSON.parse(message) as [number, string, string, string];
+      if (seq <= this.delivered) return;
+      const epoch = await this.getEpoch();
+      if (seq > this.delivered + 1) await this.fill(epoch, seq - 1);
+      this.deliver({
+        id: `${epoch}-${seq}`,
+        seq,
+        topic,
+        data: JSON.parse(json),
+        json,
+        origin: origin || undefined,
+      });
+    });
+  }
+
+  private catchUp(): void {
+    this.enqueue(async () => {
+      if (this.closed) return;
+      const epoch = await this.getEpoch();
+      await this.fill(epoch, Infinity);
+    });
+  }
+
+  private async fill(epoch: string, upTo: number): Promise<void> {
+    const end = upTo === Infinity ? '+' : `0-${upTo}`;
+    const entries = await this.client.xrange(this.keys.stream, `0-${this.delivered + 1}`, end);
+    for (const [id, fields] of entries)
+      this.deliver(this.toEvent(epoch, seqOfStreamId(id), fields));
+  }
+
+  private deliver(event: HubEvent): void {
+    if (event.seq <= this.delivered) return;
+    this.delivered = event.seq;
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+const seqOfStreamId = (id: string): number => Number(id.slice(id.indexOf('-') + 1));
