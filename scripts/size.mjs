@@ -58,7 +58,7 @@ for (const tag of tags) {
   }
 }
 const alwaysShared =
-  /internal[\\/](realtime-element|events|define|reconnect-controller|is-server)\.js$/;
+  /internal[\\/](realtime-element|retrying-element|events|define|reconnect-controller|is-server)\.js$/;
 const shared = new Set(
   [...uses].filter(([id, count]) => count > 1 || alwaysShared.test(id)).map(([id]) => id),
 );

@@ -1,12 +1,12 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
-import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
+import type { TypedEventTarget } from './internal/realtime-element.js';
+import { RetryingElement } from './internal/retrying-element.js';
 import {
   RealtimeCloseEvent,
   RealtimeMessageEvent,
   ResetEvent,
   type RealtimeEventMap,
 } from './internal/events.js';
-import { ReconnectController } from './internal/reconnect-controller.js';
 
 export interface SocketRelayEventMap extends RealtimeEventMap {
   message: RealtimeMessageEvent;
@@ -63,7 +63,7 @@ const closeErrors: Record<number, string> = {
  * @fires {RealtimeErrorEvent} error - `code`: see the README.
  * @fires {StateChangeEvent} statechange - `state` and `previousState`.
  */
-export class SocketRelayElement extends RealtimeElement<SocketRelayEventMap> {
+export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   static override defaultTag = 'socket-relay';
 
   static override properties: PropertyDeclarations = {
@@ -74,9 +74,6 @@ export class SocketRelayElement extends RealtimeElement<SocketRelayEventMap> {
     protocols: {},
     echo: { type: Boolean, reflect: true },
     queueLimit: { type: Number, attribute: 'queue-limit' },
-    retryMin: { type: Number, attribute: 'retry-min' },
-    retryMax: { type: Number, attribute: 'retry-max' },
-    maxRetries: { type: Number, attribute: 'max-retries' },
     connectTimeout: { type: Number, attribute: 'connect-timeout' },
     heartbeatInterval: { type: Number, attribute: 'heartbeat-interval' },
     heartbeatTimeout: { type: Number, attribute: 'heartbeat-timeout' },
@@ -93,9 +90,6 @@ export class SocketRelayElement extends RealtimeElement<SocketRelayEventMap> {
   protocols = '';
   echo = false;
   queueLimit = 1000;
-  retryMin = 1000;
-  retryMax = 30_000;
-  maxRetries = Infinity;
   connectTimeout = 10_000;
   heartbeatInterval = 25_000;
   heartbeatTimeout = 10_000;
@@ -104,7 +98,6 @@ export class SocketRelayElement extends RealtimeElement<SocketRelayEventMap> {
   /** Hub mode: a token, or a function called before every connect, sent in the `auth` frame. */
   auth: AuthSource | null = null;
 
-  private readonly reconnector = new ReconnectController(this, () => this.connect());
   private socket?: WebSocket;
   private queue: Pending[] = [];
   /** Hub publishes written but not yet acknowledged: re-sent first after a reconnect. */
@@ -129,11 +122,6 @@ export class SocketRelayElement extends RealtimeElement<SocketRelayEventMap> {
   /** Sends waiting for the connection (and, in hub mode, for the hub's acknowledgement). */
   get queued(): number {
     return this.queue.length + this.unacked.length;
-  }
-
-  /** Consecutive failed attempts since the last stable connection. */
-  get retryCount(): number {
-    return this.reconnector.attempt;
   }
 
   /** Hub mode: the id of the last message received, resumed from on every reconnect. */
@@ -281,14 +269,9 @@ export class SocketRelayElement extends RealtimeElement<SocketRelayEventMap> {
     this.unacked = [];
   }
 
-  private async connect(): Promise<void> {
+  protected override async connect(): Promise<void> {
     this.shutdown(1000, '');
-    Object.assign(this.reconnector.policy, {
-      retryMin: this.retryMin,
-      retryMax: this.retryMax,
-      maxRetries: this.maxRetries ?? Infinity,
-    });
-    this.setState('connecting');
+    this.beginAttempt();
     const attempt = this.attempt;
     let token: string | undefined;
     try {
@@ -297,7 +280,7 @@ export class SocketRelayElement extends RealtimeElement<SocketRelayEventMap> {
       this.fail('auth-failed', `The auth function threw: ${(error as Error).message}`, {
         cause: error,
       });
-      return void this.reconnector.failed();
+      return this.settleRetry(this.scheduleRetry());
     }
     if (attempt !== this.attempt) return;
     const protocols = this.protocols.split(/\s+/).filter(Boolean);
@@ -367,19 +350,10 @@ export class SocketRelayElement extends RealtimeElement<SocketRelayEventMap> {
     }
     this.requeueUnacked();
     const stop = this.stopCodes.split(/\s+/).includes(String(code));
-    const delay = stop ? -1 : this.reconnector.failed();
+    const delay = stop ? -1 : this.scheduleRetry();
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0, code, reason, wasClean));
-    if (stop) {
-      this.setState('error');
-    } else if (delay < 0) {
-      this.setState('error');
-      this.fail(
-        'retries-exhausted',
-        `Gave up after ${this.maxRetries} attempts; call reconnect() to try again.`,
-      );
-    } else {
-      this.setState('connecting');
-    }
+    if (stop) this.setState('error');
+    else this.settleRetry(delay);
   }
 
   private armHeartbeat(): void {

@@ -1,12 +1,12 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
-import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
+import type { TypedEventTarget } from './internal/realtime-element.js';
+import { RetryingElement } from './internal/retrying-element.js';
 import {
   RealtimeCloseEvent,
   RealtimeMessageEvent,
   ResetEvent,
   type RealtimeEventMap,
 } from './internal/events.js';
-import { ReconnectController } from './internal/reconnect-controller.js';
 import { SseParser } from './internal/sse-parser.js';
 
 export interface SseFeedEventMap extends RealtimeEventMap {
@@ -57,7 +57,7 @@ function retryAfterMs(value: string | null): number {
  * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized`, `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
  * @fires {StateChangeEvent} statechange - `state` and `previousState`.
  */
-export class SseFeedElement extends RealtimeElement<SseFeedEventMap> {
+export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   static override defaultTag = 'sse-feed';
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
@@ -71,9 +71,6 @@ export class SseFeedElement extends RealtimeElement<SseFeedEventMap> {
     withCredentials: { type: Boolean, attribute: 'with-credentials', reflect: true },
     method: {},
     startId: { attribute: 'last-event-id' },
-    retryMin: { type: Number, attribute: 'retry-min' },
-    retryMax: { type: Number, attribute: 'retry-max' },
-    maxRetries: { type: Number, attribute: 'max-retries' },
     heartbeatTimeout: { type: Number, attribute: 'heartbeat-timeout' },
     pauseHidden: { type: Boolean, attribute: 'pause-hidden' },
   };
@@ -98,9 +95,6 @@ export class SseFeedElement extends RealtimeElement<SseFeedEventMap> {
   method = 'GET';
   /** @internal The `last-event-id` attribute. */
   startId: string | null = null;
-  retryMin = 1000;
-  retryMax = 30_000;
-  maxRetries = Infinity;
   heartbeatTimeout = 0;
   pauseHidden = false;
   /** Fetch mode: a request body, re-sent on every reconnect (objects are sent as JSON). */
@@ -108,7 +102,6 @@ export class SseFeedElement extends RealtimeElement<SseFeedEventMap> {
   /** Fetch mode: request headers, or a function called before every attempt (fresh tokens). */
   headers: HeadersSource | null = null;
 
-  private readonly reconnector = new ReconnectController(this, () => this.connect());
   private cursor = '';
   /** The source the cursor belongs to: re-inserting resumes, a new src or start id does not. */
   private cursorSource?: string;
@@ -124,11 +117,6 @@ export class SseFeedElement extends RealtimeElement<SseFeedEventMap> {
   /** The id of the last event received: the cursor sent on every reconnect. */
   get lastEventId(): string {
     return this.cursor;
-  }
-
-  /** Consecutive failed attempts since the last stable connection. */
-  get retryCount(): number {
-    return this.reconnector.attempt;
   }
 
   /** Connects now with a fresh backoff: after `unauthorized`, `close()` or exhausted retries. */
@@ -181,14 +169,9 @@ export class SseFeedElement extends RealtimeElement<SseFeedEventMap> {
     );
   }
 
-  private connect(): void {
+  protected override connect(): void {
     this.disconnect();
-    Object.assign(this.reconnector.policy, {
-      retryMin: this.retryMin,
-      retryMax: this.retryMax,
-      maxRetries: this.maxRetries ?? Infinity,
-    });
-    this.setState('connecting');
+    this.beginAttempt();
     const attempt = ++this.attempt;
     if (this.useFetch) void this.connectFetch(attempt);
     else this.connectNative(attempt);
@@ -214,17 +197,9 @@ export class SseFeedElement extends RealtimeElement<SseFeedEventMap> {
   private retry(retryAfter = 0): void {
     const wasOpen = this.state === 'open';
     this.disconnect();
-    const delay = this.reconnector.failed(retryAfter);
+    const delay = this.scheduleRetry(retryAfter);
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0));
-    if (delay < 0) {
-      this.setState('error');
-      this.fail(
-        'retries-exhausted',
-        `Gave up after ${this.maxRetries} attempts; call reconnect() to try again.`,
-      );
-    } else {
-      this.setState('connecting');
-    }
+    this.settleRetry(delay);
   }
 
   private opened(): void {

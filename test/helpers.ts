@@ -95,3 +95,27 @@ export const uniqueName = (prefix = 'test'): string =>
 export const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs a module script in an `<iframe sandbox="allow-scripts">` (an opaque origin: no storage, no
+ * service workers, no popups) and resolves with what it posts to `parent`. The library loads
+ * from this server by absolute URL (the test server allows any origin).
+ */
+export async function runInOpaqueFrame<T = unknown>(moduleSource: string): Promise<T> {
+  const frame = document.createElement('iframe');
+  frame.sandbox.add('allow-scripts');
+  frame.srcdoc = `<script type="module">${moduleSource}</script>`;
+  const reply = new Promise<T>((resolve) =>
+    window.addEventListener('message', function listener(event) {
+      if (event.source !== frame.contentWindow) return;
+      window.removeEventListener('message', listener);
+      resolve(event.data as T);
+    }),
+  );
+  document.body.append(frame);
+  try {
+    return await reply;
+  } finally {
+    frame.remove();
+  }
+}

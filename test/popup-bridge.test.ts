@@ -2,7 +2,15 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../src/popup-bridge-define.js';
 import { BridgeRequestError, PopupBridgeElement } from '../src/popup-bridge.js';
 import { RealtimeCloseEvent, RealtimeErrorEvent, RealtimeMessageEvent } from '../src/index.js';
-import { Tab, closeAllTabs, record, sleep, uniqueName, waitUntil } from './helpers.js';
+import {
+  Tab,
+  closeAllTabs,
+  record,
+  sleep,
+  uniqueName,
+  waitUntil,
+  runInOpaqueFrame,
+} from './helpers.js';
 
 const otherOrigin = `http://other.example.test:${location.port}`;
 const peerPage = (query: Record<string, string> = {}, origin = location.origin) => {
@@ -151,9 +159,8 @@ describe('<popup-bridge>', () => {
   });
 
   it('a blocked popup (sandboxed iframe) gives error blocked', async () => {
-    const frame = document.createElement('iframe');
-    frame.sandbox.add('allow-scripts');
-    frame.srcdoc = `<script type="module">
+    expect(
+      await runInOpaqueFrame(`
       import '${location.origin}/src/popup-bridge-define.ts';
       const bridge = document.createElement('popup-bridge');
       bridge.src = '${location.origin}/test/fixtures/popup.html';
@@ -163,17 +170,8 @@ describe('<popup-bridge>', () => {
       bridge.addEventListener('error', (e) => codes.push(e.code));
       const result = bridge.open();
       parent.postMessage({ codes, result: result === null }, '*');
-    </script>`;
-    const reply = new Promise<MessageEvent>((resolve) =>
-      window.addEventListener('message', function listener(event) {
-        if (event.source !== frame.contentWindow) return;
-        window.removeEventListener('message', listener);
-        resolve(event);
-      }),
-    );
-    document.body.append(frame);
-    expect((await reply).data).to.deep.equal({ codes: ['blocked'], result: true });
-    frame.remove();
+    `),
+    ).to.deep.equal({ codes: ['blocked'], result: true });
   });
 
   it('a page without an opener gives error no-opener instead of waiting', async () => {
@@ -182,6 +180,16 @@ describe('<popup-bridge>', () => {
     const log = await tab.waitFor<LogEntry[]>('window.log.length && window.log');
     expect(log[0].error).to.equal('no-opener');
     expect(await tab.eval('window.bridge.state')).to.equal('error');
+  });
+
+  it('for= naming no iframe is missing-target', async () => {
+    const el = document.createElement('popup-bridge');
+    el.for = 'no-such-frame';
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    document.body.append(el);
+    await el.updateComplete;
+    expect(errors.map((e) => e.code)).to.deep.equal(['missing-target']);
+    expect(el.state).to.equal('error');
   });
 
   it('bridges to an iframe of the page with for=', async () => {

@@ -202,6 +202,21 @@ describe('<socket-relay>', () => {
       await opened(el);
     });
 
+    it('an auth function that throws is auth-failed, and is retried', async () => {
+      const el = relay({ src: '/secure/ws', topic: 'anything' });
+      let calls = 0;
+      el.auth = () => {
+        if (++calls === 1) throw new Error('token service down');
+        return 'good';
+      };
+      const errors = record<RealtimeErrorEvent>(el, 'error');
+      await opened(el);
+      expect(errors.map((e) => [e.code, e.message.includes('token service down')])).to.deep.equal([
+        ['auth-failed', true],
+      ]);
+      expect(calls).to.equal(2);
+    });
+
     it('a hub error frame (forbidden subscribe) is an error event', async () => {
       const el = relay({ src: '/secure/ws', topic: 'secret-room' });
       const errors = record<RealtimeErrorEvent>(el, 'error');

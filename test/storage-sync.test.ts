@@ -8,6 +8,7 @@ import {
   closeAllTabs,
   listenerTypes,
   record,
+  runInOpaqueFrame,
   sleep,
   uniqueName,
   waitUntil,
@@ -457,9 +458,7 @@ describe('<storage-sync>', () => {
     });
 
     it('storage-unavailable in an opaque-origin frame, and keeps working in memory', async () => {
-      const frame = document.createElement('iframe');
-      frame.sandbox.add('allow-scripts');
-      frame.srcdoc = `<script type="module">
+      const data = await runInOpaqueFrame(`
         import '${location.origin}/src/storage-sync-define.ts';
         const a = document.createElement('storage-sync');
         const b = document.createElement('storage-sync');
@@ -470,23 +469,13 @@ describe('<storage-sync>', () => {
         await a.updateComplete;
         a.value = { in: 'memory' };
         parent.postMessage({ codes, state: a.state, value: a.value, peer: b.value }, '*');
-      </script>`;
-      const reply = new Promise<MessageEvent>((resolve) =>
-        window.addEventListener('message', function onMessage(event) {
-          if (event.source !== frame.contentWindow) return;
-          window.removeEventListener('message', onMessage);
-          resolve(event);
-        }),
-      );
-      document.body.append(frame);
-      const { data } = await reply;
+      `);
       expect(data).to.deep.equal({
         codes: ['storage-unavailable'],
         state: 'memory',
         value: { in: 'memory' },
         peer: { in: 'memory' },
       });
-      frame.remove();
     });
   });
 

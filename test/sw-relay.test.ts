@@ -3,7 +3,15 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/sw-relay-define.js';
 import { RelayRequestError, SwRelayElement } from '../src/sw-relay.js';
 import { RealtimeErrorEvent, RealtimeMessageEvent } from '../src/index.js';
-import { Tab, closeAllTabs, record, sleep, uniqueName, waitUntil } from './helpers.js';
+import {
+  Tab,
+  closeAllTabs,
+  record,
+  sleep,
+  uniqueName,
+  waitUntil,
+  runInOpaqueFrame,
+} from './helpers.js';
 
 const relayIn = (tab: Tab, name: string, src = '/sw-test/worker.js') =>
   tab.eval(`(async () => {
@@ -104,6 +112,11 @@ describe('<sw-relay>', () => {
     const error = await slow.request('hang', { timeout: 150 }).catch((e: RelayRequestError) => e);
     expect(error).to.be.instanceOf(RelayRequestError);
     expect((error as RelayRequestError).code).to.equal('timeout');
+    const failed = await slow.request('throw').catch((e: RelayRequestError) => e);
+    expect([
+      (failed as RelayRequestError).code,
+      (failed as RelayRequestError).message,
+    ]).to.deep.equal(['worker-error', 'handler failed']);
   });
 
   it('re-uses the registration on later loads', async () => {
@@ -177,9 +190,8 @@ describe('<sw-relay>', () => {
     await el.updateComplete;
     expect(errors.map((e) => e.code)).to.deep.equal(['missing-name']);
 
-    const frame = document.createElement('iframe');
-    frame.sandbox.add('allow-scripts');
-    frame.srcdoc = `<script type="module">
+    expect(
+      await runInOpaqueFrame(`
       import '${location.origin}/src/sw-relay-define.ts';
       const el = document.createElement('sw-relay');
       el.name = 'x';
@@ -188,17 +200,8 @@ describe('<sw-relay>', () => {
       document.body.append(el);
       await el.updateComplete;
       parent.postMessage({ codes, state: el.state }, '*');
-    </script>`;
-    const reply = new Promise<MessageEvent>((resolve) =>
-      window.addEventListener('message', function listener(event) {
-        if (event.source !== frame.contentWindow) return;
-        window.removeEventListener('message', listener);
-        resolve(event);
-      }),
-    );
-    document.body.append(frame);
-    expect((await reply).data).to.deep.equal({ codes: ['unsupported'], state: 'error' });
-    frame.remove();
+    `),
+    ).to.deep.equal({ codes: ['unsupported'], state: 'error' });
   });
 
   it('posts before the worker is active are queued; wrong use throws', async () => {

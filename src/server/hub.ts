@@ -68,17 +68,28 @@ export function createHub(options: HubOptions = {}): Hub {
     }
   }
 
-  async function handleSse(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!admit(req, res)) return;
-    if (core.closing)
-      return fail(req, res, new HubError('closing', 'The hub is shutting down.', 503));
+  /** Origin, topics and `authorize` for a subscribing request; undefined when it was refused. */
+  async function admitSubscriber(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<{ url: URL; topics: string[] } | undefined> {
+    if (!admit(req, res)) return undefined;
     const url = requestUrl(req);
-    let topics: string[];
     try {
-      topics = await core.checkSubscribe(req, topicsOf(url));
+      return { url, topics: await core.checkSubscribe(req, topicsOf(url)) };
     } catch (error) {
-      return fail(req, res, error);
+      fail(req, res, error);
+      return undefined;
     }
+  }
+
+  async function handleSse(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (core.closing) {
+      return fail(req, res, new HubError('closing', 'The hub is shutting down.', 503));
+    }
+    const admitted = await admitSubscriber(req, res);
+    if (!admitted) return;
+    const { url, topics } = admitted;
     // The header is newer than the query: EventSource keeps its first URL but sends the latest id.
     const cursor =
       (req.headers['last-event-id'] as string | undefined) ||
@@ -123,14 +134,9 @@ export function createHub(options: HubOptions = {}): Hub {
   }
 
   async function handlePoll(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!admit(req, res)) return;
-    const url = requestUrl(req);
-    let topics: string[];
-    try {
-      topics = await core.checkSubscribe(req, topicsOf(url));
-    } catch (error) {
-      return fail(req, res, error);
-    }
+    const admitted = await admitSubscriber(req, res);
+    if (!admitted) return;
+    const { url, topics } = admitted;
     const since = url.searchParams.get('since') || undefined;
     const asked = Number(url.searchParams.get('timeout'));
     const hold = Math.min(

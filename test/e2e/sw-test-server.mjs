@@ -20,7 +20,11 @@ export function swTestServer() {
       } else if (file === 'slow-worker.js') {
         context.type = 'text/javascript';
         context.body = `importScripts('/dist/sw-relay-import.js');
-self.installRelay(self, { onRequest: (data) => data === 'hang' ? new Promise(() => {}) : { answered: data } });
+self.installRelay(self, { onRequest: (data) => {
+  if (data === 'hang') return new Promise(() => {});
+  if (data === 'throw') throw new Error('handler failed');
+  return { answered: data };
+} });
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));`;
       } else if (file.endsWith('.html')) {
         context.type = 'text/html';
