@@ -6,8 +6,10 @@ import { hubPlugin } from './test/e2e/hub-plugin.mjs';
 import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 import { wsTestServer } from './test/e2e/ws-test-server.mjs';
 import { swTestServer } from './test/e2e/sw-test-server.mjs';
+import { pollTestServer } from './test/e2e/poll-test-server.mjs';
 
 const serviceWorkers = swTestServer();
+const polling = pollTestServer();
 
 const hub = hubPlugin();
 const misbehaving = sseTestServer();
@@ -34,6 +36,7 @@ export default {
     hub.middleware,
     misbehaving.middleware,
     serviceWorkers.middleware,
+    polling.middleware,
   ],
   plugins: [
     esbuildPlugin({ ts: true, target: 'es2021', tsconfig: 'tsconfig.json' }),
@@ -42,5 +45,6 @@ export default {
     misbehaving,
     wsTestServer(),
     serviceWorkers,
+    polling,
   ],
 };

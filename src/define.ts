@@ -5,3 +5,4 @@ export * from './sse-feed-define.js';
 export * from './socket-relay-define.js';
 export * from './popup-bridge-define.js';
 export * from './sw-relay-define.js';
+export * from './poll-feed-define.js';

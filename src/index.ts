@@ -1,6 +1,7 @@
 export { TabChannelElement, type TabChannelEventMap } from './tab-channel.js';
 export { StorageSyncElement, type StorageSyncEventMap } from './storage-sync.js';
 export { SseFeedElement, type SseFeedEventMap } from './sse-feed.js';
+export { PollFeedElement, type PollFeedEventMap } from './poll-feed.js';
 export { SocketRelayElement, type SocketRelayEventMap } from './socket-relay.js';
 export { SwRelayElement, RelayRequestError, type SwRelayEventMap } from './sw-relay.js';
 export {

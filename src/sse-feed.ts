@@ -1,6 +1,6 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import type { TypedEventTarget } from './internal/realtime-element.js';
-import { RetryingElement } from './internal/retrying-element.js';
+import { RetryingElement, retryAfterMs } from './internal/retrying-element.js';
 import {
   RealtimeCloseEvent,
   RealtimeMessageEvent,
@@ -17,15 +17,6 @@ export interface SseFeedEventMap extends RealtimeEventMap {
 
 type HeadersSource =
   Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
-
-/** `Retry-After` as ms: delta-seconds or an HTTP date. */
-function retryAfterMs(value: string | null): number {
-  if (!value) return 0;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? 0 : Math.max(0, date - Date.now());
-}
 
 /**
  * Server-Sent Events that never silently stop and never lose an event: reconnects with backoff

@@ -68,13 +68,13 @@ export const listenerTypes = (target = 'window'): Promise<string[]> =>
 
 /** Resolves when `predicate` returns a truthy value; rejects after `timeout` ms. */
 export async function waitUntil<T>(
-  predicate: () => T,
+  predicate: () => T | Promise<T>,
   timeout = 5000,
   what = 'condition',
 ): Promise<T> {
   const end = performance.now() + timeout;
   for (;;) {
-    const value = predicate();
+    const value = await predicate();
     if (value) return value;
     if (performance.now() > end) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));

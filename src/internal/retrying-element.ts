@@ -3,6 +3,15 @@ import { RealtimeElement } from './realtime-element.js';
 import { ReconnectController } from './reconnect-controller.js';
 import type { RealtimeEventMap } from './events.js';
 
+/** `Retry-After` as ms: delta-seconds or an HTTP date (RFC 9110 § 10.2.3). */
+export function retryAfterMs(value: string | null): number {
+  if (!value) return 0;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? 0 : Math.max(0, date - Date.now());
+}
+
 /**
  * The base of the network elements: the shared reconnect policy as attributes (`retry-min`,
  * `retry-max`, `max-retries`), a `retryCount`, and one way to go from a failure to the next

@@ -189,7 +189,9 @@ export function createHub(options: HubOptions = {}): Hub {
       if (!since) cursor = await core.store.latestId();
       if (reset) return answer(reset);
       if (events.length) return;
-      if (core.closing || hold === 0) return answer();
+      // A poll without a cursor answers at once with one: a drop while holding it would
+      // otherwise leave the client with no cursor, and a gap.
+      if (core.closing || hold === 0 || !since) return answer();
       holdTimer = setTimeout(answerEmpty, hold);
     } catch (error) {
       answered = true;

@@ -212,3 +212,21 @@ test('sw-relay demo: the first load registers the worker and relays to a second 
   );
   assert.deepEqual([...first.errors, ...second.errors], []);
 });
+
+test('poll-feed demo: long-polled ticks keep coming with no gap across a server-side cut', async () => {
+  const { page, errors } = await openPage('/demo/poll-feed.html');
+  await page.bringToFront();
+  await page.waitForFunction(() => Number(document.getElementById('count').textContent) >= 1, {
+    polling: 100,
+    timeout: 10_000,
+  });
+  await page.click('#cut');
+  const before = Number(await page.$eval('#count', (el) => el.textContent));
+  await page.waitForFunction(
+    (n) => Number(document.getElementById('count').textContent) >= n + 2,
+    { polling: 100, timeout: 10_000 },
+    before,
+  );
+  assert.equal(await page.$eval('#gaps', (el) => el.textContent), 'none');
+  assert.deepEqual(errors, []);
+});

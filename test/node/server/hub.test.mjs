@@ -369,7 +369,8 @@ describe('hub: WebSocket relay', () => {
     const ws = await openWs(wsUrl());
     ws.send({ type: 'subscribe', topics: ['cross'] });
     await until(() => ws.of('subscribed').length === 1 && h.hub.stats().sse >= 1);
-    const poll = httpJson(h.url('/poll?topic=cross&timeout=5000'));
+    const start = (await httpJson(h.url('/poll?topic=cross'))).body.cursor;
+    const poll = httpJson(h.url(`/poll?topic=cross&since=${start}&timeout=5000`));
     await until(() => h.hub.stats().poll === 1);
     const publisher = await openWs(wsUrl());
     publisher.send({ type: 'publish', topic: 'cross', data: 'everywhere', ref: 1 });
@@ -452,6 +453,14 @@ describe('hub: long-poll', () => {
     assert.equal(res.body.cursor, res.body.events[0].id);
   });
 
+  test('a poll without a cursor answers at once with the newest cursor', async () => {
+    const latest = await h.hub.publish('fresh-poll', 'x');
+    const t = Date.now();
+    const { body } = await httpJson(h.url('/poll?topic=fresh-poll'));
+    assert.ok(Date.now() - t < 250);
+    assert.deepEqual(body, { events: [], cursor: latest.id });
+  });
+
   test('holds until an event, or answers empty with the same cursor after the timeout', async () => {
     const { body: start } = await httpJson(h.url('/poll?topic=hold&timeout=0'));
     assert.deepEqual(start.events, []);
@@ -501,7 +510,8 @@ describe('hub: graceful close', () => {
     const h = await startHub();
     const stream = await openSse(h.url('/sse?topic=bye'));
     const ws = await openWs(h.url('/ws').replace('http', 'ws'));
-    const poll = httpJson(h.url('/poll?topic=bye'));
+    const start = (await httpJson(h.url('/poll?topic=bye'))).body.cursor;
+    const poll = httpJson(h.url(`/poll?topic=bye&since=${start}`));
     await until(
       () => h.hub.stats().sse === 1 && h.hub.stats().ws === 1 && h.hub.stats().poll === 1,
     );

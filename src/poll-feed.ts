@@ -1,0 +1,276 @@
+import type { PropertyDeclarations } from '@lit/reactive-element';
+import type { TypedEventTarget } from './internal/realtime-element.js';
+import { RetryingElement, retryAfterMs } from './internal/retrying-element.js';
+import {
+  RealtimeCloseEvent,
+  RealtimeMessageEvent,
+  ResetEvent,
+  type RealtimeEventMap,
+} from './internal/events.js';
+
+export interface PollFeedEventMap extends RealtimeEventMap {
+  message: RealtimeMessageEvent;
+  reset: ResetEvent;
+  close: RealtimeCloseEvent;
+}
+
+interface HubPoll {
+  events: { id: string; topic: string; data: unknown }[];
+  cursor: string;
+  reset?: { reason: string };
+}
+
+/**
+ * HTTP polling done well, where push is blocked: short polling with `If-None-Match` /
+ * `If-Modified-Since` (a `message` only when the content changed), or `long` polling against the
+ * hub's poll endpoint with a cursor (no gap, no duplicate). Backs off on errors, honours
+ * `Retry-After`, pauses while the tab is hidden and while offline, never has two requests in flight.
+ *
+ * @summary Server → tab updates by polling.
+ * @tagname poll-feed
+ *
+ * @attr {string} src - The URL to poll (required). With `long`, the hub's poll endpoint with its `topic`s.
+ * @attr {number} interval - Short polling: ms between polls (default 5000). Long polling: ms between a response and the next request (default 0).
+ * @attr {'text' | 'json'} type - Short polling: parse the body as JSON, or keep text (default).
+ * @attr {boolean} long - Long-poll the hub's poll endpoint with a cursor.
+ * @attr {boolean} poll-hidden - Keep polling while the tab is hidden (default: pause).
+ * @attr {boolean} with-credentials - Send cookies cross-origin.
+ * @attr {string} last-event-id - Long polling: the cursor to start from.
+ * @attr {number} retry-min - Smallest retry delay after an error, ms (default 1000).
+ * @attr {number} retry-max - Largest retry delay, ms (default 30000).
+ * @attr {number} max-retries - Consecutive failures before giving up (default: never).
+ * @attr {boolean} disabled - Keeps it stopped.
+ * @attr {string} state - Reflected: `connecting`, `open`, `paused`, `closed` or `error`.
+ *
+ * @fires {RealtimeMessageEvent} message - New content (`data`), or a hub event (`data`, `lastEventId`, `topic`).
+ * @fires {Event} open - The first poll succeeded.
+ * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `http-status`, `network`, `parse-error`, `retries-exhausted`.
+ * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ */
+export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
+  static override defaultTag = 'poll-feed';
+
+  static override properties: PropertyDeclarations = {
+    src: { reflect: true },
+    interval: { type: Number },
+    type: { reflect: true },
+    long: { type: Boolean, reflect: true },
+    pollHidden: { type: Boolean, attribute: 'poll-hidden' },
+    withCredentials: { type: Boolean, attribute: 'with-credentials' },
+    startId: { attribute: 'last-event-id' },
+  };
+
+  protected static override reopenOn = [
+    'disabled',
+    'src',
+    'long',
+    'pollHidden',
+    'withCredentials',
+    'startId',
+  ];
+
+  src = '';
+  interval?: number;
+  type: 'text' | 'json' = 'text';
+  long = false;
+  pollHidden = false;
+  withCredentials = false;
+  /** @internal The `last-event-id` attribute: long polling starts from this cursor. */
+  startId: string | null = null;
+
+  private inFlight?: AbortController;
+  private timer?: ReturnType<typeof setTimeout>;
+  private etag = '';
+  private lastModified = '';
+  private lastBody?: string;
+  private cursor = '';
+  private waitingForOnline = false;
+  private opened = false;
+
+  /** Long polling: the hub cursor of the last event received. */
+  get lastEventId(): string {
+    return this.cursor;
+  }
+
+  /** Polls now (a poll already in flight is not doubled). */
+  poll(): void {
+    if (this.state === 'error' || this.state === 'closed' || !this.isConnected) return;
+    this.connect();
+  }
+
+  protected override acquire(): void {
+    if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
+    try {
+      new URL(this.src, document.baseURI);
+    } catch {
+      this.setState('error');
+      return this.fail('invalid-url', `"${this.src}" is not a URL.`);
+    }
+    if (!['text', 'json'].includes(this.type)) {
+      this.setState('error');
+      return this.fail('invalid-attribute', `Bad type="${this.type}".`);
+    }
+    this.etag = this.lastModified = '';
+    this.cursor = this.startId ?? '';
+    this.lastBody = undefined;
+    this.opened = false;
+    document.addEventListener('visibilitychange', this.onVisibility);
+    window.addEventListener('online', this.onOnline);
+    this.connect();
+  }
+
+  protected override release(): void {
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    window.removeEventListener('online', this.onOnline);
+    this.stopPolling();
+    this.reconnector.cancel();
+    if (this.opened) this.emit(new RealtimeCloseEvent(false));
+    this.opened = false;
+  }
+
+  private stopPolling(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.inFlight?.abort();
+    this.inFlight = undefined;
+  }
+
+  private get paused(): boolean {
+    return !this.pollHidden && document.visibilityState === 'hidden';
+  }
+
+  protected override connect(): void {
+    if (this.inFlight) return;
+    clearTimeout(this.timer);
+    if (this.paused) return this.setState('paused');
+    if (!navigator.onLine) {
+      this.waitingForOnline = true;
+      return;
+    }
+    if (!this.opened) this.beginAttempt();
+    void this.request();
+  }
+
+  private schedule(delay: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  private async request(): Promise<void> {
+    const controller = new AbortController();
+    this.inFlight = controller;
+    const url = new URL(this.src, document.baseURI);
+    const headers: Record<string, string> = {};
+    if (this.long) {
+      if (this.cursor) url.searchParams.set('since', this.cursor);
+    } else {
+      if (this.etag) headers['If-None-Match'] = this.etag;
+      if (this.lastModified) headers['If-Modified-Since'] = this.lastModified;
+    }
+    let response: Response;
+    let body: string;
+    try {
+      response = await fetch(url, {
+        headers,
+        credentials: this.withCredentials ? 'include' : 'same-origin',
+        signal: controller.signal,
+        cache: 'no-store',
+      });
+      body = response.status === 304 ? '' : await response.text();
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      this.inFlight = undefined;
+      this.fail('network', `The poll failed: ${(error as Error).message}`, { cause: error });
+      return this.settleRetry(this.scheduleRetry());
+    }
+    this.inFlight = undefined;
+    if (response.status >= 400 || (response.status < 200 && response.status !== 304)) {
+      const { status } = response;
+      this.fail('http-status', `The server answered ${status}.`, { status });
+      return this.settleRetry(
+        this.scheduleRetry(retryAfterMs(response.headers.get('Retry-After'))),
+      );
+    }
+    if (!this.opened) {
+      this.opened = true;
+      this.setState('open');
+      this.reconnector.opened();
+      this.emit(new Event('open'));
+    }
+    if (this.long) this.receiveHub(body);
+    else this.receiveContent(response, body);
+    if (this.isConnected && !this.inFlight) {
+      this.schedule(this.interval ?? (this.long ? 0 : 5000));
+    }
+  }
+
+  private receiveContent(response: Response, body: string): void {
+    if (response.status === 304) return;
+    this.etag = response.headers.get('ETag') ?? '';
+    this.lastModified = response.headers.get('Last-Modified') ?? '';
+    if (body === this.lastBody) return;
+    this.lastBody = body;
+    let data: unknown = body;
+    if (this.type === 'json') {
+      try {
+        data = JSON.parse(body);
+      } catch (error) {
+        return this.fail('parse-error', `The body is not JSON: ${(error as Error).message}`, {
+          raw: body,
+        });
+      }
+    }
+    this.emit(
+      new RealtimeMessageEvent({
+        data,
+        origin: new URL(response.url || this.src, document.baseURI).origin,
+      }),
+    );
+  }
+
+  private receiveHub(body: string): void {
+    let poll: HubPoll;
+    try {
+      poll = JSON.parse(body);
+    } catch (error) {
+      return this.fail('parse-error', `The poll answer is not JSON: ${(error as Error).message}`, {
+        raw: body,
+      });
+    }
+    if (poll.reset) this.emit(new ResetEvent(poll.reset.reason, poll.cursor));
+    for (const event of poll.events ?? []) {
+      this.cursor = event.id;
+      this.emit(
+        new RealtimeMessageEvent({
+          data: event.data,
+          lastEventId: event.id,
+          topic: event.topic,
+          id: event.id,
+        }),
+      );
+    }
+    if (poll.cursor) this.cursor = poll.cursor;
+  }
+
+  private readonly onVisibility = (): void => {
+    if (this.paused) {
+      this.stopPolling();
+      this.setState('paused');
+    } else if (this.state === 'paused') {
+      this.setState(this.opened ? 'open' : 'connecting');
+      this.connect();
+    }
+  };
+
+  private readonly onOnline = (): void => {
+    if (!this.waitingForOnline) return;
+    this.waitingForOnline = false;
+    this.connect();
+  };
+}
+
+export interface PollFeedElement {
+  addEventListener: TypedEventTarget<PollFeedEventMap>['addEventListener'];
+  removeEventListener: TypedEventTarget<PollFeedEventMap>['removeEventListener'];
+}
