@@ -185,8 +185,8 @@ export function createHub(options: HubOptions = {}): Hub {
       }
     });
     try {
-      const reset = await subscriber.start(core.store, since);
-      if (!since) cursor = await core.store.latestId();
+      // The starting cursor itself, not a later "latest": events after it are in `events`.
+      const reset = await subscriber.start(core.store, since, (latest) => (cursor = latest));
       if (reset) return answer(reset);
       if (events.length) return;
       // A poll without a cursor answers at once with one: a drop while holding it would
