@@ -284,7 +284,14 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     }
     if (attempt !== this.attempt) return;
     const protocols = this.protocols.split(/\s+/).filter(Boolean);
-    const socket = new WebSocket(this.url()!, protocols);
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(this.url()!, protocols);
+    } catch (error) {
+      // Repeated or malformed subprotocols throw a SyntaxError here.
+      this.setState('error');
+      return this.fail('invalid-attribute', `Bad protocols="${this.protocols}".`, { cause: error });
+    }
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     this.timers.push(

@@ -309,12 +309,14 @@ describe('<socket-relay>', () => {
         [{ src: 'ftp://example.test/x' }, 'invalid-url'],
         [{ src: 'http://[bad' }, 'invalid-url'],
         [{ src: '/realtime/ws', raw: '', type: 'xml' }, 'invalid-attribute'],
+        [{ src: '/ws-test/echo', raw: '', protocols: 'chat chat' }, 'invalid-attribute'],
       ];
       for (const [attrs, code] of cases) {
         const el = relay(attrs);
         const errors = record<RealtimeErrorEvent>(el, 'error');
         document.body.append(el);
-        await el.updateComplete;
+        // The subprotocol check happens in connect(), after the auth step's microtask.
+        await waitUntil(() => errors.length > 0, 2000, code);
         expect(
           errors.map((e) => e.code),
           JSON.stringify(attrs),
