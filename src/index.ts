@@ -1,4 +1,8 @@
-export { TabChannelElement, type TabChannelEventMap } from './tab-channel.js';
+export {
+  TabChannelElement,
+  type TabChannelEventMap,
+  type TabChannelTransport,
+} from './tab-channel.js';
 export { StorageSyncElement, type StorageSyncEventMap } from './storage-sync.js';
 export { SseFeedElement, type SseFeedEventMap } from './sse-feed.js';
 export { PollFeedElement, type PollFeedEventMap } from './poll-feed.js';

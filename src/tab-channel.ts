@@ -1,28 +1,39 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
 import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.js';
+import type { Channel } from './transports/open-fallback.js';
+
+/** How `<tab-channel>` carries messages. */
+export type TabChannelTransport = 'auto' | 'broadcast' | 'storage' | 'idb' | 'cookie';
+
+/** Posts held while a fallback transport loads. */
+const QUEUE_LIMIT = 1000;
 
 export interface TabChannelEventMap extends RealtimeEventMap {
   message: RealtimeMessageEvent;
 }
 
 /**
- * Messages between the tabs, windows and workers of one origin, over `BroadcastChannel`.
- * Posts are the posted values themselves (no wrapper), so plain `BroadcastChannel` code on
- * the same name interoperates in both directions.
+ * Messages between the tabs, windows and workers of one origin, over `BroadcastChannel`, or
+ * where that is missing (or across sibling subdomains) over a fallback transport: `storage`
+ * events, IndexedDB polling or cookie polling, loaded on first use. Over `BroadcastChannel`
+ * posts are the posted values themselves (no wrapper), so plain `BroadcastChannel` code on the
+ * same name interoperates in both directions.
  *
  * @summary Tab ⇄ tab messaging on a named channel.
  * @tagname tab-channel
  *
  * @attr {string} name - The channel name (required). Changing it re-opens on the new channel.
+ * @attr {'auto' | 'broadcast' | 'storage' | 'idb' | 'cookie'} transport - How messages travel (default `auto`: `BroadcastChannel`, else `storage`, `idb`, `cookie`; `cookie` when `domain` is set).
+ * @attr {string} domain - Cookie transport: the parent domain whose subdomains share the channel.
  * @attr {boolean} disabled - Keeps the channel closed.
  * @attr {boolean} echo - Also deliver this element's own posts to itself as `message` events.
- * @attr {string} state - Reflected, read-only: `open`, `closed` or `error`.
+ * @attr {string} state - Reflected, read-only: `connecting` (a fallback loading), `open`, `closed` or `error`.
  *
  * @fires {RealtimeMessageEvent} message - Data posted by another context: `data`, `origin`.
  * @fires {Event} open - The channel is open.
  * @fires {Event} close - The channel was closed (element removed, disabled or renamed).
- * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `unsupported` or `deserialize-failed`.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `invalid-attribute`, `unsupported`, `deserialize-failed`, `too-large`, `quota-exceeded`, `serialize-failed`, `queue-full`, `message-lost`.
  * @fires {StateChangeEvent} statechange - `state` and `previousState`.
  */
 export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
@@ -31,37 +42,62 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
   static override properties: PropertyDeclarations = {
     name: { reflect: true },
     echo: { type: Boolean, reflect: true },
+    transport: { reflect: true },
+    domain: { reflect: true },
   };
 
-  protected static override reopenOn = ['disabled', 'name'];
+  protected static override reopenOn = ['disabled', 'name', 'transport', 'domain'];
 
   /** The channel name. */
   name = '';
   /** Deliver this element's own posts to itself too. */
   echo = false;
+  /** The transport asked for; `activeTransport` tells which one is in use. */
+  transport: TabChannelTransport = 'auto';
+  /** Cookie transport: the parent domain whose subdomains share the channel. */
+  domain = '';
 
-  private channel?: BroadcastChannel;
+  private channel?: Channel;
+  private active = '';
+  private queue: unknown[] = [];
+  /** Bumped on every open and close, so a transport that loads late is not attached. */
+  private generation = 0;
+
+  /** The transport carrying messages now (`''` while closed or loading). */
+  get activeTransport(): string {
+    return this.channel ? this.active : '';
+  }
 
   /**
-   * Posts `data` (anything structured clone accepts) to every other context on the channel.
+   * Posts `data` to every other context on the channel. While a fallback transport loads,
+   * posts wait in order (up to 1000).
    *
-   * @throws {DOMException} `DataCloneError` when `data` cannot be cloned;
+   * @throws {DOMException} `DataCloneError` when the transport cannot carry `data` (structured
+   *   clone; JSON for `storage` and `cookie`); `QuotaExceededError` when storage is full;
    *   `InvalidStateError` when the element is disabled, removed or has no open channel.
+   * @throws {RangeError} when `data` is larger than the transport carries (cookie: about 3.7 KB).
    */
   post(data: unknown): void {
     this.settle();
     const channel = this.channel;
-    if (!channel) {
+    if (channel) {
+      channel.postMessage(data);
+    } else if (this.state === 'connecting') {
+      if (this.queue.length >= QUEUE_LIMIT) {
+        this.fail('queue-full', `${QUEUE_LIMIT} posts are already waiting for the transport.`);
+        return;
+      }
+      this.queue.push(structuredClone(data));
+    } else {
       throw new DOMException(
         `<${this.localName}> cannot post: ${this.whyClosed()}.`,
         'InvalidStateError',
       );
     }
-    channel.postMessage(data);
     if (this.echo) {
       const copy = structuredClone(data);
       queueMicrotask(() => {
-        if (this.channel === channel) this.deliver(copy, location.origin);
+        if (this.isConnected && !this.disabled) this.deliver(copy, location.origin);
       });
     }
   }
@@ -71,27 +107,66 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
       this.fail('missing-name', `<${this.localName}> needs a name attribute.`);
       return;
     }
-    if (typeof BroadcastChannel !== 'function') {
-      this.setState('error');
-      this.fail('unsupported', 'BroadcastChannel is not available in this browser or context.');
+    const wanted = this.transport || 'auto';
+    const native = wanted === 'broadcast' || (wanted === 'auto' && !this.domain);
+    if (native && typeof BroadcastChannel === 'function') {
+      this.active = 'broadcast';
+      this.attach(new BroadcastChannel(this.name));
       return;
     }
-    const channel = new BroadcastChannel(this.name);
-    channel.onmessage = (event) => this.deliver(event.data, event.origin);
-    channel.onmessageerror = () =>
-      this.fail('deserialize-failed', 'A message arrived that could not be deserialized.');
-    this.channel = channel;
-    this.setState('open');
-    this.emit(new Event('open'));
+    this.setState('connecting');
+    void this.openFallback(wanted, ++this.generation);
+  }
+
+  /** Choosing and loading a fallback is itself lazy: it costs the core bundle nothing. */
+  private async openFallback(wanted: string, generation: number): Promise<void> {
+    try {
+      const fallbacks = await import('./transports/open-fallback.js');
+      const { kind, channel } = await fallbacks.openFallback(wanted, this.name, this.domain);
+      if (generation !== this.generation) {
+        channel.close();
+        return;
+      }
+      this.active = kind;
+      this.attach(channel);
+      const waiting = this.queue;
+      this.queue = [];
+      for (const data of waiting) {
+        // These posts were accepted earlier, so what the transport refuses now is reported.
+        try {
+          channel.postMessage(data);
+        } catch (error) {
+          this.fail(fallbacks.postFailureCode(error), (error as Error).message, { cause: error });
+        }
+      }
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.setState('error');
+      this.fail((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
+        cause: error,
+      });
+    }
   }
 
   protected override release(): void {
+    this.generation++;
+    this.queue = [];
     const channel = this.channel;
     if (!channel) return;
     this.channel = undefined;
-    channel.onmessage = channel.onmessageerror = null;
+    channel.onmessage = channel.onmessageerror = channel.onerror = null;
     channel.close();
     this.emit(new Event('close'));
+  }
+
+  private attach(channel: Channel): void {
+    channel.onmessage = (event) => this.deliver(event.data, event.origin);
+    channel.onmessageerror = () =>
+      this.fail('deserialize-failed', 'A message arrived that could not be deserialized.');
+    channel.onerror = (event) => this.fail(event.code, event.message);
+    this.channel = channel;
+    this.setState('open');
+    this.emit(new Event('open'));
   }
 
   private deliver(data: unknown, origin: string): void {

@@ -196,17 +196,19 @@ describe('<tab-channel>', () => {
       expect(() => el.post(1)).to.throw(DOMException, /not in the document/);
     });
 
-    it('reports unsupported when BroadcastChannel is missing', async () => {
+    it('reports unsupported for transport="broadcast" when BroadcastChannel is missing', async () => {
       const saved = globalThis.BroadcastChannel;
       // Removing the global is the only way to reproduce a browser without the API.
       delete (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel;
       try {
         const el = document.createElement('tab-channel');
         el.name = uniqueName();
+        el.transport = 'broadcast';
         const errors = record<RealtimeErrorEvent>(el, 'error');
         document.body.append(el);
-        await el.updateComplete;
+        await waitUntil(() => errors.length, 5000, 'the error');
         expect(errors.map((e) => e.code)).to.deep.equal(['unsupported']);
+        expect(errors[0].message).to.contain('broadcast');
         expect(el.state).to.equal('error');
         el.remove();
       } finally {

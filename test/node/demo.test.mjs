@@ -44,25 +44,36 @@ test('the index links every demo page, and each loads without errors', async () 
   }
 });
 
-test('tab-channel demo: text typed in one tab appears in the other, as text', async () => {
+test('tab-channel demo: text typed in one tab appears in the other, as text, on both transports', async () => {
   const first = await openPage('/demo/tab-channel.html');
   const second = await openPage('/demo/tab-channel.html');
   // Polling, not requestAnimationFrame: a background tab runs no animation frames.
-  const isOpen = () => document.querySelector('tab-channel')?.state === 'open';
-  await first.page.waitForFunction(isOpen, { polling: 50, timeout: 5000 });
-  await second.page.waitForFunction(isOpen, { polling: 50, timeout: 5000 });
+  const allOpen = () =>
+    [...document.querySelectorAll('tab-channel')].every((channel) => channel.state === 'open');
+  await first.page.waitForFunction(allOpen, { polling: 50, timeout: 5000 });
+  await second.page.waitForFunction(allOpen, { polling: 50, timeout: 5000 });
   await first.page.bringToFront();
-  await first.page.type('#text', '<b>hello</b>');
-  await first.page.click('button');
-  await second.page.waitForFunction(() => document.querySelector('#log li'), {
-    polling: 50,
-    timeout: 5000,
-  });
-  const item = await second.page.$eval('#log li', (li) => ({
-    text: li.textContent,
-    bold: li.querySelector('b'),
-  }));
-  assert.deepEqual(item, { text: '<b>hello</b>', bold: null });
+  for (const id of ['chat', 'cookie-chat']) {
+    await first.page.type(`#${id} input`, `<b>hello ${id}</b>`);
+    await first.page.click(`#${id} button`);
+    await second.page.waitForFunction(
+      (id) => document.querySelector(`#${id} .log li`),
+      {
+        polling: 50,
+        timeout: 5000,
+      },
+      id,
+    );
+    const item = await second.page.$eval(`#${id} .log li`, (li) => ({
+      text: li.textContent,
+      bold: li.querySelector('b'),
+    }));
+    assert.deepEqual(item, { text: `<b>hello ${id}</b>`, bold: null });
+  }
+  const transports = await second.page.$$eval('.transport', (spans) =>
+    spans.map((span) => span.textContent),
+  );
+  assert.deepEqual(transports, ['via broadcast', 'via cookie']);
 });
 
 test('storage-sync demo: a draft survives a reload and reaches another tab', async () => {

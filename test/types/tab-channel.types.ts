@@ -25,6 +25,13 @@ const queried: TabChannelElement | null = document.querySelector('tab-channel');
 channel.post({ any: 'cloneable value' });
 // @ts-expect-error name is a string
 channel.name = 42;
+channel.transport = 'cookie';
+channel.domain = 'example.com';
+const active: string = channel.activeTransport;
+// @ts-expect-error transport is one of five names
+channel.transport = 'pigeon';
+// @ts-expect-error activeTransport is read-only
+channel.activeTransport = 'idb';
 // @ts-expect-error an error event has no data
 channel.addEventListener('error', (event) => event.data);
-export { queried };
+export { queried, active };

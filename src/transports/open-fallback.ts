@@ -1,0 +1,93 @@
+import type { ChannelErrorEvent, FallbackChannelOptions } from './fallback-channel.js';
+
+/** What `<tab-channel>` needs of a transport: the shape of `BroadcastChannel`. */
+export type Channel = Pick<
+  BroadcastChannel,
+  'postMessage' | 'close' | 'onmessage' | 'onmessageerror'
+> & {
+  onerror?: ((event: ChannelErrorEvent) => unknown) | null;
+};
+type ChannelClass = new (name: string, options: FallbackChannelOptions) => Channel;
+
+/** A failure to open a transport, with the `<tab-channel>` error code to report. */
+export class TransportError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Each fallback is its own chunk: only the one chosen is downloaded. */
+const loaders: Record<string, () => Promise<ChannelClass>> = {
+  storage: () => import('./storage-channel.js').then((m) => m.StorageChannel),
+  idb: () => import('./idb-channel.js').then((m) => m.IdbChannel),
+  cookie: () => import('./cookie-channel.js').then((m) => m.CookieChannel),
+};
+
+const usable: Record<string, () => unknown> = {
+  broadcast: () => typeof BroadcastChannel === 'function',
+  storage: () => {
+    // Reading localStorage throws in sandboxed frames and where storage is blocked.
+    try {
+      return !!localStorage;
+    } catch {
+      return false;
+    }
+  },
+  idb: () => typeof indexedDB === 'object' && indexedDB,
+  cookie: () => typeof document === 'object' && navigator.cookieEnabled,
+};
+
+/**
+ * Opens the fallback transport `wanted` (`auto`: `cookie` with a domain, else the first usable
+ * of `storage`, `idb`, `cookie`). Rejects with a `TransportError`.
+ */
+export async function openFallback(
+  wanted: string,
+  name: string,
+  domain: string,
+): Promise<{ kind: string; channel: Channel }> {
+  if (wanted !== 'auto' && !(wanted in usable)) {
+    throw new TransportError(
+      'invalid-attribute',
+      `transport="${wanted}" is not one of auto, ${Object.keys(usable).join(', ')}.`,
+    );
+  }
+  const kind =
+    wanted !== 'auto'
+      ? wanted
+      : domain
+        ? 'cookie'
+        : Object.keys(loaders).find((candidate) => usable[candidate]());
+  if (!kind || !usable[kind]()) {
+    throw new TransportError(
+      'unsupported',
+      `The ${kind ?? wanted} transport is not available in this context.`,
+    );
+  }
+  let Fallback: ChannelClass;
+  try {
+    Fallback = await loaders[kind]();
+  } catch (error) {
+    throw new TransportError('unsupported', `The ${kind} transport failed to load.`, {
+      cause: error,
+    });
+  }
+  try {
+    return { kind, channel: new Fallback(name, { domain }) };
+  } catch (error) {
+    const code = (error as Error).name === 'SyntaxError' ? 'invalid-attribute' : 'unsupported';
+    throw new TransportError(code, (error as Error).message, { cause: error });
+  }
+}
+
+/** The error code for a post the transport refused after it had waited in the queue. */
+export const postFailureCode = (error: unknown): string =>
+  error instanceof RangeError
+    ? 'too-large'
+    : (error as Error)?.name === 'QuotaExceededError'
+      ? 'quota-exceeded'
+      : 'serialize-failed';

@@ -1,0 +1,395 @@
+import { expect } from '@open-wc/testing';
+import '../src/tab-channel-define.js';
+import { IdbChannel } from '../src/transports/idb-channel.js';
+import type { RealtimeErrorEvent, RealtimeMessageEvent } from '../src/index.js';
+import {
+  Tab,
+  closeAllTabs,
+  listenerTypes,
+  record,
+  sleep,
+  uniqueName,
+  waitUntil,
+} from './helpers.js';
+
+type Fallback = 'storage' | 'idb' | 'cookie';
+const fallbacks: Fallback[] = ['storage', 'idb', 'cookie'];
+
+/** A `<tab-channel>` in this page, open (the fallback loaded). */
+async function channelHere(name: string, attrs: Record<string, string> = {}) {
+  const el = document.createElement('tab-channel');
+  el.name = name;
+  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, value);
+  const messages = record<RealtimeMessageEvent>(el, 'message');
+  const errors = record<RealtimeErrorEvent>(el, 'error');
+  document.body.append(el);
+  await waitUntil(() => el.state !== 'connecting' && el.state !== 'closed', 5000, 'open');
+  return { el, messages, errors };
+}
+
+/** The same in a real second tab; the tab's `window.log` records its events. */
+async function channelIn(tab: Tab, name: string, attrs = '') {
+  await tab.eval(`(() => {
+    const holder = document.createElement('div');
+    holder.innerHTML = '<tab-channel name="${name}" ${attrs}></tab-channel>';
+    window.channel = window.record(holder.firstElementChild, 'message', 'error');
+    document.body.append(window.channel);
+    return true;
+  })()`);
+  await tab.waitFor(`window.channel.state === 'open'`);
+}
+
+const cookieNames = () =>
+  document.cookie
+    .split('; ')
+    .filter((cookie) => cookie.startsWith('tab-channel.'))
+    .map((cookie) => cookie.split('=')[0]);
+
+const ownStorageKeys = () =>
+  Object.keys(localStorage).filter((key) => key.startsWith('realtime-elements/tab-channel:'));
+
+async function idbRows(channel: string): Promise<number> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDB.open('realtime-elements-tab-channel');
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  try {
+    const all = await new Promise<{ c: string }[]>((resolve) => {
+      const request = db.transaction('messages').objectStore('messages').getAll();
+      request.onsuccess = () => resolve(request.result as { c: string }[]);
+    });
+    return all.filter((row) => row.c === channel).length;
+  } finally {
+    db.close();
+  }
+}
+
+describe('<tab-channel transport>', () => {
+  afterEach(async () => {
+    await closeAllTabs();
+    for (const el of document.querySelectorAll('tab-channel')) el.remove();
+  });
+
+  for (const transport of fallbacks) {
+    describe(`transport="${transport}" between two real tabs`, () => {
+      it('delivers both ways, never to the sender, with the origin', async () => {
+        const name = uniqueName();
+        const here = await channelHere(name, { transport });
+        expect(here.el.activeTransport).to.equal(transport);
+        expect(here.el.getAttribute('state')).to.equal('open');
+        const tab = await Tab.open();
+        await channelIn(tab, name, `transport="${transport}"`);
+
+        here.el.post({ from: 'page', list: [1, 'two'] });
+        const log = await tab.waitFor<{ data: unknown }[]>('window.log.length && window.log');
+        expect(log).to.deep.equal([
+          { type: 'message', data: { from: 'page', list: [1, 'two'] }, code: null },
+        ]);
+
+        await tab.eval(`(() => { window.channel.post('from tab'); return true; })()`);
+        await waitUntil(() => here.messages.length === 1, 5000, 'the reply');
+        expect(here.messages[0].data).to.equal('from tab');
+        expect(here.messages[0].origin).to.equal(location.origin);
+        await sleep(300);
+        expect(here.messages).to.have.length(1);
+        expect(await tab.eval('window.log.length')).to.equal(1);
+        expect(here.errors).to.have.length(0);
+      });
+
+      it('keeps the order of 500 messages, with no duplicate', async () => {
+        const name = uniqueName();
+        const here = await channelHere(name, { transport });
+        const tab = await Tab.open();
+        await channelIn(tab, name, `transport="${transport}"`);
+        await tab.eval(
+          `(() => { for (let n = 0; n < 500; n++) window.channel.post({ n }); return true; })()`,
+        );
+        await waitUntil(() => here.messages.length >= 500, 20_000, '500 messages');
+        await sleep(300);
+        expect(here.messages.map((event) => (event.data as { n: number }).n)).to.deep.equal([
+          ...Array(500).keys(),
+        ]);
+        expect(here.errors).to.have.length(0);
+      });
+
+      it('delivers nothing that was sent before it opened; echo delivers its own posts', async () => {
+        const name = uniqueName();
+        const tab = await Tab.open();
+        await channelIn(tab, name, `transport="${transport}"`);
+        await tab.eval(`(() => { window.channel.post('before'); return true; })()`);
+        await sleep(250);
+        const here = await channelHere(name, { transport, echo: '' });
+        await sleep(250);
+        await tab.eval(`(() => { window.channel.post('after'); return true; })()`);
+        here.el.post('own');
+        await waitUntil(() => here.messages.length === 2, 5000, 'two messages');
+        await sleep(250);
+        expect(here.messages.map((event) => event.data).sort()).to.deep.equal(['after', 'own']);
+      });
+
+      it('delivers between two elements of one page, like BroadcastChannel', async () => {
+        const name = uniqueName();
+        const a = await channelHere(name, { transport });
+        const b = await channelHere(name, { transport });
+        a.el.post('a to b');
+        await waitUntil(() => b.messages.length === 1, 5000, 'delivery in the page');
+        expect(b.messages[0].data).to.equal('a to b');
+        await sleep(250);
+        expect(a.messages).to.have.length(0);
+        expect(b.messages).to.have.length(1);
+      });
+
+      it('queues posts made while the transport loads, in order', async () => {
+        const name = uniqueName();
+        const tab = await Tab.open();
+        await channelIn(tab, name, `transport="${transport}"`);
+        const el = document.createElement('tab-channel');
+        el.name = name;
+        el.transport = transport;
+        document.body.append(el);
+        el.post('first');
+        expect(el.state).to.equal('connecting');
+        expect(el.activeTransport).to.equal('');
+        el.post('second');
+        const log = await tab.waitFor<{ data: unknown }[]>('window.log.length === 2 && window.log');
+        expect(log.map((entry) => entry.data)).to.deep.equal(['first', 'second']);
+      });
+    });
+  }
+
+  describe('cleanup', () => {
+    it('storage: removing the element removes its key and its storage listener', async () => {
+      const before = ownStorageKeys().length;
+      const here = await channelHere(uniqueName(), { transport: 'storage' });
+      here.el.post('x');
+      expect(ownStorageKeys()).to.have.length(before + 1);
+      expect(await listenerTypes()).to.include('storage');
+      here.el.remove();
+      expect(ownStorageKeys()).to.have.length(before);
+      expect(await listenerTypes()).not.to.include('storage');
+    });
+
+    it('cookie: the cookie it wrote expires soon after the element is removed', async () => {
+      const before = cookieNames();
+      const here = await channelHere(uniqueName(), { transport: 'cookie' });
+      here.el.post('x');
+      const written = cookieNames().filter((cookie) => !before.includes(cookie));
+      expect(written).to.have.length(1);
+      here.el.remove();
+      await waitUntil(() => !cookieNames().includes(written[0]), 4000, 'the cookie to expire');
+    });
+
+    it('idb: messages older than the TTL are deleted by the next reader', async () => {
+      const name = uniqueName();
+      const writer = new IdbChannel(name, { ttl: 200 });
+      writer.postMessage('kept a while');
+      writer.close();
+      await waitUntil(async () => (await idbRows(name)) === 1, 2000, 'the row');
+      await sleep(300);
+      const reader = new IdbChannel(name, { ttl: 200 });
+      await waitUntil(async () => (await idbRows(name)) === 0, 2000, 'the sweep');
+      reader.close();
+    });
+
+    it('1,000 connect/disconnect cycles per transport leave no key, cookie or listener', async () => {
+      const name = uniqueName();
+      const keys = ownStorageKeys().length;
+      const cookies = cookieNames();
+      for (const transport of fallbacks) {
+        const el = document.createElement('tab-channel');
+        el.name = name;
+        el.transport = transport;
+        for (let i = 0; i < 1000; i++) {
+          document.body.append(el);
+          await el.updateComplete;
+          el.remove();
+        }
+        document.body.append(el);
+        await waitUntil(() => el.state === 'open', 5000, `${transport} open`);
+        el.remove();
+      }
+      expect(ownStorageKeys()).to.have.length(keys);
+      expect(cookieNames().filter((cookie) => !cookies.includes(cookie))).to.deep.equal([]);
+      expect(await listenerTypes()).not.to.include('storage');
+    });
+  });
+
+  describe('auto', () => {
+    it('picks BroadcastChannel where it exists, cookie when a domain is set', async () => {
+      const plain = await channelHere(uniqueName());
+      expect(plain.el.transport).to.equal('auto');
+      expect(plain.el.activeTransport).to.equal('broadcast');
+      const withDomain = await channelHere(uniqueName(), { domain: location.hostname });
+      expect(withDomain.el.activeTransport).to.equal('cookie');
+    });
+
+    it('falls back to storage in a tab without BroadcastChannel, and still reaches other tabs', async () => {
+      const name = uniqueName();
+      const here = await channelHere(name, { transport: 'storage' });
+      const tab = await Tab.open();
+      await tab.eval(`(() => { delete window.BroadcastChannel; return true; })()`);
+      await channelIn(tab, name);
+      expect(await tab.eval('window.channel.activeTransport')).to.equal('storage');
+      await tab.eval(`(() => { window.channel.post('no BroadcastChannel here'); return true; })()`);
+      await waitUntil(() => here.messages.length === 1, 5000, 'the message');
+      expect(here.messages[0].data).to.equal('no BroadcastChannel here');
+    });
+  });
+
+  describe('sibling subdomains (cookie with domain)', () => {
+    const at = (host: string) =>
+      `http://${host}.example.test:${location.port}/test/fixtures/tab.html`;
+
+    it('reaches a sibling host through a cookie for the parent domain, with the sender origin', async () => {
+      const name = uniqueName();
+      const a = await Tab.open(at('a'));
+      const b = await Tab.open(at('b'));
+      await channelIn(a, name, 'transport="cookie" domain="example.test"');
+      await channelIn(b, name, 'domain="example.test"');
+      expect(await b.eval('window.channel.activeTransport')).to.equal('cookie');
+      await b.eval(`(() => {
+        window.origins = [];
+        window.channel.addEventListener('message', (event) => window.origins.push(event.origin));
+        return true;
+      })()`);
+      await a.eval(`(() => { window.channel.post({ hello: 'sibling' }); return true; })()`);
+      const log = await b.waitFor<{ data: unknown }[]>('window.log.length && window.log');
+      expect(log).to.deep.equal([{ type: 'message', data: { hello: 'sibling' }, code: null }]);
+      expect(await b.eval('window.origins')).to.deep.equal([
+        `http://a.example.test:${location.port}`,
+      ]);
+    });
+
+    it('does not reach a sibling host without the domain attribute', async () => {
+      const name = uniqueName();
+      const a = await Tab.open(at('a'));
+      const b = await Tab.open(at('b'));
+      await channelIn(a, name, 'transport="cookie"');
+      await channelIn(b, name, 'transport="cookie"');
+      await a.eval(`(() => { window.channel.post('host only'); return true; })()`);
+      await sleep(500);
+      expect(await b.eval('window.log.length')).to.equal(0);
+    });
+  });
+
+  describe('errors', () => {
+    it('cookie: post throws RangeError for a message larger than a cookie carries', async () => {
+      const here = await channelHere(uniqueName(), { transport: 'cookie' });
+      expect(() => here.el.post('x'.repeat(4000))).to.throw(RangeError, /at most \d+/);
+      here.el.post('x'.repeat(1000));
+    });
+
+    it('cookie: a too-large post queued while loading is reported as too-large', async () => {
+      const el = document.createElement('tab-channel');
+      el.name = uniqueName();
+      el.transport = 'cookie';
+      const errors = record<RealtimeErrorEvent>(el, 'error');
+      document.body.append(el);
+      el.post('x'.repeat(4000));
+      await waitUntil(() => errors.length === 1, 5000, 'the error');
+      expect(errors[0].code).to.equal('too-large');
+      expect(el.state).to.equal('open');
+    });
+
+    it('storage: post throws QuotaExceededError when localStorage is full', async () => {
+      const here = await channelHere(uniqueName(), { transport: 'storage' });
+      expect(() => here.el.post('x'.repeat(12 * 1024 * 1024)))
+        .to.throw(DOMException)
+        .with.property('name', 'QuotaExceededError');
+    });
+
+    it('storage and cookie: post throws DataCloneError for what JSON cannot carry', async () => {
+      for (const transport of ['storage', 'cookie']) {
+        const here = await channelHere(uniqueName(), { transport });
+        expect(() => here.el.post({ big: 1n }))
+          .to.throw(DOMException)
+          .with.property('name', 'DataCloneError');
+      }
+    });
+
+    it('reports queue-full past 1,000 posts while the transport loads', async () => {
+      const el = document.createElement('tab-channel');
+      el.name = uniqueName();
+      el.transport = 'idb';
+      const errors = record<RealtimeErrorEvent>(el, 'error');
+      document.body.append(el);
+      for (let i = 0; i < 1001; i++) el.post(i);
+      expect(errors.map((e) => e.code)).to.deep.equal(['queue-full']);
+    });
+
+    it('reports invalid-attribute for an unknown transport and a foreign domain', async () => {
+      const unknown = await channelHere(uniqueName(), { transport: 'pigeon' });
+      expect(unknown.errors.map((e) => e.code)).to.deep.equal(['invalid-attribute']);
+      expect(unknown.el.state).to.equal('error');
+      const foreign = await channelHere(uniqueName(), { domain: 'example.com' });
+      expect(foreign.errors.map((e) => e.code)).to.deep.equal(['invalid-attribute']);
+      expect(foreign.errors[0].message).to.contain('example.com');
+    });
+
+    it('storage: reports deserialize-failed for an unreadable entry', async () => {
+      const name = uniqueName();
+      const here = await channelHere(name, { transport: 'storage' });
+      const tab = await Tab.open();
+      await tab.eval(
+        `(() => { localStorage.setItem('realtime-elements/tab-channel:garbage', '{not json'); localStorage.removeItem('realtime-elements/tab-channel:garbage'); return true; })()`,
+      );
+      await waitUntil(() => here.errors.length === 1, 5000, 'the error');
+      expect(here.errors[0].code).to.equal('deserialize-failed');
+      expect(here.el.state).to.equal('open');
+    });
+
+    it('cookie: a reader hung longer than the hold time reports message-lost', async () => {
+      const name = uniqueName();
+      const here = await channelHere(name, { transport: 'cookie' });
+      const tab = await Tab.open();
+      await channelIn(tab, name, 'transport="cookie"');
+      here.el.post('seen');
+      await tab.waitFor('window.log.length === 1');
+      // A real hang: the reader's timers stop for 4 s while the writer fills its cookie.
+      await tab.eval(`(() => {
+        setTimeout(() => { const end = Date.now() + 4000; while (Date.now() < end); }, 0);
+        return true;
+      })()`);
+      for (let i = 0; i < 150; i++) {
+        here.el.post(`message ${i} `.padEnd(100, '.'));
+        await sleep(20);
+      }
+      const log = await tab.waitFor<{ type: string; code: string }[]>(
+        `window.log.some((entry) => entry.code === 'message-lost') && window.log`,
+        15_000,
+      );
+      const delivered = log.filter((entry) => entry.type === 'message');
+      expect(delivered.length).to.be.below(151);
+      expect(log.filter((entry) => entry.code === 'message-lost')).to.have.length.of.at.least(1);
+    });
+  });
+
+  describe('IdbChannel in a worker', () => {
+    it('a module worker posts to a <tab-channel transport="idb">', async () => {
+      const name = uniqueName();
+      const here = await channelHere(name, { transport: 'idb' });
+      const source = `
+        import { IdbChannel } from '${new URL('/src/transports/idb-channel.ts', location.href)}';
+        const channel = new IdbChannel(${JSON.stringify(name)});
+        channel.onmessage = (event) => postMessage({ echoed: event.data });
+        channel.postMessage('from a worker');
+        postMessage('ready');
+      `;
+      const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+      const worker = new Worker(url, { type: 'module' });
+      const fromWorker: unknown[] = [];
+      worker.onmessage = (event) => fromWorker.push(event.data);
+      try {
+        await waitUntil(() => here.messages.length === 1, 5000, 'the worker message');
+        expect(here.messages[0].data).to.equal('from a worker');
+        here.el.post('to the worker');
+        await waitUntil(() => fromWorker.length === 2, 5000, 'the worker echo');
+        expect(fromWorker).to.deep.equal(['ready', { echoed: 'to the worker' }]);
+      } finally {
+        worker.terminate();
+        URL.revokeObjectURL(url);
+      }
+    });
+  });
+});
