@@ -43,6 +43,17 @@ export default [
       sourcemap: true,
     },
   },
+  // The autoloader: each element a chunk of its own, Lit and the internals shared between them.
+  {
+    ...bundle('dist/autoload.js'),
+    output: {
+      dir: 'dist/cdn',
+      entryFileNames: 'autoload.js',
+      chunkFileNames: 'auto/[name]-[hash].js',
+      format: 'es',
+      sourcemap: true,
+    },
+  },
   ...elements.map((tag) => ({
     ...bundle(`dist/${tag}-define.js`),
     output: {

@@ -7,6 +7,7 @@ import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 import { wsTestServer } from './test/e2e/ws-test-server.mjs';
 import { swTestServer } from './test/e2e/sw-test-server.mjs';
 import { pollTestServer } from './test/e2e/poll-test-server.mjs';
+import { reactPackages, svelteCompiler } from './test/e2e/framework-plugins.mjs';
 
 const serviceWorkers = swTestServer();
 const polling = pollTestServer();
@@ -20,8 +21,9 @@ if (!executablePath) {
 }
 
 export default {
-  files: ['test/**/*.test.ts'],
-  nodeResolve: true,
+  files: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+  // Svelte's browser build (its default export condition is the server build).
+  nodeResolve: { exportConditions: ['browser', 'development'] },
   concurrency: 1,
   testFramework: { config: { timeout: 20_000 } },
   browsers: [
@@ -39,7 +41,9 @@ export default {
     polling.middleware,
   ],
   plugins: [
-    esbuildPlugin({ ts: true, target: 'es2021', tsconfig: 'tsconfig.json' }),
+    esbuildPlugin({ ts: true, tsx: true, target: 'es2021', tsconfig: 'tsconfig.json' }),
+    svelteCompiler(),
+    ...reactPackages,
     tabsPlugin(),
     hub,
     misbehaving,

@@ -73,6 +73,12 @@ for (const tag of tags) {
   check(`<${tag}> own code`, gz(code), budgets.element);
 }
 
+check(
+  'dist/cdn/autoload.js (the loader; each tag a lazy chunk)',
+  gz(readFileSync('dist/cdn/autoload.js')),
+  budgets.lazy,
+);
+
 if (existsSync('dist/cdn/chunks')) {
   for (const file of readdirSync('dist/cdn/chunks')
     .filter((f) => f.endsWith('.js'))

@@ -1,6 +1,6 @@
 /**
  * `npm test`: installs what is missing, builds, then runs every check in order and stops at the
- * first failure — types, lint and format, size budgets, Node tests, browser tests.
+ * first failure — types, lint and format, size budgets, generated docs, Node tests, browser tests.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { ensureChrome, ensureCommand, ensureNodeModules } from './setup.mjs';
@@ -16,6 +16,7 @@ const steps = [
   ['lint', 'npx', ['eslint', '--max-warnings=0', '.']],
   ['format', 'npx', ['prettier', '--check', '--log-level=warn', '.']],
   ['size budgets', 'node', ['scripts/size.mjs']],
+  ['docs agree with the code', 'node', ['scripts/generate-docs.mjs', '--check']],
   ['node tests', 'node', ['--test', '--test-reporter=spec', 'test/node/'], countNodeTests],
   ['browser tests', 'npx', ['wtr', '--config', 'web-test-runner.config.mjs'], countBrowserTests],
 ];

@@ -29,24 +29,24 @@ interface HubPoll {
  * @summary Server → tab updates by polling.
  * @tagname poll-feed
  *
- * @attr {string} src - The URL to poll (required). With `long`, the hub's poll endpoint with its `topic`s.
- * @attr {number} interval - Short polling: ms between polls (default 5000). Long polling: ms between a response and the next request (default 0).
- * @attr {'text' | 'json'} type - Short polling: parse the body as JSON, or keep text (default).
- * @attr {boolean} long - Long-poll the hub's poll endpoint with a cursor.
- * @attr {boolean} poll-hidden - Keep polling while the tab is hidden (default: pause).
+ * @attr {string} src - URL to poll (required). With `long`: the hub's poll endpoint with its `topic`s (`since` is added by the element).
+ * @attr {number} interval - Ms between a response and the next request: default 5000 for short polling, 0 for long polling.
+ * @attr {'text' | 'json'} type - Short polling: parse the body as JSON. (Long polling delivers the hub's JSON values.)
+ * @attr {boolean} long - Long-poll the hub with a cursor.
+ * @attr {boolean} poll-hidden - Keep polling while the tab is hidden (by default polling pauses, and polls at once when visible again).
  * @attr {boolean} with-credentials - Send cookies cross-origin.
- * @attr {string} last-event-id - Long polling: the cursor to start from.
- * @attr {number} retry-min - Smallest retry delay after an error, ms (default 1000).
- * @attr {number} retry-max - Largest retry delay, ms (default 30000).
- * @attr {number} max-retries - Consecutive failures before giving up (default: never).
+ * @attr {string} last-event-id - Long polling: start from this cursor.
+ * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
+ * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
+ * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
  * @attr {boolean} disabled - Keeps it stopped.
- * @attr {string} state - Reflected: `connecting`, `open`, `paused`, `closed` or `error`.
+ * @attr {string} state - `connecting`, `open`, `paused` (hidden tab), `closed`, `error`.
  *
- * @fires {RealtimeMessageEvent} message - New content (`data`), or a hub event (`data`, `lastEventId`, `topic`).
+ * @fires {RealtimeMessageEvent} message - New content (short), or each hub event (long). Carries `data`, `origin`; long polling also `lastEventId`, `topic`, `id`.
  * @fires {Event} open - The first poll succeeded.
- * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor.
- * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `http-status`, `network`, `parse-error`, `retries-exhausted`.
- * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor. Carries `reason`, `lastEventId`.
+ * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
+ * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   static override defaultTag = 'poll-feed';
@@ -88,7 +88,7 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   private waitingForOnline = false;
   private opened = false;
 
-  /** Long polling: the hub cursor of the last event received. */
+  /** Long polling: the hub cursor of the last event received, sent with every poll. */
   get lastEventId(): string {
     return this.cursor;
   }

@@ -53,19 +53,19 @@ interface PendingRequest {
  * @tagname popup-bridge
  *
  * @attr {string} src - Opener side: the page `open()` opens.
- * @attr {string} name - The window name (`open()` re-uses a window of that name).
- * @attr {string} features - `window.open` features, e.g. `popup,width=480,height=640`.
- * @attr {string} for - Opener side: the id of an iframe of this page to bridge to instead of a popup.
- * @attr {string} target-origin - Space-separated allowed origins of the other window. Default: this page's origin. `*` only when written.
- * @attr {number} queue-limit - Posts held until the handshake (default 1000).
+ * @attr {string} name - Window name; `open()` re-uses a live window of that name.
+ * @attr {string} features - `window.open` features.
+ * @attr {string} for - Opener side: the id of an iframe of this page to bridge to.
+ * @attr {string} target-origin - Allowed origins of the other window.
+ * @attr {number} queue-limit - Posts held until the handshake; past it `post` returns `false` (`queue-full`).
  * @attr {boolean} disabled - Keeps the bridge closed.
- * @attr {string} state - Reflected: `connecting`, `open`, `closed` or `error`.
+ * @attr {string} state - `connecting` (handshake pending), `open`, `closed`, `error`.
  *
- * @fires {PopupMessageEvent} message - `data`, `origin`; `reply(value)` for requests.
- * @fires {Event} open - The handshake completed.
- * @fires {RealtimeCloseEvent} close - The other window closed, navigated away or reloaded (`willReconnect`).
+ * @fires {PopupMessageEvent} message - The other window posted. Carries `data`, `origin`, `reply(value)` (requests only).
+ * @fires {Event} open - Handshake complete; queued messages are flushed.
+ * @fires {RealtimeCloseEvent} close - The other window closed (`false`), or navigated away / is reloading (`true`: a reload re-handshakes and returns to `open`). Carries `willReconnect`.
  * @fires {RealtimeErrorEvent} error - `code`: `blocked`, `no-opener`, `missing-target`, `queue-full`.
- * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   static override defaultTag = 'popup-bridge';
@@ -98,7 +98,11 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   private session = '';
   private peerSession = '';
 
-  /** Opens the popup (or re-uses the live one of that name). Call it from a user gesture. */
+  /**
+   * Opens `src` in a popup (or focuses the live one of that name) and starts the handshake.
+   * Returns the window, or `null` and an `error` `blocked`. Connecting the element or changing
+   * attributes never opens a window: call it from a user gesture.
+   */
   open(): Window | null {
     this.settle();
     if (!this.listening)
@@ -128,8 +132,9 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   }
 
   /**
-   * Posts `data` to the other window, now or after the handshake. Returns false (and fires
-   * `queue-full`) when the queue is full.
+   * Sends anything structured clone accepts; queued until the handshake. Returns `false` (and
+   * fires `queue-full`) when the queue is full. Throws `DataCloneError` at once for uncloneable
+   * data (nothing queued), `InvalidStateError` when disabled or removed.
    *
    * @throws {DOMException} `DataCloneError` for data that cannot be cloned (nothing is queued);
    *   `InvalidStateError` when the element is disabled or removed.
@@ -140,7 +145,10 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
     return this.send({ rtBridge: 1, kind: 'data', data });
   }
 
-  /** Posts `data` and resolves with the other side's `event.reply(value)`. */
+  /**
+   * Posts `data` and resolves with the other side's `event.reply(value)`. Rejects with a
+   * `BridgeRequestError` whose `code` is `timeout` or `closed` (the window closed).
+   */
   request(data: unknown, { timeout = 10_000 }: { timeout?: number } = {}): Promise<unknown> {
     this.usable();
     structuredClone(data);

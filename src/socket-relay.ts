@@ -38,30 +38,30 @@ const closeErrors: Record<number, string> = {
  * @summary Tab ⇄ server ⇄ tabs over WebSocket.
  * @tagname socket-relay
  *
- * @attr {string} src - `ws:`/`wss:` URL, or a relative/`http(s):` URL mapped to WebSocket (required).
- * @attr {string} topic - Hub mode: space-separated topics, subscribed on every (re)connect.
+ * @attr {string} src - `ws:`/`wss:` URL, or a relative or `http(s):` URL mapped to the page's WebSocket origin (required).
+ * @attr {string} topic - Hub mode: space-separated topics, subscribed on every (re)connect. Changing it re-subscribes.
  * @attr {boolean} raw - A plain WebSocket to any server: no hub protocol.
- * @attr {'text' | 'json' | 'binary'} type - Raw mode: how messages are read and sent. Default `text`.
- * @attr {string} protocols - Space-separated WebSocket subprotocols.
- * @attr {boolean} echo - Hub mode: also receive this element's own sends.
- * @attr {number} queue-limit - Sends held while not open (default 1000); past it `send` returns false.
- * @attr {number} retry-min - Smallest reconnect delay, ms (default 1000).
- * @attr {number} retry-max - Largest reconnect delay, ms (default 30000).
- * @attr {number} max-retries - Consecutive failed attempts before giving up (default: never).
- * @attr {number} connect-timeout - A connection not open after this long is replaced, ms (default 10000).
- * @attr {number} heartbeat-interval - Ping every this many ms (hub mode; raw mode with `ping-message`). Default 25000; 0 disables.
- * @attr {number} heartbeat-timeout - No message for this long after a ping → reconnect, ms (default 10000).
- * @attr {string} ping-message - Raw mode: the text sent as a heartbeat ping.
- * @attr {string} stop-codes - Close codes that stop reconnecting. Default `1008 4401 4403`.
+ * @attr {'text' | 'json' | 'binary'} type - Raw mode: how messages are read and sent. Hub messages are always JSON values.
+ * @attr {string} protocols - Space-separated subprotocols.
+ * @attr {boolean} echo - Hub mode: also receive your own sends.
+ * @attr {number} queue-limit - Sends held while not open; past it `send` returns `false` and fires `queue-full`.
+ * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
+ * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
+ * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
+ * @attr {number} connect-timeout - A socket not open by then is replaced (`timeout`).
+ * @attr {number} heartbeat-interval - Ping interval: hub mode always, raw mode with `ping-message`. `0` disables. Any incoming message counts as life.
+ * @attr {number} heartbeat-timeout - No message this long after a ping → the connection is dead and replaced.
+ * @attr {string} ping-message - Raw mode: the text sent as a ping (an identical incoming text is not delivered).
+ * @attr {string} stop-codes - Close codes that stop reconnecting (policy violation, unauthorized, forbidden origin).
  * @attr {boolean} disabled - Keeps the socket closed.
- * @attr {string} state - Reflected: `connecting`, `open`, `closed` or `error`.
+ * @attr {string} state - `connecting`, `open`, `closed`, `error`.
  *
- * @fires {RealtimeMessageEvent} message - `data`; in hub mode also `topic` and `id`.
- * @fires {Event} open - Connected (hub mode: after the `auth` frame and the subscriptions were sent).
- * @fires {RealtimeCloseEvent} close - `code`, `reason`, `wasClean`, `willReconnect`.
- * @fires {ResetEvent} reset - The hub could not resume from the last id: `reason`, `lastEventId`.
+ * @fires {RealtimeMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
+ * @fires {Event} open - Connected (hub mode: the `auth` frame and the subscription are sent; queued sends follow).
+ * @fires {RealtimeCloseEvent} close - An open connection ended. Carries `code`, `reason`, `wasClean`, `willReconnect`.
+ * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`.
  * @fires {RealtimeErrorEvent} error - `code`: see the README.
- * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   static override defaultTag = 'socket-relay';
@@ -95,7 +95,10 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   heartbeatTimeout = 10_000;
   pingMessage = '';
   stopCodes = '1008 4401 4403';
-  /** Hub mode: a token, or a function called before every connect, sent in the `auth` frame. */
+  /**
+   * Hub mode: a token, or a function called before every connect (fresh tokens), sent in the
+   * `auth` frame before subscribing.
+   */
   auth: AuthSource | null = null;
 
   private socket?: WebSocket;
@@ -119,19 +122,22 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     return this.socket?.bufferedAmount ?? 0;
   }
 
-  /** Sends waiting for the connection (and, in hub mode, for the hub's acknowledgement). */
+  /** Sends waiting for the connection, or (hub mode) for the hub's acknowledgement. */
   get queued(): number {
     return this.queue.length + this.unacked.length;
   }
 
-  /** Hub mode: the id of the last message received, resumed from on every reconnect. */
+  /** Hub mode: the id of the last message, resumed from on every reconnect. */
   get lastEventId(): string {
     return this.cursor;
   }
 
   /**
-   * Sends now, or queues while the socket is not open. Returns false (and fires `queue-full`)
-   * when the queue is full.
+   * Hub mode: publishes `data` (any JSON value) to `options.topic` (default: the first of
+   * `topic`). Raw mode: sends a string, `Blob`, `ArrayBuffer` or typed array (`type="json"`: any
+   * JSON value). Returns `true` when sent or queued, `false` (and fires `queue-full`) when the
+   * queue is full. Throws `TypeError` for data it cannot send (and hub mode without a topic),
+   * `InvalidStateError` on a removed, disabled or `close()`d element.
    *
    * @param options.topic - Hub mode: the topic to publish to (default: the first of `topic`).
    * @throws {TypeError} when the data cannot be serialised or hub mode has no topic.
@@ -180,7 +186,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   }
 
   /**
-   * Closes the socket and stops reconnecting, like `WebSocket.close()`.
+   * Closes the socket and stops reconnecting, like `WebSocket.close()`. Like browsers, only 1000
+   * or 3000–4999 (`InvalidAccessError` otherwise).
    *
    * @throws {DOMException} `InvalidAccessError` for a code other than 1000 or 3000–4999.
    */

@@ -26,27 +26,27 @@ type HeadersSource =
  * @summary Server → tab events over SSE.
  * @tagname sse-feed
  *
- * @attr {string} src - The stream URL (required). Changing it re-connects without the old cursor.
- * @attr {'auto' | 'fetch' | 'native'} mode - `auto` (fetch + streaming parser where available), `fetch` or `native` (EventSource).
- * @attr {string} events - Space-separated SSE event types to deliver. Default: every type (fetch), `message` (native).
- * @attr {'text' | 'json'} type - Parse `data` as JSON (`json`) or keep text (default).
+ * @attr {string} src - Stream URL (required). Changing it re-connects, without the old cursor.
+ * @attr {'auto' | 'fetch' | 'native'} mode - `auto` uses fetch + a streaming parser wherever fetch and readable streams exist, else `EventSource`.
+ * @attr {string} events - Space-separated SSE event types to deliver. Empty: every type in fetch mode, only `message` in native mode (EventSource can only listen for types it is told). With the hub, the type is the topic.
+ * @attr {'text' | 'json'} type - `json` parses `data`; bad JSON → `parse-error`, and the stream goes on.
  * @attr {boolean} with-credentials - Send cookies cross-origin.
- * @attr {string} method - HTTP method in fetch mode (default `GET`).
- * @attr {string} last-event-id - The cursor to start from.
- * @attr {number} retry-min - Smallest reconnect delay, ms (default 1000).
- * @attr {number} retry-max - Largest reconnect delay, ms (default 30000).
- * @attr {number} max-retries - Consecutive failed attempts before giving up (default: never).
- * @attr {number} heartbeat-timeout - Fetch mode: reconnect when no byte arrives for this long, ms.
- * @attr {boolean} pause-hidden - Close while the tab is hidden; resume with replay when visible.
+ * @attr {string} method - Fetch mode: the HTTP method.
+ * @attr {string} last-event-id - Start from this cursor.
+ * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
+ * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
+ * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
+ * @attr {number} heartbeat-timeout - Fetch mode: no byte (comments count) for this long → reconnect. The hub sends a comment every 15 s: 45000 is a good value.
+ * @attr {boolean} pause-hidden - Close while the tab is hidden, resume with replay when visible. Off by default, so switching tabs never re-sends a request.
  * @attr {boolean} disabled - Keeps the feed closed.
- * @attr {string} state - Reflected: `connecting`, `open`, `paused`, `closed` or `error`.
+ * @attr {string} state - `connecting`, `open`, `paused`, `closed`, `error`.
  *
- * @fires {RealtimeMessageEvent} message - An event: `data`, `lastEventId`, `eventType`, `origin`.
- * @fires {Event} open - The stream is open.
- * @fires {RealtimeCloseEvent} close - The stream ended: `willReconnect`.
- * @fires {ResetEvent} reset - The server could not resume from the cursor: `reason`, `lastEventId`.
+ * @fires {RealtimeMessageEvent} message - An SSE event. Its own type is in `eventType`: a server never chooses a DOM event type. Carries `data`, `lastEventId`, `eventType`, `origin`.
+ * @fires {Event} open - The stream is open (fetch: a 200 `text/event-stream` answer).
+ * @fires {RealtimeCloseEvent} close - An open stream ended: dropped (`willReconnect: true`) or stopped. Carries `willReconnect`.
+ * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`.
  * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized`, `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
- * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   static override defaultTag = 'sse-feed';
@@ -88,7 +88,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   startId: string | null = null;
   heartbeatTimeout = 0;
   pauseHidden = false;
-  /** Fetch mode: a request body, re-sent on every reconnect (objects are sent as JSON). */
+  /** Fetch mode: a request body (objects as JSON), re-sent on every reconnect. */
   body: BodyInit | Record<string, unknown> | unknown[] | null = null;
   /** Fetch mode: request headers, or a function called before every attempt (fresh tokens). */
   headers: HeadersSource | null = null;
@@ -100,17 +100,20 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   private abort?: () => void;
   private heartbeat?: ReturnType<typeof setTimeout>;
 
-  /** `0` connecting, `1` open, `2` closed — as `EventSource.readyState`. */
+  /** As `EventSource.readyState`: 0 connecting, 1 open, 2 closed (`SseFeedElement.CONNECTING` …). */
   get readyState(): number {
     return this.state === 'open' ? 1 : this.state === 'connecting' ? 0 : 2;
   }
 
-  /** The id of the last event received: the cursor sent on every reconnect. */
+  /** The cursor: the last event id received, sent on every reconnect. */
   get lastEventId(): string {
     return this.cursor;
   }
 
-  /** Connects now with a fresh backoff: after `unauthorized`, `close()` or exhausted retries. */
+  /**
+   * Connects now with a fresh backoff (after `unauthorized`, an `http-status` stop, `close()` or
+   * `retries-exhausted`).
+   */
   reconnect(): void {
     if (!this.isConnected || this.disabled || !this.src) return;
     this.reconnector.reset();

@@ -29,23 +29,25 @@ const isQuotaError = (error: unknown) =>
  * @summary Persisted state shared live across tabs.
  * @tagname storage-sync
  *
- * @attr {string} key - The storage key (required). Changing it re-reads from the new key.
- * @attr {'local' | 'session'} storage - The storage area. Default `local`.
- * @attr {'json' | 'text' | 'number' | 'boolean'} type - How the stored string is parsed. Default `json`.
- * @attr {string} default - The value when nothing is stored, parsed by `type`.
- * @attr {boolean} disabled - Keeps the element closed (values set meanwhile stay in memory).
- * @attr {string} state - Reflected, read-only: `open`, `memory` (storage unavailable), `closed`.
+ * @attr {string} key - Storage key (required). Changing it re-reads from the new key.
+ * @attr {string} storage-key - The same as `key`, for React and Vue, which reserve `key`.
+ * @attr {'local' | 'session'} storage - `session` belongs to one tab: then only elements of that tab stay in sync.
+ * @attr {'json' | 'text' | 'number' | 'boolean'} type - How the stored string is parsed and written. Form mode always uses `json`.
+ * @attr {string} default - The value while nothing is stored, parsed by `type` (`default="0"` with `type="number"` is `0`).
+ * @attr {boolean} disabled - Keeps the element closed.
+ * @attr {string} state - `open`, `memory` (storage unavailable, working in this page's memory), `closed`.
  *
- * @fires {ValueChangeEvent} valuechange - The value changed elsewhere: `value`, `oldValue`, `key`, `removed`, `cleared`.
+ * @fires {ValueChangeEvent} valuechange - The value changed elsewhere: another tab, or another element of this page. Not fired for the initial value, nor on the element whose `value` the page set. `cleared` is true after `storage.clear()`; `removed` after `removeItem`/`removeValue()`. Carries `value`, `oldValue`, `key`, `removed`, `cleared`.
  * @fires {Event} open - Storage was read.
  * @fires {RealtimeErrorEvent} error - `code`: `missing-key`, `invalid-attribute`, `parse-error`, `quota-exceeded`, `storage-unavailable`.
- * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   static override defaultTag = 'storage-sync';
 
   static override properties: PropertyDeclarations = {
     key: { reflect: true },
+    storageKey: { attribute: 'storage-key', noAccessor: true },
     storage: { reflect: true },
     type: { reflect: true },
     defaultAttribute: { attribute: 'default' },
@@ -59,10 +61,21 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   storage: 'local' | 'session' = 'local';
   /** How stored strings are parsed: `json`, `text`, `number` or `boolean`. */
   type: StorageValueType = 'json';
-  /** The value when nothing is stored; any JSON value. Takes precedence over the `default` attribute. */
+  /**
+   * The value while nothing is stored, for objects; wins over the attribute. Without either,
+   * `null`.
+   */
   defaultValue: unknown = undefined;
   /** @internal The `default` attribute. */
   defaultAttribute: string | null = null;
+
+  /** The same as `key`: React and Vue take a `key` prop for themselves and never pass it on. */
+  get storageKey(): string {
+    return this.key;
+  }
+  set storageKey(key: string) {
+    this.key = key;
+  }
 
   private area?: Storage | null;
   private raw: string | null = null;
@@ -82,7 +95,11 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.addEventListener('change', this.onControlEdited);
   }
 
-  /** The stored value (or the default when nothing is stored). Setting it writes storage. */
+  /**
+   * The stored value, or the default. Setting it writes storage and reaches every other tab and
+   * same-key element; a value set before the element is connected (or while `disabled`) is written
+   * when it opens. Setting `undefined` removes the key.
+   */
   get value(): unknown {
     this.settle();
     return this.hasCurrent ? this.current : this.fallback();

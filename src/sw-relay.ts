@@ -28,19 +28,19 @@ const local = new Map<string, Set<SwRelayElement>>();
  * @summary Tab → service worker → all tabs.
  * @tagname sw-relay
  *
- * @attr {string} name - The channel name (required).
- * @attr {string} src - The worker script to register (same origin). Without it, the page's existing worker is used.
- * @attr {string} scope - The registration scope (default: the script's folder).
+ * @attr {string} name - The channel (required), as on `<tab-channel>`.
+ * @attr {string} src - The worker script to register (same origin). Without it, the page's existing registration (`navigator.serviceWorker.ready`) is used.
+ * @attr {string} scope - Registration scope.
  * @attr {boolean} echo - Also deliver this element's own posts to itself.
- * @attr {number} queue-limit - Posts held until the worker is active (default 1000).
- * @attr {boolean} disabled - Keeps the relay closed.
- * @attr {string} state - Reflected: `connecting`, `open`, `closed` or `error`.
+ * @attr {number} queue-limit - Posts held until a worker is active.
+ * @attr {boolean} disabled - Keeps it closed.
+ * @attr {string} state - `connecting`, `open`, `closed`, `error`.
  *
- * @fires {RealtimeMessageEvent} message - `data`, `sender` (the posting element's id).
- * @fires {Event} open - The worker is active and relaying.
- * @fires {Event} update - A new worker version is waiting; `skipWaiting()` activates it.
+ * @fires {RealtimeMessageEvent} message - Another tab (or same-page element) posted on the channel. Carries `data`, `sender`, `origin`.
+ * @fires {Event} open - A worker is active and relaying.
+ * @fires {Event} update - A new worker version is installed and waiting; call `skipWaiting()` (or reload).
  * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `unsupported`, `register-failed`, `queue-full`.
- * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
   static override defaultTag = 'sw-relay';
@@ -60,7 +60,7 @@ export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
   scope = '';
   echo = false;
   queueLimit = 1000;
-  /** This element's id, sent with every post as `sender`. */
+  /** This element's random id, sent with every post; it arrives as `event.sender`. */
   readonly senderId = Math.random().toString(36).slice(2);
 
   private registration?: ServiceWorkerRegistration;
@@ -70,14 +70,15 @@ export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
   private switching = false;
   private announcedOpen = false;
 
-  /** The registration in use, once known. */
+  /** The service worker registration in use, once known. */
   get serviceWorkerRegistration(): ServiceWorkerRegistration | undefined {
     return this.registration;
   }
 
   /**
-   * Relays `data` (anything structured clone accepts) to every other tab on this channel.
-   * Returns false (and fires `queue-full`) when the queue is full.
+   * Relays anything structured clone accepts to every other tab on the channel (and other same-
+   * channel elements of this page). Queued until a worker is active; returns `false` (and fires
+   * `queue-full`) when the queue is full. Throws `DataCloneError` / `InvalidStateError` at once.
    *
    * @throws {DOMException} `DataCloneError` for uncloneable data; `InvalidStateError` when disabled or removed.
    */
@@ -91,7 +92,11 @@ export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
     return this.send({ rtRelay: 1, kind: 'post', channel: this.name, sender: this.senderId, data });
   }
 
-  /** Asks the worker; resolves with its answer (the shipped worker answers `{ clients }`). */
+  /**
+   * Asks the worker over a `MessageChannel` and resolves with its answer (the shipped worker
+   * answers `{ clients }`). Rejects with a `RelayRequestError`: `code` `timeout`, `worker-error`
+   * (the handler threw) or `queue-full`.
+   */
   request(data: unknown, { timeout = 5000 }: { timeout?: number } = {}): Promise<unknown> {
     this.usable();
     structuredClone(data);
@@ -118,7 +123,10 @@ export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
     });
   }
 
-  /** Activates a waiting worker version; posts wait meanwhile and go to the new worker. */
+  /**
+   * Activates a waiting worker version. Posts made meanwhile wait and go to the new worker: none
+   * is lost.
+   */
   skipWaiting(): void {
     const waiting = this.registration?.waiting;
     if (!waiting) return;

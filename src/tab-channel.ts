@@ -23,18 +23,18 @@ export interface TabChannelEventMap extends RealtimeEventMap {
  * @summary Tab ⇄ tab messaging on a named channel.
  * @tagname tab-channel
  *
- * @attr {string} name - The channel name (required). Changing it re-opens on the new channel.
- * @attr {'auto' | 'broadcast' | 'storage' | 'idb' | 'cookie'} transport - How messages travel (default `auto`: `BroadcastChannel`, else `storage`, `idb`, `cookie`; `cookie` when `domain` is set).
- * @attr {string} domain - Cookie transport: the parent domain whose subdomains share the channel.
+ * @attr {string} name - Channel name (required). Changing it re-opens on the new channel.
+ * @attr {'auto' | 'broadcast' | 'storage' | 'idb' | 'cookie'} transport - `auto`, `broadcast`, `storage`, `idb` or `cookie`: see [Transports](#transports). Changing it re-opens.
+ * @attr {string} domain - Cookie transport: the parent domain whose subdomains share the channel (`example.com`). Implies `cookie` under `auto`.
  * @attr {boolean} disabled - Keeps the channel closed.
- * @attr {boolean} echo - Also deliver this element's own posts to itself as `message` events.
- * @attr {string} state - Reflected, read-only: `connecting` (a fallback loading), `open`, `closed` or `error`.
+ * @attr {boolean} echo - Also deliver this element's own posts to itself (as a copy).
+ * @attr {string} state - `connecting` (a fallback transport loading), `open`, `closed` or `error` (reflected).
  *
- * @fires {RealtimeMessageEvent} message - Data posted by another context: `data`, `origin`.
- * @fires {Event} open - The channel is open.
- * @fires {Event} close - The channel was closed (element removed, disabled or renamed).
+ * @fires {RealtimeMessageEvent} message - Another context posted on the channel. Never your own post unless `echo`. Carries `data`, `origin`.
+ * @fires {Event} open - The channel opened.
+ * @fires {Event} close - The channel closed (removed, disabled, renamed or transport changed).
  * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `invalid-attribute`, `unsupported`, `deserialize-failed`, `too-large`, `quota-exceeded`, `serialize-failed`, `queue-full`, `message-lost`.
- * @fires {StateChangeEvent} statechange - `state` and `previousState`.
+ * @fires {StateChangeEvent} statechange - The `state` attribute changed. Carries `state`, `previousState`.
  */
 export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
   static override defaultTag = 'tab-channel';
@@ -63,14 +63,19 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
   /** Bumped on every open and close, so a transport that loads late is not attached. */
   private generation = 0;
 
-  /** The transport carrying messages now (`''` while closed or loading). */
+  /** The transport in use once open: `broadcast`, `storage`, `idb` or `cookie`. */
   get activeTransport(): string {
     return this.channel ? this.active : '';
   }
 
   /**
-   * Posts `data` to every other context on the channel. While a fallback transport loads,
-   * posts wait in order (up to 1000).
+   * Posts `data` to every other context on the channel. Throws at once, sending nothing:
+   * `DataCloneError` for data the transport cannot carry (structured clone; JSON for `storage` and
+   * `cookie`), `RangeError` for a message larger than the transport carries (cookie: about 3.7
+   * KB), `QuotaExceededError` when storage is full, `InvalidStateError` when the element is
+   * disabled, removed or has no name. Over `BroadcastChannel` the channel opens synchronously, so
+   * posting right after inserting the element works; while a fallback loads (`connecting`), posts
+   * wait in order (up to 1,000).
    *
    * @throws {DOMException} `DataCloneError` when the transport cannot carry `data` (structured
    *   clone; JSON for `storage` and `cookie`); `QuotaExceededError` when storage is full;

@@ -9,8 +9,11 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** History kept in the stream (approximately: `XADD … MAXLEN ~`). Default 10,000. */
   historyLimit?: number;
-  /** Extra ioredis options. */
-  redisOptions?: RedisOptions;
+  /**
+   * Extra ioredis `RedisOptions`, passed through. Typed loosely so the hub's declarations do not
+   * need `ioredis` (an optional peer) installed.
+   */
+  redisOptions?: Record<string, unknown>;
 }
 
 // One script appends an event: the seq, the stream entry and the fan-out message are one

@@ -1,0 +1,310 @@
+// React typings for realtime-elements' tags. Generated from custom-elements.json by
+// `npm run docs`: do not edit.
+import type {
+  PollFeedElement,
+  PollFeedEventMap,
+  PopupBridgeElement,
+  PopupBridgeEventMap,
+  SocketRelayElement,
+  SocketRelayEventMap,
+  SseFeedElement,
+  SseFeedEventMap,
+  StorageSyncElement,
+  StorageSyncEventMap,
+  SwRelayElement,
+  SwRelayEventMap,
+  TabChannelElement,
+  TabChannelEventMap,
+} from '../dist/index.js';
+import type { DetailedHTMLProps, HTMLAttributes } from 'react';
+
+declare module 'react' {
+  namespace JSX {
+    interface IntrinsicElements {
+      'poll-feed': Omit<
+        DetailedHTMLProps<HTMLAttributes<PollFeedElement>, PollFeedElement>,
+        | 'src'
+        | 'interval'
+        | 'type'
+        | 'long'
+        | 'pollHidden'
+        | 'withCredentials'
+        | 'retryMin'
+        | 'retryMax'
+        | 'maxRetries'
+        | 'disabled'
+        | 'poll-hidden'
+        | 'with-credentials'
+        | 'last-event-id'
+        | 'retry-min'
+        | 'retry-max'
+        | 'max-retries'
+        | 'onmessage'
+        | 'onopen'
+        | 'onreset'
+        | 'onerror'
+        | 'onstatechange'
+      > & {
+        src?: PollFeedElement['src'];
+        interval?: PollFeedElement['interval'];
+        type?: PollFeedElement['type'];
+        long?: PollFeedElement['long'];
+        pollHidden?: PollFeedElement['pollHidden'];
+        withCredentials?: PollFeedElement['withCredentials'];
+        retryMin?: PollFeedElement['retryMin'];
+        retryMax?: PollFeedElement['retryMax'];
+        maxRetries?: PollFeedElement['maxRetries'];
+        disabled?: PollFeedElement['disabled'];
+        'poll-hidden'?: boolean;
+        'with-credentials'?: boolean;
+        'last-event-id'?: string;
+        'retry-min'?: number | string;
+        'retry-max'?: number | string;
+        'max-retries'?: number | string;
+        onmessage?: (event: PollFeedEventMap['message']) => void;
+        onopen?: (event: PollFeedEventMap['open']) => void;
+        onreset?: (event: PollFeedEventMap['reset']) => void;
+        onerror?: (event: PollFeedEventMap['error']) => void;
+        onstatechange?: (event: PollFeedEventMap['statechange']) => void;
+      };
+      'popup-bridge': Omit<
+        DetailedHTMLProps<HTMLAttributes<PopupBridgeElement>, PopupBridgeElement>,
+        | 'src'
+        | 'name'
+        | 'features'
+        | 'for'
+        | 'targetOrigin'
+        | 'queueLimit'
+        | 'disabled'
+        | 'target-origin'
+        | 'queue-limit'
+        | 'onmessage'
+        | 'onopen'
+        | 'onclose'
+        | 'onerror'
+        | 'onstatechange'
+      > & {
+        src?: PopupBridgeElement['src'];
+        name?: PopupBridgeElement['name'];
+        features?: PopupBridgeElement['features'];
+        for?: PopupBridgeElement['for'];
+        targetOrigin?: PopupBridgeElement['targetOrigin'];
+        queueLimit?: PopupBridgeElement['queueLimit'];
+        disabled?: PopupBridgeElement['disabled'];
+        'target-origin'?: string;
+        'queue-limit'?: number | string;
+        onmessage?: (event: PopupBridgeEventMap['message']) => void;
+        onopen?: (event: PopupBridgeEventMap['open']) => void;
+        onclose?: (event: PopupBridgeEventMap['close']) => void;
+        onerror?: (event: PopupBridgeEventMap['error']) => void;
+        onstatechange?: (event: PopupBridgeEventMap['statechange']) => void;
+      };
+      'socket-relay': Omit<
+        DetailedHTMLProps<HTMLAttributes<SocketRelayElement>, SocketRelayElement>,
+        | 'src'
+        | 'topic'
+        | 'raw'
+        | 'type'
+        | 'protocols'
+        | 'echo'
+        | 'queueLimit'
+        | 'connectTimeout'
+        | 'heartbeatInterval'
+        | 'heartbeatTimeout'
+        | 'pingMessage'
+        | 'stopCodes'
+        | 'auth'
+        | 'retryMin'
+        | 'retryMax'
+        | 'maxRetries'
+        | 'disabled'
+        | 'queue-limit'
+        | 'retry-min'
+        | 'retry-max'
+        | 'max-retries'
+        | 'connect-timeout'
+        | 'heartbeat-interval'
+        | 'heartbeat-timeout'
+        | 'ping-message'
+        | 'stop-codes'
+        | 'onmessage'
+        | 'onopen'
+        | 'onclose'
+        | 'onreset'
+        | 'onerror'
+        | 'onstatechange'
+      > & {
+        src?: SocketRelayElement['src'];
+        topic?: SocketRelayElement['topic'];
+        raw?: SocketRelayElement['raw'];
+        type?: SocketRelayElement['type'];
+        protocols?: SocketRelayElement['protocols'];
+        echo?: SocketRelayElement['echo'];
+        queueLimit?: SocketRelayElement['queueLimit'];
+        connectTimeout?: SocketRelayElement['connectTimeout'];
+        heartbeatInterval?: SocketRelayElement['heartbeatInterval'];
+        heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
+        pingMessage?: SocketRelayElement['pingMessage'];
+        stopCodes?: SocketRelayElement['stopCodes'];
+        auth?: SocketRelayElement['auth'];
+        retryMin?: SocketRelayElement['retryMin'];
+        retryMax?: SocketRelayElement['retryMax'];
+        maxRetries?: SocketRelayElement['maxRetries'];
+        disabled?: SocketRelayElement['disabled'];
+        'queue-limit'?: number | string;
+        'retry-min'?: number | string;
+        'retry-max'?: number | string;
+        'max-retries'?: number | string;
+        'connect-timeout'?: number | string;
+        'heartbeat-interval'?: number | string;
+        'heartbeat-timeout'?: number | string;
+        'ping-message'?: string;
+        'stop-codes'?: string;
+        onmessage?: (event: SocketRelayEventMap['message']) => void;
+        onopen?: (event: SocketRelayEventMap['open']) => void;
+        onclose?: (event: SocketRelayEventMap['close']) => void;
+        onreset?: (event: SocketRelayEventMap['reset']) => void;
+        onerror?: (event: SocketRelayEventMap['error']) => void;
+        onstatechange?: (event: SocketRelayEventMap['statechange']) => void;
+      };
+      'sse-feed': Omit<
+        DetailedHTMLProps<HTMLAttributes<SseFeedElement>, SseFeedElement>,
+        | 'src'
+        | 'mode'
+        | 'events'
+        | 'type'
+        | 'withCredentials'
+        | 'method'
+        | 'heartbeatTimeout'
+        | 'pauseHidden'
+        | 'body'
+        | 'headers'
+        | 'retryMin'
+        | 'retryMax'
+        | 'maxRetries'
+        | 'disabled'
+        | 'with-credentials'
+        | 'last-event-id'
+        | 'retry-min'
+        | 'retry-max'
+        | 'max-retries'
+        | 'heartbeat-timeout'
+        | 'pause-hidden'
+        | 'onmessage'
+        | 'onopen'
+        | 'onclose'
+        | 'onreset'
+        | 'onerror'
+        | 'onstatechange'
+      > & {
+        src?: SseFeedElement['src'];
+        mode?: SseFeedElement['mode'];
+        events?: SseFeedElement['events'];
+        type?: SseFeedElement['type'];
+        withCredentials?: SseFeedElement['withCredentials'];
+        method?: SseFeedElement['method'];
+        heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
+        pauseHidden?: SseFeedElement['pauseHidden'];
+        body?: SseFeedElement['body'];
+        headers?: SseFeedElement['headers'];
+        retryMin?: SseFeedElement['retryMin'];
+        retryMax?: SseFeedElement['retryMax'];
+        maxRetries?: SseFeedElement['maxRetries'];
+        disabled?: SseFeedElement['disabled'];
+        'with-credentials'?: boolean;
+        'last-event-id'?: string;
+        'retry-min'?: number | string;
+        'retry-max'?: number | string;
+        'max-retries'?: number | string;
+        'heartbeat-timeout'?: number | string;
+        'pause-hidden'?: boolean;
+        onmessage?: (event: SseFeedEventMap['message']) => void;
+        onopen?: (event: SseFeedEventMap['open']) => void;
+        onclose?: (event: SseFeedEventMap['close']) => void;
+        onreset?: (event: SseFeedEventMap['reset']) => void;
+        onerror?: (event: SseFeedEventMap['error']) => void;
+        onstatechange?: (event: SseFeedEventMap['statechange']) => void;
+      };
+      'storage-sync': Omit<
+        DetailedHTMLProps<HTMLAttributes<StorageSyncElement>, StorageSyncElement>,
+        | 'storage'
+        | 'type'
+        | 'defaultValue'
+        | 'storageKey'
+        | 'value'
+        | 'disabled'
+        | 'storage-key'
+        | 'default'
+        | 'onvaluechange'
+        | 'onopen'
+        | 'onerror'
+        | 'onstatechange'
+      > & {
+        storage?: StorageSyncElement['storage'];
+        type?: StorageSyncElement['type'];
+        defaultValue?: StorageSyncElement['defaultValue'];
+        storageKey?: StorageSyncElement['storageKey'];
+        value?: StorageSyncElement['value'];
+        disabled?: StorageSyncElement['disabled'];
+        'storage-key'?: string;
+        default?: string;
+        onvaluechange?: (event: StorageSyncEventMap['valuechange']) => void;
+        onopen?: (event: StorageSyncEventMap['open']) => void;
+        onerror?: (event: StorageSyncEventMap['error']) => void;
+        onstatechange?: (event: StorageSyncEventMap['statechange']) => void;
+      };
+      'sw-relay': Omit<
+        DetailedHTMLProps<HTMLAttributes<SwRelayElement>, SwRelayElement>,
+        | 'name'
+        | 'src'
+        | 'scope'
+        | 'echo'
+        | 'queueLimit'
+        | 'disabled'
+        | 'queue-limit'
+        | 'onmessage'
+        | 'onopen'
+        | 'onupdate'
+        | 'onerror'
+        | 'onstatechange'
+      > & {
+        name?: SwRelayElement['name'];
+        src?: SwRelayElement['src'];
+        scope?: SwRelayElement['scope'];
+        echo?: SwRelayElement['echo'];
+        queueLimit?: SwRelayElement['queueLimit'];
+        disabled?: SwRelayElement['disabled'];
+        'queue-limit'?: number | string;
+        onmessage?: (event: SwRelayEventMap['message']) => void;
+        onopen?: (event: SwRelayEventMap['open']) => void;
+        onupdate?: (event: SwRelayEventMap['update']) => void;
+        onerror?: (event: SwRelayEventMap['error']) => void;
+        onstatechange?: (event: SwRelayEventMap['statechange']) => void;
+      };
+      'tab-channel': Omit<
+        DetailedHTMLProps<HTMLAttributes<TabChannelElement>, TabChannelElement>,
+        | 'name'
+        | 'echo'
+        | 'transport'
+        | 'domain'
+        | 'disabled'
+        | 'onmessage'
+        | 'onopen'
+        | 'onclose'
+        | 'onerror'
+        | 'onstatechange'
+      > & {
+        name?: TabChannelElement['name'];
+        echo?: TabChannelElement['echo'];
+        transport?: TabChannelElement['transport'];
+        domain?: TabChannelElement['domain'];
+        disabled?: TabChannelElement['disabled'];
+        onmessage?: (event: TabChannelEventMap['message']) => void;
+        onopen?: (event: TabChannelEventMap['open']) => void;
+        onclose?: (event: TabChannelEventMap['close']) => void;
+        onerror?: (event: TabChannelEventMap['error']) => void;
+        onstatechange?: (event: TabChannelEventMap['statechange']) => void;
+      };
+    }
+  }
+}

@@ -1,0 +1,443 @@
+// Solid typings for realtime-elements' tags. Generated from custom-elements.json by
+// `npm run docs`: do not edit.
+import type {
+  PollFeedElement,
+  PollFeedEventMap,
+  PopupBridgeElement,
+  PopupBridgeEventMap,
+  SocketRelayElement,
+  SocketRelayEventMap,
+  SseFeedElement,
+  SseFeedEventMap,
+  StorageSyncElement,
+  StorageSyncEventMap,
+  SwRelayElement,
+  SwRelayEventMap,
+  TabChannelElement,
+  TabChannelEventMap,
+} from '../dist/index.js';
+
+declare module 'solid-js' {
+  namespace JSX {
+    interface IntrinsicElements {
+      'poll-feed': Omit<
+        JSX.HTMLAttributes<PollFeedElement>,
+        | 'src'
+        | 'interval'
+        | 'type'
+        | 'long'
+        | 'pollHidden'
+        | 'withCredentials'
+        | 'retryMin'
+        | 'retryMax'
+        | 'maxRetries'
+        | 'disabled'
+        | 'poll-hidden'
+        | 'with-credentials'
+        | 'last-event-id'
+        | 'retry-min'
+        | 'retry-max'
+        | 'max-retries'
+        | 'prop:src'
+        | 'prop:interval'
+        | 'prop:type'
+        | 'prop:long'
+        | 'prop:pollHidden'
+        | 'prop:withCredentials'
+        | 'prop:retryMin'
+        | 'prop:retryMax'
+        | 'prop:maxRetries'
+        | 'prop:disabled'
+        | 'on:message'
+        | 'on:open'
+        | 'on:reset'
+        | 'on:error'
+        | 'on:statechange'
+      > & {
+        src?: PollFeedElement['src'];
+        interval?: PollFeedElement['interval'];
+        type?: PollFeedElement['type'];
+        long?: PollFeedElement['long'];
+        pollHidden?: PollFeedElement['pollHidden'];
+        withCredentials?: PollFeedElement['withCredentials'];
+        retryMin?: PollFeedElement['retryMin'];
+        retryMax?: PollFeedElement['retryMax'];
+        maxRetries?: PollFeedElement['maxRetries'];
+        disabled?: PollFeedElement['disabled'];
+        'poll-hidden'?: boolean;
+        'with-credentials'?: boolean;
+        'last-event-id'?: string;
+        'retry-min'?: number | string;
+        'retry-max'?: number | string;
+        'max-retries'?: number | string;
+        'prop:src'?: PollFeedElement['src'];
+        'prop:interval'?: PollFeedElement['interval'];
+        'prop:type'?: PollFeedElement['type'];
+        'prop:long'?: PollFeedElement['long'];
+        'prop:pollHidden'?: PollFeedElement['pollHidden'];
+        'prop:withCredentials'?: PollFeedElement['withCredentials'];
+        'prop:retryMin'?: PollFeedElement['retryMin'];
+        'prop:retryMax'?: PollFeedElement['retryMax'];
+        'prop:maxRetries'?: PollFeedElement['maxRetries'];
+        'prop:disabled'?: PollFeedElement['disabled'];
+        'on:message'?: (event: PollFeedEventMap['message']) => void;
+        'on:open'?: (event: PollFeedEventMap['open']) => void;
+        'on:reset'?: (event: PollFeedEventMap['reset']) => void;
+        'on:error'?: (event: PollFeedEventMap['error']) => void;
+        'on:statechange'?: (event: PollFeedEventMap['statechange']) => void;
+      };
+      'popup-bridge': Omit<
+        JSX.HTMLAttributes<PopupBridgeElement>,
+        | 'src'
+        | 'name'
+        | 'features'
+        | 'for'
+        | 'targetOrigin'
+        | 'queueLimit'
+        | 'disabled'
+        | 'target-origin'
+        | 'queue-limit'
+        | 'prop:src'
+        | 'prop:name'
+        | 'prop:features'
+        | 'prop:for'
+        | 'prop:targetOrigin'
+        | 'prop:queueLimit'
+        | 'prop:disabled'
+        | 'on:message'
+        | 'on:open'
+        | 'on:close'
+        | 'on:error'
+        | 'on:statechange'
+      > & {
+        src?: PopupBridgeElement['src'];
+        name?: PopupBridgeElement['name'];
+        features?: PopupBridgeElement['features'];
+        for?: PopupBridgeElement['for'];
+        targetOrigin?: PopupBridgeElement['targetOrigin'];
+        queueLimit?: PopupBridgeElement['queueLimit'];
+        disabled?: PopupBridgeElement['disabled'];
+        'target-origin'?: string;
+        'queue-limit'?: number | string;
+        'prop:src'?: PopupBridgeElement['src'];
+        'prop:name'?: PopupBridgeElement['name'];
+        'prop:features'?: PopupBridgeElement['features'];
+        'prop:for'?: PopupBridgeElement['for'];
+        'prop:targetOrigin'?: PopupBridgeElement['targetOrigin'];
+        'prop:queueLimit'?: PopupBridgeElement['queueLimit'];
+        'prop:disabled'?: PopupBridgeElement['disabled'];
+        'on:message'?: (event: PopupBridgeEventMap['message']) => void;
+        'on:open'?: (event: PopupBridgeEventMap['open']) => void;
+        'on:close'?: (event: PopupBridgeEventMap['close']) => void;
+        'on:error'?: (event: PopupBridgeEventMap['error']) => void;
+        'on:statechange'?: (event: PopupBridgeEventMap['statechange']) => void;
+      };
+      'socket-relay': Omit<
+        JSX.HTMLAttributes<SocketRelayElement>,
+        | 'src'
+        | 'topic'
+        | 'raw'
+        | 'type'
+        | 'protocols'
+        | 'echo'
+        | 'queueLimit'
+        | 'connectTimeout'
+        | 'heartbeatInterval'
+        | 'heartbeatTimeout'
+        | 'pingMessage'
+        | 'stopCodes'
+        | 'auth'
+        | 'retryMin'
+        | 'retryMax'
+        | 'maxRetries'
+        | 'disabled'
+        | 'queue-limit'
+        | 'retry-min'
+        | 'retry-max'
+        | 'max-retries'
+        | 'connect-timeout'
+        | 'heartbeat-interval'
+        | 'heartbeat-timeout'
+        | 'ping-message'
+        | 'stop-codes'
+        | 'prop:src'
+        | 'prop:topic'
+        | 'prop:raw'
+        | 'prop:type'
+        | 'prop:protocols'
+        | 'prop:echo'
+        | 'prop:queueLimit'
+        | 'prop:connectTimeout'
+        | 'prop:heartbeatInterval'
+        | 'prop:heartbeatTimeout'
+        | 'prop:pingMessage'
+        | 'prop:stopCodes'
+        | 'prop:auth'
+        | 'prop:retryMin'
+        | 'prop:retryMax'
+        | 'prop:maxRetries'
+        | 'prop:disabled'
+        | 'on:message'
+        | 'on:open'
+        | 'on:close'
+        | 'on:reset'
+        | 'on:error'
+        | 'on:statechange'
+      > & {
+        src?: SocketRelayElement['src'];
+        topic?: SocketRelayElement['topic'];
+        raw?: SocketRelayElement['raw'];
+        type?: SocketRelayElement['type'];
+        protocols?: SocketRelayElement['protocols'];
+        echo?: SocketRelayElement['echo'];
+        queueLimit?: SocketRelayElement['queueLimit'];
+        connectTimeout?: SocketRelayElement['connectTimeout'];
+        heartbeatInterval?: SocketRelayElement['heartbeatInterval'];
+        heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
+        pingMessage?: SocketRelayElement['pingMessage'];
+        stopCodes?: SocketRelayElement['stopCodes'];
+        auth?: SocketRelayElement['auth'];
+        retryMin?: SocketRelayElement['retryMin'];
+        retryMax?: SocketRelayElement['retryMax'];
+        maxRetries?: SocketRelayElement['maxRetries'];
+        disabled?: SocketRelayElement['disabled'];
+        'queue-limit'?: number | string;
+        'retry-min'?: number | string;
+        'retry-max'?: number | string;
+        'max-retries'?: number | string;
+        'connect-timeout'?: number | string;
+        'heartbeat-interval'?: number | string;
+        'heartbeat-timeout'?: number | string;
+        'ping-message'?: string;
+        'stop-codes'?: string;
+        'prop:src'?: SocketRelayElement['src'];
+        'prop:topic'?: SocketRelayElement['topic'];
+        'prop:raw'?: SocketRelayElement['raw'];
+        'prop:type'?: SocketRelayElement['type'];
+        'prop:protocols'?: SocketRelayElement['protocols'];
+        'prop:echo'?: SocketRelayElement['echo'];
+        'prop:queueLimit'?: SocketRelayElement['queueLimit'];
+        'prop:connectTimeout'?: SocketRelayElement['connectTimeout'];
+        'prop:heartbeatInterval'?: SocketRelayElement['heartbeatInterval'];
+        'prop:heartbeatTimeout'?: SocketRelayElement['heartbeatTimeout'];
+        'prop:pingMessage'?: SocketRelayElement['pingMessage'];
+        'prop:stopCodes'?: SocketRelayElement['stopCodes'];
+        'prop:auth'?: SocketRelayElement['auth'];
+        'prop:retryMin'?: SocketRelayElement['retryMin'];
+        'prop:retryMax'?: SocketRelayElement['retryMax'];
+        'prop:maxRetries'?: SocketRelayElement['maxRetries'];
+        'prop:disabled'?: SocketRelayElement['disabled'];
+        'on:message'?: (event: SocketRelayEventMap['message']) => void;
+        'on:open'?: (event: SocketRelayEventMap['open']) => void;
+        'on:close'?: (event: SocketRelayEventMap['close']) => void;
+        'on:reset'?: (event: SocketRelayEventMap['reset']) => void;
+        'on:error'?: (event: SocketRelayEventMap['error']) => void;
+        'on:statechange'?: (event: SocketRelayEventMap['statechange']) => void;
+      };
+      'sse-feed': Omit<
+        JSX.HTMLAttributes<SseFeedElement>,
+        | 'src'
+        | 'mode'
+        | 'events'
+        | 'type'
+        | 'withCredentials'
+        | 'method'
+        | 'heartbeatTimeout'
+        | 'pauseHidden'
+        | 'body'
+        | 'headers'
+        | 'retryMin'
+        | 'retryMax'
+        | 'maxRetries'
+        | 'disabled'
+        | 'with-credentials'
+        | 'last-event-id'
+        | 'retry-min'
+        | 'retry-max'
+        | 'max-retries'
+        | 'heartbeat-timeout'
+        | 'pause-hidden'
+        | 'prop:src'
+        | 'prop:mode'
+        | 'prop:events'
+        | 'prop:type'
+        | 'prop:withCredentials'
+        | 'prop:method'
+        | 'prop:heartbeatTimeout'
+        | 'prop:pauseHidden'
+        | 'prop:body'
+        | 'prop:headers'
+        | 'prop:retryMin'
+        | 'prop:retryMax'
+        | 'prop:maxRetries'
+        | 'prop:disabled'
+        | 'on:message'
+        | 'on:open'
+        | 'on:close'
+        | 'on:reset'
+        | 'on:error'
+        | 'on:statechange'
+      > & {
+        src?: SseFeedElement['src'];
+        mode?: SseFeedElement['mode'];
+        events?: SseFeedElement['events'];
+        type?: SseFeedElement['type'];
+        withCredentials?: SseFeedElement['withCredentials'];
+        method?: SseFeedElement['method'];
+        heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
+        pauseHidden?: SseFeedElement['pauseHidden'];
+        body?: SseFeedElement['body'];
+        headers?: SseFeedElement['headers'];
+        retryMin?: SseFeedElement['retryMin'];
+        retryMax?: SseFeedElement['retryMax'];
+        maxRetries?: SseFeedElement['maxRetries'];
+        disabled?: SseFeedElement['disabled'];
+        'with-credentials'?: boolean;
+        'last-event-id'?: string;
+        'retry-min'?: number | string;
+        'retry-max'?: number | string;
+        'max-retries'?: number | string;
+        'heartbeat-timeout'?: number | string;
+        'pause-hidden'?: boolean;
+        'prop:src'?: SseFeedElement['src'];
+        'prop:mode'?: SseFeedElement['mode'];
+        'prop:events'?: SseFeedElement['events'];
+        'prop:type'?: SseFeedElement['type'];
+        'prop:withCredentials'?: SseFeedElement['withCredentials'];
+        'prop:method'?: SseFeedElement['method'];
+        'prop:heartbeatTimeout'?: SseFeedElement['heartbeatTimeout'];
+        'prop:pauseHidden'?: SseFeedElement['pauseHidden'];
+        'prop:body'?: SseFeedElement['body'];
+        'prop:headers'?: SseFeedElement['headers'];
+        'prop:retryMin'?: SseFeedElement['retryMin'];
+        'prop:retryMax'?: SseFeedElement['retryMax'];
+        'prop:maxRetries'?: SseFeedElement['maxRetries'];
+        'prop:disabled'?: SseFeedElement['disabled'];
+        'on:message'?: (event: SseFeedEventMap['message']) => void;
+        'on:open'?: (event: SseFeedEventMap['open']) => void;
+        'on:close'?: (event: SseFeedEventMap['close']) => void;
+        'on:reset'?: (event: SseFeedEventMap['reset']) => void;
+        'on:error'?: (event: SseFeedEventMap['error']) => void;
+        'on:statechange'?: (event: SseFeedEventMap['statechange']) => void;
+      };
+      'storage-sync': Omit<
+        JSX.HTMLAttributes<StorageSyncElement>,
+        | 'key'
+        | 'storage'
+        | 'type'
+        | 'defaultValue'
+        | 'storageKey'
+        | 'value'
+        | 'disabled'
+        | 'storage-key'
+        | 'default'
+        | 'prop:key'
+        | 'prop:storage'
+        | 'prop:type'
+        | 'prop:defaultValue'
+        | 'prop:storageKey'
+        | 'prop:value'
+        | 'prop:disabled'
+        | 'on:valuechange'
+        | 'on:open'
+        | 'on:error'
+        | 'on:statechange'
+      > & {
+        key?: StorageSyncElement['key'];
+        storage?: StorageSyncElement['storage'];
+        type?: StorageSyncElement['type'];
+        defaultValue?: StorageSyncElement['defaultValue'];
+        storageKey?: StorageSyncElement['storageKey'];
+        value?: StorageSyncElement['value'];
+        disabled?: StorageSyncElement['disabled'];
+        'storage-key'?: string;
+        default?: string;
+        'prop:key'?: StorageSyncElement['key'];
+        'prop:storage'?: StorageSyncElement['storage'];
+        'prop:type'?: StorageSyncElement['type'];
+        'prop:defaultValue'?: StorageSyncElement['defaultValue'];
+        'prop:storageKey'?: StorageSyncElement['storageKey'];
+        'prop:value'?: StorageSyncElement['value'];
+        'prop:disabled'?: StorageSyncElement['disabled'];
+        'on:valuechange'?: (event: StorageSyncEventMap['valuechange']) => void;
+        'on:open'?: (event: StorageSyncEventMap['open']) => void;
+        'on:error'?: (event: StorageSyncEventMap['error']) => void;
+        'on:statechange'?: (event: StorageSyncEventMap['statechange']) => void;
+      };
+      'sw-relay': Omit<
+        JSX.HTMLAttributes<SwRelayElement>,
+        | 'name'
+        | 'src'
+        | 'scope'
+        | 'echo'
+        | 'queueLimit'
+        | 'disabled'
+        | 'queue-limit'
+        | 'prop:name'
+        | 'prop:src'
+        | 'prop:scope'
+        | 'prop:echo'
+        | 'prop:queueLimit'
+        | 'prop:disabled'
+        | 'on:message'
+        | 'on:open'
+        | 'on:update'
+        | 'on:error'
+        | 'on:statechange'
+      > & {
+        name?: SwRelayElement['name'];
+        src?: SwRelayElement['src'];
+        scope?: SwRelayElement['scope'];
+        echo?: SwRelayElement['echo'];
+        queueLimit?: SwRelayElement['queueLimit'];
+        disabled?: SwRelayElement['disabled'];
+        'queue-limit'?: number | string;
+        'prop:name'?: SwRelayElement['name'];
+        'prop:src'?: SwRelayElement['src'];
+        'prop:scope'?: SwRelayElement['scope'];
+        'prop:echo'?: SwRelayElement['echo'];
+        'prop:queueLimit'?: SwRelayElement['queueLimit'];
+        'prop:disabled'?: SwRelayElement['disabled'];
+        'on:message'?: (event: SwRelayEventMap['message']) => void;
+        'on:open'?: (event: SwRelayEventMap['open']) => void;
+        'on:update'?: (event: SwRelayEventMap['update']) => void;
+        'on:error'?: (event: SwRelayEventMap['error']) => void;
+        'on:statechange'?: (event: SwRelayEventMap['statechange']) => void;
+      };
+      'tab-channel': Omit<
+        JSX.HTMLAttributes<TabChannelElement>,
+        | 'name'
+        | 'echo'
+        | 'transport'
+        | 'domain'
+        | 'disabled'
+        | 'prop:name'
+        | 'prop:echo'
+        | 'prop:transport'
+        | 'prop:domain'
+        | 'prop:disabled'
+        | 'on:message'
+        | 'on:open'
+        | 'on:close'
+        | 'on:error'
+        | 'on:statechange'
+      > & {
+        name?: TabChannelElement['name'];
+        echo?: TabChannelElement['echo'];
+        transport?: TabChannelElement['transport'];
+        domain?: TabChannelElement['domain'];
+        disabled?: TabChannelElement['disabled'];
+        'prop:name'?: TabChannelElement['name'];
+        'prop:echo'?: TabChannelElement['echo'];
+        'prop:transport'?: TabChannelElement['transport'];
+        'prop:domain'?: TabChannelElement['domain'];
+        'prop:disabled'?: TabChannelElement['disabled'];
+        'on:message'?: (event: TabChannelEventMap['message']) => void;
+        'on:open'?: (event: TabChannelEventMap['open']) => void;
+        'on:close'?: (event: TabChannelEventMap['close']) => void;
+        'on:error'?: (event: TabChannelEventMap['error']) => void;
+        'on:statechange'?: (event: TabChannelEventMap['statechange']) => void;
+      };
+    }
+  }
+}

@@ -1,0 +1,166 @@
+// Vue typings for realtime-elements' tags. Generated from custom-elements.json by
+// `npm run docs`: do not edit.
+import type {
+  PollFeedElement,
+  PollFeedEventMap,
+  PopupBridgeElement,
+  PopupBridgeEventMap,
+  SocketRelayElement,
+  SocketRelayEventMap,
+  SseFeedElement,
+  SseFeedEventMap,
+  StorageSyncElement,
+  StorageSyncEventMap,
+  SwRelayElement,
+  SwRelayEventMap,
+  TabChannelElement,
+  TabChannelEventMap,
+} from '../dist/index.js';
+import type { DefineComponent } from 'vue';
+
+declare module 'vue' {
+  interface GlobalComponents {
+    'poll-feed': DefineComponent<{
+      src?: PollFeedElement['src'];
+      interval?: PollFeedElement['interval'];
+      type?: PollFeedElement['type'];
+      long?: PollFeedElement['long'];
+      pollHidden?: PollFeedElement['pollHidden'];
+      withCredentials?: PollFeedElement['withCredentials'];
+      retryMin?: PollFeedElement['retryMin'];
+      retryMax?: PollFeedElement['retryMax'];
+      maxRetries?: PollFeedElement['maxRetries'];
+      disabled?: PollFeedElement['disabled'];
+      'poll-hidden'?: boolean;
+      'with-credentials'?: boolean;
+      'last-event-id'?: string;
+      'retry-min'?: number | string;
+      'retry-max'?: number | string;
+      'max-retries'?: number | string;
+      onMessage?: (event: PollFeedEventMap['message']) => void;
+      onOpen?: (event: PollFeedEventMap['open']) => void;
+      onReset?: (event: PollFeedEventMap['reset']) => void;
+      onError?: (event: PollFeedEventMap['error']) => void;
+      onStatechange?: (event: PollFeedEventMap['statechange']) => void;
+    }>;
+    'popup-bridge': DefineComponent<{
+      src?: PopupBridgeElement['src'];
+      name?: PopupBridgeElement['name'];
+      features?: PopupBridgeElement['features'];
+      for?: PopupBridgeElement['for'];
+      targetOrigin?: PopupBridgeElement['targetOrigin'];
+      queueLimit?: PopupBridgeElement['queueLimit'];
+      disabled?: PopupBridgeElement['disabled'];
+      'target-origin'?: string;
+      'queue-limit'?: number | string;
+      onMessage?: (event: PopupBridgeEventMap['message']) => void;
+      onOpen?: (event: PopupBridgeEventMap['open']) => void;
+      onClose?: (event: PopupBridgeEventMap['close']) => void;
+      onError?: (event: PopupBridgeEventMap['error']) => void;
+      onStatechange?: (event: PopupBridgeEventMap['statechange']) => void;
+    }>;
+    'socket-relay': DefineComponent<{
+      src?: SocketRelayElement['src'];
+      topic?: SocketRelayElement['topic'];
+      raw?: SocketRelayElement['raw'];
+      type?: SocketRelayElement['type'];
+      protocols?: SocketRelayElement['protocols'];
+      echo?: SocketRelayElement['echo'];
+      queueLimit?: SocketRelayElement['queueLimit'];
+      connectTimeout?: SocketRelayElement['connectTimeout'];
+      heartbeatInterval?: SocketRelayElement['heartbeatInterval'];
+      heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
+      pingMessage?: SocketRelayElement['pingMessage'];
+      stopCodes?: SocketRelayElement['stopCodes'];
+      auth?: SocketRelayElement['auth'];
+      retryMin?: SocketRelayElement['retryMin'];
+      retryMax?: SocketRelayElement['retryMax'];
+      maxRetries?: SocketRelayElement['maxRetries'];
+      disabled?: SocketRelayElement['disabled'];
+      'queue-limit'?: number | string;
+      'retry-min'?: number | string;
+      'retry-max'?: number | string;
+      'max-retries'?: number | string;
+      'connect-timeout'?: number | string;
+      'heartbeat-interval'?: number | string;
+      'heartbeat-timeout'?: number | string;
+      'ping-message'?: string;
+      'stop-codes'?: string;
+      onMessage?: (event: SocketRelayEventMap['message']) => void;
+      onOpen?: (event: SocketRelayEventMap['open']) => void;
+      onClose?: (event: SocketRelayEventMap['close']) => void;
+      onReset?: (event: SocketRelayEventMap['reset']) => void;
+      onError?: (event: SocketRelayEventMap['error']) => void;
+      onStatechange?: (event: SocketRelayEventMap['statechange']) => void;
+    }>;
+    'sse-feed': DefineComponent<{
+      src?: SseFeedElement['src'];
+      mode?: SseFeedElement['mode'];
+      events?: SseFeedElement['events'];
+      type?: SseFeedElement['type'];
+      withCredentials?: SseFeedElement['withCredentials'];
+      method?: SseFeedElement['method'];
+      heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
+      pauseHidden?: SseFeedElement['pauseHidden'];
+      body?: SseFeedElement['body'];
+      headers?: SseFeedElement['headers'];
+      retryMin?: SseFeedElement['retryMin'];
+      retryMax?: SseFeedElement['retryMax'];
+      maxRetries?: SseFeedElement['maxRetries'];
+      disabled?: SseFeedElement['disabled'];
+      'with-credentials'?: boolean;
+      'last-event-id'?: string;
+      'retry-min'?: number | string;
+      'retry-max'?: number | string;
+      'max-retries'?: number | string;
+      'heartbeat-timeout'?: number | string;
+      'pause-hidden'?: boolean;
+      onMessage?: (event: SseFeedEventMap['message']) => void;
+      onOpen?: (event: SseFeedEventMap['open']) => void;
+      onClose?: (event: SseFeedEventMap['close']) => void;
+      onReset?: (event: SseFeedEventMap['reset']) => void;
+      onError?: (event: SseFeedEventMap['error']) => void;
+      onStatechange?: (event: SseFeedEventMap['statechange']) => void;
+    }>;
+    'storage-sync': DefineComponent<{
+      storage?: StorageSyncElement['storage'];
+      type?: StorageSyncElement['type'];
+      defaultValue?: StorageSyncElement['defaultValue'];
+      storageKey?: StorageSyncElement['storageKey'];
+      value?: StorageSyncElement['value'];
+      disabled?: StorageSyncElement['disabled'];
+      'storage-key'?: string;
+      default?: string;
+      onValuechange?: (event: StorageSyncEventMap['valuechange']) => void;
+      onOpen?: (event: StorageSyncEventMap['open']) => void;
+      onError?: (event: StorageSyncEventMap['error']) => void;
+      onStatechange?: (event: StorageSyncEventMap['statechange']) => void;
+    }>;
+    'sw-relay': DefineComponent<{
+      name?: SwRelayElement['name'];
+      src?: SwRelayElement['src'];
+      scope?: SwRelayElement['scope'];
+      echo?: SwRelayElement['echo'];
+      queueLimit?: SwRelayElement['queueLimit'];
+      disabled?: SwRelayElement['disabled'];
+      'queue-limit'?: number | string;
+      onMessage?: (event: SwRelayEventMap['message']) => void;
+      onOpen?: (event: SwRelayEventMap['open']) => void;
+      onUpdate?: (event: SwRelayEventMap['update']) => void;
+      onError?: (event: SwRelayEventMap['error']) => void;
+      onStatechange?: (event: SwRelayEventMap['statechange']) => void;
+    }>;
+    'tab-channel': DefineComponent<{
+      name?: TabChannelElement['name'];
+      echo?: TabChannelElement['echo'];
+      transport?: TabChannelElement['transport'];
+      domain?: TabChannelElement['domain'];
+      disabled?: TabChannelElement['disabled'];
+      onMessage?: (event: TabChannelEventMap['message']) => void;
+      onOpen?: (event: TabChannelEventMap['open']) => void;
+      onClose?: (event: TabChannelEventMap['close']) => void;
+      onError?: (event: TabChannelEventMap['error']) => void;
+      onStatechange?: (event: TabChannelEventMap['statechange']) => void;
+    }>;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * What the framework integration tests need from the test server (see shared/NOTES.md):
+ * Svelte components compiled on request, and React's CommonJS packages turned into ES modules.
+ */
+import { compile } from 'svelte/compiler';
+import { fromRollup } from '@web/dev-server-rollup';
+import rollupCommonjs from '@rollup/plugin-commonjs';
+import rollupReplace from '@rollup/plugin-replace';
+
+export function svelteCompiler() {
+  return {
+    name: 'svelte-compiler',
+    resolveMimeType(context) {
+      if (context.path.endsWith('.svelte')) return 'js';
+    },
+    async transform(context) {
+      if (!context.path.endsWith('.svelte')) return;
+      const { js } = compile(context.body, {
+        filename: context.path,
+        generate: 'client',
+        dev: true,
+      });
+      return { body: js.code };
+    },
+  };
+}
+
+const commonjs = fromRollup(rollupCommonjs);
+const replace = fromRollup(rollupReplace);
+
+/** React 19 ships CommonJS only. */
+export const reactPackages = [
+  replace({
+    preventAssignment: true,
+    include: [
+      '**/node_modules/react/**',
+      '**/node_modules/react-dom/**',
+      '**/node_modules/scheduler/**',
+    ],
+    values: { 'process.env.NODE_ENV': JSON.stringify('development') },
+  }),
+  commonjs({
+    include: [
+      '**/node_modules/react/**',
+      '**/node_modules/react-dom/**',
+      '**/node_modules/scheduler/**',
+    ],
+    strictRequires: false,
+    requireReturnsDefault: 'preferred',
+  }),
+];
