@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs the benchmarks and writes BENCHMARKS.md. Progress goes to stderr.
- * So far: hub scale-out through Redis (the client and single-hub benchmarks are still to come).
+ * So far: hub scale-out through Redis and shared feeds across ten tabs (the client and
+ * single-hub benchmarks are still to come).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -12,6 +13,8 @@ ensureCommand('redis-server', 'redis-server');
 execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
 
 const { result } = await import('./hub-scale-out.mjs');
+const { sharedTabs } = await import('./shared-tabs.mjs');
+const shared = await sharedTabs();
 const redisVersion = execFileSync('redis-server', ['--version'])
   .toString()
   .trim()
@@ -51,6 +54,28 @@ share two cores, so adding processes adds CPU contention, not capacity; the rows
 of the Redis path (every event goes through one Lua script, Pub/Sub and each process's
 fan-out) rather than a scaling curve. On a machine with a core per process the same test
 measures scaling. Every run also checks correctness: each subscriber received every event.
+
+## Shared feeds: ${shared.tabs} tabs, one connection
+
+${shared.tabs} real Chromium tabs open one page with \`<sse-feed>\` (the CDN file) against the hub over
+HTTP/1.1, without and with \`shared\`; then ${shared.events} events are published at ${shared.rate}/s.
+Medians of ${shared.runs} runs (spread min–max). Server CPU is this process's (the hub, plus the
+benchmark's idle DevTools client); tab time is the sum of the tabs' main-thread task time
+(\`TaskDuration\`).
+
+| | tabs that load | server connections | tabs open | tabs with every event | server CPU (ms) | tabs' main-thread time (ms) |
+| --- | --- | --- | --- | --- | --- | --- |
+${shared.rows
+  .map(
+    (row) =>
+      `| ${row.shared ? '`shared`' : 'not shared'} | ${row.loaded} of ${shared.tabs} | ${row.connections} | ${row.open} | ${row.complete} | ${fixed(row.serverCpuMs)} (${fixed(row.serverCpuSpread[0])}–${fixed(row.serverCpuSpread[1])}) | ${fixed(row.tabsTaskMs)} (${fixed(row.tabsTaskSpread[0])}–${fixed(row.tabsTaskSpread[1])}) |`,
+  )
+  .join('\n')}
+
+Reading it: without \`shared\`, six SSE streams take every HTTP/1.1 connection Chromium allows
+per origin, so the seventh tab does not even load its page. With \`shared\`, one connection
+serves every tab; the leader relays each event over \`BroadcastChannel\`, which costs the tabs
+less main-thread time per tab than parsing a stream each.
 
 ## Still to come
 

@@ -49,6 +49,11 @@ export async function startDemoServer({ port = 8000, host = 'localhost' } = {}) 
           for (const stream of streams) (stream.socket ?? stream).destroy();
           context.body = { cut: count };
         },
+        function hubStats(context, next) {
+          if (context.path !== '/demo-api/stats') return next();
+          context.set('Cache-Control', 'no-store');
+          context.body = hub.stats();
+        },
         function realtimeHub(context, next) {
           if (!hub.handleRequest(context.req, context.res)) return next();
           context.respond = false;

@@ -32,6 +32,7 @@ declare module 'preact' {
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
+        | 'shared'
         | 'disabled'
         | 'poll-hidden'
         | 'with-credentials'
@@ -54,6 +55,7 @@ declare module 'preact' {
         retryMin?: PollFeedElement['retryMin'];
         retryMax?: PollFeedElement['retryMax'];
         maxRetries?: PollFeedElement['maxRetries'];
+        shared?: PollFeedElement['shared'];
         disabled?: PollFeedElement['disabled'];
         'poll-hidden'?: boolean;
         'with-credentials'?: boolean;
@@ -117,6 +119,7 @@ declare module 'preact' {
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
+        | 'shared'
         | 'disabled'
         | 'queue-limit'
         | 'retry-min'
@@ -150,6 +153,7 @@ declare module 'preact' {
         retryMin?: SocketRelayElement['retryMin'];
         retryMax?: SocketRelayElement['retryMax'];
         maxRetries?: SocketRelayElement['maxRetries'];
+        shared?: SocketRelayElement['shared'];
         disabled?: SocketRelayElement['disabled'];
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
@@ -182,6 +186,7 @@ declare module 'preact' {
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
+        | 'shared'
         | 'disabled'
         | 'with-credentials'
         | 'last-event-id'
@@ -210,6 +215,7 @@ declare module 'preact' {
         retryMin?: SseFeedElement['retryMin'];
         retryMax?: SseFeedElement['retryMax'];
         maxRetries?: SseFeedElement['maxRetries'];
+        shared?: SseFeedElement['shared'];
         disabled?: SseFeedElement['disabled'];
         'with-credentials'?: boolean;
         'last-event-id'?: string;
@@ -287,9 +293,11 @@ declare module 'preact' {
         | 'echo'
         | 'transport'
         | 'domain'
+        | 'elect'
         | 'disabled'
         | 'onmessage'
         | 'onopen'
+        | 'onleaderchange'
         | 'onclose'
         | 'onerror'
         | 'onstatechange'
@@ -298,9 +306,11 @@ declare module 'preact' {
         echo?: TabChannelElement['echo'];
         transport?: TabChannelElement['transport'];
         domain?: TabChannelElement['domain'];
+        elect?: TabChannelElement['elect'];
         disabled?: TabChannelElement['disabled'];
         onmessage?: (event: TabChannelEventMap['message']) => void;
         onopen?: (event: TabChannelEventMap['open']) => void;
+        onleaderchange?: (event: TabChannelEventMap['leaderchange']) => void;
         onclose?: (event: TabChannelEventMap['close']) => void;
         onerror?: (event: TabChannelEventMap['error']) => void;
         onstatechange?: (event: TabChannelEventMap['statechange']) => void;

@@ -31,6 +31,7 @@ declare module 'solid-js' {
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
+        | 'shared'
         | 'disabled'
         | 'poll-hidden'
         | 'with-credentials'
@@ -47,6 +48,7 @@ declare module 'solid-js' {
         | 'prop:retryMin'
         | 'prop:retryMax'
         | 'prop:maxRetries'
+        | 'prop:shared'
         | 'prop:disabled'
         | 'on:message'
         | 'on:open'
@@ -63,6 +65,7 @@ declare module 'solid-js' {
         retryMin?: PollFeedElement['retryMin'];
         retryMax?: PollFeedElement['retryMax'];
         maxRetries?: PollFeedElement['maxRetries'];
+        shared?: PollFeedElement['shared'];
         disabled?: PollFeedElement['disabled'];
         'poll-hidden'?: boolean;
         'with-credentials'?: boolean;
@@ -79,6 +82,7 @@ declare module 'solid-js' {
         'prop:retryMin'?: PollFeedElement['retryMin'];
         'prop:retryMax'?: PollFeedElement['retryMax'];
         'prop:maxRetries'?: PollFeedElement['maxRetries'];
+        'prop:shared'?: PollFeedElement['shared'];
         'prop:disabled'?: PollFeedElement['disabled'];
         'on:message'?: (event: PollFeedEventMap['message']) => void;
         'on:open'?: (event: PollFeedEventMap['open']) => void;
@@ -150,6 +154,7 @@ declare module 'solid-js' {
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
+        | 'shared'
         | 'disabled'
         | 'queue-limit'
         | 'retry-min'
@@ -176,6 +181,7 @@ declare module 'solid-js' {
         | 'prop:retryMin'
         | 'prop:retryMax'
         | 'prop:maxRetries'
+        | 'prop:shared'
         | 'prop:disabled'
         | 'on:message'
         | 'on:open'
@@ -200,6 +206,7 @@ declare module 'solid-js' {
         retryMin?: SocketRelayElement['retryMin'];
         retryMax?: SocketRelayElement['retryMax'];
         maxRetries?: SocketRelayElement['maxRetries'];
+        shared?: SocketRelayElement['shared'];
         disabled?: SocketRelayElement['disabled'];
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
@@ -226,6 +233,7 @@ declare module 'solid-js' {
         'prop:retryMin'?: SocketRelayElement['retryMin'];
         'prop:retryMax'?: SocketRelayElement['retryMax'];
         'prop:maxRetries'?: SocketRelayElement['maxRetries'];
+        'prop:shared'?: SocketRelayElement['shared'];
         'prop:disabled'?: SocketRelayElement['disabled'];
         'on:message'?: (event: SocketRelayEventMap['message']) => void;
         'on:open'?: (event: SocketRelayEventMap['open']) => void;
@@ -249,6 +257,7 @@ declare module 'solid-js' {
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
+        | 'shared'
         | 'disabled'
         | 'with-credentials'
         | 'last-event-id'
@@ -270,6 +279,7 @@ declare module 'solid-js' {
         | 'prop:retryMin'
         | 'prop:retryMax'
         | 'prop:maxRetries'
+        | 'prop:shared'
         | 'prop:disabled'
         | 'on:message'
         | 'on:open'
@@ -291,6 +301,7 @@ declare module 'solid-js' {
         retryMin?: SseFeedElement['retryMin'];
         retryMax?: SseFeedElement['retryMax'];
         maxRetries?: SseFeedElement['maxRetries'];
+        shared?: SseFeedElement['shared'];
         disabled?: SseFeedElement['disabled'];
         'with-credentials'?: boolean;
         'last-event-id'?: string;
@@ -312,6 +323,7 @@ declare module 'solid-js' {
         'prop:retryMin'?: SseFeedElement['retryMin'];
         'prop:retryMax'?: SseFeedElement['retryMax'];
         'prop:maxRetries'?: SseFeedElement['maxRetries'];
+        'prop:shared'?: SseFeedElement['shared'];
         'prop:disabled'?: SseFeedElement['disabled'];
         'on:message'?: (event: SseFeedEventMap['message']) => void;
         'on:open'?: (event: SseFeedEventMap['open']) => void;
@@ -410,14 +422,17 @@ declare module 'solid-js' {
         | 'echo'
         | 'transport'
         | 'domain'
+        | 'elect'
         | 'disabled'
         | 'prop:name'
         | 'prop:echo'
         | 'prop:transport'
         | 'prop:domain'
+        | 'prop:elect'
         | 'prop:disabled'
         | 'on:message'
         | 'on:open'
+        | 'on:leaderchange'
         | 'on:close'
         | 'on:error'
         | 'on:statechange'
@@ -426,14 +441,17 @@ declare module 'solid-js' {
         echo?: TabChannelElement['echo'];
         transport?: TabChannelElement['transport'];
         domain?: TabChannelElement['domain'];
+        elect?: TabChannelElement['elect'];
         disabled?: TabChannelElement['disabled'];
         'prop:name'?: TabChannelElement['name'];
         'prop:echo'?: TabChannelElement['echo'];
         'prop:transport'?: TabChannelElement['transport'];
         'prop:domain'?: TabChannelElement['domain'];
+        'prop:elect'?: TabChannelElement['elect'];
         'prop:disabled'?: TabChannelElement['disabled'];
         'on:message'?: (event: TabChannelEventMap['message']) => void;
         'on:open'?: (event: TabChannelEventMap['open']) => void;
+        'on:leaderchange'?: (event: TabChannelEventMap['leaderchange']) => void;
         'on:close'?: (event: TabChannelEventMap['close']) => void;
         'on:error'?: (event: TabChannelEventMap['error']) => void;
         'on:statechange'?: (event: TabChannelEventMap['statechange']) => void;

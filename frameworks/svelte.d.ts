@@ -31,6 +31,7 @@ declare module 'svelte/elements' {
       | 'retryMin'
       | 'retryMax'
       | 'maxRetries'
+      | 'shared'
       | 'disabled'
       | 'poll-hidden'
       | 'with-credentials'
@@ -53,6 +54,7 @@ declare module 'svelte/elements' {
       retryMin?: PollFeedElement['retryMin'];
       retryMax?: PollFeedElement['retryMax'];
       maxRetries?: PollFeedElement['maxRetries'];
+      shared?: PollFeedElement['shared'];
       disabled?: PollFeedElement['disabled'];
       'poll-hidden'?: boolean;
       'with-credentials'?: boolean;
@@ -116,6 +118,7 @@ declare module 'svelte/elements' {
       | 'retryMin'
       | 'retryMax'
       | 'maxRetries'
+      | 'shared'
       | 'disabled'
       | 'queue-limit'
       | 'retry-min'
@@ -149,6 +152,7 @@ declare module 'svelte/elements' {
       retryMin?: SocketRelayElement['retryMin'];
       retryMax?: SocketRelayElement['retryMax'];
       maxRetries?: SocketRelayElement['maxRetries'];
+      shared?: SocketRelayElement['shared'];
       disabled?: SocketRelayElement['disabled'];
       'queue-limit'?: number | string;
       'retry-min'?: number | string;
@@ -181,6 +185,7 @@ declare module 'svelte/elements' {
       | 'retryMin'
       | 'retryMax'
       | 'maxRetries'
+      | 'shared'
       | 'disabled'
       | 'with-credentials'
       | 'last-event-id'
@@ -209,6 +214,7 @@ declare module 'svelte/elements' {
       retryMin?: SseFeedElement['retryMin'];
       retryMax?: SseFeedElement['retryMax'];
       maxRetries?: SseFeedElement['maxRetries'];
+      shared?: SseFeedElement['shared'];
       disabled?: SseFeedElement['disabled'];
       'with-credentials'?: boolean;
       'last-event-id'?: string;
@@ -288,9 +294,11 @@ declare module 'svelte/elements' {
       | 'echo'
       | 'transport'
       | 'domain'
+      | 'elect'
       | 'disabled'
       | 'onmessage'
       | 'onopen'
+      | 'onleaderchange'
       | 'onclose'
       | 'onerror'
       | 'onstatechange'
@@ -299,9 +307,11 @@ declare module 'svelte/elements' {
       echo?: TabChannelElement['echo'];
       transport?: TabChannelElement['transport'];
       domain?: TabChannelElement['domain'];
+      elect?: TabChannelElement['elect'];
       disabled?: TabChannelElement['disabled'];
       onmessage?: (event: TabChannelEventMap['message']) => void;
       onopen?: (event: TabChannelEventMap['open']) => void;
+      onleaderchange?: (event: TabChannelEventMap['leaderchange']) => void;
       onclose?: (event: TabChannelEventMap['close']) => void;
       onerror?: (event: TabChannelEventMap['error']) => void;
       onstatechange?: (event: TabChannelEventMap['statechange']) => void;

@@ -30,6 +30,7 @@ declare module 'vue' {
       retryMin?: PollFeedElement['retryMin'];
       retryMax?: PollFeedElement['retryMax'];
       maxRetries?: PollFeedElement['maxRetries'];
+      shared?: PollFeedElement['shared'];
       disabled?: PollFeedElement['disabled'];
       'poll-hidden'?: boolean;
       'with-credentials'?: boolean;
@@ -76,6 +77,7 @@ declare module 'vue' {
       retryMin?: SocketRelayElement['retryMin'];
       retryMax?: SocketRelayElement['retryMax'];
       maxRetries?: SocketRelayElement['maxRetries'];
+      shared?: SocketRelayElement['shared'];
       disabled?: SocketRelayElement['disabled'];
       'queue-limit'?: number | string;
       'retry-min'?: number | string;
@@ -107,6 +109,7 @@ declare module 'vue' {
       retryMin?: SseFeedElement['retryMin'];
       retryMax?: SseFeedElement['retryMax'];
       maxRetries?: SseFeedElement['maxRetries'];
+      shared?: SseFeedElement['shared'];
       disabled?: SseFeedElement['disabled'];
       'with-credentials'?: boolean;
       'last-event-id'?: string;
@@ -155,9 +158,11 @@ declare module 'vue' {
       echo?: TabChannelElement['echo'];
       transport?: TabChannelElement['transport'];
       domain?: TabChannelElement['domain'];
+      elect?: TabChannelElement['elect'];
       disabled?: TabChannelElement['disabled'];
       onMessage?: (event: TabChannelEventMap['message']) => void;
       onOpen?: (event: TabChannelEventMap['open']) => void;
+      onLeaderchange?: (event: TabChannelEventMap['leaderchange']) => void;
       onClose?: (event: TabChannelEventMap['close']) => void;
       onError?: (event: TabChannelEventMap['error']) => void;
       onStatechange?: (event: TabChannelEventMap['statechange']) => void;

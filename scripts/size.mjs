@@ -21,7 +21,12 @@ const gz = (code) => gzipSync(code, { level: 9 }).length;
 const isLit = (id) => id.startsWith('@lit/') || id === 'lit' || id.startsWith('lit/');
 
 async function minified(input, external, plugins = []) {
-  const build = await rollup({ input, external, plugins: [...plugins, nodeResolve()] });
+  const build = await rollup({
+    input,
+    external,
+    plugins: [...plugins, nodeResolve()],
+    preserveEntrySignatures: 'allow-extension',
+  });
   const { output } = await build.generate({ format: 'es', inlineDynamicImports: false });
   const main = output.find((chunk) => chunk.isEntry);
   const min = await minify(main.code, { ecma: 2021, module: true, format: { comments: false } });

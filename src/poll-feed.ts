@@ -68,6 +68,7 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
     'pollHidden',
     'withCredentials',
     'startId',
+    'shared',
   ];
 
   src = '';
@@ -84,7 +85,6 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   private etag = '';
   private lastModified = '';
   private lastBody?: string;
-  private cursor = '';
   private waitingForOnline = false;
   private opened = false;
 
@@ -117,10 +117,11 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
     this.opened = false;
     document.addEventListener('visibilitychange', this.onVisibility);
     window.addEventListener('online', this.onOnline);
-    this.connect();
+    this.start();
   }
 
   protected override release(): void {
+    super.release();
     document.removeEventListener('visibilitychange', this.onVisibility);
     window.removeEventListener('online', this.onOnline);
     this.stopPolling();
@@ -137,11 +138,12 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   }
 
   private get paused(): boolean {
-    return !this.pollHidden && document.visibilityState === 'hidden';
+    // Shared feeds keep polling: the leading tab may be hidden while others are not.
+    return !this.pollHidden && !this.shared && document.visibilityState === 'hidden';
   }
 
   protected override connect(): void {
-    if (this.inFlight) return;
+    if (this.inFlight || this.following) return;
     clearTimeout(this.timer);
     if (this.paused) return this.setState('paused');
     if (!navigator.onLine) {

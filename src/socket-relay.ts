@@ -19,6 +19,8 @@ type Outgoing = string | ArrayBufferLike | Blob | ArrayBufferView;
 interface Pending {
   frame: Outgoing;
   ref?: number;
+  /** Shared mode: tells the tab that sent it that the hub has it (or why not). */
+  acked?: (id?: string, error?: string) => void;
 }
 
 /** Hub close codes with their error codes; the ones in `stop-codes` end reconnecting. */
@@ -81,7 +83,15 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     stopCodes: { attribute: 'stop-codes' },
   };
 
-  protected static override reopenOn = ['disabled', 'src', 'topic', 'raw', 'protocols', 'type'];
+  protected static override reopenOn = [
+    'disabled',
+    'src',
+    'topic',
+    'raw',
+    'protocols',
+    'type',
+    'shared',
+  ];
 
   src = '';
   topic = '';
@@ -106,7 +116,6 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   /** Hub publishes written but not yet acknowledged: re-sent first after a reconnect. */
   private unacked: Pending[] = [];
   private nextRef = 1;
-  private cursor = '';
   private stopped = false;
   private attempt = 0;
   private timers: ReturnType<typeof setTimeout>[] = [];
@@ -150,6 +159,18 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         'InvalidStateError',
       );
     }
+    const pending = this.pending(data, options);
+    return this.shared ? this.shareSend(data, options) : this.enqueue(pending);
+  }
+
+  /** Shared mode, leading: sends for a tab and reports the hub's acknowledgement. */
+  protected sendFor(data: unknown, options: { topic?: string }, acked: Pending['acked']): boolean {
+    const pending = this.pending(data, options);
+    pending.acked = acked;
+    return this.enqueue(pending);
+  }
+
+  private pending(data: unknown, options: { topic?: string }): Pending {
     let pending: Pending;
     if (this.raw) {
       pending = { frame: this.type === 'json' ? this.json(data) : (data as Outgoing) };
@@ -168,8 +189,14 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       const topic = options.topic ?? this.topics()[0];
       if (!topic) throw new TypeError(`<${this.localName}> needs a topic to publish to.`);
       const ref = this.nextRef++;
-      pending = { frame: this.json({ type: 'publish', topic, data, echo: this.echo, ref }), ref };
+      // Shared: every tab's sends come back to the one socket; each tab drops its own echo.
+      const echo = this.echo || this.shared;
+      pending = { frame: this.json({ type: 'publish', topic, data, echo, ref }), ref };
     }
+    return pending;
+  }
+
+  private enqueue(pending: Pending): boolean {
     if (this.state === 'open' && !this.queue.length) {
       this.write(pending);
       return true;
@@ -198,6 +225,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         'InvalidAccessError',
       );
     }
+    this.unshare();
     this.stopped = true;
     this.reconnector.cancel();
     this.shutdown(code, reason);
@@ -209,7 +237,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     if (!this.isConnected || this.disabled || !this.src) return;
     this.stopped = false;
     this.reconnector.reset();
-    this.connect();
+    this.start();
   }
 
   protected override acquire(): void {
@@ -223,12 +251,15 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       this.setState('error');
       return this.fail('invalid-attribute', `Bad type="${this.type}".`);
     }
-    this.connect();
+    this.start();
   }
 
   protected override release(): void {
+    super.release();
     this.reconnector.cancel();
     this.shutdown(1000, '');
+    // Shared: each tab keeps its own unacknowledged sends and gives them to the next leader.
+    if (this.shared) this.queue = this.unacked = [];
   }
 
   private topics(): string[] {
@@ -277,6 +308,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   }
 
   protected override async connect(): Promise<void> {
+    if (this.following) return;
     this.shutdown(1000, '');
     this.beginAttempt();
     const attempt = this.attempt;
@@ -335,9 +367,19 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     socket.onclose = (event) => this.dropped(event.code, event.reason, event.wasClean);
   }
 
+  /** The hub acknowledged (or refused) a publish. */
+  private acknowledged(ref: unknown, id?: string, error?: string): void {
+    this.unacked = this.unacked.filter((pending) => {
+      if (pending.ref !== ref) return true;
+      pending.acked?.(id, error);
+      return false;
+    });
+  }
+
   private write(pending: Pending): void {
     this.socket!.send(pending.frame as string);
     if (pending.ref !== undefined) this.unacked.push(pending);
+    else pending.acked?.();
   }
 
   /** The socket closed on its own (or timed out): report, then reconnect unless told to stop. */
@@ -354,6 +396,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     if (code === 1009) {
       // The hub refused a frame as too large: never re-send it (the newest unacknowledged one).
       const dropped = this.unacked.pop();
+      dropped?.acked?.(undefined, 'too-large');
       this.fail('too-large', 'The server refused a message as too large; it was dropped.', {
         raw: typeof dropped?.frame === 'string' ? dropped.frame : undefined,
       });
@@ -428,15 +471,14 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         if (frame.id && !this.cursor) this.cursor = frame.id as string;
         break;
       case 'ack':
-        this.unacked = this.unacked.filter((pending) => pending.ref !== frame.ref);
+        this.acknowledged(frame.ref, frame.id as string);
         break;
       case 'reset':
         this.cursor = frame.id as string;
         this.emit(new ResetEvent(frame.reason as string, this.cursor));
         break;
       case 'error':
-        if (frame.ref !== undefined)
-          this.unacked = this.unacked.filter((pending) => pending.ref !== frame.ref);
+        if (frame.ref !== undefined) this.acknowledged(frame.ref, undefined, String(frame.code));
         this.fail(String(frame.code), String(frame.message));
         break;
       default:

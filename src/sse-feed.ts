@@ -75,6 +75,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     'method',
     'startId',
     'pauseHidden',
+    'shared',
   ];
 
   src = '';
@@ -93,7 +94,6 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   /** Fetch mode: request headers, or a function called before every attempt (fresh tokens). */
   headers: HeadersSource | null = null;
 
-  private cursor = '';
   /** The source the cursor belongs to: re-inserting resumes, a new src or start id does not. */
   private cursorSource?: string;
   private attempt = 0;
@@ -117,11 +117,12 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   reconnect(): void {
     if (!this.isConnected || this.disabled || !this.src) return;
     this.reconnector.reset();
-    this.connect();
+    this.start();
   }
 
   /** Stops the feed, like `EventSource.close()`: no reconnect until `reconnect()`. */
   close(): void {
+    this.unshare();
     this.stop('closed');
   }
 
@@ -138,12 +139,15 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     if (!['text', 'json'].includes(this.type) || !['auto', 'fetch', 'native'].includes(this.mode)) {
       return this.invalid('invalid-attribute', `Bad type="${this.type}" or mode="${this.mode}".`);
     }
-    if (this.pauseHidden) document.addEventListener('visibilitychange', this.onVisibility);
-    if (this.pauseHidden && document.visibilityState === 'hidden') this.setState('paused');
-    else this.connect();
+    // Shared feeds stay connected: the leading tab may be hidden while others are not.
+    const pausing = this.pauseHidden && !this.shared;
+    if (pausing) document.addEventListener('visibilitychange', this.onVisibility);
+    if (pausing && document.visibilityState === 'hidden') this.setState('paused');
+    else this.start();
   }
 
   protected override release(): void {
+    super.release();
     document.removeEventListener('visibilitychange', this.onVisibility);
     const wasOpen = this.state === 'open';
     this.disconnect();
@@ -164,6 +168,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   }
 
   protected override connect(): void {
+    if (this.following) return;
     this.disconnect();
     this.beginAttempt();
     const attempt = ++this.attempt;

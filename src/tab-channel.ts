@@ -2,6 +2,7 @@ import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
 import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.js';
 import type { Channel } from './transports/open-fallback.js';
+import type { LeaderElection } from './shared/leader-election.js';
 
 /** How `<tab-channel>` carries messages. */
 export type TabChannelTransport = 'auto' | 'broadcast' | 'storage' | 'idb' | 'cookie';
@@ -11,6 +12,7 @@ const QUEUE_LIMIT = 1000;
 
 export interface TabChannelEventMap extends RealtimeEventMap {
   message: RealtimeMessageEvent;
+  leaderchange: Event;
 }
 
 /**
@@ -27,11 +29,13 @@ export interface TabChannelEventMap extends RealtimeEventMap {
  * @attr {'auto' | 'broadcast' | 'storage' | 'idb' | 'cookie'} transport - `auto`, `broadcast`, `storage`, `idb` or `cookie`: see [Transports](#transports). Changing it re-opens.
  * @attr {string} domain - Cookie transport: the parent domain whose subdomains share the channel (`example.com`). Implies `cookie` under `auto`.
  * @attr {boolean} disabled - Keeps the channel closed.
+ * @attr {boolean} elect - Take part in a leader election among the tabs on this channel: one holds `leader`.
  * @attr {boolean} echo - Also deliver this element's own posts to itself (as a copy).
  * @attr {string} state - `connecting` (a fallback transport loading), `open`, `closed` or `error` (reflected).
  *
  * @fires {RealtimeMessageEvent} message - Another context posted on the channel. Never your own post unless `echo`. Carries `data`, `origin`.
  * @fires {Event} open - The channel opened.
+ * @fires {Event} leaderchange - With `elect`: this tab became the leader, or stopped being it (read `leader`).
  * @fires {Event} close - The channel closed (removed, disabled, renamed or transport changed).
  * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `invalid-attribute`, `unsupported`, `deserialize-failed`, `too-large`, `quota-exceeded`, `serialize-failed`, `queue-full`, `message-lost`.
  * @fires {StateChangeEvent} statechange - The `state` attribute changed. Carries `state`, `previousState`.
@@ -44,9 +48,10 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     echo: { type: Boolean, reflect: true },
     transport: { reflect: true },
     domain: { reflect: true },
+    elect: { type: Boolean, reflect: true },
   };
 
-  protected static override reopenOn = ['disabled', 'name', 'transport', 'domain'];
+  protected static override reopenOn = ['disabled', 'name', 'transport', 'domain', 'elect'];
 
   /** The channel name. */
   name = '';
@@ -56,12 +61,22 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
   transport: TabChannelTransport = 'auto';
   /** Cookie transport: the parent domain whose subdomains share the channel. */
   domain = '';
+  /** Take part in a leader election among the tabs on this channel. */
+  elect = false;
 
   private channel?: Channel;
   private active = '';
   private queue: unknown[] = [];
   /** Bumped on every open and close, so a transport that loads late is not attached. */
   private generation = 0;
+
+  private election?: LeaderElection;
+  private electing?: object;
+
+  /** With `elect`: this tab is the leader (the reflected `leader` attribute). */
+  get leader(): boolean {
+    return this.hasAttribute('leader');
+  }
 
   /** The transport in use once open: `broadcast`, `storage`, `idb` or `cookie`. */
   get activeTransport(): string {
@@ -112,6 +127,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
       this.fail('missing-name', `<${this.localName}> needs a name attribute.`);
       return;
     }
+    if (this.elect) void this.runElection();
     const wanted = this.transport || 'auto';
     const native = wanted === 'broadcast' || (wanted === 'auto' && !this.domain);
     if (native && typeof BroadcastChannel === 'function') {
@@ -154,6 +170,10 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
   }
 
   protected override release(): void {
+    this.electing = undefined;
+    this.election?.stop();
+    this.election = undefined;
+    if (this.leader) this.setLeader(false);
     this.generation++;
     this.queue = [];
     const channel = this.channel;
@@ -172,6 +192,28 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     this.channel = channel;
     this.setState('open');
     this.emit(new Event('open'));
+  }
+
+  /** The election (Web Locks, a heartbeat lease) loads on first use, as `shared` feeds' does. */
+  private async runElection(): Promise<void> {
+    const electing = (this.electing = {});
+    try {
+      const { LeaderElection } = await import('./shared/leader-election.js');
+      if (this.electing !== electing) return;
+      this.election = new LeaderElection(`tab-channel:${this.name}`, {
+        lead: () => this.setLeader(true),
+        follow: () => this.setLeader(false),
+      });
+    } catch (error) {
+      if (this.electing === electing) {
+        this.fail('unsupported', 'Leader election needs BroadcastChannel.', { cause: error });
+      }
+    }
+  }
+
+  private setLeader(leader: boolean): void {
+    this.toggleAttribute('leader', leader);
+    this.emit(new Event('leaderchange'));
   }
 
   private deliver(data: unknown, origin: string): void {

@@ -50,6 +50,11 @@ export class Tab {
     return executeServerCommand('set-offline', { id: this.id, offline });
   }
 
+  /** Crashes the tab's renderer: it vanishes without unload handlers. */
+  crash(): Promise<boolean> {
+    return executeServerCommand<boolean, unknown>('crash-tab', { id: this.id });
+  }
+
   close(): Promise<boolean> {
     return executeServerCommand<boolean, unknown>('close-tab', { id: this.id });
   }

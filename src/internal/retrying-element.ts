@@ -2,6 +2,7 @@ import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement } from './realtime-element.js';
 import { ReconnectController } from './reconnect-controller.js';
 import type { RealtimeEventMap } from './events.js';
+import type { SharedFeed } from '../shared/shared-feed.js';
 
 /** `Retry-After` as ms: delta-seconds or an HTTP date (RFC 9110 § 10.2.3). */
 export function retryAfterMs(value: string | null): number {
@@ -14,8 +15,8 @@ export function retryAfterMs(value: string | null): number {
 
 /**
  * The base of the network elements: the shared reconnect policy as attributes (`retry-min`,
- * `retry-max`, `max-retries`), a `retryCount`, and one way to go from a failure to the next
- * attempt or to giving up.
+ * `retry-max`, `max-retries`), a `retryCount`, one way to go from a failure to the next
+ * attempt or to giving up, and `shared` mode (one connection for all tabs, loaded on first use).
  */
 export abstract class RetryingElement<
   M extends RealtimeEventMap = RealtimeEventMap,
@@ -24,6 +25,7 @@ export abstract class RetryingElement<
     retryMin: { type: Number, attribute: 'retry-min' },
     retryMax: { type: Number, attribute: 'retry-max' },
     maxRetries: { type: Number, attribute: 'max-retries' },
+    shared: { type: Boolean, reflect: true },
   };
 
   /** Smallest reconnect delay, ms. */
@@ -33,15 +35,77 @@ export abstract class RetryingElement<
   /** Consecutive failed attempts before giving up. */
   maxRetries = Infinity;
 
+  /** One connection for all tabs of the origin showing this feed, held by the leading tab. */
+  shared = false;
+
   protected readonly reconnector = new ReconnectController(this, () => this.connect());
+  /** The resume point: the last event id delivered. */
+  protected cursor = '';
+  protected sharing?: SharedFeed;
+  private joining?: object;
+  /** Shared sends made while the shared machinery loads. */
+  private early: [data: unknown, options: object][] = [];
 
   /** Consecutive failed attempts since the last stable connection. */
   get retryCount(): number {
     return this.reconnector.attempt;
   }
 
-  /** Starts one connection attempt. */
+  /** Shared mode: this tab holds the connection (the reflected `leader` attribute). */
+  get leader(): boolean {
+    return this.hasAttribute('leader');
+  }
+
+  /** Starts one connection attempt. Never called by a following tab. */
   protected abstract connect(): void;
+
+  /** Shared mode, following: another tab holds the connection. */
+  protected get following(): boolean {
+    return this.shared && !this.sharing?.leading;
+  }
+
+  /** Connects, or joins the tabs that share the connection. */
+  protected start(): void {
+    this.unshare();
+    if (!this.shared) return this.connect();
+    this.beginAttempt();
+    const joining = (this.joining = {});
+    import('../shared/shared-feed.js')
+      .then(({ SharedFeed }) => {
+        if (this.joining !== joining) return;
+        const sharing = (this.sharing = new SharedFeed(this as never));
+        for (const [data, options] of this.early.splice(0)) sharing.send(data, options);
+      })
+      .catch((error: unknown) => {
+        if (this.joining !== joining) return;
+        this.setState('error');
+        this.fail('unsupported', 'Shared mode needs BroadcastChannel.', { cause: error });
+      });
+  }
+
+  /** Leaves the group of sharing tabs (a leader's connection is then taken over). */
+  protected unshare(): void {
+    if (this.sharing?.dropping) return;
+    this.sharing?.leave();
+    this.joining = this.sharing = undefined;
+    this.toggleAttribute('leader', false);
+  }
+
+  /** `<socket-relay>` sends in shared mode: through the leading tab. */
+  protected shareSend(data: unknown, options: object): boolean {
+    if (this.sharing) return this.sharing.send(data, options);
+    this.early.push([data, options]);
+    return true;
+  }
+
+  /** Subclasses release their connection after this. */
+  protected release(): void {
+    this.unshare();
+  }
+
+  protected override emit<K extends keyof M & string>(event: M[K] & Event): boolean {
+    return !this.sharing || this.sharing.pass(event) ? super.emit(event) : false;
+  }
 
   /** Takes the current policy attributes and marks the element as connecting. */
   protected beginAttempt(): void {

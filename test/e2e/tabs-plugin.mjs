@@ -123,6 +123,15 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
             await entry.page.close({ runBeforeUnload: !!payload.runBeforeUnload });
           return true;
         }
+        case 'crash-tab': {
+          // A renderer crash (DevTools Page.crash): no unload, no goodbye; the tab is kept so
+          // close-all-tabs can still close it.
+          const { page } = tab(payload.id);
+          const cdp = await page.createCDPSession();
+          cdp.send('Page.crash').catch(() => {});
+          await new Promise((resolve) => page.once('error', resolve));
+          return true;
+        }
         case 'close-all-tabs': {
           for (const [id, entry] of tabs) {
             if (entry.owner !== session.id) continue;

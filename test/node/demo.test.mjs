@@ -241,3 +241,41 @@ test('poll-feed demo: long-polled ticks keep coming with no gap across a server-
   assert.equal(await page.$eval('#gaps', (el) => el.textContent), 'none');
   assert.deepEqual(errors, []);
 });
+
+test('shared demo: three tabs hold one server connection; closing the leader loses no tick', async () => {
+  const context = await browser.createBrowserContext();
+  const stats = async () =>
+    (await (await fetch(new URL('/demo-api/stats', server.url))).json()).sse;
+  const before = await stats();
+  const pages = [];
+  for (let i = 0; i < 3; i++) {
+    const page = await context.newPage();
+    await page.goto(new URL('/demo/shared.html', server.url).href, { waitUntil: 'load' });
+    pages.push(page);
+  }
+  const count = (page) => page.$eval('#count', (el) => Number(el.textContent));
+  for (const page of pages) {
+    await page.waitForFunction(() => Number(document.getElementById('count').textContent) >= 2, {
+      polling: 100,
+      timeout: 10_000,
+    });
+  }
+  assert.equal((await stats()) - before, 1, 'one SSE connection for three tabs');
+  const leading = await Promise.all(pages.map((page) => page.$eval('#feed', (el) => el.leader)));
+  assert.equal(leading.filter(Boolean).length, 1);
+  const leader = pages[leading.indexOf(true)];
+  const others = pages.filter((page) => page !== leader);
+  await leader.close();
+  for (const page of others) {
+    const seen = await count(page);
+    await page.waitForFunction(
+      (n) => Number(document.getElementById('count').textContent) >= n + 3,
+      { polling: 100, timeout: 10_000 },
+      seen,
+    );
+    assert.equal(await page.$eval('#gaps', (el) => el.textContent), 'none');
+  }
+  const now = await Promise.all(others.map((page) => page.$eval('#feed', (el) => el.leader)));
+  assert.equal(now.filter(Boolean).length, 1);
+  await context.close();
+});

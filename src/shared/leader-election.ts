@@ -1,0 +1,235 @@
+/**
+ * One leader among the tabs of an origin that join the same group, with a lease:
+ *
+ * - Web Locks elect: the first tab to request the group's lock leads, the others queue, and a
+ *   tab that closes, reloads or crashes releases the lock at once, so the next one leads.
+ * - A hung or frozen tab keeps its lock, so the leader also proves it is alive: it posts a
+ *   heartbeat every 250 ms on the group's BroadcastChannel. Followers that hear none for a
+ *   second take the lock over (`steal`). A leader whose own clock shows it missed its beats
+ *   (it was hung) steps down before doing anything else — a fence, so a woken leader never
+ *   acts on its stale view.
+ * - Where Web Locks are missing, the heartbeats alone elect: a tab that hears no leader for a
+ *   second claims the group, and of two claimants the smaller id wins.
+ *
+ * The beat comes from a tiny worker when one can be made: background tabs throttle their own
+ * timers to once a second, workers' timers are not, so a leader in a background tab keeps its
+ * lease and a real hang (which stops the tab's main thread) still shows.
+ */
+
+/** A beat every this many ms. */
+export const HEARTBEAT = 250;
+/** Followers take over after this long without a beat. */
+export const LEASE = 1000;
+/** A leader that went this long without running its beat was hung: it steps down. */
+const FENCE = 750;
+
+type Tick = () => void;
+const ticks = new Set<Tick>();
+let stopTicker: (() => void) | undefined;
+
+/** One ticker per page drives every election in it. */
+function onTick(tick: Tick): () => void {
+  ticks.add(tick);
+  if (!stopTicker) {
+    const fire = () => ticks.forEach((each) => each());
+    try {
+      const url = URL.createObjectURL(
+        new Blob([`setInterval(() => postMessage(0), ${HEARTBEAT})`], { type: 'text/javascript' }),
+      );
+      const worker = new Worker(url);
+      URL.revokeObjectURL(url);
+      worker.onmessage = fire;
+      stopTicker = () => worker.terminate();
+    } catch {
+      // A CSP without blob: workers: page timers (throttled in background tabs).
+      const timer = setInterval(fire, HEARTBEAT);
+      stopTicker = () => clearInterval(timer);
+    }
+  }
+  return () => {
+    ticks.delete(tick);
+    if (!ticks.size) {
+      stopTicker?.();
+      stopTicker = undefined;
+    }
+  };
+}
+
+/** What the group's members post to each other. */
+export interface GroupMessage {
+  /** `hb` heartbeat, `bye` the leader leaves, `app` the user's own messages */
+  k: string;
+  /** sender id */
+  f: string;
+  /** payload */
+  p?: unknown;
+}
+
+export interface ElectionCallbacks {
+  /** This tab leads now. */
+  lead(): void;
+  /** This tab stopped leading (it left, lost the lock, or was fenced). */
+  follow(): void;
+  /** Another tab leads now, or the old leader is gone (`leaderId` empty). */
+  leaderChanged?(leaderId: string): void;
+  /** A message from another member (a leader's heartbeat carries `heartbeat()`'s payload). */
+  message?(message: GroupMessage): void;
+  /** The leader's extra heartbeat payload (e.g. its state and cursor). */
+  heartbeat?(): unknown;
+}
+
+export class LeaderElection {
+  readonly id = Math.random().toString(36).slice(2, 10) + Date.now().toString(36).slice(-4);
+  leading = false;
+  leaderId = '';
+
+  private readonly channel: BroadcastChannel;
+  private readonly lockName: string;
+  private readonly untick: () => void;
+  private queued?: AbortController;
+  private releaseLock?: () => void;
+  private lastTick = performance.now();
+  private lastHeard = performance.now();
+  /** Followers wait a random extra delay before taking over, so two seldom try at once. */
+  private readonly patience = LEASE + Math.random() * HEARTBEAT;
+  private stopped = false;
+
+  constructor(
+    group: string,
+    private readonly on: ElectionCallbacks,
+  ) {
+    this.lockName = `realtime-elements:${group}`;
+    this.channel = new BroadcastChannel(this.lockName);
+    this.channel.onmessage = (event) => this.heard(event.data as GroupMessage);
+    this.untick = onTick(() => this.tick());
+    this.queue();
+  }
+
+  /** Posts to every other member of the group. */
+  post(kind: string, payload?: unknown): void {
+    if (!this.stopped) this.channel.postMessage({ k: kind, f: this.id, p: payload });
+  }
+
+  /**
+   * True while this tab may act as leader. A leader that was hung (its beat did not run for
+   * longer than the fence) steps down here, before it acts on anything.
+   */
+  valid(): boolean {
+    if (this.leading && performance.now() - this.lastTick > FENCE) this.stepDown();
+    return this.leading;
+  }
+
+  /** Leaves the group: a leader says so, so a follower takes over at once. */
+  stop(): void {
+    if (this.stopped) return;
+    if (this.leading) this.post('bye');
+    this.stopped = true;
+    this.leading = false;
+    this.untick();
+    this.queued?.abort();
+    this.releaseLock?.();
+    this.channel.close();
+  }
+
+  private get locks(): LockManager | undefined {
+    return navigator.locks;
+  }
+
+  /** Waits in the lock's queue (with Web Locks); the grant makes this tab the leader. */
+  private queue(steal = false): void {
+    if (this.stopped || !this.locks) return;
+    this.queued?.abort();
+    const queued = (this.queued = new AbortController());
+    this.locks
+      .request(
+        this.lockName,
+        steal ? { steal: true } : { signal: queued.signal },
+        () =>
+          new Promise<void>((release) => {
+            if (this.stopped || this.queued !== queued) return release();
+            this.releaseLock = release;
+            this.lead();
+          }),
+      )
+      .catch(() => {
+        // Aborted while queued (we left or are stealing), or the lock was stolen from us.
+        if (this.queued === queued && this.leading) this.stepDown();
+      });
+  }
+
+  private lead(): void {
+    if (this.leading || this.stopped) return;
+    this.leading = true;
+    this.lastTick = performance.now();
+    this.setLeader(this.id);
+    this.beat();
+    this.on.lead();
+  }
+
+  private stepDown(): void {
+    if (!this.leading) return;
+    this.leading = false;
+    const release = this.releaseLock;
+    this.releaseLock = undefined;
+    this.lastHeard = performance.now();
+    this.setLeader('');
+    this.on.follow();
+    release?.();
+    // Back in the queue: this tab may lead again later.
+    this.queue();
+  }
+
+  private setLeader(id: string): void {
+    if (id === this.leaderId) return;
+    this.leaderId = id;
+    this.on.leaderChanged?.(id);
+  }
+
+  private beat(): void {
+    this.post('hb', this.on.heartbeat?.());
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    const stalled = now - this.lastTick > FENCE;
+    this.lastTick = now;
+    if (this.leading) {
+      // A leader that missed its beats was hung: followers may have taken over meanwhile.
+      if (stalled) return this.stepDown();
+      return this.beat();
+    }
+    // A follower that was itself hung has heartbeats still queued: it judges on the next tick.
+    if (stalled || now - this.lastHeard < this.patience) return;
+    this.lastHeard = now;
+    this.setLeader('');
+    if (this.locks) this.queue(true);
+    else this.lead();
+  }
+
+  private heard(message: GroupMessage): void {
+    if (this.stopped || !message || typeof message.f !== 'string') return;
+    if (message.k === 'hb' || message.k === 'bye') {
+      if (this.leading && message.k === 'hb') {
+        // Two leaders: only without Web Locks, or a fenced one that has not noticed yet.
+        if (!this.valid()) {
+          // stepped down: fall through as a follower
+        } else if (this.locks || message.f > this.id) {
+          return;
+        } else {
+          this.stepDown();
+        }
+      }
+      if (message.k === 'bye') {
+        if (message.f === this.leaderId) {
+          this.setLeader('');
+          // Without Web Locks nobody is queued: the first to notice claims the group.
+          if (!this.locks) this.lead();
+        }
+        return;
+      }
+      this.lastHeard = performance.now();
+      this.setLeader(message.f);
+    }
+    this.on.message?.(message);
+  }
+}

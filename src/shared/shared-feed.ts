@@ -1,0 +1,261 @@
+/**
+ * `shared` on `<sse-feed>`, `<socket-relay>` and `<poll-feed>`: the tabs of an origin that show
+ * the same feed hold one connection. The elected leader's element connects as usual; every
+ * event it fires is also posted to the group and fired again, with the same shape and in the
+ * same order, by the followers' elements. Followers track the cursor, so whichever tab leads
+ * next resumes exactly where the last delivered event left off.
+ *
+ * `<socket-relay>` sends from any tab go through the leader: each waits in its tab's outbox
+ * until the hub acknowledges it, and is sent again to the next leader if the leader changes
+ * first (at least once, as an unshared element re-sends after a reconnect). Hub sends are
+ * published with `echo`, and each tab drops the echo of its own sends (unless `echo`): while a
+ * tab has unacknowledged sends its deliveries wait, so the acknowledgement that names the
+ * echo arrives first.
+ */
+import { LeaderElection, type GroupMessage } from './leader-election.js';
+import {
+  RealtimeCloseEvent,
+  RealtimeErrorEvent,
+  RealtimeMessageEvent,
+  ResetEvent,
+} from '../internal/events.js';
+
+/** What the shared machinery uses of an element (protected members, reached on purpose). */
+export interface SharedHost extends HTMLElement {
+  readonly state: string;
+  cursor: string;
+  echo?: boolean;
+  queueLimit?: number;
+  src: string;
+  setState(state: string): void;
+  emit(event: Event): boolean;
+  connect(): void;
+  release(): void;
+  sendFor?(data: unknown, options: object, acked: (id?: string, error?: string) => void): boolean;
+}
+
+/** An event as data, for the BroadcastChannel. */
+type EventRecord = { t: string; [field: string]: unknown };
+
+/** The options that make two elements "the same feed". */
+const identity = [
+  'mode',
+  'events',
+  'type',
+  'withCredentials',
+  'method',
+  'topic',
+  'raw',
+  'protocols',
+  'interval',
+  'long',
+];
+
+function toRecord(event: Event): EventRecord {
+  const record: EventRecord = { t: event.type };
+  for (const key of Object.keys(event)) {
+    // `cause` may be an Error or anything else that cannot be cloned.
+    if (key !== 'isTrusted' && key !== 'cause') record[key] = (event as never)[key];
+  }
+  if (event instanceof MessageEvent) {
+    Object.assign(record, {
+      data: event.data,
+      origin: event.origin,
+      lastEventId: event.lastEventId,
+    });
+  }
+  return record;
+}
+
+function toEvent({ t, ...fields }: EventRecord): Event {
+  const f = fields as Record<string, never>;
+  switch (t) {
+    case 'message':
+      return new RealtimeMessageEvent(fields);
+    case 'error': {
+      const { code, message, ...init } = f;
+      return new RealtimeErrorEvent(code, message, init);
+    }
+    case 'close':
+      return new RealtimeCloseEvent(f.willReconnect, f.code, f.reason, f.wasClean);
+    case 'reset':
+      return new ResetEvent(f.reason, f.lastEventId);
+    default:
+      return new Event(t);
+  }
+}
+
+export class SharedFeed {
+  /** Set while the element tears its own connection down after losing the lead. */
+  dropping = false;
+  private replaying = false;
+  private readonly election: LeaderElection;
+  /** This tab's sends not yet acknowledged by the hub, by id. */
+  private readonly outbox = new Map<string, [data: unknown, options: object]>();
+  /** Hub ids of this tab's own sends whose echo has not come yet. */
+  private readonly own = new Set<string>();
+  private held: EventRecord[] = [];
+  private sent = 0;
+
+  constructor(private readonly host: SharedHost) {
+    const values = identity.map((key) => (host as unknown as Record<string, unknown>)[key]);
+    const group = `${host.localName}:${new URL(host.src, document.baseURI).href}:${JSON.stringify(values)}`;
+    this.election = new LeaderElection(group, {
+      lead: () => this.lead(),
+      follow: () => this.follow(),
+      leaderChanged: (id) => this.leaderChanged(id),
+      message: (message) => this.heard(message),
+      heartbeat: () => [host.state, host.cursor],
+    });
+  }
+
+  get leading(): boolean {
+    return this.election.leading;
+  }
+
+  /** Leaves the group (the element was removed, closed or re-opened). */
+  leave(): void {
+    this.election.stop();
+  }
+
+  /**
+   * Called for every event the element fires: the leader's are posted to the group; a
+   * follower fires only what the leader sent. Returns whether to fire it here now.
+   */
+  pass(event: Event): boolean {
+    if (this.replaying) return true;
+    if (this.dropping || !this.election.valid()) return false;
+    const record = toRecord(event);
+    this.election.post('ev', record);
+    return this.admit(record);
+  }
+
+  /** `<socket-relay>`'s `send()` in shared mode: through the leader, kept until acknowledged. */
+  send(data: unknown, options: object): boolean {
+    const limit = this.host.queueLimit ?? 1000;
+    if (this.outbox.size >= limit) {
+      this.failHere('queue-full', `${limit} sends are already waiting; this one was not queued.`);
+      return false;
+    }
+    const id = `${this.election.id}:${++this.sent}`;
+    this.outbox.set(id, [data, options]);
+    this.forward(id);
+    return true;
+  }
+
+  private forward(id: string): void {
+    const [data, options] = this.outbox.get(id)!;
+    if (this.leading) this.execute(this.election.id, id, data, options);
+    else if (this.election.leaderId) this.election.post('send', [id, data, options]);
+  }
+
+  /** The leader sends for a tab (itself included) and tells it when the hub acknowledged. */
+  private execute(from: string, id: string, data: unknown, options: object): void {
+    const acked = (hubId?: string, error?: string) => {
+      if (from === this.election.id) this.acked(id, hubId, error);
+      else this.election.post('ack', [from, id, hubId, error]);
+    };
+    try {
+      if (!this.host.sendFor!(data, options, acked)) acked(undefined, 'queue-full');
+    } catch (error) {
+      acked(undefined, (error as Error).message);
+    }
+  }
+
+  private acked(id: string, hubId?: string, error?: string): void {
+    if (!this.outbox.delete(id)) return;
+    if (hubId) this.own.add(hubId);
+    if (error) this.failHere('send-failed', `The leading tab could not send: ${error}`);
+    if (this.outbox.size) return;
+    const held = this.held;
+    this.held = [];
+    for (const record of held) if (this.admit(record)) this.replay(record);
+  }
+
+  /** Whether a record is fired now: not the echo of this tab's own send, and not held. */
+  private admit(record: EventRecord): boolean {
+    if (this.outbox.size) {
+      this.held.push(record);
+      return false;
+    }
+    return !(this.own.delete(record.id as string) && !this.host.echo);
+  }
+
+  /** An error of this tab's own (a follower's element fires nothing else of its own). */
+  private failHere(code: string, message: string): void {
+    this.replay({ t: 'error', code, message });
+  }
+
+  private replay(record: EventRecord): void {
+    this.replaying = true;
+    try {
+      if (record.lastEventId) this.host.cursor = record.lastEventId as string;
+      if (record.t === 'statechange') this.host.setState(record.state as string);
+      else this.host.emit(toEvent(record));
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  private lead(): void {
+    this.host.toggleAttribute('leader', true);
+    this.interrupted();
+    this.host.connect();
+    for (const id of this.outbox.keys()) this.forward(id);
+  }
+
+  /** Lost the lead (left, stolen, or fenced after a hang): drop the connection silently. */
+  private follow(): void {
+    this.host.toggleAttribute('leader', false);
+    this.dropping = true;
+    try {
+      this.host.release();
+    } finally {
+      this.dropping = false;
+    }
+  }
+
+  private leaderChanged(leaderId: string): void {
+    if (leaderId === this.election.id) return;
+    // Whether the leader left, crashed or was replaced, its connection is gone.
+    this.interrupted();
+    if (leaderId) for (const id of this.outbox.keys()) this.forward(id);
+  }
+
+  /** The connection went with its leader: what an unshared element shows for a drop. */
+  private interrupted(): void {
+    if (this.host.state !== 'open') return;
+    this.replay({ t: 'close', willReconnect: true, code: 0, reason: '', wasClean: false });
+    this.replay({ t: 'statechange', state: 'connecting' });
+  }
+
+  private heard({ k: kind, f: from, p: payload }: GroupMessage): void {
+    if (kind === 'send' && this.leading) {
+      const [id, data, options] = payload as [string, unknown, object];
+      return this.execute(from, id, data, options);
+    }
+    if (kind === 'ack') {
+      const [to, id, hubId, error] = payload as [string, string, string?, string?];
+      if (to === this.election.id) this.acked(id, hubId, error);
+      return;
+    }
+    if (this.leading || from !== this.election.leaderId) return;
+    if (kind === 'ev') {
+      const record = payload as EventRecord;
+      // A tab that joined between two beats learns from the first message that the feed is open.
+      if (record.t === 'message') this.sync('open');
+      if (this.admit(record)) this.replay(record);
+    } else if (kind === 'hb') {
+      // A tab that joins late learns the leader's state and cursor from its next beat.
+      const [state, cursor] = payload as [string, string];
+      if (cursor) this.host.cursor = cursor;
+      this.sync(state);
+    }
+  }
+
+  private sync(state: string): void {
+    if (state === this.host.state || this.outbox.size) return;
+    this.replay({ t: 'statechange', state });
+    if (state === 'open') this.replay({ t: 'open' });
+  }
+}
