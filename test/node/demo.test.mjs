@@ -243,14 +243,15 @@ test('poll-feed demo: long-polled ticks keep coming with no gap across a server-
 });
 
 test('shared demo: three tabs hold one server connection; closing the leader loses no tick', async () => {
+  // A server of its own: the earlier tests' pages (feeds reconnecting after a cut) would count.
+  const own = await startDemoServer({ port: 0, host: 'localhost' });
   const context = await browser.createBrowserContext();
-  const stats = async () =>
-    (await (await fetch(new URL('/demo-api/stats', server.url))).json()).sse;
+  const stats = async () => (await (await fetch(new URL('/demo-api/stats', own.url))).json()).sse;
   const before = await stats();
   const pages = [];
   for (let i = 0; i < 3; i++) {
     const page = await context.newPage();
-    await page.goto(new URL('/demo/shared.html', server.url).href, { waitUntil: 'load' });
+    await page.goto(new URL('/demo/shared.html', own.url).href, { waitUntil: 'load' });
     pages.push(page);
   }
   const count = (page) => page.$eval('#count', (el) => Number(el.textContent));
@@ -278,4 +279,5 @@ test('shared demo: three tabs hold one server connection; closing the leader los
   const now = await Promise.all(others.map((page) => page.$eval('#feed', (el) => el.leader)));
   assert.equal(now.filter(Boolean).length, 1);
   await context.close();
+  await own.stop();
 });
