@@ -16,6 +16,8 @@
  * lease and a real hang (which stops the tab's main thread) still shows.
  */
 
+import { randomId } from '../internal/random-id.js';
+
 /** A beat every this many ms. */
 export const HEARTBEAT = 250;
 /** Followers take over after this long without a beat. */
@@ -79,7 +81,7 @@ export interface ElectionCallbacks {
 }
 
 export class LeaderElection {
-  readonly id = Math.random().toString(36).slice(2, 10) + Date.now().toString(36).slice(-4);
+  readonly id = randomId();
   leading = false;
   leaderId = '';
 

@@ -5,6 +5,8 @@
  * name and kind in this same global (storage events and polls only see other tabs).
  */
 
+import { randomId } from '../internal/random-id.js';
+
 /** A transport-level failure: `code` is `too-large`, `quota-exceeded` or `message-lost`. */
 export class ChannelErrorEvent extends Event {
   constructor(
@@ -26,10 +28,6 @@ type Handler<E> = ((event: E) => unknown) | null;
 
 const localPeers = new Map<string, Set<FallbackChannel>>();
 
-/** Random enough to tell writers apart; `crypto.randomUUID` needs a secure context. */
-export const newSenderId = (): string =>
-  Math.random().toString(36).slice(2, 10) + Date.now().toString(36).slice(-4);
-
 /** `new DOMException(message, 'InvalidStateError')`, the error of a closed channel. */
 const closedError = (name: string) =>
   new DOMException(`The channel "${name}" is closed.`, 'InvalidStateError');
@@ -40,7 +38,7 @@ export abstract class FallbackChannel extends EventTarget {
   onerror: Handler<ChannelErrorEvent> = null;
 
   /** This channel's writer id: readers order and de-duplicate per writer. */
-  protected readonly sender = newSenderId();
+  protected readonly sender = randomId();
   protected closed = false;
   private readonly peerKey: string;
 
