@@ -29,6 +29,10 @@ interface CookieWindow {
  * those (and `%`, and anything beyond ASCII) are percent-encoded, the rest stays as it is so a
  * message costs few bytes.
  */
+/** Between two messages, and after the last one, as they stand in the cookie. */
+const SEPARATOR = '%2C';
+const END = ']}';
+
 const escapeCookie = (text: string) =>
   text.replace(/[\ud800-\udbff][\udc00-\udfff]|[\0-\x20"%,;\\\x7f-\uffff]/g, encodeURIComponent);
 
@@ -42,12 +46,19 @@ const escapeCookie = (text: string) =>
  */
 export class CookieChannel extends FallbackChannel {
   private seq = 0;
-  private held: { time: number; item: string }[] = [];
+  /** The messages in the cookie, escaped as they stand there, with when each went in. */
+  private held: { time: number; text: string }[] = [];
+  /** Their length joined by separators: the cookie's size is known without rebuilding it. */
+  private heldSize = 0;
+  /** Escaped messages waiting for room. */
   private outbox: string[] = [];
   private readonly tracker = new SequenceTracker();
   private readonly cookieName = PREFIX + this.sender;
   private readonly attributes: string;
+  /** The escaped start of the cookie value, up to the message list. */
   private readonly header: string;
+  /** How many bytes the messages may take in one cookie. */
+  private readonly room: number;
   private jar = '';
   private timer: ReturnType<typeof setInterval>;
 
@@ -67,7 +78,10 @@ export class CookieChannel extends FallbackChannel {
       '; Path=/; SameSite=Strict' +
       (domain ? `; Domain=${domain}` : '') +
       (location.protocol === 'https:' ? '; Secure' : '');
-    this.header = `{"c":${JSON.stringify(name)},"o":${JSON.stringify(this.origin())},"m":[`;
+    this.header = escapeCookie(
+      `{"c":${JSON.stringify(name)},"o":${JSON.stringify(this.origin())},"m":[`,
+    );
+    this.room = CAPACITY - this.cookieName.length - 1 - this.header.length - END.length;
     this.setCookie('probe', 5);
     if (!document.cookie.includes(`${this.cookieName}=probe`)) {
       throw new DOMException(
@@ -81,12 +95,11 @@ export class CookieChannel extends FallbackChannel {
   }
 
   protected write(data: unknown): undefined {
-    const item = toJson([this.seq + 1, data]);
-    const room = CAPACITY - this.cookieName.length - escapeCookie(this.header + ']}').length - 1;
-    const size = escapeCookie(item).length;
-    if (size > room) {
+    // Escaping works character by character, so each message is escaped once, on its own.
+    const text = escapeCookie(toJson([this.seq + 1, data]));
+    if (text.length > this.room) {
       throw new RangeError(
-        `The message takes ${size} bytes in a cookie; the cookie transport carries at most ${room}.`,
+        `The message takes ${text.length} bytes in a cookie; the cookie transport carries at most ${this.room}.`,
       );
     }
     if (this.outbox.length >= OUTBOX_LIMIT) {
@@ -96,7 +109,7 @@ export class CookieChannel extends FallbackChannel {
       );
     }
     this.seq++;
-    this.outbox.push(item);
+    this.outbox.push(text);
     this.flush();
     return undefined;
   }
@@ -122,21 +135,31 @@ export class CookieChannel extends FallbackChannel {
     }
   }
 
-  private value(items = this.held.map((entry) => entry.item)): string {
-    return escapeCookie(`${this.header}${items.join(',')}]}`);
+  private value(): string {
+    return `${this.header}${this.held.map((entry) => entry.text).join(SEPARATOR)}${END}`;
+  }
+
+  /** The size of the held messages with one more of `size` bytes. */
+  private sizeWith(size: number): number {
+    return this.heldSize + (this.held.length ? SEPARATOR.length : 0) + size;
   }
 
   private flush(): void {
     const now = Date.now();
     let written = false;
     while (this.outbox.length) {
-      const next = this.outbox[0];
-      const fits = () =>
-        this.cookieName.length + 1 + this.value([...this.held.map((e) => e.item), next]).length <=
-        CAPACITY;
-      while (!fits() && this.held.length && now - this.held[0].time >= HOLD) this.held.shift();
-      if (!fits()) break;
-      this.held.push({ time: now, item: this.outbox.shift()! });
+      const size = this.outbox[0].length;
+      while (
+        this.sizeWith(size) > this.room &&
+        this.held.length &&
+        now - this.held[0].time >= HOLD
+      ) {
+        const oldest = this.held.shift()!;
+        this.heldSize -= oldest.text.length + (this.held.length ? SEPARATOR.length : 0);
+      }
+      if (this.sizeWith(size) > this.room) break;
+      this.heldSize = this.sizeWith(size);
+      this.held.push({ time: now, text: this.outbox.shift()! });
       written = true;
     }
     if (written) this.setCookie(this.value(), MAX_AGE);
