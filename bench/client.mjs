@@ -15,6 +15,7 @@ import puppeteer from 'puppeteer-core';
 import { createHub } from '../dist/server/index.js';
 import { chromeArgs, findChrome } from '../scripts/find-chrome.mjs';
 import { peerUrl } from './bundles.mjs';
+import { median, percentile } from './stats.mjs';
 
 const N = 5000;
 const LATENCY_MESSAGES = 300;
@@ -266,10 +267,6 @@ function startServer() {
   );
 }
 
-const percentile = (sorted, p) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 async function page(context, origin) {
   const tab = await context.newPage();
   await tab.goto(`${origin}/bench/blank.html`);
@@ -351,7 +348,7 @@ async function measure(browser, { hub, origin }, spec, runIndex) {
       }
     }
     await waitCount(receiver, LATENCY_MESSAGES, `${spec.name} latency`);
-    const latencies = (await receiver.evaluate(() => window.bench.lat)).sort((a, b) => a - b);
+    const latencies = await receiver.evaluate(() => window.bench.lat);
     return { throughput, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
   } finally {
     await context.close();

@@ -11,15 +11,13 @@ import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { median } from './client.mjs';
+import { median, percentile } from './stats.mjs';
 
 const RUNS = 5;
 const SIZES = [1000, 10_000];
 const BURST = 200;
 const WS_CLIENTS = 1000;
 const now = () => performance.timeOrigin + performance.now();
-const percentile = (sorted, p) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 function startServer(kind) {
@@ -113,7 +111,7 @@ async function sseServer(kind, log) {
         const arrived = expecting(subscribers, 1);
         await publish(port, 1);
         await arrived();
-        const latencies = subscribers.map((s) => s.at - s.t).sort((a, b) => a - b);
+        const latencies = subscribers.map((s) => s.at - s.t);
         p50s.push(percentile(latencies, 0.5));
         p99s.push(percentile(latencies, 0.99));
       }
@@ -193,7 +191,7 @@ async function wsServer(kind, log) {
       arrived = expecting(clients, 1);
       send(-1);
       await arrived();
-      const latencies = clients.map((c) => c.at - c.t).sort((a, b) => a - b);
+      const latencies = clients.map((c) => c.at - c.t);
       p50s.push(percentile(latencies, 0.5));
       p99s.push(percentile(latencies, 0.99));
     }

@@ -6,15 +6,12 @@
  */
 import { startHubProcess, startRedis } from '../test/node/server/redis-helpers.mjs';
 import { httpJson, openSse, until } from '../test/node/server/hub-helpers.mjs';
+import { median, percentile } from './stats.mjs';
 
 const EVENTS = 2000;
 const RUNS = 5;
 const SUBSCRIBERS = 25;
 const CONCURRENCY = 16;
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const percentile = (values, p) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
 
 async function run(processes, redis, round) {
   const hubs = await Promise.all(

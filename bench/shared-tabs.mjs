@@ -9,6 +9,7 @@ import { extname, join, resolve } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { createHub } from '../dist/server/index.js';
 import { chromeArgs, findChrome } from '../scripts/find-chrome.mjs';
+import { median } from './stats.mjs';
 
 const TABS = 10;
 const EVENTS = 500;
@@ -31,8 +32,6 @@ const within = (promise, fallback, ms = 2000) =>
     promise.catch(() => fallback),
     new Promise((done) => setTimeout(done, ms, fallback)),
   ]);
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function run(browser, shared) {
   const hub = createHub();

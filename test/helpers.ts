@@ -60,6 +60,10 @@ export class Tab {
   }
 }
 
+/** The hub's open connections (SSE streams, WebSockets, pending long-polls), counted server-side. */
+export const hubStats = (): Promise<{ sse: number; ws: number; poll: number }> =>
+  executeServerCommand<{ sse: number; ws: number; poll: number }, unknown>('hub-stats');
+
 /** Closes every tab the current test file opened. Use in `afterEach`. */
 export const closeAllTabs = (): Promise<unknown> => executeServerCommand('close-all-tabs');
 

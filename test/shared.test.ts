@@ -2,7 +2,15 @@
 // and handover when the leading tab closes or hangs.
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
-import { Tab, closeAllTabs, countObjects, sleep, uniqueName, waitUntil } from './helpers.js';
+import {
+  Tab,
+  closeAllTabs,
+  countObjects,
+  hubStats,
+  sleep,
+  uniqueName,
+  waitUntil,
+} from './helpers.js';
 import '../src/define.js';
 
 interface Logged {
@@ -11,8 +19,6 @@ interface Logged {
   code: string | null;
 }
 
-const hubStats = () =>
-  executeServerCommand<{ sse: number; ws: number; poll: number }, unknown>('hub-stats');
 const publish = (topic: string, many: unknown[]) =>
   executeServerCommand<string[], unknown>('hub-publish', { topic, many });
 const numbers = (from: number, to: number) =>

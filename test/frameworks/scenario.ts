@@ -9,6 +9,7 @@ import {
   Tab,
   closeAllTabs,
   countObjects,
+  hubStats,
   listenerTypes,
   uniqueName,
   waitUntil,
@@ -43,9 +44,6 @@ export type MountPanel = (
   props: PanelProps,
   record: Recorder,
 ) => Promise<MountedPanel>;
-
-const hubStats = () =>
-  executeServerCommand<{ sse: number; ws: number; poll: number }, unknown>('hub-stats');
 
 function recorder(heard: Heard[]): Recorder {
   return (tag, event) => {
