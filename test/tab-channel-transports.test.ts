@@ -365,7 +365,27 @@ describe('<tab-channel transport>', () => {
     });
   });
 
-  describe('IdbChannel in a worker', () => {
+  describe('IdbChannel', () => {
+    it('a reader gets what was posted after it was made, before its database opened', async () => {
+      const name = uniqueName();
+      const writer = new IdbChannel(name);
+      writer.postMessage('before the reader');
+      await waitUntil(async () => (await idbRows(name)) === 1, 2000, 'the writer to store');
+      const received: unknown[] = [];
+      const reader = new IdbChannel(name);
+      reader.onmessage = (event) => received.push(event.data);
+      // The writer's database is open, so this row is stored before the reader's opens.
+      writer.postMessage('after the reader');
+      try {
+        await waitUntil(() => received.length === 1, 3000, 'the message');
+        await sleep(300);
+        expect(received).to.deep.equal(['after the reader']);
+      } finally {
+        writer.close();
+        reader.close();
+      }
+    });
+
     it('a module worker posts to a <tab-channel transport="idb">', async () => {
       const name = uniqueName();
       const here = await channelHere(name, { transport: 'idb' });

@@ -62,6 +62,11 @@ export class IdbChannel extends FallbackChannel {
   private lastSweep = 0;
   private timer?: ReturnType<typeof setTimeout>;
   private readonly ttl: number;
+  /**
+   * When this channel was made: it reads what was written from then on, including rows stored
+   * while its database was still opening.
+   */
+  private readonly since = Date.now();
 
   constructor(name: string, options: FallbackChannelOptions = {}) {
     super(name, 'idb');
@@ -106,14 +111,7 @@ export class IdbChannel extends FallbackChannel {
         return;
       }
       db.onversionchange = () => db.close();
-      const last = await promised(
-        db
-          .transaction(STORE)
-          .objectStore(STORE)
-          .index('channel')
-          .openKeyCursor(this.range(0), 'prev'),
-      );
-      this.lastId = (last?.primaryKey as number | undefined) ?? 0;
+      this.lastId = await this.lastRowBefore(db, this.since);
       this.db = db;
       this.store(this.pending);
       this.pending = [];
@@ -143,6 +141,27 @@ export class IdbChannel extends FallbackChannel {
     return IDBKeyRange.bound([this.name, after], [this.name, Infinity], true);
   }
 
+  /**
+   * The id of the newest row of this channel written before `time`: other tabs may post between
+   * `new IdbChannel()` and the database opening, and those rows are ours to read.
+   */
+  private lastRowBefore(db: IDBDatabase, time: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const request = db
+        .transaction(STORE)
+        .objectStore(STORE)
+        .index('channel')
+        .openCursor(this.range(0), 'prev');
+      request.onerror = () => reject(request.error);
+      request.onsuccess = () => {
+        const cursor = request.result;
+        if (!cursor) resolve(0);
+        else if ((cursor.value as Row).t < time) resolve(cursor.primaryKey as number);
+        else cursor.continue();
+      };
+    });
+  }
+
   private async poll(): Promise<void> {
     const db = this.db!;
     try {
@@ -151,7 +170,8 @@ export class IdbChannel extends FallbackChannel {
       )) as Row[];
       for (const row of rows) {
         this.lastId = row.id!;
-        if (row.s !== this.sender) this.receive(row.d, row.o);
+        // A writer whose database opened late stores its early posts after newer rows.
+        if (row.s !== this.sender && row.t >= this.since) this.receive(row.d, row.o);
       }
       if (Date.now() - this.lastSweep > SWEEP_INTERVAL) this.sweep(db);
     } catch (error) {
