@@ -27,6 +27,18 @@ interface Envelope {
 const isEnvelope = (value: unknown): value is Envelope =>
   !!value && typeof value === 'object' && (value as Envelope).rtBridge === 1;
 
+function postTo(peer: Window, envelope: Envelope, origin: string): void {
+  try {
+    peer.postMessage(envelope, origin);
+  } catch (error) {
+    // Re-thrown from this window's realm: the other window's DOMException fails `instanceof`.
+    if ((error as DOMException).name === 'DataCloneError') {
+      throw new DOMException((error as DOMException).message, 'DataCloneError');
+    }
+    // A closed window, or an origin that is not a valid URL: nothing to deliver to.
+  }
+}
+
 /** A rejected `request()`: `code` is `timeout`, `closed` or `disabled`. */
 export class BridgeRequestError extends Error {
   constructor(
@@ -96,6 +108,9 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   private helloTimer?: ReturnType<typeof setInterval>;
   private listening = false;
   private session = '';
+  /** The origins `target-origin` allows, read when the bridge opens. */
+  private allowed: string[] = [];
+  private allowsAny = false;
   private peerSession = '';
 
   /**
@@ -141,7 +156,6 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
    */
   post(data: unknown): boolean {
     this.usable();
-    structuredClone(data);
     return this.send({ rtBridge: 1, kind: 'data', data });
   }
 
@@ -151,19 +165,17 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
    */
   request(data: unknown, { timeout = 10_000 }: { timeout?: number } = {}): Promise<unknown> {
     this.usable();
-    structuredClone(data);
     const id = this.nextId++;
+    // The reply comes in a later task, so the request is registered after it is sent.
+    if (!this.send({ rtBridge: 1, kind: 'request', id, data })) {
+      return Promise.reject(new BridgeRequestError('queue-full', 'The queue is full.'));
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.requests.delete(id);
         reject(new BridgeRequestError('timeout', `No reply within ${timeout} ms.`));
       }, timeout);
       this.requests.set(id, { resolve, reject, timer });
-      if (!this.send({ rtBridge: 1, kind: 'request', id, data })) {
-        clearTimeout(timer);
-        this.requests.delete(id);
-        reject(new BridgeRequestError('queue-full', 'The queue is full.'));
-      }
     });
   }
 
@@ -172,9 +184,12 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
     this.session = [...crypto.getRandomValues(new Uint32Array(4))]
       .map((n) => n.toString(36))
       .join('');
+    const origins = this.targetOrigin.split(/\s+/).filter(Boolean);
+    this.allowed = origins.length ? origins : [location.origin];
+    this.allowsAny = this.allowed.includes('*');
     window.addEventListener('message', this.onMessage);
     window.addEventListener('pagehide', this.onPageHide);
-    if (this.allowedOrigins().includes('*')) {
+    if (this.allowsAny) {
       console.warn(
         `<${this.localName} target-origin="*">: any site can read and send these messages.`,
       );
@@ -217,11 +232,6 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
     }
   }
 
-  private allowedOrigins(): string[] {
-    const origins = this.targetOrigin.split(/\s+/).filter(Boolean);
-    return origins.length ? origins : [location.origin];
-  }
-
   private connectTo(peer: Window): void {
     this.peer = peer;
     this.setState('connecting');
@@ -235,19 +245,15 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
     tick();
   }
 
-  private postRaw(
-    envelope: Envelope,
-    origins = this.peerOrigin ? [this.peerOrigin] : this.allowedOrigins(),
-  ): void {
+  /** Throws `DataCloneError` (nothing sent) for what structured clone cannot carry. */
+  private postRaw(envelope: Envelope, origin = this.peerOrigin): void {
+    const peer = this.peer;
+    if (!peer) return;
     envelope.from = this.session;
-    // A targetOrigin that does not match drops the message: safe to try each allowed origin.
-    for (const origin of origins) {
-      try {
-        this.peer?.postMessage(envelope, origin);
-      } catch {
-        // A closed or navigated window: the closed check handles it.
-      }
-    }
+    if (origin) return postTo(peer, envelope, origin);
+    // Before the handshake the peer's origin is unknown: a targetOrigin that does not match
+    // drops the message, so it is safe to try each allowed origin.
+    for (const each of this.allowed) postTo(peer, envelope, each);
   }
 
   private send(envelope: Envelope): boolean {
@@ -262,6 +268,8 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
       );
       return false;
     }
+    // A copy, so the message is what it was when posted; uncloneable data throws here.
+    envelope.data = structuredClone(envelope.data);
     this.queue.push(envelope);
     return true;
   }
@@ -279,8 +287,7 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   private readonly onMessage = (event: MessageEvent): void => {
     // Only the bridged window, and only from an allowed origin; anything else is ignored.
     if (!this.peer || !isEnvelope(event.data)) return;
-    const allowed = this.allowedOrigins();
-    if (!allowed.includes('*') && !allowed.includes(event.origin)) return;
+    if (!this.allowsAny && !this.allowed.includes(event.origin)) return;
     const { kind, id, data, from } = event.data;
     // An unloading window's messages arrive with a null source: its `bye` is trusted by the
     // session id it proved in the handshake.
@@ -290,7 +297,7 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
     if (event.source !== this.peer) return;
     if (kind === 'hello' || kind === 'welcome') {
       this.peerSession = from ?? '';
-      if (kind === 'hello') this.postRaw({ rtBridge: 1, kind: 'welcome' }, [event.origin]);
+      if (kind === 'hello') this.postRaw({ rtBridge: 1, kind: 'welcome' }, event.origin);
       return this.opened(event.origin);
     }
     if (from !== this.peerSession) return;

@@ -66,7 +66,10 @@ describe('<popup-bridge>', () => {
 
   it('delivers what was posted before open(), in order, after the handshake', async () => {
     const { el, mark } = await openPopup();
-    for (let i = 0; i < 100; i++) expect(el.post({ i })).to.equal(true);
+    const posted = [...Array(100).keys()].map((i) => ({ i }));
+    for (const message of posted) expect(el.post(message)).to.equal(true);
+    // What is sent is what was posted, as with postMessage: later changes do not travel.
+    posted[0].i = -1;
     const opened = oneEvent(el, 'open');
     el.open();
     await opened;
@@ -253,12 +256,24 @@ describe('<popup-bridge>', () => {
     intruder.close();
   });
 
-  it('post throws for uncloneable data (nothing queued) and when removed', async () => {
-    const { el } = await openPopup();
+  it('post throws for uncloneable data (nothing queued or sent) and when removed', async () => {
+    const { el, mark } = await openPopup();
     expect(() => el.post({ fn: () => 1 }))
       .to.throw(DOMException)
       .with.property('name', 'DataCloneError');
     expect(() => el.request(Symbol('x'))).to.throw(DOMException);
+    // Open, a post goes out at once: the uncloneable one throws, the next still arrives.
+    el.open();
+    await oneEvent(el, 'open');
+    expect(() => el.post({ fn: () => 1 }))
+      .to.throw(DOMException)
+      .with.property('name', 'DataCloneError');
+    el.post('after');
+    const popup = await Tab.find(mark);
+    const log = await popup.waitFor<LogEntry[]>(
+      'window.log.filter((e) => "data" in e).length && window.log.filter((e) => "data" in e)',
+    );
+    expect(log.map((entry) => entry.data)).to.deep.equal(['after']);
     el.remove();
     expect(() => el.post('x'))
       .to.throw(DOMException)
