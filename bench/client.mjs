@@ -488,20 +488,29 @@ export async function clientBench({ runs = 5, log = console.error } = {}) {
   const memoryRows = [];
   try {
     const only = process.env.BENCH_CASES ? new RegExp(process.env.BENCH_CASES) : undefined;
-    for (const spec of cases.filter((c) => !only || only.test(c.name))) {
-      const all = [];
+    const chosen = cases.filter((c) => !only || only.test(c.name));
+    for (const group of new Set(chosen.map((c) => c.group))) {
+      // The cases of a group take turns, run after run, so each run of an element has a run of
+      // its raw API next to it under the same machine load: ratios are taken per run.
+      const specs = chosen.filter((c) => c.group === group);
+      const all = specs.map(() => []);
       for (let r = 0; r < runs; r++) {
-        log(`client: ${spec.name}, run ${r + 1}/${runs}`);
-        all.push(await measure(browser, served, spec, r));
+        for (const [index, spec] of specs.entries()) {
+          log(`client: ${spec.name}, run ${r + 1}/${runs}`);
+          all[index].push(await measure(browser, served, spec, r));
+        }
       }
-      const throughputs = all.map((x) => x.throughput);
-      results.push({
-        ...spec,
-        throughput: median(throughputs),
-        spread: [Math.min(...throughputs), Math.max(...throughputs)],
-        p50: median(all.map((x) => x.p50)),
-        p99: median(all.map((x) => x.p99)),
-      });
+      for (const [index, spec] of specs.entries()) {
+        const throughputs = all[index].map((x) => x.throughput);
+        results.push({
+          ...spec,
+          throughputs,
+          throughput: median(throughputs),
+          spread: [Math.min(...throughputs), Math.max(...throughputs)],
+          p50: median(all[index].map((x) => x.p50)),
+          p99: median(all[index].map((x) => x.p99)),
+        });
+      }
     }
     // BENCH_CASES / BENCH_TAGS (a regular expression, a comma-separated list) narrow a run by hand.
     const tags = Object.keys(mountAttributes).filter(
