@@ -85,7 +85,6 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   private etag = '';
   private lastModified = '';
   private lastBody?: string;
-  private waitingForOnline = false;
   private opened = false;
 
   /** Long polling: the hub cursor of the last event received, sent with every poll. */
@@ -116,14 +115,12 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
     this.lastBody = undefined;
     this.opened = false;
     document.addEventListener('visibilitychange', this.onVisibility);
-    window.addEventListener('online', this.onOnline);
     this.start();
   }
 
   protected override release(): void {
     super.release();
     document.removeEventListener('visibilitychange', this.onVisibility);
-    window.removeEventListener('online', this.onOnline);
     this.stopPolling();
     this.reconnector.cancel();
     if (this.opened) this.emit(new RealtimeCloseEvent(false));
@@ -146,10 +143,7 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
     if (this.inFlight || this.following) return;
     clearTimeout(this.timer);
     if (this.paused) return this.setState('paused');
-    if (!navigator.onLine) {
-      this.waitingForOnline = true;
-      return;
-    }
+    if (!navigator.onLine) return this.reconnector.waitForOnline();
     if (!this.opened) this.beginAttempt();
     void this.request();
   }
@@ -263,12 +257,6 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
       this.setState(this.opened ? 'open' : 'connecting');
       this.connect();
     }
-  };
-
-  private readonly onOnline = (): void => {
-    if (!this.waitingForOnline) return;
-    this.waitingForOnline = false;
-    this.connect();
   };
 }
 

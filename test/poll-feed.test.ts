@@ -3,7 +3,7 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/poll-feed-define.js';
 import { PollFeedElement } from '../src/poll-feed.js';
 import { RealtimeErrorEvent, RealtimeMessageEvent, ResetEvent } from '../src/index.js';
-import { record, sleep, uniqueName, waitUntil } from './helpers.js';
+import { Tab, closeAllTabs, record, sleep, uniqueName, waitUntil } from './helpers.js';
 
 interface PollLog {
   log: { at: number; ifNoneMatch: string | null; status: number; closed: boolean }[];
@@ -170,6 +170,40 @@ describe('<poll-feed>', () => {
     document.body.append(unreachable);
     await waitUntil(() => errors.length >= 2);
     expect(errors[0].code).to.equal('network');
+  });
+
+  // Offline emulation cuts the test page's own link to the runner, so this runs in a second tab.
+  it('makes no request while offline and polls at once on online', async () => {
+    const key = uniqueName('offline');
+    const tab = await Tab.open();
+    try {
+      await tab.eval(`(async () => {
+        await import('/src/poll-feed-define.ts');
+        window.fetches = 0;
+        const realFetch = window.fetch;
+        window.fetch = (...args) => (window.fetches++, realFetch(...args));
+        const el = document.createElement('poll-feed');
+        el.setAttribute('interval', '300');
+        el.setAttribute('src', '/poll-test/etag?key=${key}');
+        window.messages = 0;
+        el.addEventListener('message', () => window.messages++);
+        document.body.append(el);
+        return true;
+      })()`);
+      await tab.waitFor('window.messages === 1');
+      await tab.setOffline(true);
+      const fetches = await tab.eval<number>('window.fetches');
+      // Two polls come due meanwhile; none is made.
+      await sleep(800);
+      expect(await tab.eval('window.fetches')).to.equal(fetches);
+      const served = (await requests(key)).log.length;
+      await tab.setOffline(false);
+      await tab.waitFor(`window.fetches > ${fetches}`, 2000);
+      await waitUntil(async () => (await requests(key)).log.length > served, 2000, 'the poll');
+      expect(await tab.eval('document.querySelector("poll-feed").state')).to.equal('open');
+    } finally {
+      await closeAllTabs();
+    }
   });
 
   describe('long polling against the hub', () => {

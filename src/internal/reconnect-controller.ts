@@ -125,6 +125,13 @@ export class ReconnectController implements ReactiveController {
     this.waitingForOnline = false;
   }
 
+  /** Makes the next attempt when the browser reports itself online again, not before. */
+  waitForOnline(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.waitingForOnline = true;
+  }
+
   /** Forgets past failures, e.g. when the page asks for a fresh `reconnect()`. */
   reset(): void {
     this.cancel();
