@@ -476,6 +476,59 @@ async function memory(browser, origin, tag) {
   }
 }
 
+/**
+ * What one message costs as a DOM event, in µs: the part of each element's per-message work
+ * that the raw APIs (whose own event is already paid for) and callback-based peers do not do.
+ */
+async function eventCost(browser, origin) {
+  const tab = await browser.newPage();
+  try {
+    await tab.goto(`${origin}/bench/blank.html`);
+    return await tab.evaluate(async () => {
+      await import('/dist/cdn/tab-channel.js');
+      const channel = document.createElement('tab-channel');
+      channel.name = 'cost';
+      document.body.append(channel);
+      let sum = 0;
+      const listener = (event) => (sum += event.data.i);
+      channel.addEventListener('message', listener);
+      const element = document.createElement('div');
+      document.body.append(element);
+      element.addEventListener('message', listener);
+      const target = new EventTarget();
+      target.addEventListener('message', listener);
+      const data = { i: 1 };
+      const built = new MessageEvent('message', { data });
+      const n = 200_000;
+      const time = (work) => {
+        for (let i = 0; i < n / 10; i++) work();
+        const begin = performance.now();
+        for (let i = 0; i < n; i++) work();
+        return ((performance.now() - begin) / n) * 1000;
+      };
+      const rows = [
+        ['create a MessageEvent { data }', time(() => new MessageEvent('message', { data }))],
+        [
+          'create a MessageEvent { data, origin, lastEventId }',
+          time(() => new MessageEvent('message', { data, origin: 'http://x', lastEventId: '1' })),
+        ],
+        ['create an Event', time(() => new Event('message'))],
+        ['dispatch on an EventTarget', time(() => target.dispatchEvent(built))],
+        ['dispatch on an element in the document', time(() => element.dispatchEvent(built))],
+        [
+          '`<tab-channel>` delivering one message (create + dispatch)',
+          time(() => channel.deliver(data, 'http://x')),
+        ],
+        ['a callback (what callback-based peers pay)', time(() => listener(built))],
+      ];
+      void sum;
+      return rows.map(([what, micros]) => ({ what, micros }));
+    });
+  } finally {
+    await tab.close();
+  }
+}
+
 export async function clientBench({ runs = 5, log = console.error } = {}) {
   const served = await startServer();
   const browser = await puppeteer.launch({
@@ -486,6 +539,7 @@ export async function clientBench({ runs = 5, log = console.error } = {}) {
   });
   const results = [];
   const memoryRows = [];
+  let eventCosts = [];
   try {
     const only = process.env.BENCH_CASES ? new RegExp(process.env.BENCH_CASES) : undefined;
     const chosen = cases.filter((c) => !only || only.test(c.name));
@@ -520,6 +574,8 @@ export async function clientBench({ runs = 5, log = console.error } = {}) {
       log(`client: memory, ${CYCLES} cycles of <${tag}>`);
       memoryRows.push(await memory(browser, served.origin, tag));
     }
+    log('client: the cost of a message as a DOM event');
+    eventCosts = await eventCost(browser, served.origin);
   } finally {
     await browser.close();
     await served.hub.close();
@@ -532,5 +588,6 @@ export async function clientBench({ runs = 5, log = console.error } = {}) {
     runs,
     results,
     memory: memoryRows,
+    eventCosts,
   };
 }
