@@ -23,7 +23,7 @@ const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 function startServer(kind) {
   const child = spawn(
     'bash',
-    ['-c', `ulimit -n 20000 2>/dev/null; exec node bench/servers.mjs ${kind}`],
+    ['-c', `ulimit -n 20000 2>/dev/null; exec node --expose-gc bench/servers.mjs ${kind}`],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
