@@ -99,6 +99,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   private attempt = 0;
   private abort?: () => void;
   private heartbeat?: ReturnType<typeof setTimeout>;
+  /** The `events` filter, read once per connection: the hot path only looks it up. */
+  private wanted: string[] = [];
 
   /** As `EventSource.readyState`: 0 connecting, 1 open, 2 closed (`SseFeedElement.CONNECTING` …). */
   get readyState(): number {
@@ -172,6 +174,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     this.disconnect();
     this.beginAttempt();
     const attempt = ++this.attempt;
+    this.wanted = this.events.split(/\s+/).filter(Boolean);
     if (this.useFetch) void this.connectFetch(attempt);
     else this.connectNative(attempt);
   }
@@ -221,8 +224,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
       this.emit(new ResetEvent(reason, lastEventId));
       return;
     }
-    const wanted = this.events.split(/\s+/).filter(Boolean);
-    if (wanted.length && !wanted.includes(type)) return;
+    if (this.wanted.length && !this.wanted.includes(type)) return;
     let value: unknown = data;
     if (this.type === 'json') {
       try {
@@ -343,8 +345,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     const source = new EventSource(url, { withCredentials: this.withCredentials });
     this.abort = () => source.close();
     source.onopen = () => attempt === this.attempt && this.opened();
-    const types = this.events.split(/\s+/).filter(Boolean);
-    for (const type of new Set([...(types.length ? types : ['message']), 'reset', 'cursor'])) {
+    const types = this.wanted.length ? this.wanted : ['message'];
+    for (const type of new Set([...types, 'reset', 'cursor'])) {
       source.addEventListener(type, (event) => {
         const { data, lastEventId, origin } = event as MessageEvent<string>;
         if (attempt === this.attempt) this.receive(type, data, lastEventId, origin);
