@@ -17,7 +17,7 @@ import { chromeArgs, findChrome } from '../scripts/find-chrome.mjs';
 import { peerUrl } from './bundles.mjs';
 import { median, percentile } from './stats.mjs';
 
-const N = 5000;
+const N = 20_000;
 const LATENCY_MESSAGES = 300;
 const CYCLES = Number(process.env.BENCH_CYCLES) || 10_000;
 const root = resolve('.');
@@ -242,7 +242,9 @@ function wsReceiver(create) {
 }
 
 function startServer() {
-  const hub = createHub();
+  // The publish loop writes every event before the first is read: the slow-reader limit (a
+  // policy, 1 MB by default) is raised so it does not cut the stream being measured.
+  const hub = createHub({ maxBufferedBytes: 64 << 20 });
   const server = createServer(async (request, response) => {
     if (hub.handleRequest(request, response)) return;
     const path = new URL(request.url, 'http://x').pathname;
