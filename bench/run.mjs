@@ -287,7 +287,9 @@ ${clientTables}
 
 Reading it: the server → tab rows (\`sse-feed\`, \`socket-relay\`) time the whole path from the
 hub's publish loop, so they move together with this process's load; the spread column shows
-how much. A ratio above 1 against the raw API is noise of that kind, not a faster browser.
+how much. The fetch-based SSE readers (\`<sse-feed mode="fetch">\`, \`fetch-event-source\`) do beat
+\`EventSource\` under a burst: they parse whole network chunks of events in one task, where
+\`EventSource\` queues a task per event; at a steady trickle (the latency columns) they are alike.
 \`broadcast-channel\` and \`penpal\` do different work per message (\`penpal\` is a request with
 a reply), which is what users of them pay.
 
