@@ -517,6 +517,7 @@ async function eventCost(browser, origin) {
         ['create an Event', time(() => new Event('message'))],
         ['dispatch on an EventTarget', time(() => target.dispatchEvent(built))],
         ['dispatch on an element in the document', time(() => element.dispatchEvent(built))],
+        // `deliver` is private in the TypeScript source: called here to time the element's own path.
         [
           '`<tab-channel>` delivering one message (create + dispatch)',
           time(() => channel.deliver(data, 'http://x')),
