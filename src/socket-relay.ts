@@ -159,6 +159,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         'InvalidStateError',
       );
     }
+    // Built in every tab, so data that cannot be sent throws here, in the sender's tab (a shared
+    // send is built again by the leading tab, with its own ref).
     const pending = this.pending(data, options);
     return this.shared ? this.shareSend(data, options) : this.enqueue(pending);
   }
