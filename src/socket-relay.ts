@@ -6,10 +6,11 @@ import {
   RealtimeMessageEvent,
   ResetEvent,
   type RealtimeEventMap,
+  type HubMessageEvent,
 } from './internal/events.js';
 
 export interface SocketRelayEventMap extends RealtimeEventMap {
-  message: RealtimeMessageEvent;
+  message: HubMessageEvent;
   close: RealtimeCloseEvent;
   reset: ResetEvent;
 }
@@ -58,7 +59,7 @@ const closeErrors: Record<number, string> = {
  * @attr {boolean} disabled - Keeps the socket closed.
  * @attr {string} state - `connecting`, `open`, `closed`, `error`.
  *
- * @fires {RealtimeMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
+ * @fires {HubMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
  * @fires {Event} open - Connected (hub mode: the `auth` frame and the subscription are sent; queued sends follow).
  * @fires {RealtimeCloseEvent} close - An open connection ended. Carries `code`, `reason`, `wasClean`, `willReconnect`.
  * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`.

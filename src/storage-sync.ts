@@ -169,6 +169,8 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.observer = new MutationObserver(() => this.restoreForm(this.newControls()));
     this.observer.observe(this, { childList: true, subtree: true });
 
+    // Open before reading: a parse-error or quota-exceeded met while reading stays in `error`.
+    this.setState(this.area ? 'open' : 'memory');
     if (this.setWhileClosed !== undefined) {
       const raw = this.setWhileClosed;
       this.setWhileClosed = undefined;
@@ -178,7 +180,6 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     }
     this.readCurrent();
     this.restoreForm(this.newControls());
-    this.setState(this.area ? 'open' : 'memory');
     this.emit(new Event('open'));
   }
 
