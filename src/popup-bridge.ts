@@ -75,7 +75,7 @@ interface PendingRequest {
  *
  * @fires {PopupMessageEvent} message - The other window posted. Carries `data`, `origin`, `reply(value)` (requests only).
  * @fires {Event} open - Handshake complete; queued messages are flushed.
- * @fires {RealtimeCloseEvent} close - The other window closed (`false`), or navigated away / is reloading (`true`: a reload re-handshakes and returns to `open`). Carries `willReconnect`.
+ * @fires {RealtimeCloseEvent} close - The other window closed (`false`), or navigated away / is reloading (`true`: a reload re-handshakes and returns to `open`). A window the user closes may first look like a reload (`true`); a final `close` with `false` follows as soon as it is found closed (within 100 ms), and so it does when `close()`, removal or `disabled` ends a bridge that waited for a return. Carries `willReconnect`.
  * @fires {RealtimeErrorEvent} error - `code`: `blocked`, `no-opener`, `missing-target`, `queue-full`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
@@ -112,6 +112,8 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   private allowed: string[] = [];
   private allowsAny = false;
   private peerSession = '';
+  /** A `close` with `willReconnect: true` went out: the next end of the bridge is final. */
+  private awaitingReturn = false;
 
   /**
    * Opens `src` in a popup (or focuses the live one of that name) and starts the handshake.
@@ -138,12 +140,12 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   /** Opener side: closes the popup (`open()` may open it again). Other side: ends the bridge. */
   close(): void {
     const peer = this.peer;
-    const wasOpen = this.state === 'open';
+    const announce = this.endsConnection();
     this.sayBye();
     this.disconnectPeer('closed', 'The bridge was closed.');
     if (peer && this.src && !peer.closed) peer.close();
     this.setState('closed');
-    if (wasOpen) this.emit(new RealtimeCloseEvent(false));
+    if (announce) this.emit(new RealtimeCloseEvent(false));
   }
 
   /**
@@ -217,10 +219,22 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   protected override release(): void {
     if (!this.listening) return;
     this.listening = false;
+    const announce = this.endsConnection();
     window.removeEventListener('message', this.onMessage);
     window.removeEventListener('pagehide', this.onPageHide);
     this.sayBye();
     this.disconnectPeer('closed', 'The bridge closed.');
+    if (announce) this.emit(new RealtimeCloseEvent(false));
+  }
+
+  /**
+   * Whether ending the bridge now must fire a final `close`: it was open, or its last `close`
+   * promised a reconnect (`willReconnect: true`) that will not come now.
+   */
+  private endsConnection(): boolean {
+    const announce = this.state === 'open' || this.awaitingReturn;
+    this.awaitingReturn = false;
+    return announce;
   }
 
   private usable(): void {
@@ -277,6 +291,7 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   private opened(origin: string): void {
     this.peerOrigin = origin;
     if (this.state === 'open') return;
+    this.awaitingReturn = false;
     this.setState('open');
     this.emit(new Event('open'));
     const waiting = this.queue as Envelope[];
@@ -327,13 +342,19 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
     this.peerOrigin = '';
     this.rejectRequests('closed', 'The other window closed.');
     if (mayReturn && !this.peer?.closed) {
+      // A reload or a close: a `bye` cannot tell them apart. A reload says hello again; a
+      // closed window is found closed by the hello timer, which then ends it for good.
       this.setState('connecting');
-      if (wasOpen) this.emit(new RealtimeCloseEvent(true));
+      if (wasOpen) {
+        this.awaitingReturn = true;
+        this.emit(new RealtimeCloseEvent(true));
+      }
       return;
     }
+    const announce = this.endsConnection();
     this.disconnectPeer('closed', 'The other window closed.');
     this.setState('closed');
-    if (wasOpen) this.emit(new RealtimeCloseEvent(false));
+    if (announce) this.emit(new RealtimeCloseEvent(false));
   }
 
   private disconnectPeer(code: string, message: string): void {

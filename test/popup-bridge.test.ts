@@ -126,6 +126,71 @@ describe('<popup-bridge>', () => {
     expect(closes.map((e) => e.willReconnect)).to.deep.equal([false]);
   });
 
+  it('the user closing the popup ends with a final close (willReconnect false), state closed', async () => {
+    const { el, mark } = await openPopup({ silent: '' });
+    el.open();
+    await oneEvent(el, 'open');
+    const pending = el
+      .request('still there?', { timeout: 10_000 })
+      .catch((error: BridgeRequestError) => error);
+    const closes = record<RealtimeCloseEvent>(el, 'close');
+    const popup = await Tab.find(mark);
+    // Closed from outside the page (the user, the browser), not by window.close().
+    await popup.close();
+    expect(((await pending) as BridgeRequestError).code).to.equal('closed');
+    await waitUntil(() => el.state === 'closed', 5000, 'state closed');
+    expect(closes.length).to.be.greaterThan(0);
+    expect(closes.at(-1)!.willReconnect).to.equal(false);
+    // No close promised a reconnect that never came: a true is always followed by a false.
+    expect(closes.map((e) => e.willReconnect).filter((w) => !w)).to.have.length(1);
+    // open() opens a fresh popup and the bridge works again.
+    el.open();
+    await oneEvent(el, 'open');
+  });
+
+  it('closing the opener tab ends the popup side with a final close', async () => {
+    const { src } = peerPage();
+    // A real tab (not this test page) opens the popup, so the opener can be closed by the test.
+    const opener = await Tab.open('/test/fixtures/tab.html');
+    const mark = new URL(src).searchParams.get('mark')!;
+    await opener.eval(`(async () => {
+      await import('/src/popup-bridge-define.ts');
+      const el = document.createElement('popup-bridge');
+      el.src = ${JSON.stringify(src)};
+      el.name = ${JSON.stringify(mark)};
+      document.body.append(el);
+      await el.updateComplete;
+      el.open();
+      await new Promise((resolve) => el.addEventListener('open', resolve, { once: true }));
+      return true;
+    })()`);
+    const popup = await Tab.find(mark);
+    await popup.eval(`window.closes = [];
+      window.bridge.addEventListener('close', (e) => window.closes.push(e.willReconnect)), true`);
+    await opener.close();
+    const closes = await popup.waitFor<boolean[]>(
+      'window.bridge.state === "closed" && window.closes',
+    );
+    expect(closes.at(-1)).to.equal(false);
+  });
+
+  it('removing an element that waits for a reloading window fires the final close', async () => {
+    const { el, mark } = await openPopup();
+    el.open();
+    await oneEvent(el, 'open');
+    const popup = await Tab.find(mark);
+    const closes = record<RealtimeCloseEvent>(el, 'close');
+    // The popup says bye and reloads slowly: the opener waits for it to come back.
+    await popup.eval(
+      `window.addEventListener('beforeunload', () => {}), setTimeout(() => location.reload(), 10), true`,
+    );
+    await waitUntil(() => closes.length === 1, 5000, 'close on reload');
+    expect(closes[0].willReconnect).to.equal(true);
+    el.remove();
+    expect(closes.map((e) => e.willReconnect)).to.deep.equal([true, false]);
+    expect(el.state).to.equal('closed');
+  });
+
   it('a popup reload closes and re-opens the bridge, flushing what was posted meanwhile', async () => {
     const { el, mark } = await openPopup();
     el.open();
@@ -183,6 +248,31 @@ describe('<popup-bridge>', () => {
     const log = await tab.waitFor<LogEntry[]>('window.log.length && window.log');
     expect(log[0].error).to.equal('no-opener');
     expect(await tab.eval('window.bridge.state')).to.equal('error');
+  });
+
+  it('keeps the error that fired before a listener existed in `error` until it opens', async () => {
+    // The README's order: the element upgrades first, the page's own script listens later.
+    const { src } = peerPage();
+    const tab = await Tab.open(src);
+    expect(
+      await tab.eval(`({ code: window.bridge.error?.code, type: window.bridge.error?.type,
+        isEvent: window.bridge.error instanceof Event })`),
+    ).to.deep.equal({ code: 'no-opener', type: 'error', isEvent: true });
+    // Opening again clears it: the element here is an opener side once it has a popup.
+    const el = document.createElement('popup-bridge');
+    el.for = uniqueName('missing');
+    document.body.append(el);
+    await el.updateComplete;
+    expect(el.error?.code).to.equal('missing-target');
+    const frame = document.createElement('iframe');
+    frame.id = el.for;
+    frame.src = peerPage().src;
+    document.body.append(frame);
+    el.for = '';
+    el.for = frame.id;
+    await oneEvent(el, 'open');
+    expect(el.error).to.equal(null);
+    frame.remove();
   });
 
   it('for= naming no iframe is missing-target', async () => {
