@@ -8,7 +8,13 @@ import {
   storageValueTypes,
   type StorageValueType,
 } from './internal/storage-codec.js';
-import { readForm, syncedControls, writeForm, type FormControl } from './internal/form-binding.js';
+import {
+  readForm,
+  resetForm,
+  syncedControls,
+  writeForm,
+  type FormControl,
+} from './internal/form-binding.js';
 
 export interface StorageSyncEventMap extends RealtimeEventMap {
   valuechange: ValueChangeEvent;
@@ -93,6 +99,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     super();
     this.addEventListener('input', this.onControlEdited);
     this.addEventListener('change', this.onControlEdited);
+    this.addEventListener('reset', this.onFormReset);
   }
 
   /**
@@ -230,11 +237,16 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
 
   /** Takes a value written elsewhere and announces it. */
   private adopt(raw: string | null, removed: boolean, cleared: boolean): void {
+    // A later write from elsewhere wins over our refused one.
+    this.pendingRaw = undefined;
     if (raw === this.raw && !cleared) return;
     const oldValue = this.value;
     this.raw = raw;
     this.readCurrent();
-    this.restoreForm(syncedControls(this));
+    // A draft removed elsewhere is gone here too: the controls go back to their defaults, so
+    // the next keystroke stores only what is shown, never the discarded draft.
+    if (raw === null) this.resetControls();
+    else this.restoreForm(syncedControls(this));
     this.emit(new ValueChangeEvent(this.value, oldValue, this.key, removed, cleared));
   }
 
@@ -267,6 +279,30 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     }
   }
 
+  /** Controls back to the markup's defaults, then the element's default value if it is an object. */
+  private resetControls(): void {
+    const controls = syncedControls(this);
+    if (!controls.length) return;
+    this.restoring = true;
+    try {
+      resetForm(controls);
+      writeForm(controls, this.fallback());
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  /** A reset form discards its draft: the key is removed here and in every other tab. */
+  private readonly onFormReset = (event: Event): void => {
+    const form = event.target;
+    if (this.area === undefined || !(form instanceof HTMLFormElement)) return;
+    // The reset itself runs after this event is dispatched, unless a later listener cancels it.
+    setTimeout(() => {
+      if (event.defaultPrevented || this.area === undefined) return;
+      if (syncedControls(this).some((control) => control.form === form)) this.removeValue();
+    });
+  };
+
   private readonly onControlEdited = (event: Event): void => {
     if (this.restoring || this.area === undefined) return;
     const controls = syncedControls(this);
@@ -283,11 +319,8 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   private readonly onStorage = (event: StorageEvent): void => {
     if (!this.area || event.storageArea !== this.area) return;
     if (event.key === null) {
-      this.pendingRaw = undefined;
       this.adopt(null, false, true);
     } else if (event.key === this.key) {
-      // A later write from another tab wins over our refused one.
-      this.pendingRaw = undefined;
       this.adopt(event.newValue, event.newValue === null, false);
     } else if (this.pendingRaw !== undefined) {
       this.commit(this.pendingRaw);

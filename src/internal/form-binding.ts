@@ -89,9 +89,49 @@ export function writeForm(controls: FormControl[], data: unknown): boolean {
     }
     if (changed) {
       changedAny = true;
-      control.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
-      control.dispatchEvent(new Event('change', { bubbles: true }));
+      announce(control);
     }
   }
   return changedAny;
+}
+
+/**
+ * Puts controls back to their defaults from the markup (`value`, `checked`, `selected`
+ * attributes), as `form.reset()` would but only for these controls, and fires `input` and
+ * `change` on each that changed. Returns whether anything changed.
+ */
+export function resetForm(controls: FormControl[]): boolean {
+  let changedAny = false;
+  for (const control of controls) {
+    let changed = false;
+    if (control instanceof HTMLSelectElement) {
+      const before = [...control.options].map((option) => option.selected).join();
+      for (const option of control.options) option.selected = option.defaultSelected;
+      // A single select with no default shows its first option, as after a reset.
+      if (!control.multiple && ![...control.options].some((o) => o.defaultSelected)) {
+        control.selectedIndex = control.options.length ? 0 : -1;
+      }
+      changed = before !== [...control.options].map((option) => option.selected).join();
+    } else if (
+      control instanceof HTMLInputElement &&
+      (control.type === 'checkbox' || control.type === 'radio')
+    ) {
+      changed = control.checked !== control.defaultChecked;
+      control.checked = control.defaultChecked;
+    } else {
+      changed = control.value !== control.defaultValue;
+      if (changed) control.value = control.defaultValue;
+    }
+    if (changed) {
+      changedAny = true;
+      announce(control);
+    }
+  }
+  return changedAny;
+}
+
+/** Tells framework bindings such as `v-model` that a control changed from outside. */
+function announce(control: FormControl): void {
+  control.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+  control.dispatchEvent(new Event('change', { bubbles: true }));
 }
