@@ -120,6 +120,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   private stopped = false;
   private attempt = 0;
   private timers: ReturnType<typeof setTimeout>[] = [];
+  /** `performance.now()` of the last frame: a wall-clock step neither kills nor keeps a socket. */
   private lastActivity = 0;
 
   /** As `WebSocket.readyState`: 0 connecting, 1 open, 2 closing, 3 closed. */
@@ -359,7 +360,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       }
       this.setState('open');
       this.reconnector.opened();
-      this.lastActivity = Date.now();
+      this.lastActivity = performance.now();
       this.armHeartbeat();
       this.emit(new Event('open'));
       const waiting = this.queue;
@@ -421,7 +422,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     const ping = this.raw ? this.pingMessage : this.json({ type: 'ping' });
     if (!(interval > 0) || !ping) return;
     const tick = () => {
-      if (Date.now() - this.lastActivity > interval + this.heartbeatTimeout) {
+      if (performance.now() - this.lastActivity > interval + this.heartbeatTimeout) {
         this.fail(
           'heartbeat-timeout',
           `Nothing received for ${this.heartbeatTimeout} ms after a ping; reconnecting.`,
@@ -435,7 +436,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   }
 
   private receive(raw: unknown): void {
-    this.lastActivity = Date.now();
+    this.lastActivity = performance.now();
     if (this.raw) {
       if (raw === this.pingMessage && raw) return;
       let data = raw;

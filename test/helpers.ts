@@ -8,9 +8,22 @@ export class Tab {
   static async open(
     url = '/test/fixtures/tab.html',
     ready = 'window.tabReady === true',
+    { steppableClock = false } = {},
   ): Promise<Tab> {
-    const { id } = await executeServerCommand<{ id: string }, unknown>('open-tab', { url, ready });
+    const { id } = await executeServerCommand<{ id: string }, unknown>('open-tab', {
+      url,
+      ready,
+      steppableClock,
+    });
     return new Tab(id);
+  }
+
+  /**
+   * Steps the wall clock (`Date`, `Date.now`) of a tab opened with `steppableClock` by `ms`
+   * (negative: backwards), as NTP or a resume from sleep does; returns the total offset.
+   */
+  stepClock(ms: number): Promise<number> {
+    return this.eval<number>(`window.stepClock(${ms})`);
   }
 
   /** A page opened by the test page itself (a popup), found by a part of its URL. */
@@ -35,11 +48,11 @@ export class Tab {
   /** Polls `expression` in the tab until it is truthy; returns its value. */
   async waitFor<T = unknown>(expression: string, timeout = 5000): Promise<T> {
     return this.eval<T>(`(async () => {
-      const end = Date.now() + ${timeout};
+      const end = performance.now() + ${timeout};
       for (;;) {
         const value = (${expression});
         if (value) return value;
-        if (Date.now() > end) throw new Error('Timed out waiting for: ' + ${JSON.stringify(expression)});
+        if (performance.now() > end) throw new Error('Timed out waiting for: ' + ${JSON.stringify(expression)});
         await new Promise((r) => setTimeout(r, 10));
       }
     })()`);
