@@ -186,7 +186,9 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
       const { status } = response;
       this.fail('http-status', `The server answered ${status}.`, { status });
       return this.settleRetry(
-        this.scheduleRetry(retryAfterMs(response.headers.get('Retry-After'))),
+        this.scheduleRetry(
+          retryAfterMs(response.headers.get('Retry-After'), response.headers.get('Date')),
+        ),
       );
     }
     if (!this.opened) {

@@ -287,7 +287,9 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
       }
       this.fail('http-status', `The server answered ${status}.`, { status });
       if (status === 429 || status >= 500)
-        return this.retry(retryAfterMs(response.headers.get('Retry-After')));
+        return this.retry(
+          retryAfterMs(response.headers.get('Retry-After'), response.headers.get('Date')),
+        );
       return this.stop('error');
     }
     const contentType = response.headers.get('Content-Type') ?? '';

@@ -92,6 +92,34 @@ describe('clock steps (Date / Date.now stepped in real tabs)', function () {
     await follower.waitFor('window.el.leader', 5000);
   });
 
+  for (const step of [-3_600_000, 3_600_000]) {
+    it(`a Retry-After date waits what the server asked with the clock ${step < 0 ? 'an hour behind' : 'an hour ahead'}`, async () => {
+      const key = uniqueName('clock-retry-after');
+      const tab = await clockTab();
+      await tab.stepClock(step);
+      // Two seconds after the server's own Date (HTTP dates have whole seconds: 1–3 s).
+      const until = new Date(Date.now() + 2000).toUTCString();
+      const src = `/poll-test/status?key=${key}&status=503,200&retry-after=${encodeURIComponent(until)}`;
+      await tab.eval(`(() => {
+        const el = document.createElement('poll-feed');
+        el.setAttribute('src', ${JSON.stringify(src)});
+        el.setAttribute('interval', '60000');
+        el.setAttribute('retry-min', '10');
+        window.record(el, 'message', 'error');
+        document.body.append(el);
+        return true;
+      })()`);
+      // Behind: a wait measured on the client's clock would last an hour.
+      await tab.waitFor(`window.log.some((e) => e.type === 'message')`, 10_000);
+      const { log } = await executeServerCommand<{ log: { at: number }[] }, unknown>(
+        'poll-requests',
+        { key },
+      );
+      // Ahead: it would not wait at all.
+      expect(log[1].at - log[0].at).to.be.at.least(900);
+    });
+  }
+
   describe('<socket-relay> heartbeat', () => {
     const connections = async (key: string) =>
       (await executeServerCommand<{ count: number }, unknown>('ws-test-connections', { key }))
