@@ -384,8 +384,12 @@ describe('<storage-sync>', () => {
           window.sync.querySelector('[name=urgent]').click();
           return true;
         })()`);
-        await waitUntil(() => body.value === 'secret plan', 5000, 'draft shown in B');
-        expect(b.querySelector<HTMLInputElement>('[name=urgent]')!.checked).to.equal(true);
+        const urgent = b.querySelector<HTMLInputElement>('[name=urgent]')!;
+        await waitUntil(
+          () => body.value === 'secret plan' && urgent.checked,
+          5000,
+          'draft shown in B',
+        );
         const inputs = record(body, 'input');
         // The README's submit pattern in A.
         await a.eval(`(() => {
@@ -395,7 +399,7 @@ describe('<storage-sync>', () => {
         })()`);
         await waitUntil(() => body.value === '', 5000, 'B reset');
         expect(title.value).to.equal('Untitled');
-        expect(b.querySelector<HTMLInputElement>('[name=urgent]')!.checked).to.equal(false);
+        expect(urgent.checked).to.equal(false);
         expect(b.querySelector('select')!.value).to.equal('m');
         expect(inputs).to.have.length(1);
         expect(b.value).to.equal(null);
@@ -527,6 +531,11 @@ describe('<storage-sync>', () => {
       expect(errors[0].raw).to.equal('{not json');
       expect(el.value).to.deep.equal({ fallback: true });
       expect(localStorage.getItem(key)).to.equal('{not json');
+      // Kept for a page that listens later; it is open (reading went on with the default).
+      expect([el.state, el.error]).to.deep.equal(['open', errors[0]]);
+      el.key = uniqueName();
+      await el.updateComplete;
+      expect(el.error).to.equal(null);
       el.remove();
     });
 
