@@ -86,9 +86,8 @@ export abstract class RealtimeElement<
   }
 
   /**
-   * The last `error` event this element fired, kept until it opens again (`state` becomes
-   * `open`), else `null`. An error raised while the element first opens fires before a page's
-   * later script can listen: read it here. Read-only.
+   * The last `error` event, kept until the element opens again; else `null`. For a listener
+   * added too late to hear an error raised while the element first opened.
    */
   get error(): RealtimeErrorEvent | null {
     return this._error;
