@@ -488,6 +488,53 @@ describe('<storage-sync>', () => {
       });
     });
 
+    it('field names are data: constructor, __proto__ and toString are stored and restored as fields', async () => {
+      const key = uniqueName();
+      // Another tab (or an older version) stored an object without these names.
+      localStorage.setItem(key, JSON.stringify({ title: 'T' }));
+      const el = await fixture<StorageSyncElement>(
+        html`<storage-sync key=${key}>
+          <form>
+            <input name="title" />
+            <input name="constructor" />
+            <input name="toString" />
+            <input type="checkbox" name="__proto__" value="a" /><input
+              type="checkbox"
+              name="__proto__"
+              value="b"
+            />
+          </form>
+        </storage-sync>`,
+      );
+      const field = (name: string) => el.querySelector<HTMLInputElement>(`[name="${name}"]`)!;
+      // Names the stored object does not have are left alone, not filled from its prototype.
+      expect([field('constructor').value, field('toString').value]).to.deep.equal(['', '']);
+      field('constructor').focus();
+      await sendKeys({ type: 'c' });
+      el.querySelector<HTMLInputElement>('[value=b]')!.click();
+      const stored = JSON.parse(localStorage.getItem(key)!);
+      expect(Object.keys(stored).sort()).to.deep.equal(
+        ['__proto__', 'constructor', 'title', 'toString'].sort(),
+      );
+      expect([stored.constructor, stored.__proto__]).to.deep.equal(['c', ['b']]);
+      // And back: another element of the key restores them as fields.
+      const other = await fixture<StorageSyncElement>(
+        html`<storage-sync key=${key}>
+          <form>
+            <input name="constructor" />
+            <input type="checkbox" name="__proto__" value="a" /><input
+              type="checkbox"
+              name="__proto__"
+              value="b"
+            />
+          </form>
+        </storage-sync>`,
+      );
+      expect(other.querySelector<HTMLInputElement>('[name=constructor]')!.value).to.equal('c');
+      expect(other.querySelector<HTMLInputElement>('[value=b]')!.checked).to.equal(true);
+      expect(Object.getPrototypeOf(other.value)).to.equal(Object.prototype);
+    });
+
     it('restores controls added later', async () => {
       const key = uniqueName();
       localStorage.setItem(key, JSON.stringify({ late: 'restored' }));
