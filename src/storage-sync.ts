@@ -94,6 +94,8 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   private observer?: MutationObserver;
   private restoring = false;
   private knownControls = new WeakSet<FormControl>();
+  /** The storage area and key the controls last showed. */
+  private shownGroup?: string;
 
   constructor() {
     super();
@@ -186,6 +188,11 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       this.raw = this.area?.getItem(this.key) ?? null;
     }
     this.readCurrent();
+    // Switched to another key with nothing stored: the old key's draft must not carry over
+    // (the next keystroke would store it under the new key).
+    if (this.shownGroup !== undefined && this.shownGroup !== group && !this.hasCurrent)
+      this.resetControls();
+    this.shownGroup = group;
     this.restoreForm(this.newControls());
     this.emit(new Event('open'));
   }

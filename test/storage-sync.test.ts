@@ -535,6 +535,33 @@ describe('<storage-sync>', () => {
       expect(Object.getPrototypeOf(other.value)).to.equal(Object.prototype);
     });
 
+    it("a key change shows the new key's draft, or the defaults: never carries the old one over", async () => {
+      const first = uniqueName();
+      const second = uniqueName();
+      const third = uniqueName();
+      localStorage.setItem(third, JSON.stringify({ body: 'third draft' }));
+      const el = await fixture<StorageSyncElement>(
+        html`<storage-sync key=${first}>
+          <form><input name="title" value="Untitled" /><textarea name="body"></textarea></form>
+        </storage-sync>`,
+      );
+      const body = el.querySelector('textarea')!;
+      body.focus();
+      await sendKeys({ type: 'first draft' });
+      // A single-page app switches documents: the element now saves another key.
+      el.key = second;
+      await el.updateComplete;
+      expect(body.value).to.equal('');
+      expect(el.querySelector('input')!.value).to.equal('Untitled');
+      expect(localStorage.getItem(second)).to.equal(null);
+      el.key = third;
+      await el.updateComplete;
+      expect(body.value).to.equal('third draft');
+      el.key = first;
+      await el.updateComplete;
+      expect(body.value).to.equal('first draft');
+    });
+
     it('restores controls added later', async () => {
       const key = uniqueName();
       localStorage.setItem(key, JSON.stringify({ late: 'restored' }));
