@@ -299,6 +299,28 @@ describe('<popup-bridge>', () => {
     frame.remove();
   });
 
+  it('an iframe that reloads comes back; one that is removed ends the bridge for good', async () => {
+    const frame = document.createElement('iframe');
+    frame.id = uniqueName('frame');
+    frame.src = '/test/fixtures/popup.html';
+    document.body.append(frame);
+    const el = await fixture<PopupBridgeElement>(
+      html`<popup-bridge for=${frame.id}></popup-bridge>`,
+    );
+    await waitUntil(() => el.state === 'open', 5000);
+    const closes = record<RealtimeCloseEvent>(el, 'close');
+    const opens = record(el, 'open');
+    frame.contentWindow!.location.reload();
+    await waitUntil(() => opens.length === 1, 5000, 'open after the frame reloaded');
+    expect(closes.map((e) => e.willReconnect)).to.deep.equal([true]);
+    expect(await el.request('again')).to.deep.equal({ echo: 'again' });
+    const pending = el.request('gone?').catch((error: BridgeRequestError) => error.code);
+    frame.remove();
+    expect(await pending).to.equal('closed');
+    await waitUntil(() => el.state === 'closed', 5000, 'closed after the frame was removed');
+    expect(closes.at(-1)!.willReconnect).to.equal(false);
+  });
+
   it('cross-origin: works when both sides allow each other', async () => {
     const { el, mark } = await openPopup(
       { origin: location.origin },
