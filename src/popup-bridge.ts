@@ -75,7 +75,7 @@ interface PendingRequest {
  *
  * @fires {PopupMessageEvent} message - The other window posted. Carries `data`, `origin`, `reply(value)` (requests only).
  * @fires {Event} open - Handshake complete; queued messages are flushed.
- * @fires {RealtimeCloseEvent} close - The other window closed (`false`), or navigated away / is reloading (`true`: a reload re-handshakes and returns to `open`). A window the user closes may first look like a reload (`true`); a final `close` with `false` follows as soon as it is found closed (within 100 ms), and so it does when `close()`, removal or `disabled` ends a bridge that waited for a return. Carries `willReconnect`.
+ * @fires {RealtimeCloseEvent} close - The other window closed (`false`), or navigated away / is reloading (`true`: a reload re-handshakes and returns to `open`). A window the user closes may first look like a reload (`true`); a final `close` with `false` follows as soon as it is found closed (within 100 ms). `close()`, removal and `disabled` end an open (or returning) bridge with `false` too. Carries `willReconnect`.
  * @fires {RealtimeErrorEvent} error - `code`: `blocked`, `no-opener`, `missing-target`, `queue-full`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
