@@ -416,7 +416,9 @@ describe('<popup-bridge>', () => {
     el.open();
     await oneEvent(el, 'open');
     const popup = await Tab.find(mark);
+    const closes = record<RealtimeCloseEvent>(el, 'close');
     el.remove();
+    expect(closes.map((e) => e.willReconnect)).to.deep.equal([false]);
     await popup.waitFor('window.bridge.state === "connecting"');
     const hellos = await popup.eval<number>('window.hellos');
     await sleep(400);
