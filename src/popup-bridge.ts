@@ -24,12 +24,24 @@ interface Envelope {
   data?: unknown;
 }
 
+/** The origin a `target-origin` value names, or `''` when it names none. */
+function originOf(value: string): string {
+  try {
+    const { origin } = new URL(value);
+    return origin === 'null' ? '' : origin;
+  } catch {
+    return '';
+  }
+}
+
 const isEnvelope = (value: unknown): value is Envelope =>
   !!value && typeof value === 'object' && (value as Envelope).rtBridge === 1;
 
 function postTo(peer: Window, envelope: Envelope, origin: string): void {
   try {
-    peer.postMessage(envelope, origin);
+    // An opaque origin (a sandboxed frame, a data: URL) cannot be named as a target: `*` is the
+    // only way to reach it, and only when `target-origin` allows "null" (with a warning).
+    peer.postMessage(envelope, origin === 'null' ? '*' : origin);
   } catch (error) {
     // Re-thrown from this window's realm: the other window's DOMException fails `instanceof`.
     if ((error as DOMException).name === 'DataCloneError') {
@@ -68,7 +80,7 @@ interface PendingRequest {
  * @attr {string} name - Window name; `open()` re-uses a live window of that name.
  * @attr {string} features - `window.open` features.
  * @attr {string} for - Opener side: the id of an iframe of this page to bridge to.
- * @attr {string} target-origin - Allowed origins of the other window.
+ * @attr {string} target-origin - Allowed origins of the other window. `null` allows an opaque origin (a sandboxed iframe without `allow-same-origin`), which is posted to with `*` (a console warning says so).
  * @attr {number} queue-limit - Posts held until the handshake; past it `post` returns `false` (`queue-full`).
  * @attr {boolean} disabled - Keeps the bridge closed.
  * @attr {string} state - `connecting` (handshake pending), `open`, `closed`, `error`.
@@ -76,7 +88,7 @@ interface PendingRequest {
  * @fires {PopupMessageEvent} message - The other window posted. Carries `data`, `origin`, `reply(value)` (requests only).
  * @fires {Event} open - Handshake complete; queued messages are flushed.
  * @fires {RealtimeCloseEvent} close - The other window closed (`false`), or navigated away / is reloading (`true`: a reload re-handshakes and returns to `open`). A window the user closes may first look like a reload (`true`); a final `close` with `false` follows as soon as it is found closed (within 100 ms). `close()`, removal and `disabled` end an open (or returning) bridge with `false` too. Carries `willReconnect`.
- * @fires {RealtimeErrorEvent} error - `code`: `blocked`, `no-opener`, `missing-target`, `queue-full`.
+ * @fires {RealtimeErrorEvent} error - `code`: `blocked`, `no-opener`, `missing-target`, `queue-full`, `invalid-attribute` (a `target-origin` value that is no origin).
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
@@ -182,18 +194,34 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   }
 
   protected override acquire(): void {
+    const origins = this.targetOrigin.split(/\s+/).filter(Boolean);
+    this.allowed = [];
+    for (const each of origins.length ? origins : [location.origin]) {
+      // Compared with `event.origin` as strings: `https://a.example/` must become `https://a.example`.
+      const origin = each === '*' || each === 'null' ? each : originOf(each);
+      if (!origin) {
+        this.setState('error');
+        return this.fail(
+          'invalid-attribute',
+          `target-origin: "${each}" is not an origin (scheme://host[:port]), "*" or "null".`,
+        );
+      }
+      this.allowed.push(origin);
+    }
+    this.allowsAny = this.allowed.includes('*');
     this.listening = true;
     this.session = [...crypto.getRandomValues(new Uint32Array(4))]
       .map((n) => n.toString(36))
       .join('');
-    const origins = this.targetOrigin.split(/\s+/).filter(Boolean);
-    this.allowed = origins.length ? origins : [location.origin];
-    this.allowsAny = this.allowed.includes('*');
     window.addEventListener('message', this.onMessage);
     window.addEventListener('pagehide', this.onPageHide);
     if (this.allowsAny) {
       console.warn(
         `<${this.localName} target-origin="*">: any site can read and send these messages.`,
+      );
+    } else if (this.allowed.includes('null')) {
+      console.warn(
+        `<${this.localName} target-origin="null">: opaque origins are reached with "*"; a frame that navigates away may read these messages.`,
       );
     }
     if (this.for) {

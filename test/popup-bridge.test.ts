@@ -321,6 +321,56 @@ describe('<popup-bridge>', () => {
     expect(closes.at(-1)!.willReconnect).to.equal(false);
   });
 
+  it('bridges to a sandboxed (opaque-origin) iframe when target-origin allows "null"', async () => {
+    const frame = document.createElement('iframe');
+    frame.id = uniqueName('sandboxed');
+    frame.sandbox.add('allow-scripts');
+    frame.src = `/test/fixtures/popup.html?origin=${encodeURIComponent(location.origin)}`;
+    document.body.append(frame);
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (message: string) => warnings.push(message);
+    const el = document.createElement('popup-bridge');
+    el.for = frame.id;
+    el.targetOrigin = 'null';
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    try {
+      document.body.append(el);
+      await el.updateComplete;
+    } finally {
+      console.warn = warn;
+    }
+    await waitUntil(() => el.state === 'open' || errors.length, 5000, 'open or an error');
+    expect(errors).to.have.length(0);
+    expect(warnings.join()).to.contain('null');
+    expect(await el.request('into the sandbox')).to.deep.equal({ echo: 'into the sandbox' });
+    frame.remove();
+  });
+
+  it('target-origin: a URL is taken as its origin; a value that is no origin is invalid-attribute', async () => {
+    // A trailing slash or a path (copied from the address bar) names the same origin.
+    const { el } = await openPopup({}, { 'target-origin': `${location.origin}/some/page` });
+    el.open();
+    await oneEvent(el, 'open');
+    expect(await el.request('ok?')).to.deep.equal({ echo: 'ok?' });
+    for (const wrong of ['pay.example.com', 'https://', 'javascript:alert(1)']) {
+      const bad = document.createElement('popup-bridge');
+      bad.src = '/test/fixtures/popup.html';
+      bad.targetOrigin = `${location.origin} ${wrong}`;
+      const errors = record<RealtimeErrorEvent>(bad, 'error');
+      document.body.append(bad);
+      await bad.updateComplete;
+      expect(
+        errors.map((e) => e.code),
+        wrong,
+      ).to.deep.equal(['invalid-attribute']);
+      expect(errors[0].message).to.contain(wrong);
+      expect([bad.state, bad.error]).to.deep.equal(['error', errors[0]]);
+      expect(() => bad.open()).to.throw(DOMException);
+      bad.remove();
+    }
+  });
+
   it('cross-origin: works when both sides allow each other', async () => {
     const { el, mark } = await openPopup(
       { origin: location.origin },
