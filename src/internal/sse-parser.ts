@@ -15,17 +15,45 @@ export interface SseParserHandlers {
   onLine?(): void;
 }
 
+const LF = 10;
+const SPACE = 32;
+
+/** Where the line being read is: its field name, or the value of a field worth keeping. */
+const enum Part {
+  Name,
+  /** Just after the colon: one space there is dropped (it may arrive in the next chunk). */
+  ValueStart,
+  Value,
+  /** A comment or a field the spec ignores: its value is not kept. */
+  Skip,
+}
+
 /**
  * An incremental parser for `text/event-stream`, following WHATWG HTML § 9.2.6 "Interpreting an
  * event stream" to the letter. Feed it decoded text in chunks of any size (`TextDecoder` with
  * `stream: true` strips the one leading BOM the spec allows and keeps split UTF-8 sequences
  * whole); the events and `retry` values are the same however the stream is split.
+ *
+ * The work is linear in the input, however it is split: each `push` looks only at its own
+ * chunk (for CR, LF and, until the field name ends, the colon), never again at text buffered
+ * from earlier chunks. A line spanning many chunks is kept as a list of pieces and joined once,
+ * when it ends. `scanned` counts the characters examined, so a test can prove the bound.
  */
 export class SseParser {
-  private buffer = '';
-  /** A chunk ended on CR: if the next starts with LF, that LF belongs to the same line end. */
+  /**
+   * Characters examined so far by the line-end and colon searches. Each character of a chunk is
+   * examined at most 3 times (CR search, LF search, colon search), and only in the `push` that
+   * brought it: `scanned` grows by at most `3 × chunk.length` per push.
+   */
+  scanned = 0;
+
+  /** A chunk ended on CR: if the next non-empty chunk starts with LF, that LF ends no line. */
   private pendingCR = false;
-  private data = '';
+  private part = Part.Name;
+  /** The field name so far (names are short; a long one is an unknown field and is skipped). */
+  private name = '';
+  private value: string[] = [];
+  private data: string[] = [];
   private eventType = '';
   private lastEventIdBuffer: string;
   private dispatchedId: string;
@@ -46,23 +74,32 @@ export class SseParser {
   }
 
   push(chunk: string): void {
-    let text = chunk;
-    if (this.pendingCR && text.startsWith('\n')) text = text.slice(1);
-    this.pendingCR = false;
-    this.buffer += text;
-    let start = 0;
-    // § 9.2.6: lines end with CRLF, a lone LF or a lone CR.
-    for (let i = 0; i < this.buffer.length; i++) {
-      const char = this.buffer.charCodeAt(i);
-      if (char !== 10 && char !== 13) continue;
-      this.line(this.buffer.slice(start, i));
-      if (char === 13) {
-        if (i + 1 === this.buffer.length) this.pendingCR = true;
-        else if (this.buffer.charCodeAt(i + 1) === 10) i++;
-      }
-      start = i + 1;
+    const length = chunk.length;
+    if (length === 0) return; // an empty chunk changes nothing, not even a pending CR
+    let pos = 0;
+    if (this.pendingCR) {
+      this.pendingCR = false;
+      if (chunk.charCodeAt(0) === LF) pos = 1;
     }
-    this.buffer = this.buffer.slice(start);
+    // The next CR and LF at or after `pos`; -1 once there is none left in this chunk. Each is
+    // searched for again only after `pos` has passed it, so no character is searched twice.
+    let cr = -2;
+    let lf = -2;
+    while (pos < length) {
+      if (cr !== -1 && cr < pos) cr = this.find('\r', chunk, pos);
+      if (lf !== -1 && lf < pos) lf = this.find('\n', chunk, pos);
+      const end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf);
+      if (end === -1) {
+        this.take(chunk, pos, length);
+        return;
+      }
+      this.take(chunk, pos, end);
+      this.endLine();
+      // § 9.2.6: lines end with CRLF, a lone LF or a lone CR.
+      if (end === cr && chunk.charCodeAt(end + 1) === LF) pos = end + 2;
+      else pos = end + 1;
+      if (end === cr && end + 1 === length) this.pendingCR = true;
+    }
   }
 
   /**
@@ -70,31 +107,69 @@ export class SseParser {
    * the incomplete event is not dispatched." Field buffers reset; the last event ID persists.
    */
   end(): void {
-    this.buffer = '';
     this.pendingCR = false;
-    this.data = '';
+    this.resetLine();
+    this.data = [];
     this.eventType = '';
     this.lastEventIdBuffer = this.dispatchedId;
   }
 
-  private line(line: string): void {
-    this.handlers.onLine?.();
-    if (line === '') return this.dispatch();
-    if (line.charCodeAt(0) === 58 /* : */) return; // a comment
-    const colon = line.indexOf(':');
-    let field = line;
-    let value = '';
-    if (colon !== -1) {
-      field = line.slice(0, colon);
-      value = line.slice(colon + 1);
-      if (value.charCodeAt(0) === 32) value = value.slice(1); // one leading space only
+  private find(char: string, chunk: string, from: number): number {
+    const at = chunk.indexOf(char, from);
+    this.scanned += (at === -1 ? chunk.length : at + 1) - from;
+    return at;
+  }
+
+  /** Adds `chunk[from, to)`, part of the current line, to the field name or the value. */
+  private take(chunk: string, from: number, to: number): void {
+    if (from === to) return;
+    if (this.part === Part.Name) {
+      const colon = this.find(':', chunk.slice(from, to), 0);
+      if (colon === -1) {
+        this.name += chunk.slice(from, to);
+        // No field the spec knows is longer than 5 characters: skip the rest of such a line.
+        if (this.name.length > 5) this.part = Part.Skip;
+        return;
+      }
+      this.name += chunk.slice(from, from + colon);
+      from += colon + 1;
+      this.part = this.isKept(this.name) ? Part.ValueStart : Part.Skip;
+      if (from === to) return;
     }
+    if (this.part === Part.Skip) return;
+    if (this.part === Part.ValueStart) {
+      this.part = Part.Value;
+      if (chunk.charCodeAt(from) === SPACE) from++; // one leading space only
+      if (from === to) return;
+    }
+    this.value.push(chunk.slice(from, to));
+  }
+
+  private isKept(name: string): boolean {
+    return name === 'data' || name === 'event' || name === 'id' || name === 'retry';
+  }
+
+  private resetLine(): void {
+    this.part = Part.Name;
+    this.name = '';
+    this.value = [];
+  }
+
+  private endLine(): void {
+    this.handlers.onLine?.();
+    const { part, name } = this;
+    // A line with no colon: the whole line is the field name, the value is empty.
+    const field = part === Part.Name ? name : part === Part.Skip ? '' : name;
+    const value = this.value.length === 1 ? this.value[0] : this.value.join('');
+    this.resetLine();
+    if (part === Part.Name && name === '') return this.dispatch();
+    if (part === Part.Skip) return; // a comment, or a field the spec ignores
     switch (field) {
       case 'event':
         this.eventType = value;
         break;
       case 'data':
-        this.data += value + '\n';
+        this.data.push(value);
         break;
       case 'id':
         // An id containing U+0000 NULL is ignored; an empty id resets the last event ID.
@@ -112,12 +187,12 @@ export class SseParser {
     // The last event ID is set even when no event is dispatched.
     this.dispatchedId = this.lastEventIdBuffer;
     const { data, eventType } = this;
-    this.data = '';
+    this.data = [];
     this.eventType = '';
-    if (data === '') return;
+    if (data.length === 0) return;
     this.handlers.onEvent({
       type: eventType || 'message',
-      data: data.slice(0, -1),
+      data: data.length === 1 ? data[0] : data.join('\n'),
       lastEventId: this.lastEventIdBuffer,
     });
   }
