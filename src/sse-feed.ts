@@ -8,6 +8,7 @@ import {
   type RealtimeEventMap,
 } from './internal/events.js';
 import { SseParser } from './internal/sse-parser.js';
+import { ReplayFilter } from './internal/replay-filter.js';
 
 export interface SseFeedEventMap extends RealtimeEventMap {
   message: RealtimeMessageEvent;
@@ -27,12 +28,12 @@ type HeadersSource =
  * @tagname sse-feed
  *
  * @attr {string} src - Stream URL (required). Changing it re-connects, without the old cursor.
- * @attr {'auto' | 'fetch' | 'native'} mode - `auto` uses fetch + a streaming parser wherever fetch and readable streams exist, else `EventSource`.
+ * @attr {'auto' | 'fetch' | 'native'} mode - `auto`: fetch + a streaming parser for a same-origin `src` or when a fetch-only feature is set (`headers`, `body`, `method`, `heartbeat-timeout`), else `EventSource` (cross-origin it resumes without a CORS preflight).
  * @attr {string} events - Space-separated SSE event types to deliver. Empty: every type in fetch mode, only `message` in native mode (EventSource can only listen for types it is told). With the hub, the type is the topic.
  * @attr {'text' | 'json'} type - `json` parses `data`; bad JSON → `parse-error`, and the stream goes on.
  * @attr {boolean} with-credentials - Send cookies cross-origin.
  * @attr {string} method - Fetch mode: the HTTP method.
- * @attr {string} last-event-id - Start from this cursor.
+ * @attr {string} last-event-id - Start from this cursor (one containing CR, LF or NUL, which no header can carry, is `invalid-attribute`).
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
@@ -43,7 +44,7 @@ type HeadersSource =
  *
  * @fires {RealtimeMessageEvent} message - An SSE event. Its own type is in `eventType`: a server never chooses a DOM event type. Carries `data`, `lastEventId`, `eventType`, `origin`.
  * @fires {Event} open - The stream is open (fetch: a 200 `text/event-stream` answer).
- * @fires {RealtimeCloseEvent} close - An open stream ended: dropped (`willReconnect: true`) or stopped. Carries `willReconnect`.
+ * @fires {RealtimeCloseEvent} close - An open stream ended: dropped (`willReconnect: true`, `readyState` already 0, as `EventSource`) or stopped. Carries `willReconnect`.
  * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`.
  * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized`, `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
@@ -101,6 +102,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   private heartbeat?: ReturnType<typeof setTimeout>;
   /** The `events` filter, read once per connection: the hot path only looks it up. */
   private wanted: string[] = [];
+  /** Native mode: drops what a server replays to a replaced `EventSource`. */
+  private readonly replays = new ReplayFilter();
 
   /** As `EventSource.readyState`: 0 connecting, 1 open, 2 closed (`SseFeedElement.CONNECTING` …). */
   get readyState(): number {
@@ -117,6 +120,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
    * `retries-exhausted`).
    */
   reconnect(): void {
+    this.intervene();
     if (!this.isConnected || this.disabled || !this.src) return;
     this.reconnector.reset();
     this.start();
@@ -124,13 +128,17 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
 
   /** Stops the feed, like `EventSource.close()`: no reconnect until `reconnect()`. */
   close(): void {
+    this.intervene();
     this.unshare();
     this.stop('closed');
   }
 
   protected override acquire(): void {
     const source = `${this.src}\0${this.startId}`;
-    if (source !== this.cursorSource) this.cursor = this.startId ?? '';
+    if (source !== this.cursorSource) {
+      this.cursor = this.startId ?? '';
+      this.replays.forget();
+    }
     this.cursorSource = source;
     if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
     try {
@@ -140,6 +148,10 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     }
     if (!['text', 'json'].includes(this.type) || !['auto', 'fetch', 'native'].includes(this.mode)) {
       return this.invalid('invalid-attribute', `Bad type="${this.type}" or mode="${this.mode}".`);
+    }
+    // A stream's ids never hold these (the parser splits lines there and ignores ids with NULL).
+    if (/[\r\n\0]/.test(this.cursor)) {
+      return this.invalid('invalid-attribute', 'last-event-id cannot contain CR, LF or NUL.');
     }
     // Shared feeds stay connected: the leading tab may be hidden while others are not.
     const pausing = this.pauseHidden && !this.shared;
@@ -162,10 +174,21 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     this.fail(code, message);
   }
 
+  /**
+   * `auto` picks `EventSource` for a cross-origin stream unless a fetch-only feature is asked
+   * for: a fetch that resumes must send `Last-Event-ID`, which is not a CORS-safelisted header,
+   * so the browser preflights it, and a server written for `EventSource` (which never
+   * preflights) refuses. `EventSource`'s own reconnects send the header with no preflight.
+   */
   private get useFetch(): boolean {
+    if (this.mode !== 'auto') return this.mode === 'fetch';
+    if (typeof fetch !== 'function' || typeof ReadableStream !== 'function') return false;
+    if (new URL(this.src, document.baseURI).origin === location.origin) return true;
     return (
-      this.mode === 'fetch' ||
-      (this.mode === 'auto' && typeof fetch === 'function' && typeof ReadableStream === 'function')
+      this.headers !== null ||
+      this.body !== null ||
+      (this.method || 'GET').toUpperCase() !== 'GET' ||
+      this.heartbeatTimeout > 0
     );
   }
 
@@ -188,6 +211,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   }
 
   private stop(state: 'closed' | 'error'): void {
+    if (this.superseded) return;
     const wasActive = this.state !== 'closed' && this.state !== 'error';
     this.disconnect();
     this.reconnector.cancel();
@@ -197,11 +221,15 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
 
   /** The connection failed or dropped: schedule the next attempt (or give up). */
   private retry(retryAfter = 0): void {
+    // A listener of the event that brought us here already chose (close(), reconnect(), …).
+    if (this.superseded) return;
     const wasOpen = this.state === 'open';
     this.disconnect();
     const delay = this.scheduleRetry(retryAfter);
+    // Like EventSource: readyState is CONNECTING (or CLOSED) before the page hears of the drop.
+    this.setState(delay >= 0 ? 'connecting' : 'error');
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0));
-    this.settleRetry(delay);
+    if (delay < 0) this.settleRetry(delay);
   }
 
   private opened(): void {
@@ -212,6 +240,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
 
   private receive(type: string, data: string, lastEventId: string, origin: string): void {
     this.cursor = lastEventId;
+    this.replays.delivered(lastEventId);
     // The hub's control events: `cursor` starts a fresh stream's cursor, `reset` is announced.
     if (type === 'cursor') return;
     if (type === 'reset') {
@@ -247,7 +276,12 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     try {
       const extra = typeof this.headers === 'function' ? await this.headers() : this.headers;
       const headers = new Headers({ Accept: 'text/event-stream', ...extra });
-      if (this.cursor) headers.set('Last-Event-ID', this.cursor);
+      const url = new URL(this.src, document.baseURI);
+      if (this.cursor) {
+        const value = headerValue(this.cursor);
+        if (value) headers.set('Last-Event-ID', value);
+        else url.searchParams.set('lastEventId', this.cursor);
+      }
       // Plain objects and arrays travel as JSON; strings, Blob, FormData, URLSearchParams as they are.
       let body = this.body as BodyInit | null;
       if (
@@ -258,7 +292,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
         if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
       }
       if (!current()) return;
-      response = await fetch(new URL(this.src, document.baseURI), {
+      response = await fetch(url, {
         method: this.method || 'GET',
         headers,
         body: this.method && this.method.toUpperCase() !== 'GET' ? body : null,
@@ -268,7 +302,14 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
       });
     } catch (error) {
       if (!current()) return;
-      this.fail('network', `Could not connect: ${(error as Error).message}`, { cause: error });
+      const crossOrigin = new URL(this.src, document.baseURI).origin !== location.origin;
+      const hint =
+        crossOrigin && this.cursor
+          ? ' (cross-origin, resuming sends Last-Event-ID: the server must allow it in its CORS preflight)'
+          : '';
+      this.fail('network', `Could not connect: ${(error as Error).message}${hint}`, {
+        cause: error,
+      });
       return this.retry();
     }
     if (!current()) return;
@@ -315,11 +356,13 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
         if (done) break;
         this.armHeartbeat(attempt);
         parser.push(decoder.decode(value, { stream: true }));
+        if (!current()) return; // a listener closed or re-opened the feed
         this.cursor = parser.lastEventId;
       }
     } catch {
       if (!current()) return;
     }
+    parser.push(decoder.decode());
     parser.end();
     this.cursor = parser.lastEventId;
     this.retry();
@@ -338,25 +381,67 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     }, this.heartbeatTimeout);
   }
 
+  /**
+   * Native mode: one `EventSource` reconnects by itself for as long as it can, exactly as the
+   * spec says (its `Last-Event-ID` header, the id in force on id-less events, `retry:`), so a
+   * drop resumes where a plain `EventSource` would. Only when it gives up for good (an HTTP
+   * error status, a wrong content type, a refused CORS request: readyState CLOSED) does the
+   * element make a new one after its own backoff. That one cannot send the header: the cursor
+   * goes in a `lastEventId` query parameter, events a server replays anyway are dropped
+   * (`ReplayFilter`), and id-less events carry the cursor until the stream sends an id.
+   */
   private connectNative(attempt: number): void {
     const url = new URL(this.src, document.baseURI);
-    // A new EventSource cannot send Last-Event-ID: the cursor goes in the query (the hub reads it).
-    if (this.cursor) url.searchParams.set('lastEventId', this.cursor);
+    const resumed = this.cursor;
+    if (resumed) url.searchParams.set('lastEventId', resumed);
     const source = new EventSource(url, { withCredentials: this.withCredentials });
     this.abort = () => source.close();
-    source.onopen = () => attempt === this.attempt && this.opened();
+    this.replays.begin();
+    /** Whether this EventSource has reported an id of its own yet. */
+    let ownId = false;
+    source.onopen = () => {
+      if (attempt !== this.attempt) return;
+      // A reconnect of its own carried the header: nothing is replayed from here on.
+      if (ownId) this.replays.stop();
+      this.opened();
+    };
     const types = this.wanted.length ? this.wanted : ['message'];
     for (const type of new Set([...types, 'reset', 'cursor'])) {
       source.addEventListener(type, (event) => {
-        const { data, lastEventId, origin } = event as MessageEvent<string>;
-        if (attempt === this.attempt) this.receive(type, data, lastEventId, origin);
+        if (attempt !== this.attempt) return;
+        const { data, origin } = event as MessageEvent<string>;
+        let { lastEventId } = event as MessageEvent<string>;
+        if (lastEventId) ownId = true;
+        if (this.replays.isReplay(lastEventId)) return;
+        if (!ownId) lastEventId = resumed;
+        this.receive(type, data, lastEventId, origin);
       });
     }
-    // EventSource shows no status: every failure is `network`, retried by our own policy.
     source.onerror = () => {
       if (attempt !== this.attempt) return;
-      if (this.state !== 'open') this.fail('network', 'The event stream could not be opened.');
-      this.retry();
+      if (source.readyState === EventSource.CLOSED) {
+        // EventSource gave up (it shows no status): our backoff, then a new one.
+        if (this.state !== 'open') {
+          this.fail('network', 'The event stream could not be opened (EventSource gave up).');
+        }
+        return this.retry();
+      }
+      // EventSource is reconnecting by itself (after its reconnection time or `retry:`).
+      if (this.state === 'open') {
+        this.setState('connecting');
+        this.emit(new RealtimeCloseEvent(true));
+        return;
+      }
+      this.fail('network', 'The event stream could not be opened; EventSource retries.');
+      if (this.superseded || attempt !== this.attempt) return;
+      if (++this.reconnector.attempt > this.maxRetries) {
+        this.disconnect();
+        this.setState('error');
+        this.fail(
+          'retries-exhausted',
+          `Gave up after ${this.maxRetries} attempts; call reconnect() to try again.`,
+        );
+      }
     };
   }
 
@@ -374,4 +459,24 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
 export interface SseFeedElement {
   addEventListener: TypedEventTarget<SseFeedEventMap>['addEventListener'];
   removeEventListener: TypedEventTarget<SseFeedEventMap>['removeEventListener'];
+}
+
+/**
+ * The cursor as a `Last-Event-ID` value, or `null` when no header can carry it.
+ *
+ * - UTF-8, as `EventSource` sends it: `Headers` sends each character below U+0100 as one byte,
+ *   so the value is the id's UTF-8 bytes one per character (lone surrogates become U+FFFD).
+ * - Spaces and tabs around the id are dropped: HTTP strips them from any field value, and
+ *   `EventSource` sends the id trimmed too.
+ * - Control characters (U+0001–U+001F but tab, U+007F) are refused by HTTP servers (Node
+ *   answers 400): such an id, or one of only spaces, goes in the `lastEventId` query instead.
+ */
+function headerValue(id: string): string | null {
+  const trimmed = id.replace(/^[ \t]+|[ \t]+$/g, '');
+  // eslint-disable-next-line no-control-regex
+  if (trimmed === '' || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(trimmed)) return null;
+  if (!/[^ -~\t]/.test(trimmed)) return trimmed; // printable ASCII and tab: as it is
+  let bytes = '';
+  for (const byte of new TextEncoder().encode(trimmed)) bytes += String.fromCharCode(byte);
+  return bytes;
 }
