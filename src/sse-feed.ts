@@ -331,7 +331,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
       return this.stop('error');
     }
     const contentType = response.headers.get('Content-Type') ?? '';
-    if (!/^text\/event-stream\b/i.test(contentType)) {
+    // The MIME type's essence, parameters aside (`text/event-stream;charset=utf-8` is fine).
+    if (contentType.split(';')[0].trim().toLowerCase() !== 'text/event-stream') {
       void response.body?.cancel().catch(() => {});
       this.fail('content-type', `Expected text/event-stream, got "${contentType}".`, { status });
       return this.retry();

@@ -171,14 +171,51 @@ const scenarios = {
     if (type === '1') res.write('id: 1\ndata: 1\n\ndata: 2\n\nid: 2\ndata: 3\n\ndata: 4\n\n');
     else res.write(`id: 1\ndata: 1\n\n${type === '2' ? 'id:' : 'id'}\ndata: 2\n\ndata: 3\n\n`);
   },
-  // WPT eventsource/resources/message.py: `message` as the body, `mime` as the content type.
+  // WPT eventsource/resources/message.py: `message` (default "data: data") then two line ends
+  // (none with newline=none) and one more, `mime` as the content type; then the stream ends.
   'wpt-message'(req, res, { url }) {
     res.writeHead(200, {
       'Content-Type': url.searchParams.get('mime') ?? 'text/event-stream',
       'Cache-Control': 'no-store',
     });
-    res.write(url.searchParams.get('message') ?? 'data: data\n\n');
-    if (url.searchParams.has('end')) res.end();
+    const newline = url.searchParams.get('newline') === 'none' ? '' : '\n\n';
+    res.end(`${url.searchParams.get('message') ?? 'data: data'}${newline}\n`);
+  },
+  // The eventsource package's test server (test/server.ts), its routes as scenarios:
+  // /counter: 3 `counter` events per connection, ids counting on from Last-Event-ID, retry 50.
+  counter(req, res) {
+    res.writeHead(200, streamHeaders);
+    const from = Number(headerId(req) || 0);
+    res.write('retry: 50\n\n');
+    for (let i = from + 1; i <= from + 3; i++)
+      res.write(`event: counter\nid: ${i}\ndata: Counter is at ${i}\n\n`);
+    setTimeout(() => res.end(), 20);
+  },
+  // /end-after-one: one `progress` event, the stream ends; the reconnect gets 204.
+  'end-after-one'(req, res, { n }) {
+    if (n > 1) return void res.writeHead(204).end();
+    res.writeHead(200, streamHeaders);
+    res.end('retry: 50\nevent: progress\nid: prct-100\ndata: 100%\n\n');
+  },
+  // /slow-connect: headers after 100 ms, one message, the stream ends.
+  'slow-connect'(req, res) {
+    setTimeout(() => {
+      res.writeHead(200, streamHeaders);
+      res.end('retry: 50\ndata: slow\n\n');
+    }, 100);
+  },
+  // /unicode: two events of multi-byte text, each written in one chunk.
+  unicode(req, res) {
+    res.writeHead(200, streamHeaders);
+    res.write('event: unicode\ndata: Several characters: 我現在都看實況不玩遊戲\n\n');
+    res.write('event: unicode\ndata: Mixed 😀 emoji ✔ and ünïcödé\n\n');
+  },
+  // /redirect?status=3xx: answers with a redirect to `to` (a scenario path on this server).
+  redirect(req, res, { url }) {
+    const to = new URL(url.searchParams.get('to'), `http://${req.headers.host}`);
+    to.searchParams.set('key', `${url.searchParams.get('key')}-target`);
+    res.writeHead(Number(url.searchParams.get('status')), { Location: to.pathname + to.search });
+    res.end();
   },
   async echo(req, res, { body, n }) {
     res.writeHead(200, streamHeaders);
@@ -206,6 +243,8 @@ async function handle(req, res, crossOrigin) {
     method: req.method,
     lastEventId: headerId(req),
     query: url.searchParams.get('lastEventId'),
+    accept: req.headers.accept ?? null,
+    cacheControl: req.headers['cache-control'] ?? null,
     closed: false,
   };
   log.push(entry);
