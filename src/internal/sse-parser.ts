@@ -52,8 +52,10 @@ export class SseParser {
   private part = Part.Name;
   /** The field name so far (names are short; a long one is an unknown field and is skipped). */
   private name = '';
-  private value: string[] = [];
-  private data: string[] = [];
+  /** The value of a line spanning chunks, so far (string concatenation is O(1) in V8). */
+  private value = '';
+  private data = '';
+  private hasData = false;
   private eventType = '';
   private lastEventIdBuffer: string;
   private dispatchedId: string;
@@ -93,8 +95,13 @@ export class SseParser {
         this.take(chunk, pos, length);
         return;
       }
-      this.take(chunk, pos, end);
-      this.endLine();
+      // A line wholly inside this chunk (the usual case) is read at once; one that began in an
+      // earlier chunk is finished piece by piece.
+      if (this.part === Part.Name && this.name === '') this.line(chunk, pos, end);
+      else {
+        this.take(chunk, pos, end);
+        this.endLine();
+      }
       // § 9.2.6: lines end with CRLF, a lone LF or a lone CR.
       if (end === cr && chunk.charCodeAt(end + 1) === LF) pos = end + 2;
       else pos = end + 1;
@@ -109,7 +116,8 @@ export class SseParser {
   end(): void {
     this.pendingCR = false;
     this.resetLine();
-    this.data = [];
+    this.data = '';
+    this.hasData = false;
     this.eventType = '';
     this.lastEventIdBuffer = this.dispatchedId;
   }
@@ -142,7 +150,7 @@ export class SseParser {
       if (chunk.charCodeAt(from) === SPACE) from++; // one leading space only
       if (from === to) return;
     }
-    this.value.push(chunk.slice(from, to));
+    this.value += chunk.slice(from, to);
   }
 
   private isKept(name: string): boolean {
@@ -152,24 +160,61 @@ export class SseParser {
   private resetLine(): void {
     this.part = Part.Name;
     this.name = '';
-    this.value = [];
+    this.value = '';
   }
 
+  /** A whole line, `chunk[start, end)`. */
+  private line(chunk: string, start: number, end: number): void {
+    this.handlers.onLine?.();
+    if (start === end) return this.dispatch();
+    // The fields the spec knows are recognised by their name and colon (a comparison of at most
+    // 6 characters, which stops at the line end since CR and LF are in no name): no search.
+    const first = chunk.charCodeAt(start);
+    let name: string;
+    let colon: number;
+    if (first === 58 /* : */) return; // a comment
+    if (first === 100 /* d */ && chunk.startsWith('data:', start)) {
+      name = 'data';
+      colon = start + 4;
+    } else if (first === 105 /* i */ && chunk.startsWith('id:', start)) {
+      name = 'id';
+      colon = start + 2;
+    } else if (first === 101 /* e */ && chunk.startsWith('event:', start)) {
+      name = 'event';
+      colon = start + 5;
+    } else if (first === 114 /* r */ && chunk.startsWith('retry:', start)) {
+      name = 'retry';
+      colon = start + 5;
+    } else {
+      const line = chunk.slice(start, end);
+      const at = this.find(':', line, 0);
+      // No colon: the whole line is the field name and the value is empty.
+      if (at === -1) return this.field(line, '');
+      name = line.slice(0, at);
+      colon = start + at;
+    }
+    const from = chunk.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1; // one space only
+    this.field(name, from >= end ? '' : chunk.slice(from, end));
+  }
+
+  /** The end of a line that spanned chunks. */
   private endLine(): void {
     this.handlers.onLine?.();
-    const { part, name } = this;
-    // A line with no colon: the whole line is the field name, the value is empty.
-    const field = part === Part.Name ? name : part === Part.Skip ? '' : name;
-    const value = this.value.length === 1 ? this.value[0] : this.value.join('');
+    const { part, name, value } = this;
     this.resetLine();
-    if (part === Part.Name && name === '') return this.dispatch();
     if (part === Part.Skip) return; // a comment, or a field the spec ignores
-    switch (field) {
+    // A line with no colon: the whole line is the field name, the value is empty.
+    this.field(name, value);
+  }
+
+  private field(name: string, value: string): void {
+    switch (name) {
       case 'event':
         this.eventType = value;
         break;
       case 'data':
-        this.data.push(value);
+        this.data = this.hasData ? `${this.data}\n${value}` : value;
+        this.hasData = true;
         break;
       case 'id':
         // An id containing U+0000 NULL is ignored; an empty id resets the last event ID.
@@ -186,13 +231,14 @@ export class SseParser {
   private dispatch(): void {
     // The last event ID is set even when no event is dispatched.
     this.dispatchedId = this.lastEventIdBuffer;
-    const { data, eventType } = this;
-    this.data = [];
+    const { data, hasData, eventType } = this;
+    this.data = '';
+    this.hasData = false;
     this.eventType = '';
-    if (data.length === 0) return;
+    if (!hasData) return;
     this.handlers.onEvent({
       type: eventType || 'message',
-      data: data.length === 1 ? data[0] : data.join('\n'),
+      data,
       lastEventId: this.lastEventIdBuffer,
     });
   }
