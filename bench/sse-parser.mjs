@@ -12,6 +12,7 @@
  * `node bench/sse-parser.mjs` runs it alone and prints the BENCHMARKS.md section.
  */
 import { createServer } from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -80,7 +81,14 @@ export function parserBench({ runs = 7, log = console.error } = {}) {
     const mbs = (parser) => size / MiB / (median(times[parser]) / 1000);
     const ratio = median(times[peer].map((t, i) => t / times[ours][i]));
     log(`parser: ${name}: ${mbs(ours).toFixed(0)} vs ${mbs(peer).toFixed(0)} MB/s`);
-    rows.push({ name, events: counts[ours], ours: mbs(ours), peer: mbs(peer), ratio });
+    rows.push({
+      name,
+      events: counts[ours],
+      ours: mbs(ours),
+      peer: mbs(peer),
+      ratio,
+      load: loadavg()[0],
+    });
   }
   return rows;
 }
@@ -210,8 +218,10 @@ export function parserSection(parser, huge, version) {
 
 \`<sse-feed>\`'s parser (\`SseParser\`, fetch mode) against \`eventsource-parser\` ${version}, in Node
 ${process.version} (V8, as in Chromium), on the same decoded text fed in the same chunks; medians
-of 7 runs, the two taking turns. Each push looks only at its own chunk, so the work is linear
-however a line is split (a test counts the characters examined per push).
+of 7 runs, the two taking turns (the ratio is the median of per-run ratios, so it compares runs
+made under the same load; the 1-minute load average was ${fixed(Math.max(...parser.map((r) => r.load)), 1)} on this
+${cpus().length}-core machine). Each push looks only at its own chunk, so the work is linear however a line
+is split (a test counts the characters examined per push).
 
 | stream | events | SseParser MB/s | eventsource-parser MB/s | speed ratio (ours ÷ peer) |
 | --- | --- | --- | --- | --- |
