@@ -1,14 +1,13 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import type { TypedEventTarget } from './internal/realtime-element.js';
-import { RetryingElement, retryAfterMs } from './internal/retrying-element.js';
+import { RetryingElement } from './internal/retrying-element.js';
 import {
   RealtimeCloseEvent,
   RealtimeMessageEvent,
   ResetEvent,
   type RealtimeEventMap,
 } from './internal/events.js';
-import { SseParser } from './internal/sse-parser.js';
-import { ReplayFilter } from './internal/replay-filter.js';
+import type { NativeState } from './internal/native-event-source.js';
 
 export interface SseFeedEventMap extends RealtimeEventMap {
   message: RealtimeMessageEvent;
@@ -102,8 +101,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   private heartbeat?: ReturnType<typeof setTimeout>;
   /** The `events` filter, read once per connection: the hot path only looks it up. */
   private wanted: string[] = [];
-  /** Native mode: drops what a server replays to a replaced `EventSource`. */
-  private readonly replays = new ReplayFilter();
+  /** Native mode's memory of the stream (what was delivered, to drop a server's replays). */
+  private native: NativeState = {};
 
   /** As `EventSource.readyState`: 0 connecting, 1 open, 2 closed (`SseFeedElement.CONNECTING` …). */
   get readyState(): number {
@@ -137,7 +136,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     const source = `${this.src}\0${this.startId}`;
     if (source !== this.cursorSource) {
       this.cursor = this.startId ?? '';
-      this.replays.forget();
+      this.native = {};
     }
     this.cursorSource = source;
     if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
@@ -174,6 +173,10 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     this.fail(code, message);
   }
 
+  private get url(): URL {
+    return new URL(this.src, document.baseURI);
+  }
+
   /**
    * `auto` picks `EventSource` for a cross-origin stream unless a fetch-only feature is asked
    * for: a fetch that resumes must send `Last-Event-ID`, which is not a CORS-safelisted header,
@@ -183,7 +186,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   private get useFetch(): boolean {
     if (this.mode !== 'auto') return this.mode === 'fetch';
     if (typeof fetch !== 'function' || typeof ReadableStream !== 'function') return false;
-    if (new URL(this.src, document.baseURI).origin === location.origin) return true;
+    if (this.url.origin === location.origin) return true;
     return (
       this.headers !== null ||
       this.body !== null ||
@@ -239,8 +242,9 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   }
 
   private receive(type: string, data: string, lastEventId: string, origin: string): void {
+    // A listener of an earlier event closed or re-opened the feed: not delivered, not passed.
+    if (this.superseded) return;
     this.cursor = lastEventId;
-    this.replays.delivered(lastEventId);
     // The hub's control events: `cursor` starts a fresh stream's cursor, `reset` is announced.
     if (type === 'cursor') return;
     if (type === 'reset') {
@@ -268,105 +272,49 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     this.emit(new RealtimeMessageEvent({ data: value, lastEventId, origin, eventType: type }));
   }
 
-  private async connectFetch(attempt: number): Promise<void> {
+  /** Fetch mode (`internal/fetch-event-stream.ts`, loaded on first use). */
+  private connectFetch(attempt: number): void {
+    const current = () => attempt === this.attempt;
     const controller = new AbortController();
     this.abort = () => controller.abort();
-    const current = () => attempt === this.attempt;
-    let response: Response;
-    try {
-      const extra = typeof this.headers === 'function' ? await this.headers() : this.headers;
-      const headers = new Headers({ Accept: 'text/event-stream', ...extra });
-      const url = new URL(this.src, document.baseURI);
-      if (this.cursor) {
-        const value = headerValue(this.cursor);
-        if (value) headers.set('Last-Event-ID', value);
-        else url.searchParams.set('lastEventId', this.cursor);
-      }
-      // Plain objects and arrays travel as JSON; strings, Blob, FormData, URLSearchParams as they are.
-      let body = this.body as BodyInit | null;
-      if (
-        body !== null &&
-        (Array.isArray(body) || Object.getPrototypeOf(body) === Object.prototype)
-      ) {
-        body = JSON.stringify(body);
-        if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
-      }
-      if (!current()) return;
-      response = await fetch(url, {
-        method: this.method || 'GET',
-        headers,
-        body: this.method && this.method.toUpperCase() !== 'GET' ? body : null,
-        credentials: this.withCredentials ? 'include' : 'same-origin',
-        cache: 'no-store',
-        signal: controller.signal,
-      });
-    } catch (error) {
-      if (!current()) return;
-      const crossOrigin = new URL(this.src, document.baseURI).origin !== location.origin;
-      const hint =
-        crossOrigin && this.cursor
-          ? ' (cross-origin, resuming sends Last-Event-ID: the server must allow it in its CORS preflight)'
-          : '';
-      this.fail('network', `Could not connect: ${(error as Error).message}${hint}`, {
-        cause: error,
-      });
-      return this.retry();
-    }
-    if (!current()) return;
-    const { status } = response;
-    if (status === 204) return this.stop('closed');
-    if (status !== 200) {
-      void response.body?.cancel().catch(() => {});
-      if (status === 401 || status === 403) {
-        this.fail(
-          'unauthorized',
-          `The server answered ${status}; call reconnect() once authorized.`,
-          { status },
-        );
-        return this.stop('error');
-      }
-      this.fail('http-status', `The server answered ${status}.`, { status });
-      if (status === 429 || status >= 500)
-        return this.retry(retryAfterMs(response.headers.get('Retry-After')));
-      return this.stop('error');
-    }
-    const contentType = response.headers.get('Content-Type') ?? '';
-    // The MIME type's essence, parameters aside (`text/event-stream;charset=utf-8` is fine).
-    if (contentType.split(';')[0].trim().toLowerCase() !== 'text/event-stream') {
-      void response.body?.cancel().catch(() => {});
-      this.fail('content-type', `Expected text/event-stream, got "${contentType}".`, { status });
-      return this.retry();
-    }
-    const origin = new URL(response.url || this.src, document.baseURI).origin;
-    const parser = new SseParser(
-      {
-        onEvent: (event) =>
-          current() && this.receive(event.type, event.data, event.lastEventId, origin),
-        onRetry: (ms) => (this.reconnector.serverFloor = ms),
-      },
-      this.cursor,
+    const request = {
+      url: this.url,
+      cursor: this.cursor,
+      method: this.method,
+      headers: this.headers,
+      body: this.body,
+      withCredentials: this.withCredentials,
+      signal: controller.signal,
+    };
+    this.load(import('./internal/fetch-event-stream.js'), current, ({ fetchEventStream }) =>
+      fetchEventStream(request, {
+        current,
+        opened: () => {
+          this.opened();
+          this.armHeartbeat(attempt);
+        },
+        alive: () => this.armHeartbeat(attempt),
+        receive: this.receive.bind(this),
+        // Not past an event a listener kept from being delivered (it closed the feed).
+        cursor: (id) => this.superseded || (this.cursor = id),
+        floor: (ms) => (this.reconnector.serverFloor = ms),
+        fail: this.fail.bind(this),
+        retry: this.retry.bind(this),
+        stop: this.stop.bind(this),
+      }),
     );
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    this.opened();
-    this.armHeartbeat(attempt);
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
+  }
+
+  /** Runs a connection module once it has loaded (if the attempt is still current). */
+  private load<T>(module: Promise<T>, current: () => boolean, run: (module: T) => unknown): void {
+    module.then(
+      (loaded) => current() && run(loaded),
+      (error: unknown) => {
         if (!current()) return;
-        if (done) break;
-        this.armHeartbeat(attempt);
-        parser.push(decoder.decode(value, { stream: true }));
-        if (!current()) return; // a listener closed or re-opened the feed
-        this.cursor = parser.lastEventId;
-      }
-    } catch {
-      if (!current()) return;
-    }
-    parser.push(decoder.decode());
-    parser.end();
-    this.cursor = parser.lastEventId;
-    this.retry();
+        this.fail('network', 'The connection code did not load.', { cause: error });
+        this.retry();
+      },
+    );
   }
 
   private armHeartbeat(attempt: number): void {
@@ -382,68 +330,40 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     }, this.heartbeatTimeout);
   }
 
-  /**
-   * Native mode: one `EventSource` reconnects by itself for as long as it can, exactly as the
-   * spec says (its `Last-Event-ID` header, the id in force on id-less events, `retry:`), so a
-   * drop resumes where a plain `EventSource` would. Only when it gives up for good (an HTTP
-   * error status, a wrong content type, a refused CORS request: readyState CLOSED) does the
-   * element make a new one after its own backoff. That one cannot send the header: the cursor
-   * goes in a `lastEventId` query parameter, events a server replays anyway are dropped
-   * (`ReplayFilter`), and id-less events carry the cursor until the stream sends an id.
-   */
+  /** Native mode (`internal/native-event-source.ts`, loaded on first use). */
   private connectNative(attempt: number): void {
-    const url = new URL(this.src, document.baseURI);
-    const resumed = this.cursor;
-    if (resumed) url.searchParams.set('lastEventId', resumed);
-    const source = new EventSource(url, { withCredentials: this.withCredentials });
-    this.abort = () => source.close();
-    this.replays.begin();
-    /** Whether this EventSource has reported an id of its own yet. */
-    let ownId = false;
-    source.onopen = () => {
-      if (attempt !== this.attempt) return;
-      // A reconnect of its own carried the header: nothing is replayed from here on.
-      if (ownId) this.replays.stop();
-      this.opened();
-    };
-    const types = this.wanted.length ? this.wanted : ['message'];
-    for (const type of new Set([...types, 'reset', 'cursor'])) {
-      source.addEventListener(type, (event) => {
-        if (attempt !== this.attempt) return;
-        const { data, origin } = event as MessageEvent<string>;
-        let { lastEventId } = event as MessageEvent<string>;
-        if (lastEventId) ownId = true;
-        if (this.replays.isReplay(lastEventId)) return;
-        if (!ownId) lastEventId = resumed;
-        this.receive(type, data, lastEventId, origin);
-      });
+    const current = () => attempt === this.attempt;
+    const types = new Set([...(this.wanted.length ? this.wanted : ['message']), 'reset', 'cursor']);
+    const { url, withCredentials, cursor } = this;
+    this.load(import('./internal/native-event-source.js'), current, ({ openEventSource }) => {
+      const host = {
+        current,
+        opened: () => this.opened(),
+        receive: this.receive.bind(this),
+        error: (closed: boolean) => this.nativeError(closed, current),
+      };
+      this.abort = openEventSource(host, this.native, url, withCredentials, types, cursor);
+    });
+  }
+
+  private nativeError(closed: boolean, current: () => boolean): void {
+    if (closed) {
+      // EventSource gave up (it shows no status): our backoff, then a new one.
+      if (this.state !== 'open') this.fail('network', 'EventSource gave up.');
+      return this.retry();
     }
-    source.onerror = () => {
-      if (attempt !== this.attempt) return;
-      if (source.readyState === EventSource.CLOSED) {
-        // EventSource gave up (it shows no status): our backoff, then a new one.
-        if (this.state !== 'open') {
-          this.fail('network', 'The event stream could not be opened (EventSource gave up).');
-        }
-        return this.retry();
-      }
-      // EventSource is reconnecting by itself (after its reconnection time or `retry:`).
-      if (this.state === 'open') {
-        this.setState('connecting');
-        this.emit(new RealtimeCloseEvent(true));
-        return;
-      }
-      this.fail('network', 'The event stream could not be opened; EventSource retries.');
-      if (this.superseded || attempt !== this.attempt) return;
-      if (++this.reconnector.attempt > this.maxRetries) {
-        this.disconnect();
-        this.setState('error');
-        this.fail(
-          'retries-exhausted',
-          `Gave up after ${this.maxRetries} attempts; call reconnect() to try again.`,
-        );
-      }
-    };
+    // EventSource reconnects by itself (after its reconnection time or `retry:`).
+    if (this.state === 'open') {
+      this.setState('connecting');
+      this.emit(new RealtimeCloseEvent(true));
+      return;
+    }
+    this.fail('network', 'EventSource could not connect; it retries.');
+    if (this.superseded || !current()) return;
+    if (++this.reconnector.attempt > this.maxRetries) {
+      this.disconnect();
+      this.settleRetry(-1);
+    }
   }
 
   private readonly onVisibility = (): void => {
@@ -460,24 +380,4 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
 export interface SseFeedElement {
   addEventListener: TypedEventTarget<SseFeedEventMap>['addEventListener'];
   removeEventListener: TypedEventTarget<SseFeedEventMap>['removeEventListener'];
-}
-
-/**
- * The cursor as a `Last-Event-ID` value, or `null` when no header can carry it.
- *
- * - UTF-8, as `EventSource` sends it: `Headers` sends each character below U+0100 as one byte,
- *   so the value is the id's UTF-8 bytes one per character (lone surrogates become U+FFFD).
- * - Spaces and tabs around the id are dropped: HTTP strips them from any field value, and
- *   `EventSource` sends the id trimmed too.
- * - Control characters (U+0001–U+001F but tab, U+007F) are refused by HTTP servers (Node
- *   answers 400): such an id, or one of only spaces, goes in the `lastEventId` query instead.
- */
-function headerValue(id: string): string | null {
-  const trimmed = id.replace(/^[ \t]+|[ \t]+$/g, '');
-  // eslint-disable-next-line no-control-regex
-  if (trimmed === '' || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(trimmed)) return null;
-  if (!/[^ -~\t]/.test(trimmed)) return trimmed; // printable ASCII and tab: as it is
-  let bytes = '';
-  for (const byte of new TextEncoder().encode(trimmed)) bytes += String.fromCharCode(byte);
-  return bytes;
 }

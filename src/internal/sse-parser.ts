@@ -11,8 +11,6 @@ export interface SseParserHandlers {
   onEvent(event: ParsedEvent): void;
   /** A valid `retry:` field: the reconnection time in ms. */
   onRetry?(ms: number): void;
-  /** Any complete line, comments included (a comment is a sign of life, e.g. for heartbeats). */
-  onLine?(): void;
 }
 
 const LF = 10;
@@ -165,41 +163,45 @@ export class SseParser {
 
   /** A whole line, `chunk[start, end)`. */
   private line(chunk: string, start: number, end: number): void {
-    this.handlers.onLine?.();
     if (start === end) return this.dispatch();
-    // The fields the spec knows are recognised by their name and colon (a comparison of at most
-    // 6 characters, which stops at the line end since CR and LF are in no name): no search.
+    // `data:` and `id:`, nearly every line of a stream, are recognised by their first characters
+    // (CR and LF are in no field name, so the comparison stops at the line end): no search.
     const first = chunk.charCodeAt(start);
-    let name: string;
-    let colon: number;
     if (first === 58 /* : */) return; // a comment
-    if (first === 100 /* d */ && chunk.startsWith('data:', start)) {
-      name = 'data';
-      colon = start + 4;
-    } else if (first === 105 /* i */ && chunk.startsWith('id:', start)) {
-      name = 'id';
-      colon = start + 2;
-    } else if (first === 101 /* e */ && chunk.startsWith('event:', start)) {
-      name = 'event';
-      colon = start + 5;
-    } else if (first === 114 /* r */ && chunk.startsWith('retry:', start)) {
-      name = 'retry';
-      colon = start + 5;
-    } else {
-      const line = chunk.slice(start, end);
-      const at = this.find(':', line, 0);
-      // No colon: the whole line is the field name and the value is empty.
-      if (at === -1) return this.field(line, '');
-      name = line.slice(0, at);
-      colon = start + at;
+    if (
+      first === 100 /* d */ &&
+      chunk.charCodeAt(start + 1) === 97 /* a */ &&
+      chunk.charCodeAt(start + 2) === 116 /* t */ &&
+      chunk.charCodeAt(start + 3) === 97 /* a */ &&
+      chunk.charCodeAt(start + 4) === 58 /* : */
+    ) {
+      const value = this.valueOf(chunk, start + 4, end);
+      this.data = this.hasData ? `${this.data}\n${value}` : value;
+      this.hasData = true;
+      return;
     }
-    const from = chunk.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1; // one space only
-    this.field(name, from >= end ? '' : chunk.slice(from, end));
+    if (
+      first === 105 /* i */ &&
+      chunk.charCodeAt(start + 1) === 100 /* d */ &&
+      chunk.charCodeAt(start + 2) === 58 /* : */
+    ) {
+      return this.field('id', this.valueOf(chunk, start + 2, end));
+    }
+    const line = chunk.slice(start, end);
+    const colon = this.find(':', line, 0);
+    // No colon: the whole line is the field name and the value is empty.
+    if (colon === -1) return this.field(line, '');
+    this.field(line.slice(0, colon), this.valueOf(line, colon, line.length));
+  }
+
+  /** The value after the colon at `colon`, without its one leading space. */
+  private valueOf(text: string, colon: number, end: number): string {
+    const from = text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1;
+    return from >= end ? '' : text.slice(from, end);
   }
 
   /** The end of a line that spanned chunks. */
   private endLine(): void {
-    this.handlers.onLine?.();
     const { part, name, value } = this;
     this.resetLine();
     if (part === Part.Skip) return; // a comment, or a field the spec ignores
