@@ -546,6 +546,23 @@ describe('<sse-feed>: a call from inside a listener wins over what the element d
       expect(await requestsFor(key)).to.have.length(2);
     });
 
+    it(`mode="${mode}": disabled = true in a message listener, then re-enabled: each event once`, async () => {
+      const { key, src } = scenario('events', 'count=3');
+      const el = feed(src, { mode, events: 'odd even' }) as SseFeedElement;
+      el.addEventListener('message', () => (el.disabled = true), { once: true });
+      const messages = record<RealtimeMessageEvent>(el, 'message');
+      document.body.append(el);
+      await waitUntil(() => messages.length === 1 && el.state === 'closed');
+      expect(el.lastEventId, 'the cursor stays at the event delivered').to.equal('1');
+      el.disabled = false;
+      await waitUntil(() => messages.length >= 3, 5000);
+      expect(dataOf(messages)).to.deep.equal(['1', '2', '3']);
+      // The resumed request asked from 1; in native mode a replay of 1 would have been dropped.
+      expect((await requestsFor(key))[1]).to.include({
+        lastEventId: mode === 'fetch' ? '1' : null,
+      });
+    });
+
     it(`mode="${mode}": disabled = true or remove() in a close listener`, async () => {
       const first = scenario('drop-mid-event');
       const a = feed(first.src, { mode }) as SseFeedElement;
