@@ -4,6 +4,8 @@
  *
  * - client.mjs: each element against its raw browser API and peer libraries, in Chromium;
  *   memory after 10,000 mount/unmount cycles;
+ * - sse-parser.mjs: the SSE parser's MB/s against eventsource-parser, and the longest
+ *   main-thread task while one 32 MiB event streams in;
  * - bundles.mjs: bytes, ours and the peers', measured the same way;
  * - hub-capacity.mjs: one hub process against a raw node:http SSE loop, better-sse and a bare
  *   `ws` broadcast loop;
@@ -36,6 +38,7 @@ const { clientBench, cases } = await import('./client.mjs');
 const { hubCapacity } = await import('./hub-capacity.mjs');
 const { result: scaleOut } = await import('./hub-scale-out.mjs');
 const { sharedTabs } = await import('./shared-tabs.mjs');
+const { parserBench, hugeEventBench, parserSection } = await import('./sse-parser.mjs');
 const { findChrome } = await import('../scripts/find-chrome.mjs');
 const { median } = await import('./stats.mjs');
 
@@ -51,6 +54,8 @@ const tags = [
 ];
 const bytes = ourBytes(tags);
 const client = await clientBench();
+const parser = parserBench();
+const huge = await hugeEventBench();
 const capacity = await hubCapacity();
 const shared = await sharedTabs();
 
@@ -321,6 +326,7 @@ Reading it: the heap grows by a fixed amount after the first thousands of cycles
 and engine caches) and barely moves over the next ${client.cycles.toLocaleString('en')}: the second column
 is the leak test, and nothing the elements open is left behind.
 
+${parserSection(parser, huge, version('eventsource-parser'))}
 ## Bytes
 
 min+gzip (terser, gzip level 9), each peer built the same way (rollup, browser build). Target:

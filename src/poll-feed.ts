@@ -196,10 +196,11 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
       this.setState('open');
       this.reconnector.opened();
       this.emit(new Event('open'));
+      if (this.superseded) return; // an open listener changed course: no delivery, no next poll
     }
     if (this.long) this.receiveHub(body);
     else this.receiveContent(response, body);
-    if (this.isConnected && !this.inFlight) {
+    if (this.isConnected && !this.inFlight && !this.superseded) {
       this.schedule(this.interval ?? (this.long ? 0 : 5000));
     }
   }
@@ -239,6 +240,8 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
     }
     if (poll.reset) this.emit(new ResetEvent(poll.reset.reason, poll.cursor));
     for (const event of poll.events ?? []) {
+      // A listener closed or re-opened the feed: the cursor stays at the last event delivered.
+      if (this.superseded) return;
       this.cursor = event.id;
       this.emit(
         new RealtimeMessageEvent({

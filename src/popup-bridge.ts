@@ -133,6 +133,7 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
    * attributes never opens a window: call it from a user gesture.
    */
   open(): Window | null {
+    this.intervene();
     this.settle();
     if (!this.listening)
       throw new DOMException(`<${this.localName}> is not connected.`, 'InvalidStateError');
@@ -151,6 +152,7 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
 
   /** Opener side: closes the popup (`open()` may open it again). Other side: ends the bridge. */
   close(): void {
+    this.intervene();
     const peer = this.peer;
     const announce = this.endsConnection();
     this.sayBye();
@@ -322,6 +324,7 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
     this.awaitingReturn = false;
     this.setState('open');
     this.emit(new Event('open'));
+    if (this.superseded) return; // a listener closed the bridge: the queue stays unsent
     const waiting = this.queue as Envelope[];
     this.queue = [];
     for (const envelope of waiting) this.postRaw(envelope);

@@ -229,6 +229,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         'InvalidAccessError',
       );
     }
+    this.intervene();
     this.unshare();
     this.stopped = true;
     this.reconnector.cancel();
@@ -238,6 +239,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
 
   /** Connects again with a fresh backoff (after `close()`, a stop code or exhausted retries). */
   reconnect(): void {
+    this.intervene();
     if (!this.isConnected || this.disabled || !this.src) return;
     this.stopped = false;
     this.reconnector.reset();
@@ -340,7 +342,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     this.timers.push(
       setTimeout(() => {
         this.fail('timeout', `Not connected after ${this.connectTimeout} ms.`);
-        this.dropped(4000, 'connect timeout', false);
+        if (!this.superseded) this.dropped(4000, 'connect timeout', false);
       }, this.connectTimeout),
     );
     socket.onopen = () => {
@@ -359,10 +361,13 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         }
       }
       this.setState('open');
+      // A statechange or open listener that closed the relay wins: no heartbeat, no flush.
+      if (this.superseded) return;
       this.reconnector.opened();
       this.lastActivity = performance.now();
       this.armHeartbeat();
       this.emit(new Event('open'));
+      if (this.superseded) return;
       const waiting = this.queue;
       this.queue = [];
       for (const pending of waiting) this.write(pending);
@@ -410,6 +415,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       this.fail('network', 'The WebSocket connection failed.');
     }
     this.requeueUnacked();
+    if (this.superseded) return; // an error listener already chose (close(), reconnect(), …)
     const stop = this.stopCodes.split(/\s+/).includes(String(code));
     const delay = stop ? -1 : this.scheduleRetry();
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0, code, reason, wasClean));
@@ -427,7 +433,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
           'heartbeat-timeout',
           `Nothing received for ${this.heartbeatTimeout} ms after a ping; reconnecting.`,
         );
-        return this.dropped(4000, 'heartbeat timeout', false);
+        if (!this.superseded) this.dropped(4000, 'heartbeat timeout', false);
+        return;
       }
       this.socket?.send(ping);
       this.timers.push(setTimeout(tick, Math.min(interval, this.heartbeatTimeout)));

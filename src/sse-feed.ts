@@ -1,6 +1,6 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import type { TypedEventTarget } from './internal/realtime-element.js';
-import { RetryingElement, retryAfterMs } from './internal/retrying-element.js';
+import { RetryingElement } from './internal/retrying-element.js';
 import {
   RealtimeCloseEvent,
   RealtimeMessageEvent,
@@ -8,7 +8,7 @@ import {
   type RealtimeEventMap,
   type SseMessageEvent,
 } from './internal/events.js';
-import { SseParser } from './internal/sse-parser.js';
+import type { NativeState } from './internal/native-event-source.js';
 
 export interface SseFeedEventMap extends RealtimeEventMap {
   message: SseMessageEvent;
@@ -28,12 +28,12 @@ type HeadersSource =
  * @tagname sse-feed
  *
  * @attr {string} src - Stream URL (required). Changing it re-connects, without the old cursor.
- * @attr {'auto' | 'fetch' | 'native'} mode - `auto` uses fetch + a streaming parser wherever fetch and readable streams exist, else `EventSource`.
+ * @attr {'auto' | 'fetch' | 'native'} mode - `auto`: fetch + a streaming parser for a same-origin `src` or when a fetch-only feature is set (`headers`, `body`, `method`, `heartbeat-timeout`), else `EventSource` (cross-origin it resumes without a CORS preflight).
  * @attr {string} events - Space-separated SSE event types to deliver. Empty: every type in fetch mode, only `message` in native mode (EventSource can only listen for types it is told). With the hub, the type is the topic.
  * @attr {'text' | 'json'} type - `json` parses `data`; bad JSON → `parse-error`, and the stream goes on.
  * @attr {boolean} with-credentials - Send cookies cross-origin.
  * @attr {string} method - Fetch mode: the HTTP method.
- * @attr {string} last-event-id - Start from this cursor.
+ * @attr {string} last-event-id - Start from this cursor (one containing CR, LF or NUL, which no header can carry, is `invalid-attribute`).
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
@@ -44,7 +44,7 @@ type HeadersSource =
  *
  * @fires {SseMessageEvent} message - An SSE event. Its own type is in `eventType`: a server never chooses a DOM event type. Carries `data`, `lastEventId`, `eventType`, `origin`.
  * @fires {Event} open - The stream is open (fetch: a 200 `text/event-stream` answer).
- * @fires {RealtimeCloseEvent} close - An open stream ended: dropped (`willReconnect: true`) or stopped. Carries `willReconnect`.
+ * @fires {RealtimeCloseEvent} close - An open stream ended: dropped (`willReconnect: true`, `readyState` already 0, as `EventSource`) or stopped. Carries `willReconnect`.
  * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`.
  * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized`, `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
@@ -102,6 +102,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   private heartbeat?: ReturnType<typeof setTimeout>;
   /** The `events` filter, read once per connection: the hot path only looks it up. */
   private wanted: string[] = [];
+  /** Native mode's memory of the stream (what was delivered, to drop a server's replays). */
+  private native: NativeState = {};
 
   /** As `EventSource.readyState`: 0 connecting, 1 open, 2 closed (`SseFeedElement.CONNECTING` …). */
   get readyState(): number {
@@ -118,6 +120,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
    * `retries-exhausted`).
    */
   reconnect(): void {
+    this.intervene();
     if (!this.isConnected || this.disabled || !this.src) return;
     this.reconnector.reset();
     this.start();
@@ -125,13 +128,17 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
 
   /** Stops the feed, like `EventSource.close()`: no reconnect until `reconnect()`. */
   close(): void {
+    this.intervene();
     this.unshare();
     this.stop('closed');
   }
 
   protected override acquire(): void {
     const source = `${this.src}\0${this.startId}`;
-    if (source !== this.cursorSource) this.cursor = this.startId ?? '';
+    if (source !== this.cursorSource) {
+      this.cursor = this.startId ?? '';
+      this.native = {};
+    }
     this.cursorSource = source;
     if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
     try {
@@ -141,6 +148,10 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     }
     if (!['text', 'json'].includes(this.type) || !['auto', 'fetch', 'native'].includes(this.mode)) {
       return this.invalid('invalid-attribute', `Bad type="${this.type}" or mode="${this.mode}".`);
+    }
+    // A stream's ids never hold these (the parser splits lines there and ignores ids with NULL).
+    if (/[\r\n\0]/.test(this.cursor)) {
+      return this.invalid('invalid-attribute', 'last-event-id cannot contain CR, LF or NUL.');
     }
     // Shared feeds stay connected: the leading tab may be hidden while others are not.
     const pausing = this.pauseHidden && !this.shared;
@@ -163,10 +174,25 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     this.fail(code, message);
   }
 
+  private get url(): URL {
+    return new URL(this.src, document.baseURI);
+  }
+
+  /**
+   * `auto` picks `EventSource` for a cross-origin stream unless a fetch-only feature is asked
+   * for: a fetch that resumes must send `Last-Event-ID`, which is not a CORS-safelisted header,
+   * so the browser preflights it, and a server written for `EventSource` (which never
+   * preflights) refuses. `EventSource`'s own reconnects send the header with no preflight.
+   */
   private get useFetch(): boolean {
+    if (this.mode !== 'auto') return this.mode === 'fetch';
+    if (typeof fetch !== 'function' || typeof ReadableStream !== 'function') return false;
+    if (this.url.origin === location.origin) return true;
     return (
-      this.mode === 'fetch' ||
-      (this.mode === 'auto' && typeof fetch === 'function' && typeof ReadableStream === 'function')
+      this.headers !== null ||
+      this.body !== null ||
+      (this.method || 'GET').toUpperCase() !== 'GET' ||
+      this.heartbeatTimeout > 0
     );
   }
 
@@ -189,6 +215,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   }
 
   private stop(state: 'closed' | 'error'): void {
+    if (this.superseded) return;
     const wasActive = this.state !== 'closed' && this.state !== 'error';
     this.disconnect();
     this.reconnector.cancel();
@@ -198,11 +225,15 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
 
   /** The connection failed or dropped: schedule the next attempt (or give up). */
   private retry(retryAfter = 0): void {
+    // A listener of the event that brought us here already chose (close(), reconnect(), …).
+    if (this.superseded) return;
     const wasOpen = this.state === 'open';
     this.disconnect();
     const delay = this.scheduleRetry(retryAfter);
+    // Like EventSource: readyState is CONNECTING (or CLOSED) before the page hears of the drop.
+    this.setState(delay >= 0 ? 'connecting' : 'error');
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0));
-    this.settleRetry(delay);
+    if (delay < 0) this.settleRetry(delay);
   }
 
   private opened(): void {
@@ -212,6 +243,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   }
 
   private receive(type: string, data: string, lastEventId: string, origin: string): void {
+    // A listener of an earlier event closed or re-opened the feed: not delivered, not passed.
+    if (this.superseded) return;
     this.cursor = lastEventId;
     // The hub's control events: `cursor` starts a fresh stream's cursor, `reset` is announced.
     if (type === 'cursor') return;
@@ -240,92 +273,49 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     this.emit(new RealtimeMessageEvent({ data: value, lastEventId, origin, eventType: type }));
   }
 
-  private async connectFetch(attempt: number): Promise<void> {
+  /** Fetch mode (`internal/fetch-event-stream.ts`, loaded on first use). */
+  private connectFetch(attempt: number): void {
+    const current = () => attempt === this.attempt;
     const controller = new AbortController();
     this.abort = () => controller.abort();
-    const current = () => attempt === this.attempt;
-    let response: Response;
-    try {
-      const extra = typeof this.headers === 'function' ? await this.headers() : this.headers;
-      const headers = new Headers({ Accept: 'text/event-stream', ...extra });
-      if (this.cursor) headers.set('Last-Event-ID', this.cursor);
-      // Plain objects and arrays travel as JSON; strings, Blob, FormData, URLSearchParams as they are.
-      let body = this.body as BodyInit | null;
-      if (
-        body !== null &&
-        (Array.isArray(body) || Object.getPrototypeOf(body) === Object.prototype)
-      ) {
-        body = JSON.stringify(body);
-        if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
-      }
-      if (!current()) return;
-      response = await fetch(new URL(this.src, document.baseURI), {
-        method: this.method || 'GET',
-        headers,
-        body: this.method && this.method.toUpperCase() !== 'GET' ? body : null,
-        credentials: this.withCredentials ? 'include' : 'same-origin',
-        cache: 'no-store',
-        signal: controller.signal,
-      });
-    } catch (error) {
-      if (!current()) return;
-      this.fail('network', `Could not connect: ${(error as Error).message}`, { cause: error });
-      return this.retry();
-    }
-    if (!current()) return;
-    const { status } = response;
-    if (status === 204) return this.stop('closed');
-    if (status !== 200) {
-      void response.body?.cancel().catch(() => {});
-      if (status === 401 || status === 403) {
-        this.fail(
-          'unauthorized',
-          `The server answered ${status}; call reconnect() once authorized.`,
-          { status },
-        );
-        return this.stop('error');
-      }
-      this.fail('http-status', `The server answered ${status}.`, { status });
-      if (status === 429 || status >= 500)
-        return this.retry(
-          retryAfterMs(response.headers.get('Retry-After'), response.headers.get('Date')),
-        );
-      return this.stop('error');
-    }
-    const contentType = response.headers.get('Content-Type') ?? '';
-    if (!/^text\/event-stream\b/i.test(contentType)) {
-      void response.body?.cancel().catch(() => {});
-      this.fail('content-type', `Expected text/event-stream, got "${contentType}".`, { status });
-      return this.retry();
-    }
-    const origin = new URL(response.url || this.src, document.baseURI).origin;
-    const parser = new SseParser(
-      {
-        onEvent: (event) =>
-          current() && this.receive(event.type, event.data, event.lastEventId, origin),
-        onRetry: (ms) => (this.reconnector.serverFloor = ms),
-      },
-      this.cursor,
+    const request = {
+      url: this.url,
+      cursor: this.cursor,
+      method: this.method,
+      headers: this.headers,
+      body: this.body,
+      withCredentials: this.withCredentials,
+      signal: controller.signal,
+    };
+    this.load(import('./internal/fetch-event-stream.js'), current, ({ fetchEventStream }) =>
+      fetchEventStream(request, {
+        current,
+        opened: () => {
+          this.opened();
+          this.armHeartbeat(attempt);
+        },
+        alive: () => this.armHeartbeat(attempt),
+        receive: this.receive.bind(this),
+        // Not past an event a listener kept from being delivered (it closed the feed).
+        cursor: (id) => this.superseded || (this.cursor = id),
+        floor: (ms) => (this.reconnector.serverFloor = ms),
+        fail: this.fail.bind(this),
+        retry: this.retry.bind(this),
+        stop: this.stop.bind(this),
+      }),
     );
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    this.opened();
-    this.armHeartbeat(attempt);
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
+  }
+
+  /** Runs a connection module once it has loaded (if the attempt is still current). */
+  private load<T>(module: Promise<T>, current: () => boolean, run: (module: T) => unknown): void {
+    module.then(
+      (loaded) => current() && run(loaded),
+      (error: unknown) => {
         if (!current()) return;
-        if (done) break;
-        this.armHeartbeat(attempt);
-        parser.push(decoder.decode(value, { stream: true }));
-        this.cursor = parser.lastEventId;
-      }
-    } catch {
-      if (!current()) return;
-    }
-    parser.end();
-    this.cursor = parser.lastEventId;
-    this.retry();
+        this.fail('network', 'The connection code did not load.', { cause: error });
+        this.retry();
+      },
+    );
   }
 
   private armHeartbeat(attempt: number): void {
@@ -341,26 +331,40 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     }, this.heartbeatTimeout);
   }
 
+  /** Native mode (`internal/native-event-source.ts`, loaded on first use). */
   private connectNative(attempt: number): void {
-    const url = new URL(this.src, document.baseURI);
-    // A new EventSource cannot send Last-Event-ID: the cursor goes in the query (the hub reads it).
-    if (this.cursor) url.searchParams.set('lastEventId', this.cursor);
-    const source = new EventSource(url, { withCredentials: this.withCredentials });
-    this.abort = () => source.close();
-    source.onopen = () => attempt === this.attempt && this.opened();
-    const types = this.wanted.length ? this.wanted : ['message'];
-    for (const type of new Set([...types, 'reset', 'cursor'])) {
-      source.addEventListener(type, (event) => {
-        const { data, lastEventId, origin } = event as MessageEvent<string>;
-        if (attempt === this.attempt) this.receive(type, data, lastEventId, origin);
-      });
+    const current = () => attempt === this.attempt;
+    const types = new Set([...(this.wanted.length ? this.wanted : ['message']), 'reset', 'cursor']);
+    const { url, withCredentials, cursor } = this;
+    this.load(import('./internal/native-event-source.js'), current, ({ openEventSource }) => {
+      const host = {
+        current,
+        opened: () => this.opened(),
+        receive: this.receive.bind(this),
+        error: (closed: boolean) => this.nativeError(closed, current),
+      };
+      this.abort = openEventSource(host, this.native, url, withCredentials, types, cursor);
+    });
+  }
+
+  private nativeError(closed: boolean, current: () => boolean): void {
+    if (closed) {
+      // EventSource gave up (it shows no status): our backoff, then a new one.
+      if (this.state !== 'open') this.fail('network', 'EventSource gave up.');
+      return this.retry();
     }
-    // EventSource shows no status: every failure is `network`, retried by our own policy.
-    source.onerror = () => {
-      if (attempt !== this.attempt) return;
-      if (this.state !== 'open') this.fail('network', 'The event stream could not be opened.');
-      this.retry();
-    };
+    // EventSource reconnects by itself (after its reconnection time or `retry:`).
+    if (this.state === 'open') {
+      this.setState('connecting');
+      this.emit(new RealtimeCloseEvent(true));
+      return;
+    }
+    this.fail('network', 'EventSource could not connect; it retries.');
+    if (this.superseded || !current()) return;
+    if (++this.reconnector.attempt > this.maxRetries) {
+      this.disconnect();
+      this.settleRetry(-1);
+    }
   }
 
   private readonly onVisibility = (): void => {

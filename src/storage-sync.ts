@@ -170,6 +170,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       this.fail('storage-unavailable', `${this.storage}Storage is unavailable: memory only.`, {
         cause: error,
       });
+      if (this.superseded) return; // its listener disabled or removed the element
     }
     const group = `${this.storage}\0${this.key}`;
     if (!peers.has(group)) peers.set(group, new Set());

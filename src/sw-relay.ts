@@ -237,6 +237,7 @@ export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
     this.setState('open');
     if (!this.announcedOpen) this.emit(new Event('open'));
     this.announcedOpen = true;
+    if (this.superseded) return; // a listener disabled or removed the relay: nothing is flushed
     const waiting = this.queue;
     this.queue = [];
     for (const { envelope, port } of waiting) active.postMessage(envelope, port ? [port] : []);

@@ -150,6 +150,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
       }
       this.active = kind;
       this.attach(channel);
+      if (this.superseded) return; // an open listener disabled or removed the channel
       const waiting = this.queue;
       this.queue = [];
       for (const data of waiting) {

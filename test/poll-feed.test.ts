@@ -264,3 +264,37 @@ describe('<poll-feed>', () => {
     });
   });
 });
+
+describe('<poll-feed>: a call from inside a listener wins over what the element does next', () => {
+  afterEach(() => document.querySelectorAll('poll-feed').forEach((el) => el.remove()));
+
+  it('disabled = true in a message listener: no next poll is scheduled', async () => {
+    const key = uniqueName('disable');
+    const el = poller(`/poll-test/etag?key=${key}`, { interval: '20' });
+    el.addEventListener('message', () => (el.disabled = true), { once: true });
+    const sentinelKey = uniqueName('sentinel');
+    const sentinel = poller(`/poll-test/etag?key=${sentinelKey}`, { interval: '20' });
+    document.body.append(el);
+    await waitUntil(() => el.state === 'closed' && el.disabled, 5000);
+    const served = (await requests(key)).log.length;
+    // Must-not-arrive: a feed polling at the same interval polls three times meanwhile.
+    document.body.append(sentinel);
+    await waitUntil(async () => (await requests(sentinelKey)).log.length >= 3, 5000);
+    expect((await requests(key)).log.length).to.equal(served);
+  });
+
+  it('remove() in an open listener: nothing delivered, nothing scheduled', async () => {
+    const key = uniqueName('remove');
+    const el = poller(`/poll-test/etag?key=${key}`, { interval: '20' });
+    el.addEventListener('open', () => el.remove(), { once: true });
+    const messages = record(el, 'message');
+    const sentinelKey = uniqueName('sentinel');
+    const sentinel = poller(`/poll-test/etag?key=${sentinelKey}`, { interval: '20' });
+    document.body.append(el);
+    await waitUntil(() => !el.isConnected, 5000);
+    document.body.append(sentinel);
+    await waitUntil(async () => (await requests(sentinelKey)).log.length >= 3, 5000);
+    expect(messages).to.have.length(0);
+    expect((await requests(key)).log.length).to.equal(1);
+  });
+});

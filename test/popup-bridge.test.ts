@@ -475,3 +475,34 @@ describe('<popup-bridge>', () => {
     expect(await popup.eval<number>('window.hellos')).to.equal(hellos);
   });
 });
+
+describe('<popup-bridge>: a call from inside a listener wins over what the element does next', () => {
+  afterEach(() => document.querySelectorAll('popup-bridge').forEach((el) => el.remove()));
+
+  it('close() in an open listener: closed, and what was queued is not sent', async () => {
+    const frame = document.createElement('iframe');
+    frame.id = uniqueName('frame');
+    frame.src = '/test/fixtures/popup.html';
+    document.body.append(frame);
+    await new Promise((resolve) => frame.addEventListener('load', resolve));
+    const el = document.createElement('popup-bridge');
+    el.setAttribute('for', frame.id);
+    el.addEventListener('open', () => el.close(), { once: true });
+    const opens = record(el, 'open');
+    const messages = record(el, 'message');
+    document.body.append(el);
+    expect(el.post('queued before open')).to.equal(true);
+    await waitUntil(() => opens.length === 1 && el.state === 'closed', 5000);
+    // The frame echoes what it gets: a bridge to the same frame, opened after, hears no echo
+    // of the first one's queue (and its own request is the sentinel).
+    const sentinel = document.createElement('popup-bridge');
+    sentinel.setAttribute('for', frame.id);
+    document.body.append(sentinel);
+    await waitUntil(() => sentinel.state === 'open', 5000);
+    expect(await sentinel.request('sentinel')).to.deep.equal({ echo: 'sentinel' });
+    expect(messages).to.have.length(0);
+    const log = (frame.contentWindow as unknown as { log: { data?: unknown }[] }).log;
+    expect(log.filter((entry) => entry.data === 'queued before open')).to.have.length(0);
+    frame.remove();
+  });
+});

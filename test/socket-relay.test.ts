@@ -394,3 +394,43 @@ describe('<socket-relay>', () => {
     });
   });
 });
+
+describe('<socket-relay>: a call from inside a listener wins over what the element does next', () => {
+  afterEach(() => document.querySelectorAll('socket-relay').forEach((el) => el.remove()));
+  const idle = (el: SocketRelayElement) =>
+    !(el as unknown as { reconnector: { pending: boolean } }).reconnector.pending;
+
+  it('close() in a close listener of a drop (willReconnect) leaves it closed', async () => {
+    const key = uniqueName('drop');
+    const el = relay({ src: `/ws-test/close?code=1011&key=${key}`, raw: '' });
+    el.addEventListener('close', () => el.close(), { once: true });
+    const closes = record(el, 'close');
+    document.body.append(el);
+    await waitUntil(() => closes.length > 0 && el.state === 'closed' && idle(el), 5000, 'closed');
+    expect(el.readyState).to.equal(3);
+    expect(await connections(key)).to.equal(1);
+  });
+
+  it('close() in an error listener of a failing connection stops it', async () => {
+    const el = relay({ src: 'ws://127.0.0.1:9/nothing-listens-here', raw: '' });
+    const errors = record(el, 'error');
+    el.addEventListener('error', () => el.close(), { once: true });
+    document.body.append(el);
+    await waitUntil(() => errors.length === 1, 5000);
+    expect([el.state, idle(el)]).to.deep.equal(['closed', true]);
+  });
+
+  it('close() in an open listener: no heartbeat, no flush, stays closed', async () => {
+    const key = uniqueName('open');
+    const el = relay({ src: `/ws-test/echo?key=${key}`, raw: '', 'heartbeat-interval': '20' });
+    el.addEventListener('open', () => el.close(), { once: true });
+    const messages = record(el, 'message');
+    const opens = record(el, 'open');
+    document.body.append(el);
+    expect(el.send('queued before open')).to.equal(true);
+    await waitUntil(() => opens.length === 1 && el.state === 'closed' && idle(el), 5000);
+    expect(el.queued).to.equal(1);
+    expect(messages).to.have.length(0);
+    expect(await connections(key)).to.equal(1);
+  });
+});

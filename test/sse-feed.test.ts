@@ -466,3 +466,116 @@ describe('<sse-feed>', () => {
     });
   });
 });
+
+describe('<sse-feed>: a call from inside a listener wins over what the element does next', () => {
+  afterEach(() => document.querySelectorAll('sse-feed').forEach((el) => el.remove()));
+  const idle = (el: SseFeedElement) =>
+    !(el as unknown as { reconnector: { pending: boolean } }).reconnector.pending;
+  /** Nothing is scheduled, and every request the server saw for `key` is closed. */
+  const settled = async (el: SseFeedElement, key: string) => {
+    await waitUntil(async () => (await requestsFor(key)).every((r) => r.closed), 3000, 'closed');
+    expect(idle(el), 'no retry scheduled').to.equal(true);
+  };
+
+  for (const mode of ['fetch', 'native'] as const) {
+    it(`mode="${mode}": close() in a close listener (willReconnect) leaves it closed`, async () => {
+      const { key, src } = scenario('drop-mid-event');
+      const el = feed(src, { mode }) as SseFeedElement;
+      el.addEventListener('close', () => el.close(), { once: true });
+      const closes = record<RealtimeCloseEvent>(el, 'close');
+      document.body.append(el);
+      await waitUntil(() => closes.length >= 1);
+      expect([el.state, el.readyState]).to.deep.equal(['closed', 2]);
+      // The drop (true), and the close() from its listener (false, dispatched inside it).
+      expect(closes.map((e) => e.willReconnect)).to.deep.equal([false, true]);
+      await settled(el, key);
+      expect(await requestsFor(key)).to.have.length(1);
+    });
+
+    it(`mode="${mode}": close() in an error listener of a failing connection stops it`, async () => {
+      const { key, src } = scenario('status', 'status=503');
+      const el = feed(src, { mode }) as SseFeedElement;
+      el.addEventListener('error', () => el.close());
+      document.body.append(el);
+      await waitUntil(async () => (await requestsFor(key)).length === 1);
+      await waitUntil(() => el.state === 'closed' && idle(el));
+      await settled(el, key);
+      expect(await requestsFor(key)).to.have.length(1);
+    });
+
+    it(`mode="${mode}": close() in a statechange listener (to connecting after a drop)`, async () => {
+      const { key, src } = scenario('drop-mid-event');
+      const el = feed(src, { mode }) as SseFeedElement;
+      const messages = record(el, 'message');
+      document.body.append(el);
+      await waitUntil(() => messages.length === 1);
+      el.addEventListener('statechange', () => el.state === 'connecting' && el.close());
+      await waitUntil(() => el.state === 'closed');
+      await settled(el, key);
+      expect(await requestsFor(key)).to.have.length(1);
+    });
+
+    it(`mode="${mode}": close() in an open listener, and in a message listener`, async () => {
+      const opened = scenario('events', 'count=3');
+      const a = feed(opened.src, { mode }) as SseFeedElement;
+      a.addEventListener('open', () => a.close());
+      const aMessages = record(a, 'message');
+      const messaged = scenario('events', 'count=3');
+      const b = feed(messaged.src, { mode, events: 'odd even' }) as SseFeedElement;
+      const bMessages = record(b, 'message');
+      b.addEventListener('message', () => b.close());
+      document.body.append(a, b);
+      await waitUntil(() => a.state === 'closed' && bMessages.length === 1 && b.state === 'closed');
+      await settled(a, opened.key);
+      await settled(b, messaged.key);
+      expect(aMessages).to.have.length(0);
+      expect(bMessages, 'events after close() in the same chunk are not delivered').to.have.length(
+        1,
+      );
+    });
+
+    it(`mode="${mode}": reconnect() in an error listener makes exactly one new attempt`, async () => {
+      const { key, src } = scenario('status', 'status=503,200');
+      const el = feed(src, { mode, 'retry-min': '5000', 'retry-max': '5000' }) as SseFeedElement;
+      el.addEventListener('error', () => el.reconnect(), { once: true });
+      const messages = record<RealtimeMessageEvent>(el, 'message');
+      document.body.append(el);
+      await waitUntil(() => messages.length === 1, 3000, 'the reconnect, well before 5 s');
+      expect(el.state).to.equal('open');
+      expect(idle(el)).to.equal(true);
+      expect(await requestsFor(key)).to.have.length(2);
+    });
+
+    it(`mode="${mode}": disabled = true in a message listener, then re-enabled: each event once`, async () => {
+      const { key, src } = scenario('events', 'count=3');
+      const el = feed(src, { mode, events: 'odd even' }) as SseFeedElement;
+      el.addEventListener('message', () => (el.disabled = true), { once: true });
+      const messages = record<RealtimeMessageEvent>(el, 'message');
+      document.body.append(el);
+      await waitUntil(() => messages.length === 1 && el.state === 'closed');
+      expect(el.lastEventId, 'the cursor stays at the event delivered').to.equal('1');
+      el.disabled = false;
+      await waitUntil(() => messages.length >= 3, 5000);
+      expect(dataOf(messages)).to.deep.equal(['1', '2', '3']);
+      // The resumed request asked from 1; in native mode a replay of 1 would have been dropped.
+      expect((await requestsFor(key))[1]).to.include({
+        lastEventId: mode === 'fetch' ? '1' : null,
+      });
+    });
+
+    it(`mode="${mode}": disabled = true or remove() in a close listener`, async () => {
+      const first = scenario('drop-mid-event');
+      const a = feed(first.src, { mode }) as SseFeedElement;
+      a.addEventListener('close', () => (a.disabled = true), { once: true });
+      const second = scenario('drop-mid-event');
+      const b = feed(second.src, { mode }) as SseFeedElement;
+      b.addEventListener('close', () => b.remove(), { once: true });
+      document.body.append(a, b);
+      await waitUntil(() => a.state === 'closed' && a.disabled && !b.isConnected);
+      await settled(a, first.key);
+      await settled(b, second.key);
+      expect(await requestsFor(first.key)).to.have.length(1);
+      expect(await requestsFor(second.key)).to.have.length(1);
+    });
+  }
+});

@@ -117,4 +117,92 @@ describe('SseParser (WHATWG HTML § 9.2.6)', () => {
     ]);
     expect(result.retries).to.deep.equal([250]);
   });
+
+  it('a CR at the end of a chunk survives an empty chunk: CR, "", LF is one line end', () => {
+    const events: ParsedEvent[] = [];
+    const parser = new SseParser({ onEvent: (e) => events.push(e) });
+    parser.push('data: goat\r');
+    parser.push('');
+    parser.push('\ndata: bleat\n\n');
+    expect(events.map((e) => e.data)).to.deep.equal(['goat\nbleat']);
+    // The same with several empty chunks, and a CR that really was a line end.
+    const more: ParsedEvent[] = [];
+    const second = new SseParser({ onEvent: (e) => more.push(e) });
+    for (const chunk of ['data: a\r', '', '', '\r', '', 'data: b\r', '', '\n', '', '\r\n'])
+      second.push(chunk);
+    expect(more.map((e) => e.data)).to.deep.equal(['a', 'b']);
+  });
+
+  it('gives identical events under seeded random splits, empty chunks included', () => {
+    const stream =
+      'retry: 10\r\nid: 1\rdata: a\r\rdata: b\r\n\r\nevent: e\ndata\n\n: c\r\n\rid: \r\n' +
+      'data: ü😀\r\n\n\rdata:x\r\r\n';
+    const whole = parse([bytes(stream)]);
+    const seed = Math.floor(Math.random() * 2 ** 31);
+    let state = seed;
+    const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let run = 0; run < 200; run++) {
+      const chunks: string[] = [];
+      for (let at = 0; at < stream.length;) {
+        const size = Math.floor(random() * 4); // 0 gives an empty chunk
+        chunks.push(stream.slice(at, at + size));
+        at += size;
+      }
+      const events: ParsedEvent[] = [];
+      const retries: number[] = [];
+      const parser = new SseParser({
+        onEvent: (e) => events.push(e),
+        onRetry: (ms) => retries.push(ms),
+      });
+      for (const chunk of chunks) parser.push(chunk);
+      parser.end();
+      expect(
+        { events, retries, lastEventId: parser.lastEventId },
+        `seed ${seed}, chunks ${JSON.stringify(chunks)}`,
+      ).to.deep.equal(whole);
+    }
+  });
+});
+
+describe('SseParser work is linear in its input', () => {
+  /** Feeds `text` in chunks of `size` and checks each push's scan against its own chunk. */
+  function feedChecked(text: string, size: number) {
+    const events: ParsedEvent[] = [];
+    const parser = new SseParser({ onEvent: (e) => events.push(e) });
+    let worst = 0;
+    for (let at = 0; at < text.length; at += size) {
+      const chunk = text.slice(at, at + size);
+      const before = parser.scanned;
+      parser.push(chunk);
+      const scanned = parser.scanned - before;
+      // The bound: the parser looks only at the characters this push brought (each at most
+      // 3 times: CR, LF and colon searches), never again at text buffered from earlier pushes.
+      expect(scanned, `push at ${at}`).to.be.at.most(3 * chunk.length);
+      worst = Math.max(worst, scanned / chunk.length);
+    }
+    return { events, worst, scanned: parser.scanned };
+  }
+
+  it('a 256 KiB data line fed 4 characters at a time', () => {
+    const value = 'x'.repeat(256 * 1024);
+    const { events, scanned } = feedChecked(`id: 1\ndata: ${value}\n\n`, 4);
+    expect(events).to.have.length(1);
+    expect(events[0].data).to.equal(value);
+    expect(scanned).to.be.at.most(3 * (value.length + 20));
+  });
+
+  it('a 4 MiB line in 64 KiB chunks, and a colon-less 1 MiB line in 1 KiB chunks', () => {
+    const value = 'y'.repeat(4 << 20);
+    const { events } = feedChecked(`data: ${value}\n\n`, 64 * 1024);
+    expect(events[0].data.length).to.equal(value.length);
+    const unknown = feedChecked(`${'z'.repeat(1 << 20)}\ndata: after\n\n`, 1024);
+    expect(unknown.events.map((e) => e.data)).to.deep.equal(['after']);
+  });
+
+  it('many short lines in one chunk: each character searched a bounded number of times', () => {
+    const text = 'data: 1\n\n'.repeat(10_000) + 'data: 2\r\r'.repeat(10_000);
+    const { events, scanned } = feedChecked(text, text.length);
+    expect(events).to.have.length(20_000);
+    expect(scanned).to.be.at.most(3 * text.length);
+  });
 });

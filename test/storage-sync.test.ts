@@ -790,3 +790,25 @@ describe('<storage-sync>', () => {
     });
   });
 });
+
+describe('<storage-sync>: a call from inside a listener wins over what the element does next', () => {
+  afterEach(() => document.querySelectorAll('storage-sync').forEach((el) => el.remove()));
+
+  it('remove() in an open listener: closed, and later changes are not heard', async () => {
+    const key = uniqueName('wins');
+    const el = document.createElement('storage-sync');
+    const sentinel = document.createElement('storage-sync');
+    const writer = document.createElement('storage-sync');
+    for (const each of [el, sentinel, writer]) each.setAttribute('key', key);
+    el.addEventListener('open', () => el.remove(), { once: true });
+    const heard = record(el, 'valuechange');
+    const atSentinel = record(sentinel, 'valuechange');
+    document.body.append(el);
+    await waitUntil(() => !el.isConnected && el.state === 'closed');
+    document.body.append(sentinel, writer);
+    await writer.updateComplete;
+    writer.value = 'after';
+    await waitUntil(() => atSentinel.length === 1);
+    expect(heard).to.have.length(0);
+  });
+});

@@ -234,3 +234,38 @@ describe('<sw-relay>', () => {
       .with.property('name', 'InvalidStateError');
   });
 });
+
+describe('<sw-relay>: a call from inside a listener wins over what the element does next', () => {
+  afterEach(async () => {
+    document.querySelectorAll('sw-relay').forEach((el) => el.remove());
+    await closeAllTabs();
+    for (const registration of await navigator.serviceWorker.getRegistrations())
+      await registration.unregister();
+  });
+
+  it('disabled = true in an open listener: closed, and what was queued is not sent', async () => {
+    const name = uniqueName('wins');
+    const make = () => {
+      const el = document.createElement('sw-relay');
+      el.setAttribute('name', name);
+      el.setAttribute('src', '/sw-test/worker.js');
+      return el;
+    };
+    // Another tab hears what reaches the worker (same-page elements hear posts directly).
+    const tab = await Tab.open('/sw-test/tab.html');
+    await relayIn(tab, name);
+    const el = make();
+    el.addEventListener('open', () => (el.disabled = true), { once: true });
+    const opens = record(el, 'open');
+    document.body.append(el);
+    expect(el.post('queued before open')).to.equal(true);
+    await waitUntil(() => opens.length === 1 && el.state === 'closed', 10_000);
+    const sentinel = make();
+    document.body.append(sentinel);
+    await opened(sentinel);
+    sentinel.post('after');
+    expect(await tab.waitFor('window.log.includes("after") && window.log')).to.deep.equal([
+      'after',
+    ]);
+  });
+});

@@ -347,3 +347,30 @@ describe('<tab-channel>', () => {
     });
   });
 });
+
+describe('<tab-channel>: a call from inside a listener wins over what the element does next', () => {
+  afterEach(() => document.querySelectorAll('tab-channel').forEach((el) => el.remove()));
+
+  it('remove() or disabled = true in an open listener: closed, hears nothing', async () => {
+    const name = uniqueName('wins');
+    const removed = document.createElement('tab-channel');
+    const disabled = document.createElement('tab-channel');
+    const sentinel = document.createElement('tab-channel');
+    for (const el of [removed, disabled, sentinel]) el.setAttribute('name', name);
+    removed.addEventListener('open', () => removed.remove(), { once: true });
+    disabled.addEventListener('open', () => (disabled.disabled = true), { once: true });
+    const atRemoved = record(removed, 'message');
+    const atDisabled = record(disabled, 'message');
+    const atSentinel = record(sentinel, 'message');
+    document.body.append(removed, disabled);
+    await waitUntil(() => !removed.isConnected && disabled.state === 'closed');
+    expect(removed.state).to.equal('closed');
+    document.body.append(sentinel);
+    await sentinel.updateComplete;
+    const poster = new BroadcastChannel(name);
+    poster.postMessage('after');
+    await waitUntil(() => atSentinel.length === 1);
+    poster.close();
+    expect([atRemoved.length, atDisabled.length]).to.deep.equal([0, 0]);
+  });
+});

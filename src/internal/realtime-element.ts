@@ -79,6 +79,11 @@ export abstract class RealtimeElement<
   private _state: string = 'closed';
   private _needsOpen = false;
   private _error: RealtimeErrorEvent | null = null;
+  /** How deep the element is inside dispatching its own events. */
+  private _dispatching = 0;
+  /** The page changed course inside a listener: see `superseded`. */
+  private _interventionPending = false;
+  private _superseded = false;
 
   /** `connecting`, `open`, `closed` or `error` (plus element-specific values); reflected. */
   get state(): string {
@@ -108,6 +113,7 @@ export abstract class RealtimeElement<
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.intervene();
     this._needsOpen = false;
     this.release();
     this.setState('closed');
@@ -118,11 +124,43 @@ export abstract class RealtimeElement<
     const keys = (this.constructor as typeof RealtimeElement).reopenOn;
     if (!this.isConnected) return;
     if (this._needsOpen || keys.some((key) => changed.has(key))) {
+      this.intervene();
       this._needsOpen = false;
       this.release();
       this.setState('closed');
       if (!this.disabled) this.acquire();
     }
+  }
+
+  override requestUpdate(name?: PropertyKey, oldValue?: unknown, options?: never): void {
+    super.requestUpdate(name, oldValue, options);
+    // Setting a re-opening property (`disabled`, `src`, …) takes effect in Lit's next update,
+    // but it is the page's call: what the element was doing when it was made must not go on.
+    const keys = (this.constructor as typeof RealtimeElement).reopenOn;
+    if (typeof name === 'string' && keys.includes(name) && this[name as keyof this] !== oldValue) {
+      this.intervene();
+    }
+  }
+
+  /**
+   * True for the rest of the element's own synchronous work after a listener of one of its
+   * events changed the element's course (`close()`, `reconnect()`, `disabled`, a new `src`,
+   * removal …): the page's call wins over whatever the element meant to do after dispatching.
+   * Until the next microtask, `setState`, `emit` and `fail` do nothing; element code that does
+   * anything else after dispatching checks this first.
+   */
+  protected get superseded(): boolean {
+    return this._superseded;
+  }
+
+  /**
+   * The page changes the element's course (public methods that open, close or reconnect call
+   * this first). Inside a listener of the element's own event it supersedes the element's work
+   * that follows the dispatch; at the top level it starts a fresh course.
+   */
+  protected intervene(): void {
+    if (this._dispatching > 0) this._interventionPending = true;
+    else this._superseded = false;
   }
 
   /** Opens the resource. Called only while connected and not disabled. */
@@ -140,6 +178,7 @@ export abstract class RealtimeElement<
   }
 
   protected setState(state: string): void {
+    if (this._superseded) return;
     const previous = this._state;
     if (previous === state) return;
     this._state = state;
@@ -149,8 +188,20 @@ export abstract class RealtimeElement<
   }
 
   protected emit<K extends keyof M & string>(event: M[K] & Event): boolean {
+    if (this._superseded) return false;
     if (event instanceof RealtimeErrorEvent) this._error = event;
-    return this.dispatchEvent(event);
+    this._dispatching++;
+    try {
+      return this.dispatchEvent(event);
+    } finally {
+      if (--this._dispatching === 0 && this._interventionPending) {
+        this._interventionPending = false;
+        this._superseded = true;
+        // A listener's call ran to completion inside the dispatch; what follows it in this
+        // task is the element's own (now stale) work. Lit's update, a microtask, starts afresh.
+        queueMicrotask(() => (this._superseded = false));
+      }
+    }
   }
 
   protected fail(code: string, message: string, init?: RealtimeErrorInit): void {

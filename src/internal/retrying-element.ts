@@ -44,7 +44,9 @@ export abstract class RetryingElement<
   /** One connection for all tabs of the origin showing this feed, held by the leading tab. */
   shared = false;
 
-  protected readonly reconnector = new ReconnectController(this, () => this.connect());
+  protected readonly reconnector = new ReconnectController(this, () => {
+    if (!this.superseded) this.connect();
+  });
   /** The resume point: the last event id delivered. */
   protected cursor = '';
   protected sharing?: SharedFeed;
@@ -125,6 +127,8 @@ export abstract class RetryingElement<
 
   /** Schedules the next attempt after a failure; returns its delay, or -1 when giving up. */
   protected scheduleRetry(retryAfter = 0): number {
+    // A listener already decided (close(), reconnect(), …): schedule nothing of our own.
+    if (this.superseded) return -1;
     return this.reconnector.failed(retryAfter);
   }
 

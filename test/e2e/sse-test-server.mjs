@@ -1,9 +1,20 @@
 /**
  * A server that misbehaves on demand, for `<sse-feed>` fault tests. Mounted at /sse-test/ in
- * the test runner (same origin). `?key=` groups the requests of one test; the
+ * the test runner (same origin), and served again on a second origin (`http://127.0.0.1:<port>`,
+ * the `sse-test-origin` command gives it) that behaves like an ordinary server written for
+ * `EventSource`: `Access-Control-Allow-Origin` on every answer and `405` to every `OPTIONS`
+ * (it never expects a preflight). `?key=` groups the requests of one test; the
  * `sse-test-requests` command returns what the server saw for a key.
  */
+import { createServer } from 'node:http';
+
 const requests = new Map();
+
+/** The Last-Event-ID header's bytes (Node reads header bytes as Latin-1) read as UTF-8. */
+const headerId = (req) =>
+  req.headers['last-event-id'] === undefined
+    ? null
+    : Buffer.from(req.headers['last-event-id'], 'latin1').toString('utf8');
 
 const streamHeaders = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' };
 
@@ -85,6 +96,127 @@ const scenarios = {
     res.writeHead(200, streamHeaders);
     res.write('data: {not json\n\ndata: {"ok":true}\n\n');
   },
+  // Ids 1..count; where to start comes only from the Last-Event-ID header (the query is not
+  // read, as in a server written for EventSource). `cut`: events per connection before it
+  // drops; `retry`: a retry line first; `type`: the events' type.
+  numbered(req, res, { url }) {
+    res.writeHead(200, streamHeaders);
+    const from = Number(headerId(req) || 0);
+    const count = Number(url.searchParams.get('count') ?? 10);
+    const cut = Number(url.searchParams.get('cut') ?? Infinity);
+    const type = url.searchParams.get('type');
+    if (url.searchParams.has('retry')) res.write(`retry: ${url.searchParams.get('retry')}\n`);
+    let sent = 0;
+    for (let i = from + 1; i <= count && sent < cut; i++, sent++) {
+      res.write(`id: ${i}\n${type ? `event: ${type}\n` : ''}data: ${i}\n\n`);
+    }
+    if (sent === cut && from + sent < count) setTimeout(() => res.socket?.destroy(), 20);
+  },
+  // Ids from `ids` (comma-separated), from the header's position on; cut after `cut` events.
+  ids(req, res, { url }) {
+    res.writeHead(200, streamHeaders);
+    const ids = url.searchParams.get('ids').split(',');
+    const cut = Number(url.searchParams.get('cut') ?? Infinity);
+    const last = headerId(req) ?? url.searchParams.get('lastEventId');
+    // A header cannot carry spaces around a value: the id is found trimmed too.
+    let at = last === null ? 0 : ids.findIndex((id) => id === last || id.trim() === last) + 1;
+    let sent = 0;
+    for (; at < ids.length && sent < cut; at++, sent++)
+      res.write(`id: ${ids[at]}\ndata: ${at}\n\n`);
+    if (sent === cut && at < ids.length) setTimeout(() => res.socket?.destroy(), 20);
+  },
+  // Events 1-3, a drop, then 503 (EventSource gives up), then a server that reads only the
+  // header: a new EventSource, which cannot send it, gets 1-5 again.
+  'gives-up'(req, res, { n }) {
+    if (n === 2) {
+      res.writeHead(503, { 'Content-Type': 'text/plain' });
+      return void res.end('busy');
+    }
+    res.writeHead(200, streamHeaders);
+    const from = Number(headerId(req) || 0);
+    for (let i = from + 1; i <= (n === 1 ? 3 : 5); i++) res.write(`id: ${i}\ndata: ${i}\n\n`);
+    if (n === 1) setTimeout(() => res.socket?.destroy(), 20);
+  },
+  // An id-only block moves the resume point: the next connection must carry it.
+  'id-only'(req, res, { n }) {
+    res.writeHead(200, streamHeaders);
+    if (n === 1) {
+      res.write('id: 1\ndata: one\n\nid: 42\n\n');
+      setTimeout(() => res.socket?.destroy(), 20);
+    } else {
+      res.write(`data: resumed from ${headerId(req)}\n\n`);
+    }
+  },
+  // A retry: field (`retry`, as written) and an end; the next connection says hello.
+  'retry-field'(req, res, { url, n }) {
+    res.writeHead(200, streamHeaders);
+    if (n === 1) res.end(`retry:${url.searchParams.get('retry')}\nid: 1\ndata: one\n\n`);
+    else res.write(`data: two\n\n`);
+  },
+  // WPT eventsource/resources/last-event-id.py: an id (default "…"), retry 200 and hello,
+  // then the stream ends; a request with Last-Event-ID gets it back as data.
+  'wpt-last-event-id'(req, res, { url }) {
+    res.writeHead(200, streamHeaders);
+    const last = req.headers['last-event-id'];
+    if (last)
+      return void res.end(
+        Buffer.concat([Buffer.from('data: '), Buffer.from(last, 'latin1'), Buffer.from('\n\n')]),
+      );
+    res.end(`id: ${url.searchParams.get('idvalue') ?? '…'}\nretry: 200\ndata: hello\n\n`);
+  },
+  // WPT eventsource/resources/last-event-id2.py: type 1 the id persists, 2 and 3 it resets.
+  'wpt-last-event-id2'(req, res, { url }) {
+    res.writeHead(200, streamHeaders);
+    const type = url.searchParams.get('type');
+    if (type === '1') res.write('id: 1\ndata: 1\n\ndata: 2\n\nid: 2\ndata: 3\n\ndata: 4\n\n');
+    else res.write(`id: 1\ndata: 1\n\n${type === '2' ? 'id:' : 'id'}\ndata: 2\n\ndata: 3\n\n`);
+  },
+  // WPT eventsource/resources/message.py: `message` (default "data: data") then two line ends
+  // (none with newline=none) and one more, `mime` as the content type; then the stream ends.
+  'wpt-message'(req, res, { url }) {
+    res.writeHead(200, {
+      'Content-Type': url.searchParams.get('mime') ?? 'text/event-stream',
+      'Cache-Control': 'no-store',
+    });
+    const newline = url.searchParams.get('newline') === 'none' ? '' : '\n\n';
+    res.end(`${url.searchParams.get('message') ?? 'data: data'}${newline}\n`);
+  },
+  // The eventsource package's test server (test/server.ts), its routes as scenarios:
+  // /counter: 3 `counter` events per connection, ids counting on from Last-Event-ID, retry 50.
+  counter(req, res) {
+    res.writeHead(200, streamHeaders);
+    const from = Number(headerId(req) || 0);
+    res.write('retry: 50\n\n');
+    for (let i = from + 1; i <= from + 3; i++)
+      res.write(`event: counter\nid: ${i}\ndata: Counter is at ${i}\n\n`);
+    setTimeout(() => res.end(), 20);
+  },
+  // /end-after-one: one `progress` event, the stream ends; the reconnect gets 204.
+  'end-after-one'(req, res, { n }) {
+    if (n > 1) return void res.writeHead(204).end();
+    res.writeHead(200, streamHeaders);
+    res.end('retry: 50\nevent: progress\nid: prct-100\ndata: 100%\n\n');
+  },
+  // /slow-connect: headers after 100 ms, one message, the stream ends.
+  'slow-connect'(req, res) {
+    setTimeout(() => {
+      res.writeHead(200, streamHeaders);
+      res.end('retry: 50\ndata: slow\n\n');
+    }, 100);
+  },
+  // /unicode: two events of multi-byte text, each written in one chunk.
+  unicode(req, res) {
+    res.writeHead(200, streamHeaders);
+    res.write('event: unicode\ndata: Several characters: 我現在都看實況不玩遊戲\n\n');
+    res.write('event: unicode\ndata: Mixed 😀 emoji ✔ and ünïcödé\n\n');
+  },
+  // /redirect?status=3xx: answers with a redirect to `to` (a scenario path on this server).
+  redirect(req, res, { url }) {
+    const to = new URL(url.searchParams.get('to'), `http://${req.headers.host}`);
+    to.searchParams.set('key', `${url.searchParams.get('key')}-target`);
+    res.writeHead(Number(url.searchParams.get('status')), { Location: to.pathname + to.search });
+    res.end();
+  },
   async echo(req, res, { body, n }) {
     res.writeHead(200, streamHeaders);
     const seen = {
@@ -100,31 +232,55 @@ const scenarios = {
   },
 };
 
+async function handle(req, res, crossOrigin) {
+  const url = new URL(req.url, 'http://x');
+  const key = url.searchParams.get('key') ?? 'default';
+  const log = requests.get(key) ?? [];
+  requests.set(key, log);
+  const body = await readBody(req);
+  const entry = {
+    at: Date.now(),
+    method: req.method,
+    lastEventId: headerId(req),
+    query: url.searchParams.get('lastEventId'),
+    accept: req.headers.accept ?? null,
+    cacheControl: req.headers['cache-control'] ?? null,
+    closed: false,
+  };
+  log.push(entry);
+  res.on('close', () => (entry.closed = true));
+  if (crossOrigin) {
+    if (req.method === 'OPTIONS') return void res.writeHead(405).end();
+    res.setHeader('Access-Control-Allow-Origin', req.headers.origin ?? '*');
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+  }
+  const scenario = scenarios[url.pathname.slice('/sse-test/'.length)];
+  if (!scenario) return void res.writeHead(404).end();
+  // Only the GETs and POSTs count as connections (`n`), not a refused preflight.
+  const n = log.filter((seen) => seen.method !== 'OPTIONS').length;
+  await scenario(req, res, { url, n, body });
+}
+
 export function sseTestServer() {
+  let origin = '';
+  const server = createServer((req, res) => void handle(req, res, true));
   return {
     name: 'sse-test-server',
+    async serverStart() {
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      origin = `http://127.0.0.1:${server.address().port}`;
+    },
+    async serverStop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
     async middleware(context, next) {
       if (!context.path.startsWith('/sse-test/')) return next();
-      const { req, res } = context;
       context.respond = false;
-      const url = new URL(req.url, 'http://x');
-      const key = url.searchParams.get('key') ?? 'default';
-      const log = requests.get(key) ?? [];
-      requests.set(key, log);
-      const body = await readBody(req);
-      const entry = {
-        at: Date.now(),
-        method: req.method,
-        lastEventId: req.headers['last-event-id'] ?? null,
-        closed: false,
-      };
-      log.push(entry);
-      res.on('close', () => (entry.closed = true));
-      const scenario = scenarios[context.path.slice('/sse-test/'.length)];
-      if (!scenario) return void res.writeHead(404).end();
-      await scenario(req, res, { url, n: log.length, body });
+      await handle(context.req, context.res, false);
     },
     executeCommand({ command, payload }) {
+      if (command === 'sse-test-origin') return { origin };
       if (command !== 'sse-test-requests') return undefined;
       return requests.get(payload.key) ?? [];
     },

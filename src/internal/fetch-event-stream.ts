@@ -1,0 +1,153 @@
+import { SseParser } from './sse-parser.js';
+import { retryAfterMs } from './retrying-element.js';
+import type { RealtimeErrorInit } from './events.js';
+
+/** What one fetch-mode attempt sends. */
+export interface FetchRequest {
+  url: URL;
+  /** The resume point (`''`: none). */
+  cursor: string;
+  method: string;
+  headers:
+    | Record<string, string>
+    | (() => Record<string, string> | Promise<Record<string, string>>)
+    | null;
+  body: unknown;
+  withCredentials: boolean;
+  signal: AbortSignal;
+}
+
+/** The element's side. After `current()` turns false nothing else is called. */
+export interface FetchHost {
+  current(): boolean;
+  opened(): void;
+  /** Bytes arrived (comments count): a sign of life. */
+  alive(): void;
+  receive(type: string, data: string, lastEventId: string, origin: string): void;
+  /** The last event ID after a chunk (ids of events without data count). */
+  cursor(id: string): void;
+  /** A `retry:` field, ms. */
+  floor(ms: number): void;
+  fail(code: string, message: string, init?: RealtimeErrorInit): void;
+  retry(retryAfter?: number): void;
+  stop(state: 'closed' | 'error'): void;
+}
+
+/**
+ * `<sse-feed>`'s fetch mode, loaded on first use: one request (headers, body, the cursor as
+ * `Last-Event-ID`), its status, then the stream through `SseParser`. Ends by calling `retry`
+ * (the stream ended or failed) or `stop` (204, 401/403, other 4xx).
+ */
+export async function fetchEventStream(request: FetchRequest, host: FetchHost): Promise<void> {
+  const { url, cursor, method, signal } = request;
+  let response: Response;
+  try {
+    const extra = typeof request.headers === 'function' ? await request.headers() : request.headers;
+    const headers = new Headers({ Accept: 'text/event-stream', ...extra });
+    if (cursor) {
+      const value = headerValue(cursor);
+      if (value) headers.set('Last-Event-ID', value);
+      else url.searchParams.set('lastEventId', cursor);
+    }
+    // Plain objects and arrays travel as JSON; strings, Blob, FormData, URLSearchParams as they are.
+    let body = request.body as BodyInit | null;
+    if (
+      body !== null &&
+      (Array.isArray(body) || Object.getPrototypeOf(body) === Object.prototype)
+    ) {
+      body = JSON.stringify(body);
+      if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+    }
+    if (!host.current()) return;
+    response = await fetch(url, {
+      method: method || 'GET',
+      headers,
+      body: method && method.toUpperCase() !== 'GET' ? body : null,
+      credentials: request.withCredentials ? 'include' : 'same-origin',
+      cache: 'no-store',
+      signal,
+    });
+  } catch (error) {
+    if (!host.current()) return;
+    const hint =
+      cursor && url.origin !== location.origin
+        ? ' (cross-origin, resuming sends Last-Event-ID: a CORS preflight must allow it)'
+        : '';
+    host.fail('network', `Could not connect: ${(error as Error).message}${hint}`, { cause: error });
+    return host.retry();
+  }
+  if (!host.current()) return;
+  const { status } = response;
+  if (status === 204) return host.stop('closed');
+  const contentType = response.headers.get('Content-Type') ?? '';
+  // The MIME type's essence, parameters aside (`text/event-stream;charset=utf-8` is fine).
+  const wrongType = contentType.split(';')[0].trim().toLowerCase() !== 'text/event-stream';
+  if (status !== 200 || wrongType) void response.body?.cancel().catch(() => {});
+  if (status === 401 || status === 403) {
+    host.fail('unauthorized', `The server answered ${status}; call reconnect() once authorized.`, {
+      status,
+    });
+    return host.stop('error');
+  }
+  if (status !== 200) {
+    host.fail('http-status', `The server answered ${status}.`, { status });
+    if (status === 429 || status >= 500) {
+      return host.retry(
+        retryAfterMs(response.headers.get('Retry-After'), response.headers.get('Date')),
+      );
+    }
+    return host.stop('error');
+  }
+  if (wrongType) {
+    host.fail('content-type', `Expected text/event-stream, got "${contentType}".`, { status });
+    return host.retry();
+  }
+  const origin = new URL(response.url || url).origin;
+  const parser = new SseParser(
+    {
+      onEvent: (event) =>
+        host.current() && host.receive(event.type, event.data, event.lastEventId, origin),
+      onRetry: (ms) => host.floor(ms),
+    },
+    cursor,
+  );
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  host.opened();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (!host.current()) return;
+      if (done) break;
+      host.alive();
+      parser.push(decoder.decode(value, { stream: true }));
+      if (!host.current()) return; // a listener closed or re-opened the feed
+      host.cursor(parser.lastEventId);
+    }
+  } catch {
+    if (!host.current()) return;
+  }
+  parser.push(decoder.decode());
+  parser.end();
+  host.cursor(parser.lastEventId);
+  host.retry();
+}
+
+/**
+ * The cursor as a `Last-Event-ID` value, or `null` when no header can carry it.
+ *
+ * - UTF-8, as `EventSource` sends it: `Headers` sends each character below U+0100 as one byte,
+ *   so the value is the id's UTF-8 bytes one per character (lone surrogates become U+FFFD).
+ * - Spaces and tabs around the id are dropped: HTTP strips them from any field value, and
+ *   `EventSource` sends the id trimmed too.
+ * - Control characters (U+0001–U+001F but tab, U+007F) are refused by HTTP servers (Node
+ *   answers 400): such an id, or one of only spaces, goes in the `lastEventId` query instead.
+ */
+function headerValue(id: string): string | null {
+  const trimmed = id.replace(/^[ \t]+|[ \t]+$/g, '');
+  // eslint-disable-next-line no-control-regex
+  if (!trimmed || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(trimmed)) return null;
+  let bytes = '';
+  for (const byte of new TextEncoder().encode(trimmed)) bytes += String.fromCharCode(byte);
+  return bytes;
+}

@@ -1,0 +1,61 @@
+import { ReplayFilter } from './replay-filter.js';
+
+/** What `<sse-feed>` keeps across the `EventSource`s it makes for one stream. */
+export interface NativeState {
+  replays?: ReplayFilter;
+}
+
+/** The element's side: each call is made only while the attempt is current. */
+export interface NativeHost {
+  current(): boolean;
+  opened(): void;
+  receive(type: string, data: string, lastEventId: string, origin: string): void;
+  /**
+   * `EventSource`'s error event: it gave up for good (`closed`, readyState CLOSED), or it
+   * reconnects by itself (an open stream dropped, or one of its reconnects failed).
+   */
+  error(closed: boolean): void;
+}
+
+/**
+ * Native mode, loaded on first use: one `EventSource` reconnects by itself for as long as it
+ * can, exactly as the spec says (its `Last-Event-ID` header, the id in force on id-less events,
+ * `retry:`), so a drop resumes where a plain `EventSource` would. A new one (after one gave up,
+ * or on re-insertion) cannot send the header: the cursor `resumed` goes in a `lastEventId`
+ * query parameter, events a server replays anyway are dropped (`ReplayFilter`), and id-less
+ * events carry the cursor until the stream sends an id. Returns the function that closes it.
+ */
+export function openEventSource(
+  host: NativeHost,
+  state: NativeState,
+  src: URL,
+  withCredentials: boolean,
+  types: Iterable<string>,
+  resumed: string,
+): () => void {
+  const url = new URL(src);
+  if (resumed) url.searchParams.set('lastEventId', resumed);
+  const source = new EventSource(url, { withCredentials });
+  const replays = (state.replays ??= new ReplayFilter());
+  replays.begin();
+  /** Whether this EventSource has reported an id of its own yet. */
+  let ownId = false;
+  source.onopen = () => {
+    // A reconnect of its own carried the header: nothing is replayed from here on.
+    if (ownId) replays.stop();
+    if (host.current()) host.opened();
+  };
+  for (const type of types) {
+    source.addEventListener(type, (event) => {
+      const { data, origin } = event as MessageEvent<string>;
+      let { lastEventId } = event as MessageEvent<string>;
+      if (lastEventId) ownId = true;
+      if (replays.isReplay(lastEventId) || !host.current()) return;
+      if (!ownId) lastEventId = resumed;
+      replays.delivered(lastEventId);
+      host.receive(type, data, lastEventId, origin);
+    });
+  }
+  source.onerror = () => host.current() && host.error(source.readyState === EventSource.CLOSED);
+  return () => source.close();
+}

@@ -1,0 +1,74 @@
+/**
+ * Recognises a server replaying events the page already has. A new `EventSource` cannot send
+ * `Last-Event-ID` (only its own reconnects do), so after one gave up and was replaced, the
+ * cursor travels as a `lastEventId` query parameter, which a server written for `EventSource`
+ * may ignore and replay from an older point. The replay repeats, in order, the ids delivered
+ * before: this filter remembers the last `size` of them (with how many events carried each) and
+ * drops incoming events while they walk along that record, never more per id than were
+ * delivered. The first event off the record ends the check for good, so a server that did
+ * resume (or ids that merely repeat) loses nothing.
+ */
+export class ReplayFilter {
+  private readonly ids: string[] = [];
+  /** How many delivered events carried `ids[i]` (id-less events carry the id in force). */
+  private readonly counts: number[] = [];
+  /** Checking a new connection: -1 before its first id, else where in `ids` the replay is. */
+  private at = -1;
+  /** Events left to drop at `at`. */
+  private left = 0;
+  private checking = false;
+
+  constructor(private readonly size = 1024) {}
+
+  /** Remembers the id of an event that was delivered. */
+  delivered(id: string): void {
+    if (id === '') return;
+    const last = this.ids.length - 1;
+    if (this.ids[last] === id) {
+      this.counts[last]++;
+      return;
+    }
+    this.ids.push(id);
+    this.counts.push(1);
+    if (this.ids.length > this.size) {
+      this.ids.shift();
+      this.counts.shift();
+    }
+  }
+
+  /** The stream changed (a new `src` or start id): nothing delivered so far can come back. */
+  forget(): void {
+    this.ids.length = this.counts.length = 0;
+    this.checking = false;
+  }
+
+  /** A new connection starts that may replay. */
+  begin(): void {
+    this.checking = this.ids.length > 0;
+    this.at = -1;
+  }
+
+  /** Stops checking (e.g. the connection resumed on its own, with the header). */
+  stop(): void {
+    this.checking = false;
+  }
+
+  /**
+   * Whether an event whose own connection reports `id` (`''` before the connection saw any id)
+   * is a replay of one already delivered.
+   */
+  isReplay(id: string): boolean {
+    if (!this.checking || id === '') return false;
+    if (this.at === -1 || id !== this.ids[this.at] || this.left === 0) {
+      const next = this.at === -1 ? this.ids.lastIndexOf(id) : this.at + 1;
+      if (next === -1 || this.ids[next] !== id) {
+        this.checking = false;
+        return false;
+      }
+      this.at = next;
+      this.left = this.counts[next];
+    }
+    this.left--; // an id-less event after a replayed one carries its id: at most as many again
+    return true;
+  }
+}

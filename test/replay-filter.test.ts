@@ -1,0 +1,54 @@
+import { expect } from '@open-wc/testing';
+import { ReplayFilter } from '../src/internal/replay-filter.js';
+
+/** Feeds the ids a new connection reports; returns the ones that pass (are not replays). */
+function pass(filter: ReplayFilter, ids: string[]) {
+  filter.begin();
+  return ids.filter((id) => {
+    if (filter.isReplay(id)) return false;
+    filter.delivered(id);
+    return true;
+  });
+}
+
+describe('ReplayFilter (native mode: what a server replays to a new EventSource)', () => {
+  it('drops a replay from the start, then passes what is new', () => {
+    const filter = new ReplayFilter();
+    expect(pass(filter, ['1', '2', '3'])).to.deep.equal(['1', '2', '3']);
+    expect(pass(filter, ['1', '2', '3', '4', '5'])).to.deep.equal(['4', '5']);
+  });
+
+  it('a server that resumed loses nothing; nor does one replaying from the middle', () => {
+    const filter = new ReplayFilter();
+    pass(filter, ['1', '2', '3']);
+    expect(pass(filter, ['4', '5'])).to.deep.equal(['4', '5']);
+    expect(pass(filter, ['4', '5', '6'])).to.deep.equal(['6']);
+  });
+
+  it('id-less events after a replayed id are dropped no more often than they were delivered', () => {
+    const filter = new ReplayFilter();
+    // 1, then two id-less events carrying 1, then 2.
+    pass(filter, ['1', '1', '1', '2']);
+    expect(pass(filter, ['1', '1', '1', '2', '2', '3'])).to.deep.equal(['2', '3']);
+  });
+
+  it('ids that merely repeat are not taken for a replay forever', () => {
+    const filter = new ReplayFilter();
+    pass(filter, ['0', '0']);
+    expect(pass(filter, ['0', '0', '0', '0'])).to.deep.equal(['0', '0']);
+  });
+
+  it('an event off the record ends the check; "" (no id yet) is never judged', () => {
+    const filter = new ReplayFilter();
+    pass(filter, ['a', 'b']);
+    expect(pass(filter, ['', 'a', 'x', 'b'])).to.deep.equal(['', 'x', 'b']);
+  });
+
+  it('remembers only the last `size` ids; forget() clears them', () => {
+    const filter = new ReplayFilter(2);
+    pass(filter, ['1', '2', '3']);
+    expect(pass(filter, ['1', '2', '3', '4'])).to.deep.equal(['1', '2', '3', '4']);
+    filter.forget();
+    expect(pass(filter, ['3', '4'])).to.deep.equal(['3', '4']);
+  });
+});
