@@ -1,0 +1,22 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HubCore } from './core.js';
+import { corsHeaders } from './http.js';
+import { HttpEndpoint } from './http-endpoint.js';
+
+/** `OPTIONS` on any hub endpoint: the CORS preflight (Fetch standard, CORS protocol). */
+export class Preflight extends HttpEndpoint {
+  constructor(core: HubCore) {
+    super(core);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.admit(req, res)) return;
+    res.writeHead(204, {
+      ...corsHeaders(req),
+      'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+      'Access-Control-Allow-Headers': 'Content-Type, Last-Event-ID, Authorization, If-None-Match',
+      'Access-Control-Max-Age': '600',
+    });
+    res.end();
+  }
+}
