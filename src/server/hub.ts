@@ -7,12 +7,16 @@ import { SseEndpoint } from './sse-endpoint.js';
 import { PollEndpoint } from './poll-endpoint.js';
 import { PublishEndpoint } from './publish-endpoint.js';
 import { Preflight } from './preflight.js';
+import { HealthEndpoint } from './health-endpoint.js';
 import type { HubEvent, HubOptions } from './types.js';
 
 export interface Hub {
   /** Publishes `data` (any JSON value) to `topic`; resolves with the event once stored. */
   publish(topic: string, data: unknown): Promise<HubEvent>;
-  /** Routes a request to the endpoint under `basePath`; false when the path is not the hub's. */
+  /**
+   * Routes a request to the endpoint under `basePath` (`/sse`, `/poll`, `/publish`, `/health`);
+   * false when the path is not the hub's.
+   */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
   handleSse(req: IncomingMessage, res: ServerResponse): Promise<void>;
   handlePoll(req: IncomingMessage, res: ServerResponse): Promise<void>;
@@ -41,6 +45,8 @@ export function createHub(options: HubOptions = {}): Hub {
   const publish = new PublishEndpoint(core);
   const preflight = new Preflight(core);
   const relay = new WebSocketRelay(core);
+  const stats = () => ({ sse: sse.size, ws: relay.size, poll: poll.size });
+  const health = new HealthEndpoint(core, stats);
   const ownStore = !options.store;
 
   const handleSse = (req: IncomingMessage, res: ServerResponse) => sse.handle(req, res);
@@ -50,6 +56,7 @@ export function createHub(options: HubOptions = {}): Hub {
     [`${basePath}/sse`, new Map([['GET', handleSse]])],
     [`${basePath}/poll`, new Map([['GET', handlePoll]])],
     [`${basePath}/publish`, new Map([['POST', handlePublish]])],
+    [`${basePath}/health`, new Map([['GET', (req, res) => health.handle(req, res)]])],
   ]);
 
   return {
@@ -83,6 +90,6 @@ export function createHub(options: HubOptions = {}): Hub {
       await relay.close();
       if (ownStore) await core.store.close();
     },
-    stats: () => ({ sse: sse.size, ws: relay.size, poll: poll.size }),
+    stats,
   };
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HubCore } from './core.js';
 import { corsHeaders, sendJson } from './http.js';
 import { HttpEndpoint } from './http-endpoint.js';
-import { Subscriber } from './subscriber.js';
+import { Subscriber, type SubscriberReset } from './subscriber.js';
 import type { HubEvent } from './types.js';
 
 /** `GET <basePath>/poll`: long-poll with a cursor (`since`), answered as JSON. */
@@ -24,8 +24,9 @@ export class PollEndpoint extends HttpEndpoint {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const core = this.core;
+    const presence = this.presence(res);
     const admitted = await this.admitSubscriber(req, res);
-    if (!admitted) return;
+    if (!admitted || presence.gone) return;
     const { url, topics } = admitted;
     const since = url.searchParams.get('since') || undefined;
     const asked = Number(url.searchParams.get('timeout'));
@@ -34,19 +35,25 @@ export class PollEndpoint extends HttpEndpoint {
       asked >= 0 && url.searchParams.has('timeout') ? asked : core.options.pollTimeout,
     );
     const events: HubEvent[] = [];
-    let answered = false;
+    let started = false;
+    let done = false;
     let flushTimer: ReturnType<typeof setImmediate> | undefined;
     let holdTimer: ReturnType<typeof setTimeout> | undefined;
     let cursor = since;
 
-    const answer = (reset?: { reason: string; latest: string }) => {
-      if (answered) return;
-      answered = true;
+    /** Releases everything this poll holds; true the first time only. */
+    const finish = (): boolean => {
+      if (done) return false;
+      done = true;
       clearTimeout(holdTimer);
       if (flushTimer) clearImmediate(flushTimer);
       core.detach(subscriber);
       this.pending.delete(answerEmpty);
-      const last = events.at(-1)?.id ?? reset?.latest ?? cursor;
+      return true;
+    };
+    const answer = (reset?: SubscriberReset) => {
+      if (!finish()) return;
+      const last = reset?.latest ?? events.at(-1)?.id ?? cursor;
       sendJson(
         res,
         200,
@@ -61,33 +68,28 @@ export class PollEndpoint extends HttpEndpoint {
     const answerEmpty = () => answer();
     const subscriber = new Subscriber(topics, (event) => {
       events.push(event);
-      // Answer on the next turn, so events published together travel together.
-      flushTimer ??= setImmediate(() => answer());
+      // Answer on the next turn, so events published together travel together — but not
+      // before the start is complete (its replay is delivered in the same turn).
+      if (started) flushTimer ??= setImmediate(() => answer());
     });
+    // A reset answers at once with what came before it; the events after it are the next
+    // poll's (its cursor is the reset's id).
+    subscriber.onReset = (reset) => answer(reset);
+    // Registered in the same turn as the check above: no await in between, so no ghost.
     core.attach(subscriber);
     this.pending.add(answerEmpty);
-    req.on('close', () => {
-      if (!answered && !res.writableEnded) {
-        answered = true;
-        clearTimeout(holdTimer);
-        core.detach(subscriber);
-        this.pending.delete(answerEmpty);
-      }
-    });
+    res.once('close', finish);
     try {
       // The starting cursor itself, not a later "latest": events after it are in `events`.
-      const reset = await subscriber.start(core.store, since, (latest) => (cursor = latest));
-      if (reset) return answer(reset);
-      if (events.length) return;
+      await subscriber.start(core.store, since, (latest) => (cursor = latest));
+      started = true;
+      if (done || events.length) return answer();
       // A poll without a cursor answers at once with one: a drop while holding it would
       // otherwise leave the client with no cursor, and a gap.
       if (core.closing || hold === 0 || !since) return answer();
       holdTimer = setTimeout(answerEmpty, hold);
     } catch (error) {
-      answered = true;
-      core.detach(subscriber);
-      this.pending.delete(answerEmpty);
-      this.fail(req, res, error);
+      if (finish()) this.fail(req, res, core.unavailable(error));
     }
   }
 }

@@ -1,9 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HubError, type HubCore } from './core.js';
+import { badTopic, HubError, noTopic, type HubCore } from './core.js';
 import { BodyTooLarge, corsHeaders, readBody, requestUrl, sendJson, topicsOf } from './http.js';
 import { HttpEndpoint } from './http-endpoint.js';
 
-/** `POST <basePath>/publish?topic=…`: a JSON body in, the stored event's id out. */
+/**
+ * `POST <basePath>/publish?topic=…`: a JSON body in, the stored event's id out. Several topics
+ * (`?topic=a&topic=b` or `?topic=a%20b`, as for subscribing) each get the value as their own
+ * event: `{ "id": <the last one>, "ids": [<one per topic, in order>] }`.
+ */
 export class PublishEndpoint extends HttpEndpoint {
   constructor(core: HubCore) {
     super(core);
@@ -11,9 +15,13 @@ export class PublishEndpoint extends HttpEndpoint {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const core = this.core;
+    const presence = this.presence(res);
     if (!this.admit(req, res)) return;
     try {
-      const topic = topicsOf(requestUrl(req))[0];
+      core.assertOpen();
+      const { topics, bad } = topicsOf(requestUrl(req));
+      if (bad) throw badTopic(bad.topic, bad.within);
+      if (!topics.length) throw noTopic();
       let body: string;
       try {
         body = await readBody(req, core.options.maxPayload);
@@ -35,10 +43,11 @@ export class PublishEndpoint extends HttpEndpoint {
       } catch {
         throw new HubError('bad-data', 'The body is not JSON.', 400);
       }
-      const event = await core.publish(topic, data, { req });
-      sendJson(res, 200, { id: event.id }, corsHeaders(req));
+      const events = await core.publishMany(topics, data, { req, gone: () => presence.gone });
+      const ids = events.map((event) => event.id);
+      sendJson(res, 200, { id: ids.at(-1), ids }, corsHeaders(req));
     } catch (error) {
-      this.fail(req, res, error);
+      if (!presence.gone) this.fail(req, res, error);
     }
   }
 }

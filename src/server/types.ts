@@ -26,7 +26,29 @@ export interface HubStore {
   latestId(): Promise<string>;
   /** Every appended event, from any process, in order. Returns an unsubscribe function. */
   onEvent(listener: (event: HubEvent) => void): () => void;
+  /**
+   * Optional: the store lost its data set (a Redis `FLUSHALL`, a restart without persistence)
+   * and began a new epoch. `latest` is `<newEpoch>-<seq>` of the last event *before* the events
+   * that `onEvent` delivers next (usually `<newEpoch>-0`). Called in order with `onEvent`.
+   * Returns an unsubscribe function.
+   */
+  onEpoch?(listener: (latest: string, previous: string) => void): () => void;
+  /**
+   * Optional: the store became unreachable (`up` false) or reachable again. Called once per
+   * change. Returns an unsubscribe function.
+   */
+  onStatus?(listener: (up: boolean, reason?: string) => void): () => void;
   close(): Promise<void>;
+}
+
+/**
+ * Where the hub reports what an operator should know: the store going down and coming back,
+ * an epoch change, slow consumers cut off, rate limits, refused origins. Each kind is reported
+ * once per change, with counts (a burst is one line). `console` fits.
+ */
+export interface HubLogger {
+  info(message: string): void;
+  warn(message: string): void;
 }
 
 export type HubAction = 'subscribe' | 'publish' | 'auth';
@@ -69,6 +91,11 @@ export interface HubOptions {
   allowedOrigins?: string[] | '*';
   /** Decides every subscribe and publish (and WebSocket `auth` tokens). Default: allow. */
   authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>;
+  /**
+   * Where operational events go (see `HubLogger`). Default: silent in the library; the
+   * `realtime-elements-server` CLI logs to the console.
+   */
+  logger?: HubLogger;
   /** A store other than memory (see the Redis store). */
   store?: HubStore;
   /**
