@@ -127,8 +127,8 @@ export class RedisStore implements HubStore {
     // After a reconnect, catch up on what Pub/Sub missed meanwhile (and notice an epoch change:
     // a Redis that restarted empty).
     this.subscriber.on('ready', () => {
-      void this.subscriber.subscribe(this.keys.channel).then(
-        () => this.catchUp(),
+      this.subscriber.subscribe(this.keys.channel).then(
+        () => void this.catchUp(),
         () => {},
       );
     });
@@ -165,26 +165,46 @@ export class RedisStore implements HubStore {
   async replay(cursor: string, topics: ReadonlySet<string>): Promise<Replay> {
     await this.started();
     const parsed = parseCursor(cursor);
-    let state = await this.read(parsed?.seq ?? 0, parsed ? page : 0);
+    const state = await this.read(parsed?.seq ?? 0, parsed ? page : 0);
     const latest = `${state.epoch}-${state.seq}`;
     if (!parsed) return { reset: 'invalid', latest };
-    if (parsed.epoch !== state.epoch) return { reset: 'epoch', latest };
+    if (parsed.epoch !== state.epoch) {
+      // A cursor of a lost data set: the new one's history is all new to the client, when kept.
+      if (state.seq > 0 && state.oldestSeq !== 1) return { reset: 'epoch', latest };
+      const all = await this.collect(await this.read(0, page), 0, topics);
+      if (!all) return { reset: 'epoch', latest };
+      return { reset: 'epoch', latest: `${state.epoch}-0`, events: all };
+    }
     if (parsed.seq > state.seq) return { reset: 'invalid', latest };
     if (parsed.seq === state.seq) return { events: [] };
     if ((state.oldestSeq ?? state.seq + 1) > parsed.seq + 1) return { reset: 'too-old', latest };
+    const events = await this.collect(state, parsed.seq, topics);
+    // Lost while reading: the events cannot be known.
+    if (!events) return { reset: 'epoch', latest: await this.latestId() };
+    return { events };
+  }
+
+  /**
+   * The events of `topics` after `after` up to `first.seq`, paging from `first` (a read after
+   * `after`); undefined when the epoch changed meanwhile.
+   */
+  private async collect(
+    first: State,
+    after: number,
+    topics: ReadonlySet<string>,
+  ): Promise<HubEvent[] | undefined> {
     const events: HubEvent[] = [];
-    const end = state.seq;
+    const end = first.seq;
+    let state = first;
     for (;;) {
+      if (state.epoch !== first.epoch) return undefined;
       for (const [id, fields] of state.entries) {
         const event = this.toEvent(state.epoch, seqOfStreamId(id), fields);
-        if (event.seq <= end && topics.has(event.topic)) events.push(event);
+        if (event.seq > after && event.seq <= end && topics.has(event.topic)) events.push(event);
       }
       const last = state.entries.at(-1);
-      if (!last || seqOfStreamId(last[0]) >= end) return { events };
+      if (!last || seqOfStreamId(last[0]) >= end) return events;
       state = await this.read(seqOfStreamId(last[0]), page);
-      // Lost (or trimmed past) while reading: the events cannot be known.
-      if (state.epoch !== parsed.epoch)
-        return { reset: 'epoch', latest: `${state.epoch}-${state.seq}` };
     }
   }
 

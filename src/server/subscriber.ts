@@ -81,6 +81,7 @@ export class Subscriber {
         reset = { reason: replay.reset, latest: replay.latest };
         this.epoch = epochOf(replay.latest);
         this.lastSeq = seqOf(replay.latest);
+        replayed = replay.events ?? [];
       } else {
         this.epoch = epochOf(cursor);
         this.lastSeq = seqOf(cursor);

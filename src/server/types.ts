@@ -12,9 +12,15 @@ export interface HubEvent {
   origin?: string;
 }
 
-/** What a cursor resumes to: the missed events, or a reset when they cannot be known. */
+/**
+ * What a cursor resumes to: the missed events, or a reset when they cannot be known. A reset
+ * goes on from `latest`; for a cursor of another epoch whose successor's history is complete,
+ * `latest` is `<epoch>-0` and `events` holds that whole history (of the cursor's topics), so the
+ * events published since the data set was lost are not skipped as well.
+ */
 export type Replay =
-  { events: HubEvent[] } | { reset: 'epoch' | 'too-old' | 'invalid'; latest: string };
+  | { events: HubEvent[] }
+  | { reset: 'epoch' | 'too-old' | 'invalid'; latest: string; events?: HubEvent[] };
 
 /** Where events get their ids, live in history and fan out: memory by default, or Redis. */
 export interface HubStore {
@@ -102,5 +108,13 @@ export interface HubOptions {
    * Share topics, ids and history with other hub processes through Redis (`redis://…`, or the
    * Redis store's options). Needs the `ioredis` package; nothing of it loads otherwise.
    */
-  redis?: string | { url: string; prefix?: string; historyLimit?: number };
+  redis?:
+    | string
+    | {
+        url: string;
+        prefix?: string;
+        historyLimit?: number;
+        /** ioredis `RedisOptions` passed through (e.g. `connectionName`, `tls`, `password`). */
+        redisOptions?: Record<string, unknown>;
+      };
 }
