@@ -45,7 +45,7 @@ type HeadersSource =
  * @fires {Event} open - The stream is open (fetch: a 200 `text/event-stream` answer).
  * @fires {RealtimeCloseEvent} close - An open stream ended: dropped (`willReconnect: true`) or stopped. Carries `willReconnect`.
  * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`.
- * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized`, `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized`, `forbidden-origin` (the hub refuses this page's origin: final, fetch mode only — a native `EventSource` cannot read the status), `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
@@ -275,6 +275,15 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     const { status } = response;
     if (status === 204) return this.stop('closed');
     if (status !== 200) {
+      if (status === 403 && (await hubErrorCode(response)) === 'forbidden-origin') {
+        if (!current()) return;
+        // Final: retrying cannot help until the hub allows this page's origin.
+        this.fail('forbidden-origin', `The hub does not allow the origin ${location.origin}.`, {
+          status,
+        });
+        return this.stop('error');
+      }
+      if (!current()) return;
       void response.body?.cancel().catch(() => {});
       if (status === 401 || status === 403) {
         this.fail(
@@ -369,6 +378,15 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
       this.connect();
     }
   };
+}
+
+/** The `error` code of a hub's JSON refusal (`{"error":"forbidden-origin",…}`), if any. */
+async function hubErrorCode(response: Response): Promise<unknown> {
+  try {
+    return ((await response.json()) as { error?: unknown } | null)?.error;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface SseFeedElement {
