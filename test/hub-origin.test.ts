@@ -40,7 +40,7 @@ describe('a hub on another origin', () => {
       const { origin } = await other();
       const errors: RealtimeErrorEvent[] = [];
       const el = element(tag, origin + path);
-      el.addEventListener('error', (event) => errors.push(event as RealtimeErrorEvent));
+      el.addEventListener('error', (event) => errors.push(event as unknown as RealtimeErrorEvent));
       document.body.append(el);
       await waitUntil(() => errors.length > 0, 5000, 'an error event');
       expect(errors[0]!.code).to.equal('forbidden-origin');
