@@ -92,5 +92,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
+    // A client that leaves mid-body may not error: without this the promise would never settle.
+    req.on('close', () => reject(new Error('The client left before the body was complete.')));
   });
 }

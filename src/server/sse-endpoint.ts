@@ -20,7 +20,9 @@ export class SseEndpoint extends HttpEndpoint {
   constructor(core: HubCore) {
     super(core);
     this.keepAlive = setInterval(() => {
-      for (const res of this.streams) if (res.headersSent) res.write(': keep-alive\n\n');
+      for (const res of this.streams) {
+        if (res.headersSent && !res.writableEnded) res.write(': keep-alive\n\n');
+      }
     }, core.options.keepAliveInterval);
     this.keepAlive.unref();
   }
@@ -60,6 +62,9 @@ export class SseEndpoint extends HttpEndpoint {
     // The 200 goes out with the first frame, i.e. only once the store has answered: a store
     // that is down gets the client a readable `503` instead of an empty stream.
     const write = (frame: string) => {
+      // Answered already (a 503 while the hub closed during the start) or gone: a write would
+      // be an error event on the response.
+      if (res.writableEnded || res.destroyed) return;
       if (!res.headersSent) {
         res.writeHead(200, {
           'Content-Type': 'text/event-stream; charset=utf-8',
