@@ -28,9 +28,17 @@ if not epoch then
 end`;
 
 // One script appends an event: epoch check, seq, stream entry and fan-out message are one
-// atomic step, so every process sees one global order.
-// KEYS: stream, seq, epoch, channel. ARGV: new epoch, topic, json, origin, history limit.
+// atomic step, so every process sees one global order. A counter below what this process has
+// already delivered under the same epoch means the data set went back in time (restored from
+// an older snapshot): its next ids were issued before, so it becomes a new epoch too.
+// KEYS: stream, seq, epoch, channel.
+// ARGV: new epoch, topic, json, origin, history limit, known epoch, seq delivered under it.
 const appendScript = `${ensureEpoch}
+if epoch == ARGV[6] and tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[7]) then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('SET', KEYS[3], epoch)
+end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '0-' .. seq, 't', ARGV[2], 'd', ARGV[3], 'o', ARGV[4])
 redis.call('PUBLISH', KEYS[4], cjson.encode({ epoch, seq, ARGV[2], ARGV[3], ARGV[4] }))
@@ -150,6 +158,8 @@ export class RedisStore implements HubStore {
       json,
       origin,
       this.limit,
+      this.epoch ?? '',
+      this.delivered,
     );
     if (epoch !== this.epoch) this.catchUp();
     return {

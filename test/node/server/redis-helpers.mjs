@@ -50,7 +50,11 @@ export async function startRedis({ persistence = true } = {}) {
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
     },
-    restart: start,
+    /** Starts it again; `empty` drops its snapshot first (a restart that loses everything). */
+    async restart({ empty = false } = {}) {
+      if (empty) rmSync(join(dir, 'dump.rdb'), { force: true });
+      await start();
+    },
     /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
