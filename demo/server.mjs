@@ -3,6 +3,7 @@
  * long-poll; in memory) mounted at /realtime. Opens at /demo/.
  */
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { startDevServer } from '@web/dev-server';
 import { createHub } from '../dist/server/index.js';
 
@@ -20,7 +21,27 @@ function startTicker(hub) {
   return () => clearInterval(timer);
 }
 
+/**
+ * Fails with a readable `EADDRINUSE` error when `port` is taken: the dev server would otherwise
+ * die on an unhandled 'error' event before its caller could catch anything.
+ */
+async function assertPortFree(port) {
+  if (!port) return;
+  await new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject).listen(port, () => probe.close(resolve));
+  }).catch((error) => {
+    if (error.code !== 'EADDRINUSE') throw error;
+    const busy = new Error(
+      `Port ${port} is in use. Stop what uses it, or set PORT to another port, e.g. PORT=${port + 1} npm start`,
+    );
+    busy.code = 'EADDRINUSE';
+    throw busy;
+  });
+}
+
 export async function startDemoServer({ port = 8000, host = 'localhost' } = {}) {
+  await assertPortFree(port);
   const hub = createHub();
   const stopTicker = startTicker(hub);
   // Open hub streams, so the demo's "cut the connection" button can drop them for real.

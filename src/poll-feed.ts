@@ -1,6 +1,7 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import type { TypedEventTarget } from './internal/realtime-element.js';
 import { RetryingElement, retryAfterMs } from './internal/retrying-element.js';
+import { hubErrorCode } from './internal/hub-refusal.js';
 import {
   RealtimeCloseEvent,
   RealtimeMessageEvent,
@@ -46,7 +47,7 @@ interface HubPoll {
  * @fires {HubMessageEvent} message - New content (short), or each hub event (long). Carries `data`, `origin`; long polling also `lastEventId`, `topic`, `id`.
  * @fires {Event} open - The first poll succeeded.
  * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor. Carries `reason`, `lastEventId`.
- * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
+ * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `forbidden-origin` (the hub refuses this page's origin: final); `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
@@ -184,6 +185,17 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
     this.inFlight = undefined;
     if (response.status >= 400 || (response.status < 200 && response.status !== 304)) {
       const { status } = response;
+      if (status === 403 && hubErrorCode(body) === 'forbidden-origin') {
+        // Final: retrying cannot help until the hub allows this page's origin.
+        this.setState('error');
+        return this.fail(
+          'forbidden-origin',
+          `The hub does not allow the origin ${location.origin}.`,
+          {
+            status,
+          },
+        );
+      }
       this.fail('http-status', `The server answered ${status}.`, { status });
       return this.settleRetry(
         this.scheduleRetry(

@@ -29,7 +29,7 @@ type HeadersSource =
  *
  * @attr {string} src - Stream URL (required). Changing it re-connects, without the old cursor.
  * @attr {'auto' | 'fetch' | 'native'} mode - `auto`: fetch + a streaming parser for a same-origin `src` or when a fetch-only feature is set (`headers`, `body`, `method`, `heartbeat-timeout`), else `EventSource` (cross-origin it resumes without a CORS preflight).
- * @attr {string} events - Space-separated SSE event types to deliver. Empty: every type in fetch mode, only `message` in native mode (EventSource can only listen for types it is told). With the hub, the type is the topic.
+ * @attr {string} events - Space-separated SSE event types to deliver. Empty: every type in fetch mode; in native mode `message` and the `topic`s named in the URL (EventSource can only listen for types it is told). With the hub, the type is the topic.
  * @attr {'text' | 'json'} type - `json` parses `data`; bad JSON → `parse-error`, and the stream goes on.
  * @attr {boolean} with-credentials - Send cookies cross-origin.
  * @attr {string} method - Fetch mode: the HTTP method.
@@ -46,7 +46,7 @@ type HeadersSource =
  * @fires {Event} open - The stream is open (fetch: a 200 `text/event-stream` answer).
  * @fires {RealtimeCloseEvent} close - An open stream ended: dropped (`willReconnect: true`, `readyState` already 0, as `EventSource`) or stopped. Carries `willReconnect`.
  * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`.
- * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized`, `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized`, `forbidden-origin` (the hub refuses this page's origin: final; native mode learns it with one plain `GET` after `EventSource` gives up), `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
@@ -334,14 +334,19 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   /** Native mode (`internal/native-event-source.ts`, loaded on first use). */
   private connectNative(attempt: number): void {
     const current = () => attempt === this.attempt;
-    const types = new Set([...(this.wanted.length ? this.wanted : ['message']), 'reset', 'cursor']);
     const { url, withCredentials, cursor } = this;
+    // EventSource hears only the types it is told: with none listed, `message` and the hub's
+    // topics named in the URL (`?topic=a&topic=b` or `?topic=a%20b`: the type is the topic).
+    const topics = url.searchParams.getAll('topic').flatMap((value) => value.split(/[\s,]+/));
+    const named = this.wanted.length ? this.wanted : ['message', ...topics.filter(Boolean)];
+    const types = new Set([...named, 'reset', 'cursor']);
     this.load(import('./internal/native-event-source.js'), current, ({ openEventSource }) => {
       const host = {
         current,
         opened: () => this.opened(),
         receive: this.receive.bind(this),
-        error: (closed: boolean) => this.nativeError(closed, current),
+        error: (closed: boolean, refused?: boolean) =>
+          refused ? this.refuseOrigin() : this.nativeError(closed, current),
       };
       this.abort = openEventSource(host, this.native, url, withCredentials, types, cursor);
     });
@@ -365,6 +370,14 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
       this.disconnect();
       this.settleRetry(-1);
     }
+  }
+
+  /** Final: retrying cannot help until the hub allows this page's origin. */
+  private refuseOrigin(): void {
+    this.fail('forbidden-origin', `The hub does not allow the origin ${location.origin}.`, {
+      status: 403,
+    });
+    this.stop('error');
   }
 
   private readonly onVisibility = (): void => {

@@ -1,5 +1,6 @@
 import { SseParser } from './sse-parser.js';
 import { retryAfterMs } from './retrying-element.js';
+import { hubErrorCode } from './hub-refusal.js';
 import type { RealtimeErrorInit } from './events.js';
 
 /** What one fetch-mode attempt sends. */
@@ -82,6 +83,17 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
   const contentType = response.headers.get('Content-Type') ?? '';
   // The MIME type's essence, parameters aside (`text/event-stream;charset=utf-8` is fine).
   const wrongType = contentType.split(';')[0].trim().toLowerCase() !== 'text/event-stream';
+  if (
+    status === 403 &&
+    hubErrorCode(await response.text().catch(() => '')) === 'forbidden-origin'
+  ) {
+    if (!host.current()) return;
+    host.fail('forbidden-origin', `The hub does not allow the origin ${location.origin}.`, {
+      status,
+    });
+    return host.stop('error');
+  }
+  if (!host.current()) return;
   if (status !== 200 || wrongType) void response.body?.cancel().catch(() => {});
   if (status === 401 || status === 403) {
     host.fail('unauthorized', `The server answered ${status}; call reconnect() once authorized.`, {

@@ -1,3 +1,4 @@
+import { refusedOrigin } from './hub-refusal.js';
 import { ReplayFilter } from './replay-filter.js';
 
 /** What `<sse-feed>` keeps across the `EventSource`s it makes for one stream. */
@@ -12,9 +13,10 @@ export interface NativeHost {
   receive(type: string, data: string, lastEventId: string, origin: string): void;
   /**
    * `EventSource`'s error event: it gave up for good (`closed`, readyState CLOSED), or it
-   * reconnects by itself (an open stream dropped, or one of its reconnects failed).
+   * reconnects by itself (an open stream dropped, or one of its reconnects failed). `refused`:
+   * it gave up because the hub refuses this page's origin (final).
    */
-  error(closed: boolean): void;
+  error(closed: boolean, refused?: boolean): void;
 }
 
 /**
@@ -56,6 +58,16 @@ export function openEventSource(
       host.receive(type, data, lastEventId, origin);
     });
   }
-  source.onerror = () => host.current() && host.error(source.readyState === EventSource.CLOSED);
+  source.onerror = () => {
+    if (!host.current()) return;
+    if (source.readyState !== EventSource.CLOSED) return host.error(false);
+    // Only another origin can refuse this page's origin.
+    if (src.origin === location.origin) return host.error(true);
+    // It shows no status: one plain GET learns whether the hub refused this page's origin,
+    // which no retry can mend.
+    void refusedOrigin(src, withCredentials).then(
+      (refused) => host.current() && host.error(true, refused),
+    );
+  };
   return () => source.close();
 }

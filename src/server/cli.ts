@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * realtime-elements-server: the hub's endpoints plus static files (by default this package's
- * demo pages), on loopback unless told otherwise. Graceful shutdown on SIGINT/SIGTERM.
+ * demo pages), on loopback unless told otherwise. Graceful shutdown on SIGINT/SIGTERM. Logs the
+ * hub's operational events (store down/up, epoch changes, refusals) to the console.
  */
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -10,32 +11,58 @@ import { parseArgs } from 'node:util';
 import { createHub } from './hub.js';
 import { staticFiles } from './static-files.js';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '8080' },
-    host: { type: 'string', default: '127.0.0.1' },
-    static: { type: 'string' },
-    'base-path': { type: 'string', default: '/realtime' },
-    'allowed-origin': { type: 'string', multiple: true },
-    redis: { type: 'string' },
-    help: { type: 'boolean', default: false },
-  },
-});
-
-if (values.help) {
-  console.log(`Usage: realtime-elements-server [--port 8080] [--host 127.0.0.1] [--static DIR]
+const name = 'realtime-elements-server';
+const usage = `Usage: ${name} [--port 8080] [--host 127.0.0.1] [--static DIR]
   [--base-path /realtime] [--allowed-origin https://app.example ...] [--redis redis://host:6379]
 
-Serves SSE at <base-path>/sse, long-poll at /poll, HTTP publish at /publish and the WebSocket
-relay at /ws, plus the files of --static (default: this package's demo pages).`);
+Serves SSE at <base-path>/sse, long-poll at /poll, HTTP publish at /publish, the WebSocket
+relay at /ws and a health check at /health, plus the files of --static (default: this
+package's demo pages at /demo/). --port defaults to $PORT, else 8080.`;
+
+/** A usage error: one line on stderr, exit code 2 (as for any command-line misuse). */
+function usageError(message: string): never {
+  console.error(`${name}: ${message.replace(/\.?$/, '.')} See ${name} --help.`);
+  process.exit(2);
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      port: { type: 'string', default: process.env.PORT || '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      static: { type: 'string' },
+      'base-path': { type: 'string', default: '/realtime' },
+      'allowed-origin': { type: 'string', multiple: true },
+      redis: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  // parseArgs' own message names the option ("Unknown option '--prot'…").
+  usageError((error as Error).message.split(/\.\s|\n/)[0]!);
+}
+
+if (values.help) {
+  console.log(usage);
   process.exit(0);
+}
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  usageError(`--port must be a port number (0–65535), not "${values.port}".`);
+}
+const basePath = values['base-path'];
+if (!/^(\/[\w.~-]+)+$/.test(basePath)) {
+  usageError(`--base-path must look like /realtime (no trailing slash), not "${basePath}".`);
 }
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const hub = createHub({
-  basePath: values['base-path'],
+  basePath,
   allowedOrigins: values['allowed-origin'],
   redis: values.redis,
+  logger: console,
 });
 const serveStatic = staticFiles(values.static ?? packageRoot);
 
@@ -51,10 +78,30 @@ server.on('upgrade', (req, socket, head) => {
   if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
 });
 
-server.listen(Number(values.port), values.host, () => {
+server.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EADDRINUSE') {
+    console.error(
+      `${name}: port ${port} on ${values.host} is in use. Stop what uses it, or pick another ` +
+        `port: --port <n> (or PORT=<n>).`,
+    );
+  } else if (error.code === 'EACCES') {
+    console.error(`${name}: not allowed to listen on port ${port}: pick one above 1023 (--port).`);
+  } else {
+    console.error(`${name}: cannot listen on ${values.host}:${port}: ${error.message}`);
+  }
+  process.exit(1);
+});
+
+server.listen(port, values.host, () => {
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : values.port;
-  console.log(`realtime-elements hub on http://${values.host}:${port}${values['base-path']}/`);
+  const bound = typeof address === 'object' && address ? address.port : port;
+  const host = values.host.includes(':') ? `[${values.host}]` : values.host;
+  const origin = `http://${host}:${bound}`;
+  console.log(
+    `${name} listening on ${origin}/\n` +
+      (values.static ? `  files: ${values.static}\n` : `  demo pages: ${origin}/demo/\n`) +
+      `  hub: ${origin}${basePath}/sse?topic=<name> (also /poll, /publish, /ws); health: ${origin}${basePath}/health`,
+  );
 });
 
 let stopping = false;

@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
+import { HubLog } from './hub-log.js';
 import { isValidTopic } from './http.js';
 import { MemoryStore } from './memory-store.js';
 import type { Subscriber } from './subscriber.js';
 import type { AuthorizeRequest, HubEvent, HubOptions, HubStore } from './types.js';
 
 export type ResolvedHubOptions = Required<
-  Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis'>
+  Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger'>
 > &
-  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis'>;
+  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis' | 'logger'>;
 
 /** A store loaded on first use (the Redis store and its client load only when asked for). */
 class LazyStore implements HubStore {
@@ -26,10 +27,19 @@ class LazyStore implements HubStore {
     return this.store.then((store) => store.latestId());
   }
   onEvent(listener: (event: HubEvent) => void) {
+    return this.later((store) => store.onEvent(listener));
+  }
+  onEpoch(listener: (latest: string, previous: string) => void) {
+    return this.later((store) => store.onEpoch?.(listener));
+  }
+  onStatus(listener: (up: boolean, reason?: string) => void) {
+    return this.later((store) => store.onStatus?.(listener));
+  }
+  private later(subscribe: (store: HubStore) => (() => void) | undefined): () => void {
     let off: (() => void) | undefined;
     let cancelled = false;
     void this.store.then((store) => {
-      if (!cancelled) off = store.onEvent(listener);
+      if (!cancelled) off = subscribe(store);
     });
     return () => {
       cancelled = true;
@@ -49,11 +59,16 @@ function redisStore(redis: NonNullable<HubOptions['redis']>, historyLimit: numbe
   });
 }
 
+/**
+ * A refusal with a stable `code` and the HTTP `status` it is answered with (`retryAfter`, in
+ * seconds, becomes a `Retry-After` header).
+ */
 export class HubError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly status: number,
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -77,18 +92,56 @@ const defaults = {
 export class HubCore {
   readonly options: ResolvedHubOptions;
   readonly store: HubStore;
+  readonly log: HubLog;
   closing = false;
+  /** False while the store says it is unreachable (requests are refused at once meanwhile). */
+  storeUp = true;
   private readonly byTopic = new Map<string, Set<Subscriber>>();
-  private readonly unsubscribeStore: () => void;
+  private readonly unsubscribeStore: (() => void)[];
+  private outage?: { since: number; refused: number };
 
   constructor(options: HubOptions) {
     this.options = { ...defaults, ...stripUndefined(options) } as ResolvedHubOptions;
+    this.log = new HubLog(options.logger);
     this.store =
       options.store ??
       (options.redis
         ? redisStore(options.redis, this.options.historyLimit)
         : new MemoryStore(this.options.historyLimit, this.options.historyBytes));
-    this.unsubscribeStore = this.store.onEvent((event) => this.fanOut(event));
+    this.unsubscribeStore = [
+      this.store.onEvent((event) => this.fanOut(event)),
+      this.store.onEpoch?.((latest, previous) => this.newEpoch(latest, previous)) ?? (() => {}),
+      this.store.onStatus?.((up, reason) => this.storeStatus(up, reason)) ?? (() => {}),
+    ];
+  }
+
+  /** Seconds a client should wait before trying again while the store is away. */
+  get retryAfter(): number {
+    return Math.max(1, Math.ceil(this.options.retry / 1000));
+  }
+
+  /**
+   * The refusal for a failed store call (Redis away, paused or timing out): `503 unavailable`
+   * with `Retry-After`. Counted for the outage's log line.
+   */
+  unavailable(error?: unknown): HubError {
+    if (error instanceof HubError) return error;
+    if (this.outage) this.outage.refused++;
+    else this.log.incident('store errors', `store error: ${describe(error)}`);
+    const detail = error ? `: ${describe(error)}` : '';
+    return new HubError(
+      'unavailable',
+      `The store is unavailable${detail}. Try again later.`,
+      503,
+      this.retryAfter,
+    );
+  }
+
+  /** Throws `unavailable` at once while the store is known to be down, or `closing`. */
+  assertOpen(): void {
+    if (this.closing)
+      throw new HubError('closing', 'The hub is shutting down.', 503, this.retryAfter);
+    if (!this.storeUp) throw this.unavailable();
   }
 
   async authorize(request: AuthorizeRequest): Promise<boolean> {
@@ -102,10 +155,9 @@ export class HubCore {
 
   /** Validates topics for a subscription and asks `authorize` about each. */
   async checkSubscribe(req: IncomingMessage, topics: unknown[], token?: string): Promise<string[]> {
-    if (!topics.length) throw new HubError('bad-topic', 'No topic given.', 400);
+    if (!topics.length) throw noTopic();
     const bad = topics.find((topic) => !isValidTopic(topic));
-    if (bad !== undefined)
-      throw new HubError('bad-topic', `Invalid topic ${JSON.stringify(bad)}.`, 400);
+    if (bad !== undefined) throw badTopic(bad);
     if (topics.length > this.options.maxTopicsPerConnection) {
       throw new HubError(
         'too-many-topics',
@@ -122,13 +174,19 @@ export class HubCore {
   }
 
   /** Validates, authorizes (when `req` is given) and stores one publish. */
-  async publish(
-    topic: unknown,
-    data: unknown,
-    from?: { req: IncomingMessage; token?: string; origin?: string },
-  ): Promise<HubEvent> {
-    if (!isValidTopic(topic))
-      throw new HubError('bad-topic', `Invalid topic ${JSON.stringify(topic)}.`, 400);
+  async publish(topic: unknown, data: unknown, from?: PublishSource): Promise<HubEvent> {
+    const [event] = await this.publishMany([topic], data, from);
+    return event!;
+  }
+
+  /**
+   * Publishes one value to several topics: every topic is validated and authorized first, then
+   * each gets its own event (one id each, in the order given). A store failure part-way rejects
+   * with `unavailable`; the events stored before it stay stored.
+   */
+  async publishMany(topics: unknown[], data: unknown, from?: PublishSource): Promise<HubEvent[]> {
+    if (!topics.length) throw noTopic();
+    for (const topic of topics) if (!isValidTopic(topic)) throw badTopic(topic);
     let json: string | undefined;
     try {
       json = JSON.stringify(data);
@@ -139,22 +197,26 @@ export class HubCore {
     if (Buffer.byteLength(json) > this.options.maxPayload) {
       throw new HubError('too-large', `Data is larger than ${this.options.maxPayload} bytes.`, 413);
     }
-    if (
-      from &&
-      !(await this.authorize({ req: from.req, action: 'publish', topic, token: from.token }))
-    ) {
-      throw new HubError('forbidden', `Not allowed to publish to ${topic}.`, 403);
+    for (const topic of topics as string[]) {
+      if (
+        from &&
+        !(await this.authorize({ req: from.req, action: 'publish', topic, token: from.token }))
+      ) {
+        throw new HubError('forbidden', `Not allowed to publish to ${topic}.`, 403);
+      }
     }
-    if (this.closing) throw new HubError('closing', 'The hub is shutting down.', 503);
-    try {
-      return await this.store.append(topic, data, json, from?.origin);
-    } catch (error) {
-      throw new HubError(
-        'unavailable',
-        `The store refused the event: ${(error as Error).message}`,
-        503,
-      );
+    // A client that left while `authorize` ran would never learn the id: it would publish again.
+    if (from?.gone?.()) throw new HubError('gone', 'The client left.', 499);
+    this.assertOpen();
+    const events: HubEvent[] = [];
+    for (const topic of topics as string[]) {
+      try {
+        events.push(await this.store.append(topic, data, json, from?.origin));
+      } catch (error) {
+        throw this.unavailable(error);
+      }
     }
+    return events;
   }
 
   attach(subscriber: Subscriber): void {
@@ -175,7 +237,35 @@ export class HubCore {
 
   close(): void {
     this.closing = true;
-    this.unsubscribeStore();
+    for (const off of this.unsubscribeStore) off();
+    this.log.flush();
+  }
+
+  /** Every live subscriber hears of the new epoch before its first event. */
+  private newEpoch(latest: string, previous: string): void {
+    const subscribers = new Set([...this.byTopic.values()].flatMap((set) => [...set]));
+    this.log.warn(
+      `the store lost its data set: new epoch ${latest.slice(0, latest.lastIndexOf('-'))} ` +
+        `(was ${previous.slice(0, previous.lastIndexOf('-'))}); ` +
+        `${subscribers.size} live subscriptions told to reset`,
+    );
+    for (const subscriber of subscribers) subscriber.newEpoch(latest);
+  }
+
+  private storeStatus(up: boolean, reason?: string): void {
+    if (up === this.storeUp) return;
+    this.storeUp = up;
+    if (!up) {
+      this.outage = { since: Date.now(), refused: 0 };
+      this.log.warn(`store down${reason ? ` (${reason})` : ''}: requests get 503 meanwhile`);
+      return;
+    }
+    const { since, refused } = this.outage ?? { since: Date.now(), refused: 0 };
+    this.outage = undefined;
+    this.log.info(
+      `store up again after ${((Date.now() - since) / 1000).toFixed(1)} s; ` +
+        `${refused} requests refused meanwhile`,
+    );
   }
 
   private fanOut(event: HubEvent): void {
@@ -185,6 +275,36 @@ export class HubCore {
     }
   }
 }
+
+/** Who publishes through a transport: the request (for `authorize`), and whether it left. */
+export interface PublishSource {
+  req: IncomingMessage;
+  token?: string;
+  /** The publishing connection, skipped by its own subscriptions (no self-echo). */
+  origin?: string;
+  /** True once the client is gone: nothing is stored for a client that cannot learn the id. */
+  gone?: () => boolean;
+}
+
+const topicRules =
+  'topic names are 1–128 of letters, digits and _ . : / - (not "reset" or "cursor"); ' +
+  'several topics are separated by spaces or commas, or given as repeated topic= parameters';
+
+/** `400 bad-topic` naming the whole offending value. */
+export const badTopic = (topic: unknown, within?: string): HubError =>
+  new HubError(
+    'bad-topic',
+    `Invalid topic ${JSON.stringify(topic)}${
+      within !== undefined && within !== topic ? ` in topic=${JSON.stringify(within)}` : ''
+    }: ${topicRules}.`,
+    400,
+  );
+
+export const noTopic = (): HubError =>
+  new HubError('bad-topic', 'No topic given: add ?topic=<name> (or several).', 400);
+
+const describe = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error ?? 'unknown error');
 
 const stripUndefined = <T extends object>(object: T): Partial<T> =>
   Object.fromEntries(

@@ -5,16 +5,19 @@ const topicPattern = /^[\w.:/-]{1,128}$/;
 export const isValidTopic = (topic: unknown): topic is string =>
   typeof topic === 'string' && topicPattern.test(topic) && topic !== 'reset' && topic !== 'cursor';
 
-/** `?topic=a&topic=b` or `?topic=a%20b`, deduplicated, in order. */
-export function topicsOf(url: URL): string[] {
-  return [
-    ...new Set(
-      url.searchParams
-        .getAll('topic')
-        .flatMap((value) => value.split(/[\s,]+/))
-        .filter(Boolean),
-    ),
-  ];
+/**
+ * `?topic=a&topic=b` or `?topic=a%20b` (spaces or commas), deduplicated, in order; `bad` is
+ * the first invalid name with the whole parameter value it came in, so a refusal can name both.
+ */
+export function topicsOf(url: URL): { topics: string[]; bad?: { topic: string; within: string } } {
+  const topics = new Set<string>();
+  for (const value of url.searchParams.getAll('topic')) {
+    for (const topic of value.split(/[\s,]+/).filter(Boolean)) {
+      if (!isValidTopic(topic)) return { topics: [...topics], bad: { topic, within: value } };
+      topics.add(topic);
+    }
+  }
+  return { topics: [...topics] };
 }
 
 export function requestUrl(req: IncomingMessage): URL {
@@ -37,7 +40,11 @@ export function originAllowed(req: IncomingMessage, allowed: string[] | '*' | un
   }
 }
 
-/** CORS headers for an allowed cross-origin request (credentials included: cookies carry auth). */
+/**
+ * CORS headers for a cross-origin request (credentials included: cookies carry auth). Refusals
+ * carry them too, so the page can read *why* (a `403 forbidden-origin` body) instead of a bare
+ * network error; the refused request itself has done nothing.
+ */
 export function corsHeaders(req: IncomingMessage): Record<string, string> {
   const origin = req.headers.origin;
   if (!origin) return {};
@@ -85,5 +92,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
+    // A client that leaves mid-body may not error: without this the promise would never settle.
+    req.on('close', () => reject(new Error('The client left before the body was complete.')));
   });
 }

@@ -47,23 +47,30 @@ export class MemoryStore implements HubStore {
   async replay(cursor: string, topics: ReadonlySet<string>): Promise<Replay> {
     const latest = `${this.epoch}-${this.seq}`;
     const parsed = parseCursor(cursor);
-    if (!parsed || parsed.seq > this.seq) {
-      return parsed && parsed.epoch !== this.epoch
-        ? { reset: 'epoch', latest }
-        : { reset: 'invalid', latest };
+    if (!parsed) return { reset: 'invalid', latest };
+    if (parsed.epoch !== this.epoch) {
+      // Another process (a restart): all of this one's history is new to the client, when kept.
+      const complete = !this.evictedAll && ![...topics].some((topic) => this.evicted.has(topic));
+      if (!complete) return { reset: 'epoch', latest };
+      return { reset: 'epoch', latest: `${this.epoch}-0`, events: this.after(0, topics) };
     }
-    if (parsed.epoch !== this.epoch) return { reset: 'epoch', latest };
+    if (parsed.seq > this.seq) return { reset: 'invalid', latest };
     const after = parsed.seq;
     if (after < this.evictedAll) return { reset: 'too-old', latest };
     for (const topic of topics) {
       if ((this.evicted.get(topic) ?? 0) > after) return { reset: 'too-old', latest };
     }
+    return { events: this.after(after, topics) };
+  }
+
+  /** Retained events of `topics` with seq > `after`, in order. */
+  private after(after: number, topics: ReadonlySet<string>): HubEvent[] {
     const events: HubEvent[] = [];
     for (let i = this.firstAfter(after); i < this.history.length; i++) {
       const event = this.history[i]!;
       if (topics.has(event.topic)) events.push(event);
     }
-    return { events };
+    return events;
   }
 
   async latestId(): Promise<string> {

@@ -16,28 +16,93 @@ export interface RedisStoreOptions {
   redisOptions?: Record<string, unknown>;
 }
 
-// One script appends an event: the seq, the stream entry and the fan-out message are one
-// atomic step, so every process sees one global order.
-const appendScript = `
+// The epoch names one Redis data set. When its key is missing the data set was lost (FLUSHALL,
+// a restart without persistence, eviction): the first script to notice starts a new epoch
+// from nothing, inside the same atomic step, so no id is ever issued twice under one epoch.
+const ensureEpoch = `
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('SET', KEYS[3], epoch)
+end`;
+
+// One script appends an event: epoch check, seq, stream entry and fan-out message are one
+// atomic step, so every process sees one global order. A counter below what this process has
+// already delivered under the same epoch means the data set went back in time (restored from
+// an older snapshot): its next ids were issued before, so it becomes a new epoch too.
+// KEYS: stream, seq, epoch, channel.
+// ARGV: new epoch, topic, json, origin, history limit, known epoch, seq delivered under it.
+const appendScript = `${ensureEpoch}
+if epoch == ARGV[6] and tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[7]) then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('SET', KEYS[3], epoch)
+end
 local seq = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '0-' .. seq, 't', ARGV[1], 'd', ARGV[2], 'o', ARGV[3])
-redis.call('PUBLISH', KEYS[3], cjson.encode({ seq, ARGV[1], ARGV[2], ARGV[3] }))
-return seq`;
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '0-' .. seq, 't', ARGV[2], 'd', ARGV[3], 'o', ARGV[4])
+redis.call('PUBLISH', KEYS[4], cjson.encode({ epoch, seq, ARGV[2], ARGV[3], ARGV[4] }))
+return { epoch, seq }`;
+
+// The state and the entries after a seq, read in one atomic step (an epoch change between two
+// reads would otherwise label new entries with the old epoch).
+// KEYS: stream, seq, epoch. ARGV: new epoch, after seq, count (0: state only).
+const readScript = `${ensureEpoch}
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+local entries = {}
+local after = tonumber(ARGV[2])
+if tonumber(ARGV[3]) > 0 and after < seq then
+  entries = redis.call('XRANGE', KEYS[1], '0-' .. (after + 1), '+', 'COUNT', ARGV[3])
+end
+return { epoch, seq, oldest[1] and oldest[1][1] or '', entries }`;
+
+// A data set that went back in time (restored from an older snapshot) still has its epoch but
+// a seq below what was already delivered: its ids would be issued twice. Start a new epoch,
+// unless another process already did. KEYS: stream, seq, epoch. ARGV: old epoch, new epoch.
+const rotateScript = `
+if redis.call('GET', KEYS[3]) == ARGV[1] then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('SET', KEYS[3], ARGV[2])
+end
+return 1`;
+
+interface State {
+  epoch: string;
+  seq: number;
+  oldestSeq: number | undefined;
+  entries: [string, string[]][];
+}
+
+type Scripts = {
+  rtAppend(...args: (string | number)[]): Promise<[string, number]>;
+  rtRead(...args: (string | number)[]): Promise<[string, number, string, [string, string[]][]]>;
+  rtRotate(...args: string[]): Promise<number>;
+};
+
+/** Entries read per round trip when catching up or replaying. */
+const page = 1000;
 
 /**
  * The hub's store across processes: ids from one Redis counter, history in a Redis Stream
  * (`XADD … MAXLEN ~`), live fan-out through Pub/Sub. Every process delivers events in seq order,
- * filling any gap (a missed Pub/Sub message, a reconnect) from the stream.
+ * filling any gap (a missed Pub/Sub message, a reconnect) from the stream. A lost data set is a
+ * new epoch, announced (`onEpoch`) before its first event.
  */
 export class RedisStore implements HubStore {
   private readonly client: Redis;
   private readonly subscriber: Redis;
   private readonly keys: { stream: string; seq: string; channel: string; epoch: string };
   private readonly limit: number;
-  private epoch?: Promise<string>;
+  /** The epoch and seq delivered to listeners so far; undefined until the first read. */
+  private epoch?: string;
   private delivered = 0;
-  private chain = Promise.resolve();
+  private chain: Promise<unknown> = Promise.resolve();
   private readonly listeners = new Set<(event: HubEvent) => void>();
+  private readonly epochListeners = new Set<(latest: string, previous: string) => void>();
+  private readonly statusListeners = new Set<(up: boolean, reason?: string) => void>();
+  private up?: boolean;
+  private everReady = false;
   private closed = false;
 
   constructor(options: RedisStoreOptions) {
@@ -49,130 +114,230 @@ export class RedisStore implements HubStore {
       epoch: `${prefix}:epoch`,
     };
     this.limit = options.historyLimit ?? 10_000;
-    // Commands fail at once while Redis is away (no unbounded offline queue): publishes reject.
+    // Commands fail at once while Redis is away (no unbounded offline queue), and after 2 s
+    // when it does not answer (paused, overloaded): requests get 503 instead of hanging.
     const common: RedisOptions = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       ...options.redisOptions,
     };
-    this.client = new Redis(options.url, common);
+    this.client = new Redis(options.url, { commandTimeout: 2000, ...common });
     this.subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true });
-    for (const connection of [this.client, this.subscriber]) connection.on('error', () => {});
+    this.client.on('error', () => {});
+    this.subscriber.on('error', () => {});
+    this.client.on('ready', () => {
+      this.everReady = true;
+      this.status(true);
+      this.catchUp();
+    });
+    this.client.on('close', () => this.status(false, 'connection to Redis lost'));
     this.subscriber.on('message', (_channel: string, message: string) => this.onLive(message));
-    // After a reconnect, catch up on what Pub/Sub missed meanwhile.
+    // After a reconnect, catch up on what Pub/Sub missed meanwhile (and notice an epoch change:
+    // a Redis that restarted empty).
     this.subscriber.on('ready', () => {
-      void this.subscriber.subscribe(this.keys.channel).then(() => this.catchUp());
+      this.subscriber.subscribe(this.keys.channel).then(
+        () => void this.catchUp(),
+        () => {},
+      );
     });
-    this.client.defineCommand('rtAppend', { numberOfKeys: 3, lua: appendScript });
-  }
-
-  /** The shared epoch: created once per Redis data set, so moving between processes keeps cursors. */
-  private getEpoch(): Promise<string> {
-    this.epoch ??= (async () => {
-      await this.ready(this.client);
-      await this.client.set(this.keys.epoch, newEpoch(), 'NX');
-      const epoch = await this.client.get(this.keys.epoch);
-      const seq = Number(await this.client.get(this.keys.seq)) || 0;
-      this.delivered = seq;
-      return epoch!;
-    })().catch((error) => {
-      this.epoch = undefined;
-      throw error;
-    });
-    return this.epoch;
-  }
-
-  private async ready(connection: Redis): Promise<void> {
-    if (connection.status === 'ready') return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('Redis is not reachable.')), 2000);
-      connection.once('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    this.client.defineCommand('rtAppend', { numberOfKeys: 4, lua: appendScript });
+    this.client.defineCommand('rtRead', { numberOfKeys: 3, lua: readScript });
+    this.client.defineCommand('rtRotate', { numberOfKeys: 3, lua: rotateScript });
   }
 
   async append(topic: string, data: unknown, json: string, origin = ''): Promise<HubEvent> {
-    const epoch = await this.getEpoch();
-    const seq = Number(
-      await (
-        this.client as unknown as { rtAppend: (...args: unknown[]) => Promise<number> }
-      ).rtAppend(
-        this.keys.stream,
-        this.keys.seq,
-        this.keys.channel,
-        topic,
-        json,
-        origin,
-        this.limit,
-      ),
+    await this.ready();
+    const { stream, seq: seqKey, epoch: epochKey, channel } = this.keys;
+    const [epoch, seq] = await this.scripts.rtAppend(
+      stream,
+      seqKey,
+      epochKey,
+      channel,
+      newEpoch(),
+      topic,
+      json,
+      origin,
+      this.limit,
+      this.epoch ?? '',
+      this.delivered,
     );
-    return { id: `${epoch}-${seq}`, seq, topic, data, json, origin: origin || undefined };
+    if (epoch !== this.epoch) this.catchUp();
+    return {
+      id: `${epoch}-${seq}`,
+      seq: Number(seq),
+      topic,
+      data,
+      json,
+      origin: origin || undefined,
+    };
   }
 
   async replay(cursor: string, topics: ReadonlySet<string>): Promise<Replay> {
-    const epoch = await this.getEpoch();
-    const latestSeq = Number(await this.client.get(this.keys.seq)) || 0;
-    const latest = `${epoch}-${latestSeq}`;
+    await this.started();
     const parsed = parseCursor(cursor);
+    const state = await this.read(parsed?.seq ?? 0, parsed ? page : 0);
+    const latest = `${state.epoch}-${state.seq}`;
     if (!parsed) return { reset: 'invalid', latest };
-    if (parsed.epoch !== epoch) return { reset: 'epoch', latest };
-    if (parsed.seq > latestSeq) return { reset: 'invalid', latest };
-    if (parsed.seq === latestSeq) return { events: [] };
-    const oldest = await this.client.xrange(this.keys.stream, '-', '+', 'COUNT', 1);
-    const oldestSeq = oldest.length ? seqOfStreamId(oldest[0]![0]) : latestSeq + 1;
-    if (oldestSeq > parsed.seq + 1) return { reset: 'too-old', latest };
-    const entries = await this.client.xrange(this.keys.stream, `0-${parsed.seq + 1}`, '+');
-    const events = entries
-      .map(([id, fields]) => this.toEvent(epoch, seqOfStreamId(id), fields))
-      .filter((event) => topics.has(event.topic));
+    if (parsed.epoch !== state.epoch) {
+      // A cursor of a lost data set: the new one's history is all new to the client, when kept.
+      if (state.seq > 0 && state.oldestSeq !== 1) return { reset: 'epoch', latest };
+      const all = await this.collect(await this.read(0, page), 0, topics);
+      if (!all) return { reset: 'epoch', latest };
+      return { reset: 'epoch', latest: `${state.epoch}-0`, events: all };
+    }
+    if (parsed.seq > state.seq) return { reset: 'invalid', latest };
+    if (parsed.seq === state.seq) return { events: [] };
+    if ((state.oldestSeq ?? state.seq + 1) > parsed.seq + 1) return { reset: 'too-old', latest };
+    const events = await this.collect(state, parsed.seq, topics);
+    // Lost while reading: the events cannot be known.
+    if (!events) return { reset: 'epoch', latest: await this.latestId() };
     return { events };
   }
 
+  /**
+   * The events of `topics` after `after` up to `first.seq`, paging from `first` (a read after
+   * `after`); undefined when the epoch changed meanwhile.
+   */
+  private async collect(
+    first: State,
+    after: number,
+    topics: ReadonlySet<string>,
+  ): Promise<HubEvent[] | undefined> {
+    const events: HubEvent[] = [];
+    const end = first.seq;
+    let state = first;
+    for (;;) {
+      if (state.epoch !== first.epoch) return undefined;
+      for (const [id, fields] of state.entries) {
+        const event = this.toEvent(state.epoch, seqOfStreamId(id), fields);
+        if (event.seq > after && event.seq <= end && topics.has(event.topic)) events.push(event);
+      }
+      const last = state.entries.at(-1);
+      if (!last || seqOfStreamId(last[0]) >= end) return events;
+      state = await this.read(seqOfStreamId(last[0]), page);
+    }
+  }
+
   async latestId(): Promise<string> {
-    const epoch = await this.getEpoch();
-    return `${epoch}-${Number(await this.client.get(this.keys.seq)) || 0}`;
+    await this.started();
+    const { epoch, seq } = await this.read(Number.MAX_SAFE_INTEGER, 0);
+    return `${epoch}-${seq}`;
   }
 
   onEvent(listener: (event: HubEvent) => void): () => void {
     this.listeners.add(listener);
-    void this.getEpoch().catch(() => {});
     return () => this.listeners.delete(listener);
+  }
+
+  onEpoch(listener: (latest: string, previous: string) => void): () => void {
+    this.epochListeners.add(listener);
+    return () => this.epochListeners.delete(listener);
+  }
+
+  onStatus(listener: (up: boolean, reason?: string) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
+    this.epochListeners.clear();
+    this.statusListeners.clear();
     this.subscriber.disconnect();
     this.client.disconnect();
   }
 
-  private toEvent(epoch: string, seq: number, fields: string[]): HubEvent {
-    const map: Record<string, string> = {};
-    for (let i = 0; i < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;
-    const json = map.d ?? 'null';
+  private get scripts(): Scripts {
+    return this.client as unknown as Scripts;
+  }
+
+  private status(up: boolean, reason?: string): void {
+    if (this.closed || up === this.up) return;
+    // A connection that never came up is not news until it has been tried once.
+    this.up = up;
+    for (const listener of this.statusListeners) listener(up, reason);
+  }
+
+  /** Waits for the first connection (2 s at most); once connected, a lost one fails at once. */
+  private async ready(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    if (this.everReady || this.closed) throw new Error('Redis is not reachable.');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        reject(new Error('Redis is not reachable.'));
+      }, 2000);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.client.once('ready', onReady);
+    });
+  }
+
+  /**
+   * Resolves once this process knows the epoch and the seq it delivers from, so a subscriber's
+   * starting cursor is never ahead of the live fan-out's (which would open a gap).
+   */
+  private async started(): Promise<void> {
+    await this.ready();
+    if (this.epoch === undefined) await this.catchUp();
+  }
+
+  private async read(after: number, count: number): Promise<State> {
+    await this.ready();
+    const { stream, seq: seqKey, epoch: epochKey } = this.keys;
+    const [epoch, seq, oldest, entries] = await this.scripts.rtRead(
+      stream,
+      seqKey,
+      epochKey,
+      newEpoch(),
+      after,
+      count,
+    );
+    // Any read may be the first to see a new epoch: the live fan-out follows at once.
+    if (this.epoch !== undefined && epoch !== this.epoch) this.catchUp();
     return {
-      id: `${epoch}-${seq}`,
-      seq,
-      topic: map.t ?? '',
-      data: JSON.parse(json),
-      json,
-      origin: map.o || undefined,
+      epoch,
+      seq: Number(seq),
+      oldestSeq: oldest ? seqOfStreamId(oldest) : undefined,
+      entries,
     };
   }
 
-  /** Delivers in seq order, one at a time; a jump in seq is filled from the stream first. */
-  private enqueue(work: () => Promise<void>): void {
-    this.chain = this.chain.then(work).catch(() => {});
+  private toEvent(epoch: string, seq: number, fields: string[]): HubEvent {
+    const map = new Map<string, string>();
+    for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
+    const json = map.get('d') ?? 'null';
+    return {
+      id: `${epoch}-${seq}`,
+      seq,
+      topic: map.get('t') ?? '',
+      data: JSON.parse(json),
+      json,
+      origin: map.get('o') || undefined,
+    };
+  }
+
+  /** Runs delivery work one at a time, in order. */
+  private enqueue(work: () => Promise<void> | void): Promise<void> {
+    const run = this.chain.then(work);
+    this.chain = run.catch(() => {});
+    return run;
   }
 
   private onLive(message: string): void {
-    this.enqueue(async () => {
-      const [seq, topic, json, origin] = JSON.parse(message) as [number, string, string, string];
-      if (seq <= this.delivered) return;
-      const epoch = await this.getEpoch();
-      if (seq > this.delivered + 1) await this.fill(epoch, seq - 1);
+    void this.enqueue(async () => {
+      const [epoch, seq, topic, json, origin] = JSON.parse(message) as [
+        string,
+        number,
+        string,
+        string,
+        string,
+      ];
+      // Another epoch (new, or a stale message of the old one) or a gap: Redis decides.
+      if (epoch !== this.epoch || seq > this.delivered + 1) return this.fill();
       this.deliver({
         id: `${epoch}-${seq}`,
         seq,
@@ -181,22 +346,54 @@ export class RedisStore implements HubStore {
         json,
         origin: origin || undefined,
       });
-    });
+    }).catch(() => {});
   }
 
-  private catchUp(): void {
-    this.enqueue(async () => {
+  /** Catches up with Redis (new epoch, missed events) in the delivery order. */
+  private catchUp(): Promise<void> {
+    const run = this.enqueue(() => this.fill());
+    run.catch(() => {});
+    return run;
+  }
+
+  /** Delivers every stored event after `delivered`; switches epoch first when Redis has a new one. */
+  private async fill(): Promise<void> {
+    for (;;) {
       if (this.closed) return;
-      const epoch = await this.getEpoch();
-      await this.fill(epoch, Infinity);
-    });
+      const known = this.epoch;
+      const state = await this.read(this.delivered, known === undefined ? 0 : page);
+      if (known === undefined) {
+        // Start from now: earlier events are a subscriber's replay, not live.
+        this.epoch = state.epoch;
+        this.delivered = state.seq;
+        return;
+      }
+      if (state.epoch !== known) {
+        this.switchEpoch(state.epoch);
+        continue;
+      }
+      if (state.seq < this.delivered) {
+        // Went back in time (an older snapshot): those ids would be issued twice.
+        await this.scripts.rtRotate(
+          this.keys.stream,
+          this.keys.seq,
+          this.keys.epoch,
+          known,
+          newEpoch(),
+        );
+        continue;
+      }
+      for (const [id, fields] of state.entries)
+        this.deliver(this.toEvent(state.epoch, seqOfStreamId(id), fields));
+      if (state.entries.length < page || this.delivered >= state.seq) return;
+    }
   }
 
-  private async fill(epoch: string, upTo: number): Promise<void> {
-    const end = upTo === Infinity ? '+' : `0-${upTo}`;
-    const entries = await this.client.xrange(this.keys.stream, `0-${this.delivered + 1}`, end);
-    for (const [id, fields] of entries)
-      this.deliver(this.toEvent(epoch, seqOfStreamId(id), fields));
+  private switchEpoch(epoch: string): void {
+    const previous = `${this.epoch}-${this.delivered}`;
+    this.epoch = epoch;
+    this.delivered = 0;
+    for (const listener of this.epochListeners) listener(`${epoch}-0`, previous);
   }
 
   private deliver(event: HubEvent): void {

@@ -1,5 +1,11 @@
 import type { HubEvent, HubStore } from './types.js';
 
+/** Why a cursor could not be resumed, and the id the subscriber goes on from. */
+export interface SubscriberReset {
+  reason: 'epoch' | 'too-old' | 'invalid';
+  latest: string;
+}
+
 /**
  * One subscription (an SSE stream, one WebSocket `subscribe`, one long-poll request) to a set of
  * topics. It is attached to the live fan-out *before* its replay is fetched and buffers live
@@ -9,7 +15,16 @@ export class Subscriber {
   readonly topics: Set<string>;
   /** The newest seq delivered: anything at or below it is a duplicate. */
   lastSeq = 0;
+  /**
+   * Told of every reset — of the starting cursor, and of a store that lost its data set later
+   * (a new epoch) — *before* the events that follow it, so a client's cursor never moves back.
+   */
+  onReset?: (reset: SubscriberReset) => void;
   private buffer: HubEvent[] | undefined = [];
+  /** The epoch of `lastSeq`; unknown until started. */
+  private epoch?: string;
+  /** A new epoch announced while the start was still fetching. */
+  private pendingEpoch?: string;
 
   constructor(
     topics: Iterable<string>,
@@ -29,31 +44,66 @@ export class Subscriber {
   }
 
   /**
+   * The store began a new epoch; `latest` is the id the events that follow come after. A
+   * subscriber already in that epoch ignores it; one still starting applies it at the end of
+   * its start (what it fetched may be of the old data set).
+   */
+  newEpoch(latest: string): void {
+    if (this.buffer) {
+      // Buffered events are of the old data set: the new epoch's follow the announcement.
+      this.buffer = [];
+      this.pendingEpoch = latest;
+      return;
+    }
+    if (epochOf(latest) === this.epoch) return;
+    this.epoch = epochOf(latest);
+    this.lastSeq = seqOf(latest);
+    this.onReset?.({ reason: 'epoch', latest });
+  }
+
+  /**
    * Starts delivery after `cursor` (every missed event, in order), or from now when there is no
    * cursor. Resolves to the reset when the cursor cannot be resumed (the subscriber then goes on
-   * live from the newest event).
+   * live from the newest event); `onReset`, when set, hears of it before any later event.
    */
   async start(
     store: HubStore,
     cursor: string | undefined,
     /** Called with the starting cursor when there was none, before any event is delivered. */
     onFresh?: (latest: string) => void,
-  ): Promise<{ reason: 'epoch' | 'too-old' | 'invalid'; latest: string } | undefined> {
-    let reset: { reason: 'epoch' | 'too-old' | 'invalid'; latest: string } | undefined;
+  ): Promise<SubscriberReset | undefined> {
+    let reset: SubscriberReset | undefined;
+    let replayed: HubEvent[] = [];
+    let fresh: string | undefined;
     if (cursor) {
       const replay = await store.replay(cursor, this.topics);
       if ('reset' in replay) {
         reset = { reason: replay.reset, latest: replay.latest };
+        this.epoch = epochOf(replay.latest);
         this.lastSeq = seqOf(replay.latest);
+        replayed = replay.events ?? [];
       } else {
+        this.epoch = epochOf(cursor);
         this.lastSeq = seqOf(cursor);
-        for (const event of replay.events) this.deliver(event);
+        replayed = replay.events;
       }
     } else {
-      const latest = await store.latestId();
-      this.lastSeq = seqOf(latest);
-      onFresh?.(latest);
+      fresh = await store.latestId();
+      this.epoch = epochOf(fresh);
+      this.lastSeq = seqOf(fresh);
     }
+    if (this.pendingEpoch && epochOf(this.pendingEpoch) !== this.epoch) {
+      // The data set was lost while fetching: what was fetched belongs to the old one.
+      reset = { reason: 'epoch', latest: this.pendingEpoch };
+      this.epoch = epochOf(this.pendingEpoch);
+      this.lastSeq = seqOf(this.pendingEpoch);
+      replayed = [];
+      fresh = undefined;
+    }
+    this.pendingEpoch = undefined;
+    if (fresh !== undefined) onFresh?.(fresh);
+    if (reset) this.onReset?.(reset);
+    for (const event of replayed) this.deliver(event);
     const buffered = this.buffer ?? [];
     this.buffer = undefined;
     for (const event of buffered) this.push(event);
@@ -68,3 +118,4 @@ export class Subscriber {
 }
 
 export const seqOf = (id: string): number => Number(id.slice(id.lastIndexOf('-') + 1)) || 0;
+const epochOf = (id: string): string => id.slice(0, Math.max(0, id.lastIndexOf('-')));

@@ -12,9 +12,15 @@ export interface HubEvent {
   origin?: string;
 }
 
-/** What a cursor resumes to: the missed events, or a reset when they cannot be known. */
+/**
+ * What a cursor resumes to: the missed events, or a reset when they cannot be known. A reset
+ * goes on from `latest`; for a cursor of another epoch whose successor's history is complete,
+ * `latest` is `<epoch>-0` and `events` holds that whole history (of the cursor's topics), so the
+ * events published since the data set was lost are not skipped as well.
+ */
 export type Replay =
-  { events: HubEvent[] } | { reset: 'epoch' | 'too-old' | 'invalid'; latest: string };
+  | { events: HubEvent[] }
+  | { reset: 'epoch' | 'too-old' | 'invalid'; latest: string; events?: HubEvent[] };
 
 /** Where events get their ids, live in history and fan out: memory by default, or Redis. */
 export interface HubStore {
@@ -26,7 +32,29 @@ export interface HubStore {
   latestId(): Promise<string>;
   /** Every appended event, from any process, in order. Returns an unsubscribe function. */
   onEvent(listener: (event: HubEvent) => void): () => void;
+  /**
+   * Optional: the store lost its data set (a Redis `FLUSHALL`, a restart without persistence)
+   * and began a new epoch. `latest` is `<newEpoch>-<seq>` of the last event *before* the events
+   * that `onEvent` delivers next (usually `<newEpoch>-0`). Called in order with `onEvent`.
+   * Returns an unsubscribe function.
+   */
+  onEpoch?(listener: (latest: string, previous: string) => void): () => void;
+  /**
+   * Optional: the store became unreachable (`up` false) or reachable again. Called once per
+   * change. Returns an unsubscribe function.
+   */
+  onStatus?(listener: (up: boolean, reason?: string) => void): () => void;
   close(): Promise<void>;
+}
+
+/**
+ * Where the hub reports what an operator should know: the store going down and coming back,
+ * an epoch change, slow consumers cut off, rate limits, refused origins. Each kind is reported
+ * once per change, with counts (a burst is one line). `console` fits.
+ */
+export interface HubLogger {
+  info(message: string): void;
+  warn(message: string): void;
 }
 
 export type HubAction = 'subscribe' | 'publish' | 'auth';
@@ -69,11 +97,24 @@ export interface HubOptions {
   allowedOrigins?: string[] | '*';
   /** Decides every subscribe and publish (and WebSocket `auth` tokens). Default: allow. */
   authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>;
+  /**
+   * Where operational events go (see `HubLogger`). Default: silent in the library; the
+   * `realtime-elements-server` CLI logs to the console.
+   */
+  logger?: HubLogger;
   /** A store other than memory (see the Redis store). */
   store?: HubStore;
   /**
    * Share topics, ids and history with other hub processes through Redis (`redis://…`, or the
    * Redis store's options). Needs the `ioredis` package; nothing of it loads otherwise.
    */
-  redis?: string | { url: string; prefix?: string; historyLimit?: number };
+  redis?:
+    | string
+    | {
+        url: string;
+        prefix?: string;
+        historyLimit?: number;
+        /** ioredis `RedisOptions` passed through (e.g. `connectionName`, `tls`, `password`). */
+        redisOptions?: Record<string, unknown>;
+      };
 }

@@ -83,6 +83,7 @@ export class WebSocketRelay {
 
   private connect(socket: WebSocket, req: IncomingMessage): void {
     if (!originAllowed(req, this.core.options.allowedOrigins)) {
+      this.core.log.incident('refused origins', `refused WebSocket origin ${req.headers.origin}`);
       socket.close(closeCodes.forbiddenOrigin, 'origin not allowed');
       return;
     }
@@ -107,7 +108,10 @@ export class WebSocketRelay {
       if (socket.readyState !== socket.OPEN) return;
       socket.send(JSON.stringify(frame));
       // A subscriber that cannot keep up is cut off; it replays from its last id on reconnect.
-      if (socket.bufferedAmount > core.options.maxBufferedBytes) socket.terminate();
+      if (socket.bufferedAmount > core.options.maxBufferedBytes) {
+        core.log.incident('slow WebSocket consumers cut off', 'cut off a slow WebSocket consumer');
+        socket.terminate();
+      }
     };
     const sendError = (error: unknown, ref: unknown) => {
       const { code, message } =
@@ -154,6 +158,9 @@ export class WebSocketRelay {
           (event) => send({ type: 'message', topic: event.topic, id: event.id, data: event.data }),
           id,
         );
+        // Before any later message: of the cursor, or of a store that lost its data (new epoch).
+        subscription.onReset = (reset) =>
+          send({ type: 'reset', topics, reason: reset.reason, id: reset.latest });
         subscriptions.add(subscription);
         core.attach(subscription);
         const since = typeof frame.since === 'string' && frame.since ? frame.since : undefined;
@@ -161,10 +168,9 @@ export class WebSocketRelay {
         // A fresh subscription learns its starting cursor, so a drop before its first message
         // loses nothing; a resumed one already has its cursor.
         if (since) send({ type: 'subscribed', topics, ...ref });
-        const reset = await subscription.start(core.store, since, (latest) =>
+        await subscription.start(core.store, since, (latest) =>
           send({ type: 'subscribed', topics, id: latest, ...ref }),
         );
-        if (reset) send({ type: 'reset', topics, reason: reset.reason, id: reset.latest });
       },
       unsubscribe: (frame) => {
         const topics = Array.isArray(frame.topics) ? frame.topics : [frame.topic];
@@ -186,6 +192,7 @@ export class WebSocketRelay {
       tokens = Math.min(burst, tokens + ((now - refilled) / 1000) * core.options.rateLimit);
       refilled = now;
       if (--tokens < 0) {
+        core.log.incident('rate-limited WebSockets', `closed a WebSocket over rateLimit (4429)`);
         socket.close(closeCodes.rateLimited, 'rate limited');
         return;
       }

@@ -5,8 +5,36 @@
  * - /secure: `authorize` accepts the auth token "good" and refuses "secret" topics without it;
  * - /strict: allows no browser origin (4403);
  * - /limited: 5 frames a second (4429).
+ * The `hub-other-origin` command starts hubs on a server of their own (127.0.0.1, another port:
+ * another origin than the test page): /realtime with the default origin policy (refuses the
+ * page), /open allowing any origin. It counts the requests each gets.
  */
+import { createServer } from 'node:http';
+import { once } from 'node:events';
 import { createHub } from '../../dist/server/index.js';
+
+/** Hubs on their own loopback port: another origin than the test runner's pages. */
+async function startOtherOrigin() {
+  const hubs = [createHub(), createHub({ basePath: '/open', allowedOrigins: '*' })];
+  const requests = new Map();
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    requests.set(path, (requests.get(path) ?? 0) + 1);
+    if (!hubs.some((h) => h.handleRequest(req, res))) res.writeHead(404).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    hubs,
+    requests,
+    async close() {
+      await Promise.all(hubs.map((h) => h.close()));
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
 
 export function hubPlugin(options = {}) {
   const hub = createHub({
@@ -27,6 +55,7 @@ export function hubPlugin(options = {}) {
   ];
   const hubs = [hub, ...others];
   const streams = new Set();
+  let otherOrigin;
   return {
     name: 'realtime-hub',
     hub,
@@ -48,6 +77,7 @@ export function hubPlugin(options = {}) {
     },
     async serverStop() {
       await Promise.all(hubs.map((h) => h.close()));
+      await (await otherOrigin)?.close();
     },
     async executeCommand({ command, payload = {} }) {
       switch (command) {
@@ -59,6 +89,13 @@ export function hubPlugin(options = {}) {
         }
         case 'hub-stats':
           return hub.stats();
+        case 'hub-other-origin': {
+          otherOrigin ??= startOtherOrigin();
+          const other = await otherOrigin;
+          if (payload.publish)
+            await other.hubs[1].publish(payload.publish.topic, payload.publish.data);
+          return { origin: other.origin, requests: Object.fromEntries(other.requests) };
+        }
         case 'hub-cut': {
           // Drops every open hub connection (SSE, long-poll, WebSocket) from the server side.
           for (const stream of streams) (stream.socket ?? stream).destroy();

@@ -201,6 +201,8 @@ async function runNode(block) {
   const file = join(dir, `block-${block.line}.mjs`);
   writeFileSync(file, block.code.replaceAll('8080', String(port)));
   const child = spawn(process.execPath, [file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Listened for at once: a block that fails at start exits before the checks below end.
+  const exited = once(child, 'exit');
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   try {
@@ -232,7 +234,6 @@ async function runNode(block) {
       await res.arrayBuffer();
     }
   } finally {
-    const exited = once(child, 'exit');
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     const [code, signal] = await exited;

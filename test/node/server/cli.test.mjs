@@ -36,3 +36,64 @@ test('realtime-elements-server serves SSE, publish and the demo, and shuts down 
   await ended;
   assert.equal(code, 0);
 });
+
+/** Runs the bin to its end; resolves with its exit code and output. */
+async function run(args, env = {}) {
+  const child = spawn(process.execPath, ['dist/server/cli.js', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const [code] = await once(child, 'exit');
+  return { code, stdout, stderr };
+}
+
+test('a bad flag or value is one clear line pointing at --help, and exit code 2', async () => {
+  for (const args of [['--prot', '80'], ['--port', 'eighty'], ['stray'], ['--base-path', 'x/']]) {
+    const { code, stdout, stderr } = await run(args);
+    assert.equal(code, 2, args.join(' '));
+    assert.equal(stdout, '');
+    const lines = stderr.trim().split('\n');
+    assert.equal(lines.length, 1, stderr);
+    assert.match(lines[0], /^realtime-elements-server: .+ See realtime-elements-server --help\.$/);
+    assert.doesNotMatch(stderr, /TypeError|ERR_PARSE_ARGS|\n\s+at /);
+  }
+  const help = await run(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--allowed-origin/);
+});
+
+test('every URL printed at start answers; a busy port names --port and PORT', async () => {
+  const child = spawn(process.execPath, ['dist/server/cli.js'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PORT: '0' },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  await until(() => /health: \S+/.test(output), 10_000, 'start-up lines');
+  const urls = output.match(/http:\/\/[^\s]+/g).filter((url) => !url.includes('<name>'));
+  assert.ok(urls.length >= 3, output);
+  for (const url of urls) assert.equal((await fetch(url)).status, 200, url);
+  const port = new URL(urls[0]).port;
+  const busy = await run(['--port', port]);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, new RegExp(`port ${port} .*in use.*--port <n> \\(or PORT=<n>\\)`));
+  assert.doesNotMatch(busy.stderr, /\n\s+at /);
+  child.kill('SIGTERM');
+  assert.deepEqual(await once(child, 'exit'), [0, null]);
+});
+
+test('the demo server (npm start) refuses a busy port with one line naming PORT; its URL answers', async () => {
+  const { startDemoServer } = await import('../../../demo/server.mjs');
+  const demo = await startDemoServer({ port: 0 });
+  assert.equal((await fetch(demo.url)).status, 200);
+  await assert.rejects(startDemoServer({ port: demo.port }), (error) => {
+    assert.equal(error.code, 'EADDRINUSE');
+    assert.match(error.message, new RegExp(`Port ${demo.port} is in use.*PORT=`));
+    return true;
+  });
+  await demo.stop();
+});

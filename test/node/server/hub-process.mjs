@@ -1,8 +1,15 @@
-// One hub process for the scale-out tests: `node hub-process.mjs <redis-url>` prints its URL.
+// One hub process for the scale-out tests: `node hub-process.mjs <redis-url> [name]` prints its
+// URL on stdout; its log goes to stderr. `name` names its Redis connections (CLIENT LIST).
 import { createServer } from 'node:http';
 import { createHub } from '../../../dist/server/index.js';
 
-const hub = createHub({ redis: process.argv[2], keepAliveInterval: 500, retry: 100 });
+const [url, name] = process.argv.slice(2);
+const hub = createHub({
+  redis: { url, redisOptions: name ? { connectionName: name } : {} },
+  keepAliveInterval: 500,
+  retry: 100,
+  logger: { info: (line) => console.error(line), warn: (line) => console.error(line) },
+});
 const server = createServer((req, res) => {
   if (!hub.handleRequest(req, res)) res.writeHead(404).end();
 });

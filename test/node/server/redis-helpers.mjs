@@ -1,4 +1,5 @@
-// A real redis-server on a random loopback port (AOF on, in a temporary folder) and hub processes.
+// A real redis-server on a random loopback port (AOF on unless asked otherwise, in a temporary
+// folder) and hub processes.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,7 +15,7 @@ const freePort = () =>
     });
   });
 
-export async function startRedis() {
+export async function startRedis({ persistence = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rt-redis-'));
   const port = await freePort();
   let child;
@@ -31,7 +32,7 @@ export async function startRedis() {
         '--dir',
         dir,
         '--appendonly',
-        'yes',
+        persistence ? 'yes' : 'no',
         '--save',
         '',
       ],
@@ -49,7 +50,14 @@ export async function startRedis() {
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
     },
-    restart: start,
+    /** Starts it again; `empty` drops its snapshot first (a restart that loses everything). */
+    async restart({ empty = false } = {}) {
+      if (empty) rmSync(join(dir, 'dump.rdb'), { force: true });
+      await start();
+    },
+    /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -58,12 +66,18 @@ export async function startRedis() {
   };
 }
 
-export async function startHubProcess(redisUrl) {
-  const child = spawn(process.execPath, ['test/node/server/hub-process.mjs', redisUrl], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+/** A hub process; `name` names its Redis connections (`CLIENT LIST`), its log is kept in `log`. */
+export async function startHubProcess(redisUrl, name = '') {
+  const child = spawn(process.execPath, ['test/node/server/hub-process.mjs', redisUrl, name], {
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let log = '';
   child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => {
+    log += chunk;
+    if (!/\[realtime hub\]/.test(chunk)) process.stderr.write(chunk);
+  });
   const origin = await until(
     () => /http:\/\/127\.0\.0\.1:\d+/.exec(output)?.[0],
     10_000,
@@ -72,6 +86,9 @@ export async function startHubProcess(redisUrl) {
   return {
     origin,
     url: (path) => `${origin}/realtime${path}`,
+    get log() {
+      return child.exitCode === null ? log : `${log}\n(exited with ${child.exitCode})`;
+    },
     kill: () => child.kill('SIGKILL'),
     async stop() {
       if (child.exitCode !== null) return;

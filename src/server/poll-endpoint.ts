@@ -1,0 +1,95 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HubCore } from './core.js';
+import { corsHeaders, sendJson } from './http.js';
+import { HttpEndpoint } from './http-endpoint.js';
+import { Subscriber, type SubscriberReset } from './subscriber.js';
+import type { HubEvent } from './types.js';
+
+/** `GET <basePath>/poll`: long-poll with a cursor (`since`), answered as JSON. */
+export class PollEndpoint extends HttpEndpoint {
+  private readonly pending = new Set<() => void>();
+
+  constructor(core: HubCore) {
+    super(core);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Answers every held poll (with what it has). */
+  close(): void {
+    for (const answer of [...this.pending]) answer();
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const core = this.core;
+    const presence = this.presence(res);
+    const admitted = await this.admitSubscriber(req, res);
+    if (!admitted || presence.gone) return;
+    const { url, topics } = admitted;
+    const since = url.searchParams.get('since') || undefined;
+    const asked = Number(url.searchParams.get('timeout'));
+    const hold = Math.min(
+      core.options.pollTimeout,
+      asked >= 0 && url.searchParams.has('timeout') ? asked : core.options.pollTimeout,
+    );
+    const events: HubEvent[] = [];
+    let started = false;
+    let done = false;
+    let flushTimer: ReturnType<typeof setImmediate> | undefined;
+    let holdTimer: ReturnType<typeof setTimeout> | undefined;
+    let cursor = since;
+
+    /** Releases everything this poll holds; true the first time only. */
+    const finish = (): boolean => {
+      if (done) return false;
+      done = true;
+      clearTimeout(holdTimer);
+      if (flushTimer) clearImmediate(flushTimer);
+      core.detach(subscriber);
+      this.pending.delete(answerEmpty);
+      return true;
+    };
+    const answer = (reset?: SubscriberReset) => {
+      if (!finish()) return;
+      const last = reset?.latest ?? events.at(-1)?.id ?? cursor;
+      sendJson(
+        res,
+        200,
+        {
+          events: events.map(({ id, topic, data }) => ({ id, topic, data })),
+          cursor: last,
+          ...(reset ? { reset: { reason: reset.reason } } : {}),
+        },
+        corsHeaders(req),
+      );
+    };
+    const answerEmpty = () => answer();
+    const subscriber = new Subscriber(topics, (event) => {
+      events.push(event);
+      // Answer on the next turn, so events published together travel together — but not
+      // before the start is complete (its replay is delivered in the same turn).
+      if (started) flushTimer ??= setImmediate(() => answer());
+    });
+    // A reset answers at once with what came before it; the events after it are the next
+    // poll's (its cursor is the reset's id).
+    subscriber.onReset = (reset) => answer(reset);
+    // Registered in the same turn as the check above: no await in between, so no ghost.
+    core.attach(subscriber);
+    this.pending.add(answerEmpty);
+    res.once('close', finish);
+    try {
+      // The starting cursor itself, not a later "latest": events after it are in `events`.
+      await subscriber.start(core.store, since, (latest) => (cursor = latest));
+      started = true;
+      if (done || events.length) return answer();
+      // A poll without a cursor answers at once with one: a drop while holding it would
+      // otherwise leave the client with no cursor, and a gap.
+      if (core.closing || hold === 0 || !since) return answer();
+      holdTimer = setTimeout(answerEmpty, hold);
+    } catch (error) {
+      if (finish()) this.fail(req, res, core.unavailable(error));
+    }
+  }
+}

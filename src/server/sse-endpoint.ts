@@ -1,0 +1,111 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HubError, type HubCore } from './core.js';
+import { corsHeaders } from './http.js';
+import { HttpEndpoint } from './http-endpoint.js';
+import { Subscriber, type SubscriberReset } from './subscriber.js';
+import type { HubEvent } from './types.js';
+
+/** One SSE frame. JSON never contains a raw newline, so `data` is always one line. */
+export const sseFrame = (event: HubEvent): string =>
+  `id: ${event.id}\nevent: ${event.topic}\ndata: ${event.json}\n\n`;
+
+const resetFrame = ({ reason, latest }: SubscriberReset): string =>
+  `id: ${latest}\nevent: reset\ndata: ${JSON.stringify({ reason, id: latest })}\n\n`;
+
+/** `GET <basePath>/sse`: a Server-Sent Events stream with `Last-Event-ID` replay. */
+export class SseEndpoint extends HttpEndpoint {
+  private readonly streams = new Set<ServerResponse>();
+  private readonly keepAlive: ReturnType<typeof setInterval>;
+
+  constructor(core: HubCore) {
+    super(core);
+    this.keepAlive = setInterval(() => {
+      for (const res of this.streams) {
+        if (res.headersSent && !res.writableEnded) res.write(': keep-alive\n\n');
+      }
+    }, core.options.keepAliveInterval);
+    this.keepAlive.unref();
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** Ends every stream (a stream still starting is answered `503 closing`) and the keep-alive. */
+  close(): void {
+    clearInterval(this.keepAlive);
+    for (const res of this.streams) {
+      if (res.headersSent) res.end();
+      else {
+        this.fail(
+          res.req,
+          res,
+          new HubError('closing', 'The hub is shutting down.', 503, this.core.retryAfter),
+        );
+      }
+    }
+    this.streams.clear();
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const core = this.core;
+    const presence = this.presence(res);
+    const admitted = await this.admitSubscriber(req, res);
+    if (!admitted || presence.gone) return;
+    const { url, topics } = admitted;
+    // The header is newer than the query: EventSource keeps its first URL but sends the latest id.
+    const cursor =
+      (req.headers['last-event-id'] as string | undefined) ||
+      url.searchParams.get('lastEventId') ||
+      undefined;
+
+    // The 200 goes out with the first frame, i.e. only once the store has answered: a store
+    // that is down gets the client a readable `503` instead of an empty stream.
+    const write = (frame: string) => {
+      // Answered already (a 503 while the hub closed during the start) or gone: a write would
+      // be an error event on the response.
+      if (res.writableEnded || res.destroyed) return;
+      if (!res.headersSent) {
+        res.writeHead(200, {
+          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Cache-Control': 'no-cache, no-transform',
+          'X-Accel-Buffering': 'no',
+          Connection: 'keep-alive',
+          ...corsHeaders(req),
+        });
+        const retry = Math.round(core.options.retry * (1 + Math.random() / 2));
+        res.write(`retry: ${retry}\n: connected\n\n`);
+        res.socket?.setNoDelay(true);
+      }
+      res.write(frame);
+      if (res.writableLength > core.options.maxBufferedBytes) {
+        core.log.incident(
+          'slow SSE consumers cut off',
+          `cut off a slow SSE consumer (${res.writableLength} bytes queued > maxBufferedBytes); it resumes from its cursor`,
+        );
+        res.destroy();
+      }
+    };
+    const subscriber = new Subscriber(topics, (event) => write(sseFrame(event)));
+    subscriber.onReset = (reset) => write(resetFrame(reset));
+    // Registered in the same turn as the check above: no await in between, so no ghost.
+    this.streams.add(res);
+    core.attach(subscriber);
+    res.once('close', () => {
+      this.streams.delete(res);
+      core.detach(subscriber);
+    });
+    try {
+      // A client with no cursor gets one at once, as a `cursor` event (native EventSource code
+      // cannot read the id of a frame without data): a drop before the first event loses nothing.
+      await subscriber.start(core.store, cursor, (latest) =>
+        write(`id: ${latest}\nevent: cursor\ndata: ${latest}\n\n`),
+      );
+      if (!res.headersSent && !presence.gone) write(': resumed\n\n');
+    } catch (error) {
+      this.streams.delete(res);
+      core.detach(subscriber);
+      this.fail(req, res, core.unavailable(error));
+    }
+  }
+}
