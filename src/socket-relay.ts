@@ -7,6 +7,13 @@ import {
   ResetEvent,
   type RealtimeEventMap,
 } from './internal/events.js';
+import {
+  closeMeanings,
+  exceedsBytes,
+  helloTimeout,
+  type HelloFrame,
+  type HubLimits,
+} from './internal/protocol.js';
 
 export interface SocketRelayEventMap extends RealtimeEventMap {
   message: RealtimeMessageEvent;
@@ -19,18 +26,14 @@ type Outgoing = string | ArrayBufferLike | Blob | ArrayBufferView;
 interface Pending {
   frame: Outgoing;
   ref?: number;
+  /** Hub mode: the data's JSON (its size is checked against the hub's `maxPayload`). */
+  json?: string;
   /** Shared mode: tells the tab that sent it that the hub has it (or why not). */
   acked?: (id?: string, error?: string) => void;
 }
 
-/** Hub close codes with their error codes; the ones in `stop-codes` end reconnecting. */
-const closeErrors: Record<number, string> = {
-  1008: 'policy',
-  1009: 'too-large',
-  4401: 'unauthorized',
-  4403: 'forbidden-origin',
-  4429: 'rate-limited',
-};
+/** Error frames whose publish was not refused for good: it stays queued and is sent again. */
+const transient = new Set(['unavailable', 'closing']);
 
 /**
  * WebSocket messaging through the hub (topics, resume, acknowledged sends) or to any WebSocket
@@ -59,7 +62,7 @@ const closeErrors: Record<number, string> = {
  * @attr {string} state - `connecting`, `open`, `closed`, `error`.
  *
  * @fires {RealtimeMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
- * @fires {Event} open - Connected (hub mode: the `auth` frame and the subscription are sent; queued sends follow).
+ * @fires {Event} open - Connected (hub mode: after the hub's `hello` — or 2 s without one, an older hub — the `auth` frame and the subscription are sent; queued sends follow).
  * @fires {RealtimeCloseEvent} close - An open connection ended. Carries `code`, `reason`, `wasClean`, `willReconnect`.
  * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`.
  * @fires {RealtimeErrorEvent} error - `code`: see the README.
@@ -111,6 +114,21 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
    */
   auth: AuthSource | null = null;
 
+  /**
+   * Hub mode: the publisher id the hub gave this element (its `hello`), presented again on
+   * every reconnect so sends keep their identity: repeats are dropped, own sends skipped.
+   * Never sent to anyone but the hub.
+   */
+  protected publisher = '';
+  /** Hub mode: the limits of the hub's last `hello`; unknown (an older hub) until then. */
+  private limits?: HubLimits;
+  private greeted = false;
+  /** Pacing: frames that may be sent now (a token bucket under the hub's announced rate). */
+  private tokens = 0;
+  private refilled = 0;
+  private flushTimer?: ReturnType<typeof setTimeout>;
+  /** The hub sent an `unavailable` error frame on this socket (its 1013 close says it again). */
+  private unavailable = false;
   private socket?: WebSocket;
   private queue: Pending[] = [];
   /** Hub publishes written but not yet acknowledged: re-sent first after a reconnect. */
@@ -146,10 +164,13 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
    * `topic`). Raw mode: sends a string, `Blob`, `ArrayBuffer` or typed array (`type="json"`: any
    * JSON value). Returns `true` when sent or queued, `false` (and fires `queue-full`) when the
    * queue is full. Throws `TypeError` for data it cannot send (and hub mode without a topic),
-   * `InvalidStateError` on a removed, disabled or `close()`d element.
+   * `RangeError` for data larger than the hub's `maxPayload` (once its `hello` told it; a send
+   * queued before that gets a `too-large` error event instead), `InvalidStateError` on a
+   * removed, disabled or `close()`d element.
    *
    * @param options.topic - Hub mode: the topic to publish to (default: the first of `topic`).
    * @throws {TypeError} when the data cannot be serialised or hub mode has no topic.
+   * @throws {RangeError} hub mode: the data's JSON is larger than the hub's `maxPayload` bytes.
    * @throws {DOMException} `InvalidStateError` when the element is removed, disabled or `close()`d.
    */
   send(data: unknown, options: { topic?: string } = {}): boolean {
@@ -165,14 +186,22 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     return this.shared ? this.shareSend(data, options) : this.enqueue(pending);
   }
 
-  /** Shared mode, leading: sends for a tab and reports the hub's acknowledgement. */
-  protected sendFor(data: unknown, options: { topic?: string }, acked: Pending['acked']): boolean {
-    const pending = this.pending(data, options);
+  /**
+   * Shared mode, leading: sends for a tab and reports the hub's acknowledgement. `msg` is the
+   * tab's own id of the message, the same through every leader, so the hub drops repeats.
+   */
+  protected sendFor(
+    data: unknown,
+    options: { topic?: string },
+    acked: Pending['acked'],
+    msg?: string,
+  ): boolean {
+    const pending = this.pending(data, options, msg);
     pending.acked = acked;
     return this.enqueue(pending);
   }
 
-  private pending(data: unknown, options: { topic?: string }): Pending {
+  private pending(data: unknown, options: { topic?: string }, msg?: string): Pending {
     let pending: Pending;
     if (this.raw) {
       pending = { frame: this.type === 'json' ? this.json(data) : (data as Outgoing) };
@@ -193,13 +222,21 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       const ref = this.nextRef++;
       // Shared: every tab's sends come back to the one socket; each tab drops its own echo.
       const echo = this.echo || this.shared;
-      pending = { frame: this.json({ type: 'publish', topic, data, echo, ref }), ref };
+      const json = this.json(data);
+      if (this.limits && exceedsBytes(json, this.limits.maxPayload)) {
+        throw new RangeError(
+          `The data is larger than the hub's limit of ${this.limits.maxPayload} bytes.`,
+        );
+      }
+      // The message id (publisher id + `msg`) makes a re-send after a reconnect idempotent.
+      const head = this.json({ type: 'publish', topic, echo, ref, msg: msg ?? String(ref) });
+      pending = { frame: `${head.slice(0, -1)},"data":${json}}`, ref, json };
     }
     return pending;
   }
 
   private enqueue(pending: Pending): boolean {
-    if (this.state === 'open' && !this.queue.length) {
+    if (this.state === 'open' && !this.queue.length && this.spend()) {
       this.write(pending);
       return true;
     }
@@ -211,7 +248,59 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       return false;
     }
     this.queue.push(pending);
+    this.scheduleFlush();
     return true;
+  }
+
+  /**
+   * Takes one frame from the pacing bucket; false when none is left. The bucket holds half the
+   * hub's announced burst and refills at 90 % of its rate, so network jitter that bunches frames
+   * up never trips the hub's own limit (4429). Without a hello nothing is paced.
+   */
+  private spend(): boolean {
+    const limits = this.limits;
+    if (!limits || this.raw) return true;
+    const now = performance.now();
+    const rate = limits.rate * 0.9;
+    this.tokens = Math.min(limits.burst / 2, this.tokens + ((now - this.refilled) / 1000) * rate);
+    this.refilled = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+
+  /** Sends queued frames while the pacing allows; the rest when the bucket has refilled. */
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    while (this.queue.length && this.state === 'open' && this.socket) {
+      const pending = this.queue[0]!;
+      // Queued before the hub's limit was known: refused here, once, and never sent.
+      if (this.limits && pending.json !== undefined) {
+        if (exceedsBytes(pending.json, this.limits.maxPayload)) {
+          this.queue.shift();
+          this.tooLarge(pending, `larger than the hub's limit of ${this.limits.maxPayload} bytes`);
+          continue;
+        }
+      }
+      if (!this.spend()) return this.scheduleFlush();
+      this.queue.shift();
+      this.write(pending);
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.state !== 'open' || !this.queue.length) return;
+    const rate = (this.limits?.rate ?? 1000) * 0.9;
+    const wait = Math.max(1, Math.ceil(((1 - this.tokens) / rate) * 1000));
+    this.flushTimer = setTimeout(() => this.flush(), wait);
+  }
+
+  private tooLarge(pending: Pending, why: string): void {
+    pending.acked?.(undefined, 'too-large');
+    this.fail('too-large', `A message was not sent: ${why}. It is dropped, never re-sent.`, {
+      raw: pending.json ?? (typeof pending.frame === 'string' ? pending.frame : undefined),
+    });
   }
 
   /**
@@ -288,6 +377,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   private clearTimers(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers = [];
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
   }
 
   /** Closes the current socket (if any) without scheduling anything. */
@@ -341,32 +432,75 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         this.dropped(4000, 'connect timeout', false);
       }, this.connectTimeout),
     );
+    this.greeted = false;
+    this.unavailable = false;
     socket.onopen = () => {
       this.clearTimers();
-      if (!this.raw) {
-        if (token !== undefined) socket.send(this.json({ type: 'auth', token }));
-        const topics = this.topics();
-        if (topics.length) {
-          socket.send(
-            this.json({
-              type: 'subscribe',
-              topics,
-              ...(this.cursor ? { since: this.cursor } : {}),
-            }),
-          );
-        }
-      }
-      this.setState('open');
-      this.reconnector.opened();
-      this.lastActivity = Date.now();
-      this.armHeartbeat();
-      this.emit(new Event('open'));
-      const waiting = this.queue;
-      this.queue = [];
-      for (const pending of waiting) this.write(pending);
+      if (this.raw) return this.opened();
+      // The hub's hello comes first; an older hub sends none.
+      this.timers.push(setTimeout(() => this.greet(token), helloTimeout));
     };
-    socket.onmessage = (event) => this.receive(event.data);
+    socket.onmessage = (event) => {
+      if (!this.greeted && !this.raw) {
+        this.lastActivity = Date.now();
+        const hello = this.parseHello(event.data);
+        this.greet(token, hello);
+        if (hello) return;
+      }
+      this.receive(event.data);
+    };
     socket.onclose = (event) => this.dropped(event.code, event.reason, event.wasClean);
+  }
+
+  private parseHello(raw: unknown): HelloFrame | undefined {
+    try {
+      const frame = JSON.parse(raw as string) as HelloFrame;
+      return frame?.type === 'hello' && frame.limits ? frame : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Hub mode, once per connection: takes the hub's hello (limits, publisher id) — or none, from
+   * an older hub — then sends the auth frame and the subscription, and opens.
+   */
+  private greet(token: string | undefined, hello?: HelloFrame): void {
+    if (this.greeted || !this.socket) return;
+    this.greeted = true;
+    this.clearTimers();
+    const socket = this.socket;
+    this.limits = hello?.limits;
+    if (hello) {
+      // Before the subscription, so its replay already skips this element's own sends.
+      if (this.publisher) socket.send(this.json({ type: 'hello', publisher: this.publisher }));
+      else this.publisher = hello.publisher;
+      this.tokens = hello.limits.burst / 2;
+      this.refilled = performance.now();
+    }
+    if (token !== undefined) this.sendControl(this.json({ type: 'auth', token }));
+    const topics = this.topics();
+    if (topics.length) {
+      this.sendControl(
+        this.json({ type: 'subscribe', topics, ...(this.cursor ? { since: this.cursor } : {}) }),
+      );
+    }
+    this.opened();
+  }
+
+  /** A control frame: sent at once, but counted against the pacing bucket. */
+  private sendControl(frame: string): void {
+    if (!this.spend()) this.tokens--;
+    this.socket?.send(frame);
+  }
+
+  private opened(): void {
+    this.setState('open');
+    this.reconnector.opened();
+    this.lastActivity = Date.now();
+    this.armHeartbeat();
+    this.emit(new Event('open'));
+    this.flush();
   }
 
   /** The hub acknowledged (or refused) a publish. */
@@ -395,15 +529,23 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
       if (socket.readyState < 2) socket.close();
     }
+    const meaning = closeMeanings.get(code);
     if (code === 1009) {
-      // The hub refused a frame as too large: never re-send it (the newest unacknowledged one).
-      const dropped = this.unacked.pop();
-      dropped?.acked?.(undefined, 'too-large');
-      this.fail('too-large', 'The server refused a message as too large; it was dropped.', {
-        raw: typeof dropped?.frame === 'string' ? dropped.frame : undefined,
+      // A server without a hello (so no known limit) refused a frame as too large: the largest
+      // unacknowledged send is the one; it is never sent again.
+      let largest = -1;
+      this.unacked.forEach((pending, index) => {
+        if (largest < 0 || this.sizeOf(pending) > this.sizeOf(this.unacked[largest]!)) {
+          largest = index;
+        }
       });
-    } else if (closeErrors[code]) {
-      this.fail(closeErrors[code]!, `The server closed the connection: ${code} ${reason}`.trim());
+      if (largest >= 0) {
+        this.tooLarge(this.unacked.splice(largest, 1)[0]!, 'the server closed with 1009');
+      } else this.fail('too-large', 'The server refused a message as too large (1009).');
+    } else if (code === 1013 && this.unavailable) {
+      // Already reported by the hub's error frame.
+    } else if (meaning && code !== 1001) {
+      this.fail(meaning[0], `The server closed the connection: ${code} ${reason}`.trim());
     } else if (!wasOpen && code !== 4000) {
       this.fail('network', 'The WebSocket connection failed.');
     }
@@ -413,6 +555,12 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0, code, reason, wasClean));
     if (stop) this.setState('error');
     else this.settleRetry(delay);
+  }
+
+  private sizeOf(pending: Pending): number {
+    const { frame } = pending;
+    if (typeof frame === 'string') return frame.length;
+    return frame instanceof Blob ? frame.size : frame.byteLength;
   }
 
   private armHeartbeat(): void {
@@ -427,7 +575,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         );
         return this.dropped(4000, 'heartbeat timeout', false);
       }
-      this.socket?.send(ping);
+      if (this.socket) this.sendControl(ping);
       this.timers.push(setTimeout(tick, Math.min(interval, this.heartbeatTimeout)));
     };
     this.timers.push(setTimeout(tick, interval));
@@ -479,9 +627,23 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         this.cursor = frame.id as string;
         this.emit(new ResetEvent(frame.reason as string, this.cursor));
         break;
-      case 'error':
-        if (frame.ref !== undefined) this.acknowledged(frame.ref, undefined, String(frame.code));
-        this.fail(String(frame.code), String(frame.message));
+      case 'error': {
+        const code = String(frame.code);
+        if (code === 'unavailable') this.unavailable = true;
+        // A publish refused for now stays unacknowledged: re-sent after the reconnect.
+        if (frame.ref !== undefined && !transient.has(code)) {
+          this.acknowledged(frame.ref, undefined, code);
+        }
+        this.fail(code, String(frame.message));
+        break;
+      }
+      case 'hello':
+        // A late hello (after the wait): its limits still count; the publisher id is this
+        // element's own from now on, or its earlier one presented back.
+        this.limits = (frame as unknown as HelloFrame).limits;
+        if (this.publisher)
+          this.socket?.send(this.json({ type: 'hello', publisher: this.publisher }));
+        else this.publisher = String(frame.publisher);
         break;
       default:
       // `pong` and frames of later versions: the activity above is all that matters.

@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
+import { createHash } from 'node:crypto';
+import { defaultLimits, messageIdPattern } from '../internal/protocol.js';
 import { isValidTopic } from './http.js';
 import { MemoryStore } from './memory-store.js';
 import type { Subscriber } from './subscriber.js';
-import type { AuthorizeRequest, HubEvent, HubOptions, HubStore } from './types.js';
+import type { AuthorizeRequest, Dedup, HubEvent, HubOptions, HubStore } from './types.js';
 
 export type ResolvedHubOptions = Required<
   Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis'>
@@ -41,11 +43,19 @@ class LazyStore implements HubStore {
   }
 }
 
-function redisStore(redis: NonNullable<HubOptions['redis']>, historyLimit: number): HubStore {
+function redisStore(
+  redis: NonNullable<HubOptions['redis']>,
+  { historyLimit, dedupWindow, dedupAge }: ResolvedHubOptions,
+): HubStore {
   const options = typeof redis === 'string' ? { url: redis } : redis;
   return new LazyStore(async () => {
     const { RedisStore } = await import('./redis-store.js');
-    return new RedisStore({ historyLimit: Math.max(historyLimit, 10_000), ...options });
+    return new RedisStore({
+      historyLimit: Math.max(historyLimit, 10_000),
+      dedupWindow,
+      dedupAge,
+      ...options,
+    });
   });
 }
 
@@ -65,11 +75,13 @@ const defaults = {
   historyBytes: 1 << 20,
   keepAliveInterval: 15_000,
   retry: 2000,
-  maxPayload: 64 * 1024,
+  maxPayload: defaultLimits.maxPayload,
   maxBufferedBytes: 1 << 20,
   maxTopicsPerConnection: 32,
-  rateLimit: 100,
-  heartbeatInterval: 30_000,
+  rateLimit: defaultLimits.rate,
+  heartbeatInterval: defaultLimits.heartbeat,
+  dedupWindow: defaultLimits.dedupWindow,
+  dedupAge: defaultLimits.dedupAge,
   pollTimeout: 25_000,
 };
 
@@ -86,8 +98,8 @@ export class HubCore {
     this.store =
       options.store ??
       (options.redis
-        ? redisStore(options.redis, this.options.historyLimit)
-        : new MemoryStore(this.options.historyLimit, this.options.historyBytes));
+        ? redisStore(options.redis, this.options)
+        : new MemoryStore(this.options.historyLimit, this.options.historyBytes, this.options));
     this.unsubscribeStore = this.store.onEvent((event) => this.fanOut(event));
   }
 
@@ -121,14 +133,31 @@ export class HubCore {
     return topics as string[];
   }
 
-  /** Validates, authorizes (when `req` is given) and stores one publish. */
+  /**
+   * Validates, authorizes (when `req` is given) and stores one publish. `dedup` (a WebSocket
+   * publisher's message id) or `idempotencyKey` (HTTP `Idempotency-Key`, scoped to the caller's
+   * credentials) makes a repeat within the window resolve to the original event, `duplicate`.
+   */
   async publish(
     topic: unknown,
     data: unknown,
-    from?: { req: IncomingMessage; token?: string; origin?: string },
+    from?: {
+      req: IncomingMessage;
+      token?: string;
+      origin?: string;
+      dedup?: Dedup;
+      idempotencyKey?: string;
+    },
   ): Promise<HubEvent> {
     if (!isValidTopic(topic))
       throw new HubError('bad-topic', `Invalid topic ${JSON.stringify(topic)}.`, 400);
+    if (from?.idempotencyKey !== undefined && !messageIdPattern.test(from.idempotencyKey)) {
+      throw new HubError(
+        'bad-idempotency-key',
+        'An Idempotency-Key is 1–64 printable ASCII characters.',
+        400,
+      );
+    }
     let json: string | undefined;
     try {
       json = JSON.stringify(data);
@@ -147,7 +176,7 @@ export class HubCore {
     }
     if (this.closing) throw new HubError('closing', 'The hub is shutting down.', 503);
     try {
-      return await this.store.append(topic, data, json, from?.origin);
+      return await this.store.append(topic, data, json, from?.origin, dedupOf(from));
     } catch (error) {
       throw new HubError(
         'unavailable',
@@ -184,6 +213,23 @@ export class HubCore {
       subscriber.push(event);
     }
   }
+}
+
+/**
+ * The de-duplication key of a publish. An HTTP `Idempotency-Key` is scoped to the caller: the
+ * publisher is a hash of its credentials (`Authorization` and `Cookie`), so one caller's key
+ * never matches another's.
+ */
+function dedupOf(from?: {
+  req: IncomingMessage;
+  dedup?: Dedup;
+  idempotencyKey?: string;
+}): Dedup | undefined {
+  if (from?.dedup) return from.dedup;
+  if (!from?.idempotencyKey) return undefined;
+  const { authorization = '', cookie = '' } = from.req.headers;
+  const caller = createHash('sha256').update(`${authorization}\n${cookie}`).digest('base64url');
+  return { publisher: `http-${caller}`, msg: from.idempotencyKey };
 }
 
 const stripUndefined = <T extends object>(object: T): Partial<T> =>

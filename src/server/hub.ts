@@ -226,7 +226,11 @@ export function createHub(options: HubOptions = {}): Hub {
       } catch {
         throw new HubError('bad-data', 'The body is not JSON.', 400);
       }
-      const event = await core.publish(topic, data, { req });
+      const key = req.headers['idempotency-key'];
+      const event = await core.publish(topic, data, {
+        req,
+        ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
+      });
       sendJson(res, 200, { id: event.id }, corsHeaders(req));
     } catch (error) {
       fail(req, res, error);
@@ -238,7 +242,8 @@ export function createHub(options: HubOptions = {}): Hub {
     res.writeHead(204, {
       ...corsHeaders(req),
       'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-      'Access-Control-Allow-Headers': 'Content-Type, Last-Event-ID, Authorization, If-None-Match',
+      'Access-Control-Allow-Headers':
+        'Content-Type, Last-Event-ID, Authorization, If-None-Match, Idempotency-Key',
       'Access-Control-Max-Age': '600',
     });
     res.end();

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { newEpoch, parseCursor } from './memory-store.js';
-import type { HubEvent, HubStore, Replay } from './types.js';
+import type { Dedup, HubEvent, HubStore, Replay } from './types.js';
 
 export interface RedisStoreOptions {
   /** `redis://host:port/db` */
@@ -14,14 +14,31 @@ export interface RedisStoreOptions {
    * need `ioredis` (an optional peer) installed.
    */
   redisOptions?: Record<string, unknown>;
+  /** Message ids remembered per publisher for de-duplication. Default 1000. */
+  dedupWindow?: number;
+  /** A publisher's ids are forgotten once it has been silent this long (Redis `PEXPIRE`), ms. Default 300,000. */
+  dedupAge?: number;
 }
 
 // One script appends an event: the seq, the stream entry and the fan-out message are one
-// atomic step, so every process sees one global order.
+// atomic step, so every process sees one global order. The de-duplication window (KEYS[4], a
+// sorted set per publisher: message id → seq) is checked and written in the same step, so two
+// processes never both store one message; a repeat returns its original seq, negated.
 const appendScript = `
+local dedup = ARGV[5] ~= ''
+if dedup then
+  local stored = redis.call('ZSCORE', KEYS[4], ARGV[5])
+  if stored then return -tonumber(stored) end
+end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], '0-' .. seq, 't', ARGV[1], 'd', ARGV[2], 'o', ARGV[3])
 redis.call('PUBLISH', KEYS[3], cjson.encode({ seq, ARGV[1], ARGV[2], ARGV[3] }))
+if dedup then
+  redis.call('ZADD', KEYS[4], seq, ARGV[5])
+  local extra = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[6])
+  if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, extra - 1) end
+  redis.call('PEXPIRE', KEYS[4], ARGV[7])
+end
 return seq`;
 
 /**
@@ -32,8 +49,16 @@ return seq`;
 export class RedisStore implements HubStore {
   private readonly client: Redis;
   private readonly subscriber: Redis;
-  private readonly keys: { stream: string; seq: string; channel: string; epoch: string };
+  private readonly keys: {
+    stream: string;
+    seq: string;
+    channel: string;
+    epoch: string;
+    dedup: string;
+  };
   private readonly limit: number;
+  private readonly dedupWindow: number;
+  private readonly dedupAge: number;
   private epoch?: Promise<string>;
   private delivered = 0;
   private chain = Promise.resolve();
@@ -47,8 +72,11 @@ export class RedisStore implements HubStore {
       seq: `${prefix}:seq`,
       channel: `${prefix}:live`,
       epoch: `${prefix}:epoch`,
+      dedup: `${prefix}:dedup:`,
     };
     this.limit = options.historyLimit ?? 10_000;
+    this.dedupWindow = options.dedupWindow ?? 1000;
+    this.dedupAge = options.dedupAge ?? 300_000;
     // Commands fail at once while Redis is away (no unbounded offline queue): publishes reject.
     const common: RedisOptions = {
       enableOfflineQueue: false,
@@ -63,7 +91,7 @@ export class RedisStore implements HubStore {
     this.subscriber.on('ready', () => {
       void this.subscriber.subscribe(this.keys.channel).then(() => this.catchUp());
     });
-    this.client.defineCommand('rtAppend', { numberOfKeys: 3, lua: appendScript });
+    this.client.defineCommand('rtAppend', { numberOfKeys: 4, lua: appendScript });
   }
 
   /** The shared epoch: created once per Redis data set, so moving between processes keeps cursors. */
@@ -93,22 +121,36 @@ export class RedisStore implements HubStore {
     });
   }
 
-  async append(topic: string, data: unknown, json: string, origin = ''): Promise<HubEvent> {
+  async append(
+    topic: string,
+    data: unknown,
+    json: string,
+    origin = '',
+    dedup?: Dedup,
+  ): Promise<HubEvent> {
     const epoch = await this.getEpoch();
-    const seq = Number(
+    const result = Number(
       await (
         this.client as unknown as { rtAppend: (...args: unknown[]) => Promise<number> }
       ).rtAppend(
         this.keys.stream,
         this.keys.seq,
         this.keys.channel,
+        this.keys.dedup + (dedup?.publisher ?? ''),
         topic,
         json,
         origin,
         this.limit,
+        dedup?.msg ?? '',
+        this.dedupWindow,
+        this.dedupAge,
       ),
     );
-    return { id: `${epoch}-${seq}`, seq, topic, data, json, origin: origin || undefined };
+    const seq = Math.abs(result);
+    const event: HubEvent = { id: `${epoch}-${seq}`, seq, topic, data, json };
+    if (origin) event.origin = origin;
+    if (result < 0) event.duplicate = true;
+    return event;
   }
 
   async replay(cursor: string, topics: ReadonlySet<string>): Promise<Replay> {
