@@ -1,8 +1,14 @@
-// One hub process for the scale-out tests: `node hub-process.mjs <redis-url>` prints its URL.
+// One hub process for the scale-out tests: `node hub-process.mjs <redis-url> [options-json]`
+// prints its URL.
 import { createServer } from 'node:http';
 import { createHub } from '../../../dist/server/index.js';
 
-const hub = createHub({ redis: process.argv[2], keepAliveInterval: 500, retry: 100 });
+const hub = createHub({
+  redis: process.argv[2],
+  keepAliveInterval: 500,
+  retry: 100,
+  ...JSON.parse(process.argv[3] ?? '{}'),
+});
 const server = createServer((req, res) => {
   if (!hub.handleRequest(req, res)) res.writeHead(404).end();
 });

@@ -58,8 +58,9 @@ export async function startRedis() {
   };
 }
 
-export async function startHubProcess(redisUrl) {
-  const child = spawn(process.execPath, ['test/node/server/hub-process.mjs', redisUrl], {
+export async function startHubProcess(redisUrl, options = {}) {
+  const args = ['test/node/server/hub-process.mjs', redisUrl, JSON.stringify(options)];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
