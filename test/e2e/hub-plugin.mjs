@@ -5,6 +5,7 @@
  * - /secure: `authorize` accepts the auth token "good" and refuses "secret" topics without it;
  * - /strict: allows no browser origin (4403);
  * - /limited: 5 frames a second (4429).
+ * `hub-refuse` refuses the main hub's WebSocket upgrades for `ms` (503), as a hub that is down.
  */
 import { createHub } from '../../dist/server/index.js';
 
@@ -27,6 +28,7 @@ export function hubPlugin(options = {}) {
   ];
   const hubs = [hub, ...others];
   const streams = new Set();
+  let refuseUntil = 0;
   return {
     name: 'realtime-hub',
     hub,
@@ -41,6 +43,10 @@ export function hubPlugin(options = {}) {
     },
     serverStart({ server }) {
       server.on('upgrade', (req, socket, head) => {
+        if (Date.now() < refuseUntil && req.url.startsWith(`${hub.options.basePath}/ws`)) {
+          socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
         if (!hubs.some((h) => h.handleUpgrade(req, socket, head))) return;
         streams.add(socket);
         socket.on('close', () => streams.delete(socket));
@@ -59,6 +65,17 @@ export function hubPlugin(options = {}) {
         }
         case 'hub-stats':
           return hub.stats();
+        case 'hub-refuse':
+          refuseUntil = Date.now() + payload.ms;
+          return true;
+        case 'hub-publish-paced': {
+          // `count` events `{ f: 'hub', n }`, a few at a time, while the test goes on.
+          for (let n = 0; n < payload.count; n++) {
+            await hub.publish(payload.topic, { f: 'hub', n });
+            if (n % 10 === 9) await new Promise((resolve) => setTimeout(resolve, payload.pause));
+          }
+          return true;
+        }
         case 'hub-cut': {
           // Drops every open hub connection (SSE, long-poll, WebSocket) from the server side.
           for (const stream of streams) (stream.socket ?? stream).destroy();
