@@ -27,14 +27,16 @@ const groupOf = (controls: FormControl[], control: FormControl) =>
   controls.filter((other) => other.name === control.name && other.type === control.type);
 
 export function readForm(controls: FormControl[]): FormData {
-  const data: FormData = {};
+  // Field names come from the page's markup or stored data: a null-prototype object, so a field
+  // named `__proto__` or `constructor` is a field like any other.
+  const data: FormData = Object.create(null) as FormData;
   for (const control of controls) {
     const { name } = control;
     if (control instanceof HTMLSelectElement && control.multiple) {
       data[name] = [...control.selectedOptions].map((option) => option.value);
     } else if (control instanceof HTMLInputElement && control.type === 'checkbox') {
       if (groupOf(controls, control).length > 1) {
-        const checked = (data[name] as string[] | undefined) ?? [];
+        const checked = Object.hasOwn(data, name) ? (data[name] as string[]) : [];
         if (control.checked) checked.push(control.value);
         data[name] = checked;
       } else {
@@ -42,7 +44,7 @@ export function readForm(controls: FormControl[]): FormData {
       }
     } else if (control instanceof HTMLInputElement && control.type === 'radio') {
       if (control.checked) data[name] = control.value;
-      else if (!(name in data)) data[name] = null;
+      else if (!Object.hasOwn(data, name)) data[name] = null;
     } else {
       data[name] = control.value;
     }
@@ -60,7 +62,7 @@ export function writeForm(controls: FormControl[], data: unknown): boolean {
   const values = data as FormData;
   let changedAny = false;
   for (const control of controls) {
-    if (!(control.name in values)) continue;
+    if (!Object.hasOwn(values, control.name)) continue;
     const value = values[control.name];
     let changed = false;
     if (control instanceof HTMLSelectElement && control.multiple) {

@@ -265,9 +265,12 @@ export function createHub(options: HubOptions = {}): Hub {
     handlePoll,
     handlePublish,
     handleRequest(req, res) {
-      const route = routes[requestUrl(req).pathname];
+      // Path and method come from the request: own properties only.
+      const path = requestUrl(req).pathname;
+      const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
       if (!route) return false;
-      const handler = route[req.method ?? 'GET'];
+      const method = req.method ?? 'GET';
+      const handler = Object.hasOwn(route, method) ? route[method] : undefined;
       if (handler) void handler(req, res);
       else if (req.method === 'OPTIONS') preflight(req, res);
       else {

@@ -191,16 +191,16 @@ export class RedisStore implements HubStore {
   }
 
   private toEvent(epoch: string, seq: number, fields: string[]): HubEvent {
-    const map: Record<string, string> = {};
-    for (let i = 0; i < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;
-    const json = map.d ?? 'null';
+    const map = new Map<string, string>();
+    for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
+    const json = map.get('d') ?? 'null';
     return {
       id: `${epoch}-${seq}`,
       seq,
-      topic: map.t ?? '',
+      topic: map.get('t') ?? '',
       data: JSON.parse(json),
       json,
-      origin: map.o || undefined,
+      origin: map.get('o') || undefined,
     };
   }
 
