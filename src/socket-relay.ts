@@ -7,13 +7,7 @@ import {
   ResetEvent,
   type RealtimeEventMap,
 } from './internal/events.js';
-import {
-  closeMeanings,
-  exceedsBytes,
-  helloTimeout,
-  type HelloFrame,
-  type HubLimits,
-} from './internal/protocol.js';
+import { closeErrors, exceedsBytes, helloTimeout, type HubLimits } from './internal/protocol.js';
 
 export interface SocketRelayEventMap extends RealtimeEventMap {
   message: RealtimeMessageEvent;
@@ -31,9 +25,6 @@ interface Pending {
   /** Shared mode: tells the tab that sent it that the hub has it (or why not). */
   acked?: (id?: string, error?: string) => void;
 }
-
-/** Error frames whose publish was not refused for good: it stays queued and is sent again. */
-const transient = new Set(['unavailable', 'closing']);
 
 /**
  * WebSocket messaging through the hub (topics, resume, acknowledged sends) or to any WebSocket
@@ -122,13 +113,13 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   protected publisher = '';
   /** Hub mode: the limits of the hub's last `hello`; unknown (an older hub) until then. */
   private limits?: HubLimits;
+  /** This connection's `auth` token, sent once the hub's hello (or the wait for it) is over. */
+  private token?: string;
   private greeted = false;
   /** Pacing: frames that may be sent now (a token bucket under the hub's announced rate). */
   private tokens = 0;
   private refilled = 0;
   private flushTimer?: ReturnType<typeof setTimeout>;
-  /** The hub sent an `unavailable` error frame on this socket (its 1013 close says it again). */
-  private unavailable = false;
   private socket?: WebSocket;
   private queue: Pending[] = [];
   /** Hub publishes written but not yet acknowledged: re-sent first after a reconnect. */
@@ -223,11 +214,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       // Shared: every tab's sends come back to the one socket; each tab drops its own echo.
       const echo = this.echo || this.shared;
       const json = this.json(data);
-      if (this.limits && exceedsBytes(json, this.limits.maxPayload)) {
-        throw new RangeError(
-          `The data is larger than the hub's limit of ${this.limits.maxPayload} bytes.`,
-        );
-      }
+      if (this.over(json))
+        throw new RangeError(`The data is over ${this.limits!.maxPayload} bytes.`);
       // The message id (publisher id + `msg`) makes a re-send after a reconnect idempotent.
       const head = this.json({ type: 'publish', topic, echo, ref, msg: msg ?? String(ref) });
       pending = { frame: `${head.slice(0, -1)},"data":${json}}`, ref, json };
@@ -235,11 +223,11 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     return pending;
   }
 
+  private over(json?: string): boolean {
+    return !!this.limits && json !== undefined && exceedsBytes(json, this.limits.maxPayload);
+  }
+
   private enqueue(pending: Pending): boolean {
-    if (this.state === 'open' && !this.queue.length && this.spend()) {
-      this.write(pending);
-      return true;
-    }
     if (this.queue.length >= this.queueLimit) {
       this.fail(
         'queue-full',
@@ -248,7 +236,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       return false;
     }
     this.queue.push(pending);
-    this.scheduleFlush();
+    this.flush();
     return true;
   }
 
@@ -261,45 +249,39 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     const limits = this.limits;
     if (!limits || this.raw) return true;
     const now = performance.now();
-    const rate = limits.rate * 0.9;
-    this.tokens = Math.min(limits.burst / 2, this.tokens + ((now - this.refilled) / 1000) * rate);
+    this.tokens = Math.min(
+      limits.burst / 2,
+      this.tokens + (now - this.refilled) * limits.rate * 0.0009,
+    );
     this.refilled = now;
-    if (this.tokens < 1) return false;
-    this.tokens--;
-    return true;
+    return this.tokens >= 1 && this.tokens-- > 0;
   }
 
-  /** Sends queued frames while the pacing allows; the rest when the bucket has refilled. */
+  /** Sends queued frames while the pacing allows, the rest once the bucket has refilled. */
   private flush(): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     while (this.queue.length && this.state === 'open' && this.socket) {
       const pending = this.queue[0]!;
       // Queued before the hub's limit was known: refused here, once, and never sent.
-      if (this.limits && pending.json !== undefined) {
-        if (exceedsBytes(pending.json, this.limits.maxPayload)) {
-          this.queue.shift();
-          this.tooLarge(pending, `larger than the hub's limit of ${this.limits.maxPayload} bytes`);
-          continue;
-        }
+      if (this.over(pending.json)) {
+        this.queue.shift();
+        this.tooLarge(pending);
+      } else if (this.spend()) {
+        this.queue.shift();
+        this.write(pending);
+      } else {
+        const wait = (1 - this.tokens) / (this.limits!.rate * 0.0009);
+        this.flushTimer = setTimeout(() => this.flush(), Math.ceil(wait));
+        return;
       }
-      if (!this.spend()) return this.scheduleFlush();
-      this.queue.shift();
-      this.write(pending);
     }
   }
 
-  private scheduleFlush(): void {
-    if (this.flushTimer || this.state !== 'open' || !this.queue.length) return;
-    const rate = (this.limits?.rate ?? 1000) * 0.9;
-    const wait = Math.max(1, Math.ceil(((1 - this.tokens) / rate) * 1000));
-    this.flushTimer = setTimeout(() => this.flush(), wait);
-  }
-
-  private tooLarge(pending: Pending, why: string): void {
+  private tooLarge(pending: Pending): void {
     pending.acked?.(undefined, 'too-large');
-    this.fail('too-large', `A message was not sent: ${why}. It is dropped, never re-sent.`, {
-      raw: pending.json ?? (typeof pending.frame === 'string' ? pending.frame : undefined),
+    this.fail('too-large', 'A message over the size limit was dropped.', {
+      raw: pending.json ?? (pending.frame as string),
     });
   }
 
@@ -433,52 +415,37 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       }, this.connectTimeout),
     );
     this.greeted = false;
-    this.unavailable = false;
+    this.token = token;
     socket.onopen = () => {
       this.clearTimers();
       if (this.raw) return this.opened();
       // The hub's hello comes first; an older hub sends none.
-      this.timers.push(setTimeout(() => this.greet(token), helloTimeout));
+      this.timers.push(setTimeout(() => this.greet(), helloTimeout));
     };
-    socket.onmessage = (event) => {
-      if (!this.greeted && !this.raw) {
-        this.lastActivity = Date.now();
-        const hello = this.parseHello(event.data);
-        this.greet(token, hello);
-        if (hello) return;
-      }
-      this.receive(event.data);
-    };
+    socket.onmessage = (event) => this.receive(event.data);
     socket.onclose = (event) => this.dropped(event.code, event.reason, event.wasClean);
   }
 
-  private parseHello(raw: unknown): HelloFrame | undefined {
-    try {
-      const frame = JSON.parse(raw as string) as HelloFrame;
-      return frame?.type === 'hello' && frame.limits ? frame : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   /**
-   * Hub mode, once per connection: takes the hub's hello (limits, publisher id) — or none, from
-   * an older hub — then sends the auth frame and the subscription, and opens.
+   * Hub mode: takes the hub's hello (limits, publisher id) — or none after `helloTimeout`, from
+   * an older hub — then, once per connection, sends the auth frame and the subscription and
+   * opens. A late hello still brings its limits and takes the publisher id.
    */
-  private greet(token: string | undefined, hello?: HelloFrame): void {
-    if (this.greeted || !this.socket) return;
-    this.greeted = true;
-    this.clearTimers();
+  private greet(hello?: { publisher: string; limits: HubLimits }): void {
     const socket = this.socket;
-    this.limits = hello?.limits;
+    if (!socket) return;
     if (hello) {
+      this.limits = hello.limits;
       // Before the subscription, so its replay already skips this element's own sends.
       if (this.publisher) socket.send(this.json({ type: 'hello', publisher: this.publisher }));
       else this.publisher = hello.publisher;
-      this.tokens = hello.limits.burst / 2;
-      this.refilled = performance.now();
     }
-    if (token !== undefined) this.sendControl(this.json({ type: 'auth', token }));
+    if (this.greeted) return;
+    this.greeted = true;
+    this.clearTimers();
+    this.tokens = (this.limits?.burst ?? 0) / 2;
+    this.refilled = performance.now();
+    if (this.token !== undefined) this.sendControl(this.json({ type: 'auth', token: this.token }));
     const topics = this.topics();
     if (topics.length) {
       this.sendControl(
@@ -529,23 +496,21 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
       if (socket.readyState < 2) socket.close();
     }
-    const meaning = closeMeanings.get(code);
+    const meaning = closeErrors.get(code);
     if (code === 1009) {
       // A server without a hello (so no known limit) refused a frame as too large: the largest
       // unacknowledged send is the one; it is never sent again.
-      let largest = -1;
-      this.unacked.forEach((pending, index) => {
-        if (largest < 0 || this.sizeOf(pending) > this.sizeOf(this.unacked[largest]!)) {
-          largest = index;
-        }
-      });
-      if (largest >= 0) {
-        this.tooLarge(this.unacked.splice(largest, 1)[0]!, 'the server closed with 1009');
-      } else this.fail('too-large', 'The server refused a message as too large (1009).');
-    } else if (code === 1013 && this.unavailable) {
-      // Already reported by the hub's error frame.
-    } else if (meaning && code !== 1001) {
-      this.fail(meaning[0], `The server closed the connection: ${code} ${reason}`.trim());
+      // (Only hub publishes wait for an acknowledgement: their frames are strings.)
+      const largest = this.unacked.reduce(
+        (best, pending, index, all) =>
+          (pending.frame as string).length > (all[best]!.frame as string).length ? index : best,
+        0,
+      );
+      const [dropped] = this.unacked.splice(largest, 1);
+      if (dropped) this.tooLarge(dropped);
+      else this.fail('too-large', 'The server refused a message as too large (1009).');
+    } else if (meaning) {
+      this.fail(meaning, `The server closed the connection: ${code} ${reason}`.trim());
     } else if (!wasOpen && code !== 4000) {
       this.fail('network', 'The WebSocket connection failed.');
     }
@@ -555,12 +520,6 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0, code, reason, wasClean));
     if (stop) this.setState('error');
     else this.settleRetry(delay);
-  }
-
-  private sizeOf(pending: Pending): number {
-    const { frame } = pending;
-    if (typeof frame === 'string') return frame.length;
-    return frame instanceof Blob ? frame.size : frame.byteLength;
   }
 
   private armHeartbeat(): void {
@@ -629,21 +588,15 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         break;
       case 'error': {
         const code = String(frame.code);
-        if (code === 'unavailable') this.unavailable = true;
-        // A publish refused for now stays unacknowledged: re-sent after the reconnect.
-        if (frame.ref !== undefined && !transient.has(code)) {
+        // A publish refused for now (the store is away) stays unacknowledged: re-sent later.
+        if (frame.ref !== undefined && code !== 'unavailable' && code !== 'closing') {
           this.acknowledged(frame.ref, undefined, code);
         }
         this.fail(code, String(frame.message));
         break;
       }
       case 'hello':
-        // A late hello (after the wait): its limits still count; the publisher id is this
-        // element's own from now on, or its earlier one presented back.
-        this.limits = (frame as unknown as HelloFrame).limits;
-        if (this.publisher)
-          this.socket?.send(this.json({ type: 'hello', publisher: this.publisher }));
-        else this.publisher = String(frame.publisher);
+        this.greet(frame as never);
         break;
       default:
       // `pong` and frames of later versions: the activity above is all that matters.

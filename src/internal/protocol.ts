@@ -50,16 +50,19 @@ export const closeCodes = {
   rateLimited: 4429,
 } as const;
 
-/** Close code → [element error code, retry]. A `Map`: codes come from the wire. */
-export const closeMeanings: ReadonlyMap<number, readonly [code: string, retry: boolean]> = new Map([
-  [closeCodes.goingAway, ['going-away', true]],
-  [1008, ['policy', false]],
-  [closeCodes.tooLarge, ['too-large', true]],
-  [closeCodes.tryAgainLater, ['unavailable', true]],
-  [closeCodes.unauthorized, ['unauthorized', false]],
-  [closeCodes.forbiddenOrigin, ['forbidden-origin', false]],
-  [closeCodes.rateLimited, ['rate-limited', true]],
-] as const);
+/**
+ * Close code → the `error` code `<socket-relay>` reports (none for 1001, a routine restart, and
+ * 1013, which the hub's `unavailable` error frame has already reported).
+ * Whether to retry is the element's `stop-codes` (default 1008, 4401, 4403). A `Map`: codes
+ * come from the wire. (Literals, not `closeCodes.…`: this table ships in the browser bundle.)
+ */
+export const closeErrors: ReadonlyMap<number, string> = new Map([
+  [1008, 'policy'],
+  [1009, 'too-large'],
+  [4401, 'unauthorized'],
+  [4403, 'forbidden-origin'],
+  [4429, 'rate-limited'],
+]);
 
 /** `error` frame codes. */
 export const errorCodes = [
@@ -125,21 +128,9 @@ export const helloTimeout = 2000;
 /** Bytes a frame may add around `data` (type, topic, ref, msg, echo): the hub's frame limit is `maxPayload` plus this. */
 export const frameOverhead = 1024;
 
-/** UTF-8 length of a string (a lone surrogate counts as U+FFFD, as `TextEncoder` sends it). */
-export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) continue;
-    if (unit < 0x800) bytes += 1;
-    else if (unit >= 0xd800 && unit < 0xdc00 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 2; // the pair's two units become 4 bytes
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
-}
-
-/** Whether `text` is longer than `limit` UTF-8 bytes; short texts are decided by their length. */
+/**
+ * Whether `text` is longer than `limit` UTF-8 bytes. Only a text within 3× of the limit is
+ * encoded: UTF-8 takes 1–3 bytes per UTF-16 unit.
+ */
 export const exceedsBytes = (text: string, limit: number): boolean =>
-  text.length > limit || (text.length * 3 > limit && utf8Length(text) > limit);
+  text.length > limit || (text.length * 3 > limit && new TextEncoder().encode(text).length > limit);
