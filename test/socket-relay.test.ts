@@ -285,6 +285,44 @@ describe('<socket-relay>', () => {
       expect(data.filter((d) => (d as { n: number }).n === 2).length).to.be.at.least(1);
     });
 
+    it('shared mode: a leader that crashes mid-burst — the next leader re-sends, the hub drops repeats', async function () {
+      this.timeout(40_000);
+      const topic = uniqueName('shared-once');
+      const html = `<socket-relay shared src="/realtime/ws" topic="${topic}" retry-min="20" retry-max="100"></socket-relay>`;
+      const open = async () => {
+        const tab = await Tab.open();
+        await tab.eval(`(async () => {
+          const holder = document.createElement('div');
+          holder.innerHTML = ${JSON.stringify(html)};
+          window.el = window.record(holder.firstElementChild, 'message', 'error');
+          document.body.append(window.el);
+          while (window.el.state !== 'open') await new Promise((r) => setTimeout(r, 10));
+          return true;
+        })()`);
+        return tab;
+      };
+      const leader = await open();
+      const follower = await open();
+      expect(await leader.eval('window.el.leader')).to.equal(true);
+      // The follower learns the group's publisher id from the leader's heartbeats.
+      await follower.waitFor(`window.el.publisher !== ''`, 5000);
+      const observer = await opened(relay({ src: '/realtime/ws', topic }));
+      const seen = record(observer, 'message');
+      await follower.eval(
+        `(() => { for (let n = 0; n < 100; n++) window.el.send({ n }); return true; })()`,
+      );
+      await waitUntil(() => seen.length >= 10, 10_000, 'the first sends');
+      await leader.crash();
+      await follower.waitFor(`window.el.leader && window.el.state === 'open'`, 10_000);
+      await follower.waitFor(`window.el.queued === 0`, 20_000);
+      await publish(topic, 'sentinel');
+      await waitUntil(() => dataOf(seen).includes('sentinel'), 10_000, 'sentinel');
+      expect(dataOf(seen)).to.deep.equal([
+        ...Array.from({ length: 100 }, (_, n) => ({ n })),
+        'sentinel',
+      ]);
+    });
+
     it('4. the herd: 30 elements dropped together spread their first retry over [retry-min, 2 × retry-min]', async () => {
       const key = uniqueName('herd');
       const els = Array.from({ length: 30 }, () => {
