@@ -365,16 +365,23 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
 
   /** Closes the current socket (if any) without scheduling anything. */
   private shutdown(code: number, reason: string): void {
+    const wasOpen = this.state === 'open';
+    if (!this.detach(code, reason)) return;
+    this.requeueUnacked();
+    if (wasOpen) this.emit(new RealtimeCloseEvent(false, code, reason, true));
+  }
+
+  /** Lets go of the socket (closing it unless it is closed already); returns it. */
+  private detach(code?: number, reason?: string): WebSocket | undefined {
     this.attempt++;
     this.clearTimers();
     const socket = this.socket;
     this.socket = undefined;
-    if (!socket) return;
-    const wasOpen = this.state === 'open';
-    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
-    socket.close(code, reason);
-    this.requeueUnacked();
-    if (wasOpen) this.emit(new RealtimeCloseEvent(false, code, reason, true));
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+      if (socket.readyState < 2) socket.close(code, reason);
+    }
+    return socket;
   }
 
   private requeueUnacked(): void {
@@ -448,9 +455,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     if (this.token !== undefined) this.sendControl(this.json({ type: 'auth', token: this.token }));
     const topics = this.topics();
     if (topics.length) {
-      this.sendControl(
-        this.json({ type: 'subscribe', topics, ...(this.cursor ? { since: this.cursor } : {}) }),
-      );
+      this.sendControl(this.json({ type: 'subscribe', topics, since: this.cursor || undefined }));
     }
     this.opened();
   }
@@ -488,14 +493,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   /** The socket closed on its own (or timed out): report, then reconnect unless told to stop. */
   private dropped(code: number, reason: string, wasClean: boolean): void {
     const wasOpen = this.state === 'open';
-    const socket = this.socket;
-    this.socket = undefined;
-    this.attempt++;
-    this.clearTimers();
-    if (socket) {
-      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
-      if (socket.readyState < 2) socket.close();
-    }
+    this.detach();
     const meaning = closeErrors.get(code);
     if (code === 1009) {
       // A server without a hello (so no known limit) refused a frame as too large: the largest
