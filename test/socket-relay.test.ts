@@ -323,6 +323,27 @@ describe('<socket-relay>', () => {
       ]);
     });
 
+    it('sends queued while connecting survive a re-open by an attribute change and a remove/re-insert (partysocket#403)', async () => {
+      const topic = uniqueName('reopen');
+      const listener = await opened(relay({ src: '/realtime/ws', topic }));
+      const received = record(listener, 'message');
+      const el = relay({ src: '/realtime/ws', topic });
+      document.body.append(el);
+      el.send(1);
+      el.send(2);
+      el.protocols = 'chat'; // re-opens before the first socket is open
+      await el.updateComplete;
+      el.send(3);
+      el.remove();
+      document.body.append(el);
+      el.send(4);
+      await opened(el);
+      await waitUntil(() => el.queued === 0, 5000);
+      await publish(topic, 'sentinel');
+      await waitUntil(() => dataOf(received).includes('sentinel'), 5000);
+      expect(dataOf(received)).to.deep.equal([1, 2, 3, 4, 'sentinel']);
+    });
+
     it('4. the herd: 30 elements dropped together spread their first retry over [retry-min, 2 × retry-min]', async () => {
       const key = uniqueName('herd');
       const els = Array.from({ length: 30 }, () => {

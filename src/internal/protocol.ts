@@ -114,8 +114,11 @@ export const defaultLimits = {
   dedupAge: 5 * 60_000,
 } as const;
 
-/** A publisher id: 22–64 characters of base64url (the hub makes 24, 144 bits). */
-export const publisherPattern = /^[\w-]{22,64}$/;
+/**
+ * A publisher id as the hub makes them: 24 characters of base64url (144 random bits). Exactly
+ * that shape, so a client can never claim the scope of an HTTP `Idempotency-Key` caller.
+ */
+export const publisherPattern = /^[\w-]{24}$/;
 /** A publish frame's message id (`msg`): 1–64 printable ASCII characters. */
 export const messageIdPattern = /^[!-~]{1,64}$/;
 

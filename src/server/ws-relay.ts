@@ -261,7 +261,14 @@ export class WebSocketRelay {
       [
         'publish',
         async (frame) => {
-          if (frame.msg !== undefined && !messageIdPattern.test(String(frame.msg))) {
+          const { msg } = frame;
+          if (
+            msg !== undefined &&
+            !(
+              (typeof msg === 'string' || typeof msg === 'number') &&
+              messageIdPattern.test(String(msg))
+            )
+          ) {
             throw new HubError(
               'bad-frame',
               'A message id is 1–64 printable ASCII characters.',

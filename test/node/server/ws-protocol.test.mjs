@@ -74,6 +74,9 @@ describe('hub WebSocket protocol', () => {
       '{"type":"hello"}',
       '{"type":"hello","publisher":"short"}',
       '{"type":"publish","topic":"t","data":1,"msg":""}',
+      '{"type":"publish","topic":"t","data":1,"msg":{"x":1}}',
+      // The scope of anonymous HTTP Idempotency-Key callers: never a WebSocket publisher.
+      `{"type":"hello","publisher":"http-${'a'.repeat(43)}"}`,
     ];
     for (const frame of frames) c.send(frame);
     await until(() => c.of('error').length === frames.length, 3000, 'one answer each');
