@@ -6,11 +6,12 @@ import {
   RealtimeMessageEvent,
   ResetEvent,
   type RealtimeEventMap,
+  type HubMessageEvent,
 } from './internal/events.js';
 import { closeErrors, exceedsBytes, helloTimeout, type HubLimits } from './internal/protocol.js';
 
 export interface SocketRelayEventMap extends RealtimeEventMap {
-  message: RealtimeMessageEvent;
+  message: HubMessageEvent;
   close: RealtimeCloseEvent;
   reset: ResetEvent;
 }
@@ -52,7 +53,7 @@ interface Pending {
  * @attr {boolean} disabled - Keeps the socket closed.
  * @attr {string} state - `connecting`, `open`, `closed`, `error`.
  *
- * @fires {RealtimeMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
+ * @fires {HubMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
  * @fires {Event} open - Connected (hub mode: after the hub's `hello` — or 2 s without one, an older hub — the `auth` frame and the subscription are sent; queued sends follow).
  * @fires {RealtimeCloseEvent} close - An open connection ended. Carries `code`, `reason`, `wasClean`, `willReconnect`.
  * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`.
@@ -128,6 +129,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   private stopped = false;
   private attempt = 0;
   private timers: ReturnType<typeof setTimeout>[] = [];
+  /** `performance.now()` of the last frame: a wall-clock step neither kills nor keeps a socket. */
   private lastActivity = 0;
 
   /** As `WebSocket.readyState`: 0 connecting, 1 open, 2 closing, 3 closed. */
@@ -469,7 +471,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   private opened(): void {
     this.setState('open');
     this.reconnector.opened();
-    this.lastActivity = Date.now();
+    this.lastActivity = performance.now();
     this.armHeartbeat();
     this.emit(new Event('open'));
     this.flush();
@@ -525,7 +527,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     const ping = this.raw ? this.pingMessage : this.json({ type: 'ping' });
     if (!(interval > 0) || !ping) return;
     const tick = () => {
-      if (Date.now() - this.lastActivity > interval + this.heartbeatTimeout) {
+      if (performance.now() - this.lastActivity > interval + this.heartbeatTimeout) {
         this.fail(
           'heartbeat-timeout',
           `Nothing received for ${this.heartbeatTimeout} ms after a ping; reconnecting.`,
@@ -539,7 +541,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   }
 
   private receive(raw: unknown): void {
-    this.lastActivity = Date.now();
+    this.lastActivity = performance.now();
     if (this.raw) {
       if (raw === this.pingMessage && raw) return;
       let data = raw;
