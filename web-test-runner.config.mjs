@@ -3,6 +3,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeArgs, findChrome } from './scripts/find-chrome.mjs';
 import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
 import { hubPlugin } from './test/e2e/hub-plugin.mjs';
+import { hubClusterPlugin } from './test/e2e/hub-cluster-plugin.mjs';
 import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 import { wsTestServer } from './test/e2e/ws-test-server.mjs';
 import { swTestServer } from './test/e2e/sw-test-server.mjs';
@@ -46,6 +47,7 @@ export default {
     ...reactPackages,
     tabsPlugin(),
     hub,
+    hubClusterPlugin(),
     misbehaving,
     wsTestServer(),
     serviceWorkers,

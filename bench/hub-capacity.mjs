@@ -160,7 +160,7 @@ function wsClient(port, path, hub) {
   });
 }
 
-async function wsServer(kind, log) {
+export async function wsServer(kind, log) {
   const { child, port } = await startServer(kind);
   const hub = kind === 'hub';
   const path = hub ? '/realtime/ws' : '/';
@@ -173,9 +173,13 @@ async function wsServer(kind, log) {
       );
     }
     const publisher = await wsClient(port, path, false);
+    // As `<socket-relay>` publishes: every send has a message id (checked against the hub's
+    // de-duplication window).
+    let msg = 0;
     const send = (i) => {
       const data = { i, t: now() };
-      publisher.socket.send(JSON.stringify(hub ? { type: 'publish', topic: 'bench', data } : data));
+      const frame = { type: 'publish', topic: 'bench', data, msg: String(++msg) };
+      publisher.socket.send(JSON.stringify(hub ? frame : data));
     };
     const rates = [];
     const p50s = [];

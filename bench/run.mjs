@@ -39,6 +39,7 @@ const { hubCapacity } = await import('./hub-capacity.mjs');
 const { result: scaleOut } = await import('./hub-scale-out.mjs');
 const { sharedTabs } = await import('./shared-tabs.mjs');
 const { parserBench, hugeEventBench, parserSection } = await import('./sse-parser.mjs');
+const { dedupMemory } = await import('./dedup-memory.mjs');
 const { findChrome } = await import('../scripts/find-chrome.mjs');
 const { median } = await import('./stats.mjs');
 
@@ -57,6 +58,7 @@ const client = await clientBench();
 const parser = parserBench();
 const huge = await hugeEventBench();
 const capacity = await hubCapacity();
+const dedup = await dedupMemory();
 const shared = await sharedTabs();
 
 const version = (name) =>
@@ -346,10 +348,21 @@ ${sseTable}
 ## Hub: WebSocket relay
 
 ${capacity.wsClients.toLocaleString('en')} WebSocket clients; one more publishes bursts of ${capacity.burst} messages. The hub speaks its
-relay protocol (subscribe, publish with acknowledgement, history ids); the baseline broadcasts
-every frame to every client and nothing else.
+relay protocol (subscribe, publish with a message id checked against the de-duplication window,
+history ids); the baseline broadcasts every frame to every client and nothing else.
 
 ${wsTable}
+
+### De-duplication window: memory per ${dedup.ids.toLocaleString('en')} message ids
+
+The hub remembers each publisher's last message ids (\`dedupWindow\`, default 1,000) so a re-send
+after a reconnect is not stored twice. In memory: V8 heap after GC (median of 3 runs); in Redis:
+\`MEMORY USAGE\` of the per-publisher sorted sets (Redis keeps a set of up to 128 ids as a compact
+listpack, larger ones as a skiplist).
+
+| ids held | in memory (heap) | in Redis |
+| --- | --- | --- |
+${dedup.rows.map((r) => `| ${r.name} | ${(r.heap / 1024).toFixed(0)} KB | ${(r.redis / 1024).toFixed(0)} KB |`).join('\n')}
 
 ## Hub scale-out through Redis
 

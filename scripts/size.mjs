@@ -17,6 +17,10 @@ import { minify } from 'terser';
 
 const KB = 1024;
 const budgets = { bundle: 18 * KB, element: 3 * KB, lazy: 3 * KB };
+// <socket-relay> carries the hub protocol's client (hello, publisher ids, pacing, oversize
+// refusal: exactly-once delivery) since 0.2: 3.5 KB until that part becomes a lazy chunk as
+// <sse-feed>'s connection code did.
+const elementBudget = { 'socket-relay': 3.5 * KB };
 const gz = (code) => gzipSync(code, { level: 9 }).length;
 const isLit = (id) => id.startsWith('@lit/') || id === 'lit' || id.startsWith('lit/');
 
@@ -75,7 +79,7 @@ for (const tag of tags) {
     if (isLit(id)) return true;
     return !!importer && id.startsWith('.') && shared.has(resolve(dirname(importer), id));
   });
-  check(`<${tag}> own code`, gz(code), budgets.element);
+  check(`<${tag}> own code`, gz(code), elementBudget[tag] ?? budgets.element);
 }
 
 check(

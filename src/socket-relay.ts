@@ -8,6 +8,7 @@ import {
   type RealtimeEventMap,
   type HubMessageEvent,
 } from './internal/events.js';
+import { closeErrors, exceedsBytes, helloTimeout, type HubLimits } from './internal/protocol.js';
 
 export interface SocketRelayEventMap extends RealtimeEventMap {
   message: HubMessageEvent;
@@ -20,18 +21,11 @@ type Outgoing = string | ArrayBufferLike | Blob | ArrayBufferView;
 interface Pending {
   frame: Outgoing;
   ref?: number;
+  /** Hub mode: the data's JSON (its size is checked against the hub's `maxPayload`). */
+  json?: string;
   /** Shared mode: tells the tab that sent it that the hub has it (or why not). */
   acked?: (id?: string, error?: string) => void;
 }
-
-/** Hub close codes with their error codes; the ones in `stop-codes` end reconnecting. */
-const closeErrors: Record<number, string> = {
-  1008: 'policy',
-  1009: 'too-large',
-  4401: 'unauthorized',
-  4403: 'forbidden-origin',
-  4429: 'rate-limited',
-};
 
 /**
  * WebSocket messaging through the hub (topics, resume, acknowledged sends) or to any WebSocket
@@ -60,7 +54,7 @@ const closeErrors: Record<number, string> = {
  * @attr {string} state - `connecting`, `open`, `closed`, `error`.
  *
  * @fires {HubMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
- * @fires {Event} open - Connected (hub mode: the `auth` frame and the subscription are sent; queued sends follow).
+ * @fires {Event} open - Connected (hub mode: after the hub's `hello` — or 2 s without one, an older hub — the `auth` frame and the subscription are sent; queued sends follow).
  * @fires {RealtimeCloseEvent} close - An open connection ended. Carries `code`, `reason`, `wasClean`, `willReconnect`.
  * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`.
  * @fires {RealtimeErrorEvent} error - `code`: see the README.
@@ -112,6 +106,21 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
    */
   auth: AuthSource | null = null;
 
+  /**
+   * Hub mode: the publisher id the hub gave this element (its `hello`), presented again on
+   * every reconnect so sends keep their identity: repeats are dropped, own sends skipped.
+   * Never sent to anyone but the hub.
+   */
+  protected publisher = '';
+  /** Hub mode: the limits of the hub's last `hello`; unknown (an older hub) until then. */
+  private limits?: HubLimits;
+  /** This connection's `auth` token, sent once the hub's hello (or the wait for it) is over. */
+  private token?: string;
+  private greeted = false;
+  /** Pacing: frames that may be sent now (a token bucket under the hub's announced rate). */
+  private tokens = 0;
+  private refilled = 0;
+  private flushTimer?: ReturnType<typeof setTimeout>;
   private socket?: WebSocket;
   private queue: Pending[] = [];
   /** Hub publishes written but not yet acknowledged: re-sent first after a reconnect. */
@@ -148,10 +157,13 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
    * `topic`). Raw mode: sends a string, `Blob`, `ArrayBuffer` or typed array (`type="json"`: any
    * JSON value). Returns `true` when sent or queued, `false` (and fires `queue-full`) when the
    * queue is full. Throws `TypeError` for data it cannot send (and hub mode without a topic),
-   * `InvalidStateError` on a removed, disabled or `close()`d element.
+   * `RangeError` for data larger than the hub's `maxPayload` (once its `hello` told it; a send
+   * queued before that gets a `too-large` error event instead), `InvalidStateError` on a
+   * removed, disabled or `close()`d element.
    *
    * @param options.topic - Hub mode: the topic to publish to (default: the first of `topic`).
    * @throws {TypeError} when the data cannot be serialised or hub mode has no topic.
+   * @throws {RangeError} hub mode: the data's JSON is larger than the hub's `maxPayload` bytes.
    * @throws {DOMException} `InvalidStateError` when the element is removed, disabled or `close()`d.
    */
   send(data: unknown, options: { topic?: string } = {}): boolean {
@@ -167,14 +179,22 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     return this.shared ? this.shareSend(data, options) : this.enqueue(pending);
   }
 
-  /** Shared mode, leading: sends for a tab and reports the hub's acknowledgement. */
-  protected sendFor(data: unknown, options: { topic?: string }, acked: Pending['acked']): boolean {
-    const pending = this.pending(data, options);
+  /**
+   * Shared mode, leading: sends for a tab and reports the hub's acknowledgement. `msg` is the
+   * tab's own id of the message, the same through every leader, so the hub drops repeats.
+   */
+  protected sendFor(
+    data: unknown,
+    options: { topic?: string },
+    acked: Pending['acked'],
+    msg?: string,
+  ): boolean {
+    const pending = this.pending(data, options, msg);
     pending.acked = acked;
     return this.enqueue(pending);
   }
 
-  private pending(data: unknown, options: { topic?: string }): Pending {
+  private pending(data: unknown, options: { topic?: string }, msg?: string): Pending {
     let pending: Pending;
     if (this.raw) {
       pending = { frame: this.type === 'json' ? this.json(data) : (data as Outgoing) };
@@ -195,16 +215,21 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       const ref = this.nextRef++;
       // Shared: every tab's sends come back to the one socket; each tab drops its own echo.
       const echo = this.echo || this.shared;
-      pending = { frame: this.json({ type: 'publish', topic, data, echo, ref }), ref };
+      const json = this.json(data);
+      if (this.over(json))
+        throw new RangeError(`The data is over ${this.limits!.maxPayload} bytes.`);
+      // The message id (publisher id + `msg`) makes a re-send after a reconnect idempotent.
+      const head = this.json({ type: 'publish', topic, echo, ref, msg: msg ?? String(ref) });
+      pending = { frame: `${head.slice(0, -1)},"data":${json}}`, ref, json };
     }
     return pending;
   }
 
+  private over(json?: string): boolean {
+    return !!this.limits && json !== undefined && exceedsBytes(json, this.limits.maxPayload);
+  }
+
   private enqueue(pending: Pending): boolean {
-    if (this.state === 'open' && !this.queue.length) {
-      this.write(pending);
-      return true;
-    }
     if (this.queue.length >= this.queueLimit) {
       this.fail(
         'queue-full',
@@ -213,7 +238,53 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       return false;
     }
     this.queue.push(pending);
+    this.flush();
     return true;
+  }
+
+  /**
+   * Takes one frame from the pacing bucket; false when none is left. The bucket holds half the
+   * hub's announced burst and refills at 90 % of its rate, so network jitter that bunches frames
+   * up never trips the hub's own limit (4429). Without a hello nothing is paced.
+   */
+  private spend(): boolean {
+    const limits = this.limits;
+    if (!limits || this.raw) return true;
+    const now = performance.now();
+    this.tokens = Math.min(
+      limits.burst / 2,
+      this.tokens + (now - this.refilled) * limits.rate * 0.0009,
+    );
+    this.refilled = now;
+    return this.tokens >= 1 && this.tokens-- > 0;
+  }
+
+  /** Sends queued frames while the pacing allows, the rest once the bucket has refilled. */
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    while (this.queue.length && this.state === 'open' && this.socket) {
+      const pending = this.queue[0]!;
+      // Queued before the hub's limit was known: refused here, once, and never sent.
+      if (this.over(pending.json)) {
+        this.queue.shift();
+        this.tooLarge(pending);
+      } else if (this.spend()) {
+        this.queue.shift();
+        this.write(pending);
+      } else {
+        const wait = (1 - this.tokens) / (this.limits!.rate * 0.0009);
+        this.flushTimer = setTimeout(() => this.flush(), Math.ceil(wait));
+        return;
+      }
+    }
+  }
+
+  private tooLarge(pending: Pending): void {
+    pending.acked?.(undefined, 'too-large');
+    this.fail('too-large', 'A message over the size limit was dropped.', {
+      raw: pending.json ?? (pending.frame as string),
+    });
   }
 
   /**
@@ -292,20 +363,29 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   private clearTimers(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers = [];
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
   }
 
   /** Closes the current socket (if any) without scheduling anything. */
   private shutdown(code: number, reason: string): void {
+    const wasOpen = this.state === 'open';
+    if (!this.detach(code, reason)) return;
+    this.requeueUnacked();
+    if (wasOpen) this.emit(new RealtimeCloseEvent(false, code, reason, true));
+  }
+
+  /** Lets go of the socket (closing it unless it is closed already); returns it. */
+  private detach(code?: number, reason?: string): WebSocket | undefined {
     this.attempt++;
     this.clearTimers();
     const socket = this.socket;
     this.socket = undefined;
-    if (!socket) return;
-    const wasOpen = this.state === 'open';
-    socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
-    socket.close(code, reason);
-    this.requeueUnacked();
-    if (wasOpen) this.emit(new RealtimeCloseEvent(false, code, reason, true));
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+      if (socket.readyState < 2) socket.close(code, reason);
+    }
+    return socket;
   }
 
   private requeueUnacked(): void {
@@ -345,35 +425,61 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         if (!this.superseded) this.dropped(4000, 'connect timeout', false);
       }, this.connectTimeout),
     );
+    this.greeted = false;
+    this.token = token;
     socket.onopen = () => {
       this.clearTimers();
-      if (!this.raw) {
-        if (token !== undefined) socket.send(this.json({ type: 'auth', token }));
-        const topics = this.topics();
-        if (topics.length) {
-          socket.send(
-            this.json({
-              type: 'subscribe',
-              topics,
-              ...(this.cursor ? { since: this.cursor } : {}),
-            }),
-          );
-        }
-      }
-      this.setState('open');
-      // A statechange or open listener that closed the relay wins: no heartbeat, no flush.
-      if (this.superseded) return;
-      this.reconnector.opened();
-      this.lastActivity = performance.now();
-      this.armHeartbeat();
-      this.emit(new Event('open'));
-      if (this.superseded) return;
-      const waiting = this.queue;
-      this.queue = [];
-      for (const pending of waiting) this.write(pending);
+      if (this.raw) return this.opened();
+      // The hub's hello comes first; an older hub sends none.
+      this.timers.push(setTimeout(() => this.greet(), helloTimeout));
     };
     socket.onmessage = (event) => this.receive(event.data);
     socket.onclose = (event) => this.dropped(event.code, event.reason, event.wasClean);
+  }
+
+  /**
+   * Hub mode: takes the hub's hello (limits, publisher id) — or none after `helloTimeout`, from
+   * an older hub — then, once per connection, sends the auth frame and the subscription and
+   * opens. A late hello still brings its limits and takes the publisher id.
+   */
+  private greet(hello?: { publisher: string; limits: HubLimits }): void {
+    const socket = this.socket;
+    if (!socket) return;
+    if (hello) {
+      this.limits = hello.limits;
+      // Before the subscription, so its replay already skips this element's own sends.
+      if (this.publisher) socket.send(this.json({ type: 'hello', publisher: this.publisher }));
+      else this.publisher = hello.publisher;
+    }
+    if (this.greeted) return;
+    this.greeted = true;
+    this.clearTimers();
+    this.tokens = (this.limits?.burst ?? 0) / 2;
+    this.refilled = performance.now();
+    if (this.token !== undefined) this.sendControl(this.json({ type: 'auth', token: this.token }));
+    const topics = this.topics();
+    if (topics.length) {
+      this.sendControl(this.json({ type: 'subscribe', topics, since: this.cursor || undefined }));
+    }
+    this.opened();
+  }
+
+  /** A control frame: sent at once, but counted against the pacing bucket. */
+  private sendControl(frame: string): void {
+    if (!this.spend()) this.tokens--;
+    this.socket?.send(frame);
+  }
+
+  private opened(): void {
+    this.setState('open');
+    // A statechange or open listener that closed the relay wins: no heartbeat, no flush.
+    if (this.superseded) return;
+    this.reconnector.opened();
+    this.lastActivity = performance.now();
+    this.armHeartbeat();
+    this.emit(new Event('open'));
+    if (this.superseded) return;
+    this.flush();
   }
 
   /** The hub acknowledged (or refused) a publish. */
@@ -394,23 +500,22 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   /** The socket closed on its own (or timed out): report, then reconnect unless told to stop. */
   private dropped(code: number, reason: string, wasClean: boolean): void {
     const wasOpen = this.state === 'open';
-    const socket = this.socket;
-    this.socket = undefined;
-    this.attempt++;
-    this.clearTimers();
-    if (socket) {
-      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
-      if (socket.readyState < 2) socket.close();
-    }
+    this.detach();
+    const meaning = closeErrors.get(code);
     if (code === 1009) {
-      // The hub refused a frame as too large: never re-send it (the newest unacknowledged one).
-      const dropped = this.unacked.pop();
-      dropped?.acked?.(undefined, 'too-large');
-      this.fail('too-large', 'The server refused a message as too large; it was dropped.', {
-        raw: typeof dropped?.frame === 'string' ? dropped.frame : undefined,
-      });
-    } else if (closeErrors[code]) {
-      this.fail(closeErrors[code]!, `The server closed the connection: ${code} ${reason}`.trim());
+      // A server without a hello (so no known limit) refused a frame as too large: the largest
+      // unacknowledged send is the one; it is never sent again.
+      // (Only hub publishes wait for an acknowledgement: their frames are strings.)
+      const largest = this.unacked.reduce(
+        (best, pending, index, all) =>
+          (pending.frame as string).length > (all[best]!.frame as string).length ? index : best,
+        0,
+      );
+      const [dropped] = this.unacked.splice(largest, 1);
+      if (dropped) this.tooLarge(dropped);
+      else this.fail('too-large', 'The server refused a message as too large (1009).');
+    } else if (meaning) {
+      this.fail(meaning, `The server closed the connection: ${code} ${reason}`.trim());
     } else if (!wasOpen && code !== 4000) {
       this.fail('network', 'The WebSocket connection failed.');
     }
@@ -436,7 +541,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         if (!this.superseded) this.dropped(4000, 'heartbeat timeout', false);
         return;
       }
-      this.socket?.send(ping);
+      if (this.socket) this.sendControl(ping);
       this.timers.push(setTimeout(tick, Math.min(interval, this.heartbeatTimeout)));
     };
     this.timers.push(setTimeout(tick, interval));
@@ -488,9 +593,17 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         this.cursor = frame.id as string;
         this.emit(new ResetEvent(frame.reason as string, this.cursor));
         break;
-      case 'error':
-        if (frame.ref !== undefined) this.acknowledged(frame.ref, undefined, String(frame.code));
-        this.fail(String(frame.code), String(frame.message));
+      case 'error': {
+        const code = String(frame.code);
+        // A publish refused for now (the store is away) stays unacknowledged: re-sent later.
+        if (frame.ref !== undefined && code !== 'unavailable' && code !== 'closing') {
+          this.acknowledged(frame.ref, undefined, code);
+        }
+        this.fail(code, String(frame.message));
+        break;
+      }
+      case 'hello':
+        this.greet(frame as never);
         break;
       default:
       // `pong` and frames of later versions: the activity above is all that matters.

@@ -21,12 +21,22 @@ describe('backoffDelay', () => {
 
   it('doubles the ceiling per attempt up to retryMax', () => {
     const ceilings = [0, 1, 2, 3, 4, 5].map((attempt) => backoffDelay(attempt, policy, 0, () => 1));
-    expect(ceilings).to.deep.equal([100, 200, 400, 800, 1000, 1000]);
+    expect(ceilings).to.deep.equal([200, 400, 800, 1000, 1000, 1000]);
+  });
+
+  it('spreads even the first retry over [retryMin, 2 × retryMin] (no herd after a restart)', () => {
+    // 30 clients dropped at once (the input: all were back within 10 ms).
+    const first = Array.from({ length: 30 }, () =>
+      backoffDelay(0, { retryMin: 1000, retryMax: 30_000 }),
+    );
+    for (const delay of first) expect(delay).to.be.within(1000, 2000);
+    expect(Math.max(...first) - Math.min(...first)).to.be.greaterThan(300);
+    expect(backoffDelay(0, { retryMin: 1000, retryMax: 1500 }, 0, () => 1)).to.equal(1500);
   });
 
   it('never goes below retryMin (full jitter in [retryMin, ceiling])', () => {
     expect(backoffDelay(5, policy, 0, () => 0)).to.equal(100);
-    expect(backoffDelay(3, policy, 0, () => 0.5)).to.equal(450);
+    expect(backoffDelay(2, policy, 0, () => 0.5)).to.equal(450);
   });
 
   it('draws fresh jitter for every attempt', () => {
@@ -60,7 +70,7 @@ describe('ReconnectController', () => {
     expect(host.reconnect.attempt).to.equal(1);
     expect(host.reconnect.failed()).to.equal(10);
     host.reconnect.random = () => 1;
-    expect(host.reconnect.failed()).to.equal(40);
+    expect(host.reconnect.failed()).to.equal(80);
   });
 
   it('gives up after maxRetries', async () => {

@@ -10,6 +10,8 @@ import {
 } from '../src/index.js';
 import { Tab, closeAllTabs, record, sleep, uniqueName, waitUntil } from './helpers.js';
 
+const wsTest = <T>(command: string, payload: object) =>
+  executeServerCommand<T, unknown>(command, payload);
 const publish = (topic: string, ...many: unknown[]) =>
   executeServerCommand<string[], unknown>('hub-publish', { topic, many });
 const connections = async (key: string) =>
@@ -138,23 +140,6 @@ describe('<socket-relay>', () => {
       expect(dataOf(received)).to.deep.equal([...Array(50).keys()]);
     });
 
-    it('an oversize message: the hub closes with 1009, too-large, and it is not re-sent', async () => {
-      const topic = uniqueName('big');
-      const listener = await opened(relay({ src: '/realtime/ws', topic }));
-      const received = record(listener, 'message');
-      const el = await opened(relay({ src: '/realtime/ws', topic }));
-      const errors = record<RealtimeErrorEvent>(el, 'error');
-      el.send('x'.repeat(200_000));
-      await waitUntil(() => errors.length === 1);
-      expect(errors[0].code).to.equal('too-large');
-      await opened(el);
-      el.send('small');
-      await waitUntil(() => received.length === 1);
-      await sleep(200);
-      expect(dataOf(received)).to.deep.equal(['small']);
-      expect(errors).to.have.length(1);
-    });
-
     it('a cursor the hub cannot resume gives a reset event', async () => {
       const topic = uniqueName('reset');
       const el = relay({ src: '/realtime/ws', topic });
@@ -165,6 +150,243 @@ describe('<socket-relay>', () => {
       const event = await reset;
       expect(event.reason).to.equal('epoch');
       expect(el.lastEventId).to.equal(event.lastEventId);
+    });
+  });
+
+  describe('exactly once, in order (issue #17 inputs)', () => {
+    /** Tab B: a relay on `topic` that logs what it receives. */
+    async function tabB(topic: string, src = '/realtime/ws'): Promise<Tab> {
+      const tab = await Tab.open();
+      await tab.eval(`(async () => {
+        const el = document.createElement('socket-relay');
+        el.setAttribute('src', ${JSON.stringify(src)});
+        el.setAttribute('topic', ${JSON.stringify(topic)});
+        el.setAttribute('retry-min', '10');
+        el.setAttribute('retry-max', '50');
+        window.record(el, 'message', 'error');
+        window.closes = 0;
+        el.addEventListener('close', () => window.closes++);
+        document.body.append(el);
+        while (el.state !== 'open' || !el.lastEventId) await new Promise((r) => setTimeout(r, 10));
+        window.relay = el;
+        return true;
+      })()`);
+      return tab;
+    }
+    const received = (tab: Tab) =>
+      tab.eval<unknown[]>(`window.log.filter((e) => e.type === 'message').map((e) => e.data)`);
+
+    it('1. a burst of 500 in one task meets the hub rate limit: 500 once each, in order, no close', async function () {
+      this.timeout(40_000);
+      const topic = uniqueName('burst');
+      const b = await tabB(topic);
+      const a = await opened(relay({ src: '/realtime/ws', topic }));
+      const closes = record<RealtimeCloseEvent>(a, 'close');
+      const errors = record<RealtimeErrorEvent>(a, 'error');
+      for (let i = 0; i < 500; i++) a.send({ i });
+      await waitUntil(() => a.queued === 0, 30_000, 'queued to drain');
+      await publish(topic, 'sentinel');
+      await b.waitFor(`window.log.some((e) => e.data === 'sentinel')`, 10_000);
+      const got = await received(b);
+      expect(got).to.deep.equal([...Array.from({ length: 500 }, (_, i) => ({ i })), 'sentinel']);
+      expect(closes).to.have.length(0);
+      expect(errors).to.have.length(0);
+    });
+
+    it('2. own sends never come back after a reconnect (replay skips them), unless echo', async () => {
+      const topic = uniqueName('own');
+      const b = await tabB(topic);
+      const a = await opened(relay({ src: '/realtime/ws', topic }));
+      await waitUntil(() => a.lastEventId !== '', 2000, 'the starting cursor');
+      const mine = record(a, 'message');
+      for (let i = 0; i < 3; i++) a.send({ mine: i });
+      await waitUntil(() => a.queued === 0, 5000, 'acknowledged');
+      const closes = record(a, 'close');
+      await executeServerCommand('hub-cut');
+      await waitUntil(() => closes.length === 1);
+      await opened(a);
+      await b.waitFor(`window.relay.state === 'open'`);
+      await b.eval(`window.relay.send('from b'), true`);
+      await publish(topic, 'sentinel');
+      await waitUntil(() => dataOf(mine).includes('sentinel'), 5000, 'sentinel');
+      expect(dataOf(mine)).to.deep.equal(['from b', 'sentinel']);
+      expect(
+        (await received(b)).filter((d) => (d as { mine?: number }).mine !== undefined),
+      ).to.deep.equal([{ mine: 0 }, { mine: 1 }, { mine: 2 }]);
+      // With echo, an own send does come back.
+      a.echo = true;
+      a.send('echoed');
+      await waitUntil(() => dataOf(mine).includes('echoed'), 5000);
+    });
+
+    it('3. an oversize send among small ones: RangeError at once, the small ones arrive, no reconnect', async () => {
+      const topic = uniqueName('oversize');
+      const b = await tabB(topic);
+      const a = await opened(relay({ src: '/realtime/ws', topic }));
+      const closes = record(a, 'close');
+      const errors = record<RealtimeErrorEvent>(a, 'error');
+      const thrown: unknown[] = [];
+      for (const data of ['x'.repeat(100_000), { n: 1 }, { n: 2 }]) {
+        try {
+          a.send(data);
+        } catch (error) {
+          thrown.push(error);
+        }
+      }
+      expect(thrown).to.have.length(1);
+      expect(thrown[0]).to.be.instanceOf(RangeError);
+      await b.waitFor(`window.log.filter((e) => e.type === 'message').length === 2`);
+      await waitUntil(() => a.queued === 0);
+      await publish(topic, 'sentinel');
+      await b.waitFor(`window.log.some((e) => e.data === 'sentinel')`);
+      expect(await received(b)).to.deep.equal([{ n: 1 }, { n: 2 }, 'sentinel']);
+      expect([closes.length, errors.length]).to.deep.equal([0, 0]);
+    });
+
+    it('3b. an oversize send queued before the limit was known: one too-large event with raw, never sent', async () => {
+      const topic = uniqueName('oversize-queued');
+      const b = await tabB(topic);
+      const a = relay({ src: '/realtime/ws', topic });
+      const errors = record<RealtimeErrorEvent>(a, 'error');
+      const closes = record(a, 'close');
+      document.body.append(a);
+      const big = 'y'.repeat(70_000);
+      a.send({ n: 1 });
+      a.send(big);
+      a.send({ n: 2 });
+      await opened(a);
+      await waitUntil(() => a.queued === 0);
+      await publish(topic, 'sentinel');
+      await b.waitFor(`window.log.some((e) => e.data === 'sentinel')`);
+      expect(await received(b)).to.deep.equal([{ n: 1 }, { n: 2 }, 'sentinel']);
+      expect(errors.map((e) => [e.code, e.raw])).to.deep.equal([
+        ['too-large', JSON.stringify(big)],
+      ]);
+      expect(closes).to.have.length(0);
+      expect(() => a.send(big)).to.throw(RangeError);
+    });
+
+    it('3c. an older hub (no hello): on 1009 the largest unacknowledged send is dropped, the rest re-sent', async () => {
+      const key = uniqueName('old-hub');
+      const el = relay({ src: `/ws-test/old-hub?key=${key}&max=2000`, topic: 't' });
+      const errors = record<RealtimeErrorEvent>(el, 'error');
+      document.body.append(el);
+      el.send({ n: 1 });
+      el.send('z'.repeat(5000));
+      el.send({ n: 2 });
+      await waitUntil(() => el.state === 'open', 10_000);
+      await waitUntil(() => el.queued === 0, 10_000, 'all acknowledged or dropped');
+      expect(errors.map((e) => [e.code, e.raw])).to.deep.equal([
+        ['too-large', JSON.stringify('z'.repeat(5000))],
+      ]);
+      const { frames } = await wsTest<{ frames: { data: unknown }[] }>('ws-test-frames', { key });
+      const data = frames.map((f) => f.data);
+      expect(data.filter((d) => typeof d === 'string')).to.have.length(0);
+      expect(data.filter((d) => (d as { n: number }).n === 2).length).to.be.at.least(1);
+    });
+
+    it('shared mode: a leader that crashes mid-burst — the next leader re-sends, the hub drops repeats', async function () {
+      this.timeout(40_000);
+      const topic = uniqueName('shared-once');
+      const html = `<socket-relay shared src="/realtime/ws" topic="${topic}" retry-min="20" retry-max="100"></socket-relay>`;
+      const open = async () => {
+        const tab = await Tab.open();
+        await tab.eval(`(async () => {
+          const holder = document.createElement('div');
+          holder.innerHTML = ${JSON.stringify(html)};
+          window.el = window.record(holder.firstElementChild, 'message', 'error');
+          document.body.append(window.el);
+          while (window.el.state !== 'open') await new Promise((r) => setTimeout(r, 10));
+          return true;
+        })()`);
+        return tab;
+      };
+      const leader = await open();
+      const follower = await open();
+      expect(await leader.eval('window.el.leader')).to.equal(true);
+      // The follower learns the group's publisher id from the leader's heartbeats.
+      await follower.waitFor(`window.el.publisher !== ''`, 5000);
+      const observer = await opened(relay({ src: '/realtime/ws', topic }));
+      const seen = record(observer, 'message');
+      await follower.eval(
+        `(() => { for (let n = 0; n < 100; n++) window.el.send({ n }); return true; })()`,
+      );
+      await waitUntil(() => seen.length >= 10, 10_000, 'the first sends');
+      await leader.crash();
+      await follower.waitFor(`window.el.leader && window.el.state === 'open'`, 10_000);
+      await follower.waitFor(`window.el.queued === 0`, 20_000);
+      await publish(topic, 'sentinel');
+      await waitUntil(() => dataOf(seen).includes('sentinel'), 10_000, 'sentinel');
+      expect(dataOf(seen)).to.deep.equal([
+        ...Array.from({ length: 100 }, (_, n) => ({ n })),
+        'sentinel',
+      ]);
+    });
+
+    it('sends queued while connecting survive a re-open by an attribute change and a remove/re-insert (partysocket#403)', async () => {
+      const topic = uniqueName('reopen');
+      const listener = await opened(relay({ src: '/realtime/ws', topic }));
+      const received = record(listener, 'message');
+      const el = relay({ src: '/realtime/ws', topic });
+      document.body.append(el);
+      el.send(1);
+      el.send(2);
+      el.protocols = 'chat'; // re-opens before the first socket is open
+      await el.updateComplete;
+      el.send(3);
+      el.remove();
+      document.body.append(el);
+      el.send(4);
+      await opened(el);
+      await waitUntil(() => el.queued === 0, 5000);
+      await publish(topic, 'sentinel');
+      await waitUntil(() => dataOf(received).includes('sentinel'), 5000);
+      expect(dataOf(received)).to.deep.equal([1, 2, 3, 4, 'sentinel']);
+    });
+
+    it('4. the herd: 30 elements dropped together spread their first retry over [retry-min, 2 × retry-min]', async () => {
+      const key = uniqueName('herd');
+      const els = Array.from({ length: 30 }, () => {
+        const el = document.createElement('socket-relay');
+        el.setAttribute('src', `/ws-test/echo?key=${key}`);
+        el.setAttribute('raw', '');
+        return el;
+      });
+      document.body.append(...els);
+      await waitUntil(() => els.every((el) => el.state === 'open'), 10_000);
+      const { at } = await wsTest<{ at: number }>('ws-test-close', { key, code: 1001 });
+      await waitUntil(
+        async () => (await wsTest<{ count: number }>('ws-test-connections', { key })).count === 60,
+        10_000,
+        '30 reconnects',
+      );
+      const { times } = await wsTest<{ times: number[] }>('ws-test-connections', { key });
+      const delays = times.slice(30).map((t) => t - at);
+      for (const delay of delays) expect(delay).to.be.within(900, 4000);
+      expect(Math.max(...delays) - Math.min(...delays), JSON.stringify(delays)).to.be.greaterThan(
+        250,
+      );
+    });
+
+    it('5. a raw client frame named like an inherited property is a bad-frame error, not ignored', async () => {
+      const el = await opened(relay({ src: '/realtime/ws', topic: uniqueName() }));
+      const errors = record<RealtimeErrorEvent>(el, 'error');
+      const socket = (el as unknown as { socket: WebSocket }).socket;
+      socket.send('{"type":"constructor"}');
+      socket.send('{"type":"__proto__"}');
+      await waitUntil(() => errors.length === 2);
+      expect(errors.map((e) => e.code)).to.deep.equal(['bad-frame', 'bad-frame']);
+    });
+
+    it('a frame from the hub named like an inherited property is ignored, never a crash', async () => {
+      const el = await opened(relay({ src: '/realtime/ws', topic: uniqueName() }));
+      const errors = record<RealtimeErrorEvent>(el, 'error');
+      const socket = (el as unknown as { socket: WebSocket }).socket;
+      for (const type of ['constructor', '__proto__', 'toString'])
+        socket.onmessage!(new MessageEvent('message', { data: JSON.stringify({ type }) }));
+      socket.onmessage!(new MessageEvent('message', { data: JSON.stringify({ type: 'pong' }) }));
+      expect(errors).to.have.length(0);
+      expect(el.state).to.equal('open');
     });
   });
 
@@ -232,9 +454,11 @@ describe('<socket-relay>', () => {
       await waitUntil(() => strict.state === 'error');
       expect(strictErrors.map((e) => e.code)).to.include('forbidden-origin');
 
+      // The element paces itself under the announced rate; a flood written past it is refused.
       const limited = await opened(relay({ src: '/limited/ws', topic: 'flood' }));
       const limitedErrors = record<RealtimeErrorEvent>(limited, 'error');
-      for (let i = 0; i < 30; i++) limited.send(i);
+      const socket = (limited as unknown as { socket: WebSocket }).socket;
+      for (let i = 0; i < 30; i++) socket.send('{"type":"ping"}');
       await waitUntil(() => limitedErrors.some((e) => e.code === 'rate-limited'));
       await opened(limited);
     });

@@ -20,9 +20,10 @@ export const defaultReconnectPolicy: ReconnectPolicy = {
 };
 
 /**
- * Exponential backoff with full jitter, drawn fresh for every attempt: the ceiling doubles per
- * consecutive failure from `retryMin` up to `retryMax`, and the delay is uniform in
- * [retryMin, ceiling] so a fleet of clients dropped together does not come back together.
+ * Exponential backoff with full jitter, drawn fresh for every attempt: the ceiling is
+ * `retryMin × 2^(attempt + 1)`, capped at `retryMax`, and the delay is uniform in
+ * [retryMin, ceiling] — so even the first retry ([retryMin, 2 × retryMin]) is spread, and a
+ * fleet of clients dropped together (a hub restart) does not come back together.
  * `floor` (the server's SSE `retry:` or `Retry-After`) is respected even above `retryMax`.
  */
 export function backoffDelay(
@@ -33,7 +34,7 @@ export function backoffDelay(
 ): number {
   const min = Math.max(0, policy.retryMin);
   const max = Math.max(min, policy.retryMax);
-  const ceiling = Math.min(max, min * 2 ** Math.max(0, attempt));
+  const ceiling = Math.min(max, min * 2 ** (Math.max(0, attempt) + 1));
   const jittered = min + random() * (ceiling - min);
   return Math.round(Math.max(jittered, floor));
 }

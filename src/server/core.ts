@@ -1,9 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { HubLog } from './hub-log.js';
+import { createHash } from 'node:crypto';
+import { defaultLimits, messageIdPattern } from '../internal/protocol.js';
 import { isValidTopic } from './http.js';
 import { MemoryStore } from './memory-store.js';
 import type { Subscriber } from './subscriber.js';
-import type { AuthorizeRequest, HubEvent, HubOptions, HubStore } from './types.js';
+import type { AuthorizeRequest, Dedup, HubEvent, HubOptions, HubStore } from './types.js';
 
 export type ResolvedHubOptions = Required<
   Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger'>
@@ -51,11 +53,19 @@ class LazyStore implements HubStore {
   }
 }
 
-function redisStore(redis: NonNullable<HubOptions['redis']>, historyLimit: number): HubStore {
+function redisStore(
+  redis: NonNullable<HubOptions['redis']>,
+  { historyLimit, dedupWindow, dedupAge }: ResolvedHubOptions,
+): HubStore {
   const options = typeof redis === 'string' ? { url: redis } : redis;
   return new LazyStore(async () => {
     const { RedisStore } = await import('./redis-store.js');
-    return new RedisStore({ historyLimit: Math.max(historyLimit, 10_000), ...options });
+    return new RedisStore({
+      historyLimit: Math.max(historyLimit, 10_000),
+      dedupWindow,
+      dedupAge,
+      ...options,
+    });
   });
 }
 
@@ -80,11 +90,13 @@ const defaults = {
   historyBytes: 1 << 20,
   keepAliveInterval: 15_000,
   retry: 2000,
-  maxPayload: 64 * 1024,
+  maxPayload: defaultLimits.maxPayload,
   maxBufferedBytes: 1 << 20,
   maxTopicsPerConnection: 32,
-  rateLimit: 100,
-  heartbeatInterval: 30_000,
+  rateLimit: defaultLimits.rate,
+  heartbeatInterval: defaultLimits.heartbeat,
+  dedupWindow: defaultLimits.dedupWindow,
+  dedupAge: defaultLimits.dedupAge,
   pollTimeout: 25_000,
 };
 
@@ -106,8 +118,8 @@ export class HubCore {
     this.store =
       options.store ??
       (options.redis
-        ? redisStore(options.redis, this.options.historyLimit)
-        : new MemoryStore(this.options.historyLimit, this.options.historyBytes));
+        ? redisStore(options.redis, this.options)
+        : new MemoryStore(this.options.historyLimit, this.options.historyBytes, this.options));
     this.unsubscribeStore = [
       this.store.onEvent((event) => this.fanOut(event)),
       this.store.onEpoch?.((latest, previous) => this.newEpoch(latest, previous)) ?? (() => {}),
@@ -173,7 +185,11 @@ export class HubCore {
     return topics as string[];
   }
 
-  /** Validates, authorizes (when `req` is given) and stores one publish. */
+  /**
+   * Validates, authorizes (when `req` is given) and stores one publish. `dedup` (a WebSocket
+   * publisher's message id) or `idempotencyKey` (HTTP `Idempotency-Key`, scoped to the caller's
+   * credentials) makes a repeat within the window resolve to the original event, `duplicate`.
+   */
   async publish(topic: unknown, data: unknown, from?: PublishSource): Promise<HubEvent> {
     const [event] = await this.publishMany([topic], data, from);
     return event!;
@@ -182,11 +198,19 @@ export class HubCore {
   /**
    * Publishes one value to several topics: every topic is validated and authorized first, then
    * each gets its own event (one id each, in the order given). A store failure part-way rejects
-   * with `unavailable`; the events stored before it stay stored.
+   * with `unavailable`; the events stored before it stay stored (a retry with the same
+   * `Idempotency-Key` stores only the rest).
    */
   async publishMany(topics: unknown[], data: unknown, from?: PublishSource): Promise<HubEvent[]> {
     if (!topics.length) throw noTopic();
     for (const topic of topics) if (!isValidTopic(topic)) throw badTopic(topic);
+    if (from?.idempotencyKey !== undefined && !messageIdPattern.test(from.idempotencyKey)) {
+      throw new HubError(
+        'bad-idempotency-key',
+        'An Idempotency-Key is 1–64 printable ASCII characters.',
+        400,
+      );
+    }
     let json: string | undefined;
     try {
       json = JSON.stringify(data);
@@ -211,7 +235,9 @@ export class HubCore {
     const events: HubEvent[] = [];
     for (const topic of topics as string[]) {
       try {
-        events.push(await this.store.append(topic, data, json, from?.origin));
+        // One message id per topic: the same key publishes to each topic once.
+        const dedup = dedupOf(from, topics.length > 1 ? topic : undefined);
+        events.push(await this.store.append(topic, data, json, from?.origin, dedup));
       } catch (error) {
         throw this.unavailable(error);
       }
@@ -284,6 +310,10 @@ export interface PublishSource {
   origin?: string;
   /** True once the client is gone: nothing is stored for a client that cannot learn the id. */
   gone?: () => boolean;
+  /** A WebSocket publisher's message id. */
+  dedup?: Dedup;
+  /** HTTP `Idempotency-Key`. */
+  idempotencyKey?: string;
 }
 
 const topicRules =
@@ -305,6 +335,23 @@ export const noTopic = (): HubError =>
 
 const describe = (error: unknown): string =>
   error instanceof Error ? error.message : String(error ?? 'unknown error');
+
+/**
+ * The de-duplication key of a publish. An HTTP `Idempotency-Key` is scoped to the caller: the
+ * publisher is a hash of its credentials (`Authorization` and `Cookie`), so one caller's key
+ * never matches another's.
+ */
+function dedupOf(from: PublishSource | undefined, topic?: string): Dedup | undefined {
+  const dedup = from?.dedup ?? httpDedup(from);
+  return dedup && topic !== undefined ? { ...dedup, msg: `${topic} ${dedup.msg}` } : dedup;
+}
+
+function httpDedup(from?: PublishSource): Dedup | undefined {
+  if (!from?.idempotencyKey) return undefined;
+  const { authorization = '', cookie = '' } = from.req.headers;
+  const caller = createHash('sha256').update(`${authorization}\n${cookie}`).digest('base64url');
+  return { publisher: `http-${caller}`, msg: from.idempotencyKey };
+}
 
 const stripUndefined = <T extends object>(object: T): Partial<T> =>
   Object.fromEntries(

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { HubEvent, HubStore, Replay } from './types.js';
+import { DedupWindow } from './dedup-window.js';
+import type { Dedup, HubEvent, HubStore, Replay } from './types.js';
 
 const cursorPattern = /^([a-z0-9]+)-(\d+)$/;
 
@@ -28,15 +29,33 @@ export class MemoryStore implements HubStore {
   private evicted = new Map<string, number>();
   private evictedAll = 0;
   private listeners = new Set<(event: HubEvent) => void>();
+  private readonly dedup: DedupWindow;
 
   constructor(
     private readonly limit = 1000,
     private readonly limitBytes = 1 << 20,
-  ) {}
+    dedup: { dedupWindow?: number; dedupAge?: number } = {},
+  ) {
+    this.dedup = new DedupWindow(dedup.dedupWindow ?? 1000, dedup.dedupAge ?? 300_000);
+  }
 
-  async append(topic: string, data: unknown, json: string, origin?: string): Promise<HubEvent> {
+  async append(
+    topic: string,
+    data: unknown,
+    json: string,
+    origin?: string,
+    dedup?: Dedup,
+  ): Promise<HubEvent> {
+    if (dedup) {
+      const stored = this.dedup.get(dedup.publisher, dedup.msg);
+      if (stored !== undefined) {
+        const id = `${this.epoch}-${stored}`;
+        return { id, seq: stored, topic, data, json, origin, duplicate: true };
+      }
+    }
     const seq = ++this.seq;
     const event: HubEvent = { id: `${this.epoch}-${seq}`, seq, topic, data, json, origin };
+    if (dedup) this.dedup.set(dedup.publisher, dedup.msg, seq);
     this.history.push(event);
     this.bytes += json.length + topic.length;
     this.trim();

@@ -17,7 +17,8 @@ export class Preflight extends HttpEndpoint {
     res.writeHead(204, {
       ...corsHeaders(req),
       'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-      'Access-Control-Allow-Headers': 'Content-Type, Last-Event-ID, Authorization, If-None-Match',
+      'Access-Control-Allow-Headers':
+        'Content-Type, Last-Event-ID, Authorization, If-None-Match, Idempotency-Key',
       'Access-Control-Max-Age': '600',
     });
     res.end();

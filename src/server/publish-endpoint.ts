@@ -43,7 +43,12 @@ export class PublishEndpoint extends HttpEndpoint {
       } catch {
         throw new HubError('bad-data', 'The body is not JSON.', 400);
       }
-      const events = await core.publishMany(topics, data, { req, gone: () => presence.gone });
+      const key = req.headers['idempotency-key'];
+      const events = await core.publishMany(topics, data, {
+        req,
+        gone: () => presence.gone,
+        ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
+      });
       const ids = events.map((event) => event.id);
       sendJson(res, 200, { id: ids.at(-1), ids }, corsHeaders(req));
     } catch (error) {

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { newEpoch, parseCursor } from './memory-store.js';
-import type { HubEvent, HubStore, Replay } from './types.js';
+import type { Dedup, HubEvent, HubStore, Replay } from './types.js';
 
 export interface RedisStoreOptions {
   /** `redis://host:port/db` */
@@ -14,6 +14,10 @@ export interface RedisStoreOptions {
    * need `ioredis` (an optional peer) installed.
    */
   redisOptions?: Record<string, unknown>;
+  /** Message ids remembered per publisher for de-duplication. Default 1000. */
+  dedupWindow?: number;
+  /** A publisher's ids are forgotten once it has been silent this long (Redis `PEXPIRE`), ms. Default 300,000. */
+  dedupAge?: number;
 }
 
 // The epoch names one Redis data set. When its key is missing the data set was lost (FLUSHALL,
@@ -31,17 +35,32 @@ end`;
 // atomic step, so every process sees one global order. A counter below what this process has
 // already delivered under the same epoch means the data set went back in time (restored from
 // an older snapshot): its next ids were issued before, so it becomes a new epoch too.
-// KEYS: stream, seq, epoch, channel.
-// ARGV: new epoch, topic, json, origin, history limit, known epoch, seq delivered under it.
+// The de-duplication window (KEYS[5], a sorted set per publisher: message id → seq) is checked
+// and written in the same step, so two processes never both store one message; a repeat
+// returns its original seq, negated, and stores nothing.
+// KEYS: stream, seq, epoch, channel, dedup.
+// ARGV: new epoch, topic, json, origin, history limit, known epoch, seq delivered under it,
+// message id ('' when none), window (ids kept), age (ms).
 const appendScript = `${ensureEpoch}
 if epoch == ARGV[6] and tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[7]) then
   epoch = ARGV[1]
   redis.call('DEL', KEYS[1], KEYS[2])
   redis.call('SET', KEYS[3], epoch)
 end
+local dedup = ARGV[8] ~= ''
+if dedup then
+  local stored = redis.call('ZSCORE', KEYS[5], ARGV[8])
+  if stored then return { epoch, -tonumber(stored) } end
+end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '0-' .. seq, 't', ARGV[2], 'd', ARGV[3], 'o', ARGV[4])
 redis.call('PUBLISH', KEYS[4], cjson.encode({ epoch, seq, ARGV[2], ARGV[3], ARGV[4] }))
+if dedup then
+  redis.call('ZADD', KEYS[5], seq, ARGV[8])
+  local extra = redis.call('ZCARD', KEYS[5]) - tonumber(ARGV[9])
+  if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, extra - 1) end
+  redis.call('PEXPIRE', KEYS[5], ARGV[10])
+end
 return { epoch, seq }`;
 
 // The state and the entries after a seq, read in one atomic step (an epoch change between two
@@ -92,8 +111,16 @@ const page = 1000;
 export class RedisStore implements HubStore {
   private readonly client: Redis;
   private readonly subscriber: Redis;
-  private readonly keys: { stream: string; seq: string; channel: string; epoch: string };
+  private readonly keys: {
+    stream: string;
+    seq: string;
+    channel: string;
+    epoch: string;
+    dedup: string;
+  };
   private readonly limit: number;
+  private readonly dedupWindow: number;
+  private readonly dedupAge: number;
   /** The epoch and seq delivered to listeners so far; undefined until the first read. */
   private epoch?: string;
   private delivered = 0;
@@ -112,8 +139,11 @@ export class RedisStore implements HubStore {
       seq: `${prefix}:seq`,
       channel: `${prefix}:live`,
       epoch: `${prefix}:epoch`,
+      dedup: `${prefix}:dedup:`,
     };
     this.limit = options.historyLimit ?? 10_000;
+    this.dedupWindow = options.dedupWindow ?? 1000;
+    this.dedupAge = options.dedupAge ?? 300_000;
     // Commands fail at once while Redis is away (no unbounded offline queue), and after 2 s
     // when it does not answer (paused, overloaded): requests get 503 instead of hanging.
     const common: RedisOptions = {
@@ -140,19 +170,26 @@ export class RedisStore implements HubStore {
         () => {},
       );
     });
-    this.client.defineCommand('rtAppend', { numberOfKeys: 4, lua: appendScript });
+    this.client.defineCommand('rtAppend', { numberOfKeys: 5, lua: appendScript });
     this.client.defineCommand('rtRead', { numberOfKeys: 3, lua: readScript });
     this.client.defineCommand('rtRotate', { numberOfKeys: 3, lua: rotateScript });
   }
 
-  async append(topic: string, data: unknown, json: string, origin = ''): Promise<HubEvent> {
+  async append(
+    topic: string,
+    data: unknown,
+    json: string,
+    origin = '',
+    dedup?: Dedup,
+  ): Promise<HubEvent> {
     await this.ready();
     const { stream, seq: seqKey, epoch: epochKey, channel } = this.keys;
-    const [epoch, seq] = await this.scripts.rtAppend(
+    const [epoch, result] = await this.scripts.rtAppend(
       stream,
       seqKey,
       epochKey,
       channel,
+      this.keys.dedup + (dedup?.publisher ?? ''),
       newEpoch(),
       topic,
       json,
@@ -160,16 +197,16 @@ export class RedisStore implements HubStore {
       this.limit,
       this.epoch ?? '',
       this.delivered,
+      dedup?.msg ?? '',
+      this.dedupWindow,
+      this.dedupAge,
     );
     if (epoch !== this.epoch) this.catchUp();
-    return {
-      id: `${epoch}-${seq}`,
-      seq: Number(seq),
-      topic,
-      data,
-      json,
-      origin: origin || undefined,
-    };
+    const seq = Math.abs(Number(result));
+    const event: HubEvent = { id: `${epoch}-${seq}`, seq, topic, data, json };
+    if (origin) event.origin = origin;
+    if (Number(result) < 0) event.duplicate = true;
+    return event;
   }
 
   async replay(cursor: string, topics: ReadonlySet<string>): Promise<Replay> {

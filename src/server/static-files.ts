@@ -46,7 +46,9 @@ export function staticFiles(root: string) {
         info = await stat(file);
       }
       res.writeHead(200, {
-        'Content-Type': types[extname(file)] ?? 'application/octet-stream',
+        'Content-Type': Object.hasOwn(types, extname(file))
+          ? types[extname(file)]!
+          : 'application/octet-stream',
         'Content-Length': info.size,
         'Cache-Control': 'no-cache',
       });

@@ -29,18 +29,18 @@ export class Subscriber {
   constructor(
     topics: Iterable<string>,
     private readonly write: (event: HubEvent) => void,
-    /** The publishing connection whose own events this subscriber skips (no self-echo). */
-    readonly skipOrigin?: string,
+    /**
+     * The publisher whose own events this subscriber skips, live and in replay (no self-echo).
+     * Mutable: a WebSocket client that presents its earlier publisher id takes it back.
+     */
+    public skipOrigin?: string,
   ) {
     this.topics = new Set(topics);
   }
 
   push(event: HubEvent): void {
     if (this.buffer) this.buffer.push(event);
-    else if (event.seq > this.lastSeq) {
-      this.lastSeq = event.seq;
-      this.write(event);
-    }
+    else this.deliver(event);
   }
 
   /**
@@ -113,6 +113,7 @@ export class Subscriber {
   private deliver(event: HubEvent): void {
     if (event.seq <= this.lastSeq) return;
     this.lastSeq = event.seq;
+    if (event.origin !== undefined && event.origin === this.skipOrigin) return;
     this.write(event);
   }
 }

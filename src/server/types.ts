@@ -8,8 +8,16 @@ export interface HubEvent {
   data: unknown;
   /** `data` as JSON, computed once for every subscriber. */
   json: string;
-  /** The connection that published it (skipped by its own subscriptions unless it asked for echo). */
+  /** The publisher id that sent it (its own subscriptions skip it, live and in replay), unless it asked for echo. */
   origin?: string;
+  /** Set on what `append` returns for a message id already in the de-duplication window: nothing was stored. */
+  duplicate?: true;
+}
+
+/** A message id for de-duplication: the publisher and its own id of the message. */
+export interface Dedup {
+  publisher: string;
+  msg: string;
 }
 
 /**
@@ -24,8 +32,18 @@ export type Replay =
 
 /** Where events get their ids, live in history and fan out: memory by default, or Redis. */
 export interface HubStore {
-  /** Appends an event; resolves once it is durable in the store (ids are assigned there). */
-  append(topic: string, data: unknown, json: string, origin?: string): Promise<HubEvent>;
+  /**
+   * Appends an event; resolves once it is durable in the store (ids are assigned there). With
+   * `dedup`, a message id already in the publisher's window is not stored again: the original
+   * event's id comes back, marked `duplicate`, and nothing fans out (one atomic step).
+   */
+  append(
+    topic: string,
+    data: unknown,
+    json: string,
+    origin?: string,
+    dedup?: Dedup,
+  ): Promise<HubEvent>;
   /** Missed events of `topics` after `cursor`, in order, or a reset. */
   replay(cursor: string, topics: ReadonlySet<string>): Promise<Replay>;
   /** The id of the newest event (or `<epoch>-0`). */
@@ -86,6 +104,10 @@ export interface HubOptions {
   maxTopicsPerConnection?: number;
   /** WebSocket frames per second per connection (a burst of twice that is allowed). Default 100. */
   rateLimit?: number;
+  /** Message ids remembered per publisher for de-duplication (WebSocket `msg`, HTTP `Idempotency-Key`). Default 1000. */
+  dedupWindow?: number;
+  /** A publisher's message ids are forgotten once it has been silent this long, ms. Default 300,000. */
+  dedupAge?: number;
   /** WebSocket ping interval, ms; a socket that missed the previous pong is terminated. Default 30,000. */
   heartbeatInterval?: number;
   /** Longest hold of a long-poll request, ms. Default 25,000. */
@@ -116,5 +138,7 @@ export interface HubOptions {
         historyLimit?: number;
         /** ioredis `RedisOptions` passed through (e.g. `connectionName`, `tls`, `password`). */
         redisOptions?: Record<string, unknown>;
+        dedupWindow?: number;
+        dedupAge?: number;
       };
 }

@@ -1,46 +1,58 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  closeCodes,
+  frameOverhead,
+  messageIdPattern,
+  protocolVersion,
+  publisherPattern,
+  type ClientFrameType,
+  type HelloFrame,
+  type HubLimits,
+} from '../internal/protocol.js';
 import { HubError, type HubCore } from './core.js';
 import { originAllowed } from './http.js';
 import { Subscriber } from './subscriber.js';
 
-/**
- * Close codes. Clients should not retry the ones marked final.
- * - 1001 going away: the hub is shutting down or restarting (retry).
- * - 1009 too large: a frame above `maxPayload` (sent by `ws` itself).
- * - 4401 unauthorized: `authorize` refused the `auth` token (final).
- * - 4403 forbidden origin: the page's origin is not allowed (final).
- * - 4429 rate limited: more frames than `rateLimit` allows (retry after backoff).
- */
-export const closeCodes = {
-  goingAway: 1001,
-  tooLarge: 1009,
-  unauthorized: 4401,
-  forbiddenOrigin: 4403,
-  rateLimited: 4429,
-} as const;
-
-let connectionCount = 0;
-/** Connection ids are unique across processes: an event's origin travels through Redis. */
-const processId = Math.random().toString(36).slice(2, 10);
+export { closeCodes };
 
 interface Frame {
-  type?: unknown;
+  type: string;
   [field: string]: unknown;
 }
 
-/** The WebSocket side of the hub: one small JSON protocol over `ws`, `noServer` upgrades. */
+type Handler = (frame: Frame) => Promise<void> | void;
+
+/** A new publisher id: 144 random bits, base64url. */
+const newPublisher = (): string => randomBytes(18).toString('base64url');
+
+/**
+ * The WebSocket side of the hub: one small JSON protocol over `ws`, `noServer` upgrades. Its
+ * frames, close codes and limits are defined in `src/internal/protocol.ts`, shared with
+ * `<socket-relay>`.
+ */
 export class WebSocketRelay {
   private readonly server: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private readonly alive = new WeakSet<WebSocket>();
+  readonly limits: HubLimits;
 
   constructor(private readonly core: HubCore) {
+    const { options } = core;
+    this.limits = {
+      maxPayload: options.maxPayload,
+      rate: options.rateLimit,
+      burst: options.rateLimit * 2,
+      heartbeat: options.heartbeatInterval,
+      dedupWindow: options.dedupWindow,
+      dedupAge: options.dedupAge,
+    };
     this.server = new WebSocketServer({
       noServer: true,
-      maxPayload: core.options.maxPayload + 1024,
+      maxPayload: options.maxPayload + frameOverhead,
       clientTracking: false,
     });
     this.heartbeat = setInterval(() => {
@@ -52,7 +64,7 @@ export class WebSocketRelay {
         this.alive.delete(socket);
         socket.ping();
       }
-    }, core.options.heartbeatInterval);
+    }, options.heartbeatInterval);
     this.heartbeat.unref();
   }
 
@@ -82,6 +94,9 @@ export class WebSocketRelay {
   }
 
   private connect(socket: WebSocket, req: IncomingMessage): void {
+    // `ws` answers protocol errors (a frame over `maxPayload`: 1009) with its own close frame;
+    // terminating here would cut that frame off and the client would see 1006 instead.
+    socket.on('error', () => {});
     if (!originAllowed(req, this.core.options.allowedOrigins)) {
       this.core.log.incident('refused origins', `refused WebSocket origin ${req.headers.origin}`);
       socket.close(closeCodes.forbiddenOrigin, 'origin not allowed');
@@ -92,20 +107,30 @@ export class WebSocketRelay {
       return;
     }
     const core = this.core;
-    const id = `${processId}-${++connectionCount}`;
+    const limits = this.limits;
+    let publisher = newPublisher();
     const subscriptions = new Set<Subscriber>();
     let token: string | undefined;
     let queue = Promise.resolve();
-    const burst = core.options.rateLimit * 2;
-    let tokens = burst;
+    let tokens = limits.burst;
     let refilled = Date.now();
+    // Set when the socket closes or is being closed: work still queued or awaiting stops there,
+    // so nothing is attached to a socket that is gone (no ghost subscription).
+    let ended = false;
 
+    // Cleanup first: a client can leave while any handler below is awaiting.
+    socket.on('close', () => {
+      ended = true;
+      this.sockets.delete(socket);
+      for (const subscription of subscriptions) core.detach(subscription);
+      subscriptions.clear();
+    });
     this.sockets.add(socket);
     this.alive.add(socket);
     socket.on('pong', () => this.alive.add(socket));
 
     const send = (frame: object) => {
-      if (socket.readyState !== socket.OPEN) return;
+      if (ended || socket.readyState !== socket.OPEN) return;
       socket.send(JSON.stringify(frame));
       // A subscriber that cannot keep up is cut off; it replays from its last id on reconnect.
       if (socket.bufferedAmount > core.options.maxBufferedBytes) {
@@ -113,11 +138,19 @@ export class WebSocketRelay {
         socket.terminate();
       }
     };
+    const end = (code: number, reason: string) => {
+      ended = true;
+      socket.close(code, reason);
+    };
     const sendError = (error: unknown, ref: unknown) => {
       const { code, message } =
         error instanceof HubError ? error : { code: 'internal', message: 'Internal error.' };
       send({ type: 'error', code, message, ...(ref !== undefined ? { ref } : {}) });
+      // The store is away: the client retries later and re-sends what was not acknowledged.
+      if (code === 'unavailable') end(closeCodes.tryAgainLater, 'store unavailable');
     };
+    const hello: HelloFrame = { type: 'hello', version: protocolVersion, publisher, limits };
+    send(hello);
 
     const unsubscribe = (topics: Iterable<string>) => {
       for (const topic of topics) {
@@ -132,81 +165,161 @@ export class WebSocketRelay {
     };
     const subscribedTopics = () => new Set([...subscriptions].flatMap((s) => [...s.topics]));
 
-    const handlers: Record<string, (frame: Frame) => Promise<void> | void> = {
-      ping: () => send({ type: 'pong' }),
-      auth: async (frame) => {
-        token = typeof frame.token === 'string' ? frame.token : undefined;
-        if (!(await core.authorize({ req, action: 'auth', token }))) {
-          socket.close(closeCodes.unauthorized, 'unauthorized');
-        }
-      },
-      subscribe: async (frame) => {
-        const asked = Array.isArray(frame.topics) ? frame.topics : [frame.topic];
-        const current = subscribedTopics();
-        const fresh = asked.filter((topic) => !current.has(topic as string));
-        if (current.size + new Set(fresh).size > core.options.maxTopicsPerConnection) {
-          throw new HubError(
-            'too-many-topics',
-            `At most ${core.options.maxTopicsPerConnection} topics per connection.`,
-            400,
-          );
-        }
-        const topics = await core.checkSubscribe(req, asked, token);
-        unsubscribe(topics);
-        const subscription = new Subscriber(
-          topics,
-          (event) => send({ type: 'message', topic: event.topic, id: event.id, data: event.data }),
-          id,
-        );
-        // Before any later message: of the cursor, or of a store that lost its data (new epoch).
-        subscription.onReset = (reset) =>
-          send({ type: 'reset', topics, reason: reset.reason, id: reset.latest });
-        subscriptions.add(subscription);
-        core.attach(subscription);
-        const since = typeof frame.since === 'string' && frame.since ? frame.since : undefined;
-        const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
-        // A fresh subscription learns its starting cursor, so a drop before its first message
-        // loses nothing; a resumed one already has its cursor.
-        if (since) send({ type: 'subscribed', topics, ...ref });
-        await subscription.start(core.store, since, (latest) =>
-          send({ type: 'subscribed', topics, id: latest, ...ref }),
-        );
-      },
-      unsubscribe: (frame) => {
-        const topics = Array.isArray(frame.topics) ? frame.topics : [frame.topic];
-        unsubscribe(topics.filter((topic): topic is string => typeof topic === 'string'));
-        send({ type: 'unsubscribed', topics });
-      },
-      publish: async (frame) => {
-        const event = await core.publish(frame.topic, frame.data, {
-          req,
-          token,
-          origin: frame.echo === true ? undefined : id,
-        });
-        if (frame.ref !== undefined) send({ type: 'ack', ref: frame.ref, id: event.id });
-      },
+    /** A second `auth` frame: every held topic is checked again with the new token. */
+    const recheck = async () => {
+      const refused: string[] = [];
+      for (const topic of subscribedTopics()) {
+        if (!(await core.authorize({ req, action: 'subscribe', topic, token })))
+          refused.push(topic);
+        if (ended) return;
+      }
+      if (!refused.length) return;
+      unsubscribe(refused);
+      send({ type: 'unsubscribed', topics: refused });
+      send({
+        type: 'error',
+        code: 'forbidden',
+        message: `Not allowed to subscribe to ${refused.join(', ')} any more.`,
+        topics: refused,
+      });
     };
 
+    const handlers = new Map<ClientFrameType, Handler>([
+      ['ping', () => send({ type: 'pong' })],
+      [
+        'hello',
+        (frame) => {
+          // A reconnecting client takes its publisher id back: its sends keep their identity.
+          if (typeof frame.publisher !== 'string' || !publisherPattern.test(frame.publisher)) {
+            throw new HubError('bad-frame', 'A hello frame carries a publisher id.', 400);
+          }
+          publisher = frame.publisher;
+          for (const subscription of subscriptions) subscription.skipOrigin = publisher;
+        },
+      ],
+      [
+        'auth',
+        async (frame) => {
+          token = typeof frame.token === 'string' ? frame.token : undefined;
+          if (!(await core.authorize({ req, action: 'auth', token }))) {
+            return end(closeCodes.unauthorized, 'unauthorized');
+          }
+          if (!ended && subscriptions.size) await recheck();
+        },
+      ],
+      [
+        'subscribe',
+        async (frame) => {
+          const asked = Array.isArray(frame.topics) ? frame.topics : [frame.topic];
+          const current = subscribedTopics();
+          const fresh = asked.filter((topic) => !current.has(topic as string));
+          if (current.size + new Set(fresh).size > core.options.maxTopicsPerConnection) {
+            throw new HubError(
+              'too-many-topics',
+              `At most ${core.options.maxTopicsPerConnection} topics per connection.`,
+              400,
+            );
+          }
+          const topics = await core.checkSubscribe(req, asked, token);
+          if (ended) return;
+          unsubscribe(topics);
+          const subscription = new Subscriber(
+            topics,
+            (event) =>
+              send({ type: 'message', topic: event.topic, id: event.id, data: event.data }),
+            publisher,
+          );
+          // Before any later message: of the cursor, or of a store that lost its data (new epoch).
+          subscription.onReset = (reset) =>
+            send({ type: 'reset', topics, reason: reset.reason, id: reset.latest });
+          subscriptions.add(subscription);
+          core.attach(subscription);
+          const since = typeof frame.since === 'string' && frame.since ? frame.since : undefined;
+          const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
+          // A fresh subscription learns its starting cursor, so a drop before its first message
+          // loses nothing; a resumed one already has its cursor.
+          if (since) send({ type: 'subscribed', topics, ...ref });
+          try {
+            await subscription.start(core.store, since, (latest) =>
+              send({ type: 'subscribed', topics, id: latest, ...ref }),
+            );
+          } catch (error) {
+            // Without its replay the subscription would have a gap: drop it, the client retries.
+            core.detach(subscription);
+            subscriptions.delete(subscription);
+            throw new HubError(
+              'unavailable',
+              `The store could not replay: ${(error as Error).message}`,
+              503,
+            );
+          }
+        },
+      ],
+      [
+        'unsubscribe',
+        (frame) => {
+          const topics = Array.isArray(frame.topics) ? frame.topics : [frame.topic];
+          unsubscribe(topics.filter((topic): topic is string => typeof topic === 'string'));
+          send({ type: 'unsubscribed', topics });
+        },
+      ],
+      [
+        'publish',
+        async (frame) => {
+          const { msg } = frame;
+          if (
+            msg !== undefined &&
+            !(
+              (typeof msg === 'string' || typeof msg === 'number') &&
+              messageIdPattern.test(String(msg))
+            )
+          ) {
+            throw new HubError(
+              'bad-frame',
+              'A message id is 1–64 printable ASCII characters.',
+              400,
+            );
+          }
+          const event = await core.publish(frame.topic, frame.data, {
+            req,
+            token,
+            origin: frame.echo === true ? undefined : publisher,
+            ...(frame.msg !== undefined ? { dedup: { publisher, msg: String(frame.msg) } } : {}),
+          });
+          if (frame.ref !== undefined) {
+            send({
+              type: 'ack',
+              ref: frame.ref,
+              id: event.id,
+              ...(event.duplicate ? { duplicate: true } : {}),
+            });
+          }
+        },
+      ],
+    ]);
+
     socket.on('message', (raw, isBinary) => {
+      if (ended) return;
       const now = Date.now();
-      tokens = Math.min(burst, tokens + ((now - refilled) / 1000) * core.options.rateLimit);
+      tokens = Math.min(limits.burst, tokens + ((now - refilled) / 1000) * limits.rate);
       refilled = now;
       if (--tokens < 0) {
-        core.log.incident('rate-limited WebSockets', `closed a WebSocket over rateLimit (4429)`);
-        socket.close(closeCodes.rateLimited, 'rate limited');
-        return;
+        core.log.incident('rate-limited WebSockets', 'closed a WebSocket over rateLimit (4429)');
+        return end(closeCodes.rateLimited, 'rate limited');
       }
-      let frame: Frame | undefined;
+      let frame: unknown;
       try {
-        frame = isBinary ? undefined : (JSON.parse(raw.toString()) as Frame);
+        frame = isBinary ? undefined : JSON.parse(raw.toString());
       } catch {
         frame = undefined;
       }
-      const handler =
-        frame && typeof frame === 'object' && typeof frame.type === 'string'
-          ? handlers[frame.type]
+      // Frame types come from the wire: looked up in a Map, never on an object's prototype chain.
+      const type =
+        frame && typeof frame === 'object' && !Array.isArray(frame)
+          ? (frame as { type?: unknown }).type
           : undefined;
-      if (!frame || !handler) {
+      const handler = typeof type === 'string' ? handlers.get(type as ClientFrameType) : undefined;
+      if (!handler) {
         send({
           type: 'error',
           code: 'bad-frame',
@@ -215,8 +328,9 @@ export class WebSocketRelay {
         return;
       }
       // Frames are handled in order: an `auth` frame is settled before the subscribe after it.
-      const current = frame;
+      const current = frame as Frame;
       queue = queue.then(async () => {
+        if (ended) return;
         try {
           await handler(current);
         } catch (error) {
@@ -224,12 +338,5 @@ export class WebSocketRelay {
         }
       });
     });
-
-    socket.on('close', () => {
-      this.sockets.delete(socket);
-      for (const subscription of subscriptions) core.detach(subscription);
-      subscriptions.clear();
-    });
-    socket.on('error', () => socket.terminate());
   }
 }

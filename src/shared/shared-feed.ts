@@ -7,7 +7,9 @@
  *
  * `<socket-relay>` sends from any tab go through the leader: each waits in its tab's outbox
  * until the hub acknowledges it, and is sent again to the next leader if the leader changes
- * first (at least once, as an unshared element re-sends after a reconnect). Hub sends are
+ * first. Exactly once all the same: every leader presents the group's one publisher id (learnt
+ * from the leader's heartbeats) and each send keeps its tab's own message id, so the hub
+ * drops a repeat and acknowledges it with the original event's id. Hub sends are
  * published with `echo`, and each tab drops the echo of its own sends (unless `echo`): while a
  * tab has unacknowledged sends its deliveries wait, so the acknowledgement that names the
  * echo arrives first.
@@ -31,7 +33,14 @@ export interface SharedHost extends HTMLElement {
   emit(event: Event): boolean;
   connect(): void;
   release(): void;
-  sendFor?(data: unknown, options: object, acked: (id?: string, error?: string) => void): boolean;
+  /** `<socket-relay>`: the hub's publisher id, shared by the group so every leader sends as one. */
+  publisher?: string;
+  sendFor?(
+    data: unknown,
+    options: object,
+    acked: (id?: string, error?: string) => void,
+    msg?: string,
+  ): boolean;
 }
 
 /** An event as data, for the BroadcastChannel. */
@@ -105,7 +114,7 @@ export class SharedFeed {
       follow: () => this.follow(),
       leaderChanged: (id) => this.leaderChanged(id),
       message: (message) => this.heard(message),
-      heartbeat: () => [host.state, host.cursor],
+      heartbeat: () => [host.state, host.cursor, host.publisher],
     });
   }
 
@@ -156,7 +165,7 @@ export class SharedFeed {
       else this.election.post('ack', [from, id, hubId, error]);
     };
     try {
-      if (!this.host.sendFor!(data, options, acked)) acked(undefined, 'queue-full');
+      if (!this.host.sendFor!(data, options, acked, id)) acked(undefined, 'queue-full');
     } catch (error) {
       acked(undefined, (error as Error).message);
     }
@@ -247,8 +256,9 @@ export class SharedFeed {
       if (this.admit(record)) this.replay(record);
     } else if (kind === 'hb') {
       // A tab that joins late learns the leader's state and cursor from its next beat.
-      const [state, cursor] = payload as [string, string];
+      const [state, cursor, publisher] = payload as [string, string, string?];
       if (cursor) this.host.cursor = cursor;
+      if (publisher) this.host.publisher = publisher;
       this.sync(state);
     }
   }

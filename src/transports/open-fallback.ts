@@ -50,7 +50,8 @@ export async function openFallback(
   name: string,
   domain: string,
 ): Promise<{ kind: string; channel: Channel }> {
-  if (wanted !== 'auto' && !(wanted in usable)) {
+  // An attribute value: never looked up through the prototype chain (`transport="constructor"`).
+  if (wanted !== 'auto' && !Object.hasOwn(usable, wanted)) {
     throw new TransportError(
       'invalid-attribute',
       `transport="${wanted}" is not one of auto, ${Object.keys(usable).join(', ')}.`,

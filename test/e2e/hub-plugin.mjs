@@ -8,6 +8,7 @@
  * The `hub-other-origin` command starts hubs on a server of their own (127.0.0.1, another port:
  * another origin than the test page): /realtime with the default origin policy (refuses the
  * page), /open allowing any origin. It counts the requests each gets.
+ * `hub-refuse` refuses the main hub's WebSocket upgrades for `ms` (503), as a hub that is down.
  */
 import { createServer } from 'node:http';
 import { once } from 'node:events';
@@ -56,6 +57,7 @@ export function hubPlugin(options = {}) {
   const hubs = [hub, ...others];
   const streams = new Set();
   let otherOrigin;
+  let refuseUntil = 0;
   return {
     name: 'realtime-hub',
     hub,
@@ -70,6 +72,10 @@ export function hubPlugin(options = {}) {
     },
     serverStart({ server }) {
       server.on('upgrade', (req, socket, head) => {
+        if (Date.now() < refuseUntil && req.url.startsWith(`${hub.options.basePath}/ws`)) {
+          socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
         if (!hubs.some((h) => h.handleUpgrade(req, socket, head))) return;
         streams.add(socket);
         socket.on('close', () => streams.delete(socket));
@@ -95,6 +101,17 @@ export function hubPlugin(options = {}) {
           if (payload.publish)
             await other.hubs[1].publish(payload.publish.topic, payload.publish.data);
           return { origin: other.origin, requests: Object.fromEntries(other.requests) };
+        }
+        case 'hub-refuse':
+          refuseUntil = Date.now() + payload.ms;
+          return true;
+        case 'hub-publish-paced': {
+          // `count` events `{ f: 'hub', n }`, a few at a time, while the test goes on.
+          for (let n = 0; n < payload.count; n++) {
+            await hub.publish(payload.topic, { f: 'hub', n });
+            if (n % 10 === 9) await new Promise((resolve) => setTimeout(resolve, payload.pause));
+          }
+          return true;
         }
         case 'hub-cut': {
           // Drops every open hub connection (SSE, long-poll, WebSocket) from the server side.

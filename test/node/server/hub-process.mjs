@@ -1,14 +1,16 @@
-// One hub process for the scale-out tests: `node hub-process.mjs <redis-url> [name]` prints its
-// URL on stdout; its log goes to stderr. `name` names its Redis connections (CLIENT LIST).
+// One hub process for the scale-out tests: `node hub-process.mjs <redis-url> [name] [options-json]`
+// prints its URL on stdout; its log goes to stderr. `name` names its Redis connections (CLIENT
+// LIST); the options are merged into createHub's.
 import { createServer } from 'node:http';
 import { createHub } from '../../../dist/server/index.js';
 
-const [url, name] = process.argv.slice(2);
+const [url, name, extra] = process.argv.slice(2);
 const hub = createHub({
   redis: { url, redisOptions: name ? { connectionName: name } : {} },
   keepAliveInterval: 500,
   retry: 100,
   logger: { info: (line) => console.error(line), warn: (line) => console.error(line) },
+  ...JSON.parse(extra || '{}'),
 });
 const server = createServer((req, res) => {
   if (!hub.handleRequest(req, res)) res.writeHead(404).end();

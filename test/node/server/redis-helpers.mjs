@@ -66,9 +66,15 @@ export async function startRedis({ persistence = true } = {}) {
   };
 }
 
-/** A hub process; `name` names its Redis connections (`CLIENT LIST`), its log is kept in `log`. */
-export async function startHubProcess(redisUrl, name = '') {
-  const child = spawn(process.execPath, ['test/node/server/hub-process.mjs', redisUrl, name], {
+/**
+ * A hub process; `name` names its Redis connections (`CLIENT LIST`), its log is kept in `log`.
+ * `options` (or an object in place of the name, with an optional `name`) go to createHub.
+ */
+export async function startHubProcess(redisUrl, nameOrOptions = '', options = {}) {
+  const name = typeof nameOrOptions === 'string' ? nameOrOptions : (nameOrOptions.name ?? '');
+  const extra = typeof nameOrOptions === 'string' ? options : { ...nameOrOptions, name: undefined };
+  const args = ['test/node/server/hub-process.mjs', redisUrl, name, JSON.stringify(extra)];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
