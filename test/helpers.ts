@@ -5,11 +5,20 @@ export class Tab {
   private constructor(readonly id: string) {}
 
   /** Opens `url` (relative to the test page) and waits until `ready` (an expression) is true. */
+  /**
+   * With `steppableClock`, the tab's `Date` and `Date.now` are replaced before its scripts run,
+   * and `window.stepClock(ms)` in the tab steps its wall clock (the stand-in for NTP or resume).
+   */
   static async open(
     url = '/test/fixtures/tab.html',
     ready = 'window.tabReady === true',
+    steppableClock = false,
   ): Promise<Tab> {
-    const { id } = await executeServerCommand<{ id: string }, unknown>('open-tab', { url, ready });
+    const { id } = await executeServerCommand<{ id: string }, unknown>('open-tab', {
+      url,
+      ready,
+      steppableClock,
+    });
     return new Tab(id);
   }
 

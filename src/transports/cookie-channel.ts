@@ -70,13 +70,18 @@ function scan(deliver: boolean): void {
       }
     }
     for (const [seq, at, channel, data] of box.m) {
-      if (tracker.fresh(sender, seq)) fresh.push({ clock: at, sender, channel, data, origin: box.o });
+      if (tracker.fresh(sender, seq))
+        fresh.push({ clock: at, sender, channel, data, origin: box.o });
     }
   }
   fresh.sort((a, b) => a.clock - b.clock || (a.sender < b.sender ? -1 : 1));
   for (const message of fresh) {
     clock = Math.max(clock, message.clock);
-    deliverHere(channelKey('cookie', message.channel), () => structuredClone(message.data), message.origin);
+    deliverHere(
+      channelKey('cookie', message.channel),
+      () => structuredClone(message.data),
+      message.origin,
+    );
   }
 }
 

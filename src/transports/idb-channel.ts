@@ -179,7 +179,11 @@ function sweep(connection: IDBDatabase): void {
   if (!last || now - last.at >= Math.min(MARK_INTERVAL, ttl)) marks.push({ id: cursor, at: now });
   let upTo = 0;
   while (marks.length && now - marks[0].at >= ttl) upTo = marks.shift()!.id;
-  if (upTo) connection.transaction(STORE, 'readwrite').objectStore(STORE).delete(IDBKeyRange.upperBound(upTo));
+  if (upTo)
+    connection
+      .transaction(STORE, 'readwrite')
+      .objectStore(STORE)
+      .delete(IDBKeyRange.upperBound(upTo));
 }
 
 /**

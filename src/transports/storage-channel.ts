@@ -83,6 +83,12 @@ export class StorageChannel extends FallbackChannel {
 
   constructor(name: string) {
     super(channelName(arguments.length, name), 'storage');
+    if (typeof localStorage === 'undefined') {
+      throw new DOMException(
+        'localStorage is not available here (a worker?).',
+        'NotSupportedError',
+      );
+    }
     // Reading throws SecurityError where storage is blocked, before anything is registered.
     const now = Date.now();
     for (let i = localStorage.length - 1; i >= 0; i--) {

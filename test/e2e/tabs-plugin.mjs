@@ -77,6 +77,28 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
             (response) =>
               response.status() >= 400 && failed.push(`${response.status()} ${response.url()}`),
           );
+          if (payload.steppableClock) {
+            // The one stand-in for a wall-clock step (NTP, sleep/resume): Date and Date.now read
+            // the real clock plus an offset, installed before any of the page's scripts run;
+            // `stepClock(ms)` moves it (back with a negative step) at any time.
+            await page.evaluateOnNewDocument(() => {
+              const RealDate = Date;
+              let offset = 0;
+              const now = () => RealDate.now() + offset;
+              globalThis.Date = class extends RealDate {
+                constructor(...args) {
+                  super(...(args.length ? args : [now()]));
+                }
+                static now() {
+                  return now();
+                }
+              };
+              globalThis.stepClock = (ms) => {
+                offset += ms;
+                return offset;
+              };
+            });
+          }
           await page.goto(url, { waitUntil: 'load' });
           if (payload.ready) {
             await page.waitForFunction(payload.ready, { timeout: 10_000 }).catch((error) => {
