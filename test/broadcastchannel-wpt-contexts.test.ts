@@ -10,6 +10,7 @@
 import { expect } from '@open-wc/testing';
 import '../src/tab-channel-define.js';
 import { implementations, type ChannelPeer, type Impl } from './fixtures/channel-peer.js';
+import { executeServerCommand } from '@web/test-runner-commands';
 import { Tab, closeAllTabs, uniqueName, waitUntil } from './helpers.js';
 
 type AnyChannel = InstanceType<(typeof implementations)[Impl]>;
@@ -325,4 +326,58 @@ describe('<tab-channel> across tabs, the wall clock stepped (issue #20, input 1)
       });
     }
   }
+});
+
+describe('BroadcastChannel across origins (cross-origin.html, origin.window.js)', () => {
+  afterEach(closeAllTabs);
+
+  /** The built library on the static server: another port, so another origin of the same host. */
+  async function otherOrigin(host: string) {
+    const base = await executeServerCommand<string, unknown>('static-server', {
+      mounts: { '/dist/': 'dist', '/fixtures/': 'test/fixtures' },
+    });
+    const url = new URL('/fixtures/dist-peer.html', base);
+    url.hostname = host;
+    return Tab.open(url.href);
+  }
+
+  const at = (host: string) => `http://${host}:${location.port}/test/fixtures/channel-peer.html`;
+
+  for (const impl of impls) {
+    it(`${impl}: a channel of another origin on the same host (another port) is not reached`, async () => {
+      const name = uniqueName('cross');
+      const receiver = await Tab.open(at('a.example.test'));
+      const sameOrigin = await Tab.open(at('a.example.test'));
+      const foreign = await otherOrigin('a.example.test');
+      await receiver.eval(`window.peer.open('r', '${impl}', '${name}')`);
+      await sameOrigin.eval(`window.peer.open('s', '${impl}', '${name}')`);
+      await foreign.eval(`window.openChannel('${impl}', '${name}')`);
+      await foreign.eval(
+        `(() => { window.channel.postMessage('from another origin'); return true; })()`,
+      );
+      await sameOrigin.eval(`window.peer.post('s', 'sentinel')`);
+      const received = await receiver.waitFor<unknown[]>(
+        `window.peer.received('r').includes('sentinel') && window.peer.received('r')`,
+        10_000,
+      );
+      expect(received).to.deep.equal(['sentinel']);
+    });
+  }
+
+  it('cookie with domain: a sibling host reaches it on purpose, and the origin is serialized (punycode)', async () => {
+    const name = uniqueName('origin');
+    const receiver = await Tab.open(at('a.example.test'));
+    const foreign = await otherOrigin('xn--n8j6ds53lwwkrqhv28a.example.test');
+    await receiver.eval(`window.peer.open('r', 'cookie', '${name}', { domain: 'example.test' })`);
+    await foreign.eval(`window.openChannel('cookie', '${name}', { domain: 'example.test' })`);
+    await foreign.eval(`(() => { window.channel.postMessage('hello'); return true; })()`);
+    const log = await receiver.waitFor<{ data: unknown; origin: string }[]>(
+      `window.peer.log.length && window.peer.log`,
+      10_000,
+    );
+    const port = new URL(await foreign.eval<string>('location.href')).port;
+    expect(log.map(({ data, origin }) => ({ data, origin }))).to.deep.equal([
+      { data: 'hello', origin: `http://xn--n8j6ds53lwwkrqhv28a.example.test:${port}` },
+    ]);
+  });
 });

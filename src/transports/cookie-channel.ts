@@ -81,6 +81,9 @@ function scan(deliver: boolean): void {
       channelKey('cookie', message.channel),
       () => structuredClone(message.data),
       message.origin,
+      // Cookies ignore the port and, without Secure, the scheme (RFC 6265 § 8.5): without a
+      // domain only this origin counts, as with BroadcastChannel; with one, siblings on purpose.
+      (channel) => !!(channel as CookieChannel).domain || message.origin === channel.origin(),
     );
   }
 }
@@ -113,6 +116,8 @@ function tick(): void {
  */
 export class CookieChannel extends FallbackChannel {
   private readonly mailbox: CookieMailbox;
+  /** @internal The parent domain this channel spans, or '' for this origin only. */
+  readonly domain: string;
 
   constructor(name: string, options: FallbackChannelOptions = {}) {
     super(channelName(arguments.length, name), 'cookie');
@@ -126,6 +131,7 @@ export class CookieChannel extends FallbackChannel {
         'SyntaxError',
       );
     }
+    this.domain = domain;
     this.mailbox =
       mailboxes.get(domain) ?? new CookieMailbox(PREFIX + randomId(), domain, this.origin());
     own.add(this.mailbox.cookieName);

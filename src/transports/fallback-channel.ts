@@ -155,7 +155,8 @@ export abstract class FallbackChannel extends EventTarget {
   /** Releases what this channel holds of the medium (polling, listeners, keys). */
   protected abstract shutdown(): void;
 
-  protected origin(): string {
+  /** This global's origin, as messages from here carry it. */
+  origin(): string {
     return globalThis.location?.origin ?? '';
   }
 
