@@ -158,6 +158,92 @@ describe('<tab-channel transport>', () => {
     });
   }
 
+  // The ordering and delivery checks of test/broadcastchannel-wpt*.test.ts, through the element.
+  for (const transport of ['broadcast', ...fallbacks]) {
+    describe(`transport="${transport}": BroadcastChannel order and delivery through the element`, () => {
+      it('posts of three elements reach the others in posting order, each post in creation order', async () => {
+        const name = uniqueName();
+        const els = [
+          await channelHere(name, { transport }),
+          await channelHere(name, { transport }),
+          await channelHere(name, { transport }),
+        ];
+        const log: [number, unknown][] = [];
+        els.forEach(({ el }, i) =>
+          el.addEventListener('message', (event) => log.push([i, event.data])),
+        );
+        els[1].el.post('b1');
+        els[0].el.post('a1');
+        els[2].el.post('c1');
+        els[1].el.post('b2');
+        await waitUntil(() => log.length === 8, 5000, 'eight deliveries');
+        expect(log).to.deep.equal([
+          [0, 'b1'],
+          [2, 'b1'],
+          [1, 'a1'],
+          [2, 'a1'],
+          [0, 'c1'],
+          [1, 'c1'],
+          [0, 'b2'],
+          [2, 'b2'],
+        ]);
+      });
+
+      it('an element opened after a post never receives it', async () => {
+        const name = uniqueName();
+        const a = await channelHere(name, { transport });
+        a.el.post('before');
+        const late = await channelHere(name, { transport });
+        a.el.post('sentinel');
+        await waitUntil(() => late.messages.length === 1, 5000, 'the sentinel');
+        expect(late.messages.map((event) => event.data)).to.deep.equal(['sentinel']);
+      });
+
+      it('two elements of another tab posting alternately arrive in posting order', async () => {
+        const name = uniqueName();
+        const here = await channelHere(name, { transport });
+        const tab = await Tab.open();
+        await tab.eval(`(async () => {
+          window.pair = [0, 1].map(() => {
+            const el = document.createElement('tab-channel');
+            el.name = '${name}';
+            el.transport = '${transport}';
+            document.body.append(el);
+            return el;
+          });
+          const end = Date.now() + 5000;
+          while (window.pair.some((el) => el.state !== 'open') && Date.now() < end) {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          for (let i = 0; i < 10; i++) window.pair[i % 2].post(i);
+          return true;
+        })()`);
+        await waitUntil(() => here.messages.length === 10, 10_000, 'ten messages');
+        expect(here.messages.map((event) => event.data)).to.deep.equal([...Array(10).keys()]);
+      });
+
+      if (transport === 'storage' || transport === 'cookie') {
+        it('post(undefined) throws DataCloneError: a message must round-trip through JSON', async () => {
+          const here = await channelHere(uniqueName(), { transport });
+          for (const value of [undefined, new Map([[1, 2]]), NaN, new Date(0), [1, , 2]]) {
+            expect(() => here.el.post(value))
+              .to.throw(DOMException)
+              .with.property('name', 'DataCloneError');
+          }
+        });
+      } else {
+        it('undefined arrives as undefined', async () => {
+          const name = uniqueName();
+          const a = await channelHere(name, { transport });
+          const b = await channelHere(name, { transport });
+          a.el.post(undefined);
+          await waitUntil(() => b.messages.length === 1, 5000, 'the message');
+          expect(b.messages[0].data).to.equal(undefined);
+        });
+      }
+    });
+  }
+
   describe('cleanup', () => {
     it('storage: removing the element removes its key and its storage listener', async () => {
       const before = ownStorageKeys().length;
@@ -196,6 +282,39 @@ describe('<tab-channel transport>', () => {
       reader.close();
     });
 
+    for (const step of [3_600_000, -3_600_000]) {
+      it(`idb: the TTL sweep keeps time on the monotonic clock (a sweeper's wall clock ${step > 0 ? 'ahead' : 'behind'} by 1 h)`, async () => {
+        const name = uniqueName();
+        const peer = '/test/fixtures/channel-peer.html';
+        const sweeper = await Tab.open(peer, 'window.tabReady === true', true);
+        await sweeper.eval(`window.peer.open('s', 'idb', '${name}', { ttl: 1000 })`);
+        await sweeper.eval(`stepClock(${step})`);
+        const writer = await Tab.open(peer);
+        await writer.eval(`window.peer.open('w', 'idb', '${name}')`);
+        const reader = new IdbChannel(name);
+        const received: unknown[] = [];
+        reader.onmessage = (event) => received.push(event.data);
+        try {
+          await reader.ready;
+          await writer.eval(
+            `(() => { for (let i = 0; i < 5; i++) window.peer.post('w', i); return true; })()`,
+          );
+          // Ahead, the old wall-clock sweep deleted fresh rows before readers read them;
+          // behind, it never deleted anything.
+          await waitUntil(() => received.length === 5, 5000, 'five messages');
+          expect(received).to.deep.equal([0, 1, 2, 3, 4]);
+          expect(await sweeper.eval(`window.peer.received('s')`)).to.have.length(5);
+          await waitUntil(
+            async () => (await idbRows(name)) === 0,
+            10_000,
+            'the sweep after the TTL',
+          );
+        } finally {
+          reader.close();
+        }
+      });
+    }
+
     it('1,000 connect/disconnect cycles per transport leave no key, cookie or listener', async () => {
       const name = uniqueName();
       const keys = ownStorageKeys().length;
@@ -212,7 +331,9 @@ describe('<tab-channel transport>', () => {
         const errors = record<RealtimeErrorEvent>(el, 'error');
         document.body.append(el);
         await waitUntil(() => el.state === 'open', 10_000, `${transport} open`).catch((error) => {
-          throw new Error(`${(error as Error).message}: ${el.state} ${errors.map((e) => e.message).join()}`);
+          throw new Error(
+            `${(error as Error).message}: ${el.state} ${errors.map((e) => e.message).join()}`,
+          );
         });
         el.remove();
       }
