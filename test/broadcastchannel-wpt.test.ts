@@ -422,7 +422,7 @@ for (const impl of impls) {
           new Uint8Array([3]).buffer,
           (v) => expect((v as ArrayBuffer).byteLength).to.equal(1),
         ],
-        ['sparse array', [1, , 3], (v) => expect(1 in (v as unknown[])).to.equal(false)],
+        ['sparse array', Array(3), (v) => expect(0 in (v as unknown[])).to.equal(false)],
         [
           'undefined in an object',
           { u: undefined },
