@@ -91,9 +91,18 @@ describe('<tab-channel transport>', () => {
         await waitUntil(() => here.messages.length === 1, 5000, 'the reply');
         expect(here.messages[0].data).to.equal('from tab');
         expect(here.messages[0].origin).to.equal(location.origin);
-        await sleep(300);
-        expect(here.messages).to.have.length(1);
-        expect(await tab.eval('window.log.length')).to.equal(1);
+        // Nothing else arrives, on either side: a sentinel each way, not a sleep.
+        await tab.eval(`(() => { window.channel.post('sentinel'); return true; })()`);
+        here.el.post('sentinel');
+        await waitUntil(() => here.messages.length === 2, 5000, 'the sentinel');
+        expect(here.messages.map((event) => event.data)).to.deep.equal(['from tab', 'sentinel']);
+        const tabLog = await tab.waitFor<{ data: unknown }[]>(
+          'window.log.length === 2 && window.log',
+        );
+        expect(tabLog.map((entry) => entry.data)).to.deep.equal([
+          { from: 'page', list: [1, 'two'] },
+          'sentinel',
+        ]);
         expect(here.errors).to.have.length(0);
       });
 
@@ -103,12 +112,12 @@ describe('<tab-channel transport>', () => {
         const tab = await Tab.open();
         await channelIn(tab, name, `transport="${transport}"`);
         await tab.eval(
-          `(() => { for (let n = 0; n < 500; n++) window.channel.post({ n }); return true; })()`,
+          `(() => { for (let n = 0; n < 500; n++) window.channel.post({ n }); window.channel.post('sentinel'); return true; })()`,
         );
-        await waitUntil(() => here.messages.length >= 500, 20_000, '500 messages');
-        await sleep(300);
-        expect(here.messages.map((event) => (event.data as { n: number }).n)).to.deep.equal([
-          ...Array(500).keys(),
+        await waitUntil(() => here.messages.length >= 501, 20_000, '500 messages');
+        expect(here.messages.map((event) => event.data)).to.deep.equal([
+          ...[...Array(500).keys()].map((n) => ({ n })),
+          'sentinel',
         ]);
         expect(here.errors).to.have.length(0);
       });
@@ -118,14 +127,18 @@ describe('<tab-channel transport>', () => {
         const tab = await Tab.open();
         await channelIn(tab, name, `transport="${transport}"`);
         await tab.eval(`(() => { window.channel.post('before'); return true; })()`);
-        await sleep(250);
+        // Posted means written: the IndexedDB row commits a moment after post() returns.
+        if (transport === 'idb') await waitUntil(async () => (await idbRows(name)) === 1);
         const here = await channelHere(name, { transport, echo: '' });
-        await sleep(250);
         await tab.eval(`(() => { window.channel.post('after'); return true; })()`);
         here.el.post('own');
-        await waitUntil(() => here.messages.length === 2, 5000, 'two messages');
-        await sleep(250);
-        expect(here.messages.map((event) => event.data).sort()).to.deep.equal(['after', 'own']);
+        await tab.eval(`(() => { window.channel.post('sentinel'); return true; })()`);
+        await waitUntil(() => here.messages.some((event) => event.data === 'sentinel'), 5000);
+        expect(here.messages.map((event) => event.data).sort()).to.deep.equal([
+          'after',
+          'own',
+          'sentinel',
+        ]);
       });
 
       it('delivers between two elements of one page, like BroadcastChannel', async () => {
@@ -133,11 +146,10 @@ describe('<tab-channel transport>', () => {
         const a = await channelHere(name, { transport });
         const b = await channelHere(name, { transport });
         a.el.post('a to b');
-        await waitUntil(() => b.messages.length === 1, 5000, 'delivery in the page');
-        expect(b.messages[0].data).to.equal('a to b');
-        await sleep(250);
-        expect(a.messages).to.have.length(0);
-        expect(b.messages).to.have.length(1);
+        b.el.post('sentinel');
+        await waitUntil(() => a.messages.length === 1, 5000, 'the sentinel');
+        expect(b.messages.map((event) => event.data)).to.deep.equal(['a to b']);
+        expect(a.messages.map((event) => event.data)).to.deep.equal(['sentinel']);
       });
 
       it('queues posts made while the transport loads, in order', async () => {
@@ -276,7 +288,7 @@ describe('<tab-channel transport>', () => {
       writer.postMessage('kept a while');
       writer.close();
       await waitUntil(async () => (await idbRows(name)) === 1, 2000, 'the row');
-      await sleep(300);
+      // The TTL counts from when a reader first saw the row (monotonic clock), so no wait here.
       const reader = new IdbChannel(name, { ttl: 200 });
       await waitUntil(async () => (await idbRows(name)) === 0, 2000, 'the sweep');
       reader.close();
@@ -395,9 +407,12 @@ describe('<tab-channel transport>', () => {
       const b = await Tab.open(at('b'));
       await channelIn(a, name, 'transport="cookie"');
       await channelIn(b, name, 'transport="cookie"');
+      const b2 = await Tab.open(at('b'));
+      await channelIn(b2, name, 'transport="cookie"');
       await a.eval(`(() => { window.channel.post('host only'); return true; })()`);
-      await sleep(500);
-      expect(await b.eval('window.log.length')).to.equal(0);
+      await b2.eval(`(() => { window.channel.post('sentinel'); return true; })()`);
+      const log = await b.waitFor<{ data: unknown }[]>('window.log.length && window.log');
+      expect(log.map((entry) => entry.data)).to.deep.equal(['sentinel']);
     });
   });
 
@@ -505,9 +520,9 @@ describe('<tab-channel transport>', () => {
       // The writer's database is open, so this row is stored before the reader's opens.
       writer.postMessage('after the reader');
       try {
-        await waitUntil(() => received.length === 1, 3000, 'the message');
-        await sleep(300);
-        expect(received).to.deep.equal(['after the reader']);
+        writer.postMessage('sentinel');
+        await waitUntil(() => received.length === 2, 3000, 'the message');
+        expect(received).to.deep.equal(['after the reader', 'sentinel']);
       } finally {
         writer.close();
         reader.close();
