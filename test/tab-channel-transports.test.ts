@@ -529,6 +529,43 @@ describe('<tab-channel transport>', () => {
       }
     });
 
+    it('goes on when another page deletes the database (the connection closed under it)', async () => {
+      const name = uniqueName();
+      const peer = '/test/fixtures/channel-peer.html';
+      const writer = await Tab.open(peer);
+      await writer.eval(`window.peer.open('w', 'idb', '${name}')`);
+      const reader = new IdbChannel(name);
+      const received: unknown[] = [];
+      const errors: string[] = [];
+      reader.onmessage = (event) => received.push(event.data);
+      reader.onerror = (event) => errors.push(event.code);
+      try {
+        await reader.ready;
+        await writer.eval(
+          `(() => { for (let i = 0; i < 20; i++) window.peer.post('w', i); return true; })()`,
+        );
+        await waitUntil(() => received.length === 20, 5000, 'the first messages');
+        // Blocked until every connection closes: each channel lets it go, then opens anew.
+        const cleaner = await Tab.open();
+        expect(
+          await cleaner.eval(`new Promise((resolve) => {
+            const request = indexedDB.deleteDatabase('realtime-elements-tab-channel');
+            request.onsuccess = () => resolve('deleted');
+            request.onerror = () => resolve('failed');
+            request.onblocked = () => {};
+          })`),
+        ).to.equal('deleted');
+        await writer.eval(
+          `(() => { for (let i = 20; i < 25; i++) window.peer.post('w', i); return true; })()`,
+        );
+        await waitUntil(() => received.length === 25, 5000, 'the messages after the deletion');
+        expect(received).to.deep.equal([...Array(25).keys()]);
+        expect(errors).to.deep.equal([]);
+      } finally {
+        reader.close();
+      }
+    });
+
     it('a module worker posts to a <tab-channel transport="idb">', async () => {
       const name = uniqueName();
       const here = await channelHere(name, { transport: 'idb' });

@@ -82,15 +82,26 @@ async function lastId(connection: IDBDatabase): Promise<number> {
   return ((await promised(request))?.primaryKey as number | undefined) ?? 0;
 }
 
+/** Whether `cursor` holds a place in the store (a reconnection goes on from there). */
+let placed = false;
+
 function connect(): Promise<void> {
   opening ??= (async () => {
     try {
       const connection = await openDatabase();
-      connection.onversionchange = () => {
-        connection.close();
-        failAll(new Error('the database was deleted or upgraded elsewhere'), 'stopped working');
-      };
-      cursor = await lastId(connection);
+      // Another page deletes or upgrades the database, or the browser closes the connection
+      // (Safari does, under memory pressure): let it happen, then open again and read on.
+      connection.onversionchange = () => reconnect(connection);
+      connection.onclose = () => reconnect(connection);
+      const newest = await lastId(connection);
+      if (!placed) cursor = newest;
+      else if (newest < cursor) {
+        // The database was deleted and made anew: its ids start again, and every row in it
+        // was written after what this global read.
+        cursor = 0;
+        for (const channel of channels()) channel.after = Math.min(channel.after, 0);
+      }
+      placed = true;
       db = connection;
       store(pending);
       pending = [];
@@ -105,12 +116,21 @@ function connect(): Promise<void> {
   return opening;
 }
 
+function reconnect(connection: IDBDatabase): void {
+  connection.close();
+  if (db !== connection) return;
+  clearTimeout(timer);
+  db = opening = timer = undefined;
+  if (open) void connect().catch(() => undefined);
+}
+
 /** Closes the connection once nothing here uses it (close() lets the last writes finish). */
 function release(): void {
   clearTimeout(timer);
   timer = undefined;
   db?.close();
   db = opening = undefined;
+  placed = false;
   marks.length = 0;
 }
 
@@ -148,12 +168,9 @@ async function poll(): Promise<void> {
     rows = (await promised(
       connection.transaction(STORE).objectStore(STORE).getAll(IDBKeyRange.lowerBound(cursor, true)),
     )) as Row[];
-  } catch (error) {
-    // The database was closed under us (deleted by the page, or the last close()).
-    if (db === connection) {
-      failAll(error, 'stopped working');
-      release();
-    }
+  } catch {
+    // The connection was closed under us: open it again (it reports if that fails).
+    if (db === connection) reconnect(connection);
     return;
   }
   for (const row of rows) {
