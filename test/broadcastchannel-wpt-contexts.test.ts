@@ -142,6 +142,21 @@ for (const impl of impls) {
       });
     });
 
+    it('names and data with cookie- and JSON-special characters travel between tabs, and names stay apart', async () => {
+      const name = `${uniqueName('odd')} ;=,"\\%\n\u00e9\u{1f600}`;
+      const other = await tab();
+      await other.call('open', 'odd', impl, name);
+      await other.call('open', 'plain', impl, name.slice(0, 12));
+      const here = await open(impl, name);
+      const received = recordData(here);
+      const data = { text: 'a;b=c, "d" \\ %20 \u00e9 \u{1f600}', list: [1, null, true] };
+      await other.call('post', 'plain', 'for the other name');
+      await other.call('post', 'odd', data);
+      await other.call('post', 'odd', 'sentinel');
+      await waitUntil(() => received.length === 2, 10_000, 'two messages');
+      expect(received).to.deep.equal([data, 'sentinel']);
+    });
+
     it('two channels of one tab posting alternately arrive in posting order, not grouped by sender', async () => {
       const name = uniqueName('alternate');
       const other = await tab();
