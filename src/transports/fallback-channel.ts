@@ -133,9 +133,10 @@ export abstract class FallbackChannel extends EventTarget {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const list = members.get(this.key);
-    list?.splice(list.indexOf(this), 1);
-    if (!list?.length) members.delete(this.key);
+    const list = members.get(this.key) ?? [];
+    const at = list.indexOf(this);
+    if (at >= 0) list.splice(at, 1);
+    if (!list.length) members.delete(this.key);
     this.shutdown();
   }
 
@@ -155,12 +156,12 @@ export abstract class FallbackChannel extends EventTarget {
   /** Releases what this channel holds of the medium (polling, listeners, keys). */
   protected abstract shutdown(): void;
 
-  /** This global's origin, as messages from here carry it. */
+  /** @internal This global's origin, as messages from here carry it. */
   origin(): string {
     return globalThis.location?.origin ?? '';
   }
 
-  /** Dispatches a `message` event carrying `data`, unless the channel closed in the meantime. */
+  /** @internal Dispatches a `message` event carrying `data`, unless the channel closed in the meantime. */
   dispatchMessage(data: unknown, origin: string): void {
     if (this.closed) return;
     const event = new MessageEvent('message', { data, origin });
@@ -169,12 +170,12 @@ export abstract class FallbackChannel extends EventTarget {
     this.dispatchEvent(event);
   }
 
-  /** Dispatches `messageerror` (the message could not be read), unless closed. */
+  /** @internal Dispatches `messageerror` (the message could not be read), unless closed. */
   dispatchUnreadable(origin: string): void {
     if (!this.closed) this.dispatchEvent(new MessageEvent('messageerror', { origin }));
   }
 
-  /** Dispatches an `error` event with a code, unless closed. */
+  /** @internal Dispatches an `error` event with a code, unless closed. */
   report(code: string, message: string): void {
     if (!this.closed) this.dispatchEvent(new ChannelErrorEvent(code, message));
   }
