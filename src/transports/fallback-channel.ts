@@ -68,8 +68,7 @@ export function channelName(argumentCount: number, name: unknown): string {
 }
 
 export abstract class FallbackChannel extends EventTarget {
-  /** The channel name, converted to a string as `BroadcastChannel` does. */
-  readonly name: string;
+  private readonly channelName: string;
   /**
    * Resolves once the channel receives what other contexts post (IndexedDB: once its database
    * is open; at once elsewhere).
@@ -86,8 +85,13 @@ export abstract class FallbackChannel extends EventTarget {
   /** `kind` names the transport: only channels of the same kind and name reach each other. */
   constructor(name: string, kind: string) {
     super();
-    this.name = name;
+    this.channelName = name;
     this.key = channelKey(kind, name);
+  }
+
+  /** The channel name, converted to a string as `BroadcastChannel` does; read-only. */
+  get name(): string {
+    return this.channelName;
   }
 
   get onmessage(): Handler<MessageEvent> {
