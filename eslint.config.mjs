@@ -5,7 +5,16 @@ import wc from 'eslint-plugin-wc';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'custom-elements.json', 'coverage/', 'bench/.cache/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'custom-elements.json',
+      'coverage/',
+      'bench/.cache/',
+      '.readme-blocks/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,6 +9,8 @@ ensureNodeModules();
 ensureChrome();
 // The hub's scale-out tests run against a real redis-server.
 ensureCommand('redis-server', 'redis-server');
+// The README's nginx configuration is tested in front of a real hub.
+ensureCommand('nginx', 'nginx-light');
 
 const steps = [
   ['build', 'npm', ['run', '--silent', 'build']],

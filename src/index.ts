@@ -23,6 +23,9 @@ export {
   ResetEvent,
   type ConnectionState,
   type RealtimeEventMap,
+  type SseMessageEvent,
+  type HubMessageEvent,
+  type SwRelayMessageEvent,
 } from './internal/events.js';
 export {
   ReconnectController,

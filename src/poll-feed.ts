@@ -6,10 +6,11 @@ import {
   RealtimeMessageEvent,
   ResetEvent,
   type RealtimeEventMap,
+  type HubMessageEvent,
 } from './internal/events.js';
 
 export interface PollFeedEventMap extends RealtimeEventMap {
-  message: RealtimeMessageEvent;
+  message: HubMessageEvent;
   reset: ResetEvent;
   close: RealtimeCloseEvent;
 }
@@ -42,7 +43,7 @@ interface HubPoll {
  * @attr {boolean} disabled - Keeps it stopped.
  * @attr {string} state - `connecting`, `open`, `paused` (hidden tab), `closed`, `error`.
  *
- * @fires {RealtimeMessageEvent} message - New content (short), or each hub event (long). Carries `data`, `origin`; long polling also `lastEventId`, `topic`, `id`.
+ * @fires {HubMessageEvent} message - New content (short), or each hub event (long). Carries `data`, `origin`; long polling also `lastEventId`, `topic`, `id`.
  * @fires {Event} open - The first poll succeeded.
  * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor. Carries `reason`, `lastEventId`.
  * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
@@ -185,7 +186,9 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
       const { status } = response;
       this.fail('http-status', `The server answered ${status}.`, { status });
       return this.settleRetry(
-        this.scheduleRetry(retryAfterMs(response.headers.get('Retry-After'))),
+        this.scheduleRetry(
+          retryAfterMs(response.headers.get('Retry-After'), response.headers.get('Date')),
+        ),
       );
     }
     if (!this.opened) {

@@ -24,12 +24,24 @@ interface Envelope {
   data?: unknown;
 }
 
+/** The origin a `target-origin` value names, or `''` when it names none. */
+function originOf(value: string): string {
+  try {
+    const { origin } = new URL(value);
+    return origin === 'null' ? '' : origin;
+  } catch {
+    return '';
+  }
+}
+
 const isEnvelope = (value: unknown): value is Envelope =>
   !!value && typeof value === 'object' && (value as Envelope).rtBridge === 1;
 
 function postTo(peer: Window, envelope: Envelope, origin: string): void {
   try {
-    peer.postMessage(envelope, origin);
+    // An opaque origin (a sandboxed frame, a data: URL) cannot be named as a target: `*` is the
+    // only way to reach it, and only when `target-origin` allows "null" (with a warning).
+    peer.postMessage(envelope, origin === 'null' ? '*' : origin);
   } catch (error) {
     // Re-thrown from this window's realm: the other window's DOMException fails `instanceof`.
     if ((error as DOMException).name === 'DataCloneError') {
@@ -68,15 +80,15 @@ interface PendingRequest {
  * @attr {string} name - Window name; `open()` re-uses a live window of that name.
  * @attr {string} features - `window.open` features.
  * @attr {string} for - Opener side: the id of an iframe of this page to bridge to.
- * @attr {string} target-origin - Allowed origins of the other window.
+ * @attr {string} target-origin - Allowed origins of the other window. `null` allows an opaque origin (a sandboxed iframe without `allow-same-origin`), which is posted to with `*` (a console warning says so).
  * @attr {number} queue-limit - Posts held until the handshake; past it `post` returns `false` (`queue-full`).
  * @attr {boolean} disabled - Keeps the bridge closed.
  * @attr {string} state - `connecting` (handshake pending), `open`, `closed`, `error`.
  *
  * @fires {PopupMessageEvent} message - The other window posted. Carries `data`, `origin`, `reply(value)` (requests only).
  * @fires {Event} open - Handshake complete; queued messages are flushed.
- * @fires {RealtimeCloseEvent} close - The other window closed (`false`), or navigated away / is reloading (`true`: a reload re-handshakes and returns to `open`). Carries `willReconnect`.
- * @fires {RealtimeErrorEvent} error - `code`: `blocked`, `no-opener`, `missing-target`, `queue-full`.
+ * @fires {RealtimeCloseEvent} close - The other window closed (`false`), or navigated away / is reloading (`true`: a reload re-handshakes and returns to `open`). A window the user closes may first look like a reload (`true`); a final `close` with `false` follows as soon as it is found closed (within 100 ms). `close()`, removal and `disabled` end an open (or returning) bridge with `false` too. Carries `willReconnect`.
+ * @fires {RealtimeErrorEvent} error - `code`: `blocked`, `no-opener`, `missing-target`, `queue-full`, `invalid-attribute` (a `target-origin` value that is no origin).
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
@@ -112,6 +124,8 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   private allowed: string[] = [];
   private allowsAny = false;
   private peerSession = '';
+  /** A `close` with `willReconnect: true` went out: the next end of the bridge is final. */
+  private awaitingReturn = false;
 
   /**
    * Opens `src` in a popup (or focuses the live one of that name) and starts the handshake.
@@ -138,12 +152,12 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   /** Opener side: closes the popup (`open()` may open it again). Other side: ends the bridge. */
   close(): void {
     const peer = this.peer;
-    const wasOpen = this.state === 'open';
+    const announce = this.endsConnection();
     this.sayBye();
     this.disconnectPeer('closed', 'The bridge was closed.');
     if (peer && this.src && !peer.closed) peer.close();
     this.setState('closed');
-    if (wasOpen) this.emit(new RealtimeCloseEvent(false));
+    if (announce) this.emit(new RealtimeCloseEvent(false));
   }
 
   /**
@@ -180,18 +194,34 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   }
 
   protected override acquire(): void {
+    const origins = this.targetOrigin.split(/\s+/).filter(Boolean);
+    this.allowed = [];
+    for (const each of origins.length ? origins : [location.origin]) {
+      // Compared with `event.origin` as strings: `https://a.example/` must become `https://a.example`.
+      const origin = each === '*' || each === 'null' ? each : originOf(each);
+      if (!origin) {
+        this.setState('error');
+        return this.fail(
+          'invalid-attribute',
+          `target-origin: "${each}" is not an origin (scheme://host[:port]), "*" or "null".`,
+        );
+      }
+      this.allowed.push(origin);
+    }
+    this.allowsAny = this.allowed.includes('*');
     this.listening = true;
     this.session = [...crypto.getRandomValues(new Uint32Array(4))]
       .map((n) => n.toString(36))
       .join('');
-    const origins = this.targetOrigin.split(/\s+/).filter(Boolean);
-    this.allowed = origins.length ? origins : [location.origin];
-    this.allowsAny = this.allowed.includes('*');
     window.addEventListener('message', this.onMessage);
     window.addEventListener('pagehide', this.onPageHide);
     if (this.allowsAny) {
       console.warn(
         `<${this.localName} target-origin="*">: any site can read and send these messages.`,
+      );
+    } else if (this.allowed.includes('null')) {
+      console.warn(
+        `<${this.localName} target-origin="null">: opaque origins are reached with "*"; a frame that navigates away may read these messages.`,
       );
     }
     if (this.for) {
@@ -217,10 +247,22 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   protected override release(): void {
     if (!this.listening) return;
     this.listening = false;
+    const announce = this.endsConnection();
     window.removeEventListener('message', this.onMessage);
     window.removeEventListener('pagehide', this.onPageHide);
     this.sayBye();
     this.disconnectPeer('closed', 'The bridge closed.');
+    if (announce) this.emit(new RealtimeCloseEvent(false));
+  }
+
+  /**
+   * Whether ending the bridge now must fire a final `close`: it was open, or its last `close`
+   * promised a reconnect (`willReconnect: true`) that will not come now.
+   */
+  private endsConnection(): boolean {
+    const announce = this.state === 'open' || this.awaitingReturn;
+    this.awaitingReturn = false;
+    return announce;
   }
 
   private usable(): void {
@@ -277,6 +319,7 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   private opened(origin: string): void {
     this.peerOrigin = origin;
     if (this.state === 'open') return;
+    this.awaitingReturn = false;
     this.setState('open');
     this.emit(new Event('open'));
     const waiting = this.queue as Envelope[];
@@ -327,13 +370,19 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
     this.peerOrigin = '';
     this.rejectRequests('closed', 'The other window closed.');
     if (mayReturn && !this.peer?.closed) {
+      // A reload or a close: a `bye` cannot tell them apart. A reload says hello again; a
+      // closed window is found closed by the hello timer, which then ends it for good.
       this.setState('connecting');
-      if (wasOpen) this.emit(new RealtimeCloseEvent(true));
+      if (wasOpen) {
+        this.awaitingReturn = true;
+        this.emit(new RealtimeCloseEvent(true));
+      }
       return;
     }
+    const announce = this.endsConnection();
     this.disconnectPeer('closed', 'The other window closed.');
     this.setState('closed');
-    if (wasOpen) this.emit(new RealtimeCloseEvent(false));
+    if (announce) this.emit(new RealtimeCloseEvent(false));
   }
 
   private disconnectPeer(code: string, message: string): void {

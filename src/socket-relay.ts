@@ -6,10 +6,11 @@ import {
   RealtimeMessageEvent,
   ResetEvent,
   type RealtimeEventMap,
+  type HubMessageEvent,
 } from './internal/events.js';
 
 export interface SocketRelayEventMap extends RealtimeEventMap {
-  message: RealtimeMessageEvent;
+  message: HubMessageEvent;
   close: RealtimeCloseEvent;
   reset: ResetEvent;
 }
@@ -58,7 +59,7 @@ const closeErrors: Record<number, string> = {
  * @attr {boolean} disabled - Keeps the socket closed.
  * @attr {string} state - `connecting`, `open`, `closed`, `error`.
  *
- * @fires {RealtimeMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
+ * @fires {HubMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
  * @fires {Event} open - Connected (hub mode: the `auth` frame and the subscription are sent; queued sends follow).
  * @fires {RealtimeCloseEvent} close - An open connection ended. Carries `code`, `reason`, `wasClean`, `willReconnect`.
  * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`.
@@ -119,6 +120,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   private stopped = false;
   private attempt = 0;
   private timers: ReturnType<typeof setTimeout>[] = [];
+  /** `performance.now()` of the last frame: a wall-clock step neither kills nor keeps a socket. */
   private lastActivity = 0;
 
   /** As `WebSocket.readyState`: 0 connecting, 1 open, 2 closing, 3 closed. */
@@ -358,7 +360,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       }
       this.setState('open');
       this.reconnector.opened();
-      this.lastActivity = Date.now();
+      this.lastActivity = performance.now();
       this.armHeartbeat();
       this.emit(new Event('open'));
       const waiting = this.queue;
@@ -420,7 +422,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     const ping = this.raw ? this.pingMessage : this.json({ type: 'ping' });
     if (!(interval > 0) || !ping) return;
     const tick = () => {
-      if (Date.now() - this.lastActivity > interval + this.heartbeatTimeout) {
+      if (performance.now() - this.lastActivity > interval + this.heartbeatTimeout) {
         this.fail(
           'heartbeat-timeout',
           `Nothing received for ${this.heartbeatTimeout} ms after a ping; reconnecting.`,
@@ -434,7 +436,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   }
 
   private receive(raw: unknown): void {
-    this.lastActivity = Date.now();
+    this.lastActivity = performance.now();
     if (this.raw) {
       if (raw === this.pingMessage && raw) return;
       let data = raw;

@@ -6,11 +6,12 @@ import {
   RealtimeMessageEvent,
   ResetEvent,
   type RealtimeEventMap,
+  type SseMessageEvent,
 } from './internal/events.js';
 import { SseParser } from './internal/sse-parser.js';
 
 export interface SseFeedEventMap extends RealtimeEventMap {
-  message: RealtimeMessageEvent;
+  message: SseMessageEvent;
   close: RealtimeCloseEvent;
   reset: ResetEvent;
 }
@@ -41,7 +42,7 @@ type HeadersSource =
  * @attr {boolean} disabled - Keeps the feed closed.
  * @attr {string} state - `connecting`, `open`, `paused`, `closed`, `error`.
  *
- * @fires {RealtimeMessageEvent} message - An SSE event. Its own type is in `eventType`: a server never chooses a DOM event type. Carries `data`, `lastEventId`, `eventType`, `origin`.
+ * @fires {SseMessageEvent} message - An SSE event. Its own type is in `eventType`: a server never chooses a DOM event type. Carries `data`, `lastEventId`, `eventType`, `origin`.
  * @fires {Event} open - The stream is open (fetch: a 200 `text/event-stream` answer).
  * @fires {RealtimeCloseEvent} close - An open stream ended: dropped (`willReconnect: true`) or stopped. Carries `willReconnect`.
  * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`.
@@ -286,7 +287,9 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
       }
       this.fail('http-status', `The server answered ${status}.`, { status });
       if (status === 429 || status >= 500)
-        return this.retry(retryAfterMs(response.headers.get('Retry-After')));
+        return this.retry(
+          retryAfterMs(response.headers.get('Retry-After'), response.headers.get('Date')),
+        );
       return this.stop('error');
     }
     const contentType = response.headers.get('Content-Type') ?? '';

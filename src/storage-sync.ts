@@ -8,7 +8,13 @@ import {
   storageValueTypes,
   type StorageValueType,
 } from './internal/storage-codec.js';
-import { readForm, syncedControls, writeForm, type FormControl } from './internal/form-binding.js';
+import {
+  readForm,
+  resetForm,
+  syncedControls,
+  writeForm,
+  type FormControl,
+} from './internal/form-binding.js';
 
 export interface StorageSyncEventMap extends RealtimeEventMap {
   valuechange: ValueChangeEvent;
@@ -88,11 +94,14 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   private observer?: MutationObserver;
   private restoring = false;
   private knownControls = new WeakSet<FormControl>();
+  /** The storage area and key the controls last showed. */
+  private shownGroup?: string;
 
   constructor() {
     super();
     this.addEventListener('input', this.onControlEdited);
     this.addEventListener('change', this.onControlEdited);
+    this.addEventListener('reset', this.onFormReset);
   }
 
   /**
@@ -169,6 +178,8 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.observer = new MutationObserver(() => this.restoreForm(this.newControls()));
     this.observer.observe(this, { childList: true, subtree: true });
 
+    // Open before reading: a parse-error or quota-exceeded met while reading stays in `error`.
+    this.setState(this.area ? 'open' : 'memory');
     if (this.setWhileClosed !== undefined) {
       const raw = this.setWhileClosed;
       this.setWhileClosed = undefined;
@@ -177,8 +188,12 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       this.raw = this.area?.getItem(this.key) ?? null;
     }
     this.readCurrent();
+    // Switched to another key with nothing stored: the old key's draft must not carry over
+    // (the next keystroke would store it under the new key).
+    if (this.shownGroup !== undefined && this.shownGroup !== group && !this.hasCurrent)
+      this.resetControls();
+    this.shownGroup = group;
     this.restoreForm(this.newControls());
-    this.setState(this.area ? 'open' : 'memory');
     this.emit(new Event('open'));
   }
 
@@ -229,11 +244,16 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
 
   /** Takes a value written elsewhere and announces it. */
   private adopt(raw: string | null, removed: boolean, cleared: boolean): void {
+    // A later write from elsewhere wins over our refused one.
+    this.pendingRaw = undefined;
     if (raw === this.raw && !cleared) return;
     const oldValue = this.value;
     this.raw = raw;
     this.readCurrent();
-    this.restoreForm(syncedControls(this));
+    // A draft removed elsewhere is gone here too: the controls go back to their defaults, so
+    // the next keystroke stores only what is shown, never the discarded draft.
+    if (raw === null) this.resetControls();
+    else this.restoreForm(syncedControls(this));
     this.emit(new ValueChangeEvent(this.value, oldValue, this.key, removed, cleared));
   }
 
@@ -266,6 +286,30 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     }
   }
 
+  /** Controls back to the markup's defaults, then the element's default value if it is an object. */
+  private resetControls(): void {
+    const controls = syncedControls(this);
+    if (!controls.length) return;
+    this.restoring = true;
+    try {
+      resetForm(controls);
+      writeForm(controls, this.fallback());
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  /** A reset form discards its draft: the key is removed here and in every other tab. */
+  private readonly onFormReset = (event: Event): void => {
+    const form = event.target;
+    if (this.area === undefined || !(form instanceof HTMLFormElement)) return;
+    // The reset itself runs after this event is dispatched, unless a later listener cancels it.
+    setTimeout(() => {
+      if (event.defaultPrevented || this.area === undefined) return;
+      if (syncedControls(this).some((control) => control.form === form)) this.removeValue();
+    });
+  };
+
   private readonly onControlEdited = (event: Event): void => {
     if (this.restoring || this.area === undefined) return;
     const controls = syncedControls(this);
@@ -282,11 +326,8 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   private readonly onStorage = (event: StorageEvent): void => {
     if (!this.area || event.storageArea !== this.area) return;
     if (event.key === null) {
-      this.pendingRaw = undefined;
       this.adopt(null, false, true);
     } else if (event.key === this.key) {
-      // A later write from another tab wins over our refused one.
-      this.pendingRaw = undefined;
       this.adopt(event.newValue, event.newValue === null, false);
     } else if (this.pendingRaw !== undefined) {
       this.commit(this.pendingRaw);

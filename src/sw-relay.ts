@@ -1,9 +1,13 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
-import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.js';
+import {
+  RealtimeMessageEvent,
+  type RealtimeEventMap,
+  type SwRelayMessageEvent,
+} from './internal/events.js';
 
 export interface SwRelayEventMap extends RealtimeEventMap {
-  message: RealtimeMessageEvent;
+  message: SwRelayMessageEvent;
   update: Event;
 }
 
@@ -36,7 +40,7 @@ const local = new Map<string, Set<SwRelayElement>>();
  * @attr {boolean} disabled - Keeps it closed.
  * @attr {string} state - `connecting`, `open`, `closed`, `error`.
  *
- * @fires {RealtimeMessageEvent} message - Another tab (or same-page element) posted on the channel. Carries `data`, `sender`, `origin`.
+ * @fires {SwRelayMessageEvent} message - Another tab (or same-page element) posted on the channel. Carries `data`, `sender`, `origin`.
  * @fires {Event} open - A worker is active and relaying.
  * @fires {Event} update - A new worker version is installed and waiting; call `skipWaiting()` (or reload).
  * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `unsupported`, `register-failed`, `queue-full`.

@@ -53,7 +53,7 @@ async function frame(): Promise<ChannelPeer> {
 
 /** A real second tab running the peer fixture; `call` runs a peer method there. */
 async function tab(steppableClock = false) {
-  const page = await Tab.open(PEER, 'window.tabReady === true', steppableClock);
+  const page = await Tab.open(PEER, 'window.tabReady === true', { steppableClock });
   const call = <T = unknown>(method: string, ...args: unknown[]) =>
     page.eval<T>(`window.peer.${method}(...${JSON.stringify(args)})`);
   return { page, call };
@@ -352,8 +352,12 @@ describe('<tab-channel> across tabs, the wall clock stepped (issue #20, input 1)
       it(`transport="${transport}", both clocks ${step > 0 ? 'forward' : 'back'} 30 s: B posts 5, A gets 5`, async () => {
         const name = uniqueName('clock');
         const [a, b] = [
-          await Tab.open('/test/fixtures/tab.html', 'window.tabReady === true', true),
-          await Tab.open('/test/fixtures/tab.html', 'window.tabReady === true', true),
+          await Tab.open('/test/fixtures/tab.html', 'window.tabReady === true', {
+            steppableClock: true,
+          }),
+          await Tab.open('/test/fixtures/tab.html', 'window.tabReady === true', {
+            steppableClock: true,
+          }),
         ];
         for (const page of [a, b]) {
           await page.eval(`(() => {

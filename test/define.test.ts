@@ -33,4 +33,26 @@ describe('define()', () => {
     expect(el.state).to.equal('open');
     el.remove();
   });
+
+  it('defines a class that already has a tag under a second one (through a subclass)', async () => {
+    expect(customElements.get('tab-channel')).to.equal(TabChannelElement);
+    expect(() => TabChannelElement.define('second-channel')).not.to.throw();
+    const Second = customElements.get('second-channel')!;
+    expect(Second.prototype).to.be.instanceOf(TabChannelElement);
+    const el = document.createElement('second-channel') as TabChannelElement;
+    el.name = 'second';
+    document.body.append(el);
+    await el.updateComplete;
+    expect(el.state).to.equal('open');
+    el.remove();
+    const warnings: unknown[][] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => warnings.push(args);
+    try {
+      TabChannelElement.define('second-channel'); // again: a quiet no-op, like the first tag
+    } finally {
+      console.warn = original;
+    }
+    expect(warnings).to.deep.equal([]);
+  });
 });

@@ -5,14 +5,10 @@ export class Tab {
   private constructor(readonly id: string) {}
 
   /** Opens `url` (relative to the test page) and waits until `ready` (an expression) is true. */
-  /**
-   * With `steppableClock`, the tab's `Date` and `Date.now` are replaced before its scripts run,
-   * and `window.stepClock(ms)` in the tab steps its wall clock (the stand-in for NTP or resume).
-   */
   static async open(
     url = '/test/fixtures/tab.html',
     ready = 'window.tabReady === true',
-    steppableClock = false,
+    { steppableClock = false } = {},
   ): Promise<Tab> {
     const { id } = await executeServerCommand<{ id: string }, unknown>('open-tab', {
       url,
@@ -20,6 +16,14 @@ export class Tab {
       steppableClock,
     });
     return new Tab(id);
+  }
+
+  /**
+   * Steps the wall clock (`Date`, `Date.now`) of a tab opened with `steppableClock` by `ms`
+   * (negative: backwards), as NTP or a resume from sleep does; returns the total offset.
+   */
+  stepClock(ms: number): Promise<number> {
+    return this.eval<number>(`window.stepClock(${ms})`);
   }
 
   /** A page opened by the test page itself (a popup), found by a part of its URL. */
@@ -41,14 +45,34 @@ export class Tab {
     return value;
   }
 
-  /** Polls `expression` in the tab until it is truthy; returns its value. */
+  /**
+   * Polls `expression` (a check without side effects) in the tab until it is truthy; returns its
+   * value. A page that navigates meanwhile (a reload the test caused) is polled again in its new
+   * document.
+   */
   async waitFor<T = unknown>(expression: string, timeout = 5000): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.poll<T>(expression, timeout);
+      } catch (error) {
+        if (attempt > 2 || !String(error).includes('Execution context was destroyed')) throw error;
+      }
+    }
+  }
+
+  private poll<T>(expression: string, timeout: number): Promise<T> {
     return this.eval<T>(`(async () => {
-      const end = Date.now() + ${timeout};
+      const end = performance.now() + ${timeout};
+      let thrown = '';
       for (;;) {
-        const value = (${expression});
-        if (value) return value;
-        if (Date.now() > end) throw new Error('Timed out waiting for: ' + ${JSON.stringify(expression)});
+        // A page that has just loaded may not have run its scripts yet: a throw is a "not yet".
+        try {
+          const value = (${expression});
+          if (value) return value;
+        } catch (error) {
+          thrown = ' (last threw: ' + error + ')';
+        }
+        if (performance.now() > end) throw new Error('Timed out waiting for: ' + ${JSON.stringify(expression)} + thrown);
         await new Promise((r) => setTimeout(r, 10));
       }
     })()`);

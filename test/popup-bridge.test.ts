@@ -126,6 +126,71 @@ describe('<popup-bridge>', () => {
     expect(closes.map((e) => e.willReconnect)).to.deep.equal([false]);
   });
 
+  it('the user closing the popup ends with a final close (willReconnect false), state closed', async () => {
+    const { el, mark } = await openPopup({ silent: '' });
+    el.open();
+    await oneEvent(el, 'open');
+    const pending = el
+      .request('still there?', { timeout: 10_000 })
+      .catch((error: BridgeRequestError) => error);
+    const closes = record<RealtimeCloseEvent>(el, 'close');
+    const popup = await Tab.find(mark);
+    // Closed from outside the page (the user, the browser), not by window.close().
+    await popup.close();
+    expect(((await pending) as BridgeRequestError).code).to.equal('closed');
+    await waitUntil(() => el.state === 'closed', 5000, 'state closed');
+    expect(closes.length).to.be.greaterThan(0);
+    expect(closes.at(-1)!.willReconnect).to.equal(false);
+    // No close promised a reconnect that never came: a true is always followed by a false.
+    expect(closes.map((e) => e.willReconnect).filter((w) => !w)).to.have.length(1);
+    // open() opens a fresh popup and the bridge works again.
+    el.open();
+    await oneEvent(el, 'open');
+  });
+
+  it('closing the opener tab ends the popup side with a final close', async () => {
+    const { src } = peerPage();
+    // A real tab (not this test page) opens the popup, so the opener can be closed by the test.
+    const opener = await Tab.open('/test/fixtures/tab.html');
+    const mark = new URL(src).searchParams.get('mark')!;
+    await opener.eval(`(async () => {
+      await import('/src/popup-bridge-define.ts');
+      const el = document.createElement('popup-bridge');
+      el.src = ${JSON.stringify(src)};
+      el.name = ${JSON.stringify(mark)};
+      document.body.append(el);
+      await el.updateComplete;
+      el.open();
+      await new Promise((resolve) => el.addEventListener('open', resolve, { once: true }));
+      return true;
+    })()`);
+    const popup = await Tab.find(mark);
+    await popup.eval(`window.closes = [];
+      window.bridge.addEventListener('close', (e) => window.closes.push(e.willReconnect)), true`);
+    await opener.close();
+    const closes = await popup.waitFor<boolean[]>(
+      'window.bridge.state === "closed" && window.closes',
+    );
+    expect(closes.at(-1)).to.equal(false);
+  });
+
+  it('removing an element that waits for a reloading window fires the final close', async () => {
+    const { el, mark } = await openPopup();
+    el.open();
+    await oneEvent(el, 'open');
+    const popup = await Tab.find(mark);
+    const closes = record<RealtimeCloseEvent>(el, 'close');
+    // The popup says bye and reloads slowly: the opener waits for it to come back.
+    await popup.eval(
+      `window.addEventListener('beforeunload', () => {}), setTimeout(() => location.reload(), 10), true`,
+    );
+    await waitUntil(() => closes.length === 1, 5000, 'close on reload');
+    expect(closes[0].willReconnect).to.equal(true);
+    el.remove();
+    expect(closes.map((e) => e.willReconnect)).to.deep.equal([true, false]);
+    expect(el.state).to.equal('closed');
+  });
+
   it('a popup reload closes and re-opens the bridge, flushing what was posted meanwhile', async () => {
     const { el, mark } = await openPopup();
     el.open();
@@ -185,6 +250,31 @@ describe('<popup-bridge>', () => {
     expect(await tab.eval('window.bridge.state')).to.equal('error');
   });
 
+  it('keeps the error that fired before a listener existed in `error` until it opens', async () => {
+    // The README's order: the element upgrades first, the page's own script listens later.
+    const { src } = peerPage();
+    const tab = await Tab.open(src);
+    expect(
+      await tab.eval(`({ code: window.bridge.error?.code, type: window.bridge.error?.type,
+        isEvent: window.bridge.error instanceof Event })`),
+    ).to.deep.equal({ code: 'no-opener', type: 'error', isEvent: true });
+    // Opening again clears it: the element here is an opener side once it has a popup.
+    const el = document.createElement('popup-bridge');
+    el.for = uniqueName('missing');
+    document.body.append(el);
+    await el.updateComplete;
+    expect(el.error?.code).to.equal('missing-target');
+    const frame = document.createElement('iframe');
+    frame.id = el.for;
+    frame.src = peerPage().src;
+    document.body.append(frame);
+    el.for = '';
+    el.for = frame.id;
+    await oneEvent(el, 'open');
+    expect(el.error).to.equal(null);
+    frame.remove();
+  });
+
   it('for= naming no iframe is missing-target', async () => {
     const el = document.createElement('popup-bridge');
     el.for = 'no-such-frame';
@@ -207,6 +297,78 @@ describe('<popup-bridge>', () => {
     await waitUntil(() => el.state === 'open', 5000);
     expect(await el.request('through the frame')).to.deep.equal({ echo: 'through the frame' });
     frame.remove();
+  });
+
+  it('an iframe that reloads comes back; one that is removed ends the bridge for good', async () => {
+    const frame = document.createElement('iframe');
+    frame.id = uniqueName('frame');
+    frame.src = '/test/fixtures/popup.html';
+    document.body.append(frame);
+    const el = await fixture<PopupBridgeElement>(
+      html`<popup-bridge for=${frame.id}></popup-bridge>`,
+    );
+    await waitUntil(() => el.state === 'open', 5000);
+    const closes = record<RealtimeCloseEvent>(el, 'close');
+    const opens = record(el, 'open');
+    frame.contentWindow!.location.reload();
+    await waitUntil(() => opens.length === 1, 5000, 'open after the frame reloaded');
+    expect(closes.map((e) => e.willReconnect)).to.deep.equal([true]);
+    expect(await el.request('again')).to.deep.equal({ echo: 'again' });
+    const pending = el.request('gone?').catch((error: BridgeRequestError) => error.code);
+    frame.remove();
+    expect(await pending).to.equal('closed');
+    await waitUntil(() => el.state === 'closed', 5000, 'closed after the frame was removed');
+    expect(closes.at(-1)!.willReconnect).to.equal(false);
+  });
+
+  it('bridges to a sandboxed (opaque-origin) iframe when target-origin allows "null"', async () => {
+    const frame = document.createElement('iframe');
+    frame.id = uniqueName('sandboxed');
+    frame.sandbox.add('allow-scripts');
+    frame.src = `/test/fixtures/popup.html?origin=${encodeURIComponent(location.origin)}`;
+    document.body.append(frame);
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (message: string) => warnings.push(message);
+    const el = document.createElement('popup-bridge');
+    el.for = frame.id;
+    el.targetOrigin = 'null';
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    try {
+      document.body.append(el);
+      await el.updateComplete;
+    } finally {
+      console.warn = warn;
+    }
+    await waitUntil(() => el.state === 'open' || errors.length, 5000, 'open or an error');
+    expect(errors).to.have.length(0);
+    expect(warnings.join()).to.contain('null');
+    expect(await el.request('into the sandbox')).to.deep.equal({ echo: 'into the sandbox' });
+    frame.remove();
+  });
+
+  it('target-origin: a URL is taken as its origin; a value that is no origin is invalid-attribute', async () => {
+    // A trailing slash or a path (copied from the address bar) names the same origin.
+    const { el } = await openPopup({}, { 'target-origin': `${location.origin}/some/page` });
+    el.open();
+    await oneEvent(el, 'open');
+    expect(await el.request('ok?')).to.deep.equal({ echo: 'ok?' });
+    for (const wrong of ['pay.example.com', 'https://', 'javascript:alert(1)']) {
+      const bad = document.createElement('popup-bridge');
+      bad.src = '/test/fixtures/popup.html';
+      bad.targetOrigin = `${location.origin} ${wrong}`;
+      const errors = record<RealtimeErrorEvent>(bad, 'error');
+      document.body.append(bad);
+      await bad.updateComplete;
+      expect(
+        errors.map((e) => e.code),
+        wrong,
+      ).to.deep.equal(['invalid-attribute']);
+      expect(errors[0].message).to.contain(wrong);
+      expect([bad.state, bad.error]).to.deep.equal(['error', errors[0]]);
+      expect(() => bad.open()).to.throw(DOMException);
+      bad.remove();
+    }
   });
 
   it('cross-origin: works when both sides allow each other', async () => {
@@ -304,7 +466,9 @@ describe('<popup-bridge>', () => {
     el.open();
     await oneEvent(el, 'open');
     const popup = await Tab.find(mark);
+    const closes = record<RealtimeCloseEvent>(el, 'close');
     el.remove();
+    expect(closes.map((e) => e.willReconnect)).to.deep.equal([false]);
     await popup.waitFor('window.bridge.state === "connecting"');
     const hellos = await popup.eval<number>('window.hellos');
     await sleep(400);

@@ -347,6 +347,221 @@ describe('<storage-sync>', () => {
       expect(JSON.parse(localStorage.getItem(key)!).title).to.equal('edited elsewhere');
     });
 
+    describe('a draft discarded elsewhere stays discarded', () => {
+      const draftForm = (key: string) =>
+        html`<storage-sync key=${key}>
+          <form>
+            <input name="title" value="Untitled" />
+            <textarea name="body"></textarea>
+            <input type="checkbox" name="urgent" />
+            <select name="size">
+              <option>s</option>
+              <option selected>m</option>
+            </select>
+          </form>
+        </storage-sync>`;
+      const draftInner =
+        '<form><input name=title value=Untitled><textarea name=body></textarea>' +
+        '<input type=checkbox name=urgent><select name=size><option>s</option><option selected>m</option></select></form>';
+      const typeIn = (tab: Tab, name: string, text: string) =>
+        tab.eval(`(() => {
+          const control = window.sync.querySelector('[name=${name}]');
+          control.value += ${JSON.stringify(text)};
+          control.dispatchEvent(new Event('input', { bubbles: true }));
+          return true;
+        })()`);
+
+      it('removeValue() and a form reset in one tab reset the other tab; its next keystroke stores only what it shows', async () => {
+        const key = uniqueName();
+        // This page is tab B (it types for real); tab A writes and discards the draft.
+        const b = await fixture<StorageSyncElement>(draftForm(key));
+        const body = b.querySelector('textarea')!;
+        const title = b.querySelector<HTMLInputElement>('[name=title]')!;
+        const a = await Tab.open();
+        await syncIn(a, key, '', draftInner);
+        await typeIn(a, 'body', 'secret plan');
+        await a.eval(`(() => {
+          window.sync.querySelector('[name=urgent]').click();
+          return true;
+        })()`);
+        const urgent = b.querySelector<HTMLInputElement>('[name=urgent]')!;
+        await waitUntil(
+          () => body.value === 'secret plan' && urgent.checked,
+          5000,
+          'draft shown in B',
+        );
+        const inputs = record(body, 'input');
+        // The README's submit pattern in A.
+        await a.eval(`(() => {
+          window.sync.removeValue();
+          window.sync.querySelector('form').reset();
+          return true;
+        })()`);
+        await waitUntil(() => body.value === '', 5000, 'B reset');
+        expect(title.value).to.equal('Untitled');
+        expect(urgent.checked).to.equal(false);
+        expect(b.querySelector('select')!.value).to.equal('m');
+        expect(inputs).to.have.length(1);
+        expect(b.value).to.equal(null);
+        // Resetting wrote nothing back.
+        expect(localStorage.getItem(key)).to.equal(null);
+        body.focus();
+        await sendKeys({ type: 'x' });
+        const stored = JSON.parse(localStorage.getItem(key)!);
+        expect(stored).to.deep.equal({ title: 'Untitled', body: 'x', urgent: false, size: 'm' });
+        expect(
+          await a.waitFor(`window.sync.querySelector('textarea').value === 'x' &&
+            window.sync.querySelector('textarea').value`),
+        ).to.equal('x');
+      });
+
+      it('storage.clear() elsewhere resets the controls too', async () => {
+        const key = uniqueName();
+        localStorage.setItem(key, JSON.stringify({ title: 'Old', body: 'old body' }));
+        const b = await fixture<StorageSyncElement>(draftForm(key));
+        const body = b.querySelector('textarea')!;
+        expect(body.value).to.equal('old body');
+        const a = await Tab.open();
+        await a.eval(`localStorage.clear(), true`);
+        await waitUntil(() => body.value === '', 5000, 'B reset after clear()');
+        expect(b.querySelector<HTMLInputElement>('[name=title]')!.value).to.equal('Untitled');
+      });
+
+      it('a removal by another element of this page resets this one; the page may set defaults', async () => {
+        const key = uniqueName();
+        const b = await fixture<StorageSyncElement>(draftForm(key));
+        b.defaultValue = { body: 'Dear team,' };
+        const other = document.createElement('storage-sync');
+        other.key = key;
+        document.body.append(other);
+        other.value = { title: 'T', body: 'draft' };
+        const body = b.querySelector('textarea')!;
+        expect(body.value).to.equal('draft');
+        other.removeValue();
+        expect(body.value).to.equal('Dear team,');
+        expect(b.querySelector<HTMLInputElement>('[name=title]')!.value).to.equal('Untitled');
+        expect(localStorage.getItem(key)).to.equal(null);
+        other.remove();
+      });
+
+      it('a reset button discards the stored draft in every tab', async () => {
+        const key = uniqueName();
+        const el = await fixture<StorageSyncElement>(
+          html`<storage-sync key=${key}>
+            <form><input name="title" /><button type="reset">Discard</button></form>
+          </storage-sync>`,
+        );
+        const input = el.querySelector('input')!;
+        input.focus();
+        await sendKeys({ type: 'draft' });
+        expect(JSON.parse(localStorage.getItem(key)!)).to.deep.equal({ title: 'draft' });
+        const other = await Tab.open();
+        await syncIn(other, key, '', '<form><input name=title></form>');
+        expect(await other.eval(`window.sync.querySelector('input').value`)).to.equal('draft');
+        el.querySelector('button')!.click();
+        expect(input.value).to.equal('');
+        await waitUntil(() => localStorage.getItem(key) === null, 2000, 'key removed');
+        expect(
+          await other.waitFor(`window.sync.querySelector('input').value === '' && 'reset'`),
+        ).to.equal('reset');
+      });
+
+      it('a reset cancelled by the page keeps the draft', async () => {
+        const key = uniqueName();
+        const el = await fixture<StorageSyncElement>(
+          html`<storage-sync key=${key}>
+            <form><input name="title" /></form>
+          </storage-sync>`,
+        );
+        const form = el.querySelector('form')!;
+        el.value = { title: 'keep me' };
+        // A listener after the element's (on window) cancels the reset.
+        const cancel = (event: Event) => event.preventDefault();
+        window.addEventListener('reset', cancel, { capture: false });
+        form.reset();
+        window.removeEventListener('reset', cancel);
+        // Then a sentinel write proves the element had its chance to act.
+        await sleep(0);
+        await new Promise((resolve) => setTimeout(resolve));
+        expect(JSON.parse(localStorage.getItem(key)!)).to.deep.equal({ title: 'keep me' });
+        expect(el.querySelector('input')!.value).to.equal('keep me');
+      });
+    });
+
+    it('field names are data: constructor, __proto__ and toString are stored and restored as fields', async () => {
+      const key = uniqueName();
+      // Another tab (or an older version) stored an object without these names.
+      localStorage.setItem(key, JSON.stringify({ title: 'T' }));
+      const el = await fixture<StorageSyncElement>(
+        html`<storage-sync key=${key}>
+          <form>
+            <input name="title" />
+            <input name="constructor" />
+            <input name="toString" />
+            <input type="checkbox" name="__proto__" value="a" /><input
+              type="checkbox"
+              name="__proto__"
+              value="b"
+            />
+          </form>
+        </storage-sync>`,
+      );
+      const field = (name: string) => el.querySelector<HTMLInputElement>(`[name="${name}"]`)!;
+      // Names the stored object does not have are left alone, not filled from its prototype.
+      expect([field('constructor').value, field('toString').value]).to.deep.equal(['', '']);
+      field('constructor').focus();
+      await sendKeys({ type: 'c' });
+      el.querySelector<HTMLInputElement>('[value=b]')!.click();
+      const stored = JSON.parse(localStorage.getItem(key)!);
+      expect(Object.keys(stored).sort()).to.deep.equal(
+        ['__proto__', 'constructor', 'title', 'toString'].sort(),
+      );
+      expect([stored.constructor, stored.__proto__]).to.deep.equal(['c', ['b']]);
+      // And back: another element of the key restores them as fields.
+      const other = await fixture<StorageSyncElement>(
+        html`<storage-sync key=${key}>
+          <form>
+            <input name="constructor" />
+            <input type="checkbox" name="__proto__" value="a" /><input
+              type="checkbox"
+              name="__proto__"
+              value="b"
+            />
+          </form>
+        </storage-sync>`,
+      );
+      expect(other.querySelector<HTMLInputElement>('[name=constructor]')!.value).to.equal('c');
+      expect(other.querySelector<HTMLInputElement>('[value=b]')!.checked).to.equal(true);
+      expect(Object.getPrototypeOf(other.value)).to.equal(Object.prototype);
+    });
+
+    it("a key change shows the new key's draft, or the defaults: never carries the old one over", async () => {
+      const first = uniqueName();
+      const second = uniqueName();
+      const third = uniqueName();
+      localStorage.setItem(third, JSON.stringify({ body: 'third draft' }));
+      const el = await fixture<StorageSyncElement>(
+        html`<storage-sync key=${first}>
+          <form><input name="title" value="Untitled" /><textarea name="body"></textarea></form>
+        </storage-sync>`,
+      );
+      const body = el.querySelector('textarea')!;
+      body.focus();
+      await sendKeys({ type: 'first draft' });
+      // A single-page app switches documents: the element now saves another key.
+      el.key = second;
+      await el.updateComplete;
+      expect(body.value).to.equal('');
+      expect(el.querySelector('input')!.value).to.equal('Untitled');
+      expect(localStorage.getItem(second)).to.equal(null);
+      el.key = third;
+      await el.updateComplete;
+      expect(body.value).to.equal('third draft');
+      el.key = first;
+      await el.updateComplete;
+      expect(body.value).to.equal('first draft');
+    });
+
     it('restores controls added later', async () => {
       const key = uniqueName();
       localStorage.setItem(key, JSON.stringify({ late: 'restored' }));
@@ -390,6 +605,11 @@ describe('<storage-sync>', () => {
       expect(errors[0].raw).to.equal('{not json');
       expect(el.value).to.deep.equal({ fallback: true });
       expect(localStorage.getItem(key)).to.equal('{not json');
+      // Kept for a page that listens later; it is open (reading went on with the default).
+      expect([el.state, el.error]).to.deep.equal(['open', errors[0]]);
+      el.key = uniqueName();
+      await el.updateComplete;
+      expect(el.error).to.equal(null);
       el.remove();
     });
 
@@ -455,6 +675,48 @@ describe('<storage-sync>', () => {
         'retried write',
       );
       expect(errors).to.have.length(1);
+    });
+
+    it('a removal elsewhere cancels a write still waiting for quota', async () => {
+      const key = uniqueName();
+      const el = await fixture<StorageSyncElement>(html`<storage-sync key=${key}></storage-sync>`);
+      const filler: string[] = [];
+      for (let size = 1 << 20; size >= 1024;) {
+        try {
+          localStorage.setItem(`filler-${filler.length}`, 'x'.repeat(size));
+          filler.push(`filler-${filler.length}`);
+        } catch {
+          size >>= 1;
+        }
+      }
+      const errors = record<RealtimeErrorEvent>(el, 'error');
+      el.value = 'y'.repeat(100_000);
+      expect(errors.map((e) => e.code)).to.deep.equal(['quota-exceeded']);
+      expect(el.error?.code).to.equal('quota-exceeded');
+      // Another element of this page discards the value, then another tab frees space.
+      const other = document.createElement('storage-sync');
+      other.key = key;
+      document.body.append(other);
+      other.removeValue();
+      const sentinel = uniqueName('sentinel');
+      const seen = new Promise((resolve) =>
+        window.addEventListener('storage', function done(event) {
+          if (event.key !== sentinel) return;
+          window.removeEventListener('storage', done);
+          resolve(true);
+        }),
+      );
+      const tab = await Tab.open();
+      await tab.eval(`(() => {
+        for (const k of ${JSON.stringify(filler)}) localStorage.removeItem(k);
+        localStorage.setItem(${JSON.stringify(sentinel)}, '1');
+        return true;
+      })()`);
+      await seen;
+      // (a prefix: a failure would otherwise print 100,000 characters)
+      expect(localStorage.getItem(key)?.slice(0, 20) ?? null).to.equal(null);
+      expect(el.value).to.equal(null);
+      other.remove();
     });
 
     it('storage-unavailable in an opaque-origin frame, and keeps working in memory', async () => {

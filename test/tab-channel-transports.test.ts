@@ -298,7 +298,7 @@ describe('<tab-channel transport>', () => {
       it(`idb: the TTL sweep keeps time on the monotonic clock (a sweeper's wall clock ${step > 0 ? 'ahead' : 'behind'} by 1 h)`, async () => {
         const name = uniqueName();
         const peer = '/test/fixtures/channel-peer.html';
-        const sweeper = await Tab.open(peer, 'window.tabReady === true', true);
+        const sweeper = await Tab.open(peer, 'window.tabReady === true', { steppableClock: true });
         await sweeper.eval(`window.peer.open('s', 'idb', '${name}', { ttl: 1000 })`);
         await sweeper.eval(`stepClock(${step})`);
         const writer = await Tab.open(peer);

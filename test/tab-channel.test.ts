@@ -74,12 +74,15 @@ describe('<tab-channel>', () => {
       expect(errors[0].message).to.contain('name');
       expect(errors[0].bubbles).to.equal(false);
       expect(el.state).to.equal('closed');
+      // A listener added after the first update can still learn why.
+      expect(el.error).to.equal(errors[0]);
       expect(() => el.post('x'))
         .to.throw(DOMException, /no name/)
         .with.property('name', 'InvalidStateError');
       el.setAttribute('name', uniqueName());
       await el.updateComplete;
       expect(el.state).to.equal('open');
+      expect(el.error).to.equal(null);
       el.remove();
     });
 

@@ -61,6 +61,29 @@ export class RealtimeMessageEvent<T = unknown> extends MessageEvent<T> {
   }
 }
 
+/** `<sse-feed>`'s `message`: one SSE event. */
+export interface SseMessageEvent<T = unknown> extends RealtimeMessageEvent<T> {
+  /** The event's own `event:` field (`message` when the server sent none): never a DOM event type. */
+  readonly eventType: string;
+}
+
+/**
+ * `<socket-relay>`'s and `<poll-feed>`'s `message`. `topic` and `id` (= `lastEventId`) are
+ * there when the messages come from the hub (`<socket-relay>` hub mode, `<poll-feed long>`).
+ */
+export interface HubMessageEvent<T = unknown> extends RealtimeMessageEvent<T> {
+  /** The hub topic the message was published on. */
+  readonly topic?: string;
+  /** The hub's id of the message, the resume cursor (also in `lastEventId`). */
+  readonly id?: string;
+}
+
+/** `<sw-relay>`'s `message`. */
+export interface SwRelayMessageEvent<T = unknown> extends RealtimeMessageEvent<T> {
+  /** The posting element's `senderId`. */
+  readonly sender: string;
+}
+
 /** The events every element can fire. */
 export interface RealtimeEventMap {
   statechange: StateChangeEvent;

@@ -26,28 +26,36 @@ export function syncedControls(root: Element): FormControl[] {
 const groupOf = (controls: FormControl[], control: FormControl) =>
   controls.filter((other) => other.name === control.name && other.type === control.type);
 
+/**
+ * Control names are data (`constructor`, `__proto__`, `toString` are fine field names): they are
+ * collected in a `Map` and become own properties, never looked up on or written through a
+ * prototype.
+ */
 export function readForm(controls: FormControl[]): FormData {
-  const data: FormData = {};
+  const data = new Map<string, FormData[string]>();
   for (const control of controls) {
     const { name } = control;
     if (control instanceof HTMLSelectElement && control.multiple) {
-      data[name] = [...control.selectedOptions].map((option) => option.value);
+      data.set(
+        name,
+        [...control.selectedOptions].map((option) => option.value),
+      );
     } else if (control instanceof HTMLInputElement && control.type === 'checkbox') {
       if (groupOf(controls, control).length > 1) {
-        const checked = (data[name] as string[] | undefined) ?? [];
+        const checked = (data.get(name) as string[] | undefined) ?? [];
         if (control.checked) checked.push(control.value);
-        data[name] = checked;
+        data.set(name, checked);
       } else {
-        data[name] = control.checked;
+        data.set(name, control.checked);
       }
     } else if (control instanceof HTMLInputElement && control.type === 'radio') {
-      if (control.checked) data[name] = control.value;
-      else if (!(name in data)) data[name] = null;
+      if (control.checked) data.set(name, control.value);
+      else if (!data.has(name)) data.set(name, null);
     } else {
-      data[name] = control.value;
+      data.set(name, control.value);
     }
   }
-  return data;
+  return Object.fromEntries(data);
 }
 
 /**
@@ -60,7 +68,7 @@ export function writeForm(controls: FormControl[], data: unknown): boolean {
   const values = data as FormData;
   let changedAny = false;
   for (const control of controls) {
-    if (!(control.name in values)) continue;
+    if (!Object.prototype.hasOwnProperty.call(values, control.name)) continue;
     const value = values[control.name];
     let changed = false;
     if (control instanceof HTMLSelectElement && control.multiple) {
@@ -89,9 +97,49 @@ export function writeForm(controls: FormControl[], data: unknown): boolean {
     }
     if (changed) {
       changedAny = true;
-      control.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
-      control.dispatchEvent(new Event('change', { bubbles: true }));
+      announce(control);
     }
   }
   return changedAny;
+}
+
+/**
+ * Puts controls back to their defaults from the markup (`value`, `checked`, `selected`
+ * attributes), as `form.reset()` would but only for these controls, and fires `input` and
+ * `change` on each that changed. Returns whether anything changed.
+ */
+export function resetForm(controls: FormControl[]): boolean {
+  let changedAny = false;
+  for (const control of controls) {
+    let changed = false;
+    if (control instanceof HTMLSelectElement) {
+      const before = [...control.options].map((option) => option.selected).join();
+      for (const option of control.options) option.selected = option.defaultSelected;
+      // A single select with no default shows its first option, as after a reset.
+      if (!control.multiple && ![...control.options].some((o) => o.defaultSelected)) {
+        control.selectedIndex = control.options.length ? 0 : -1;
+      }
+      changed = before !== [...control.options].map((option) => option.selected).join();
+    } else if (
+      control instanceof HTMLInputElement &&
+      (control.type === 'checkbox' || control.type === 'radio')
+    ) {
+      changed = control.checked !== control.defaultChecked;
+      control.checked = control.defaultChecked;
+    } else {
+      changed = control.value !== control.defaultValue;
+      if (changed) control.value = control.defaultValue;
+    }
+    if (changed) {
+      changedAny = true;
+      announce(control);
+    }
+  }
+  return changedAny;
+}
+
+/** Tells framework bindings such as `v-model` that a control changed from outside. */
+function announce(control: FormControl): void {
+  control.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+  control.dispatchEvent(new Event('change', { bubbles: true }));
 }

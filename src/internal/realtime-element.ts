@@ -78,10 +78,19 @@ export abstract class RealtimeElement<
 
   private _state: string = 'closed';
   private _needsOpen = false;
+  private _error: RealtimeErrorEvent | null = null;
 
   /** `connecting`, `open`, `closed` or `error` (plus element-specific values); reflected. */
   get state(): string {
     return this._state;
+  }
+
+  /**
+   * The last `error` event, kept until the element opens again; else `null`. For a listener
+   * added too late to hear an error raised while the element first opened.
+   */
+  get error(): RealtimeErrorEvent | null {
+    return this._error;
   }
 
   protected override createRenderRoot(): HTMLElement | DocumentFragment {
@@ -134,11 +143,13 @@ export abstract class RealtimeElement<
     const previous = this._state;
     if (previous === state) return;
     this._state = state;
+    if (state === 'open') this._error = null;
     if (this.isConnected || state === 'closed') this.setAttribute('state', state);
     this.emit(new StateChangeEvent(state, previous) as M['statechange']);
   }
 
   protected emit<K extends keyof M & string>(event: M[K] & Event): boolean {
+    if (event instanceof RealtimeErrorEvent) this._error = event;
     return this.dispatchEvent(event);
   }
 

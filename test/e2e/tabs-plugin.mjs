@@ -43,6 +43,32 @@ async function startStaticServer(mounts) {
   return server;
 }
 
+/**
+ * The one stand-in allowed for the wall clock (DESIGN.md, Testing): `Date` and `Date.now`
+ * replaced before the page's scripts run, by one that `window.stepClock(ms)` moves forwards or
+ * backwards. `performance.now()` and timers are left alone, as a real clock step leaves them.
+ */
+const steppableClock = `(() => {
+  const RealDate = Date;
+  let offset = 0;
+  const now = () => RealDate.now() + offset;
+  class SteppedDate extends RealDate {
+    constructor(...args) {
+      if (args.length) super(...args);
+      else super(now());
+    }
+    static now() {
+      return now();
+    }
+  }
+  // Date() called without new returns the current time as a string.
+  globalThis.Date = new Proxy(SteppedDate, { apply: () => new SteppedDate().toString() });
+  globalThis.stepClock = (ms) => {
+    offset += ms;
+    return offset;
+  };
+})();`;
+
 export function tabsPlugin({ root = process.cwd() } = {}) {
   /** @type {Map<string, {page: import('puppeteer-core').Page, errors: string[], owner: string}>} */
   const tabs = new Map();
@@ -69,6 +95,7 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
           const errors = [];
           page.on('pageerror', (error) => errors.push(String(error?.message ?? error)));
           tabs.set(id, { page, errors, owner: session.id });
+          if (payload.steppableClock) await page.evaluateOnNewDocument(steppableClock);
           const url = new URL(payload.url, testPage.url()).href;
           const failed = [];
           page.on('requestfailed', (request) => failed.push(request.url()));
@@ -77,28 +104,6 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
             (response) =>
               response.status() >= 400 && failed.push(`${response.status()} ${response.url()}`),
           );
-          if (payload.steppableClock) {
-            // The one stand-in for a wall-clock step (NTP, sleep/resume): Date and Date.now read
-            // the real clock plus an offset, installed before any of the page's scripts run;
-            // `stepClock(ms)` moves it (back with a negative step) at any time.
-            await page.evaluateOnNewDocument(() => {
-              const RealDate = Date;
-              let offset = 0;
-              const now = () => RealDate.now() + offset;
-              globalThis.Date = class extends RealDate {
-                constructor(...args) {
-                  super(...(args.length ? args : [now()]));
-                }
-                static now() {
-                  return now();
-                }
-              };
-              globalThis.stepClock = (ms) => {
-                offset += ms;
-                return offset;
-              };
-            });
-          }
           await page.goto(url, { waitUntil: 'load' });
           if (payload.ready) {
             await page.waitForFunction(payload.ready, { timeout: 10_000 }).catch((error) => {

@@ -44,6 +44,33 @@ test('the index links every demo page, and each loads without errors', async () 
   }
 });
 
+test('every demo page shows the reason of an error state, even one raised before it listened', async () => {
+  const { page } = await openPage('/demo/');
+  const links = await page.$$eval('a[href^="/demo/"]', (anchors) =>
+    anchors.map((a) => a.getAttribute('href')),
+  );
+  // The popup page opened on its own has no opener: an error at once, before any listener.
+  for (const link of [...links, '/demo/popup-bridge-popup.html']) {
+    const { page: demo } = await openPage(link);
+    const found = await demo.evaluate(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const failed = [...document.querySelectorAll('[state]')].filter((el) => el.error);
+      const shown = [...document.querySelectorAll('.status')].map((el) => el.textContent).join();
+      return failed.map((el) => ({
+        tag: el.localName,
+        code: el.error.code,
+        shown: shown.includes(el.error.code),
+      }));
+    });
+    for (const { tag, code, shown } of found)
+      assert.ok(shown, `${link}: <${tag}> failed with ${code}, and the page does not say so`);
+    if (link === '/demo/popup-bridge-popup.html')
+      assert.deepEqual(found, [{ tag: 'popup-bridge', code: 'no-opener', shown: true }]);
+    if (link === '/demo/popup-bridge.html') assert.deepEqual(found, []);
+    await demo.close();
+  }
+});
+
 test('tab-channel demo: text typed in one tab appears in the other, as text, on both transports', async () => {
   const first = await openPage('/demo/tab-channel.html');
   const second = await openPage('/demo/tab-channel.html');

@@ -7,7 +7,19 @@ feed.long = true;
 feed.interval = 2000;
 feed.type = 'json';
 feed.poll();
-feed.addEventListener('message', (event) => [event.data, event.lastEventId]);
+feed.addEventListener('message', (event) => {
+  const fields: [unknown, string, string, string | undefined, string | undefined] = [
+    event.data,
+    event.origin,
+    event.lastEventId,
+    event.topic,
+    event.id,
+  ];
+  return fields;
+});
+// @ts-expect-error a poll message has no sender
+feed.addEventListener('message', (event) => event.sender);
+const lastError: string | undefined = feed.error?.code;
 feed.addEventListener('reset', (event) => {
   const reset: ResetEvent = event;
   return reset.reason;
@@ -16,4 +28,4 @@ const cursor: string = feed.lastEventId;
 const retries: number = feed.retryCount;
 // @ts-expect-error type is text or json
 feed.type = 'binary';
-export { cursor, retries };
+export { cursor, retries, lastError };

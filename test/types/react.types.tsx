@@ -24,11 +24,28 @@ export const ok = (
       value={{ any: ['json'] }}
       onvaluechange={(event: ValueChangeEvent) => event.value}
     />
-    <sse-feed src="/events" type="json" retry-min="500" retryMax={5000} headers={{ a: 'b' }} />
-    <socket-relay src="/ws" topic="chat" onclose={(event) => event.willReconnect} />
-    <poll-feed src="/poll" long interval={1000} />
+    <sse-feed
+      src="/events"
+      type="json"
+      retry-min="500"
+      retryMax={5000}
+      headers={{ a: 'b' }}
+      onmessage={(event) => event.eventType}
+    />
+    <socket-relay
+      src="/ws"
+      topic="chat"
+      onclose={(event) => event.willReconnect}
+      onmessage={(event) => [event.topic, event.id]}
+    />
+    <poll-feed src="/poll" long interval={1000} onmessage={(event) => event.topic} />
     <popup-bridge src="/popup" target-origin="https://example.com" />
-    <sw-relay name="jobs" src="/worker.js" onupdate={() => undefined} />
+    <sw-relay
+      name="jobs"
+      src="/worker.js"
+      onupdate={() => undefined}
+      onmessage={(event) => event.sender}
+    />
   </>
 );
 

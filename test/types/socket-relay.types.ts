@@ -11,11 +11,22 @@ relay.addEventListener('close', (event) => {
   const close: RealtimeCloseEvent = event;
   return [close.code, close.reason, close.wasClean, close.willReconnect];
 });
-relay.addEventListener('message', (event) => event.data);
+relay.addEventListener('message', (event) => {
+  const hub: [unknown, string | undefined, string | undefined, string] = [
+    event.data,
+    event.topic,
+    event.id,
+    event.lastEventId,
+  ];
+  return hub;
+});
+// @ts-expect-error a relay message has no SSE event type
+relay.addEventListener('message', (event) => event.eventType);
+const lastError: string | undefined = relay.error?.code;
 const numbers: number[] = [relay.readyState, relay.bufferedAmount, relay.queued, relay.retryCount];
 relay.close(1000, 'bye');
 // @ts-expect-error auth is a string or a function returning one
 relay.auth = 42;
 // @ts-expect-error type is text, json or binary
 relay.type = 'xml';
-export { sent, numbers };
+export { sent, numbers, lastError };

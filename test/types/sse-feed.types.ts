@@ -1,6 +1,11 @@
 // Type tests, checked by `tsc -p tsconfig.test.json` in `npm test` (never run).
 import '../../src/sse-feed-define.js';
-import type { RealtimeCloseEvent, ResetEvent, SseFeedElement } from '../../src/index.js';
+import type {
+  RealtimeErrorEvent,
+  RealtimeCloseEvent,
+  ResetEvent,
+  SseFeedElement,
+} from '../../src/index.js';
 
 const feed: SseFeedElement = document.createElement('sse-feed');
 feed.headers = async () => ({ Authorization: 'Bearer fresh' });
@@ -8,7 +13,20 @@ feed.headers = { 'X-Static': '1' };
 feed.body = { query: 'prices' };
 feed.mode = 'fetch';
 feed.type = 'json';
-feed.addEventListener('message', (event) => [event.data, event.lastEventId]);
+feed.addEventListener('message', (event) => {
+  const fields: [unknown, string, string, string] = [
+    event.data,
+    event.lastEventId,
+    event.eventType,
+    event.origin,
+  ];
+  return fields;
+});
+// @ts-expect-error an SSE event has no hub topic
+feed.addEventListener('message', (event) => event.topic);
+const lastError: RealtimeErrorEvent | null = feed.error;
+// @ts-expect-error error is read-only
+feed.error = null;
 feed.addEventListener('close', (event) => {
   const close: RealtimeCloseEvent = event;
   return close.willReconnect;
@@ -25,4 +43,4 @@ feed.close();
 feed.mode = 'websocket';
 // @ts-expect-error headers are strings
 feed.headers = { count: 1 };
-export { state, retries };
+export { state, retries, lastError };

@@ -13,6 +13,8 @@ sync.type = 'number';
 sync.value = 3;
 sync.defaultValue = { any: 'json' };
 sync.removeValue();
+const lastError: string | undefined = sync.error?.code;
+export { lastError };
 // @ts-expect-error storage is local or session
 sync.storage = 'cookie';
 // @ts-expect-error type is json, text, number or boolean

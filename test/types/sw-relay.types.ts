@@ -6,8 +6,14 @@ const relay: SwRelayElement = document.createElement('sw-relay');
 const queued: boolean = relay.post({ any: 'cloneable' });
 relay.request('count', { timeout: 1000 }).catch((error: RelayRequestError) => error.code);
 relay.addEventListener('update', () => relay.skipWaiting());
-relay.addEventListener('message', (event) => event.data);
+relay.addEventListener('message', (event) => {
+  const fields: [unknown, string, string] = [event.data, event.sender, event.origin];
+  return fields;
+});
+// @ts-expect-error a relayed message has no hub topic
+relay.addEventListener('message', (event) => event.topic);
+const lastError: string | undefined = relay.error?.message;
 const registration: ServiceWorkerRegistration | undefined = relay.serviceWorkerRegistration;
 // @ts-expect-error the sender id is read-only
 relay.senderId = 'x';
-export { queued, registration };
+export { queued, registration, lastError };

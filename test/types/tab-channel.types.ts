@@ -10,8 +10,11 @@ import type {
 const channel = document.createElement('tab-channel');
 channel.addEventListener('message', (event) => {
   const message: RealtimeMessageEvent = event;
-  return message.data;
+  return [message.data, message.origin];
 });
+// @ts-expect-error a tab message has no sender
+channel.addEventListener('message', (event) => event.sender);
+const lastError: RealtimeErrorEvent | null = channel.error;
 channel.addEventListener('error', (event) => {
   const code: string = event.code;
   const error: RealtimeErrorEvent = event;
@@ -34,4 +37,4 @@ channel.transport = 'pigeon';
 channel.activeTransport = 'idb';
 // @ts-expect-error an error event has no data
 channel.addEventListener('error', (event) => event.data);
-export { queried, active };
+export { queried, active, lastError };
