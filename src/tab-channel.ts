@@ -144,6 +144,15 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     try {
       const fallbacks = await import('./transports/open-fallback.js');
       const { kind, channel } = await fallbacks.openFallback(wanted, this.name, this.domain);
+      try {
+        // `open` means what others post from now on arrives (IndexedDB: its database is open).
+        await channel.ready;
+      } catch (error) {
+        channel.close();
+        throw new fallbacks.TransportError('unsupported', (error as Error)?.message, {
+          cause: error,
+        });
+      }
       if (generation !== this.generation) {
         channel.close();
         return;

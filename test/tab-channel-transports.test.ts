@@ -91,9 +91,18 @@ describe('<tab-channel transport>', () => {
         await waitUntil(() => here.messages.length === 1, 5000, 'the reply');
         expect(here.messages[0].data).to.equal('from tab');
         expect(here.messages[0].origin).to.equal(location.origin);
-        await sleep(300);
-        expect(here.messages).to.have.length(1);
-        expect(await tab.eval('window.log.length')).to.equal(1);
+        // Nothing else arrives, on either side: a sentinel each way, not a sleep.
+        await tab.eval(`(() => { window.channel.post('sentinel'); return true; })()`);
+        here.el.post('sentinel');
+        await waitUntil(() => here.messages.length === 2, 5000, 'the sentinel');
+        expect(here.messages.map((event) => event.data)).to.deep.equal(['from tab', 'sentinel']);
+        const tabLog = await tab.waitFor<{ data: unknown }[]>(
+          'window.log.length === 2 && window.log',
+        );
+        expect(tabLog.map((entry) => entry.data)).to.deep.equal([
+          { from: 'page', list: [1, 'two'] },
+          'sentinel',
+        ]);
         expect(here.errors).to.have.length(0);
       });
 
@@ -103,12 +112,12 @@ describe('<tab-channel transport>', () => {
         const tab = await Tab.open();
         await channelIn(tab, name, `transport="${transport}"`);
         await tab.eval(
-          `(() => { for (let n = 0; n < 500; n++) window.channel.post({ n }); return true; })()`,
+          `(() => { for (let n = 0; n < 500; n++) window.channel.post({ n }); window.channel.post('sentinel'); return true; })()`,
         );
-        await waitUntil(() => here.messages.length >= 500, 20_000, '500 messages');
-        await sleep(300);
-        expect(here.messages.map((event) => (event.data as { n: number }).n)).to.deep.equal([
-          ...Array(500).keys(),
+        await waitUntil(() => here.messages.length >= 501, 20_000, '500 messages');
+        expect(here.messages.map((event) => event.data)).to.deep.equal([
+          ...[...Array(500).keys()].map((n) => ({ n })),
+          'sentinel',
         ]);
         expect(here.errors).to.have.length(0);
       });
@@ -118,14 +127,18 @@ describe('<tab-channel transport>', () => {
         const tab = await Tab.open();
         await channelIn(tab, name, `transport="${transport}"`);
         await tab.eval(`(() => { window.channel.post('before'); return true; })()`);
-        await sleep(250);
+        // Posted means written: the IndexedDB row commits a moment after post() returns.
+        if (transport === 'idb') await waitUntil(async () => (await idbRows(name)) === 1);
         const here = await channelHere(name, { transport, echo: '' });
-        await sleep(250);
         await tab.eval(`(() => { window.channel.post('after'); return true; })()`);
         here.el.post('own');
-        await waitUntil(() => here.messages.length === 2, 5000, 'two messages');
-        await sleep(250);
-        expect(here.messages.map((event) => event.data).sort()).to.deep.equal(['after', 'own']);
+        await tab.eval(`(() => { window.channel.post('sentinel'); return true; })()`);
+        await waitUntil(() => here.messages.some((event) => event.data === 'sentinel'), 5000);
+        expect(here.messages.map((event) => event.data).sort()).to.deep.equal([
+          'after',
+          'own',
+          'sentinel',
+        ]);
       });
 
       it('delivers between two elements of one page, like BroadcastChannel', async () => {
@@ -133,11 +146,10 @@ describe('<tab-channel transport>', () => {
         const a = await channelHere(name, { transport });
         const b = await channelHere(name, { transport });
         a.el.post('a to b');
-        await waitUntil(() => b.messages.length === 1, 5000, 'delivery in the page');
-        expect(b.messages[0].data).to.equal('a to b');
-        await sleep(250);
-        expect(a.messages).to.have.length(0);
-        expect(b.messages).to.have.length(1);
+        b.el.post('sentinel');
+        await waitUntil(() => a.messages.length === 1, 5000, 'the sentinel');
+        expect(b.messages.map((event) => event.data)).to.deep.equal(['a to b']);
+        expect(a.messages.map((event) => event.data)).to.deep.equal(['sentinel']);
       });
 
       it('queues posts made while the transport loads, in order', async () => {
@@ -158,6 +170,92 @@ describe('<tab-channel transport>', () => {
     });
   }
 
+  // The ordering and delivery checks of test/broadcastchannel-wpt*.test.ts, through the element.
+  for (const transport of ['broadcast', ...fallbacks]) {
+    describe(`transport="${transport}": BroadcastChannel order and delivery through the element`, () => {
+      it('posts of three elements reach the others in posting order, each post in creation order', async () => {
+        const name = uniqueName();
+        const els = [
+          await channelHere(name, { transport }),
+          await channelHere(name, { transport }),
+          await channelHere(name, { transport }),
+        ];
+        const log: [number, unknown][] = [];
+        els.forEach(({ el }, i) =>
+          el.addEventListener('message', (event) => log.push([i, event.data])),
+        );
+        els[1].el.post('b1');
+        els[0].el.post('a1');
+        els[2].el.post('c1');
+        els[1].el.post('b2');
+        await waitUntil(() => log.length === 8, 5000, 'eight deliveries');
+        expect(log).to.deep.equal([
+          [0, 'b1'],
+          [2, 'b1'],
+          [1, 'a1'],
+          [2, 'a1'],
+          [0, 'c1'],
+          [1, 'c1'],
+          [0, 'b2'],
+          [2, 'b2'],
+        ]);
+      });
+
+      it('an element opened after a post never receives it', async () => {
+        const name = uniqueName();
+        const a = await channelHere(name, { transport });
+        a.el.post('before');
+        const late = await channelHere(name, { transport });
+        a.el.post('sentinel');
+        await waitUntil(() => late.messages.length === 1, 5000, 'the sentinel');
+        expect(late.messages.map((event) => event.data)).to.deep.equal(['sentinel']);
+      });
+
+      it('two elements of another tab posting alternately arrive in posting order', async () => {
+        const name = uniqueName();
+        const here = await channelHere(name, { transport });
+        const tab = await Tab.open();
+        await tab.eval(`(async () => {
+          window.pair = [0, 1].map(() => {
+            const el = document.createElement('tab-channel');
+            el.name = '${name}';
+            el.transport = '${transport}';
+            document.body.append(el);
+            return el;
+          });
+          const end = Date.now() + 5000;
+          while (window.pair.some((el) => el.state !== 'open') && Date.now() < end) {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          for (let i = 0; i < 10; i++) window.pair[i % 2].post(i);
+          return true;
+        })()`);
+        await waitUntil(() => here.messages.length === 10, 10_000, 'ten messages');
+        expect(here.messages.map((event) => event.data)).to.deep.equal([...Array(10).keys()]);
+      });
+
+      if (transport === 'storage' || transport === 'cookie') {
+        it('post(undefined) throws DataCloneError: a message must round-trip through JSON', async () => {
+          const here = await channelHere(uniqueName(), { transport });
+          for (const value of [undefined, new Map([[1, 2]]), NaN, new Date(0), Array(2)]) {
+            expect(() => here.el.post(value))
+              .to.throw(DOMException)
+              .with.property('name', 'DataCloneError');
+          }
+        });
+      } else {
+        it('undefined arrives as undefined', async () => {
+          const name = uniqueName();
+          const a = await channelHere(name, { transport });
+          const b = await channelHere(name, { transport });
+          a.el.post(undefined);
+          await waitUntil(() => b.messages.length === 1, 5000, 'the message');
+          expect(b.messages[0].data).to.equal(undefined);
+        });
+      }
+    });
+  }
+
   describe('cleanup', () => {
     it('storage: removing the element removes its key and its storage listener', async () => {
       const before = ownStorageKeys().length;
@@ -170,11 +268,15 @@ describe('<tab-channel transport>', () => {
       expect(await listenerTypes()).not.to.include('storage');
     });
 
-    it('cookie: the cookie it wrote expires soon after the element is removed', async () => {
-      const before = cookieNames();
+    it('cookie: the cookie it wrote expires soon after the last channel here is removed', async () => {
       const here = await channelHere(uniqueName(), { transport: 'cookie' });
-      here.el.post('x');
-      const written = cookieNames().filter((cookie) => !before.includes(cookie));
+      const marker = uniqueName('marker');
+      here.el.post(marker);
+      // One cookie per page (and domain): its channels write through it in posting order.
+      const written = document.cookie
+        .split('; ')
+        .filter((cookie) => cookie.startsWith('tab-channel.') && cookie.includes(marker))
+        .map((cookie) => cookie.split('=')[0]);
       expect(written).to.have.length(1);
       here.el.remove();
       await waitUntil(() => !cookieNames().includes(written[0]), 4000, 'the cookie to expire');
@@ -186,11 +288,44 @@ describe('<tab-channel transport>', () => {
       writer.postMessage('kept a while');
       writer.close();
       await waitUntil(async () => (await idbRows(name)) === 1, 2000, 'the row');
-      await sleep(300);
+      // The TTL counts from when a reader first saw the row (monotonic clock), so no wait here.
       const reader = new IdbChannel(name, { ttl: 200 });
       await waitUntil(async () => (await idbRows(name)) === 0, 2000, 'the sweep');
       reader.close();
     });
+
+    for (const step of [3_600_000, -3_600_000]) {
+      it(`idb: the TTL sweep keeps time on the monotonic clock (a sweeper's wall clock ${step > 0 ? 'ahead' : 'behind'} by 1 h)`, async () => {
+        const name = uniqueName();
+        const peer = '/test/fixtures/channel-peer.html';
+        const sweeper = await Tab.open(peer, 'window.tabReady === true', { steppableClock: true });
+        await sweeper.eval(`window.peer.open('s', 'idb', '${name}', { ttl: 1000 })`);
+        await sweeper.eval(`stepClock(${step})`);
+        const writer = await Tab.open(peer);
+        await writer.eval(`window.peer.open('w', 'idb', '${name}')`);
+        const reader = new IdbChannel(name);
+        const received: unknown[] = [];
+        reader.onmessage = (event) => received.push(event.data);
+        try {
+          await reader.ready;
+          await writer.eval(
+            `(() => { for (let i = 0; i < 5; i++) window.peer.post('w', i); return true; })()`,
+          );
+          // Ahead, the old wall-clock sweep deleted fresh rows before readers read them;
+          // behind, it never deleted anything.
+          await waitUntil(() => received.length === 5, 5000, 'five messages');
+          expect(received).to.deep.equal([0, 1, 2, 3, 4]);
+          expect(await sweeper.eval(`window.peer.received('s')`)).to.have.length(5);
+          await waitUntil(
+            async () => (await idbRows(name)) === 0,
+            10_000,
+            'the sweep after the TTL',
+          );
+        } finally {
+          reader.close();
+        }
+      });
+    }
 
     it('1,000 connect/disconnect cycles per transport leave no key, cookie or listener', async () => {
       const name = uniqueName();
@@ -205,8 +340,13 @@ describe('<tab-channel transport>', () => {
           await el.updateComplete;
           el.remove();
         }
+        const errors = record<RealtimeErrorEvent>(el, 'error');
         document.body.append(el);
-        await waitUntil(() => el.state === 'open', 5000, `${transport} open`);
+        await waitUntil(() => el.state === 'open', 10_000, `${transport} open`).catch((error) => {
+          throw new Error(
+            `${(error as Error).message}: ${el.state} ${errors.map((e) => e.message).join()}`,
+          );
+        });
         el.remove();
       }
       expect(ownStorageKeys()).to.have.length(keys);
@@ -267,9 +407,12 @@ describe('<tab-channel transport>', () => {
       const b = await Tab.open(at('b'));
       await channelIn(a, name, 'transport="cookie"');
       await channelIn(b, name, 'transport="cookie"');
+      const b2 = await Tab.open(at('b'));
+      await channelIn(b2, name, 'transport="cookie"');
       await a.eval(`(() => { window.channel.post('host only'); return true; })()`);
-      await sleep(500);
-      expect(await b.eval('window.log.length')).to.equal(0);
+      await b2.eval(`(() => { window.channel.post('sentinel'); return true; })()`);
+      const log = await b.waitFor<{ data: unknown }[]>('window.log.length && window.log');
+      expect(log.map((entry) => entry.data)).to.deep.equal(['sentinel']);
     });
   });
 
@@ -377,11 +520,48 @@ describe('<tab-channel transport>', () => {
       // The writer's database is open, so this row is stored before the reader's opens.
       writer.postMessage('after the reader');
       try {
-        await waitUntil(() => received.length === 1, 3000, 'the message');
-        await sleep(300);
-        expect(received).to.deep.equal(['after the reader']);
+        writer.postMessage('sentinel');
+        await waitUntil(() => received.length === 2, 3000, 'the message');
+        expect(received).to.deep.equal(['after the reader', 'sentinel']);
       } finally {
         writer.close();
+        reader.close();
+      }
+    });
+
+    it('goes on when another page deletes the database (the connection closed under it)', async () => {
+      const name = uniqueName();
+      const peer = '/test/fixtures/channel-peer.html';
+      const writer = await Tab.open(peer);
+      await writer.eval(`window.peer.open('w', 'idb', '${name}')`);
+      const reader = new IdbChannel(name);
+      const received: unknown[] = [];
+      const errors: string[] = [];
+      reader.onmessage = (event) => received.push(event.data);
+      reader.onerror = (event) => errors.push(event.code);
+      try {
+        await reader.ready;
+        await writer.eval(
+          `(() => { for (let i = 0; i < 20; i++) window.peer.post('w', i); return true; })()`,
+        );
+        await waitUntil(() => received.length === 20, 5000, 'the first messages');
+        // Blocked until every connection closes: each channel lets it go, then opens anew.
+        const cleaner = await Tab.open();
+        expect(
+          await cleaner.eval(`new Promise((resolve) => {
+            const request = indexedDB.deleteDatabase('realtime-elements-tab-channel');
+            request.onsuccess = () => resolve('deleted');
+            request.onerror = () => resolve('failed');
+            request.onblocked = () => {};
+          })`),
+        ).to.equal('deleted');
+        await writer.eval(
+          `(() => { for (let i = 20; i < 25; i++) window.peer.post('w', i); return true; })()`,
+        );
+        await waitUntil(() => received.length === 25, 5000, 'the messages after the deletion');
+        expect(received).to.deep.equal([...Array(25).keys()]);
+        expect(errors).to.deep.equal([]);
+      } finally {
         reader.close();
       }
     });

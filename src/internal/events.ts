@@ -53,6 +53,10 @@ export class RealtimeMessageEvent<T = unknown> extends MessageEvent<T> {
     // The init goes to MessageEvent as it is (unknown members are ignored); only the extras are
     // copied, so a plain `{ data, origin }` costs no second object on this hot path.
     super('message', init);
+    // MessageEventInit turns `data: undefined` into null; a posted `undefined` stays undefined.
+    if (init.data === undefined && 'data' in init) {
+      Object.defineProperty(this, 'data', { value: undefined });
+    }
     for (const key in init) if (!(key in this)) (this as Record<string, unknown>)[key] = init[key];
   }
 }

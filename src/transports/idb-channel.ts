@@ -1,11 +1,19 @@
-import { FallbackChannel, type FallbackChannelOptions } from './fallback-channel.js';
+import {
+  FallbackChannel,
+  channelKey,
+  channelName,
+  deliverHere,
+  membersOfKind,
+  type FallbackChannelOptions,
+} from './fallback-channel.js';
+import { randomId } from '../internal/random-id.js';
 
 const DB_NAME = 'realtime-elements-tab-channel';
 const STORE = 'messages';
 /** How often readers look for new messages, in ms. */
 const POLL_INTERVAL = 100;
-/** How often a reader deletes expired messages, in ms. */
-const SWEEP_INTERVAL = 10_000;
+/** At most this long between two marks of the sweep, in ms. */
+const MARK_INTERVAL = 10_000;
 /** Posts held while the database opens. */
 const PENDING_LIMIT = 1000;
 
@@ -14,12 +22,10 @@ interface Row {
   id?: number;
   /** channel name */
   c: string;
-  /** writer id */
+  /** the writing global (page, frame, worker) */
   s: string;
   /** writer origin */
   o: string;
-  /** time written, for the TTL */
-  t: number;
   d: unknown;
 }
 
@@ -34,19 +40,176 @@ function openDatabase(): Promise<IDBDatabase> {
   request.onupgradeneeded = () => {
     const store = request.result.createObjectStore(STORE, { keyPath: 'id', autoIncrement: true });
     store.createIndex('channel', ['c', 'id']);
+    // Written by earlier versions (a wall-clock TTL); kept so their databases need no upgrade.
     store.createIndex('time', 't');
   };
   return promised(request);
 }
 
-const storeFailureCode = (error: DOMException | null) =>
-  error?.name === 'QuotaExceededError' ? 'quota-exceeded' : 'message-lost';
+/**
+ * This global's one connection, write queue and reader: every channel here writes through it,
+ * so rows are stored in posting order, and one poll delivers each row to the channels here in
+ * creation order.
+ */
+const writer = randomId();
+let db: IDBDatabase | undefined;
+let opening: Promise<void> | undefined;
+let pending: Row[] = [];
+let open = 0;
+/** The newest row id this global has read. */
+let cursor = 0;
+let timer: ReturnType<typeof setTimeout> | undefined;
+/** Channels waiting for the id they start reading after. */
+const joining = new Set<Promise<void>>();
+/**
+ * The sweep: every mark is the newest id read at a time on the monotonic clock
+ * (`performance.now()`, which wall-clock steps do not move); rows up to a mark are deleted once
+ * it is `ttl` old, so no TTL decision depends on the wall clock.
+ */
+const marks: { id: number; at: number }[] = [];
+
+const channels = () => membersOfKind('idb') as IdbChannel[];
+
+function failAll(error: unknown, what: string): void {
+  for (const channel of channels()) {
+    channel.report('unsupported', `IndexedDB ${what}: ${(error as Error)?.message}`);
+  }
+}
+
+/** The id of the newest row in the store (0 when empty). */
+async function lastId(connection: IDBDatabase): Promise<number> {
+  const request = connection.transaction(STORE).objectStore(STORE).openKeyCursor(null, 'prev');
+  return ((await promised(request))?.primaryKey as number | undefined) ?? 0;
+}
+
+/** Whether `cursor` holds a place in the store (a reconnection goes on from there). */
+let placed = false;
+
+function connect(): Promise<void> {
+  opening ??= (async () => {
+    try {
+      const connection = await openDatabase();
+      // Another page deletes or upgrades the database, or the browser closes the connection
+      // (Safari does, under memory pressure): let it happen, then open again and read on.
+      connection.onversionchange = () => reconnect(connection);
+      connection.onclose = () => reconnect(connection);
+      const newest = await lastId(connection);
+      if (!placed) cursor = newest;
+      else if (newest < cursor) {
+        // The database was deleted and made anew: its ids start again, and every row in it
+        // was written after what this global read.
+        cursor = 0;
+        for (const channel of channels()) channel.after = Math.min(channel.after, 0);
+      }
+      placed = true;
+      db = connection;
+      store(pending);
+      pending = [];
+      if (open) schedule();
+      else release();
+    } catch (error) {
+      opening = undefined;
+      failAll(error, 'could not be opened');
+      throw error;
+    }
+  })();
+  return opening;
+}
+
+function reconnect(connection: IDBDatabase): void {
+  connection.close();
+  if (db !== connection) return;
+  clearTimeout(timer);
+  db = opening = timer = undefined;
+  if (open) void connect().catch(() => undefined);
+}
+
+/** Closes the connection once nothing here uses it (close() lets the last writes finish). */
+function release(): void {
+  clearTimeout(timer);
+  timer = undefined;
+  db?.close();
+  db = opening = undefined;
+  placed = false;
+  marks.length = 0;
+}
+
+function store(rows: Row[]): void {
+  if (!rows.length) return;
+  const tx = db!.transaction(STORE, 'readwrite');
+  const objects = tx.objectStore(STORE);
+  for (const row of rows) objects.add(row);
+  tx.onabort = () => {
+    const code = tx.error?.name === 'QuotaExceededError' ? 'quota-exceeded' : 'message-lost';
+    for (const channel of channels()) {
+      channel.report(code, `${rows.length} message(s) were not stored: ${tx.error}`);
+    }
+  };
+}
+
+function schedule(): void {
+  if (open && db && !timer) {
+    timer = setTimeout(() => {
+      void poll().finally(() => {
+        timer = undefined;
+        schedule();
+      });
+    }, POLL_INTERVAL);
+  }
+}
+
+async function poll(): Promise<void> {
+  // A channel starts after the newest id when it was made: its start must be known first.
+  await Promise.all(joining);
+  const connection = db;
+  if (!connection) return;
+  let rows: Row[];
+  try {
+    rows = (await promised(
+      connection.transaction(STORE).objectStore(STORE).getAll(IDBKeyRange.lowerBound(cursor, true)),
+    )) as Row[];
+  } catch {
+    // The connection was closed under us: open it again (it reports if that fails).
+    if (db === connection) reconnect(connection);
+    return;
+  }
+  for (const row of rows) {
+    const id = row.id!;
+    cursor = id;
+    // This global's own rows reached its channels when they were posted.
+    if (row.s === writer) continue;
+    const data = row.d;
+    deliverHere(
+      channelKey('idb', row.c),
+      () => structuredClone(data),
+      row.o,
+      (channel) => (channel as IdbChannel).after < id,
+    );
+  }
+  sweep(connection);
+}
+
+function sweep(connection: IDBDatabase): void {
+  const now = performance.now();
+  const ttl = Math.max(...channels().map((channel) => channel.ttl), 0);
+  const last = marks[marks.length - 1];
+  if (!last || now - last.at >= Math.min(MARK_INTERVAL, ttl)) marks.push({ id: cursor, at: now });
+  let upTo = 0;
+  while (marks.length && now - marks[0].at >= ttl) upTo = marks.shift()!.id;
+  if (upTo)
+    connection
+      .transaction(STORE, 'readwrite')
+      .objectStore(STORE)
+      .delete(IDBKeyRange.upperBound(upTo));
+}
 
 /**
  * Messages through IndexedDB, for contexts without `BroadcastChannel` (and any worker: it
- * uses neither `window` nor `document`). Writers add rows; readers poll every 100 ms for rows
- * of their channel written after they opened, in the store's write order. Rows older than
- * `ttl` are deleted by whichever reader sweeps next, so nothing grows without bound.
+ * uses neither `window` nor `document`). Each global stores its posts as rows in posting order
+ * and polls every 100 ms for rows of other globals; a channel receives the rows written after
+ * it was made (after `ready`: its database is open and the newest row known). Rows are deleted
+ * by the next poll once `ttl` has passed on the monotonic clock, so nothing grows without bound
+ * and no wall-clock step changes what is delivered.
  *
  * ```js
  * import { IdbChannel } from 'realtime-elements/transports/idb-channel';
@@ -56,145 +219,50 @@ const storeFailureCode = (error: DOMException | null) =>
  * ```
  */
 export class IdbChannel extends FallbackChannel {
-  private db?: IDBDatabase;
-  private pending: Row[] = [];
-  private lastId = 0;
-  private lastSweep = 0;
-  private timer?: ReturnType<typeof setTimeout>;
-  private readonly ttl: number;
-  /**
-   * When this channel was made: it reads what was written from then on, including rows stored
-   * while its database was still opening.
-   */
-  private readonly since = Date.now();
+  /** How long rows are kept for slow readers, in ms. */
+  readonly ttl: number;
+  /** @internal The newest row id when this channel was made: it reads the rows after it. */
+  after = Infinity;
+  override readonly ready: Promise<void>;
 
   constructor(name: string, options: FallbackChannelOptions = {}) {
-    super(name, 'idb');
+    super(channelName(arguments.length, name), 'idb');
     if (typeof indexedDB === 'undefined') {
       throw new DOMException('IndexedDB is not available here.', 'NotSupportedError');
     }
     this.ttl = options.ttl ?? 60_000;
-    void this.open();
+    open++;
+    const start = (async () => {
+      await connect();
+      // Polls wait for `after`, so no row written after this channel is read before it is known.
+      this.after = db ? await lastId(db) : Infinity;
+    })();
+    const settled = start.catch(() => undefined).finally(() => joining.delete(settled));
+    joining.add(settled);
+    this.ready = start;
+    this.ready.catch(() => undefined);
+    this.join();
   }
 
-  protected write(data: unknown): undefined {
-    const row: Row = { c: this.name, s: this.sender, o: this.origin(), t: Date.now(), d: data };
+  protected write(message: unknown): () => unknown {
     // Cloning now makes an uncloneable value throw DataCloneError in the caller, and freezes the
     // value as it was when posted.
-    row.d = structuredClone(data);
-    if (this.db) this.store([row]);
-    else if (this.pending.length < PENDING_LIMIT) this.pending.push(row);
+    const data = structuredClone(message);
+    const row: Row = { c: this.name, s: writer, o: this.origin(), d: data };
+    if (db) store([row]);
+    else if (pending.length < PENDING_LIMIT) pending.push(row);
     else {
       throw new DOMException(
         `${PENDING_LIMIT} messages are already waiting for IndexedDB to open.`,
         'QuotaExceededError',
       );
     }
-    // Channels in this global read the row in their next poll, like other tabs.
-    return undefined;
+    if (!opening) void connect().catch(() => undefined);
+    return () => structuredClone(data);
   }
 
   protected shutdown(): void {
-    clearTimeout(this.timer);
-    // close() lets the transactions already started (the last posts) finish first.
-    this.db?.close();
-  }
-
-  private async open(): Promise<void> {
-    try {
-      const db = await openDatabase();
-      if (this.closed) {
-        // Posts made before close() are still delivered, as with BroadcastChannel.
-        this.db = db;
-        this.store(this.pending);
-        db.close();
-        return;
-      }
-      db.onversionchange = () => db.close();
-      this.lastId = await this.lastRowBefore(db, this.since);
-      this.db = db;
-      this.store(this.pending);
-      this.pending = [];
-      this.schedule();
-    } catch (error) {
-      this.report('unsupported', `IndexedDB could not be opened: ${(error as Error)?.message}`);
-    }
-  }
-
-  private store(rows: Row[]): void {
-    if (!rows.length) return;
-    const tx = this.db!.transaction(STORE, 'readwrite');
-    const store = tx.objectStore(STORE);
-    for (const row of rows) store.add(row);
-    tx.onabort = () =>
-      this.report(
-        storeFailureCode(tx.error),
-        `${rows.length} message(s) were not stored: ${tx.error}`,
-      );
-  }
-
-  private schedule(): void {
-    if (!this.closed) this.timer = setTimeout(() => void this.poll(), POLL_INTERVAL);
-  }
-
-  private range(after: number): IDBKeyRange {
-    return IDBKeyRange.bound([this.name, after], [this.name, Infinity], true);
-  }
-
-  /**
-   * The id of the newest row of this channel written before `time`: other tabs may post between
-   * `new IdbChannel()` and the database opening, and those rows are ours to read.
-   */
-  private lastRowBefore(db: IDBDatabase, time: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const request = db
-        .transaction(STORE)
-        .objectStore(STORE)
-        .index('channel')
-        .openCursor(this.range(0), 'prev');
-      request.onerror = () => reject(request.error);
-      request.onsuccess = () => {
-        const cursor = request.result;
-        if (!cursor) resolve(0);
-        else if ((cursor.value as Row).t < time) resolve(cursor.primaryKey as number);
-        else cursor.continue();
-      };
-    });
-  }
-
-  private async poll(): Promise<void> {
-    const db = this.db!;
-    try {
-      const rows = (await promised(
-        db.transaction(STORE).objectStore(STORE).index('channel').getAll(this.range(this.lastId)),
-      )) as Row[];
-      for (const row of rows) {
-        this.lastId = row.id!;
-        // A writer whose database opened late stores its early posts after newer rows.
-        if (row.s !== this.sender && row.t >= this.since) this.receive(row.d, row.o);
-      }
-      if (Date.now() - this.lastSweep > SWEEP_INTERVAL) this.sweep(db);
-    } catch (error) {
-      // The database was closed under us (deleted by the page, or our own close()).
-      if (!this.closed) {
-        this.report('unsupported', `IndexedDB stopped working: ${(error as Error)?.message}`);
-      }
-      return;
-    }
-    this.schedule();
-  }
-
-  private sweep(db: IDBDatabase): void {
-    this.lastSweep = Date.now();
-    const tx = db.transaction(STORE, 'readwrite');
-    tx
-      .objectStore(STORE)
-      .index('time')
-      .openCursor(IDBKeyRange.upperBound(this.lastSweep - this.ttl)).onsuccess = function () {
-      const cursor = this.result;
-      if (!cursor) return;
-      cursor.delete();
-      cursor.continue();
-    };
+    // Posts made before close() are still stored, as BroadcastChannel still delivers them.
+    if (!--open && db) release();
   }
 }

@@ -6,6 +6,8 @@ export type Channel = Pick<
   'postMessage' | 'close' | 'onmessage' | 'onmessageerror'
 > & {
   onerror?: ((event: ChannelErrorEvent) => unknown) | null;
+  /** Resolves once the channel receives what others post (IndexedDB: its database is open). */
+  ready?: Promise<void>;
 };
 type ChannelClass = new (name: string, options: FallbackChannelOptions) => Channel;
 
