@@ -353,10 +353,13 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
     }
     const message = new RealtimeMessageEvent({ data, origin: event.origin }) as PopupMessageEvent;
     if (kind === 'request') {
+      // A window keeps its WindowProxy across reloads: only the session id tells the asking
+      // document from the one that replaced it (which numbers its requests from 1 again).
       const peer = this.peer;
+      const session = this.peerSession;
       let answered = false;
       message.reply = (value: unknown) => {
-        if (answered || peer !== this.peer) return;
+        if (answered || peer !== this.peer || session !== this.peerSession) return;
         answered = true;
         this.postRaw({ rtBridge: 1, kind: 'reply', id, data: value });
       };
@@ -367,7 +370,8 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   /** The other window said bye (it unloads: it may come back) or was found closed. */
   private peerGone(mayReturn: boolean): void {
     const wasOpen = this.state === 'open';
-    this.peerOrigin = '';
+    // The document that proved this session is gone: nothing it sent or asked is answered now.
+    this.peerOrigin = this.peerSession = '';
     this.rejectRequests('closed', 'The other window closed.');
     if (mayReturn && !this.peer?.closed) {
       // A reload or a close: a `bye` cannot tell them apart. A reload says hello again; a
