@@ -185,7 +185,11 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       this.setWhileClosed = undefined;
       this.commit(raw);
     } else {
+      const shown = this.raw;
       this.raw = this.area?.getItem(this.key) ?? null;
+      // Removed elsewhere while this element was closed (detached by a framework's keep-alive,
+      // or disabled): the draft the controls still show is discarded, as when seen live.
+      if (this.shownGroup === group && shown !== null && this.raw === null) this.resetControls();
     }
     this.readCurrent();
     // Switched to another key with nothing stored: the old key's draft must not carry over

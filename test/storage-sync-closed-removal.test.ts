@@ -1,0 +1,99 @@
+import { expect, fixture, html } from '@open-wc/testing';
+import { sendKeys } from '@web/test-runner-commands';
+import '../src/storage-sync-define.js';
+import { StorageSyncElement } from '../src/storage-sync.js';
+import { Tab, closeAllTabs, uniqueName, waitUntil } from './helpers.js';
+
+const draftForm = (key: string, storage = 'local') =>
+  html`<storage-sync key=${key} storage=${storage}>
+    <form>
+      <input name="title" value="Untitled" />
+      <textarea name="body"></textarea>
+    </form>
+  </storage-sync>`;
+
+/**
+ * A draft discarded elsewhere while this element was closed — detached by a framework's
+ * keep-alive cache, or `disabled` — must not come back when it opens again (the same fault as a
+ * removal seen live: carbon-components-svelte #3195, react-hookz/web #1545).
+ */
+describe('<storage-sync> draft removed while the element was closed', () => {
+  afterEach(async () => {
+    await closeAllTabs();
+    localStorage.clear();
+    sessionStorage.clear();
+  });
+
+  const closers: [string, (el: StorageSyncElement) => void, (el: StorageSyncElement) => void][] = [
+    [
+      'detached (keep-alive) and re-attached',
+      (el) => el.remove(),
+      (el) => document.body.append(el),
+    ],
+    ['disabled and enabled', (el) => (el.disabled = true), (el) => (el.disabled = false)],
+  ];
+  for (const [how, close, reopen] of closers) {
+    it(`${how}: the controls show the defaults and the next keystroke stores only them`, async () => {
+      const key = uniqueName();
+      const b = await fixture<StorageSyncElement>(draftForm(key));
+      const body = b.querySelector('textarea')!;
+      const a = await Tab.open();
+      await a.eval(`(() => {
+        localStorage.setItem(${JSON.stringify(key)}, JSON.stringify({ title: 'Plan', body: 'secret plan' }));
+        return true;
+      })()`);
+      await waitUntil(() => body.value === 'secret plan', 5000, 'draft shown');
+      close(b);
+      await b.updateComplete;
+      await a.eval(`(localStorage.removeItem(${JSON.stringify(key)}), true)`);
+      reopen(b);
+      await b.updateComplete;
+      expect(b.state).to.equal('open');
+      expect(b.value).to.equal(null);
+      expect(body.value).to.equal('');
+      expect(b.querySelector<HTMLInputElement>('[name=title]')!.value).to.equal('Untitled');
+      body.focus();
+      await sendKeys({ type: 'x' });
+      expect(JSON.parse(localStorage.getItem(key)!)).to.deep.equal({
+        title: 'Untitled',
+        body: 'x',
+      });
+    });
+  }
+
+  it('a draft never stored is left alone when the element re-opens (the user may have typed meanwhile)', async () => {
+    const key = uniqueName();
+    const b = await fixture<StorageSyncElement>(draftForm(key));
+    const body = b.querySelector('textarea')!;
+    b.disabled = true;
+    await b.updateComplete;
+    body.value = 'typed while disabled';
+    b.disabled = false;
+    await b.updateComplete;
+    expect(body.value).to.equal('typed while disabled');
+  });
+
+  it('sessionStorage: a removal by another element of this page resets this one', async () => {
+    const key = uniqueName();
+    const host = await fixture<HTMLDivElement>(
+      html`<div>${draftForm(key, 'session')}${draftForm(key, 'session')}</div>`,
+    );
+    const [first, second] = host.querySelectorAll<StorageSyncElement>('storage-sync');
+    await first.updateComplete;
+    await second.updateComplete;
+    first.querySelector('textarea')!.focus();
+    await sendKeys({ type: 'draft' });
+    expect(second.querySelector('textarea')!.value).to.equal('draft');
+    // The README's submit pattern; focus is still in the field that was typed in.
+    first.removeValue();
+    first.querySelector('form')!.reset();
+    expect(second.querySelector('textarea')!.value).to.equal('');
+    second.querySelector('textarea')!.focus();
+    await sendKeys({ type: 'y' });
+
+    expect(JSON.parse(sessionStorage.getItem(key)!)).to.deep.equal({
+      title: 'Untitled',
+      body: 'y',
+    });
+  });
+});
