@@ -61,6 +61,31 @@ describe('<storage-sync> draft removed while the element was closed', () => {
     });
   }
 
+  it('a tab in the back-forward cache learns of the removal when it is restored', async () => {
+    const key = uniqueName();
+    localStorage.setItem(key, JSON.stringify({ title: 'Plan', body: 'secret plan' }));
+    const tab = await Tab.open();
+    await tab.eval(`(async () => {
+      const holder = document.createElement('div');
+      holder.innerHTML = '<storage-sync key="${key}"><form><input name=title value=Untitled><textarea name=body></textarea></form></storage-sync>';
+      document.body.append(holder);
+      window.sync = holder.firstElementChild;
+      await window.sync.updateComplete;
+      window.restored = false;
+      window.addEventListener('pageshow', (e) => (window.restored = e.persisted));
+      return window.sync.querySelector('textarea').value === 'secret plan';
+    })()`);
+    await tab.eval(`(location.href = '/test/fixtures/tab.html?away', true)`);
+    await tab.waitFor(`location.search === '?away' && window.tabReady`);
+    localStorage.removeItem(key);
+    await tab.eval(`(history.back(), true)`);
+    const shown = await tab.waitFor<string[]>(
+      `window.restored && window.sync.querySelector('textarea').value === '' &&
+        [window.sync.querySelector('[name=title]').value, String(window.sync.value)]`,
+    );
+    expect(shown).to.deep.equal(['Untitled', 'null']);
+  });
+
   it('a draft never stored is left alone when the element re-opens (the user may have typed meanwhile)', async () => {
     const key = uniqueName();
     const b = await fixture<StorageSyncElement>(draftForm(key));
