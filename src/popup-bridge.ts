@@ -65,6 +65,8 @@ interface PendingRequest {
   resolve: (value: unknown) => void;
   reject: (error: BridgeRequestError) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** Taken out of the queue when the request rejects: the caller saw it fail and may retry. */
+  envelope: Envelope;
 }
 
 /**
@@ -175,21 +177,24 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
 
   /**
    * Posts `data` and resolves with the other side's `event.reply(value)`. Rejects with a
-   * `BridgeRequestError` whose `code` is `timeout` or `closed` (the window closed).
+   * `BridgeRequestError` whose `code` is `timeout` or `closed` (the window closed). A request
+   * that rejects while still queued (before the handshake) is dropped: no window ever gets it.
    */
   request(data: unknown, { timeout = 10_000 }: { timeout?: number } = {}): Promise<unknown> {
     this.usable();
     const id = this.nextId++;
+    const envelope: Envelope = { rtBridge: 1, kind: 'request', id, data };
     // The reply comes in a later task, so the request is registered after it is sent.
-    if (!this.send({ rtBridge: 1, kind: 'request', id, data })) {
+    if (!this.send(envelope)) {
       return Promise.reject(new BridgeRequestError('queue-full', 'The queue is full.'));
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.requests.delete(id);
+        this.unqueue(envelope);
         reject(new BridgeRequestError('timeout', `No reply within ${timeout} ms.`));
       }, timeout);
-      this.requests.set(id, { resolve, reject, timer });
+      this.requests.set(id, { resolve, reject, timer, envelope });
     });
   }
 
@@ -398,11 +403,21 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   }
 
   private rejectRequests(code: string, message: string): void {
-    for (const { reject, timer } of this.requests.values()) {
+    for (const { reject, timer, envelope } of this.requests.values()) {
       clearTimeout(timer);
+      this.unqueue(envelope);
       reject(new BridgeRequestError(code, message));
     }
     this.requests.clear();
+  }
+
+  /**
+   * A request the caller has seen reject must never reach a window later (the next popup, or
+   * one that handshakes late): it would be acted on, and the caller's retry acted on again.
+   */
+  private unqueue(envelope: Envelope): void {
+    const at = this.queue.indexOf(envelope);
+    if (at >= 0) this.queue.splice(at, 1);
   }
 
   private sayBye(): void {

@@ -55,6 +55,44 @@ describe('<popup-bridge> across reloads and navigations', () => {
     expect(await second).to.equal('answer to second');
   });
 
+  // MSAL #129, oidc-client-ts #2043: the caller of a popup request that failed (the user closed
+  // the window, or no answer in time) retries. The request it saw fail must never reach the next
+  // window too: the other side would act on it twice.
+  for (const [how, end] of [
+    ['the window closed before the handshake', (popup: Window) => popup.close()],
+    ['it timed out before the handshake', () => undefined],
+  ] as const) {
+    it(`a request that rejected because ${how} is never delivered later`, async () => {
+      const mark = uniqueName('peer');
+      const el = document.createElement('popup-bridge');
+      // A page without a bridge: no handshake.
+      el.src = `/test/fixtures/tab.html?mark=${mark}`;
+      el.name = mark;
+      document.body.append(el);
+      await el.updateComplete;
+      const popup = el.open()!;
+      el.post('kept: a post is delivered once a window is there');
+      const failed = el
+        .request({ charge: 42 }, { timeout: 300 })
+        .catch((error: BridgeRequestError) => error.code);
+      end(popup);
+      expect(await failed).to.equal(how.includes('closed') ? 'closed' : 'timeout');
+      if (!popup.closed) popup.close();
+      await waitUntil(() => el.state === 'closed', 5000, 'closed');
+      el.src = `/test/fixtures/popup.html?mark=${mark}-2`;
+      await el.updateComplete;
+      el.open();
+      await oneEvent(el, 'open');
+      expect(await el.request('sentinel')).to.deep.equal({ echo: 'sentinel' });
+      const next = await Tab.find(`${mark}-2`);
+      const log = await next.eval<{ data?: unknown }[]>('window.log');
+      expect(log.filter((e) => 'data' in e).map((e) => e.data)).to.deep.equal([
+        'kept: a post is delivered once a window is there',
+        'sentinel',
+      ]);
+    });
+  }
+
   // oidc-client / MSAL popups: the popup goes to the identity provider (another origin) and
   // comes back. The bridge waits through the detour and delivers what was posted meanwhile.
   it('a popup that navigates to another origin and back re-opens and delivers what waited', async () => {
