@@ -1,6 +1,6 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../src/sw-relay-define.js';
-import { SwRelayElement } from '../src/sw-relay.js';
+import { RelayRequestError, SwRelayElement } from '../src/sw-relay.js';
 import { RealtimeErrorEvent } from '../src/index.js';
 import { Tab, closeAllTabs, record, uniqueName, waitUntil } from './helpers.js';
 
@@ -51,6 +51,27 @@ describe('<sw-relay> when the worker goes', () => {
     expect(await later.waitFor('window.log.length && window.log')).to.deep.equal([
       'to the later tab',
     ]);
+  });
+
+  // The same fault as a popup request that rejected and was still sent: a request the caller saw
+  // time out while the worker was not yet active must not be handled afterwards.
+  it('a request that timed out while queued never reaches the worker', async () => {
+    const seen = document.createElement('sw-relay');
+    seen.name = 'requests-seen';
+    const witnessed = record<MessageEvent>(seen, 'message');
+    const el = document.createElement('sw-relay');
+    el.name = uniqueName('late');
+    el.src = seen.src = '/sw-test/witness-worker.js';
+    document.body.append(el, seen);
+    // Queued: no worker is active yet on a first load.
+    const timedOut = await el
+      .request('too late', { timeout: 1 })
+      .catch((error: RelayRequestError) => error.code);
+    expect(timedOut).to.equal('timeout');
+    await waitUntil(() => el.state === 'open', 10_000, 'open');
+    expect(await el.request('sentinel')).to.equal('sentinel');
+    await waitUntil(() => witnessed.some((e) => e.data === 'sentinel'), 5000, 'the sentinel seen');
+    expect(witnessed.map((e) => e.data)).to.deep.equal(['sentinel']);
   });
 
   it('the error of a failed registration stays readable until a fixed src opens', async () => {
