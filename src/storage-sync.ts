@@ -172,6 +172,8 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       });
     }
     const group = `${this.storage}\0${this.key}`;
+    // A write refused for quota belongs to the key it was made for: never retried under another.
+    if (this.shownGroup !== group) this.pendingRaw = undefined;
     if (!peers.has(group)) peers.set(group, new Set());
     peers.get(group)!.add(this);
     window.addEventListener('storage', this.onStorage);

@@ -17,7 +17,7 @@ const draftForm = (key: string, storage = 'local') =>
  * keep-alive cache, or `disabled` — must not come back when it opens again (the same fault as a
  * removal seen live: carbon-components-svelte #3195, react-hookz/web #1545).
  */
-describe('<storage-sync> draft removed while the element was closed', () => {
+describe('<storage-sync> draft removed while the element was closed, or its key changed', () => {
   afterEach(async () => {
     await closeAllTabs();
     localStorage.clear();
@@ -120,5 +120,45 @@ describe('<storage-sync> draft removed while the element was closed', () => {
       title: 'Untitled',
       body: 'y',
     });
+  });
+
+  // The key-change rule ("one document's text never carries over into another's") for a write
+  // still waiting for quota: retried later, it must go nowhere near the new key.
+  it('a write waiting for quota is never retried under the next key', async () => {
+    const first = uniqueName('doc-1');
+    const second = uniqueName('doc-2');
+    const el = await fixture<StorageSyncElement>(html`<storage-sync key=${first}></storage-sync>`);
+    const filler: string[] = [];
+    for (let size = 1 << 20; size >= 1024;) {
+      try {
+        localStorage.setItem(`filler-${filler.length}`, 'x'.repeat(size));
+        filler.push(`filler-${filler.length}`);
+      } catch {
+        size >>= 1;
+      }
+    }
+    el.value = 'y'.repeat(100_000);
+    expect(el.error?.code).to.equal('quota-exceeded');
+    el.key = second;
+    await el.updateComplete;
+    expect(el.value).to.equal(null);
+    const sentinel = uniqueName('sentinel');
+    const seen = new Promise((resolve) =>
+      window.addEventListener('storage', function done(event) {
+        if (event.key !== sentinel) return;
+        window.removeEventListener('storage', done);
+        resolve(true);
+      }),
+    );
+    const tab = await Tab.open();
+    await tab.eval(`(() => {
+      for (const k of ${JSON.stringify(filler)}) localStorage.removeItem(k);
+      localStorage.setItem(${JSON.stringify(sentinel)}, '1');
+      return true;
+    })()`);
+    await seen;
+    // (a prefix: a failure would otherwise print 100,000 characters)
+    expect(localStorage.getItem(second)?.slice(0, 20) ?? null).to.equal(null);
+    expect(el.value).to.equal(null);
   });
 });
