@@ -161,4 +161,20 @@ describe('<storage-sync> draft removed while the element was closed, or its key 
     expect(localStorage.getItem(second)?.slice(0, 20) ?? null).to.equal(null);
     expect(el.value).to.equal(null);
   });
+
+  it('the user was typing when another tab discarded the draft: leaving the field writes nothing back', async () => {
+    const key = uniqueName();
+    const b = await fixture<StorageSyncElement>(draftForm(key));
+    const body = b.querySelector('textarea')!;
+    body.focus();
+    await sendKeys({ type: 'half a thought' });
+    expect(JSON.parse(localStorage.getItem(key)!).body).to.equal('half a thought');
+    const a = await Tab.open();
+    await a.eval(`(localStorage.removeItem(${JSON.stringify(key)}), true)`);
+    await waitUntil(() => body.value === '', 5000, 'reset');
+    // Leaving the field: a native change event would store the (reset) form as a new draft.
+    b.querySelector<HTMLInputElement>('[name=title]')!.focus();
+    body.blur();
+    expect(localStorage.getItem(key)).to.equal(null);
+  });
 });
