@@ -65,6 +65,8 @@ interface PendingRequest {
   resolve: (value: unknown) => void;
   reject: (error: BridgeRequestError) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** Taken out of the queue when the request rejects: the caller saw it fail and may retry. */
+  envelope: Envelope;
 }
 
 /**
@@ -177,21 +179,24 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
 
   /**
    * Posts `data` and resolves with the other side's `event.reply(value)`. Rejects with a
-   * `BridgeRequestError` whose `code` is `timeout` or `closed` (the window closed).
+   * `BridgeRequestError` whose `code` is `timeout` or `closed` (the window closed). A request
+   * that rejects while still queued (before the handshake) is dropped: no window ever gets it.
    */
   request(data: unknown, { timeout = 10_000 }: { timeout?: number } = {}): Promise<unknown> {
     this.usable();
     const id = this.nextId++;
+    const envelope: Envelope = { rtBridge: 1, kind: 'request', id, data };
     // The reply comes in a later task, so the request is registered after it is sent.
-    if (!this.send({ rtBridge: 1, kind: 'request', id, data })) {
+    if (!this.send(envelope)) {
       return Promise.reject(new BridgeRequestError('queue-full', 'The queue is full.'));
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.requests.delete(id);
+        this.unqueue(envelope);
         reject(new BridgeRequestError('timeout', `No reply within ${timeout} ms.`));
       }, timeout);
-      this.requests.set(id, { resolve, reject, timer });
+      this.requests.set(id, { resolve, reject, timer, envelope });
     });
   }
 
@@ -356,10 +361,13 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
     }
     const message = new RealtimeMessageEvent({ data, origin: event.origin }) as PopupMessageEvent;
     if (kind === 'request') {
+      // A window keeps its WindowProxy across reloads: only the session id tells the asking
+      // document from the one that replaced it (which numbers its requests from 1 again).
       const peer = this.peer;
+      const session = this.peerSession;
       let answered = false;
       message.reply = (value: unknown) => {
-        if (answered || peer !== this.peer) return;
+        if (answered || peer !== this.peer || session !== this.peerSession) return;
         answered = true;
         this.postRaw({ rtBridge: 1, kind: 'reply', id, data: value });
       };
@@ -370,7 +378,8 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   /** The other window said bye (it unloads: it may come back) or was found closed. */
   private peerGone(mayReturn: boolean): void {
     const wasOpen = this.state === 'open';
-    this.peerOrigin = '';
+    // The document that proved this session is gone: nothing it sent or asked is answered now.
+    this.peerOrigin = this.peerSession = '';
     this.rejectRequests('closed', 'The other window closed.');
     if (mayReturn && !this.peer?.closed) {
       // A reload or a close: a `bye` cannot tell them apart. A reload says hello again; a
@@ -397,11 +406,21 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   }
 
   private rejectRequests(code: string, message: string): void {
-    for (const { reject, timer } of this.requests.values()) {
+    for (const { reject, timer, envelope } of this.requests.values()) {
       clearTimeout(timer);
+      this.unqueue(envelope);
       reject(new BridgeRequestError(code, message));
     }
     this.requests.clear();
+  }
+
+  /**
+   * A request the caller has seen reject must never reach a window later (the next popup, or
+   * one that handshakes late): it would be acted on, and the caller's retry acted on again.
+   */
+  private unqueue(envelope: Envelope): void {
+    const at = this.queue.indexOf(envelope);
+    if (at >= 0) this.queue.splice(at, 1);
   }
 
   private sayBye(): void {

@@ -173,6 +173,8 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       if (this.superseded) return; // its listener disabled or removed the element
     }
     const group = `${this.storage}\0${this.key}`;
+    // A write refused for quota belongs to the key it was made for: never retried under another.
+    if (this.shownGroup !== group) this.pendingRaw = undefined;
     if (!peers.has(group)) peers.set(group, new Set());
     peers.get(group)!.add(this);
     window.addEventListener('storage', this.onStorage);
@@ -186,7 +188,11 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       this.setWhileClosed = undefined;
       this.commit(raw);
     } else {
+      const shown = this.raw;
       this.raw = this.area?.getItem(this.key) ?? null;
+      // Removed elsewhere while this element was closed (detached by a framework's keep-alive,
+      // or disabled): the draft the controls still show is discarded, as when seen live.
+      if (this.shownGroup === group && shown !== null && this.raw === null) this.resetControls();
     }
     this.readCurrent();
     // Switched to another key with nothing stored: the old key's draft must not carry over

@@ -99,7 +99,8 @@ export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
   /**
    * Asks the worker over a `MessageChannel` and resolves with its answer (the shipped worker
    * answers `{ clients }`). Rejects with a `RelayRequestError`: `code` `timeout`, `worker-error`
-   * (the handler threw) or `queue-full`.
+   * (the handler threw) or `queue-full`. A request that times out while still queued (no active
+   * worker yet) is dropped: the worker never handles it.
    */
   request(data: unknown, { timeout = 5000 }: { timeout?: number } = {}): Promise<unknown> {
     this.usable();
@@ -108,6 +109,8 @@ export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         channel.port1.close();
+        // Seen to fail, so never handled later: a request still queued is dropped.
+        this.queue = this.queue.filter((queued) => queued.port !== channel.port2);
         reject(new RelayRequestError('timeout', `The worker did not answer within ${timeout} ms.`));
       }, timeout);
       channel.port1.onmessage = ({ data: reply }) => {

@@ -2,7 +2,8 @@
  * Service-worker scripts for `<sw-relay>` tests, under /sw-test/ (so that is their scope):
  * worker.js — the shipped relay worker, with a version comment the `sw-bump` command changes
  * (a byte-different script is an update); slow-worker.js — an existing classic worker that
- * uses the importScripts form and never answers requests; anything else — 404.
+ * uses the importScripts form and never answers requests; witness-worker.js — tells the pages
+ * of each request it handles (channel "requests-seen"); anything else — 404.
  */
 import { readFile } from 'node:fs/promises';
 
@@ -26,6 +27,15 @@ self.installRelay(self, { onRequest: (data) => {
   return { answered: data };
 } });
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));`;
+      } else if (file === 'witness-worker.js') {
+        // Tells every page of each request it handles, on the channel "requests-seen".
+        context.type = 'text/javascript';
+        context.body = `importScripts('/dist/sw-relay-import.js');
+self.installRelay(self, { onRequest: async (data) => {
+  for (const client of await self.clients.matchAll({ type: 'window', includeUncontrolled: true }))
+    client.postMessage({ rtRelay: 1, kind: 'message', channel: 'requests-seen', sender: 'worker', data });
+  return data;
+} });`;
       } else if (file.endsWith('.html')) {
         context.type = 'text/html';
         context.body =
