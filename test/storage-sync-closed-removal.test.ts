@@ -46,6 +46,9 @@ describe('<storage-sync> draft removed while the element was closed, or its key 
       close(b);
       await b.updateComplete;
       await a.eval(`(localStorage.removeItem(${JSON.stringify(key)}), true)`);
+      // Another tab's change reaches this tab's storage area asynchronously (Chromium mirrors
+      // it per renderer): the element reads it when it opens, so wait until it is here.
+      await waitUntil(() => localStorage.getItem(key) === null, 5000, 'the removal to arrive');
       reopen(b);
       await b.updateComplete;
       expect(b.state).to.equal('open');
