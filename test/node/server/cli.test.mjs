@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { openSse, until } from './hub-helpers.mjs';
 
-test('realtime-elements-server serves SSE, publish and the demo, and shuts down on SIGTERM', async () => {
-  const child = spawn(process.execPath, ['dist/server/cli.js', '--port', '0'], {
+test('realtime-elements-server --demo serves SSE, publish and the demo, and shuts down on SIGTERM', async () => {
+  const child = spawn(process.execPath, ['dist/server/cli.js', '--port', '0', '--demo'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
@@ -67,7 +67,7 @@ test('a bad flag or value is one clear line pointing at --help, and exit code 2'
 });
 
 test('every URL printed at start answers; a busy port names --port and PORT', async () => {
-  const child = spawn(process.execPath, ['dist/server/cli.js'], {
+  const child = spawn(process.execPath, ['dist/server/cli.js', '--demo'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, PORT: '0' },
   });
@@ -96,4 +96,71 @@ test('the demo server (npm start) refuses a busy port with one line naming PORT;
     return true;
   });
   await demo.stop();
+});
+
+/** Starts the bin with `args` on a free port; resolves with its origin and a stop function. */
+async function startCli(args) {
+  const child = spawn(process.execPath, ['dist/server/cli.js', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  const origin = await until(
+    () => /http:\/\/127\.0\.0\.1:\d+/.exec(output)?.[0],
+    10_000,
+    'listening',
+  );
+  return {
+    origin,
+    output: () => output,
+    async stop() {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+test('without --demo there is no demo page and no demo-only endpoint; / says where the hub is', async () => {
+  const cli = await startCli([]);
+  try {
+    for (const path of ['/demo/', '/demo-api/cut', '/demo-api/stats', '/sw-relay-worker.js']) {
+      const res = await fetch(`${cli.origin}${path}`, {
+        method: path.endsWith('cut') ? 'POST' : 'GET',
+      });
+      assert.equal(res.status, 404, path);
+      await res.arrayBuffer();
+    }
+    const root = await fetch(`${cli.origin}/`);
+    assert.equal(root.status, 200);
+    assert.match(await root.text(), /\/realtime\/sse\?topic=/);
+    assert.doesNotMatch(cli.output(), /demo/);
+  } finally {
+    await cli.stop();
+  }
+});
+
+test('--demo serves every demo page with its ticker, connection cutter, stats and relay worker', async () => {
+  const cli = await startCli(['--demo']);
+  try {
+    const index = await (await fetch(`${cli.origin}/demo/`)).text();
+    const pages = [...index.matchAll(/href="(\/demo\/[^"]+)"/g)].map(([, href]) => href);
+    assert.ok(pages.length >= 7, index);
+    for (const page of pages) assert.equal((await fetch(`${cli.origin}${page}`)).status, 200, page);
+    const worker = await fetch(`${cli.origin}/sw-relay-worker.js`);
+    assert.equal(worker.status, 200);
+    assert.match(worker.headers.get('content-type'), /javascript/);
+    await worker.arrayBuffer();
+    // The ticker publishes on demo-prices, and the cutter drops the stream for real.
+    const stream = await openSse(`${cli.origin}/realtime/sse?topic=demo-prices`);
+    await until(() => stream.events().length >= 1, 5000, 'a tick');
+    assert.equal(typeof JSON.parse(stream.events()[0].data).n, 'number');
+    const stats = await (await fetch(`${cli.origin}/demo-api/stats`)).json();
+    assert.equal(stats.sse, 1);
+    const ended = new Promise((resolve) => stream.res.on('close', resolve));
+    const cut = await (await fetch(`${cli.origin}/demo-api/cut`, { method: 'POST' })).json();
+    assert.ok(cut.cut >= 1, JSON.stringify(cut));
+    await ended;
+  } finally {
+    await cli.stop();
+  }
 });
