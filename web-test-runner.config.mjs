@@ -21,7 +21,17 @@ if (!executablePath) {
   throw new Error('No Chrome or Chromium found: install one or set CHROME_PATH to its executable.');
 }
 
+/** Lit's dev-mode notice is printed by every test page: show it once. */
+let litNoticeShown = false;
+const filterBrowserLogs = ({ args }) => {
+  if (!String(args[0]).includes('Lit is in dev mode')) return true;
+  if (litNoticeShown) return false;
+  litNoticeShown = true;
+  return true;
+};
+
 export default {
+  filterBrowserLogs,
   files: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
   // Svelte's browser build (its default export condition is the server build).
   nodeResolve: { exportConditions: ['browser', 'development'] },

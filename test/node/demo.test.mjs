@@ -25,9 +25,11 @@ after(async () => {
 async function openPage(path) {
   const page = await browser.newPage();
   const errors = [];
+  const notFound = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  page.on('response', (response) => response.status() === 404 && notFound.push(response.url()));
   await page.goto(new URL(path, server.url).href, { waitUntil: 'load' });
-  return { page, errors };
+  return { page, errors, notFound };
 }
 
 test('the index links every demo page, and each loads without errors', async () => {
@@ -37,9 +39,10 @@ test('the index links every demo page, and each loads without errors', async () 
   );
   assert.ok(links.length >= 1);
   for (const link of links) {
-    const { page: demo, errors } = await openPage(link);
+    const { page: demo, errors, notFound } = await openPage(link);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.deepEqual(errors, [], `${link} threw`);
+    assert.deepEqual(notFound, [], `${link} asked for missing files (a favicon?)`);
     await demo.close();
   }
 });
