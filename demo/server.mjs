@@ -2,6 +2,7 @@
  * The demo server: @web/dev-server over the project folder, with the hub (SSE, WebSocket relay,
  * long-poll; in memory) mounted at /realtime. Opens at /demo/.
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { startDevServer } from '@web/dev-server';
 import { createHub } from '../dist/server/index.js';
@@ -23,6 +24,29 @@ async function assertPortFree(port) {
     );
     busy.code = 'EADDRINUSE';
     throw busy;
+  });
+}
+
+/**
+ * Moves `server` (listening on every interface) to 127.0.0.1 on its port, and serves the same
+ * requests and upgrades on [::1] from a second server; resolves with that one (or undefined
+ * where the machine has no IPv6 loopback).
+ */
+async function bindLoopback(server) {
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  await new Promise((resolve, reject) =>
+    server.once('error', reject).listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    }),
+  );
+  const v6 = createHttpServer();
+  for (const event of ['request', 'upgrade']) {
+    for (const listener of server.listeners(event)) v6.on(event, listener);
+  }
+  return new Promise((resolve) => {
+    v6.once('error', () => resolve(undefined)).listen(port, '::1', () => resolve(v6));
   });
 }
 
@@ -63,13 +87,20 @@ export async function startDemoServer({ port = 8000, host = 'localhost' } = {}) 
   server.server.on('upgrade', (req, socket, head) => {
     if (hub.handleUpgrade(req, socket, head)) demo.track(socket);
   });
+  // @web/dev-server listens on every interface when asked for `localhost`: the demo stays on
+  // loopback, 127.0.0.1 and (where the machine has it) ::1 on the same port.
+  const loopbackV6 = host === 'localhost' ? await bindLoopback(server.server) : undefined;
   const address = server.server.address();
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return {
     url: `http://${shownHost}:${address.port}/demo/`,
     port: address.port,
+    /** Where it listens: `{ address, family, port }` of each listening socket. */
+    addresses: [address, loopbackV6?.address()].filter(Boolean),
     hub,
     async stop() {
+      loopbackV6?.close();
+      loopbackV6?.closeAllConnections();
       demo.close();
       await hub.close();
       await server.stop();

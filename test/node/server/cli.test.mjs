@@ -164,3 +164,16 @@ test('--demo serves every demo page with its ticker, connection cutter, stats an
     await cli.stop();
   }
 });
+
+test('the demo server (npm start) listens on loopback only, IPv4 and IPv6, for localhost', async () => {
+  const { startDemoServer } = await import('../../../demo/server.mjs');
+  const demo = await startDemoServer({ port: 0 });
+  try {
+    const addresses = demo.addresses.map((a) => a.address);
+    assert.ok(addresses.includes('127.0.0.1'), JSON.stringify(demo.addresses));
+    for (const address of addresses) assert.ok(['127.0.0.1', '::1'].includes(address), address);
+    assert.equal((await fetch(`http://127.0.0.1:${demo.port}/demo/`)).status, 200);
+  } finally {
+    await demo.stop();
+  }
+});
