@@ -70,6 +70,12 @@ test('the tarball holds the built package and its docs, not the sources or tests
     assert.ok(!top.includes(absent), `${absent} should not be published`);
   }
   assert.ok(readdirSync(join(installed, 'dist/cdn')).includes('realtime-elements.js'));
+  assert.ok(top.includes('LICENSE'), 'LICENSE missing from the package');
+  // Only what a user runs: the demo pages, not the development server behind `npm start`
+  // (it imports @web/dev-server, a development dependency); `--demo` serves them instead.
+  const demo = readdirSync(join(installed, 'demo'));
+  assert.ok(demo.includes('index.html'));
+  assert.ok(!demo.includes('server.mjs'), 'demo/server.mjs should not be published');
 });
 
 test('Node: every element module imports without a DOM, and the hub serves SSE', async () => {
