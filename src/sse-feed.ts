@@ -381,6 +381,9 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   }
 
   private readonly onVisibility = (): void => {
+    // A feed the page closed, or one stopped for good (204, 401, …), stays so: only a running
+    // feed pauses, and only a paused one resumes.
+    if (this.state === 'closed' || this.state === 'error') return;
     if (document.visibilityState === 'hidden') {
       this.disconnect();
       this.reconnector.cancel();

@@ -214,7 +214,9 @@ const scenarios = {
   redirect(req, res, { url }) {
     const to = new URL(url.searchParams.get('to'), `http://${req.headers.host}`);
     to.searchParams.set('key', `${url.searchParams.get('key')}-target`);
-    res.writeHead(Number(url.searchParams.get('status')), { Location: to.pathname + to.search });
+    // An absolute `to` (the other origin) is kept whole: a redirect across origins.
+    const target = /^https?:/.test(url.searchParams.get('to')) ? to.href : to.pathname + to.search;
+    res.writeHead(Number(url.searchParams.get('status')), { Location: target });
     res.end();
   },
   async echo(req, res, { body, n }) {
