@@ -97,6 +97,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
 
   /** The source the cursor belongs to: re-inserting resumes, a new src or start id does not. */
   private cursorSource?: string;
+  /** The origin the last fetch-mode stream answered from, after redirects. */
+  private streamOrigin?: string;
   private attempt = 0;
   private abort?: () => void;
   private heartbeat?: ReturnType<typeof setTimeout>;
@@ -138,6 +140,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     if (source !== this.cursorSource) {
       this.cursor = this.startId ?? '';
       this.native = {};
+      this.streamOrigin = undefined;
     }
     this.cursorSource = source;
     if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
@@ -187,7 +190,10 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   private get useFetch(): boolean {
     if (this.mode !== 'auto') return this.mode === 'fetch';
     if (typeof fetch !== 'function' || typeof ReadableStream !== 'function') return false;
-    if (this.url.origin === location.origin) return true;
+    // A same-origin src that redirects to another origin counts as cross-origin: EventSource's
+    // reconnects follow the redirect with Last-Event-ID; a fetch's would be preflighted.
+    const origin = this.url.origin;
+    if (origin === location.origin && (this.streamOrigin ?? origin) === origin) return true;
     return (
       this.headers !== null ||
       this.body !== null ||
@@ -286,11 +292,13 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
       body: this.body,
       withCredentials: this.withCredentials,
       signal: controller.signal,
+      native: this.native,
     };
     this.load(import('./internal/fetch-event-stream.js'), current, ({ fetchEventStream }) =>
       fetchEventStream(request, {
         current,
-        opened: () => {
+        opened: (origin: string) => {
+          this.streamOrigin = origin;
           this.opened();
           this.armHeartbeat(attempt);
         },
