@@ -47,8 +47,9 @@ const setHidden = (hidden: boolean) => {
 };
 
 describe('<sse-feed> red team (issue #19)', () => {
-  // Kind: a server's `retry:` beyond what a timer can hold (setTimeout fires at once past
-  // 2^31 - 1 ms), cf. EventSource/eventsource "retry: very large value" reports.
+  // Kind: a server's `retry:` the client mishandles (fanout/reconnecting-eventsource#73, a set
+  // delay ignored: reconnects 100 times a second): here one beyond what a timer holds
+  // (setTimeout fires at once past 2^31 - 1 ms).
   for (const mode of ['fetch', 'native'] as const) {
     it(`${mode}: retry: 3000000000 does not make the next attempt come at once`, async () => {
       const key = uniqueName('huge-retry');
@@ -65,7 +66,8 @@ describe('<sse-feed> red team (issue #19)', () => {
   }
 
   // Kind: calls the page made win over what the element does later (close() is final until
-  // reconnect()): Yaffle/EventSource, sse.js "reconnects after close()" reports.
+  // reconnect()), and visibility handling (Azure/fetch-event-source#17, #51, #55: reconnects
+  // tied to the tab coming back).
   for (const mode of ['fetch', 'native'] as const) {
     it(`${mode}: pause-hidden does not re-open a feed closed by close() when the tab comes back`, async () => {
       const key = uniqueName('closed-hidden');
@@ -102,8 +104,9 @@ describe('<sse-feed> red team (issue #19)', () => {
     expect(el.state).to.equal('closed');
     expect(await gets(key)).to.have.length(1);
   });
-  // Kind: redirects to another origin (EventSource/eventsource #… "redirect", Mercure hubs
-  // behind a gateway): a same-origin src answered by a redirect to a stream on another origin.
+  // Kind: redirects (EventSource/eventsource#15 "Support 301 and 307 redirects", whatwg/html#503
+  // "reconnect with the URL saved on redirect"): a same-origin src answered by a redirect to a
+  // stream on another origin, as with a hub behind a gateway.
   it('control: EventSource resumes through a redirect to another origin', async () => {
     const key = uniqueName('redirect-control');
     const target = `${crossOrigin}/sse-test/events?count=3&end=1`;
@@ -145,4 +148,39 @@ describe('<sse-feed> red team (issue #19)', () => {
     expect(messages[0].origin).to.equal(crossOrigin);
     expect(errors.map((e) => e.code)).to.deep.equal([]);
   });
+
+  // Kind: chunk boundaries (eventsource-parser "BOM split across chunks", "CRLF split between
+  // chunks") and a bad `type="json"` payload mid-stream (the stream goes on): held.
+  for (const mode of ['fetch', 'native'] as const) {
+    it(`${mode}: BOM and CRLF split across network chunks, bad JSON mid-stream`, async () => {
+      const key = uniqueName('split');
+      const el = feed(`/sse-test/split-pieces?key=${key}`, { mode, type: 'json' });
+      const messages = record<RealtimeMessageEvent>(el, 'message');
+      const errors = record<RealtimeErrorEvent>(el, 'error');
+      document.body.append(el);
+      await waitUntil(() => messages.length === 1, 3000, 'the good JSON event');
+      // `a` (one event across the split CRLFs, after the split BOM) and `{bad` are not JSON.
+      expect(errors.map((e) => e.code)).to.deep.equal(['parse-error', 'parse-error']);
+      expect(errors.map((e) => e.raw)).to.deep.equal(['a', '{bad']);
+      expect(messages[0].data).to.deep.equal({ ok: 1 });
+      expect(messages[0].lastEventId).to.equal('3');
+    });
+  }
+
+  // Kind: close() while a reconnect is pending (lukas-reining/eventsource#11 "close()d during
+  // reconnect comes alive again after retry timeout"): held.
+  for (const mode of ['fetch', 'native'] as const) {
+    it(`${mode}: close() while the retry is pending stays closed`, async () => {
+      const key = uniqueName('close-pending');
+      const el = feed(`/sse-test/retry-field?key=${key}&retry=150`, { mode });
+      const messages = record<RealtimeMessageEvent>(el, 'message');
+      document.body.append(el);
+      await waitUntil(() => messages.length === 1, 3000, 'first event');
+      await waitUntil(() => el.readyState === 0, 3000, 'reconnecting');
+      el.close();
+      await sleep(400);
+      expect(await gets(key)).to.have.length(1);
+      expect(el.state).to.equal('closed');
+    });
+  }
 });

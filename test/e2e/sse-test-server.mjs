@@ -204,6 +204,21 @@ const scenarios = {
       res.end('retry: 50\ndata: slow\n\n');
     }, 100);
   },
+  // A BOM split across writes, CRLF split between writes, then bad JSON mid-stream and a good
+  // event after it; each piece is its own network chunk (20 ms apart).
+  'split-pieces'(req, res) {
+    res.writeHead(200, streamHeaders);
+    const pieces = [
+      Buffer.from([0xef]),
+      Buffer.from([0xbb, 0xbf]),
+      'id: 1\r',
+      '\ndata: a\r',
+      '\n\r',
+      '\nid: 2\ndata: {bad\n\n',
+      'id: 3\ndata: {"ok":1}\n\n',
+    ];
+    pieces.forEach((piece, i) => setTimeout(() => res.write(piece), 20 * i));
+  },
   // /unicode: two events of multi-byte text, each written in one chunk.
   unicode(req, res) {
     res.writeHead(200, streamHeaders);
