@@ -106,6 +106,10 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   private wanted: string[] = [];
   /** Native mode's memory of the stream (what was delivered, to drop a server's replays). */
   private native: NativeState = {};
+  /** Native mode: when the EventSource last opened or failed (ms, `performance.now()`). */
+  private nativeAt = 0;
+  /** Native mode: its own reconnects in a row that came sooner than `retry-min` after that. */
+  private hurried = 0;
 
   /** As `EventSource.readyState`: 0 connecting, 1 open, 2 closed (`SseFeedElement.CONNECTING` …). */
   get readyState(): number {
@@ -348,10 +352,14 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     const topics = url.searchParams.getAll('topic').flatMap((value) => value.split(/[\s,]+/));
     const named = this.wanted.length ? this.wanted : ['message', ...topics.filter(Boolean)];
     const types = new Set([...named, 'reset', 'cursor']);
+    this.nativeAt = performance.now();
     this.load(import('./internal/native-event-source.js'), current, ({ openEventSource }) => {
       const host = {
         current,
-        opened: () => this.opened(),
+        opened: () => {
+          this.nativeAt = performance.now();
+          this.opened();
+        },
         receive: this.receive.bind(this),
         error: (closed: boolean, refused?: boolean) =>
           refused ? this.refuseOrigin() : this.nativeError(closed, current),
@@ -366,7 +374,18 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
       if (this.state !== 'open') this.fail('network', 'EventSource gave up.');
       return this.retry();
     }
-    // EventSource reconnects by itself (after its reconnection time or `retry:`).
+    // EventSource reconnects by itself, after the server's `retry:`, which may be 0: a server
+    // that ends every stream at once (or keeps refusing) would be hit in a hot loop. The second
+    // of its reconnects in a row to come sooner than retry-min takes our backoff instead (a new
+    // EventSource: the cursor in the query and ReplayFilter keep the resume point).
+    const now = performance.now();
+    this.hurried = now - this.nativeAt < this.retryMin ? this.hurried + 1 : 0;
+    this.nativeAt = now;
+    if (this.hurried > 1) {
+      this.hurried = 0;
+      if (this.state !== 'open') this.fail('network', 'EventSource could not connect.');
+      return this.retry();
+    }
     if (this.state === 'open') {
       this.setState('connecting');
       this.emit(new RealtimeCloseEvent(true));

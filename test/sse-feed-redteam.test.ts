@@ -183,4 +183,31 @@ describe('<sse-feed> red team (issue #19)', () => {
       expect(el.state).to.equal('closed');
     });
   }
+
+  // Kind: a herd — a server that sends `retry: 0` and ends every stream at once (Mercure and
+  // LLM-proxy reports of clients hammering a restarting server). `retry-min` still bounds how
+  // often the element reconnects, in both modes.
+  for (const mode of ['fetch', 'native'] as const) {
+    it(`${mode}: retry: 0 with streams that end at once does not reconnect in a hot loop`, async () => {
+      const key = uniqueName('herd');
+      const el = feed(`/sse-test/retry-zero?key=${key}`, {
+        mode,
+        'retry-min': '200',
+        'retry-max': '400',
+      });
+      const messages = record<RealtimeMessageEvent>(el, 'message');
+      document.body.append(el);
+      await waitUntil(() => messages.length >= 1, 3000, 'first event');
+      const start = performance.now();
+      await sleep(1000);
+      const elapsed = performance.now() - start;
+      el.remove();
+      const count = (await gets(key)).length;
+      // Native mode lets EventSource make one quick reconnect of its own (it carries the
+      // Last-Event-ID header) before its backoff: at most two connections per 200 ms.
+      expect(count, `${count} connections in ${Math.round(elapsed)} ms`).to.be.at.most(
+        2 * Math.ceil(elapsed / 200) + 2,
+      );
+    });
+  }
 });

@@ -204,6 +204,11 @@ const scenarios = {
       res.end('retry: 50\ndata: slow\n\n');
     }, 100);
   },
+  // Every connection: `retry: 0`, one event, and the stream ends at once (a herd maker).
+  'retry-zero'(req, res, { n }) {
+    res.writeHead(200, streamHeaders);
+    res.end(`retry: 0\nid: ${n}\ndata: ${n}\n\n`);
+  },
   // A BOM split across writes, CRLF split between writes, then bad JSON mid-stream and a good
   // event after it; each piece is its own network chunk (20 ms apart).
   'split-pieces'(req, res) {
