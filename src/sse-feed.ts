@@ -97,6 +97,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
 
   /** The source the cursor belongs to: re-inserting resumes, a new src or start id does not. */
   private cursorSource?: string;
+  /** The origin the last fetch-mode stream answered from, after redirects. */
+  private streamOrigin?: string;
   private attempt = 0;
   private abort?: () => void;
   private heartbeat?: ReturnType<typeof setTimeout>;
@@ -104,6 +106,10 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   private wanted: string[] = [];
   /** Native mode's memory of the stream (what was delivered, to drop a server's replays). */
   private native: NativeState = {};
+  /** Native mode: when the EventSource last opened or failed (ms, `performance.now()`). */
+  private nativeAt = 0;
+  /** Native mode: its own reconnects in a row that came sooner than `retry-min` after that. */
+  private hurried = 0;
 
   /** As `EventSource.readyState`: 0 connecting, 1 open, 2 closed (`SseFeedElement.CONNECTING` …). */
   get readyState(): number {
@@ -138,6 +144,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     if (source !== this.cursorSource) {
       this.cursor = this.startId ?? '';
       this.native = {};
+      this.streamOrigin = undefined;
     }
     this.cursorSource = source;
     if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
@@ -187,7 +194,10 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   private get useFetch(): boolean {
     if (this.mode !== 'auto') return this.mode === 'fetch';
     if (typeof fetch !== 'function' || typeof ReadableStream !== 'function') return false;
-    if (this.url.origin === location.origin) return true;
+    // A same-origin src that redirects to another origin counts as cross-origin: EventSource's
+    // reconnects follow the redirect with Last-Event-ID; a fetch's would be preflighted.
+    const origin = this.url.origin;
+    if (origin === location.origin && (this.streamOrigin ?? origin) === origin) return true;
     return (
       this.headers !== null ||
       this.body !== null ||
@@ -286,11 +296,13 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
       body: this.body,
       withCredentials: this.withCredentials,
       signal: controller.signal,
+      native: this.native,
     };
     this.load(import('./internal/fetch-event-stream.js'), current, ({ fetchEventStream }) =>
       fetchEventStream(request, {
         current,
-        opened: () => {
+        opened: (origin: string) => {
+          this.streamOrigin = origin;
           this.opened();
           this.armHeartbeat(attempt);
         },
@@ -340,10 +352,14 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     const topics = url.searchParams.getAll('topic').flatMap((value) => value.split(/[\s,]+/));
     const named = this.wanted.length ? this.wanted : ['message', ...topics.filter(Boolean)];
     const types = new Set([...named, 'reset', 'cursor']);
+    this.nativeAt = performance.now();
     this.load(import('./internal/native-event-source.js'), current, ({ openEventSource }) => {
       const host = {
         current,
-        opened: () => this.opened(),
+        opened: () => {
+          this.nativeAt = performance.now();
+          this.opened();
+        },
         receive: this.receive.bind(this),
         error: (closed: boolean, refused?: boolean) =>
           refused ? this.refuseOrigin() : this.nativeError(closed, current),
@@ -358,7 +374,18 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
       if (this.state !== 'open') this.fail('network', 'EventSource gave up.');
       return this.retry();
     }
-    // EventSource reconnects by itself (after its reconnection time or `retry:`).
+    // EventSource reconnects by itself, after the server's `retry:`, which may be 0: a server
+    // that ends every stream at once (or keeps refusing) would be hit in a hot loop. The second
+    // of its reconnects in a row to come sooner than retry-min takes our backoff instead (a new
+    // EventSource: the cursor in the query and ReplayFilter keep the resume point).
+    const now = performance.now();
+    this.hurried = now - this.nativeAt < this.retryMin ? this.hurried + 1 : 0;
+    this.nativeAt = now;
+    if (this.hurried > 1) {
+      this.hurried = 0;
+      if (this.state !== 'open') this.fail('network', 'EventSource could not connect.');
+      return this.retry();
+    }
     if (this.state === 'open') {
       this.setState('connecting');
       this.emit(new RealtimeCloseEvent(true));
@@ -381,6 +408,9 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   }
 
   private readonly onVisibility = (): void => {
+    // A feed the page closed, or one stopped for good (204, 401, …), stays so: only a running
+    // feed pauses, and only a paused one resumes.
+    if (this.state === 'closed' || this.state === 'error') return;
     if (document.visibilityState === 'hidden') {
       this.disconnect();
       this.reconnector.cancel();

@@ -2,6 +2,8 @@ import { SseParser } from './sse-parser.js';
 import { retryAfterMs } from './retrying-element.js';
 import { hubErrorCode } from './hub-refusal.js';
 import type { RealtimeErrorInit } from './events.js';
+import { ReplayFilter } from './replay-filter.js';
+import type { NativeState } from './native-event-source.js';
 
 /** What one fetch-mode attempt sends. */
 export interface FetchRequest {
@@ -16,12 +18,15 @@ export interface FetchRequest {
   body: unknown;
   withCredentials: boolean;
   signal: AbortSignal;
+  /** Shared with native mode, which `auto` turns to once a stream answers from another origin. */
+  native: NativeState;
 }
 
 /** The element's side. After `current()` turns false nothing else is called. */
 export interface FetchHost {
   current(): boolean;
-  opened(): void;
+  /** `origin`: where the stream answered from (after redirects). */
+  opened(origin: string): void;
   /** Bytes arrived (comments count): a sign of life. */
   alive(): void;
   receive(type: string, data: string, lastEventId: string, origin: string): void;
@@ -117,15 +122,21 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
   const origin = new URL(response.url || url).origin;
   const parser = new SseParser(
     {
-      onEvent: (event) =>
-        host.current() && host.receive(event.type, event.data, event.lastEventId, origin),
+      onEvent: (event) => {
+        if (!host.current()) return;
+        // A stream from another origin may be resumed by a new EventSource, which cannot send
+        // Last-Event-ID at first: it drops what a server replays (see ReplayFilter).
+        if (origin !== location.origin)
+          (request.native.replays ??= new ReplayFilter()).delivered(event.lastEventId);
+        host.receive(event.type, event.data, event.lastEventId, origin);
+      },
       onRetry: (ms) => host.floor(ms),
     },
     cursor,
   );
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
-  host.opened();
+  host.opened(origin);
   try {
     for (;;) {
       const { done, value } = await reader.read();

@@ -12,6 +12,9 @@ export interface ReconnectPolicy {
   stableAfter: number;
 }
 
+/** The longest delay `setTimeout` honours, ms (HTML § 8.6: a 32-bit signed integer). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const defaultReconnectPolicy: ReconnectPolicy = {
   retryMin: 1000,
   retryMax: 30_000,
@@ -36,7 +39,9 @@ export function backoffDelay(
   const max = Math.max(min, policy.retryMax);
   const ceiling = Math.min(max, min * 2 ** (Math.max(0, attempt) + 1));
   const jittered = min + random() * (ceiling - min);
-  return Math.round(Math.max(jittered, floor));
+  // Timers fire at once past 2^31 - 1 ms (about 24.8 days): a server's huge `retry:` or
+  // `Retry-After` must not turn into an immediate reconnect.
+  return Math.min(Math.round(Math.max(jittered, floor)), MAX_TIMER_MS);
 }
 
 /**

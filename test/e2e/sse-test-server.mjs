@@ -204,6 +204,26 @@ const scenarios = {
       res.end('retry: 50\ndata: slow\n\n');
     }, 100);
   },
+  // Every connection: `retry: 0`, one event, and the stream ends at once (a herd maker).
+  'retry-zero'(req, res, { n }) {
+    res.writeHead(200, streamHeaders);
+    res.end(`retry: 0\nid: ${n}\ndata: ${n}\n\n`);
+  },
+  // A BOM split across writes, CRLF split between writes, then bad JSON mid-stream and a good
+  // event after it; each piece is its own network chunk (20 ms apart).
+  'split-pieces'(req, res) {
+    res.writeHead(200, streamHeaders);
+    const pieces = [
+      Buffer.from([0xef]),
+      Buffer.from([0xbb, 0xbf]),
+      'id: 1\r',
+      '\ndata: a\r',
+      '\n\r',
+      '\nid: 2\ndata: {bad\n\n',
+      'id: 3\ndata: {"ok":1}\n\n',
+    ];
+    pieces.forEach((piece, i) => setTimeout(() => res.write(piece), 20 * i));
+  },
   // /unicode: two events of multi-byte text, each written in one chunk.
   unicode(req, res) {
     res.writeHead(200, streamHeaders);
@@ -214,7 +234,9 @@ const scenarios = {
   redirect(req, res, { url }) {
     const to = new URL(url.searchParams.get('to'), `http://${req.headers.host}`);
     to.searchParams.set('key', `${url.searchParams.get('key')}-target`);
-    res.writeHead(Number(url.searchParams.get('status')), { Location: to.pathname + to.search });
+    // An absolute `to` (the other origin) is kept whole: a redirect across origins.
+    const target = /^https?:/.test(url.searchParams.get('to')) ? to.href : to.pathname + to.search;
+    res.writeHead(Number(url.searchParams.get('status')), { Location: target });
     res.end();
   },
   async echo(req, res, { body, n }) {
