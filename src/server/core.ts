@@ -236,7 +236,7 @@ export class HubCore {
     for (const topic of topics as string[]) {
       try {
         // One message id per topic: the same key publishes to each topic once.
-        const dedup = dedupOf(from, topics.length > 1 ? topic : undefined);
+        const dedup = dedupOf(from, topic);
         events.push(await this.store.append(topic, data, json, from?.origin, dedup));
       } catch (error) {
         throw this.unavailable(error);
@@ -337,13 +337,14 @@ const describe = (error: unknown): string =>
   error instanceof Error ? error.message : String(error ?? 'unknown error');
 
 /**
- * The de-duplication key of a publish. An HTTP `Idempotency-Key` is scoped to the caller: the
- * publisher is a hash of its credentials (`Authorization` and `Cookie`), so one caller's key
- * never matches another's.
+ * The de-duplication key of a publish to `topic`. An HTTP `Idempotency-Key` is scoped to the
+ * caller: the publisher is a hash of its credentials (`Authorization` and `Cookie`), so one
+ * caller's key never matches another's. Every key is scoped to its topic too: a key reused for
+ * another topic would otherwise answer that topic's event id and store nothing (a lost message).
  */
-function dedupOf(from: PublishSource | undefined, topic?: string): Dedup | undefined {
+function dedupOf(from: PublishSource | undefined, topic: string): Dedup | undefined {
   const dedup = from?.dedup ?? httpDedup(from);
-  return dedup && topic !== undefined ? { ...dedup, msg: `${topic} ${dedup.msg}` } : dedup;
+  return dedup && { ...dedup, msg: `${topic} ${dedup.msg}` };
 }
 
 function httpDedup(from?: PublishSource): Dedup | undefined {
