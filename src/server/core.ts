@@ -236,7 +236,7 @@ export class HubCore {
     for (const topic of topics as string[]) {
       try {
         // One message id per topic: the same key publishes to each topic once.
-        const dedup = dedupOf(from, topic);
+        const dedup = dedupOf(from, topic, json);
         events.push(await this.store.append(topic, data, json, from?.origin, dedup));
       } catch (error) {
         throw this.unavailable(error);
@@ -342,16 +342,23 @@ const describe = (error: unknown): string =>
  * caller's key never matches another's. Every key is scoped to its topic too: a key reused for
  * another topic would otherwise answer that topic's event id and store nothing (a lost message).
  */
-function dedupOf(from: PublishSource | undefined, topic: string): Dedup | undefined {
-  const dedup = from?.dedup ?? httpDedup(from);
+function dedupOf(from: PublishSource | undefined, topic: string, json: string): Dedup | undefined {
+  const dedup = from?.dedup ?? httpDedup(from, json);
   return dedup && { ...dedup, msg: `${topic} ${dedup.msg}` };
 }
 
-function httpDedup(from?: PublishSource): Dedup | undefined {
+/**
+ * An HTTP key names one request: the key plus a fingerprint of its body. A retry sends the same
+ * body and matches; a key reused with other data would otherwise answer the first event's id
+ * and store nothing (a lost message), so it publishes as a new message instead
+ * (draft-ietf-httpapi-idempotency-key-header § 2.2: the key and a fingerprint of the payload).
+ */
+function httpDedup(from: PublishSource | undefined, json: string): Dedup | undefined {
   if (!from?.idempotencyKey) return undefined;
   const { authorization = '', cookie = '' } = from.req.headers;
   const caller = createHash('sha256').update(`${authorization}\n${cookie}`).digest('base64url');
-  return { publisher: `http-${caller}`, msg: from.idempotencyKey };
+  const body = createHash('sha256').update(json).digest('base64url').slice(0, 16);
+  return { publisher: `http-${caller}`, msg: `${from.idempotencyKey} ${body}` };
 }
 
 const stripUndefined = <T extends object>(object: T): Partial<T> =>

@@ -374,6 +374,33 @@ describe('hub HTTP publish: Idempotency-Key', () => {
     c.socket.close();
   });
 
+  // Red team (josipmusa/idempotency4j#12, nensii21/devlink#1200: a key reused with another body
+  // silently answered the first response and the second request never ran). Before, the second
+  // publish got the first event's id and its data was stored nowhere.
+  test('one key with other data is not a retry: that data is published, not dropped', async () => {
+    const c = await client(h);
+    c.send({ type: 'subscribe', topics: ['idem-c'] });
+    await until(() => c.of('subscribed').length === 1);
+    const at = (data) =>
+      httpJson(h.url('/publish?topic=idem-c'), {
+        method: 'POST',
+        body: JSON.stringify(data),
+        headers: { 'idempotency-key': 'cart-1' },
+      });
+    const first = await at({ total: 42 });
+    const other = await at({ total: 43 });
+    const retry = await at({ total: 43 });
+    assert.notEqual(other.body.id, first.body.id);
+    assert.equal(retry.body.id, other.body.id);
+    await h.hub.publish('idem-c', 'sentinel');
+    await until(() => c.of('message').some((f) => f.data === 'sentinel'));
+    assert.deepEqual(
+      c.of('message').map((f) => f.data),
+      [{ total: 42 }, { total: 43 }, 'sentinel'],
+    );
+    c.socket.close();
+  });
+
   test('the CORS preflight allows the Idempotency-Key header', async () => {
     const res = await httpJson(h.url('/publish?topic=idem'), {
       method: 'OPTIONS',
