@@ -114,6 +114,8 @@ export class HubCore {
 
   constructor(options: HubOptions) {
     this.options = { ...defaults, ...stripUndefined(options) } as ResolvedHubOptions;
+    const { allowedOrigins } = this.options;
+    if (Array.isArray(allowedOrigins)) this.options.allowedOrigins = allowedOrigins.map(asOrigin);
     this.log = new HubLog(options.logger);
     this.store =
       options.store ??
@@ -365,3 +367,16 @@ const stripUndefined = <T extends object>(object: T): Partial<T> =>
   Object.fromEntries(
     Object.entries(object).filter(([, value]) => value !== undefined),
   ) as Partial<T>;
+
+/**
+ * An allowed origin as a browser serialises it in `Origin` (RFC 6454 § 6.2): lower case, no
+ * default port, no path. `http://App.example/` would otherwise never match and refuse everyone.
+ */
+function asOrigin(value: string): string {
+  try {
+    const { origin } = new URL(value);
+    return origin === 'null' ? value : origin;
+  } catch {
+    return value;
+  }
+}
