@@ -114,6 +114,8 @@ export class HubCore {
 
   constructor(options: HubOptions) {
     this.options = { ...defaults, ...stripUndefined(options) } as ResolvedHubOptions;
+    const { allowedOrigins } = this.options;
+    if (Array.isArray(allowedOrigins)) this.options.allowedOrigins = allowedOrigins.map(asOrigin);
     this.log = new HubLog(options.logger);
     this.store =
       options.store ??
@@ -236,7 +238,7 @@ export class HubCore {
     for (const topic of topics as string[]) {
       try {
         // One message id per topic: the same key publishes to each topic once.
-        const dedup = dedupOf(from, topics.length > 1 ? topic : undefined);
+        const dedup = dedupOf(from, topic, json);
         events.push(await this.store.append(topic, data, json, from?.origin, dedup));
       } catch (error) {
         throw this.unavailable(error);
@@ -337,23 +339,44 @@ const describe = (error: unknown): string =>
   error instanceof Error ? error.message : String(error ?? 'unknown error');
 
 /**
- * The de-duplication key of a publish. An HTTP `Idempotency-Key` is scoped to the caller: the
- * publisher is a hash of its credentials (`Authorization` and `Cookie`), so one caller's key
- * never matches another's.
+ * The de-duplication key of a publish to `topic`. An HTTP `Idempotency-Key` is scoped to the
+ * caller: the publisher is a hash of its credentials (`Authorization` and `Cookie`), so one
+ * caller's key never matches another's. Every key is scoped to its topic too: a key reused for
+ * another topic would otherwise answer that topic's event id and store nothing (a lost message).
  */
-function dedupOf(from: PublishSource | undefined, topic?: string): Dedup | undefined {
-  const dedup = from?.dedup ?? httpDedup(from);
-  return dedup && topic !== undefined ? { ...dedup, msg: `${topic} ${dedup.msg}` } : dedup;
+function dedupOf(from: PublishSource | undefined, topic: string, json: string): Dedup | undefined {
+  const dedup = from?.dedup ?? httpDedup(from, json);
+  return dedup && { ...dedup, msg: `${topic} ${dedup.msg}` };
 }
 
-function httpDedup(from?: PublishSource): Dedup | undefined {
+/**
+ * An HTTP key names one request: the key plus a fingerprint of its body. A retry sends the same
+ * body and matches; a key reused with other data would otherwise answer the first event's id
+ * and store nothing (a lost message), so it publishes as a new message instead
+ * (draft-ietf-httpapi-idempotency-key-header § 2.2: the key and a fingerprint of the payload).
+ */
+function httpDedup(from: PublishSource | undefined, json: string): Dedup | undefined {
   if (!from?.idempotencyKey) return undefined;
   const { authorization = '', cookie = '' } = from.req.headers;
   const caller = createHash('sha256').update(`${authorization}\n${cookie}`).digest('base64url');
-  return { publisher: `http-${caller}`, msg: from.idempotencyKey };
+  const body = createHash('sha256').update(json).digest('base64url').slice(0, 16);
+  return { publisher: `http-${caller}`, msg: `${from.idempotencyKey} ${body}` };
 }
 
 const stripUndefined = <T extends object>(object: T): Partial<T> =>
   Object.fromEntries(
     Object.entries(object).filter(([, value]) => value !== undefined),
   ) as Partial<T>;
+
+/**
+ * An allowed origin as a browser serialises it in `Origin` (RFC 6454 § 6.2): lower case, no
+ * default port, no path. `http://App.example/` would otherwise never match and refuse everyone.
+ */
+function asOrigin(value: string): string {
+  try {
+    const { origin } = new URL(value);
+    return origin === 'null' ? value : origin;
+  } catch {
+    return value;
+  }
+}

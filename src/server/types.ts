@@ -114,7 +114,8 @@ export interface HubOptions {
   pollTimeout?: number;
   /**
    * Origins allowed for WebSocket upgrades, cross-origin SSE/poll (CORS) and HTTP publish.
-   * Default: same host only. `'*'` allows any.
+   * Default: same host only. `'*'` allows any. Each is compared as an origin (RFC 6454 § 6.2):
+   * `http://App.example/` matches the browser's `http://app.example`.
    */
   allowedOrigins?: string[] | '*';
   /** Decides every subscribe and publish (and WebSocket `auth` tokens). Default: allow. */

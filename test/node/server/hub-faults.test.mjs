@@ -5,7 +5,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { MemoryStore } from '../../../dist/server/index.js';
-import { httpJson, openSse, startHub, until } from './hub-helpers.mjs';
+import { httpJson, openSse, openWs, startHub, until } from './hub-helpers.mjs';
 
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
 function seeded(a) {
@@ -221,6 +221,36 @@ describe('hub under faults', () => {
     assert.match(lines[0], /refused origin http:\/\/other\.example:8000.*allowedOrigins/);
     await h.close();
     assert.match(lines.at(-1), /2 more refused origins before the hub closed/);
+  });
+
+  // Red team (keycloak/keycloak#25522, reearth/reearth-cms#1940, the ASP.NET CORS docs note: an
+  // allowed origin written as a URL — trailing slash, upper case — never matches the browser's
+  // Origin header, and every request is refused). `--allowed-origin http://app.example/` did so.
+  test('allowedOrigins written as URLs (trailing slash, upper case, default port) still match', async () => {
+    const h = await startHub({
+      allowedOrigins: ['http://app.example:8000/', 'HTTPS://Shop.Example:443', 'null'],
+    });
+    try {
+      for (const origin of ['http://app.example:8000', 'https://shop.example', 'null']) {
+        const answer = await httpJson(h.url('/publish?topic=o'), {
+          method: 'POST',
+          body: 1,
+          headers: { origin },
+        });
+        assert.equal(answer.status, 200, origin);
+        const ws = await openWs(h.url('/ws').replace('http', 'ws'), { origin });
+        await until(() => ws.of('hello').length === 1, 3000, `hello for ${origin}`);
+        ws.socket.close();
+      }
+      const other = await httpJson(h.url('/publish?topic=o'), {
+        method: 'POST',
+        body: 1,
+        headers: { origin: 'http://app.example:8001' },
+      });
+      assert.equal(other.status, 403);
+    } finally {
+      await h.close();
+    }
   });
 
   test('publish to several topics reaches each with its own id; a bad name is refused whole; no topic says so', async () => {

@@ -338,6 +338,69 @@ describe('hub HTTP publish: Idempotency-Key', () => {
     c.socket.close();
   });
 
+  // Red team (IETF draft-ietf-httpapi-idempotency-key-header § 2.7; Stripe and socket.io-style
+  // per-id de-duplication): a key is reused for another topic. Before, the second publish got
+  // the first topic's event id back and its own data was stored nowhere — a lost message.
+  test('one key on two topics publishes to each: the window is per topic', async () => {
+    const c = await client(h);
+    c.send({ type: 'subscribe', topics: ['idem-a', 'idem-b'] });
+    await until(() => c.of('subscribed').length === 1);
+    const at = (topic, data) =>
+      httpJson(h.url(`/publish?topic=${topic}`), {
+        method: 'POST',
+        body: JSON.stringify(data),
+        headers: { 'idempotency-key': 'order-9' },
+      });
+    const a = await at('idem-a', 'to a');
+    const b = await at('idem-b', 'to b');
+    const again = await at('idem-b', 'to b');
+    assert.notEqual(b.body.id, a.body.id);
+    assert.equal(again.body.id, b.body.id);
+    // A raw WebSocket publisher reusing one msg id on two topics: each is stored once.
+    c.send({ type: 'publish', topic: 'idem-a', data: 'ws a', ref: 1, msg: 'm1' });
+    c.send({ type: 'publish', topic: 'idem-b', data: 'ws b', ref: 2, msg: 'm1', echo: true });
+    c.send({ type: 'publish', topic: 'idem-b', data: 'ws b', ref: 3, msg: 'm1', echo: true });
+    await until(() => c.of('ack').length === 3);
+    assert.deepEqual(
+      c.of('ack').map((f) => !!f.duplicate),
+      [false, false, true],
+    );
+    await h.hub.publish('idem-b', 'sentinel');
+    await until(() => c.of('message').some((f) => f.data === 'sentinel'));
+    assert.deepEqual(
+      c.of('message').map((f) => `${f.topic} ${f.data}`),
+      ['idem-a to a', 'idem-b to b', 'idem-b ws b', 'idem-b sentinel'],
+    );
+    c.socket.close();
+  });
+
+  // Red team (josipmusa/idempotency4j#12, nensii21/devlink#1200: a key reused with another body
+  // silently answered the first response and the second request never ran). Before, the second
+  // publish got the first event's id and its data was stored nowhere.
+  test('one key with other data is not a retry: that data is published, not dropped', async () => {
+    const c = await client(h);
+    c.send({ type: 'subscribe', topics: ['idem-c'] });
+    await until(() => c.of('subscribed').length === 1);
+    const at = (data) =>
+      httpJson(h.url('/publish?topic=idem-c'), {
+        method: 'POST',
+        body: JSON.stringify(data),
+        headers: { 'idempotency-key': 'cart-1' },
+      });
+    const first = await at({ total: 42 });
+    const other = await at({ total: 43 });
+    const retry = await at({ total: 43 });
+    assert.notEqual(other.body.id, first.body.id);
+    assert.equal(retry.body.id, other.body.id);
+    await h.hub.publish('idem-c', 'sentinel');
+    await until(() => c.of('message').some((f) => f.data === 'sentinel'));
+    assert.deepEqual(
+      c.of('message').map((f) => f.data),
+      [{ total: 42 }, { total: 43 }, 'sentinel'],
+    );
+    c.socket.close();
+  });
+
   test('the CORS preflight allows the Idempotency-Key header', async () => {
     const res = await httpJson(h.url('/publish?topic=idem'), {
       method: 'OPTIONS',
