@@ -115,3 +115,95 @@ describe('red team #21: idb reader stalled past the ttl', () => {
     else expect(got).to.deep.equal(['first', 'missed-1', 'missed-2', 'end']);
   });
 });
+
+describe('red team #21: idb database deleted by another page (a logout that clears IndexedDB)', () => {
+  it('both tabs go on delivering after deleteDatabase, in order, with nothing posted later lost', async function () {
+    this.timeout(30_000);
+    const name = uniqueName('deleted');
+    const other = await tab();
+    await other.call('open', 't', 'idb', name);
+    const here = await open('idb', name);
+    const got: unknown[] = [];
+    here.addEventListener('message', (e) => got.push((e as MessageEvent).data));
+    here.postMessage('a');
+    await other.page.waitFor(`window.peer.received('t').includes('a')`, 10_000);
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.deleteDatabase('realtime-elements-tab-channel');
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+    });
+    here.postMessage('b');
+    await other.page.waitFor(`window.peer.received('t').includes('b')`, 10_000);
+    await other.call('post', 't', 'c');
+    await waitUntil(() => got.includes('c'), 10_000, 'the reply after the delete');
+    expect(await other.call('received', 't')).to.deep.equal(['a', 'b']);
+    expect(got).to.deep.equal(['c']);
+  });
+});
+
+describe('red team #21: storage with localStorage full from another key', () => {
+  it('postMessage throws QuotaExceededError and sends nothing; once space is freed it works again', async function () {
+    this.timeout(30_000);
+    const name = uniqueName('full');
+    const other = await tab();
+    await other.call('open', 't', 'storage', name);
+    const here = await open('storage', name);
+    here.postMessage('small');
+    const filler: string[] = [];
+    try {
+      for (let i = 0; ; i++) {
+        const key = `redteam-filler-${i}`;
+        localStorage.setItem(key, 'x'.repeat(512 * 1024));
+        filler.push(key);
+        if (i > 40) break;
+      }
+    } catch {
+      // full
+    }
+    // Fill the last bytes too.
+    try {
+      for (let i = 0; ; i++) {
+        localStorage.setItem(`redteam-filler-small-${i}`, 'x'.repeat(1024));
+        filler.push(`redteam-filler-small-${i}`);
+      }
+    } catch {
+      // full
+    }
+    try {
+      expect(() => here.postMessage('y'.repeat(4096)))
+        .to.throw(DOMException)
+        .with.property('name', 'QuotaExceededError');
+    } finally {
+      for (const key of filler) localStorage.removeItem(key);
+    }
+    here.postMessage('after');
+    await other.page.waitFor(`window.peer.received('t').includes('after')`, 10_000);
+    expect(await other.call('received', 't')).to.deep.equal(['small', 'after']);
+  });
+});
+
+for (const impl of impls) {
+  describe(`red team #21: ${impl}, a channel closed inside its own onmessage`, () => {
+    it('gets nothing more, while its sibling gets everything, in order', async function () {
+      this.timeout(30_000);
+      const name = uniqueName('selfclose');
+      const other = await tab();
+      await other.call('open', 't', impl, name);
+      const a = await open(impl, name);
+      const b = await open(impl, name);
+      const toA: unknown[] = [];
+      const toB: unknown[] = [];
+      a.addEventListener('message', (e) => {
+        toA.push((e as MessageEvent).data);
+        a.close();
+      });
+      b.addEventListener('message', (e) => toB.push((e as MessageEvent).data));
+      await other.page.eval(
+        `(window.peer.post('t', 1), window.peer.post('t', 2), window.peer.post('t', 3), true)`,
+      );
+      await waitUntil(() => toB.length === 3, 10_000, 'three at b');
+      expect(toA).to.deep.equal([1]);
+      expect(toB).to.deep.equal([1, 2, 3]);
+    });
+  });
+}
