@@ -4,6 +4,7 @@
  * `BroadcastChannel` as the control.
  */
 import { expect } from '@open-wc/testing';
+import '../src/tab-channel-define.js';
 import { implementations, type Impl } from './fixtures/channel-peer.js';
 import { Tab, closeAllTabs, uniqueName, waitUntil } from './helpers.js';
 
@@ -207,3 +208,109 @@ for (const impl of impls) {
     });
   });
 }
+
+for (const transport of ['broadcast', 'storage', 'idb', 'cookie']) {
+  describe(`red team #21: <tab-channel transport="${transport}">`, () => {
+    it('1,000 posts right after insertion (while the transport loads) reach a second tab all, in order', async function () {
+      this.timeout(60_000);
+      const name = uniqueName('el-burst');
+      const other = await Tab.open();
+      await other.eval(`(() => {
+        const holder = document.createElement('div');
+        holder.innerHTML = '<tab-channel name="${name}" transport="${transport}"></tab-channel>';
+        window.channel = window.record(holder.firstElementChild, 'message', 'error');
+        document.body.append(window.channel);
+        return true;
+      })()`);
+      await other.waitFor(`window.channel.state === 'open'`);
+      const el = document.createElement('tab-channel');
+      el.name = name;
+      el.setAttribute('transport', transport);
+      const errors: string[] = [];
+      el.addEventListener('error', (e) => errors.push((e as Event & { code: string }).code));
+      document.body.append(el);
+      try {
+        for (let i = 0; i < 999; i++) el.post(i);
+        el.post('end');
+        await other.waitFor(`window.log.some((entry) => entry.data === 'end')`, 50_000);
+        const log = await other.eval<{ type: string; data: unknown }[]>('window.log');
+        expect(log.map((entry) => entry.data)).to.deep.equal([
+          ...Array.from({ length: 999 }, (_, i) => i),
+          'end',
+        ]);
+        expect(errors).to.deep.equal([]);
+      } finally {
+        el.remove();
+      }
+    });
+  });
+}
+
+describe('red team #21: idb open held up by a connection that never yields (an older tab)', () => {
+  it('a new channel does not hang silently: it reports unsupported, and opens once the blocker goes', async function () {
+    this.timeout(30_000);
+    const name = uniqueName('blocked');
+    // An old tab's connection without onversionchange holds the database; a page deletes it
+    // (blocked), so every later open waits behind the delete.
+    const old = await Tab.open();
+    await old.eval(`new Promise((resolve) => {
+      const request = indexedDB.open('realtime-elements-tab-channel');
+      request.onsuccess = () => { window.held = request.result; resolve(true); };
+    })`);
+    const deleting = indexedDB.deleteDatabase('realtime-elements-tab-channel');
+    const blocked = new Promise((resolve) => (deleting.onblocked = resolve));
+    await blocked;
+    const channel = new implementations.idb(name);
+    opened.push(channel);
+    const errors: string[] = [];
+    channel.addEventListener('error', (e) => errors.push((e as Event & { code: string }).code));
+    let ready = false;
+    void channel.ready.then(() => (ready = true));
+    try {
+      await waitUntil(() => ready || errors.length > 0, 15_000, 'the channel opens or reports');
+      expect(errors).to.deep.equal(['unsupported']);
+    } finally {
+      await old.eval('(window.held.close(), true)');
+    }
+    // Once the old connection goes, the channel opens after all and delivers.
+    await channel.ready;
+    const other = await tab();
+    await other.call('open', 't', 'idb', name);
+    channel.postMessage('after');
+    await other.page.waitFor(`window.peer.received('t').includes('after')`, 10_000);
+    expect(await other.call('received', 't')).to.deep.equal(['after']);
+  });
+});
+
+describe('red team #21: <tab-channel transport="idb"> while IndexedDB is blocked', () => {
+  it('reports unsupported while connecting (state stays connecting), then opens once the blocker goes', async function () {
+    this.timeout(30_000);
+    const name = uniqueName('el-blocked');
+    const old = await Tab.open();
+    await old.eval(`new Promise((resolve) => {
+      const request = indexedDB.open('realtime-elements-tab-channel');
+      request.onsuccess = () => { window.held = request.result; resolve(true); };
+    })`);
+    const deleting = indexedDB.deleteDatabase('realtime-elements-tab-channel');
+    await new Promise((resolve) => (deleting.onblocked = resolve));
+    const el = document.createElement('tab-channel');
+    el.name = name;
+    el.setAttribute('transport', 'idb');
+    const errors: string[] = [];
+    el.addEventListener('error', (e) => errors.push((e as Event & { code: string }).code));
+    document.body.append(el);
+    try {
+      el.post('queued');
+      try {
+        await waitUntil(() => errors.length > 0, 15_000, 'the report');
+        expect(errors).to.deep.equal(['unsupported']);
+        expect(el.state).to.equal('connecting');
+      } finally {
+        await old.eval('(window.held.close(), true)');
+      }
+      await waitUntil(() => el.state === 'open', 15_000, 'open after the blocker went');
+    } finally {
+      el.remove();
+    }
+  });
+});

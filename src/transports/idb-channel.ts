@@ -17,6 +17,12 @@ const POLL_INTERVAL = 100;
 const MARK_INTERVAL = 10_000;
 /** Posts held while the database opens. */
 const PENDING_LIMIT = 1000;
+/**
+ * An open still pending after this long, in ms, is reported: it waits behind a delete or an
+ * upgrade that a connection ignoring `versionchange` (an old tab) blocks, and IndexedDB tells
+ * only the deleter (`blocked`), never the opens queued behind it.
+ */
+const OPEN_STALLED_AFTER = 5000;
 
 interface Row {
   /** key: one counter for the whole store, so rows sort in the order they were written */
@@ -94,8 +100,18 @@ let placed = false;
 
 function connect(): Promise<void> {
   opening ??= (async () => {
+    const stalled = setTimeout(
+      () =>
+        failAll(
+          new Error(
+            `not opened after ${OPEN_STALLED_AFTER} ms: another connection (a tab that ignores versionchange) blocks a delete or upgrade; still waiting`,
+          ),
+          'is blocked',
+        ),
+      OPEN_STALLED_AFTER,
+    );
     try {
-      const connection = await openDatabase();
+      const connection = await openDatabase().finally(() => clearTimeout(stalled));
       // Another page deletes or upgrades the database, or the browser closes the connection
       // (Safari does, under memory pressure): let it happen, then open again and read on.
       connection.onversionchange = () => reconnect(connection);
