@@ -5,6 +5,7 @@
  */
 import { expect } from '@open-wc/testing';
 import '../src/tab-channel-define.js';
+import { IdbChannel } from '../src/transports/idb-channel.js';
 import { implementations, type Impl } from './fixtures/channel-peer.js';
 import { Tab, closeAllTabs, uniqueName, waitUntil } from './helpers.js';
 
@@ -260,7 +261,7 @@ describe('red team #21: idb open held up by a connection that never yields (an o
     const deleting = indexedDB.deleteDatabase('realtime-elements-tab-channel');
     const blocked = new Promise((resolve) => (deleting.onblocked = resolve));
     await blocked;
-    const channel = new implementations.idb(name);
+    const channel = new IdbChannel(name);
     opened.push(channel);
     const errors: string[] = [];
     channel.addEventListener('error', (e) => errors.push((e as Event & { code: string }).code));
