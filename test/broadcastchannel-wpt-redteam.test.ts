@@ -315,3 +315,28 @@ describe('red team #21: <tab-channel transport="idb"> while IndexedDB is blocked
     }
   });
 });
+
+describe('red team #21: storage, a tab whose wall clock stands 2 h ahead opens a channel', () => {
+  it('its start still covers the live keys its clock calls stale, so no earlier post can reach it', async function () {
+    this.timeout(30_000);
+    const name = uniqueName('ahead');
+    const here = await open('storage', name);
+    here.postMessage('before');
+    const key = Object.keys(localStorage).find(
+      (k) =>
+        k.startsWith('realtime-elements/tab-channel:') &&
+        localStorage.getItem(k)!.includes(JSON.stringify(name)),
+    )!;
+    const q = (JSON.parse(localStorage.getItem(key)!) as { q: number }).q;
+    const page = await Tab.open(PEER, 'window.tabReady === true', { steppableClock: true });
+    await page.stepClock(2 * 3600_000);
+    await page.eval(`window.peer.open('t', 'storage', ${JSON.stringify(name)})`);
+    // The sweep of crashed tabs' keys may read the wall clock; the channel's start must not.
+    expect(
+      await page.eval(`window.peer.channels.get('t').floor.get(${JSON.stringify(key)}) ?? 0`),
+    ).to.equal(q);
+    here.postMessage('after');
+    await page.waitFor(`window.peer.received('t').includes('after')`, 10_000);
+    expect(await page.eval(`window.peer.received('t')`)).to.deep.equal(['after']);
+  });
+});
