@@ -144,6 +144,10 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     try {
       const fallbacks = await import('./transports/open-fallback.js');
       const { kind, channel } = await fallbacks.openFallback(wanted, this.name, this.domain);
+      // What goes wrong before it opens (IndexedDB blocked by another connection) is heard too.
+      channel.onerror = (event) => {
+        if (generation === this.generation) this.fail(event.code, event.message);
+      };
       try {
         // `open` means what others post from now on arrives (IndexedDB: its database is open).
         await channel.ready;

@@ -6,6 +6,7 @@ import {
   membersOfKind,
   type FallbackChannelOptions,
 } from './fallback-channel.js';
+import { SequenceTracker } from './sequence-tracker.js';
 import { randomId } from '../internal/random-id.js';
 
 const DB_NAME = 'realtime-elements-tab-channel';
@@ -16,6 +17,12 @@ const POLL_INTERVAL = 100;
 const MARK_INTERVAL = 10_000;
 /** Posts held while the database opens. */
 const PENDING_LIMIT = 1000;
+/**
+ * An open still pending after this long, in ms, is reported: it waits behind a delete or an
+ * upgrade that a connection ignoring `versionchange` (an old tab) blocks, and IndexedDB tells
+ * only the deleter (`blocked`), never the opens queued behind it.
+ */
+const OPEN_STALLED_AFTER = 5000;
 
 interface Row {
   /** key: one counter for the whole store, so rows sort in the order they were written */
@@ -26,6 +33,8 @@ interface Row {
   s: string;
   /** writer origin */
   o: string;
+  /** the writer's own count of its rows, 1, 2, 3…: a reader tells rows swept before it read them */
+  q?: number;
   d: unknown;
 }
 
@@ -56,6 +65,10 @@ let db: IDBDatabase | undefined;
 let opening: Promise<void> | undefined;
 let pending: Row[] = [];
 let open = 0;
+/** How many rows this global has written. */
+let written = 0;
+/** The last row number read of each other writer. */
+let tracker = new SequenceTracker();
 /** The newest row id this global has read. */
 let cursor = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -87,8 +100,18 @@ let placed = false;
 
 function connect(): Promise<void> {
   opening ??= (async () => {
+    const stalled = setTimeout(
+      () =>
+        failAll(
+          new Error(
+            `not opened after ${OPEN_STALLED_AFTER} ms: another connection (a tab that ignores versionchange) blocks a delete or upgrade; still waiting`,
+          ),
+          'is blocked',
+        ),
+      OPEN_STALLED_AFTER,
+    );
     try {
-      const connection = await openDatabase();
+      const connection = await openDatabase().finally(() => clearTimeout(stalled));
       // Another page deletes or upgrades the database, or the browser closes the connection
       // (Safari does, under memory pressure): let it happen, then open again and read on.
       connection.onversionchange = () => reconnect(connection);
@@ -132,6 +155,8 @@ function release(): void {
   db = opening = undefined;
   placed = false;
   marks.length = 0;
+  // What a later channel reads starts after the newest row then: no gap counts from before.
+  tracker = new SequenceTracker();
 }
 
 function store(rows: Row[]): void {
@@ -173,11 +198,18 @@ async function poll(): Promise<void> {
     if (db === connection) reconnect(connection);
     return;
   }
+  let missed = 0;
   for (const row of rows) {
     const id = row.id!;
     cursor = id;
     // This global's own rows reached its channels when they were posted.
     if (row.s === writer) continue;
+    if (typeof row.q === 'number') {
+      // A reader stalled longer than the ttl (a frozen or throttled tab) finds rows of a writer
+      // it knows already deleted: that is reported, never a silent gap.
+      if (tracker.known(row.s)) missed += Math.max(0, row.q - tracker.seen(row.s) - 1);
+      tracker.fresh(row.s, row.q);
+    }
     const data = row.d;
     deliverHere(
       channelKey('idb', row.c),
@@ -185,6 +217,14 @@ async function poll(): Promise<void> {
       row.o,
       (channel) => (channel as IdbChannel).after < id,
     );
+  }
+  if (missed) {
+    for (const channel of channels()) {
+      channel.report(
+        'message-lost',
+        `${missed} message(s) from another context were deleted (ttl) before this one read them (a hung or throttled tab).`,
+      );
+    }
   }
   sweep(connection);
 }
@@ -209,7 +249,8 @@ function sweep(connection: IDBDatabase): void {
  * and polls every 100 ms for rows of other globals; a channel receives the rows written after
  * it was made (after `ready`: its database is open and the newest row known). Rows are deleted
  * by the next poll once `ttl` has passed on the monotonic clock, so nothing grows without bound
- * and no wall-clock step changes what is delivered.
+ * and no wall-clock step changes what is delivered; a reader that finds rows deleted before it
+ * read them (stalled longer than `ttl`) gets an `error` event with code `message-lost`.
  *
  * ```js
  * import { IdbChannel } from 'realtime-elements/transports/idb-channel';
@@ -248,15 +289,15 @@ export class IdbChannel extends FallbackChannel {
     // Cloning now makes an uncloneable value throw DataCloneError in the caller, and freezes the
     // value as it was when posted.
     const data = structuredClone(message);
-    const row: Row = { c: this.name, s: writer, o: this.origin(), d: data };
-    if (db) store([row]);
-    else if (pending.length < PENDING_LIMIT) pending.push(row);
-    else {
+    if (!db && pending.length >= PENDING_LIMIT) {
       throw new DOMException(
         `${PENDING_LIMIT} messages are already waiting for IndexedDB to open.`,
         'QuotaExceededError',
       );
     }
+    const row: Row = { c: this.name, s: writer, o: this.origin(), q: ++written, d: data };
+    if (db) store([row]);
+    else pending.push(row);
     if (!opening) void connect().catch(() => undefined);
     return () => structuredClone(data);
   }

@@ -96,8 +96,10 @@ export class StorageChannel extends FallbackChannel {
       if (!key?.startsWith(PREFIX)) continue;
       const entry = parse(localStorage.getItem(key));
       if (!entry) continue;
+      // The start covers every key, also one the wall clock calls stale (a clock stepped
+      // ahead sweeps live keys too): what was written before this channel never reaches it.
+      this.floor.set(key, entry.q);
       if (key !== ownKey && now - entry.t > STALE_AFTER) localStorage.removeItem(key);
-      else this.floor.set(key, entry.q);
     }
     if (!open++) {
       addEventListener('storage', onStorage);
