@@ -11,13 +11,13 @@ import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { transform } from 'esbuild';
 import { createHub } from '../../dist/server/index.js';
 import { chromeArgs, findChrome } from '../../scripts/find-chrome.mjs';
 import { blockKind, readmeBlocks } from './readme-blocks.mjs';
+import { freePort } from './free-port.mjs';
 
 const root = new URL('../../', import.meta.url).pathname;
 const blocks = readmeBlocks();
@@ -184,14 +184,6 @@ async function runPage(block) {
     await page.close();
   }
 }
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 
 async function runNode(block) {
   const port = await freePort();
