@@ -107,7 +107,7 @@ describe('hub under faults', () => {
         );
       }
       await Promise.all(leaving);
-      await until(() => authorizing === 0, 5000, 'every authorize settled');
+      await until(() => authorizing === 0, 15_000, 'every authorize settled');
       // Now the store is slow: clients leave while their replay is being fetched.
       store.delay = 200;
       const slow = [];
@@ -239,7 +239,7 @@ describe('hub under faults', () => {
         });
         assert.equal(answer.status, 200, origin);
         const ws = await openWs(h.url('/ws').replace('http', 'ws'), { origin });
-        await until(() => ws.of('hello').length === 1, 3000, `hello for ${origin}`);
+        await until(() => ws.of('hello').length === 1, 15_000, `hello for ${origin}`);
         ws.socket.close();
       }
       const other = await httpJson(h.url('/publish?topic=o'), {
