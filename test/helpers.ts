@@ -50,7 +50,7 @@ export class Tab {
    * value. A page that navigates meanwhile (a reload the test caused) is polled again in its new
    * document.
    */
-  async waitFor<T = unknown>(expression: string, timeout = 5000): Promise<T> {
+  async waitFor<T = unknown>(expression: string, timeout = 15_000): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.poll<T>(expression, timeout);
@@ -97,6 +97,17 @@ export class Tab {
 export const hubStats = (): Promise<{ sse: number; ws: number; poll: number }> =>
   executeServerCommand<{ sse: number; ws: number; poll: number }, unknown>('hub-stats');
 
+/**
+ * The hub's open connections whose URL includes `includes` (a test's own topic), counted
+ * server-side: other tests' connections, still closing, do not move it as they move `hubStats`.
+ */
+export const hubConnections = (
+  includes: string,
+): Promise<{ sse: number; ws: number; poll: number }> =>
+  executeServerCommand<{ sse: number; ws: number; poll: number }, unknown>('hub-connections', {
+    includes,
+  });
+
 /** Closes every tab the current test file opened. Use in `afterEach`. */
 export const closeAllTabs = (): Promise<unknown> => executeServerCommand('close-all-tabs');
 
@@ -111,7 +122,7 @@ export const listenerTypes = (target = 'window'): Promise<string[]> =>
 /** Resolves when `predicate` returns a truthy value; rejects after `timeout` ms. */
 export async function waitUntil<T>(
   predicate: () => T | Promise<T>,
-  timeout = 5000,
+  timeout = 15_000,
   what = 'condition',
 ): Promise<T> {
   const end = performance.now() + timeout;

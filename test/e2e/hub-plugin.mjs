@@ -8,6 +8,8 @@
  * The `hub-other-origin` command starts hubs on a server of their own (127.0.0.1, another port:
  * another origin than the test page): /realtime with the default origin policy (refuses the
  * page), /open allowing any origin. It counts the requests each gets.
+ * `hub-connections` counts the main server's open hub connections whose URL includes a string
+ * (a test's own topic): unlike `hub-stats`, not moved by earlier tests' closing tabs.
  * `hub-refuse` refuses the main hub's WebSocket upgrades for `ms` (503), as a hub that is down.
  */
 import { createServer } from 'node:http';
@@ -56,6 +58,8 @@ export function hubPlugin(options = {}) {
   ];
   const hubs = [hub, ...others];
   const streams = new Set();
+  /** Each stream's request URL, for `hub-connections`. */
+  const urls = new WeakMap();
   let otherOrigin;
   let refuseUntil = 0;
   return {
@@ -70,6 +74,7 @@ export function hubPlugin(options = {}) {
       if (!res.headersSent) res.statusCode = 200;
       if (context.path.endsWith('/sse') || context.path.endsWith('/poll')) {
         streams.add(res);
+        urls.set(res, req.url);
         res.on('close', () => streams.delete(res));
       }
     },
@@ -81,6 +86,7 @@ export function hubPlugin(options = {}) {
         }
         if (!hubs.some((h) => h.handleUpgrade(req, socket, head))) return;
         streams.add(socket);
+        urls.set(socket, req.url);
         socket.on('close', () => streams.delete(socket));
       });
     },
@@ -98,6 +104,16 @@ export function hubPlugin(options = {}) {
         }
         case 'hub-stats':
           return hub.stats();
+        case 'hub-connections': {
+          const counts = { sse: 0, ws: 0, poll: 0 };
+          for (const stream of streams) {
+            const url = urls.get(stream) ?? '';
+            if (!url.includes(payload.includes)) continue;
+            const kind = new URL(url, 'http://x').pathname.split('/').at(-1);
+            if (kind in counts) counts[kind]++;
+          }
+          return counts;
+        }
         case 'hub-other-origin': {
           otherOrigin ??= startOtherOrigin();
           const other = await otherOrigin;
