@@ -40,7 +40,7 @@ describe('inherited names are data', () => {
     el.setAttribute('transport', 'constructor');
     const errors = record<RealtimeErrorEvent>(el, 'error');
     document.body.append(el);
-    await waitUntil(() => errors.length > 0, 3000);
+    await waitUntil(() => errors.length > 0, 15_000);
     expect(errors[0]!.code).to.equal('invalid-attribute');
     el.remove();
   });

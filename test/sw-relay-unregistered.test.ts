@@ -70,7 +70,11 @@ describe('<sw-relay> when the worker goes', () => {
     expect(timedOut).to.equal('timeout');
     await waitUntil(() => el.state === 'open', 10_000, 'open');
     expect(await el.request('sentinel')).to.equal('sentinel');
-    await waitUntil(() => witnessed.some((e) => e.data === 'sentinel'), 5000, 'the sentinel seen');
+    await waitUntil(
+      () => witnessed.some((e) => e.data === 'sentinel'),
+      15_000,
+      'the sentinel seen',
+    );
     expect(witnessed.map((e) => e.data)).to.deep.equal(['sentinel']);
   });
 

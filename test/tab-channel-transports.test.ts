@@ -23,7 +23,7 @@ async function channelHere(name: string, attrs: Record<string, string> = {}) {
   const messages = record<RealtimeMessageEvent>(el, 'message');
   const errors = record<RealtimeErrorEvent>(el, 'error');
   document.body.append(el);
-  await waitUntil(() => el.state !== 'connecting' && el.state !== 'closed', 5000, 'open');
+  await waitUntil(() => el.state !== 'connecting' && el.state !== 'closed', 15_000, 'open');
   return { el, messages, errors };
 }
 
@@ -88,13 +88,13 @@ describe('<tab-channel transport>', () => {
         ]);
 
         await tab.eval(`(() => { window.channel.post('from tab'); return true; })()`);
-        await waitUntil(() => here.messages.length === 1, 5000, 'the reply');
+        await waitUntil(() => here.messages.length === 1, 15_000, 'the reply');
         expect(here.messages[0].data).to.equal('from tab');
         expect(here.messages[0].origin).to.equal(location.origin);
         // Nothing else arrives, on either side: a sentinel each way, not a sleep.
         await tab.eval(`(() => { window.channel.post('sentinel'); return true; })()`);
         here.el.post('sentinel');
-        await waitUntil(() => here.messages.length === 2, 5000, 'the sentinel');
+        await waitUntil(() => here.messages.length === 2, 15_000, 'the sentinel');
         expect(here.messages.map((event) => event.data)).to.deep.equal(['from tab', 'sentinel']);
         const tabLog = await tab.waitFor<{ data: unknown }[]>(
           'window.log.length === 2 && window.log',
@@ -133,7 +133,7 @@ describe('<tab-channel transport>', () => {
         await tab.eval(`(() => { window.channel.post('after'); return true; })()`);
         here.el.post('own');
         await tab.eval(`(() => { window.channel.post('sentinel'); return true; })()`);
-        await waitUntil(() => here.messages.some((event) => event.data === 'sentinel'), 5000);
+        await waitUntil(() => here.messages.some((event) => event.data === 'sentinel'), 15_000);
         expect(here.messages.map((event) => event.data).sort()).to.deep.equal([
           'after',
           'own',
@@ -147,7 +147,7 @@ describe('<tab-channel transport>', () => {
         const b = await channelHere(name, { transport });
         a.el.post('a to b');
         b.el.post('sentinel');
-        await waitUntil(() => a.messages.length === 1, 5000, 'the sentinel');
+        await waitUntil(() => a.messages.length === 1, 15_000, 'the sentinel');
         expect(b.messages.map((event) => event.data)).to.deep.equal(['a to b']);
         expect(a.messages.map((event) => event.data)).to.deep.equal(['sentinel']);
       });
@@ -188,7 +188,7 @@ describe('<tab-channel transport>', () => {
         els[0].el.post('a1');
         els[2].el.post('c1');
         els[1].el.post('b2');
-        await waitUntil(() => log.length === 8, 5000, 'eight deliveries');
+        await waitUntil(() => log.length === 8, 15_000, 'eight deliveries');
         expect(log).to.deep.equal([
           [0, 'b1'],
           [2, 'b1'],
@@ -207,7 +207,7 @@ describe('<tab-channel transport>', () => {
         a.el.post('before');
         const late = await channelHere(name, { transport });
         a.el.post('sentinel');
-        await waitUntil(() => late.messages.length === 1, 5000, 'the sentinel');
+        await waitUntil(() => late.messages.length === 1, 15_000, 'the sentinel');
         expect(late.messages.map((event) => event.data)).to.deep.equal(['sentinel']);
       });
 
@@ -249,7 +249,7 @@ describe('<tab-channel transport>', () => {
           const a = await channelHere(name, { transport });
           const b = await channelHere(name, { transport });
           a.el.post(undefined);
-          await waitUntil(() => b.messages.length === 1, 5000, 'the message');
+          await waitUntil(() => b.messages.length === 1, 15_000, 'the message');
           expect(b.messages[0].data).to.equal(undefined);
         });
       }
@@ -279,7 +279,7 @@ describe('<tab-channel transport>', () => {
         .map((cookie) => cookie.split('=')[0]);
       expect(written).to.have.length(1);
       here.el.remove();
-      await waitUntil(() => !cookieNames().includes(written[0]), 4000, 'the cookie to expire');
+      await waitUntil(() => !cookieNames().includes(written[0]), 15_000, 'the cookie to expire');
     });
 
     it('idb: messages older than the TTL are deleted by the next reader', async () => {
@@ -287,10 +287,10 @@ describe('<tab-channel transport>', () => {
       const writer = new IdbChannel(name, { ttl: 200 });
       writer.postMessage('kept a while');
       writer.close();
-      await waitUntil(async () => (await idbRows(name)) === 1, 2000, 'the row');
+      await waitUntil(async () => (await idbRows(name)) === 1, 15_000, 'the row');
       // The TTL counts from when a reader first saw the row (monotonic clock), so no wait here.
       const reader = new IdbChannel(name, { ttl: 200 });
-      await waitUntil(async () => (await idbRows(name)) === 0, 2000, 'the sweep');
+      await waitUntil(async () => (await idbRows(name)) === 0, 15_000, 'the sweep');
       reader.close();
     });
 
@@ -313,7 +313,7 @@ describe('<tab-channel transport>', () => {
           );
           // Ahead, the old wall-clock sweep deleted fresh rows before readers read them;
           // behind, it never deleted anything.
-          await waitUntil(() => received.length === 5, 5000, 'five messages');
+          await waitUntil(() => received.length === 5, 15_000, 'five messages');
           expect(received).to.deep.equal([0, 1, 2, 3, 4]);
           // The sweeper is another tab, maybe in the background (timers throttled to 1/s): it
           // reads on its own schedule, and must read all five before it deletes them.
@@ -380,7 +380,7 @@ describe('<tab-channel transport>', () => {
       await channelIn(tab, name);
       expect(await tab.eval('window.channel.activeTransport')).to.equal('storage');
       await tab.eval(`(() => { window.channel.post('no BroadcastChannel here'); return true; })()`);
-      await waitUntil(() => here.messages.length === 1, 5000, 'the message');
+      await waitUntil(() => here.messages.length === 1, 15_000, 'the message');
       expect(here.messages[0].data).to.equal('no BroadcastChannel here');
     });
   });
@@ -438,7 +438,7 @@ describe('<tab-channel transport>', () => {
       const errors = record<RealtimeErrorEvent>(el, 'error');
       document.body.append(el);
       el.post('x'.repeat(4000));
-      await waitUntil(() => errors.length === 1, 5000, 'the error');
+      await waitUntil(() => errors.length === 1, 15_000, 'the error');
       expect(errors[0].code).to.equal('too-large');
       expect(el.state).to.equal('open');
     });
@@ -485,7 +485,7 @@ describe('<tab-channel transport>', () => {
       await tab.eval(
         `(() => { localStorage.setItem('realtime-elements/tab-channel:garbage', '{not json'); localStorage.removeItem('realtime-elements/tab-channel:garbage'); return true; })()`,
       );
-      await waitUntil(() => here.errors.length === 1, 5000, 'the error');
+      await waitUntil(() => here.errors.length === 1, 15_000, 'the error');
       expect(here.errors[0].code).to.equal('deserialize-failed');
       expect(here.el.state).to.equal('open');
     });
@@ -521,7 +521,7 @@ describe('<tab-channel transport>', () => {
       const name = uniqueName();
       const writer = new IdbChannel(name);
       writer.postMessage('before the reader');
-      await waitUntil(async () => (await idbRows(name)) === 1, 2000, 'the writer to store');
+      await waitUntil(async () => (await idbRows(name)) === 1, 15_000, 'the writer to store');
       const received: unknown[] = [];
       const reader = new IdbChannel(name);
       reader.onmessage = (event) => received.push(event.data);
@@ -529,7 +529,7 @@ describe('<tab-channel transport>', () => {
       writer.postMessage('after the reader');
       try {
         writer.postMessage('sentinel');
-        await waitUntil(() => received.length === 2, 3000, 'the message');
+        await waitUntil(() => received.length === 2, 15_000, 'the message');
         expect(received).to.deep.equal(['after the reader', 'sentinel']);
       } finally {
         writer.close();
@@ -552,7 +552,7 @@ describe('<tab-channel transport>', () => {
         await writer.eval(
           `(() => { for (let i = 0; i < 20; i++) window.peer.post('w', i); return true; })()`,
         );
-        await waitUntil(() => received.length === 20, 5000, 'the first messages');
+        await waitUntil(() => received.length === 20, 15_000, 'the first messages');
         // Blocked until every connection closes: each channel lets it go, then opens anew.
         const cleaner = await Tab.open();
         expect(
@@ -566,7 +566,7 @@ describe('<tab-channel transport>', () => {
         await writer.eval(
           `(() => { for (let i = 20; i < 25; i++) window.peer.post('w', i); return true; })()`,
         );
-        await waitUntil(() => received.length === 25, 5000, 'the messages after the deletion');
+        await waitUntil(() => received.length === 25, 15_000, 'the messages after the deletion');
         expect(received).to.deep.equal([...Array(25).keys()]);
         expect(errors).to.deep.equal([]);
       } finally {
@@ -589,10 +589,10 @@ describe('<tab-channel transport>', () => {
       const fromWorker: unknown[] = [];
       worker.onmessage = (event) => fromWorker.push(event.data);
       try {
-        await waitUntil(() => here.messages.length === 1, 5000, 'the worker message');
+        await waitUntil(() => here.messages.length === 1, 15_000, 'the worker message');
         expect(here.messages[0].data).to.equal('from a worker');
         here.el.post('to the worker');
-        await waitUntil(() => fromWorker.length === 2, 5000, 'the worker echo');
+        await waitUntil(() => fromWorker.length === 2, 15_000, 'the worker echo');
         expect(fromWorker).to.deep.equal(['ready', { echoed: 'to the worker' }]);
       } finally {
         worker.terminate();

@@ -209,7 +209,7 @@ describe('<tab-channel>', () => {
         el.transport = 'broadcast';
         const errors = record<RealtimeErrorEvent>(el, 'error');
         document.body.append(el);
-        await waitUntil(() => errors.length, 5000, 'the error');
+        await waitUntil(() => errors.length, 15_000, 'the error');
         expect(errors.map((e) => e.code)).to.deep.equal(['unsupported']);
         expect(errors[0].message).to.contain('broadcast');
         expect(el.state).to.equal('error');

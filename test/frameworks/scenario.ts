@@ -85,7 +85,7 @@ export async function runPanelScenario(mount: MountPanel): Promise<void> {
     const feed = host.querySelector('sse-feed')!;
     await waitUntil(
       () => [channel, sync, feed].every((el) => el?.state === 'open'),
-      5000,
+      15_000,
       'all three elements to open',
     );
     expect(channel.getAttribute('name')).to.equal(props.channel);
@@ -102,7 +102,7 @@ export async function runPanelScenario(mount: MountPanel): Promise<void> {
     await tab.eval(
       `(() => { localStorage.setItem(${JSON.stringify(props.storageKey)}, '{"theme":"light","tags":[]}'); return true; })()`,
     );
-    await waitUntil(() => heard.length >= 3, 5000, 'three events');
+    await waitUntil(() => heard.length >= 3, 15_000, 'three events');
     expect(heard.slice().sort((a, b) => a.tag.localeCompare(b.tag))).to.deep.equal([
       { tag: 'sse-feed', type: 'message', detail: { price: 42 } },
       { tag: 'storage-sync', type: 'valuechange', detail: { theme: 'light', tags: [] } },
@@ -117,7 +117,7 @@ export async function runPanelScenario(mount: MountPanel): Promise<void> {
       channel: renamed,
       src: '/no-such-stream',
     });
-    await waitUntil(() => heard.some((entry) => entry.type === 'error'), 5000, 'the error');
+    await waitUntil(() => heard.some((entry) => entry.type === 'error'), 15_000, 'the error');
     expect(host.querySelector('tab-channel')!.name).to.equal(renamed);
     expect(JSON.parse(localStorage.getItem(props.storageKey)!)).to.deep.equal({
       theme: 'blue',
@@ -130,7 +130,7 @@ export async function runPanelScenario(mount: MountPanel): Promise<void> {
     expect(host.querySelector('tab-channel, storage-sync, sse-feed')).to.equal(null);
     expect(await countObjects('BroadcastChannel.prototype')).to.equal(baseline.channels);
     expect(await listenerTypes()).not.to.include('storage');
-    await waitUntil(async () => (await hubStats()).sse === baseline.sse, 5000, 'SSE released');
+    await waitUntil(async () => (await hubStats()).sse === baseline.sse, 15_000, 'SSE released');
   } finally {
     host.remove();
     await closeAllTabs();
