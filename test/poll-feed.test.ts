@@ -3,7 +3,7 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/poll-feed-define.js';
 import { PollFeedElement } from '../src/poll-feed.js';
 import { RealtimeErrorEvent, RealtimeMessageEvent, ResetEvent } from '../src/index.js';
-import { Tab, closeAllTabs, record, sleep, uniqueName, waitUntil } from './helpers.js';
+import { Tab, closeAllTabs, hubStream, record, sleep, uniqueName, waitUntil } from './helpers.js';
 
 interface PollLog {
   log: { at: number; ifNoneMatch: string | null; status: number; closed: boolean }[];
@@ -257,7 +257,7 @@ describe('<poll-feed>', () => {
       // The element's own first poll has been answered with its cursor (another test's poll
       // may be open too, so the hub's poll count proves nothing).
       await waitUntil(() => el.lastEventId !== '', 15_000, 'the first cursor');
-      await executeServerCommand('hub-stream', { topic, count: 3000, cuts: 100 });
+      await hubStream(topic, 3000, 100);
       const seen = record(el, 'error', 'reset');
       await waitUntil(() => received.length >= 3000, 30_000, '3,000 events').catch((error) => {
         const firstGap = received.findIndex((value, i) => value !== i + 1);

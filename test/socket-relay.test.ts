@@ -8,7 +8,7 @@ import {
   RealtimeMessageEvent,
   ResetEvent,
 } from '../src/index.js';
-import { Tab, closeAllTabs, record, sleep, uniqueName, waitUntil } from './helpers.js';
+import { Tab, closeAllTabs, hubStream, record, sleep, uniqueName, waitUntil } from './helpers.js';
 
 const wsTest = <T>(command: string, payload: object) =>
   executeServerCommand<T, unknown>(command, payload);
@@ -127,7 +127,7 @@ describe('<socket-relay>', () => {
       await waitUntil(() => el.lastEventId !== '', 15_000, 'the starting cursor');
       const received: number[] = [];
       el.addEventListener('message', (event) => received.push(event.data as number));
-      await executeServerCommand('hub-stream', { topic, count: 10_000, cuts: 100 });
+      await hubStream(topic, 10_000, 100);
       await waitUntil(() => received.length >= 10_000, 30_000, '10,000 messages');
       await sleep(100);
       expect(received.length).to.equal(10_000);

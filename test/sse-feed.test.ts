@@ -8,7 +8,7 @@ import {
   RealtimeMessageEvent,
   ResetEvent,
 } from '../src/index.js';
-import { record, sleep, uniqueName, waitUntil } from './helpers.js';
+import { hubStream, record, sleep, uniqueName, waitUntil } from './helpers.js';
 
 interface SeenRequest {
   at: number;
@@ -75,7 +75,7 @@ for (const mode of ['fetch', 'native'] as const) {
       const seen = record(el, 'open', 'close', 'error', 'reset');
       document.body.append(el);
       await oneEvent(el, 'open');
-      await executeServerCommand('hub-stream', { topic, count: 10_000, cuts: 100 });
+      await hubStream(topic, 10_000, 100);
       await waitUntil(() => received.length >= 10_000, 30_000, '10,000 events').catch((error) => {
         const summary = seen.map((e) => (e as RealtimeErrorEvent).code ?? e.type).join(',');
         const gaps = received.filter((value, i) => i > 0 && value !== received[i - 1] + 1).length;

@@ -125,8 +125,10 @@ export function hubPlugin(options = {}) {
           refuseUntil = Date.now() + payload.ms;
           return true;
         case 'hub-publish-paced': {
-          // `count` events `{ f: 'hub', n }`, a few at a time, while the test goes on.
-          for (let n = 0; n < payload.count; n++) {
+          // `count` events `{ f: 'hub', n }` from `from` (default 0), a few at a time, while the
+          // test goes on (in chunks: one command must answer within the runner's 20 s).
+          const from = payload.from ?? 0;
+          for (let n = from; n < from + payload.count; n++) {
             await hub.publish(payload.topic, { f: 'hub', n });
             if (n % 10 === 9) await new Promise((resolve) => setTimeout(resolve, payload.pause));
           }
@@ -138,11 +140,14 @@ export function hubPlugin(options = {}) {
           return true;
         }
         case 'hub-stream': {
-          // Publishes `count` numbered events, cutting every hub connection at `cuts` random points.
+          // Publishes `count` numbered events from `from` (default 1), cutting every hub
+          // connection at `cuts` random points among them (callers go in chunks: one command must
+          // answer within the runner's 20 s).
+          const from = payload.from ?? 1;
           const cutAt = new Set();
-          while (cutAt.size < payload.cuts)
-            cutAt.add(1 + Math.floor(Math.random() * (payload.count - 1)));
-          for (let i = 1; i <= payload.count; i++) {
+          while (cutAt.size < Math.min(payload.cuts, payload.count - 1))
+            cutAt.add(from + 1 + Math.floor(Math.random() * (payload.count - 1)));
+          for (let i = from; i < from + payload.count; i++) {
             await hub.publish(payload.topic, i);
             if (cutAt.has(i)) for (const stream of streams) (stream.socket ?? stream).destroy();
             if (i % 25 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
