@@ -172,13 +172,14 @@ describe('<sse-feed> red team (issue #19)', () => {
   for (const mode of ['fetch', 'native'] as const) {
     it(`${mode}: close() while the retry is pending stays closed`, async () => {
       const key = uniqueName('close-pending');
-      const el = feed(`/sse-test/retry-field?key=${key}&retry=150`, { mode });
+      // A 1 s retry: with 150 ms a loaded machine could let it fire before close() was called.
+      const el = feed(`/sse-test/retry-field?key=${key}&retry=1000`, { mode });
       const messages = record<RealtimeMessageEvent>(el, 'message');
       document.body.append(el);
       await waitUntil(() => messages.length === 1, 15_000, 'first event');
       await waitUntil(() => el.readyState === 0, 15_000, 'reconnecting');
       el.close();
-      await sleep(400);
+      await sleep(1500);
       expect(await gets(key)).to.have.length(1);
       expect(el.state).to.equal('closed');
     });
