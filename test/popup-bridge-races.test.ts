@@ -48,7 +48,7 @@ describe('<popup-bridge> across reloads and navigations', () => {
     peer().location.reload();
     await waitUntil(() => opens.length === 1, 15_000, 'open after the reload');
     await waitUntil(() => peer().bridge?.state === 'open', 15_000, 'new frame side open');
-    const second = peer().bridge.request('second', { timeout: 5000 });
+    const second = peer().bridge.request('second', { timeout: 15_000 });
     await waitUntil(() => asked.length === 2, 15_000, 'second request');
     asked[0].reply!('answer to first');
     asked[1].reply!('answer to second');

@@ -41,7 +41,7 @@ describe('<sw-relay> when the worker goes', () => {
     expect(await first.waitFor('window.log.length && window.log')).to.deep.equal([
       'after unregister',
     ]);
-    expect(await el.request('count', { timeout: 5000 })).to.have.property('clients');
+    expect(await el.request('count', { timeout: 15_000 })).to.have.property('clients');
     const later = await Tab.open('/sw-test/tab.html');
     await relayIn(later, name);
     const heard = record(el, 'message');
