@@ -33,10 +33,17 @@ const withSeed = (fn) => async (t) => {
 class FlakyStore extends MemoryStore {
   down = false;
   delay = 0;
+  /** Store calls in flight. */
+  pending = 0;
   statusListeners = new Set();
   async check() {
-    if (this.delay) await sleep(this.delay);
-    if (this.down) throw new Error('connection refused');
+    this.pending++;
+    try {
+      if (this.delay) await sleep(this.delay);
+      if (this.down) throw new Error('connection refused');
+    } finally {
+      this.pending--;
+    }
   }
   setDown(down) {
     this.down = down;
@@ -116,7 +123,16 @@ describe('hub under faults', () => {
         slow.push(abortAfter(h.url('/poll?topic=ghost&since=x-0'), between(110, 190) + 150));
       }
       await Promise.all(slow);
-      await sleep(400);
+      // Settled, not a pause: every authorize and store call the leavers started has returned
+      // (a fixed 400 ms was shorter than authorize + store on a loaded machine).
+      await until(
+        () => {
+          const { sse, ws, poll } = h.hub.stats();
+          return authorizing === 0 && store.pending === 0 && sse === 1 && ws === 0 && poll === 0;
+        },
+        15_000,
+        'every authorize and store call settled, only the watcher left',
+      );
       store.delay = 0;
       assert.deepEqual(h.hub.stats(), { sse: 1, ws: 0, poll: 0 }, 'only the watcher is left');
       // Nothing was published for a client that left before it could learn the id.
