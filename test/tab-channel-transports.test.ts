@@ -133,7 +133,11 @@ describe('<tab-channel transport>', () => {
         await tab.eval(`(() => { window.channel.post('after'); return true; })()`);
         here.el.post('own');
         await tab.eval(`(() => { window.channel.post('sentinel'); return true; })()`);
-        await waitUntil(() => here.messages.some((event) => event.data === 'sentinel'), 15_000);
+        // The tab's sentinel and this page's own echo come by different ways, in no fixed order.
+        await waitUntil(
+          () => ['sentinel', 'own'].every((data) => here.messages.some((e) => e.data === data)),
+          15_000,
+        );
         expect(here.messages.map((event) => event.data).sort()).to.deep.equal([
           'after',
           'own',
