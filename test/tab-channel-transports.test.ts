@@ -227,7 +227,8 @@ describe('<tab-channel transport>', () => {
             document.body.append(el);
             return el;
           });
-          const end = Date.now() + 5000;
+          // Inside one runner command, which must answer within 20 s.
+          const end = Date.now() + 10000;
           while (window.pair.some((el) => el.state !== 'open') && Date.now() < end) {
             await new Promise((resolve) => setTimeout(resolve, 10));
           }
