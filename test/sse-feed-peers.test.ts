@@ -220,7 +220,7 @@ describe('WPT eventsource/ format-*', () => {
   });
 
   it('format-data-before-final-empty-line.any.js: an unfinished event’s id does not resume', async function () {
-    this.timeout(15_000);
+    this.timeout(30_000);
     const query = { message: 'retry:300\ndata:test1\n\nid:test\ndata:test2', newline: 'none' };
     for (const kind of kinds) {
       const { key, src } = scenario('wpt-message', query);

@@ -245,7 +245,7 @@ describe('<sse-feed mode="native"> keeps the resume point like EventSource', () 
 
   for (const mode of ['fetch', 'native'] as const) {
     it(`mode="${mode}": an id: block with no data moves the resume point`, async function () {
-      this.timeout(10_000);
+      this.timeout(30_000);
       const { key, src } = scenario('id-only');
       const el = feed(src, { mode });
       const messages = messagesOf(el);
@@ -267,7 +267,7 @@ describe('<sse-feed mode="native"> keeps the resume point like EventSource', () 
   }
 
   it('after EventSource gives up (503) a server reading only the header replays: nothing twice', async function () {
-    this.timeout(10_000);
+    this.timeout(30_000);
     const { key, src } = scenario('gives-up');
     const el = feed(src, { mode: 'native' });
     const messages = messagesOf(el);
