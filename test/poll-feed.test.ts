@@ -197,6 +197,9 @@ describe('<poll-feed>', () => {
       })()`);
       await tab.waitFor('window.messages === 1');
       await tab.setOffline(true);
+      // The tab learns it is offline by its own message from the browser: a poll that came due
+      // before that is no fault of the element.
+      await tab.waitFor('navigator.onLine === false');
       const fetches = await tab.eval<number>('window.fetches');
       // Two polls come due meanwhile; none is made.
       await sleep(800);

@@ -121,7 +121,8 @@ describe('ReconnectController', () => {
       return true;
     })()`);
     await tab.setOffline(true);
-    expect(await tab.eval('navigator.onLine')).to.equal(false);
+    // The tab learns it is offline by its own message from the browser: waited for, not assumed.
+    expect(await tab.waitFor('navigator.onLine === false')).to.equal(true);
     await tab.eval('window.controller.failed(), true');
     await sleep(100);
     expect(await tab.eval('window.connects')).to.equal(0);
