@@ -1,6 +1,7 @@
 import { expect } from '@open-wc/testing';
 import '../src/tab-channel-define.js';
 import { IdbChannel } from '../src/transports/idb-channel.js';
+import { CookieChannel } from '../src/transports/cookie-channel.js';
 import type { RealtimeErrorEvent, RealtimeMessageEvent } from '../src/index.js';
 import {
   Tab,
@@ -521,6 +522,73 @@ describe('<tab-channel transport>', () => {
       const delivered = log.filter((entry) => entry.type === 'message');
       expect(delivered.length).to.be.below(151);
       expect(log.filter((entry) => entry.code === 'message-lost')).to.have.length.of.at.least(1);
+    });
+
+    // A loss on one channel name is not another name's loss: a reader that listens to a quiet
+    // channel only hears nothing of a busy channel's messages swept past it (CI once saw a
+    // concurrent test's busy cookie reported on an unrelated channel).
+    for (const transport of ['cookie', 'idb']) {
+      it(`${transport}: a hung reader of a quiet channel hears no message-lost for a busy channel it never joined`, async () => {
+        const quiet = uniqueName('quiet');
+        const busy = uniqueName('busy');
+        const reader = await Tab.open();
+        await channelIn(reader, quiet, `transport="${transport}"`);
+        // The writer here: the busy channel's rows are swept after 200 ms (idb) or pushed out of
+        // the cookie after its 1.5 s hold while the reader hangs.
+        const make = (name: string) =>
+          transport === 'idb' ? new IdbChannel(name, { ttl: 200 }) : new CookieChannel(name);
+        const writes = make(busy);
+        const quietHere = make(quiet);
+        if (writes instanceof IdbChannel) await writes.ready;
+        if (quietHere instanceof IdbChannel) await quietHere.ready;
+        try {
+          quietHere.postMessage('before');
+          await reader.waitFor(`window.log.some((entry) => entry.data === 'before')`, 15_000);
+          await reader.eval(`(() => {
+          setTimeout(() => { const end = Date.now() + 4000; while (Date.now() < end); }, 0);
+          return true;
+        })()`);
+          for (let i = 0; i < 150; i++) {
+            writes.postMessage(`busy ${i} `.padEnd(100, '.'));
+            await sleep(20);
+          }
+          quietHere.postMessage('after');
+          const log = await reader.waitFor<{ type: string; data?: unknown; code?: string }[]>(
+            `window.log.some((entry) => entry.data === 'after') && window.log`,
+            20_000,
+          );
+          expect(
+            log.map((entry) => entry.code ?? entry.data),
+            JSON.stringify(log),
+          ).to.deep.equal(['before', 'after']);
+        } finally {
+          writes.close();
+          quietHere.close();
+        }
+      });
+    }
+
+    it('cookie: an unreadable cookie is reported once when it appears, never again, and not when it stood there before', async () => {
+      const before = `tab-channel.zz-before-${uniqueName()}`;
+      const later = `tab-channel.zz-later-${uniqueName()}`;
+      document.cookie = `${before}=%7Bbroken; path=/; max-age=60`;
+      try {
+        const name = uniqueName();
+        const here = await channelHere(name, { transport: 'cookie' });
+        const tab = await Tab.open();
+        await channelIn(tab, name, 'transport="cookie"');
+        await tab.eval(`(() => { window.channel.post(1); return true; })()`);
+        await waitUntil(() => here.messages.length === 1, 15_000, 'the first message');
+        document.cookie = `${later}=%7Bbroken; path=/; max-age=60`;
+        for (let i = 2; i <= 4; i++)
+          await tab.eval(`(() => { window.channel.post(${i}); return true; })()`);
+        await waitUntil(() => here.messages.length === 4, 15_000, 'four messages');
+        expect(here.messages.map((event) => event.data)).to.deep.equal([1, 2, 3, 4]);
+        expect(here.errors.map((event) => event.code)).to.deep.equal(['deserialize-failed']);
+      } finally {
+        document.cookie = `${before}=; path=/; max-age=0`;
+        document.cookie = `${later}=; path=/; max-age=0`;
+      }
     });
   });
 
