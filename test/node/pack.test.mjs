@@ -177,6 +177,54 @@ test('TypeScript: classes, define modules, server and framework typings resolve'
   });
 });
 
+test('TypeScript finds the types of every export under moduleResolution bundler, nodenext and node (node10)', () => {
+  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+  const typed = Object.entries(pkg.exports)
+    .filter(([, target]) => typeof target === 'object' && target.types)
+    .map(([subpath]) => `realtime-elements${subpath.slice(1)}`);
+  assert.ok(typed.length > 20);
+  // Each export by name, so an export whose types cannot be found fails (TS2307).
+  inConsumer(
+    'every-export.ts',
+    typed.map((name, i) => `import type * as m${i} from '${name}';`).join('\n') +
+      `\nexport type All = [${typed.map((_, i) => `typeof m${i}`).join(', ')}];\n`,
+  );
+  for (const [module, moduleResolution] of [
+    ['ESNext', 'bundler'],
+    ['NodeNext', 'NodeNext'],
+    // Still the setting of many projects: it ignores `exports`, so `typesVersions` maps them.
+    ['ESNext', 'node10'],
+  ]) {
+    const config = `tsconfig.${moduleResolution}.json`;
+    writeFileSync(
+      join(consumer, config),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module,
+          moduleResolution,
+          ignoreDeprecations: '6.0',
+          lib: ['ES2022', 'DOM'],
+          types: ['node'],
+          typeRoots: [join(repo, 'node_modules/@types')],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+        },
+        files: ['every-export.ts'],
+      }),
+    );
+    try {
+      execFileSync(join(repo, 'node_modules/.bin/tsc'), ['-p', config], {
+        cwd: consumer,
+        encoding: 'utf8',
+      });
+    } catch (error) {
+      assert.fail(`moduleResolution ${moduleResolution}:\n${error.stdout}`);
+    }
+  }
+});
+
 test('a bundler (rollup) builds an app from the package, and it runs in Chromium', async () => {
   const entry = inConsumer(
     'app.js',
