@@ -34,7 +34,10 @@ export function originAllowed(req: IncomingMessage, allowed: string[] | '*' | un
   if (allowed === '*') return true;
   if (allowed) return allowed.includes(origin);
   try {
-    return new URL(origin).host === req.headers.host;
+    // Host read with the Origin's scheme, so a default port a proxy spells out
+    // (`Host: app.example:443`, nginx's `$host:$server_port`) still matches `https://app.example`.
+    const page = new URL(origin);
+    return new URL(`${page.protocol}//${req.headers.host}`).host === page.host;
   } catch {
     return false;
   }
