@@ -78,6 +78,33 @@ test('the tarball holds the built package and its docs, not the sources or tests
   assert.ok(!demo.includes('server.mjs'), 'demo/server.mjs should not be published');
 });
 
+// Red team (arc.js#80, react-node-to-string#4, emojibase#91: maps naming ../src/*.ts that the
+// package does not ship make webpack's source-map-loader and Parcel warn once per file).
+test('every source map in the package carries its sources or names files the package has', () => {
+  const installed = join(consumer, 'node_modules/realtime-elements');
+  const maps = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.map')) maps.push(path);
+    }
+  };
+  walk(join(installed, 'dist'));
+  assert.ok(maps.length > 50, `${maps.length} maps`);
+  const broken = [];
+  for (const path of maps) {
+    const map = JSON.parse(readFileSync(path, 'utf8'));
+    map.sources.forEach((source, i) => {
+      const inlined = typeof map.sourcesContent?.[i] === 'string';
+      if (!inlined && !existsSync(resolve(dirname(path), map.sourceRoot ?? '', source))) {
+        broken.push(`${path.slice(installed.length + 1)} → ${source}`);
+      }
+    });
+  }
+  assert.deepEqual(broken.slice(0, 5), [], `${broken.length} sources missing`);
+});
+
 test('Node: every element module imports without a DOM, and the hub serves SSE', async () => {
   const script = inConsumer(
     'node-use.mjs',
