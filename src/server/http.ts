@@ -77,8 +77,24 @@ export function sendJson(
 
 export class BodyTooLarge extends Error {}
 
-/** Reads a request body up to `limit` bytes; rejects with `BodyTooLarge` past it. */
+/**
+ * Reads a request body up to `limit` bytes; rejects with `BodyTooLarge` past it. A body parser
+ * mounted before the hub (Express's `express.json()`, …) has already taken the stream and left
+ * `req.body`: that is used instead (as JSON text), under the same limit.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  if (req.readableEnded && 'body' in req && req.body !== undefined) {
+    const { body } = req;
+    const text =
+      typeof body === 'string'
+        ? body
+        : Buffer.isBuffer(body)
+          ? body.toString('utf8')
+          : JSON.stringify(body);
+    return Buffer.byteLength(text) > limit
+      ? Promise.reject(new BodyTooLarge())
+      : Promise.resolve(text);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
