@@ -105,6 +105,30 @@ test('every source map in the package carries its sources or names files the pac
   assert.deepEqual(broken.slice(0, 5), [], `${broken.length} sources missing`);
 });
 
+test('CommonJS reaches the hub as the README says: import(), and require() where Node has require(esm)', () => {
+  const run = (file, source) =>
+    execFileSync(process.execPath, [inConsumer(file, source)], { cwd: consumer, encoding: 'utf8' });
+  const viaImport = run(
+    'hub-import.cjs',
+    `import('realtime-elements/server').then(async ({ createHub }) => {
+      await createHub().close();
+      console.log('ok');
+    });`,
+  );
+  assert.equal(viaImport.trim(), 'ok');
+  const viaRequire = run(
+    'hub-require.cjs',
+    `try {
+      const { createHub } = require('realtime-elements/server');
+      createHub().close().then(() => console.log('ok'));
+    } catch (error) {
+      console.log(error.code);
+    }`,
+  );
+  // Node 20.19+/22.12+ load ES modules with require() (no top-level await in the graph).
+  assert.equal(viaRequire.trim(), process.features.require_module ? 'ok' : 'ERR_REQUIRE_ESM');
+});
+
 test('Node: every element module imports without a DOM, and the hub serves SSE', async () => {
   const script = inConsumer(
     'node-use.mjs',
