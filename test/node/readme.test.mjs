@@ -294,6 +294,13 @@ test("the README's size of the CDN bundle is the built file's (within 1 KB)", ()
   assert.ok(Math.abs(kb - Number(claim[1])) <= 1, `README says ${claim[1]} KB, built ${kb} KB`);
 });
 
+test("a version the README pins (realtime-elements@x.y.z) is the package's", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const pinned = [...readme.matchAll(/realtime-elements@(\d+\.\d+\.\d+)/g)].map(([, v]) => v);
+  assert.ok(pinned.length > 0);
+  assert.deepEqual([...new Set(pinned)], [pkg.version]);
+});
+
 test('the README marks what it cannot run, and runs the rest', () => {
   const kinds = blocks.map(blockKind);
   assert.ok(kinds.filter((kind) => kind === 'page').length >= 8, 'HTML examples run as pages');
