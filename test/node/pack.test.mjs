@@ -129,6 +129,26 @@ test('CommonJS reaches the hub as the README says: import(), and require() where
   assert.equal(viaRequire.trim(), process.features.require_module ? 'ok' : 'ERR_REQUIRE_ESM');
 });
 
+// Red team: the README's copy command, `cp -r …/dist/cdn public/realtime-elements`, failed in a
+// project without public/, and run again (an upgrade) nested a second copy at …/cdn/.
+test("the README's self-hosting commands work in a fresh project, and again after an upgrade", () => {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Self-hosting the CDN files'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block, 'a sh block under Self-hosting the CDN files');
+  // The package is installed already (from the tarball); the rest runs as printed, twice.
+  const commands = block.replace(/^npm install realtime-elements\n/m, '');
+  assert.notEqual(commands, block);
+  rmSync(join(consumer, 'public'), { recursive: true, force: true });
+  for (let i = 0; i < 2; i++) execFileSync('sh', ['-ec', commands], { cwd: consumer });
+  const copied = join(consumer, 'public/realtime-elements');
+  // The <script src> of the README's next block is there, and nothing is nested.
+  assert.ok(/src="\/realtime-elements\/realtime-elements\.js"/.test(section));
+  assert.ok(existsSync(join(copied, 'realtime-elements.js')));
+  assert.ok(existsSync(join(copied, 'chunks')) && existsSync(join(copied, 'auto')));
+  assert.ok(!existsSync(join(copied, 'cdn')), 'a second run nested a copy');
+});
+
 test('Node: every element module imports without a DOM, and the hub serves SSE', async () => {
   const script = inConsumer(
     'node-use.mjs',
