@@ -95,6 +95,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       ? Promise.reject(new BodyTooLarge())
       : Promise.resolve(text);
   }
+  // Read by something else that kept nothing: no `end` will come, so waiting would hang.
+  if (req.readableEnded) {
+    return Promise.reject(
+      new Error('The request body was read before the hub saw it, and no req.body was left.'),
+    );
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

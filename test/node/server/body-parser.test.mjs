@@ -9,7 +9,9 @@ import { createHub } from '../../../dist/server/index.js';
 import { httpJson, openSse, until } from './hub-helpers.mjs';
 
 async function appWith(...parsers) {
-  const hub = createHub({ maxPayload: 64 });
+  const lines = [];
+  const logger = { info: (line) => lines.push(line), warn: (line) => lines.push(line) };
+  const hub = createHub({ maxPayload: 64, logger });
   const app = express();
   for (const parser of parsers) app.use(parser);
   app.use((req, res, next) => (hub.handleRequest(req, res) ? undefined : next()));
@@ -17,6 +19,7 @@ async function appWith(...parsers) {
   await once(server, 'listening');
   const base = `http://127.0.0.1:${server.address().port}/realtime`;
   return {
+    lines,
     url: (path) => `${base}${path}`,
     async close() {
       await hub.close();
@@ -57,3 +60,33 @@ for (const [name, parsers] of [
     }
   });
 }
+
+// A middleware that drains the body and keeps nothing left the publish waiting for an `end` that
+// had already come: the request hung. Now: 500 at once, and the hub's log says why.
+test(
+  'HTTP publish after a middleware that read the body and kept nothing: 500 at once, logged',
+  { timeout: 20_000 },
+  async () => {
+    const drain = (req, res, next) => {
+      req.on('data', () => {});
+      req.on('end', () => next());
+    };
+    const app = await appWith(drain);
+    try {
+      const published = await httpJson(app.url('/publish?topic=parsed'), {
+        method: 'POST',
+        body: { n: 1 },
+      });
+      assert.equal(published.status, 500);
+      assert.equal(published.body.error, 'internal');
+      assert.ok(
+        app.lines.some((line) =>
+          /500 internal for POST \/realtime\/publish: .*read before/.test(line),
+        ),
+        app.lines.join('\n'),
+      );
+    } finally {
+      await app.close();
+    }
+  },
+);
