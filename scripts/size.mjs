@@ -1,5 +1,5 @@
 /**
- * `npm run size`: min+gzip sizes against the budgets of DESIGN.md. Deterministic (same input,
+ * `npm run size`: min+gzip sizes against the budgets of the README (Budgets). Deterministic (same input,
  * same bytes), so it can fail `npm test`; the build itself never fails on size.
  *
  * - the core CDN bundle (every element, Lit included): ≤ 18 KB

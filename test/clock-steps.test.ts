@@ -4,7 +4,7 @@ import { Tab, closeAllTabs, uniqueName, waitUntil } from './helpers.js';
 
 /**
  * The wall clock steps (NTP, a resume from sleep, a user fixing the time) both ways: no
- * delivery, ordering, leadership or liveness decision may follow it (DESIGN.md, Delivery
+ * delivery, ordering, leadership or liveness decision may follow it (ARCHITECTURE.md, Delivery
  * guarantees). Each tab here has the one allowed stand-in: `Date`/`Date.now` replaced before the
  * page's scripts run, stepped with `tab.stepClock(ms)`.
  */

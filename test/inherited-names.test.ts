@@ -1,5 +1,5 @@
 /**
- * Keys from outside are data (DESIGN.md): a frame type, topic, event type, storage key or form
+ * Keys from outside are data (ARCHITECTURE.md): a frame type, topic, event type, storage key or form
  * field name is never looked up on a plain object's prototype chain. The hub's side is in
  * test/node/server/ws-protocol.test.mjs; these are the elements'.
  */

@@ -169,6 +169,22 @@ describe('shared feeds across real tabs', () => {
     expect((await hubConnections(topic)).sse).to.equal(connections);
   });
 
+  it('a tab that joins after the leader failed shows the same error code, event and property', async () => {
+    // A 404 stops <sse-feed> for good (state error, http-status): the follower must say why.
+    const html = `<sse-feed shared src="/no-such-feed-${uniqueName('gone')}"></sse-feed>`;
+    const leader = await tabWith(html);
+    await leader.waitFor(`window.el.state === 'error'`, 10_000);
+    expect(await leader.eval('window.el.error.code')).to.equal('http-status');
+    const late = await tabWith(html);
+    await late.waitFor(`window.el.state === 'error'`, 10_000);
+    expect(await late.eval('window.el.leader')).to.equal(false);
+    expect(await late.eval('window.el.error?.code')).to.equal('http-status');
+    const codes = (await late.eval<Logged[]>('window.log'))
+      .filter((entry) => entry.type === 'error')
+      .map((entry) => entry.code);
+    expect(codes).to.deep.equal(['http-status']);
+  });
+
   it('shared <socket-relay>: every tab sends through one socket; each send arrives once', async () => {
     const topic = uniqueName('ws');
     // The topic in the URL (the hub ignores the query) lets the sockets be counted by test.

@@ -65,6 +65,12 @@ export abstract class HttpEndpoint {
         },
       );
     } else {
+      // The page learns only `internal`; whoever runs the hub learns why.
+      const path = requestUrl(req).pathname;
+      this.core.log.incident(
+        'internal errors',
+        `500 internal for ${req.method} ${path}: ${(error as Error)?.message ?? error}`,
+      );
       sendJson(res, 500, { error: 'internal', message: 'Internal error.' }, corsHeaders(req));
     }
   }

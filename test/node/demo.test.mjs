@@ -1,6 +1,8 @@
 // `npm start`'s server, driven by real Chromium: the demo pages load and work across two tabs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import puppeteer from 'puppeteer-core';
 import { startDemoServer } from '../../demo/server.mjs';
 import { chromeArgs, findChrome } from '../../scripts/find-chrome.mjs';
@@ -44,6 +46,56 @@ test('the index links every demo page, and each loads without errors', async () 
     assert.deepEqual(errors, [], `${link} threw`);
     assert.deepEqual(notFound, [], `${link} asked for missing files (a favicon?)`);
     await demo.close();
+  }
+});
+
+// The same pages from the published bin (`realtime-elements-server --demo`), which serves them
+// without @web/dev-server: each loads with no error and no missing file, and its elements open
+// (the red-team pass also ran this whole file against the bin installed from the tarball).
+test('realtime-elements-server --demo: every demo page loads, with no missing file, and opens', async () => {
+  const child = spawn(process.execPath, ['dist/server/cli.js', '--demo', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    const origin = await new Promise((resolve, reject) => {
+      child.stdout.on('data', () => {
+        const url = /listening on (\S+)/.exec(output)?.[1];
+        if (url) resolve(url);
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+    });
+    const index = await (await fetch(`${origin}/demo/`)).text();
+    const links = [...index.matchAll(/href="(\/demo\/[^"]+\.html)"/g)].map(([, href]) => href);
+    assert.ok(links.length >= 7, index);
+    for (const link of links) {
+      const page = await browser.newPage();
+      const problems = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
+      await page.goto(`${origin}${link}`, { waitUntil: 'load' });
+      // Settled: nothing still connecting, nothing failed (popups are closed until opened).
+      await page
+        .waitForFunction(
+          () =>
+            [...document.querySelectorAll('[state]')].every(
+              (el) => ['open', 'paused', 'closed'].includes(el.state) && !el.error,
+            ),
+          { polling: 100, timeout: 10_000 },
+        )
+        .catch(async (error) => {
+          const states = await page.$$eval('[state]', (els) =>
+            els.map((el) => `${el.localName}:${el.state}:${el.error?.code}`),
+          );
+          throw new Error(`${link}: ${states.join(', ')}`, { cause: error });
+        });
+      assert.deepEqual(problems, [], link);
+      await page.close();
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
   }
 });
 

@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import puppeteer from 'puppeteer-core';
 import { transform } from 'esbuild';
 import { createHub } from '../../dist/server/index.js';
@@ -151,7 +152,10 @@ async function runPage(block) {
   const problems = [];
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console.error: ${message.text()}`);
+    // A warning counts too: a reader who copies the block would see it (two copies of a tag).
+    if (['error', 'warn', 'warning'].includes(message.type())) {
+      problems.push(`console.${message.type()}: ${message.text()}`);
+    }
   });
   await page.evaluateOnNewDocument(watchPage);
   try {
@@ -271,6 +275,23 @@ async function checkSketch(block) {
     tsconfigRaw: { compilerOptions: { experimentalDecorators: true } },
   });
 }
+
+test("the README's size of the CDN bundle is the built file's (within 1 KB)", () => {
+  const claim = /every tag \(Lit included, (\d+(?:\.\d+)?) KB min\+gzip\)/.exec(
+    readFileSync(join(root, 'README.md'), 'utf8'),
+  );
+  assert.ok(claim, 'the CDN section states the bundle size');
+  const built = gzipSync(readFileSync(join(root, 'dist/cdn/realtime-elements.js')), { level: 9 });
+  const kb = built.length / 1024;
+  assert.ok(Math.abs(kb - Number(claim[1])) <= 1, `README says ${claim[1]} KB, built ${kb} KB`);
+});
+
+test("a version the README pins (realtime-elements@x.y.z) is the package's", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const pinned = [...readme.matchAll(/realtime-elements@(\d+\.\d+\.\d+)/g)].map(([, v]) => v);
+  assert.ok(pinned.length > 0);
+  assert.deepEqual([...new Set(pinned)], [pkg.version]);
+});
 
 test('the README marks what it cannot run, and runs the rest', () => {
   const kinds = blocks.map(blockKind);

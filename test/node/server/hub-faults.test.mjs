@@ -269,6 +269,39 @@ describe('hub under faults', () => {
     }
   });
 
+  // Red team (coder/code-server#6161, nginx-ui#1718: a proxy that sends `Host: $host:$server_port`
+  // names the default port the browser's Origin leaves out). Behind TLS on 443 every page of
+  // the hub's own host was refused forbidden-origin.
+  test("the hub's own host matches with or without its default port in Host (a proxy's $host:$server_port)", async () => {
+    const h = await startHub();
+    try {
+      for (const [origin, host, status] of [
+        ['https://app.example', 'app.example:443', 200],
+        ['http://app.example', 'app.example:80', 200],
+        ['https://app.example', 'APP.example', 200],
+        ['https://app.example:8443', 'app.example:8443', 200],
+        ['https://app.example', 'app.example:80', 403],
+        ['http://app.example', 'app.example:443', 403],
+        ['https://app.example', 'other.example:443', 403],
+      ]) {
+        const headers = { origin, host };
+        const poll = await httpJson(h.url('/poll?topic=o&timeout=0'), { headers });
+        assert.equal(poll.status, status, `poll, Origin ${origin}, Host ${host}`);
+        const ws = await openWs(h.url('/ws').replace('http', 'ws'), { origin, headers: { host } });
+        await until(
+          () => ws.of('hello').length === 1 || ws.socket.readyState === ws.socket.CLOSED,
+          3000,
+          `hello or close for ${origin}`,
+        );
+        const accepted = ws.of('hello').length === 1;
+        ws.socket.close();
+        assert.equal(accepted, status === 200, `WebSocket, Origin ${origin}, Host ${host}`);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
   test('publish to several topics reaches each with its own id; a bad name is refused whole; no topic says so', async () => {
     const h = await startHub();
     const a = await openSse(h.url('/sse?topic=pa'));
