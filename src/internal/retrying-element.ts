@@ -100,6 +100,23 @@ export abstract class RetryingElement<
     return true;
   }
 
+  /**
+   * After a refusal (or an expiry, `expiring`): `renew()`, then connect at once unless `stale()`
+   * (the page changed course meanwhile); a refusal that could not be renewed is final.
+   */
+  protected renewThen(expiring: boolean, stale: () => boolean): void {
+    this.setState('connecting');
+    void this.renew(expiring).then((renewed) => {
+      if (stale()) return;
+      if (renewed || expiring) return this.connect();
+      this.setState('error');
+      this.fail(
+        'unauthorized',
+        'The server refused the credentials; refresh() could not renew them.',
+      );
+    });
+  }
+
   /** Connects, or joins the tabs that share the connection. */
   protected start(): void {
     this.unshare();
