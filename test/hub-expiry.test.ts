@@ -65,13 +65,13 @@ describe('hub credentials that expire (authorize returns expiresAt)', () => {
       refreshed: record(el, 'authrefresh'),
     }));
     for (const { el } of all) document.body.append(el);
-    await waitUntil(() => all.every(({ el }) => el.state === 'open'), 'all open', 10_000);
+    await waitUntil(() => all.every(({ el }) => el.state === 'open'), 10_000, 'all open');
     // The poll's first answer carries its cursor (it has none yet): wait for it.
-    await waitUntil(() => (all[2].el as PollFeedElement).lastEventId !== '', 'poll cursor', 10_000);
+    await waitUntil(() => (all[2].el as PollFeedElement).lastEventId !== '', 10_000, 'poll cursor');
     await waitUntil(
       () => (all[1].el as SocketRelayElement).lastEventId !== '',
-      'ws cursor',
       10_000,
+      'ws cursor',
     );
     const count = 100;
     await executeServerCommand('hub-expiring-publish', { topic, count, every: 100 });
@@ -79,8 +79,8 @@ describe('hub credentials that expire (authorize returns expiresAt)', () => {
     for (const [i, { name }] of all.entries()) {
       await waitUntil(
         () => seen[i].messages.length >= count,
-        `${name}: ${seen[i].messages.length} of ${count}`,
         20_000,
+        `${name}: ${seen[i].messages.length} of ${count}`,
       );
       expect(
         seen[i].messages.map((m) => m.data),
@@ -107,15 +107,15 @@ describe('hub credentials that expire (authorize returns expiresAt)', () => {
       document.body.append(el);
     }
     const errors = all.map(({ el }) => record<RealtimeErrorEvent>(el, 'error'));
-    await waitUntil(() => [...all, ...kept].every(({ el }) => el.state === 'open'), 'open', 10_000);
+    await waitUntil(() => [...all, ...kept].every(({ el }) => el.state === 'open'), 10_000, 'open');
     // A long-poll is only "connected" while held: wait until each holds one (it has a cursor).
-    await waitUntil(() => (all[2].el as PollFeedElement).lastEventId !== '', 'poll held', 10_000);
+    await waitUntil(() => (all[2].el as PollFeedElement).lastEventId !== '', 10_000, 'poll held');
     const { ended } = await executeServerCommand<{ ended: number }, unknown>('hub-disconnect', {
       user: 'mallory',
     });
     expect(ended).to.be.at.least(2);
     for (const [i, { name, el }] of all.entries()) {
-      await waitUntil(() => el.state === 'error', `${name} stopped`, 10_000);
+      await waitUntil(() => el.state === 'error', 10_000, `${name} stopped`);
       expect(
         errors[i].map((e) => e.code),
         name,

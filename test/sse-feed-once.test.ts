@@ -7,6 +7,7 @@ import {
   RealtimeCloseEvent,
   type RealtimeErrorEvent,
   type RealtimeMessageEvent,
+  type StateChangeEvent,
 } from '../src/index.js';
 import { Tab, closeAllTabs, record, uniqueName, waitUntil } from './helpers.js';
 
@@ -85,7 +86,11 @@ describe('<sse-feed once>: one-shot streams (an LLM-style endpoint)', () => {
     expect(seen[0].method).to.equal('POST');
     expect(JSON.parse(seen[0].body!)).to.deep.equal({ prompt: 'hi' });
     // The server keeps its side open after [DONE]: the element lets go of it.
-    await waitUntil(async () => (await requestsFor(key))[0].closed, 'the server saw the end');
+    await waitUntil(
+      async () => (await requestsFor(key))[0].closed,
+      10_000,
+      'the server saw the end',
+    );
     el.remove();
   });
 
@@ -115,6 +120,7 @@ describe('<sse-feed once>: one-shot streams (an LLM-style endpoint)', () => {
     const hiddenAt = messages.length;
     await waitUntil(
       () => messages.length > hiddenAt || el.state === 'closed',
+      10_000,
       'events keep coming while hidden',
     );
     setVisibility('visible');
@@ -181,7 +187,11 @@ describe('<sse-feed once>: one-shot streams (an LLM-style endpoint)', () => {
       else if (stop === 'disabled') el.disabled = true;
       else void el.stream({ prompt: 'second' }).catch(() => {});
       expect(await outcome, stop).to.equal('AbortError');
-      await waitUntil(async () => (await requestsFor(key))[0]?.closed, `${stop}: server saw it go`);
+      await waitUntil(
+        async () => (await requestsFor(key))[0]?.closed,
+        10_000,
+        `${stop}: server saw it go`,
+      );
       el.remove();
     }
   });
@@ -202,8 +212,8 @@ describe('<sse-feed once>: one-shot streams (an LLM-style endpoint)', () => {
     await tab.eval('(location.href = "/test/fixtures/tab.html?after", true)');
     await waitUntil(
       async () => (await requestsFor(key))[0]?.closed,
-      'the server saw it go',
       10_000,
+      'the server saw it go',
     );
     expect(await requestsFor(key)).to.have.length(1);
   });
