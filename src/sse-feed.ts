@@ -314,11 +314,14 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     }
     const wasOpen = this.state === 'open';
     this.disconnect();
-    const delay = retryAfter < 0 ? 0 : this.scheduleRetry(retryAfter);
+    // At once only after a stable connection: credentials that keep expiring at once (a clock
+    // far off, a grant of a few ms) take the backoff instead of a hot loop.
+    const now = retryAfter < 0 && !this.reconnector.attempt++;
+    const delay = now ? 0 : this.scheduleRetry(Math.max(0, retryAfter));
     // Like EventSource: readyState is CONNECTING (or CLOSED) before the page hears of the drop.
     this.setState(delay >= 0 ? 'connecting' : 'error');
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0));
-    if (retryAfter < 0) {
+    if (now) {
       if (!this.superseded) this.connect();
     } else if (delay < 0) {
       this.settleRetry(delay);

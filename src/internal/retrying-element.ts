@@ -108,7 +108,10 @@ export abstract class RetryingElement<
     this.setState('connecting');
     void this.renew(expiring).then((renewed) => {
       if (stale()) return;
-      if (renewed || expiring) return this.connect();
+      // At once after a stable connection; an expiry again soon after takes the backoff.
+      if (renewed || expiring) {
+        return this.reconnector.attempt++ ? this.settleRetry(this.scheduleRetry()) : this.connect();
+      }
       this.setState('error');
       this.fail(
         'unauthorized',
