@@ -29,10 +29,14 @@ declare module 'preact' {
         | 'long'
         | 'pollHidden'
         | 'withCredentials'
+        | 'method'
+        | 'body'
+        | 'headers'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
         | 'shared'
+        | 'refresh'
         | 'disabled'
         | 'poll-hidden'
         | 'with-credentials'
@@ -43,6 +47,7 @@ declare module 'preact' {
         | 'onmessage'
         | 'onopen'
         | 'onreset'
+        | 'onauthrefresh'
         | 'onerror'
         | 'onstatechange'
       > & {
@@ -52,10 +57,14 @@ declare module 'preact' {
         long?: PollFeedElement['long'];
         pollHidden?: PollFeedElement['pollHidden'];
         withCredentials?: PollFeedElement['withCredentials'];
+        method?: PollFeedElement['method'];
+        body?: PollFeedElement['body'];
+        headers?: PollFeedElement['headers'];
         retryMin?: PollFeedElement['retryMin'];
         retryMax?: PollFeedElement['retryMax'];
         maxRetries?: PollFeedElement['maxRetries'];
         shared?: PollFeedElement['shared'];
+        refresh?: PollFeedElement['refresh'];
         disabled?: PollFeedElement['disabled'];
         'poll-hidden'?: boolean;
         'with-credentials'?: boolean;
@@ -66,6 +75,7 @@ declare module 'preact' {
         onmessage?: (event: PollFeedEventMap['message']) => void;
         onopen?: (event: PollFeedEventMap['open']) => void;
         onreset?: (event: PollFeedEventMap['reset']) => void;
+        onauthrefresh?: (event: PollFeedEventMap['authrefresh']) => void;
         onerror?: (event: PollFeedEventMap['error']) => void;
         onstatechange?: (event: PollFeedEventMap['statechange']) => void;
       };
@@ -120,6 +130,7 @@ declare module 'preact' {
         | 'retryMax'
         | 'maxRetries'
         | 'shared'
+        | 'refresh'
         | 'disabled'
         | 'queue-limit'
         | 'retry-min'
@@ -133,6 +144,7 @@ declare module 'preact' {
         | 'onmessage'
         | 'onopen'
         | 'onclose'
+        | 'onauthrefresh'
         | 'onreset'
         | 'onerror'
         | 'onstatechange'
@@ -154,6 +166,7 @@ declare module 'preact' {
         retryMax?: SocketRelayElement['retryMax'];
         maxRetries?: SocketRelayElement['maxRetries'];
         shared?: SocketRelayElement['shared'];
+        refresh?: SocketRelayElement['refresh'];
         disabled?: SocketRelayElement['disabled'];
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
@@ -167,6 +180,7 @@ declare module 'preact' {
         onmessage?: (event: SocketRelayEventMap['message']) => void;
         onopen?: (event: SocketRelayEventMap['open']) => void;
         onclose?: (event: SocketRelayEventMap['close']) => void;
+        onauthrefresh?: (event: SocketRelayEventMap['authrefresh']) => void;
         onreset?: (event: SocketRelayEventMap['reset']) => void;
         onerror?: (event: SocketRelayEventMap['error']) => void;
         onstatechange?: (event: SocketRelayEventMap['statechange']) => void;
@@ -181,12 +195,16 @@ declare module 'preact' {
         | 'method'
         | 'heartbeatTimeout'
         | 'pauseHidden'
+        | 'once'
+        | 'doneEvent'
+        | 'doneData'
         | 'body'
         | 'headers'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
         | 'shared'
+        | 'refresh'
         | 'disabled'
         | 'with-credentials'
         | 'last-event-id'
@@ -195,10 +213,14 @@ declare module 'preact' {
         | 'max-retries'
         | 'heartbeat-timeout'
         | 'pause-hidden'
+        | 'done-event'
+        | 'done-data'
         | 'onmessage'
         | 'onopen'
         | 'onclose'
         | 'onreset'
+        | 'ondone'
+        | 'onauthrefresh'
         | 'onerror'
         | 'onstatechange'
       > & {
@@ -210,12 +232,16 @@ declare module 'preact' {
         method?: SseFeedElement['method'];
         heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
         pauseHidden?: SseFeedElement['pauseHidden'];
+        once?: SseFeedElement['once'];
+        doneEvent?: SseFeedElement['doneEvent'];
+        doneData?: SseFeedElement['doneData'];
         body?: SseFeedElement['body'];
         headers?: SseFeedElement['headers'];
         retryMin?: SseFeedElement['retryMin'];
         retryMax?: SseFeedElement['retryMax'];
         maxRetries?: SseFeedElement['maxRetries'];
         shared?: SseFeedElement['shared'];
+        refresh?: SseFeedElement['refresh'];
         disabled?: SseFeedElement['disabled'];
         'with-credentials'?: boolean;
         'last-event-id'?: string;
@@ -224,10 +250,14 @@ declare module 'preact' {
         'max-retries'?: number | string;
         'heartbeat-timeout'?: number | string;
         'pause-hidden'?: boolean;
+        'done-event'?: string;
+        'done-data'?: string;
         onmessage?: (event: SseFeedEventMap['message']) => void;
         onopen?: (event: SseFeedEventMap['open']) => void;
         onclose?: (event: SseFeedEventMap['close']) => void;
         onreset?: (event: SseFeedEventMap['reset']) => void;
+        ondone?: (event: SseFeedEventMap['done']) => void;
+        onauthrefresh?: (event: SseFeedEventMap['authrefresh']) => void;
         onerror?: (event: SseFeedEventMap['error']) => void;
         onstatechange?: (event: SseFeedEventMap['statechange']) => void;
       };

@@ -28,10 +28,14 @@ declare module 'svelte/elements' {
       | 'long'
       | 'pollHidden'
       | 'withCredentials'
+      | 'method'
+      | 'body'
+      | 'headers'
       | 'retryMin'
       | 'retryMax'
       | 'maxRetries'
       | 'shared'
+      | 'refresh'
       | 'disabled'
       | 'poll-hidden'
       | 'with-credentials'
@@ -42,6 +46,7 @@ declare module 'svelte/elements' {
       | 'onmessage'
       | 'onopen'
       | 'onreset'
+      | 'onauthrefresh'
       | 'onerror'
       | 'onstatechange'
     > & {
@@ -51,10 +56,14 @@ declare module 'svelte/elements' {
       long?: PollFeedElement['long'];
       pollHidden?: PollFeedElement['pollHidden'];
       withCredentials?: PollFeedElement['withCredentials'];
+      method?: PollFeedElement['method'];
+      body?: PollFeedElement['body'];
+      headers?: PollFeedElement['headers'];
       retryMin?: PollFeedElement['retryMin'];
       retryMax?: PollFeedElement['retryMax'];
       maxRetries?: PollFeedElement['maxRetries'];
       shared?: PollFeedElement['shared'];
+      refresh?: PollFeedElement['refresh'];
       disabled?: PollFeedElement['disabled'];
       'poll-hidden'?: boolean;
       'with-credentials'?: boolean;
@@ -65,6 +74,7 @@ declare module 'svelte/elements' {
       onmessage?: (event: PollFeedEventMap['message']) => void;
       onopen?: (event: PollFeedEventMap['open']) => void;
       onreset?: (event: PollFeedEventMap['reset']) => void;
+      onauthrefresh?: (event: PollFeedEventMap['authrefresh']) => void;
       onerror?: (event: PollFeedEventMap['error']) => void;
       onstatechange?: (event: PollFeedEventMap['statechange']) => void;
     };
@@ -119,6 +129,7 @@ declare module 'svelte/elements' {
       | 'retryMax'
       | 'maxRetries'
       | 'shared'
+      | 'refresh'
       | 'disabled'
       | 'queue-limit'
       | 'retry-min'
@@ -132,6 +143,7 @@ declare module 'svelte/elements' {
       | 'onmessage'
       | 'onopen'
       | 'onclose'
+      | 'onauthrefresh'
       | 'onreset'
       | 'onerror'
       | 'onstatechange'
@@ -153,6 +165,7 @@ declare module 'svelte/elements' {
       retryMax?: SocketRelayElement['retryMax'];
       maxRetries?: SocketRelayElement['maxRetries'];
       shared?: SocketRelayElement['shared'];
+      refresh?: SocketRelayElement['refresh'];
       disabled?: SocketRelayElement['disabled'];
       'queue-limit'?: number | string;
       'retry-min'?: number | string;
@@ -166,6 +179,7 @@ declare module 'svelte/elements' {
       onmessage?: (event: SocketRelayEventMap['message']) => void;
       onopen?: (event: SocketRelayEventMap['open']) => void;
       onclose?: (event: SocketRelayEventMap['close']) => void;
+      onauthrefresh?: (event: SocketRelayEventMap['authrefresh']) => void;
       onreset?: (event: SocketRelayEventMap['reset']) => void;
       onerror?: (event: SocketRelayEventMap['error']) => void;
       onstatechange?: (event: SocketRelayEventMap['statechange']) => void;
@@ -180,12 +194,16 @@ declare module 'svelte/elements' {
       | 'method'
       | 'heartbeatTimeout'
       | 'pauseHidden'
+      | 'once'
+      | 'doneEvent'
+      | 'doneData'
       | 'body'
       | 'headers'
       | 'retryMin'
       | 'retryMax'
       | 'maxRetries'
       | 'shared'
+      | 'refresh'
       | 'disabled'
       | 'with-credentials'
       | 'last-event-id'
@@ -194,10 +212,14 @@ declare module 'svelte/elements' {
       | 'max-retries'
       | 'heartbeat-timeout'
       | 'pause-hidden'
+      | 'done-event'
+      | 'done-data'
       | 'onmessage'
       | 'onopen'
       | 'onclose'
       | 'onreset'
+      | 'ondone'
+      | 'onauthrefresh'
       | 'onerror'
       | 'onstatechange'
     > & {
@@ -209,12 +231,16 @@ declare module 'svelte/elements' {
       method?: SseFeedElement['method'];
       heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
       pauseHidden?: SseFeedElement['pauseHidden'];
+      once?: SseFeedElement['once'];
+      doneEvent?: SseFeedElement['doneEvent'];
+      doneData?: SseFeedElement['doneData'];
       body?: SseFeedElement['body'];
       headers?: SseFeedElement['headers'];
       retryMin?: SseFeedElement['retryMin'];
       retryMax?: SseFeedElement['retryMax'];
       maxRetries?: SseFeedElement['maxRetries'];
       shared?: SseFeedElement['shared'];
+      refresh?: SseFeedElement['refresh'];
       disabled?: SseFeedElement['disabled'];
       'with-credentials'?: boolean;
       'last-event-id'?: string;
@@ -223,10 +249,14 @@ declare module 'svelte/elements' {
       'max-retries'?: number | string;
       'heartbeat-timeout'?: number | string;
       'pause-hidden'?: boolean;
+      'done-event'?: string;
+      'done-data'?: string;
       onmessage?: (event: SseFeedEventMap['message']) => void;
       onopen?: (event: SseFeedEventMap['open']) => void;
       onclose?: (event: SseFeedEventMap['close']) => void;
       onreset?: (event: SseFeedEventMap['reset']) => void;
+      ondone?: (event: SseFeedEventMap['done']) => void;
+      onauthrefresh?: (event: SseFeedEventMap['authrefresh']) => void;
       onerror?: (event: SseFeedEventMap['error']) => void;
       onstatechange?: (event: SseFeedEventMap['statechange']) => void;
     };

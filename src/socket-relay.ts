@@ -14,6 +14,7 @@ export interface SocketRelayEventMap extends RealtimeEventMap {
   message: HubMessageEvent;
   close: RealtimeCloseEvent;
   reset: ResetEvent;
+  authrefresh: Event;
 }
 
 type AuthSource = string | (() => string | Promise<string>);
@@ -56,6 +57,7 @@ interface Pending {
  * @fires {HubMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
  * @fires {Event} open - Connected (hub mode: after the hub's `hello` — or 2 s without one, an older hub — the `auth` frame and the subscription are sent; queued sends follow).
  * @fires {RealtimeCloseEvent} close - An open connection ended. Carries `code`, `reason`, `wasClean`, `willReconnect`.
+ * @fires {Event} authrefresh - Hub mode: `refresh` renewed the credentials (the hub closed with 4401, or said they expire); a new `auth` frame follows, or a reconnect at once.
  * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`.
  * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `timeout`, `heartbeat-timeout`, `queue-full`, `too-large`, `unavailable`, `unauthorized`, `forbidden-origin`, `policy`, `rate-limited`, `auth-failed`, `forbidden`, `bad-topic`, `bad-data`, `too-many-topics`, `bad-frame`, `parse-error`, `retries-exhausted`, `send-failed`, `unsupported` (meanings and what follows: Error codes below).
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
@@ -101,8 +103,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   pingMessage = '';
   stopCodes = '1008 4401 4403';
   /**
-   * Hub mode: a token, or a function called before every connect (fresh tokens), sent in the
-   * `auth` frame before subscribing.
+   * Hub mode: a token, or a function called before every connect and when the hub says the
+   * credentials expire (fresh tokens), sent in the `auth` frame before subscribing.
    */
   auth: AuthSource | null = null;
 
@@ -521,11 +523,30 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     }
     this.requeueUnacked();
     if (this.superseded) return; // an error listener already chose (close(), reconnect(), …)
+    // Expired (4440), or refused (4401) with a `refresh` not tried yet: renew, then at once again.
+    if (code === 4440 || (code === 4401 && this.refresh && !this.renewed)) {
+      const attempt = this.attempt;
+      if (wasOpen) this.emit(new RealtimeCloseEvent(true, code, reason, wasClean));
+      return this.renewThen(code > 4401, () => attempt !== this.attempt || this.stopped);
+    }
     const stop = this.stopCodes.split(/\s+/).includes(String(code));
     const delay = stop ? -1 : this.scheduleRetry();
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0, code, reason, wasClean));
     if (stop) this.setState('error');
     else this.settleRetry(delay);
+  }
+
+  /** The hub's `expiring`: renew, then a new `auth` frame on the same socket. */
+  private async reauth(): Promise<void> {
+    const socket = this.socket;
+    try {
+      await this.renew(true);
+      const token = typeof this.auth === 'function' ? await this.auth() : this.auth;
+      if (token != null && socket === this.socket)
+        this.sendControl(this.json({ type: 'auth', token }));
+    } catch {
+      // No new token: the hub closes with 4440 at expiry and the reconnect asks again.
+    }
   }
 
   private armHeartbeat(): void {
@@ -584,7 +605,11 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         );
         break;
       case 'subscribed':
+        this.renewed = false;
         if (frame.id && !this.cursor) this.cursor = frame.id as string;
+        break;
+      case 'expiring':
+        void this.reauth();
         break;
       case 'ack':
         this.acknowledged(frame.ref, frame.id as string);

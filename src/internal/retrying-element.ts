@@ -44,6 +44,16 @@ export abstract class RetryingElement<
   /** One connection for all tabs of the origin showing this feed, held by the leading tab. */
   shared = false;
 
+  /**
+   * Renews the credentials (an async function; `headers` / `auth` are then evaluated again).
+   * Called once when the server answers 401 or the hub closes with 4401 (a second refusal in a
+   * row is final: `unauthorized`), and each time the hub says the credentials expire. In
+   * `shared` mode only the leading tab calls it. A 403 is final: forbidden is not expired.
+   */
+  refresh: (() => unknown) | null = null;
+  /** `refresh` ran after a refusal and no connection has been accepted since. */
+  protected renewed = false;
+
   protected readonly reconnector = new ReconnectController(this, () => {
     if (!this.superseded) this.connect();
   });
@@ -70,6 +80,44 @@ export abstract class RetryingElement<
   /** Shared mode, following: another tab holds the connection. */
   protected get following(): boolean {
     return this.shared && !this.sharing?.leading;
+  }
+
+  /**
+   * Calls `refresh` (`expiring`: the hub asked, so not counted as a refusal) and fires
+   * `authrefresh`; false when there is none, it failed, or it already ran after the last
+   * refusal (the caller then reports `unauthorized`, final).
+   */
+  protected async renew(expiring?: boolean): Promise<boolean> {
+    if (!this.refresh || (this.renewed && !expiring)) return false;
+    this.renewed = !expiring;
+    try {
+      await this.refresh();
+    } catch (error) {
+      this.fail('auth-failed', `refresh() threw: ${(error as Error).message}`, { cause: error });
+      return false;
+    }
+    this.emit(new Event('authrefresh') as never);
+    return true;
+  }
+
+  /**
+   * After a refusal (or an expiry, `expiring`): `renew()`, then connect at once unless `stale()`
+   * (the page changed course meanwhile); a refusal that could not be renewed is final.
+   */
+  protected renewThen(expiring: boolean, stale: () => boolean): void {
+    this.setState('connecting');
+    void this.renew(expiring).then((renewed) => {
+      if (stale()) return;
+      // At once after a stable connection; an expiry again soon after takes the backoff.
+      if (renewed || expiring) {
+        return this.reconnector.attempt++ ? this.settleRetry(this.scheduleRetry()) : this.connect();
+      }
+      this.setState('error');
+      this.fail(
+        'unauthorized',
+        'The server refused the credentials; refresh() could not renew them.',
+      );
+    });
   }
 
   /** Connects, or joins the tabs that share the connection. */

@@ -5,7 +5,19 @@ import { defaultLimits, messageIdPattern } from '../internal/protocol.js';
 import { isValidTopic } from './http.js';
 import { MemoryStore } from './memory-store.js';
 import type { Subscriber } from './subscriber.js';
-import type { AuthorizeRequest, Dedup, HubEvent, HubOptions, HubStore } from './types.js';
+import type {
+  AuthGrant,
+  AuthorizeRequest,
+  Dedup,
+  DisconnectSelector,
+  HubConnection,
+  HubEvent,
+  HubOptions,
+  HubStore,
+} from './types.js';
+
+/** Why the hub ends a connection early: its grant expired, or `hub.disconnect` matched it. */
+export type EndReason = 'expired' | 'revoked';
 
 export type ResolvedHubOptions = Required<
   Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger'>
@@ -36,6 +48,12 @@ class LazyStore implements HubStore {
   }
   onStatus(listener: (up: boolean, reason?: string) => void) {
     return this.later((store) => store.onStatus?.(listener));
+  }
+  broadcast(message: string) {
+    return this.store.then((store) => store.broadcast?.(message));
+  }
+  onBroadcast(listener: (message: string) => void) {
+    return this.later((store) => store.onBroadcast?.(listener));
   }
   private later(subscribe: (store: HubStore) => (() => void) | undefined): () => void {
     let off: (() => void) | undefined;
@@ -109,6 +127,8 @@ export class HubCore {
   /** False while the store says it is unreachable (requests are refused at once meanwhile). */
   storeUp = true;
   private readonly byTopic = new Map<string, Set<Subscriber>>();
+  /** Every live connection and how to end it (`disconnect`, expiry). */
+  private readonly connections = new Map<HubConnection, (reason: EndReason) => void>();
   private readonly unsubscribeStore: (() => void)[];
   private outage?: { since: number; refused: number };
 
@@ -126,6 +146,7 @@ export class HubCore {
       this.store.onEvent((event) => this.fanOut(event)),
       this.store.onEpoch?.((latest, previous) => this.newEpoch(latest, previous)) ?? (() => {}),
       this.store.onStatus?.((up, reason) => this.storeStatus(up, reason)) ?? (() => {}),
+      this.store.onBroadcast?.((message) => this.onBroadcast(message)) ?? (() => {}),
     ];
   }
 
@@ -158,17 +179,37 @@ export class HubCore {
     if (!this.storeUp) throw this.unavailable();
   }
 
-  async authorize(request: AuthorizeRequest): Promise<boolean> {
-    if (!this.options.authorize) return true;
+  /** `authorize`'s answer as a grant (`true`: `{}`), or null for a refusal (or a throw). */
+  async authorize(request: AuthorizeRequest): Promise<AuthGrant | null> {
+    if (!this.options.authorize) return {};
     try {
-      return (await this.options.authorize(request)) === true;
+      const answer = await this.options.authorize(request);
+      return answer === true ? {} : answer && typeof answer === 'object' ? answer : null;
     } catch {
-      return false;
+      return null;
     }
   }
 
-  /** Validates topics for a subscription and asks `authorize` about each. */
-  async checkSubscribe(req: IncomingMessage, topics: unknown[], token?: string): Promise<string[]> {
+  /**
+   * `authorize`'s grant, or a refusal: `403 forbidden` (with `refusal`), or `401 unauthorized`
+   * for a grant that has already expired (the client renews its credentials and comes back).
+   */
+  async grant(request: AuthorizeRequest, refusal: string): Promise<AuthGrant> {
+    const grant = await this.authorize(request);
+    if (!grant) throw new HubError('forbidden', refusal, 403);
+    if (expired(grant)) throw new HubError('unauthorized', 'The credentials have expired.', 401);
+    return grant;
+  }
+
+  /**
+   * Validates topics for a subscription and asks `authorize` about each; resolves with their
+   * grants merged (the earliest `expiresAt`).
+   */
+  async checkSubscribe(
+    req: IncomingMessage,
+    topics: unknown[],
+    token?: string,
+  ): Promise<{ topics: string[]; grant: AuthGrant }> {
     if (!topics.length) throw noTopic();
     const bad = topics.find((topic) => !isValidTopic(topic));
     if (bad !== undefined) throw badTopic(bad);
@@ -179,12 +220,69 @@ export class HubCore {
         400,
       );
     }
+    let grant: AuthGrant = {};
     for (const topic of topics as string[]) {
-      if (!(await this.authorize({ req, action: 'subscribe', topic, token }))) {
-        throw new HubError('forbidden', `Not allowed to subscribe to ${topic}.`, 403);
-      }
+      const refusal = `Not allowed to subscribe to ${topic}.`;
+      grant = mergeGrants(
+        grant,
+        await this.grant({ req, action: 'subscribe', topic, token }, refusal),
+      );
     }
-    return topics as string[];
+    return { topics: topics as string[], grant };
+  }
+
+  /**
+   * Registers a live connection and how to end it; returns its release. With an `expiresAt`,
+   * `end('expired')` is called then (a timer: a wall-clock step later does not move it).
+   */
+  track(connection: HubConnection, end: (reason: EndReason) => void): () => void {
+    this.connections.set(connection, end);
+    const timer = expiryTimer(connection.expiresAt, () => end('expired'));
+    return () => {
+      clearTimeout(timer);
+      this.connections.delete(connection);
+    };
+  }
+
+  /**
+   * Ends the connections that `selector` matches (`hub.disconnect`): SSE streams with a final
+   * `$revoked` event, WebSockets with 4401, held long-polls with `401 unauthorized`. An object
+   * selector is also sent to every other process on the store. Resolves with the number ended
+   * in this process.
+   */
+  async disconnect(selector: DisconnectSelector): Promise<number> {
+    if (typeof selector === 'function') return this.endMatching(selector);
+    const ended = this.endMatching(matcher(selector));
+    await this.store.broadcast?.(JSON.stringify({ disconnect: selector }));
+    return ended;
+  }
+
+  private endMatching(predicate: (connection: HubConnection) => boolean): number {
+    let ended = 0;
+    for (const [connection, end] of [...this.connections]) {
+      let match = false;
+      try {
+        match = predicate(connection) === true;
+      } catch {
+        // A predicate that throws matches nothing.
+      }
+      if (!match) continue;
+      this.connections.delete(connection);
+      end('revoked');
+      ended++;
+    }
+    return ended;
+  }
+
+  /** Another process's `disconnect` selector (or this one's, back from the store: a no-op then). */
+  private onBroadcast(message: string): void {
+    let selector: unknown;
+    try {
+      selector = (JSON.parse(message) as { disconnect?: unknown }).disconnect;
+    } catch {
+      return;
+    }
+    if (selector && typeof selector === 'object') this.endMatching(matcher(selector));
   }
 
   /**
@@ -224,11 +322,9 @@ export class HubCore {
       throw new HubError('too-large', `Data is larger than ${this.options.maxPayload} bytes.`, 413);
     }
     for (const topic of topics as string[]) {
-      if (
-        from &&
-        !(await this.authorize({ req: from.req, action: 'publish', topic, token: from.token }))
-      ) {
-        throw new HubError('forbidden', `Not allowed to publish to ${topic}.`, 403);
+      if (from) {
+        const request = { req: from.req, action: 'publish', topic, token: from.token } as const;
+        await this.grant(request, `Not allowed to publish to ${topic}.`);
       }
     }
     // A client that left while `authorize` ran would never learn the id: it would publish again.
@@ -361,6 +457,43 @@ function httpDedup(from: PublishSource | undefined, json: string): Dedup | undef
   const caller = createHash('sha256').update(`${authorization}\n${cookie}`).digest('base64url');
   const body = createHash('sha256').update(json).digest('base64url').slice(0, 16);
   return { publisher: `http-${caller}`, msg: `${from.idempotencyKey} ${body}` };
+}
+
+/** Whether a grant's `expiresAt` has passed. */
+export const expired = (grant: AuthGrant): boolean =>
+  typeof grant.expiresAt === 'number' && grant.expiresAt <= Date.now();
+
+/** Two grants of one client as one: the first `user`/`info` given, the earliest `expiresAt`. */
+export function mergeGrants(a: AuthGrant, b: AuthGrant): AuthGrant {
+  const times = [a.expiresAt, b.expiresAt].filter((t): t is number => typeof t === 'number');
+  return {
+    user: a.user ?? b.user,
+    info: a.info ?? b.info,
+    expiresAt: times.length ? Math.min(...times) : undefined,
+  };
+}
+
+/** The longest delay `setTimeout` honours, ms. */
+const maxTimer = 2 ** 31 - 1;
+
+/** Calls `fire` at `expiresAt` (ms since the epoch), measured from now; none without one. */
+export function expiryTimer(
+  expiresAt: number | undefined,
+  fire: () => void,
+): ReturnType<typeof setTimeout> | undefined {
+  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return undefined;
+  const timer = setTimeout(fire, Math.min(maxTimer, Math.max(0, expiresAt - Date.now())));
+  timer.unref?.();
+  return timer;
+}
+
+/** An object selector as a predicate: each given field (`user`, `token`) must match; `{}` none. */
+function matcher(selector: object): (connection: HubConnection) => boolean {
+  const { user, token } = selector as { user?: unknown; token?: unknown };
+  if (user === undefined && token === undefined) return () => false;
+  return (connection) =>
+    (user === undefined || connection.user === user) &&
+    (token === undefined || connection.token === token);
 }
 
 const stripUndefined = <T extends object>(object: T): Partial<T> =>

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badTopic, HubError, type HubCore } from './core.js';
 import { corsHeaders, originAllowed, requestUrl, sendJson, topicsOf } from './http.js';
+import type { AuthGrant } from './types.js';
 
 /** Whether a client left before its answer was complete. */
 export interface Presence {
@@ -79,14 +80,14 @@ export abstract class HttpEndpoint {
   protected async admitSubscriber(
     req: IncomingMessage,
     res: ServerResponse,
-  ): Promise<{ url: URL; topics: string[] } | undefined> {
+  ): Promise<{ url: URL; topics: string[]; grant: AuthGrant } | undefined> {
     if (!this.admit(req, res)) return undefined;
     const url = requestUrl(req);
     try {
       this.core.assertOpen();
       const { topics, bad } = topicsOf(url);
       if (bad) throw badTopic(bad.topic, bad.within);
-      return { url, topics: await this.core.checkSubscribe(req, topics) };
+      return { url, ...(await this.core.checkSubscribe(req, topics)) };
     } catch (error) {
       this.fail(req, res, error);
       return undefined;

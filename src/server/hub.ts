@@ -8,7 +8,7 @@ import { PollEndpoint } from './poll-endpoint.js';
 import { PublishEndpoint } from './publish-endpoint.js';
 import { Preflight } from './preflight.js';
 import { HealthEndpoint } from './health-endpoint.js';
-import type { HubEvent, HubOptions } from './types.js';
+import type { DisconnectSelector, HubEvent, HubOptions } from './types.js';
 
 export interface Hub {
   /** Publishes `data` (any JSON value) to `topic`; resolves with the event once stored. */
@@ -23,6 +23,15 @@ export interface Hub {
   handlePublish(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Takes a WebSocket upgrade for `<basePath>/ws`; false (socket untouched) for other paths. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Ends the connections that `selector` matches, on every transport (logout, ban): an SSE
+   * stream with a final `$revoked` event, a WebSocket with 4401, a held long-poll with `401`.
+   * Clients treat it as a 401 (`refresh` once, else `unauthorized`): pair it with `authorize`
+   * refusing what should stay out. An object selector (`{ user }`, `{ token }`) also reaches
+   * every other process sharing the Redis store; a function sees this process's connections
+   * (`{ transport, req, user, info, expiresAt, token }`). Resolves with the number ended here.
+   */
+  disconnect(selector: DisconnectSelector): Promise<number>;
   /** Ends every stream (WebSockets with 1001), answers pending polls, stops timers. */
   close(): Promise<void>;
   /** Live connection counts, for monitoring and tests. */
@@ -62,6 +71,7 @@ export function createHub(options: HubOptions = {}): Hub {
   return {
     options: core.options,
     publish: (topic, data) => core.publish(topic, data),
+    disconnect: (selector) => core.disconnect(selector),
     handleSse,
     handlePoll,
     handlePublish,

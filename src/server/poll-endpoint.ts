@@ -27,7 +27,7 @@ export class PollEndpoint extends HttpEndpoint {
     const presence = this.presence(res);
     const admitted = await this.admitSubscriber(req, res);
     if (!admitted || presence.gone) return;
-    const { url, topics } = admitted;
+    const { url, topics, grant } = admitted;
     const since = url.searchParams.get('since') || undefined;
     const asked = Number(url.searchParams.get('timeout'));
     const hold = Math.min(
@@ -49,6 +49,7 @@ export class PollEndpoint extends HttpEndpoint {
       if (flushTimer) clearImmediate(flushTimer);
       core.detach(subscriber);
       this.pending.delete(answerEmpty);
+      untrack();
       return true;
     };
     const answer = (reset?: SubscriberReset) => {
@@ -77,6 +78,14 @@ export class PollEndpoint extends HttpEndpoint {
     subscriber.onReset = (reset) => answer(reset);
     // Registered in the same turn as the check above: no await in between, so no ghost.
     core.attach(subscriber);
+    // Expired: answered with what it has (the next poll renews its credentials on the 401).
+    // Disconnected (`hub.disconnect`): 401, as for credentials that are no longer good.
+    const untrack = core.track({ transport: 'poll', req, ...grant }, (reason) => {
+      if (reason === 'expired') return answerEmpty();
+      if (!finish()) return;
+      const message = 'The hub ended this client (hub.disconnect).';
+      sendJson(res, 401, { error: 'unauthorized', message }, corsHeaders(req));
+    });
     this.pending.add(answerEmpty);
     res.once('close', finish);
     try {

@@ -115,6 +115,7 @@ export class RedisStore implements HubStore {
     stream: string;
     seq: string;
     channel: string;
+    control: string;
     epoch: string;
     dedup: string;
   };
@@ -128,6 +129,7 @@ export class RedisStore implements HubStore {
   private readonly listeners = new Set<(event: HubEvent) => void>();
   private readonly epochListeners = new Set<(latest: string, previous: string) => void>();
   private readonly statusListeners = new Set<(up: boolean, reason?: string) => void>();
+  private readonly broadcastListeners = new Set<(message: string) => void>();
   private up?: boolean;
   private everReady = false;
   private closed = false;
@@ -138,6 +140,7 @@ export class RedisStore implements HubStore {
       stream: `${prefix}:events`,
       seq: `${prefix}:seq`,
       channel: `${prefix}:live`,
+      control: `${prefix}:control`,
       epoch: `${prefix}:epoch`,
       dedup: `${prefix}:dedup:`,
     };
@@ -161,11 +164,14 @@ export class RedisStore implements HubStore {
       this.catchUp();
     });
     this.client.on('close', () => this.status(false, 'connection to Redis lost'));
-    this.subscriber.on('message', (_channel: string, message: string) => this.onLive(message));
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.keys.control) return this.onLive(message);
+      for (const listener of this.broadcastListeners) listener(message);
+    });
     // After a reconnect, catch up on what Pub/Sub missed meanwhile (and notice an epoch change:
     // a Redis that restarted empty).
     this.subscriber.on('ready', () => {
-      this.subscriber.subscribe(this.keys.channel).then(
+      this.subscriber.subscribe(this.keys.channel, this.keys.control).then(
         () => void this.catchUp(),
         () => {},
       );
@@ -276,8 +282,19 @@ export class RedisStore implements HubStore {
     return () => this.statusListeners.delete(listener);
   }
 
+  /** To every process on this Redis (`hub.disconnect` selectors), through Pub/Sub. */
+  async broadcast(message: string): Promise<void> {
+    await this.client.publish(this.keys.control, message);
+  }
+
+  onBroadcast(listener: (message: string) => void): () => void {
+    this.broadcastListeners.add(listener);
+    return () => this.broadcastListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.broadcastListeners.clear();
     this.listeners.clear();
     this.epochListeners.clear();
     this.statusListeners.clear();

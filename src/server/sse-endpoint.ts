@@ -52,7 +52,7 @@ export class SseEndpoint extends HttpEndpoint {
     const presence = this.presence(res);
     const admitted = await this.admitSubscriber(req, res);
     if (!admitted || presence.gone) return;
-    const { url, topics } = admitted;
+    const { url, topics, grant } = admitted;
     // The header is newer than the query: EventSource keeps its first URL but sends the latest id.
     const cursor =
       (req.headers['last-event-id'] as string | undefined) ||
@@ -91,7 +91,15 @@ export class SseEndpoint extends HttpEndpoint {
     // Registered in the same turn as the check above: no await in between, so no ghost.
     this.streams.add(res);
     core.attach(subscriber);
+    // Expired or disconnected: a final control event whose name no topic can have (`$`), then
+    // the end. The client resumes at once with fresh credentials (`$expired`) or treats it as
+    // a 401 (`$revoked`); its cursor is where it was.
+    const untrack = core.track({ transport: 'sse', req, ...grant }, (reason) => {
+      write(`event: $${reason}\ndata: {}\n\n`);
+      res.end();
+    });
     res.once('close', () => {
+      untrack();
       this.streams.delete(res);
       core.detach(subscriber);
     });

@@ -62,6 +62,13 @@ export interface HubStore {
    * change. Returns an unsubscribe function.
    */
   onStatus?(listener: (up: boolean, reason?: string) => void): () => void;
+  /**
+   * Optional: sends `message` to every hub process on this store, this one included (the hub's
+   * `disconnect` selectors). Without it, the hub applies them in its own process only.
+   */
+  broadcast?(message: string): Promise<void>;
+  /** Optional: hears every `broadcast`, from any process. Returns an unsubscribe function. */
+  onBroadcast?(listener: (message: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -85,6 +92,42 @@ export interface AuthorizeRequest {
   /** The token of the WebSocket `auth` frame, when one was sent. */
   token?: string;
 }
+
+/**
+ * What `authorize` may return instead of `true`: who it is and until when. At `expiresAt` (ms
+ * since the epoch, this process's clock) the hub ends an SSE stream with a final `$expired`
+ * event, sends a WebSocket `expiring` then closes it with 4440 unless a new `auth` frame came,
+ * and answers a held long-poll; each client resumes at once with fresh credentials and its
+ * cursor. A grant already expired is refused as `401 unauthorized` (WebSocket: 4401).
+ */
+export interface AuthGrant {
+  /** Who this is (for `hub.disconnect({ user })`, and presence later). */
+  user?: string;
+  /** Anything else about the client (presence, later). */
+  info?: unknown;
+  /** When the credentials expire, ms since the epoch. */
+  expiresAt?: number;
+}
+
+/** One live client connection, as `hub.disconnect(predicate)` sees it. */
+export interface HubConnection {
+  transport: 'sse' | 'ws' | 'poll';
+  req: IncomingMessage;
+  /** From the grant `authorize` returned (the earliest `expiresAt` of its answers). */
+  user?: string;
+  info?: unknown;
+  expiresAt?: number;
+  /** The WebSocket `auth` frame's token, if any. */
+  token?: string;
+}
+
+/**
+ * `hub.disconnect`'s selector. An object (`user` and/or `token`: every given field must match)
+ * reaches every process sharing the Redis store; a function sees only this process's
+ * connections.
+ */
+export type DisconnectSelector =
+  { user?: string; token?: string } | ((connection: HubConnection) => boolean);
 
 export interface HubOptions {
   /** Path prefix of the endpoints: `<basePath>/sse`, `/poll`, `/publish`, `/ws`. Default `/realtime`. */
@@ -118,8 +161,14 @@ export interface HubOptions {
    * `http://App.example/` matches the browser's `http://app.example`.
    */
   allowedOrigins?: string[] | '*';
-  /** Decides every subscribe and publish (and WebSocket `auth` tokens). Default: allow. */
-  authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>;
+  /**
+   * Decides every subscribe and publish (and WebSocket `auth` tokens): `true` or an `AuthGrant`
+   * allows (a grant may expire), anything else refuses (`403 forbidden`; a refused `auth`
+   * frame: 4401). Default: allow.
+   */
+  authorize?: (
+    request: AuthorizeRequest,
+  ) => boolean | AuthGrant | null | undefined | Promise<boolean | AuthGrant | null | undefined>;
   /**
    * Where operational events go (see `HubLogger`). Default: silent in the library; the
    * `realtime-elements-server` CLI logs to the console.

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   closeCodes,
+  expiringLead,
   frameOverhead,
   messageIdPattern,
   protocolVersion,
@@ -12,7 +13,8 @@ import {
   type HelloFrame,
   type HubLimits,
 } from '../internal/protocol.js';
-import { HubError, type HubCore } from './core.js';
+import { expired, expiryTimer, HubError, mergeGrants, type HubCore } from './core.js';
+import type { AuthGrant, HubConnection } from './types.js';
 import { originAllowed } from './http.js';
 import { Subscriber } from './subscriber.js';
 
@@ -118,9 +120,14 @@ export class WebSocketRelay {
     // so nothing is attached to a socket that is gone (no ghost subscription).
     let ended = false;
 
+    const connection: HubConnection = { transport: 'ws', req };
+    let expiry: (ReturnType<typeof setTimeout> | undefined)[] = [];
+    let announced: number | undefined;
     // Cleanup first: a client can leave while any handler below is awaiting.
     socket.on('close', () => {
       ended = true;
+      untrack();
+      for (const timer of expiry) clearTimeout(timer);
       this.sockets.delete(socket);
       for (const subscription of subscriptions) core.detach(subscription);
       subscriptions.clear();
@@ -141,6 +148,28 @@ export class WebSocketRelay {
     const end = (code: number, reason: string) => {
       ended = true;
       socket.close(code, reason);
+    };
+    const untrack = core.track(connection, () => end(closeCodes.unauthorized, 'disconnected'));
+    /**
+     * Takes a grant's expiry (`fresh`: a new `auth` frame's, replacing the old; else the earliest
+     * stays): `expiring` a little before (once per expiry), then 4440 unless an `auth` frame
+     * moved it.
+     */
+    const expireAt = (grant: AuthGrant, fresh: boolean) => {
+      const merged = mergeGrants(grant, fresh ? {} : connection);
+      Object.assign(connection, merged);
+      for (const timer of expiry) clearTimeout(timer);
+      const { expiresAt } = merged;
+      if (expiresAt === undefined) return (expiry = []);
+      const lead = Math.min(expiringLead, (expiresAt - Date.now()) / 2);
+      expiry = [
+        expiryTimer(expiresAt - lead, () => {
+          if (announced === expiresAt) return;
+          announced = expiresAt;
+          send({ type: 'expiring', expiresAt });
+        }),
+        expiryTimer(expiresAt, () => end(closeCodes.expired, 'credentials expired')),
+      ];
     };
     const sendError = (error: unknown, ref: unknown) => {
       const { code, message } =
@@ -169,9 +198,10 @@ export class WebSocketRelay {
     const recheck = async () => {
       const refused: string[] = [];
       for (const topic of subscribedTopics()) {
-        if (!(await core.authorize({ req, action: 'subscribe', topic, token })))
-          refused.push(topic);
+        const grant = await core.authorize({ req, action: 'subscribe', topic, token });
         if (ended) return;
+        if (!grant || expired(grant)) refused.push(topic);
+        else expireAt(grant, false);
       }
       if (!refused.length) return;
       unsubscribe(refused);
@@ -201,9 +231,11 @@ export class WebSocketRelay {
         'auth',
         async (frame) => {
           token = typeof frame.token === 'string' ? frame.token : undefined;
-          if (!(await core.authorize({ req, action: 'auth', token }))) {
-            return end(closeCodes.unauthorized, 'unauthorized');
-          }
+          const grant = await core.authorize({ req, action: 'auth', token });
+          if (ended) return;
+          if (!grant || expired(grant)) return end(closeCodes.unauthorized, 'unauthorized');
+          connection.token = token;
+          expireAt(grant, true);
           if (!ended && subscriptions.size) await recheck();
         },
       ],
@@ -220,8 +252,9 @@ export class WebSocketRelay {
               400,
             );
           }
-          const topics = await core.checkSubscribe(req, asked, token);
+          const { topics, grant } = await core.checkSubscribe(req, asked, token);
           if (ended) return;
+          expireAt(grant, false);
           unsubscribe(topics);
           const subscription = new Subscriber(
             topics,

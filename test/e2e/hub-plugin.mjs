@@ -4,7 +4,11 @@
  * - /realtime: the main hub, defaults but for a long history;
  * - /secure: `authorize` accepts the auth token "good" and refuses "secret" topics without it;
  * - /strict: allows no browser origin (4403);
- * - /limited: 5 frames a second (4429).
+ * - /limited: 5 frames a second (4429);
+ * - /expiring: tokens minted by the `hub-token` command (`ms` of life), sent as
+ *   `Authorization: Bearer …` (SSE, poll) or in the `auth` frame; `authorize` returns
+ *   `{ user, expiresAt }`, so the hub expires them. `hub-expiring-publish` publishes numbered
+ *   events there, `hub-disconnect` ends the connections of a user.
  * The `hub-other-origin` command starts hubs on a server of their own (127.0.0.1, another port:
  * another origin than the test page): /realtime with the default origin policy (refuses the
  * page), /open allowing any origin. It counts the requests each gets.
@@ -39,6 +43,12 @@ async function startOtherOrigin() {
   };
 }
 
+/** Tokens of the /expiring hub: token → { user, expiresAt }. */
+const tokens = new Map();
+let minted = 0;
+const tokenOf = (req, token) =>
+  token ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? undefined;
+
 export function hubPlugin(options = {}) {
   const hub = createHub({
     keepAliveInterval: 1000,
@@ -55,7 +65,14 @@ export function hubPlugin(options = {}) {
     }),
     createHub({ basePath: '/strict', allowedOrigins: ['http://nowhere.example'] }),
     createHub({ basePath: '/limited', rateLimit: 5 }),
+    createHub({
+      basePath: '/expiring',
+      historyLimit: 10_000,
+      retry: 200,
+      authorize: ({ req, token }) => tokens.get(tokenOf(req, token)) ?? false,
+    }),
   ];
+  const expiring = others[3];
   const hubs = [hub, ...others];
   const streams = new Set();
   /** Each stream's request URL, for `hub-connections`. */
@@ -102,6 +119,23 @@ export function hubPlugin(options = {}) {
             ids.push((await hub.publish(payload.topic, data)).id);
           return ids;
         }
+        case 'hub-token': {
+          const token = `tok-${++minted}`;
+          tokens.set(token, { user: payload.user ?? 'u', expiresAt: Date.now() + payload.ms });
+          return { token };
+        }
+        case 'hub-expiring-publish': {
+          for (let n = 1; n <= payload.count; n++) {
+            await expiring.publish(payload.topic, n);
+            await new Promise((resolve) => setTimeout(resolve, payload.every));
+          }
+          return true;
+        }
+        case 'hub-disconnect':
+          // A ban: the user's tokens are refused from now on, and its connections end.
+          for (const [token, grant] of tokens)
+            if (grant.user === payload.user) tokens.delete(token);
+          return { ended: await expiring.disconnect({ user: payload.user }) };
         case 'hub-stats':
           return hub.stats();
         case 'hub-connections': {

@@ -234,6 +234,38 @@ test('sse-feed demo: ticks keep coming with no gap across a server-side cut', as
   assert.deepEqual(errors, []);
 });
 
+test('chat demo: one POST per prompt, the answer appended as text, Stop aborts it', async () => {
+  const { page, errors } = await openPage('/demo/chat.html');
+  await page.waitForFunction(() => window.demoReady === true, { timeout: 10_000 });
+  const posts = [];
+  page.on('request', (request) => request.url().endsWith('/demo-api/chat') && posts.push(request));
+  await page.$eval('#prompt', (input) => (input.value = '<b>bold?</b>'));
+  await page.click('#send');
+  await page.waitForFunction(() => document.querySelector('.answer')?.dataset.done === 'true', {
+    polling: 100,
+    timeout: 30_000,
+  });
+  const answer = await page.$eval('.answer', (li) => ({
+    text: li.textContent,
+    html: li.innerHTML,
+  }));
+  assert.match(answer.text, /^You asked about “<b>bold\?<\/b>”\. .* stops\.$/);
+  assert.ok(!answer.html.includes('<b>'), 'appended as text');
+  assert.equal(posts.length, 1);
+  await page.click('#send');
+  await page.waitForFunction(() => document.querySelectorAll('.answer')[1]?.textContent, {
+    polling: 50,
+    timeout: 10_000,
+  });
+  await page.click('#stop');
+  await page.waitForFunction(
+    () => document.querySelectorAll('.answer')[1]?.dataset.done === 'stopped',
+    { polling: 50, timeout: 10_000 },
+  );
+  assert.equal(posts.length, 2);
+  assert.deepEqual(errors, []);
+});
+
 test('socket-relay demo: a message typed during an outage reaches the other tab after the reconnect', async () => {
   const first = await openPage('/demo/socket-relay.html');
   const second = await openPage('/demo/socket-relay.html');

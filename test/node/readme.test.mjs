@@ -16,6 +16,7 @@ import { gzipSync } from 'node:zlib';
 import puppeteer from 'puppeteer-core';
 import { transform } from 'esbuild';
 import { createHub } from '../../dist/server/index.js';
+import { demoEndpoints } from '../../dist/server/demo.js';
 import { chromeArgs, findChrome } from '../../scripts/find-chrome.mjs';
 import { blockKind, readmeBlocks } from './readme-blocks.mjs';
 import { freePort } from './free-port.mjs';
@@ -45,6 +46,7 @@ let server;
 let origin;
 let browser;
 let ticker;
+let demo;
 
 /** Serves a file below `dir` of the repository, or answers 404. */
 async function serveFile(res, dir, path) {
@@ -69,8 +71,12 @@ before(async () => {
       hub.publish(topic, { n, eur: 1.08 + n / 10_000 }).catch(() => {});
     }
   }, 200);
+  // The one-shot example's `src="/api/chat"`: the demo server's OpenAI-style endpoint.
+  demo = demoEndpoints(hub, '');
   server = createServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/api/chat') req.url = '/demo-api/chat';
+    if (path === '/api/chat' && demo.handleRequest(req, res)) return;
     if (path === '/events') req.url = '/realtime/sse?topic=events'; // the examples' `src="/events"`
     if (hub.handleRequest(req, res)) return;
     if (path === '/favicon.ico') return void res.writeHead(204).end();
@@ -110,6 +116,7 @@ before(async () => {
 
 after(async () => {
   clearInterval(ticker);
+  demo?.close();
   await browser?.close();
   await hub?.close();
   server?.closeAllConnections();
