@@ -13,7 +13,10 @@ export interface HistoryBounds {
  * whose bounds replace the default's for the topics it begins (the longest prefix wins), e.g.
  * `{ default: { limit: 100 }, prices: { limit: 1 }, 'chat:': { limit: 500, ttl: 3_600_000 } }`.
  */
-export type HistoryOptions = { default?: HistoryBounds } & Record<string, HistoryBounds | undefined>;
+export type HistoryOptions = { default?: HistoryBounds } & Record<
+  string,
+  HistoryBounds | undefined
+>;
 
 /** Bounds with every field resolved (`Infinity` for none). */
 export interface ResolvedBounds {
@@ -42,7 +45,10 @@ export class HistoryPolicy {
     fallback: ResolvedBounds = defaultBounds,
   ) {
     const alias = { limit: aliases.historyLimit, bytes: aliases.historyBytes };
-    this.base = resolve(resolve(fallback, alias), Object.hasOwn(history, 'default') ? history.default : undefined);
+    this.base = resolve(
+      resolve(fallback, alias),
+      Object.hasOwn(history, 'default') ? history.default : undefined,
+    );
     this.prefixes = Object.keys(history)
       .filter((key) => key !== 'default')
       .sort((a, b) => b.length - a.length)
@@ -66,8 +72,14 @@ function resolve(base: ResolvedBounds, bounds: HistoryBounds | undefined): Resol
   for (const key of ['limit', 'bytes', 'ttl'] as const) {
     const value = bounds?.[key];
     if (value === undefined) continue;
-    if (typeof value !== 'number' || !(value >= 0) || (Number.isFinite(value) && !Number.isInteger(value)))
-      throw new TypeError(`history ${key} must be a whole number ≥ 0 (or Infinity), not ${String(value)}.`);
+    if (
+      typeof value !== 'number' ||
+      !(value >= 0) ||
+      (Number.isFinite(value) && !Number.isInteger(value))
+    )
+      throw new TypeError(
+        `history ${key} must be a whole number ≥ 0 (or Infinity), not ${String(value)}.`,
+      );
     out[key] = value;
   }
   return out;

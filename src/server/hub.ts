@@ -20,7 +20,10 @@ export interface Hub {
    * from `cursor` (`last-event-id`) misses and repeats nothing published after the read.
    * Rejects with `HubError` `bad-topic`, `bad-rewind` (a bad `limit`) or `unavailable` (store down).
    */
-  history(topics: string | string[], options?: { limit?: number; since?: string }): Promise<HistoryPage>;
+  history(
+    topics: string | string[],
+    options?: { limit?: number; since?: string },
+  ): Promise<HistoryPage>;
   /** The id of the newest event of the hub (any topic), `<epoch>-<seq>`; `<epoch>-0` before any. */
   latestId(): Promise<string>;
   /**
@@ -72,7 +75,8 @@ export function createHub(options: HubOptions = {}): Hub {
   return {
     options: core.options,
     publish: (topic, data) => core.publish(topic, data),
-    history: (topics, opts) => core.history(topics, opts).catch((error) => Promise.reject(core.unavailable(error))),
+    history: (topics, opts) =>
+      core.history(topics, opts).catch((error) => Promise.reject(core.unavailable(error))),
     latestId: () => core.store.latestId().catch((error) => Promise.reject(core.unavailable(error))),
     handleSse,
     handlePoll,

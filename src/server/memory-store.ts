@@ -205,7 +205,7 @@ export class MemoryStore implements HubStore {
 
   private expire(history: TopicHistory, ttl: number, now: number): void {
     if (ttl === Infinity) return;
-    for (let time = history.firstTime(); time !== undefined && now - time > ttl; ) {
+    for (let time = history.firstTime(); time !== undefined && now - time > ttl;) {
       this.evict(history);
       time = history.firstTime();
     }

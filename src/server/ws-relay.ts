@@ -235,7 +235,12 @@ export class WebSocketRelay {
           // Before any later message: of the cursor, or of a store that lost its data (new epoch).
           // `topics`: those that missed events (all of them but for a `too-old` of some).
           subscription.onReset = (reset) =>
-            send({ type: 'reset', topics: reset.topics ?? topics, reason: reset.reason, id: reset.latest });
+            send({
+              type: 'reset',
+              topics: reset.topics ?? topics,
+              reason: reset.reason,
+              id: reset.latest,
+            });
           subscriptions.add(subscription);
           core.attach(subscription);
           const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
