@@ -19,7 +19,7 @@ export interface PollFeedEventMap extends RealtimeEventMap {
 interface HubPoll {
   events: { id: string; topic: string; data: unknown }[];
   cursor: string;
-  reset?: { reason: string };
+  reset?: { reason: string; topics?: string[] };
 }
 
 /**
@@ -38,6 +38,7 @@ interface HubPoll {
  * @attr {boolean} poll-hidden - Keep polling while the tab is hidden (by default polling pauses, and polls at once when visible again).
  * @attr {boolean} with-credentials - Send cookies cross-origin.
  * @attr {string} last-event-id - Long polling: start from this cursor.
+ * @attr {number} rewind - Long polling: without a cursor, start with the last N events of the topics (`rewind=N`).
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
@@ -46,7 +47,7 @@ interface HubPoll {
  *
  * @fires {HubMessageEvent} message - New content (short), or each hub event (long). Carries `data`, `origin`; long polling also `lastEventId`, `topic`, `id`.
  * @fires {Event} open - The first poll succeeded.
- * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor. Carries `reason`, `lastEventId`.
+ * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor. Carries `reason`, `lastEventId`, `topics` (those that missed events, when named).
  * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `forbidden-origin` (the hub refuses this page's origin: final); `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
@@ -61,6 +62,7 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
     pollHidden: { type: Boolean, attribute: 'poll-hidden' },
     withCredentials: { type: Boolean, attribute: 'with-credentials' },
     startId: { attribute: 'last-event-id' },
+    rewind: { type: Number },
   };
 
   protected static override reopenOn = [
@@ -81,6 +83,8 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   withCredentials = false;
   /** @internal The `last-event-id` attribute: long polling starts from this cursor. */
   startId: string | null = null;
+  /** Long polling: the last N events first, while there is no cursor. */
+  rewind = 0;
 
   private inFlight?: AbortController;
   private timer?: ReturnType<typeof setTimeout>;
@@ -162,6 +166,7 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
     const headers: Record<string, string> = {};
     if (this.long) {
       if (this.cursor) url.searchParams.set('since', this.cursor);
+      else if (this.rewind > 0) url.searchParams.set('rewind', String(this.rewind));
     } else {
       if (this.etag) headers['If-None-Match'] = this.etag;
       if (this.lastModified) headers['If-Modified-Since'] = this.lastModified;
@@ -250,7 +255,7 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
         raw: body,
       });
     }
-    if (poll.reset) this.emit(new ResetEvent(poll.reset.reason, poll.cursor));
+    if (poll.reset) this.emit(new ResetEvent(poll.reset.reason, poll.cursor, poll.reset.topics));
     for (const event of poll.events ?? []) {
       // A listener closed or re-opened the feed: the cursor stays at the last event delivered.
       if (this.superseded) return;
