@@ -29,6 +29,7 @@ declare module 'preact' {
         | 'long'
         | 'pollHidden'
         | 'withCredentials'
+        | 'rewind'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
@@ -52,6 +53,7 @@ declare module 'preact' {
         long?: PollFeedElement['long'];
         pollHidden?: PollFeedElement['pollHidden'];
         withCredentials?: PollFeedElement['withCredentials'];
+        rewind?: PollFeedElement['rewind'];
         retryMin?: PollFeedElement['retryMin'];
         retryMax?: PollFeedElement['retryMax'];
         maxRetries?: PollFeedElement['maxRetries'];
@@ -115,12 +117,14 @@ declare module 'preact' {
         | 'heartbeatTimeout'
         | 'pingMessage'
         | 'stopCodes'
+        | 'rewind'
         | 'auth'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
         | 'shared'
         | 'disabled'
+        | 'last-event-id'
         | 'queue-limit'
         | 'retry-min'
         | 'retry-max'
@@ -149,12 +153,14 @@ declare module 'preact' {
         heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
         pingMessage?: SocketRelayElement['pingMessage'];
         stopCodes?: SocketRelayElement['stopCodes'];
+        rewind?: SocketRelayElement['rewind'];
         auth?: SocketRelayElement['auth'];
         retryMin?: SocketRelayElement['retryMin'];
         retryMax?: SocketRelayElement['retryMax'];
         maxRetries?: SocketRelayElement['maxRetries'];
         shared?: SocketRelayElement['shared'];
         disabled?: SocketRelayElement['disabled'];
+        'last-event-id'?: string;
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
         'retry-max'?: number | string;
@@ -181,6 +187,7 @@ declare module 'preact' {
         | 'method'
         | 'heartbeatTimeout'
         | 'pauseHidden'
+        | 'rewind'
         | 'body'
         | 'headers'
         | 'retryMin'
@@ -210,6 +217,7 @@ declare module 'preact' {
         method?: SseFeedElement['method'];
         heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
         pauseHidden?: SseFeedElement['pauseHidden'];
+        rewind?: SseFeedElement['rewind'];
         body?: SseFeedElement['body'];
         headers?: SseFeedElement['headers'];
         retryMin?: SseFeedElement['retryMin'];

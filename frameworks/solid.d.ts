@@ -28,6 +28,7 @@ declare module 'solid-js' {
         | 'long'
         | 'pollHidden'
         | 'withCredentials'
+        | 'rewind'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
@@ -45,6 +46,7 @@ declare module 'solid-js' {
         | 'prop:long'
         | 'prop:pollHidden'
         | 'prop:withCredentials'
+        | 'prop:rewind'
         | 'prop:retryMin'
         | 'prop:retryMax'
         | 'prop:maxRetries'
@@ -62,6 +64,7 @@ declare module 'solid-js' {
         long?: PollFeedElement['long'];
         pollHidden?: PollFeedElement['pollHidden'];
         withCredentials?: PollFeedElement['withCredentials'];
+        rewind?: PollFeedElement['rewind'];
         retryMin?: PollFeedElement['retryMin'];
         retryMax?: PollFeedElement['retryMax'];
         maxRetries?: PollFeedElement['maxRetries'];
@@ -79,6 +82,7 @@ declare module 'solid-js' {
         'prop:long'?: PollFeedElement['long'];
         'prop:pollHidden'?: PollFeedElement['pollHidden'];
         'prop:withCredentials'?: PollFeedElement['withCredentials'];
+        'prop:rewind'?: PollFeedElement['rewind'];
         'prop:retryMin'?: PollFeedElement['retryMin'];
         'prop:retryMax'?: PollFeedElement['retryMax'];
         'prop:maxRetries'?: PollFeedElement['maxRetries'];
@@ -150,12 +154,14 @@ declare module 'solid-js' {
         | 'heartbeatTimeout'
         | 'pingMessage'
         | 'stopCodes'
+        | 'rewind'
         | 'auth'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
         | 'shared'
         | 'disabled'
+        | 'last-event-id'
         | 'queue-limit'
         | 'retry-min'
         | 'retry-max'
@@ -177,6 +183,7 @@ declare module 'solid-js' {
         | 'prop:heartbeatTimeout'
         | 'prop:pingMessage'
         | 'prop:stopCodes'
+        | 'prop:rewind'
         | 'prop:auth'
         | 'prop:retryMin'
         | 'prop:retryMax'
@@ -202,12 +209,14 @@ declare module 'solid-js' {
         heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
         pingMessage?: SocketRelayElement['pingMessage'];
         stopCodes?: SocketRelayElement['stopCodes'];
+        rewind?: SocketRelayElement['rewind'];
         auth?: SocketRelayElement['auth'];
         retryMin?: SocketRelayElement['retryMin'];
         retryMax?: SocketRelayElement['retryMax'];
         maxRetries?: SocketRelayElement['maxRetries'];
         shared?: SocketRelayElement['shared'];
         disabled?: SocketRelayElement['disabled'];
+        'last-event-id'?: string;
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
         'retry-max'?: number | string;
@@ -229,6 +238,7 @@ declare module 'solid-js' {
         'prop:heartbeatTimeout'?: SocketRelayElement['heartbeatTimeout'];
         'prop:pingMessage'?: SocketRelayElement['pingMessage'];
         'prop:stopCodes'?: SocketRelayElement['stopCodes'];
+        'prop:rewind'?: SocketRelayElement['rewind'];
         'prop:auth'?: SocketRelayElement['auth'];
         'prop:retryMin'?: SocketRelayElement['retryMin'];
         'prop:retryMax'?: SocketRelayElement['retryMax'];
@@ -252,6 +262,7 @@ declare module 'solid-js' {
         | 'method'
         | 'heartbeatTimeout'
         | 'pauseHidden'
+        | 'rewind'
         | 'body'
         | 'headers'
         | 'retryMin'
@@ -274,6 +285,7 @@ declare module 'solid-js' {
         | 'prop:method'
         | 'prop:heartbeatTimeout'
         | 'prop:pauseHidden'
+        | 'prop:rewind'
         | 'prop:body'
         | 'prop:headers'
         | 'prop:retryMin'
@@ -296,6 +308,7 @@ declare module 'solid-js' {
         method?: SseFeedElement['method'];
         heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
         pauseHidden?: SseFeedElement['pauseHidden'];
+        rewind?: SseFeedElement['rewind'];
         body?: SseFeedElement['body'];
         headers?: SseFeedElement['headers'];
         retryMin?: SseFeedElement['retryMin'];
@@ -318,6 +331,7 @@ declare module 'solid-js' {
         'prop:method'?: SseFeedElement['method'];
         'prop:heartbeatTimeout'?: SseFeedElement['heartbeatTimeout'];
         'prop:pauseHidden'?: SseFeedElement['pauseHidden'];
+        'prop:rewind'?: SseFeedElement['rewind'];
         'prop:body'?: SseFeedElement['body'];
         'prop:headers'?: SseFeedElement['headers'];
         'prop:retryMin'?: SseFeedElement['retryMin'];

@@ -28,6 +28,7 @@ declare module 'svelte/elements' {
       | 'long'
       | 'pollHidden'
       | 'withCredentials'
+      | 'rewind'
       | 'retryMin'
       | 'retryMax'
       | 'maxRetries'
@@ -51,6 +52,7 @@ declare module 'svelte/elements' {
       long?: PollFeedElement['long'];
       pollHidden?: PollFeedElement['pollHidden'];
       withCredentials?: PollFeedElement['withCredentials'];
+      rewind?: PollFeedElement['rewind'];
       retryMin?: PollFeedElement['retryMin'];
       retryMax?: PollFeedElement['retryMax'];
       maxRetries?: PollFeedElement['maxRetries'];
@@ -114,12 +116,14 @@ declare module 'svelte/elements' {
       | 'heartbeatTimeout'
       | 'pingMessage'
       | 'stopCodes'
+      | 'rewind'
       | 'auth'
       | 'retryMin'
       | 'retryMax'
       | 'maxRetries'
       | 'shared'
       | 'disabled'
+      | 'last-event-id'
       | 'queue-limit'
       | 'retry-min'
       | 'retry-max'
@@ -148,12 +152,14 @@ declare module 'svelte/elements' {
       heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
       pingMessage?: SocketRelayElement['pingMessage'];
       stopCodes?: SocketRelayElement['stopCodes'];
+      rewind?: SocketRelayElement['rewind'];
       auth?: SocketRelayElement['auth'];
       retryMin?: SocketRelayElement['retryMin'];
       retryMax?: SocketRelayElement['retryMax'];
       maxRetries?: SocketRelayElement['maxRetries'];
       shared?: SocketRelayElement['shared'];
       disabled?: SocketRelayElement['disabled'];
+      'last-event-id'?: string;
       'queue-limit'?: number | string;
       'retry-min'?: number | string;
       'retry-max'?: number | string;
@@ -180,6 +186,7 @@ declare module 'svelte/elements' {
       | 'method'
       | 'heartbeatTimeout'
       | 'pauseHidden'
+      | 'rewind'
       | 'body'
       | 'headers'
       | 'retryMin'
@@ -209,6 +216,7 @@ declare module 'svelte/elements' {
       method?: SseFeedElement['method'];
       heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
       pauseHidden?: SseFeedElement['pauseHidden'];
+      rewind?: SseFeedElement['rewind'];
       body?: SseFeedElement['body'];
       headers?: SseFeedElement['headers'];
       retryMin?: SseFeedElement['retryMin'];

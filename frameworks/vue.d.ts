@@ -27,6 +27,7 @@ declare module 'vue' {
       long?: PollFeedElement['long'];
       pollHidden?: PollFeedElement['pollHidden'];
       withCredentials?: PollFeedElement['withCredentials'];
+      rewind?: PollFeedElement['rewind'];
       retryMin?: PollFeedElement['retryMin'];
       retryMax?: PollFeedElement['retryMax'];
       maxRetries?: PollFeedElement['maxRetries'];
@@ -73,12 +74,14 @@ declare module 'vue' {
       heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
       pingMessage?: SocketRelayElement['pingMessage'];
       stopCodes?: SocketRelayElement['stopCodes'];
+      rewind?: SocketRelayElement['rewind'];
       auth?: SocketRelayElement['auth'];
       retryMin?: SocketRelayElement['retryMin'];
       retryMax?: SocketRelayElement['retryMax'];
       maxRetries?: SocketRelayElement['maxRetries'];
       shared?: SocketRelayElement['shared'];
       disabled?: SocketRelayElement['disabled'];
+      'last-event-id'?: string;
       'queue-limit'?: number | string;
       'retry-min'?: number | string;
       'retry-max'?: number | string;
@@ -104,6 +107,7 @@ declare module 'vue' {
       method?: SseFeedElement['method'];
       heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
       pauseHidden?: SseFeedElement['pauseHidden'];
+      rewind?: SseFeedElement['rewind'];
       body?: SseFeedElement['body'];
       headers?: SseFeedElement['headers'];
       retryMin?: SseFeedElement['retryMin'];

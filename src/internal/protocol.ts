@@ -74,7 +74,6 @@ export const errorCodes = [
   'forbidden',
   'unavailable',
   'closing',
-  'bad-rewind',
 ] as const;
 
 /**

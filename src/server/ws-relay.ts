@@ -212,7 +212,7 @@ export class WebSocketRelay {
         async (frame) => {
           // `rewind`: the last N events first, only without a cursor (checked before anything is held).
           const since = typeof frame.since === 'string' && frame.since ? frame.since : undefined;
-          const rewind = frame.rewind === undefined || since ? 0 : parseRewind(frame.rewind);
+          const rewind = frame.rewind === undefined || since ? 0 : rewindOf(frame.rewind);
           const asked = Array.isArray(frame.topics) ? frame.topics : [frame.topic];
           const current = subscribedTopics();
           const fresh = asked.filter((topic) => !current.has(topic as string));
@@ -349,5 +349,14 @@ export class WebSocketRelay {
         }
       });
     });
+  }
+}
+
+/** A frame's `rewind`: a bad one makes the frame a `bad-frame` (HTTP answers `400 bad-rewind`). */
+function rewindOf(value: unknown): number {
+  try {
+    return parseRewind(value);
+  } catch (error) {
+    throw new HubError('bad-frame', (error as Error).message, 400);
   }
 }

@@ -275,7 +275,8 @@ for (const kind of ['memory', 'redis']) {
       // A bad value is refused before anything is held.
       ws.send({ type: 'subscribe', topics: ['rb'], rewind: -1, ref: 2 });
       await until(() => ws.of('error').length === 1);
-      assert.equal(ws.of('error')[0].code, 'bad-rewind');
+      assert.equal(ws.of('error')[0].code, 'bad-frame');
+      assert.match(ws.of('error')[0].message, /rewind/);
       ws.socket.close();
       for (const bad of ['-1', '1.5', 'x', '1e3']) {
         const res = await httpJson(h.url(`/sse?topic=ra&rewind=${bad}`));
