@@ -1,12 +1,17 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { HistoryPolicy, type HistoryOptions, type ResolvedBounds } from './history-policy.js';
 import { mergeBySeq, newEpoch, parseCursor } from './memory-store.js';
 import { appendScript, logScript, rotateScript, topicsScript } from './redis-scripts.js';
 import type { Dedup, HubEvent, HubStore, Recent, Replay } from './types.js';
 
 export interface RedisStoreOptions {
-  /** `redis://host:port/db` */
+  /** `redis://host:port/db`; with `cluster`, any node of the cluster. */
   url: string;
+  /**
+   * Redis Cluster: connect through ioredis `Cluster` from the node at `url`. Every key of the hub
+   * shares one hash tag, so all of them live in one slot (no sharding gain across them).
+   */
+  cluster?: boolean;
   /**
    * Key prefix, so several hubs can share one Redis. Default `rt`. It becomes the hash tag of
    * every key (`{rt}:seq`, `{rt}:h:<topic>`; a prefix that has a `{…}` already is kept as it is):
@@ -72,8 +77,8 @@ const page = 1000;
  * (`onEpoch`) before its first event. Every key shares one hash tag (Redis Cluster: one slot).
  */
 export class RedisStore implements HubStore {
-  private readonly client: Redis;
-  private readonly subscriber: Redis;
+  private readonly client: Redis | Cluster;
+  private readonly subscriber: Redis | Cluster;
   private readonly tag: string;
   /** KEYS common to every script: log, seq, epoch, lost, topics. */
   private readonly common: string[];
@@ -109,8 +114,15 @@ export class RedisStore implements HubStore {
       maxRetriesPerRequest: 1,
       ...options.redisOptions,
     };
-    this.client = new Redis(options.url, { commandTimeout: 2000, ...common });
-    this.subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true });
+    const connect = (extra: RedisOptions): Redis | Cluster =>
+      options.cluster
+        ? new Cluster([options.url], {
+            enableOfflineQueue: extra.enableOfflineQueue,
+            redisOptions: { ...common, ...extra },
+          })
+        : new Redis(options.url, { ...common, ...extra });
+    this.client = connect({ commandTimeout: 2000, ...common });
+    this.subscriber = connect({ enableOfflineQueue: true });
     this.client.on('error', () => {});
     this.subscriber.on('error', () => {});
     this.client.on('ready', () => {

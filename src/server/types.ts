@@ -180,6 +180,8 @@ export interface HubOptions {
         url: string;
         /** Key prefix; used as the hash tag of every key (`{rt}:seq`), so the hub runs on Redis Cluster. */
         prefix?: string;
+        /** `url` is a node of a Redis Cluster (ioredis `Cluster`). */
+        cluster?: boolean;
         /** Alias of `history.default.limit` for this store; at least 10,000 unless `history` is given. */
         historyLimit?: number;
         /** ioredis `RedisOptions` passed through (e.g. `connectionName`, `tls`, `password`). */
