@@ -277,11 +277,16 @@ export class HubCore {
    */
   async history(
     topics: string | string[],
-    { limit = this.options.maxReplay, since }: { limit?: number; since?: string } = {},
+    { limit, since }: { limit?: number; since?: string } = {},
   ): Promise<HistoryPage> {
     const list = typeof topics === 'string' ? [topics] : topics;
     for (const topic of list) if (!isValidTopic(topic)) throw badTopic(topic);
-    const n = parseRewind(limit, 'limit');
+    // Capped by `maxReplay` (which may be Infinity: then every kept event).
+    const n = Math.min(
+      limit === undefined ? Infinity : parseRewind(limit, 'limit'),
+      this.options.maxReplay,
+      Number.MAX_SAFE_INTEGER,
+    );
     const set = new Set(list);
     const page = (events: HubEvent[]) => events.map(({ id, topic, data }) => ({ id, topic, data }));
     if (since === undefined) {

@@ -175,6 +175,18 @@ for (const kind of ['memory', 'redis']) {
       assert.equal(rest.cursor, await h.hub.latestId());
     });
 
+    test('maxReplay: Infinity lifts the cap: hub.history and rewind return every kept event', async () => {
+      const h = await hubWith({ maxReplay: Infinity });
+      for (let i = 0; i < 3; i++) await h.hub.publish('nocap', i);
+      const page = await h.hub.history('nocap');
+      assert.deepEqual(
+        page.events.map((e) => e.data),
+        [0, 1, 2],
+      );
+      const rewound = await httpJson(h.url('/poll?topic=nocap&rewind=99'));
+      assert.equal(rewound.body.events.length, 3);
+    });
+
     test('ttl: events older than it are dropped, and their topic is named as lost', async () => {
       const h = await hubWith({ history: { 'chat:': { ttl: 300 } } });
       const start = await h.hub.latestId();
