@@ -32,6 +32,7 @@ declare module 'react' {
         | 'method'
         | 'body'
         | 'headers'
+        | 'rewind'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
@@ -60,6 +61,7 @@ declare module 'react' {
         method?: PollFeedElement['method'];
         body?: PollFeedElement['body'];
         headers?: PollFeedElement['headers'];
+        rewind?: PollFeedElement['rewind'];
         retryMin?: PollFeedElement['retryMin'];
         retryMax?: PollFeedElement['retryMax'];
         maxRetries?: PollFeedElement['maxRetries'];
@@ -125,6 +127,7 @@ declare module 'react' {
         | 'heartbeatTimeout'
         | 'pingMessage'
         | 'stopCodes'
+        | 'rewind'
         | 'auth'
         | 'retryMin'
         | 'retryMax'
@@ -132,6 +135,7 @@ declare module 'react' {
         | 'shared'
         | 'refresh'
         | 'disabled'
+        | 'last-event-id'
         | 'queue-limit'
         | 'retry-min'
         | 'retry-max'
@@ -161,6 +165,7 @@ declare module 'react' {
         heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
         pingMessage?: SocketRelayElement['pingMessage'];
         stopCodes?: SocketRelayElement['stopCodes'];
+        rewind?: SocketRelayElement['rewind'];
         auth?: SocketRelayElement['auth'];
         retryMin?: SocketRelayElement['retryMin'];
         retryMax?: SocketRelayElement['retryMax'];
@@ -168,6 +173,7 @@ declare module 'react' {
         shared?: SocketRelayElement['shared'];
         refresh?: SocketRelayElement['refresh'];
         disabled?: SocketRelayElement['disabled'];
+        'last-event-id'?: string;
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
         'retry-max'?: number | string;
@@ -198,6 +204,7 @@ declare module 'react' {
         | 'once'
         | 'doneEvent'
         | 'doneData'
+        | 'rewind'
         | 'body'
         | 'headers'
         | 'retryMin'
@@ -235,6 +242,7 @@ declare module 'react' {
         once?: SseFeedElement['once'];
         doneEvent?: SseFeedElement['doneEvent'];
         doneData?: SseFeedElement['doneData'];
+        rewind?: SseFeedElement['rewind'];
         body?: SseFeedElement['body'];
         headers?: SseFeedElement['headers'];
         retryMin?: SseFeedElement['retryMin'];

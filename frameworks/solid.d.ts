@@ -31,6 +31,7 @@ declare module 'solid-js' {
         | 'method'
         | 'body'
         | 'headers'
+        | 'rewind'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
@@ -52,6 +53,7 @@ declare module 'solid-js' {
         | 'prop:method'
         | 'prop:body'
         | 'prop:headers'
+        | 'prop:rewind'
         | 'prop:retryMin'
         | 'prop:retryMax'
         | 'prop:maxRetries'
@@ -74,6 +76,7 @@ declare module 'solid-js' {
         method?: PollFeedElement['method'];
         body?: PollFeedElement['body'];
         headers?: PollFeedElement['headers'];
+        rewind?: PollFeedElement['rewind'];
         retryMin?: PollFeedElement['retryMin'];
         retryMax?: PollFeedElement['retryMax'];
         maxRetries?: PollFeedElement['maxRetries'];
@@ -95,6 +98,7 @@ declare module 'solid-js' {
         'prop:method'?: PollFeedElement['method'];
         'prop:body'?: PollFeedElement['body'];
         'prop:headers'?: PollFeedElement['headers'];
+        'prop:rewind'?: PollFeedElement['rewind'];
         'prop:retryMin'?: PollFeedElement['retryMin'];
         'prop:retryMax'?: PollFeedElement['retryMax'];
         'prop:maxRetries'?: PollFeedElement['maxRetries'];
@@ -168,6 +172,7 @@ declare module 'solid-js' {
         | 'heartbeatTimeout'
         | 'pingMessage'
         | 'stopCodes'
+        | 'rewind'
         | 'auth'
         | 'retryMin'
         | 'retryMax'
@@ -175,6 +180,7 @@ declare module 'solid-js' {
         | 'shared'
         | 'refresh'
         | 'disabled'
+        | 'last-event-id'
         | 'queue-limit'
         | 'retry-min'
         | 'retry-max'
@@ -196,6 +202,7 @@ declare module 'solid-js' {
         | 'prop:heartbeatTimeout'
         | 'prop:pingMessage'
         | 'prop:stopCodes'
+        | 'prop:rewind'
         | 'prop:auth'
         | 'prop:retryMin'
         | 'prop:retryMax'
@@ -223,6 +230,7 @@ declare module 'solid-js' {
         heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
         pingMessage?: SocketRelayElement['pingMessage'];
         stopCodes?: SocketRelayElement['stopCodes'];
+        rewind?: SocketRelayElement['rewind'];
         auth?: SocketRelayElement['auth'];
         retryMin?: SocketRelayElement['retryMin'];
         retryMax?: SocketRelayElement['retryMax'];
@@ -230,6 +238,7 @@ declare module 'solid-js' {
         shared?: SocketRelayElement['shared'];
         refresh?: SocketRelayElement['refresh'];
         disabled?: SocketRelayElement['disabled'];
+        'last-event-id'?: string;
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
         'retry-max'?: number | string;
@@ -251,6 +260,7 @@ declare module 'solid-js' {
         'prop:heartbeatTimeout'?: SocketRelayElement['heartbeatTimeout'];
         'prop:pingMessage'?: SocketRelayElement['pingMessage'];
         'prop:stopCodes'?: SocketRelayElement['stopCodes'];
+        'prop:rewind'?: SocketRelayElement['rewind'];
         'prop:auth'?: SocketRelayElement['auth'];
         'prop:retryMin'?: SocketRelayElement['retryMin'];
         'prop:retryMax'?: SocketRelayElement['retryMax'];
@@ -279,6 +289,7 @@ declare module 'solid-js' {
         | 'once'
         | 'doneEvent'
         | 'doneData'
+        | 'rewind'
         | 'body'
         | 'headers'
         | 'retryMin'
@@ -307,6 +318,7 @@ declare module 'solid-js' {
         | 'prop:once'
         | 'prop:doneEvent'
         | 'prop:doneData'
+        | 'prop:rewind'
         | 'prop:body'
         | 'prop:headers'
         | 'prop:retryMin'
@@ -335,6 +347,7 @@ declare module 'solid-js' {
         once?: SseFeedElement['once'];
         doneEvent?: SseFeedElement['doneEvent'];
         doneData?: SseFeedElement['doneData'];
+        rewind?: SseFeedElement['rewind'];
         body?: SseFeedElement['body'];
         headers?: SseFeedElement['headers'];
         retryMin?: SseFeedElement['retryMin'];
@@ -363,6 +376,7 @@ declare module 'solid-js' {
         'prop:once'?: SseFeedElement['once'];
         'prop:doneEvent'?: SseFeedElement['doneEvent'];
         'prop:doneData'?: SseFeedElement['doneData'];
+        'prop:rewind'?: SseFeedElement['rewind'];
         'prop:body'?: SseFeedElement['body'];
         'prop:headers'?: SseFeedElement['headers'];
         'prop:retryMin'?: SseFeedElement['retryMin'];

@@ -31,6 +31,7 @@ declare module 'svelte/elements' {
       | 'method'
       | 'body'
       | 'headers'
+      | 'rewind'
       | 'retryMin'
       | 'retryMax'
       | 'maxRetries'
@@ -59,6 +60,7 @@ declare module 'svelte/elements' {
       method?: PollFeedElement['method'];
       body?: PollFeedElement['body'];
       headers?: PollFeedElement['headers'];
+      rewind?: PollFeedElement['rewind'];
       retryMin?: PollFeedElement['retryMin'];
       retryMax?: PollFeedElement['retryMax'];
       maxRetries?: PollFeedElement['maxRetries'];
@@ -124,6 +126,7 @@ declare module 'svelte/elements' {
       | 'heartbeatTimeout'
       | 'pingMessage'
       | 'stopCodes'
+      | 'rewind'
       | 'auth'
       | 'retryMin'
       | 'retryMax'
@@ -131,6 +134,7 @@ declare module 'svelte/elements' {
       | 'shared'
       | 'refresh'
       | 'disabled'
+      | 'last-event-id'
       | 'queue-limit'
       | 'retry-min'
       | 'retry-max'
@@ -160,6 +164,7 @@ declare module 'svelte/elements' {
       heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
       pingMessage?: SocketRelayElement['pingMessage'];
       stopCodes?: SocketRelayElement['stopCodes'];
+      rewind?: SocketRelayElement['rewind'];
       auth?: SocketRelayElement['auth'];
       retryMin?: SocketRelayElement['retryMin'];
       retryMax?: SocketRelayElement['retryMax'];
@@ -167,6 +172,7 @@ declare module 'svelte/elements' {
       shared?: SocketRelayElement['shared'];
       refresh?: SocketRelayElement['refresh'];
       disabled?: SocketRelayElement['disabled'];
+      'last-event-id'?: string;
       'queue-limit'?: number | string;
       'retry-min'?: number | string;
       'retry-max'?: number | string;
@@ -197,6 +203,7 @@ declare module 'svelte/elements' {
       | 'once'
       | 'doneEvent'
       | 'doneData'
+      | 'rewind'
       | 'body'
       | 'headers'
       | 'retryMin'
@@ -234,6 +241,7 @@ declare module 'svelte/elements' {
       once?: SseFeedElement['once'];
       doneEvent?: SseFeedElement['doneEvent'];
       doneData?: SseFeedElement['doneData'];
+      rewind?: SseFeedElement['rewind'];
       body?: SseFeedElement['body'];
       headers?: SseFeedElement['headers'];
       retryMin?: SseFeedElement['retryMin'];

@@ -30,6 +30,7 @@ declare module 'vue' {
       method?: PollFeedElement['method'];
       body?: PollFeedElement['body'];
       headers?: PollFeedElement['headers'];
+      rewind?: PollFeedElement['rewind'];
       retryMin?: PollFeedElement['retryMin'];
       retryMax?: PollFeedElement['retryMax'];
       maxRetries?: PollFeedElement['maxRetries'];
@@ -78,6 +79,7 @@ declare module 'vue' {
       heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
       pingMessage?: SocketRelayElement['pingMessage'];
       stopCodes?: SocketRelayElement['stopCodes'];
+      rewind?: SocketRelayElement['rewind'];
       auth?: SocketRelayElement['auth'];
       retryMin?: SocketRelayElement['retryMin'];
       retryMax?: SocketRelayElement['retryMax'];
@@ -85,6 +87,7 @@ declare module 'vue' {
       shared?: SocketRelayElement['shared'];
       refresh?: SocketRelayElement['refresh'];
       disabled?: SocketRelayElement['disabled'];
+      'last-event-id'?: string;
       'queue-limit'?: number | string;
       'retry-min'?: number | string;
       'retry-max'?: number | string;
@@ -114,6 +117,7 @@ declare module 'vue' {
       once?: SseFeedElement['once'];
       doneEvent?: SseFeedElement['doneEvent'];
       doneData?: SseFeedElement['doneData'];
+      rewind?: SseFeedElement['rewind'];
       body?: SseFeedElement['body'];
       headers?: SseFeedElement['headers'];
       retryMin?: SseFeedElement['retryMin'];

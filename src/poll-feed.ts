@@ -35,6 +35,7 @@ type HeadersSource =
  * @attr {boolean} with-credentials - Send cookies cross-origin.
  * @attr {string} method - The HTTP method (default `GET`; `body` is sent with any other).
  * @attr {string} last-event-id - Long polling: start from this cursor.
+ * @attr {number} rewind - Long polling: without a cursor, start with the last N events of the topics (`rewind=N`).
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
@@ -43,7 +44,7 @@ type HeadersSource =
  *
  * @fires {HubMessageEvent} message - New content (short), or each hub event (long). Carries `data`, `origin`; long polling also `lastEventId`, `topic`, `id`.
  * @fires {Event} open - The first poll succeeded.
- * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor. Carries `reason`, `lastEventId`.
+ * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor. Carries `reason`, `lastEventId`, `topics` (those that missed events, when named).
  * @fires {Event} authrefresh - `refresh` renewed the credentials after a 401; the poll is made again at once.
  * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `forbidden-origin` (the hub refuses this page's origin: final); `unauthorized` (401 or 403, final; a 401 first calls `refresh` when set), `auth-failed` (`refresh` threw); `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
@@ -60,6 +61,7 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
     withCredentials: { type: Boolean, attribute: 'with-credentials' },
     method: {},
     startId: { attribute: 'last-event-id' },
+    rewind: { type: Number },
   };
 
   protected static override reopenOn = [
@@ -85,6 +87,8 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   headers: HeadersSource | null = null;
   /** @internal The `last-event-id` attribute: long polling starts from this cursor. */
   startId: string | null = null;
+  /** Long polling: the last N events first, while there is no cursor. */
+  rewind = 0;
 
   protected inFlight?: AbortController;
   private timer?: ReturnType<typeof setTimeout>;

@@ -42,6 +42,8 @@ interface Pending {
  * @attr {'text' | 'json' | 'binary'} type - Raw mode: how messages are read and sent. Hub messages are always JSON values.
  * @attr {string} protocols - Space-separated subprotocols.
  * @attr {boolean} echo - Hub mode: also receive your own sends.
+ * @attr {string} last-event-id - Hub mode: resume from this cursor while the element has none of its own (e.g. one rendered with `hub.history()`).
+ * @attr {number} rewind - Hub mode: without a cursor, subscribe with the last N events of the topics first.
  * @attr {number} queue-limit - Sends held while not open; past it `send` returns `false` and fires `queue-full`.
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
@@ -58,7 +60,7 @@ interface Pending {
  * @fires {Event} open - Connected (hub mode: after the hub's `hello` — or 2 s without one, an older hub — the `auth` frame and the subscription are sent; queued sends follow).
  * @fires {RealtimeCloseEvent} close - An open connection ended. Carries `code`, `reason`, `wasClean`, `willReconnect`.
  * @fires {Event} authrefresh - Hub mode: `refresh` renewed the credentials (the hub closed with 4401, or said they expire); a new `auth` frame follows, or a reconnect at once.
- * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`.
+ * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`, `topics` (those that missed events).
  * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `timeout`, `heartbeat-timeout`, `queue-full`, `too-large`, `unavailable`, `unauthorized`, `forbidden-origin`, `policy`, `rate-limited`, `auth-failed`, `forbidden`, `bad-topic`, `bad-data`, `too-many-topics`, `bad-frame`, `parse-error`, `retries-exhausted`, `send-failed`, `unsupported` (meanings and what follows: Error codes below).
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
@@ -78,6 +80,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     heartbeatTimeout: { type: Number, attribute: 'heartbeat-timeout' },
     pingMessage: { attribute: 'ping-message' },
     stopCodes: { attribute: 'stop-codes' },
+    startId: { attribute: 'last-event-id' },
+    rewind: { type: Number },
   };
 
   protected static override reopenOn = [
@@ -102,6 +106,10 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   heartbeatTimeout = 10_000;
   pingMessage = '';
   stopCodes = '1008 4401 4403';
+  /** @internal The `last-event-id` attribute. */
+  startId = '';
+  /** Hub mode: the last N events first, while there is no cursor. */
+  rewind = 0;
   /**
    * Hub mode: a token, or a function called before every connect and when the hub says the
    * credentials expire (fresh tokens), sent in the `auth` frame before subscribing.
@@ -461,7 +469,16 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     if (this.token !== undefined) this.sendControl(this.json({ type: 'auth', token: this.token }));
     const topics = this.topics();
     if (topics.length) {
-      this.sendControl(this.json({ type: 'subscribe', topics, since: this.cursor || undefined }));
+      // The hub ignores `rewind` with a cursor: a resume never rewinds.
+      this.cursor ||= this.startId;
+      this.sendControl(
+        this.json({
+          type: 'subscribe',
+          topics,
+          since: this.cursor || undefined,
+          rewind: this.rewind || undefined,
+        }),
+      );
     }
     this.opened();
   }
@@ -616,7 +633,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         break;
       case 'reset':
         this.cursor = frame.id as string;
-        this.emit(new ResetEvent(frame.reason as string, this.cursor));
+        this.emit(new ResetEvent(frame.reason as string, this.cursor, frame.topics as string[]));
         break;
       case 'error': {
         const code = String(frame.code);

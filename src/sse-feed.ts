@@ -37,6 +37,7 @@ type HeadersSource =
  * @attr {boolean} with-credentials - Send cookies cross-origin.
  * @attr {string} method - Fetch mode: the HTTP method.
  * @attr {string} last-event-id - Start from this cursor (one containing CR, LF or NUL, which no header can carry, is `invalid-attribute`).
+ * @attr {number} rewind - With the hub: without a cursor, start with the last N events of the topics (`?rewind=N`); a resume never rewinds.
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
@@ -51,7 +52,7 @@ type HeadersSource =
  * @fires {SseMessageEvent} message - An SSE event. Its own type is in `eventType`: a server never chooses a DOM event type. Carries `data`, `lastEventId`, `eventType`, `origin`.
  * @fires {Event} open - The stream is open (fetch: a 200 `text/event-stream` answer).
  * @fires {RealtimeCloseEvent} close - An open stream ended: dropped (`willReconnect: true`, `readyState` already 0, as `EventSource`) or stopped. Carries `willReconnect`.
- * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`.
+ * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`, `too-many`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`, and `topics` (those that missed events) when the hub names them.
  * @fires {DoneEvent} done - `once`: the stream ended as the server meant it to. Carries `reason` (`end`, `event`, `data`), `data`, `lastEventId`.
  * @fires {Event} authrefresh - `refresh` renewed the credentials (after a 401 or the hub's expiry); the feed reconnects at once with its cursor.
  * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized` (401 or 403; a 401 first calls `refresh` when set), `auth-failed` (`refresh` threw), `interrupted` (`once`: cut before its end without event ids; final), `forbidden-origin` (the hub refuses this page's origin: final; native mode learns it with one plain `GET` after `EventSource` gives up), `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
@@ -71,6 +72,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     withCredentials: { type: Boolean, attribute: 'with-credentials', reflect: true },
     method: {},
     startId: { attribute: 'last-event-id' },
+    rewind: { type: Number },
     heartbeatTimeout: { type: Number, attribute: 'heartbeat-timeout' },
     pauseHidden: { type: Boolean, attribute: 'pause-hidden' },
     once: { type: Boolean, reflect: true },
@@ -105,6 +107,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   once = false;
   doneEvent = 'done';
   doneData = '';
+  /** The hub's `rewind`: the last N events first, while there is no cursor. */
+  rewind = 0;
   /** Fetch mode: a request body (objects as JSON), re-sent on every reconnect. */
   body: BodyInit | Record<string, unknown> | unknown[] | null = null;
   /** Fetch mode: request headers, or a function called before every attempt (fresh tokens). */
@@ -248,7 +252,10 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   }
 
   private get url(): URL {
-    return new URL(this.src, document.baseURI);
+    const url = new URL(this.src, document.baseURI);
+    // Only without a cursor: a resume (EventSource's own reconnects send the header) never rewinds.
+    if (this.rewind > 0 && !this.cursor) url.searchParams.set('rewind', String(this.rewind));
+    return url;
   }
 
   /**
@@ -343,13 +350,13 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     // The hub's control events: `cursor` starts a fresh stream's cursor, `reset` is announced.
     if (type === 'cursor') return;
     if (type === 'reset') {
-      let reason = 'unknown';
+      let body: { reason?: string; topics?: string[] } = {};
       try {
-        reason = JSON.parse(data).reason ?? reason;
+        body = JSON.parse(data);
       } catch {
         // A reset without a JSON body still is one.
       }
-      this.emit(new ResetEvent(reason, lastEventId));
+      this.emit(new ResetEvent(body.reason ?? 'unknown', lastEventId, body.topics));
       return;
     }
     if (this.wanted.length && !this.wanted.includes(type)) return;

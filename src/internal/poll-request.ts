@@ -21,6 +21,7 @@ export interface PollHost {
     | null;
   withCredentials: boolean;
   cursor: string;
+  rewind: number;
   etag: string;
   lastModified: string;
   lastBody?: string;
@@ -40,7 +41,7 @@ export interface PollHost {
 interface HubPoll {
   events: { id: string; topic: string; data: unknown }[];
   cursor: string;
-  reset?: { reason: string };
+  reset?: { reason: string; topics?: string[] };
 }
 
 /**
@@ -59,6 +60,7 @@ export async function pollRequest(host: PollHost, controller: AbortController): 
     );
     if (host.long) {
       if (host.cursor) url.searchParams.set('since', host.cursor);
+      else if (host.rewind > 0) url.searchParams.set('rewind', String(host.rewind));
     } else {
       if (host.etag) headers.set('If-None-Match', host.etag);
       if (host.lastModified) headers.set('If-Modified-Since', host.lastModified);
@@ -160,7 +162,7 @@ function receiveHub(host: PollHost, body: string): void {
       raw: body,
     });
   }
-  if (poll.reset) host.emit(new ResetEvent(poll.reset.reason, poll.cursor));
+  if (poll.reset) host.emit(new ResetEvent(poll.reset.reason, poll.cursor, poll.reset.topics));
   for (const event of poll.events ?? []) {
     // A listener closed or re-opened the feed: the cursor stays at the last event delivered.
     if (host.superseded) return;

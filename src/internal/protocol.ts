@@ -83,6 +83,27 @@ export const errorCodes = [
   'closing',
 ] as const;
 
+/**
+ * Reasons of a `reset` frame (and of the SSE `reset` event, and a poll's `reset`): `epoch` (the
+ * store lost its data set), `too-old` (history of the frame's `topics` is gone; with several
+ * topics the others miss nothing and every kept event follows), `invalid` (not a cursor of this
+ * hub), `too-many` (more missed events than the hub's `maxReplay`: re-load the state).
+ */
+export const resetReasons = ['epoch', 'too-old', 'invalid', 'too-many'] as const;
+
+/**
+ * A `subscribe` frame: `{"type":"subscribe","topics":[…],"since":"<id>","rewind":N,"ref":…}`.
+ * `since` resumes after a cursor; without one, `rewind` (a whole number) asks for the last N
+ * events of the topics first (at most the hub's `maxReplay`), then live, in one order.
+ */
+export interface SubscribeFrame {
+  type: 'subscribe';
+  topics: string[];
+  since?: string;
+  rewind?: number;
+  ref?: unknown;
+}
+
 /** What the hub announces in its hello; every duration in ms, sizes in bytes. */
 export interface HubLimits {
   /** Largest `data` of a publish, as UTF-8 bytes of its JSON. */

@@ -14,15 +14,31 @@ import type {
   HubEvent,
   HubOptions,
   HubStore,
+  ResetReason,
 } from './types.js';
 
 /** Why the hub ends a connection early: its grant expired, or `hub.disconnect` matched it. */
 export type EndReason = 'expired' | 'revoked';
 
 export type ResolvedHubOptions = Required<
-  Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger'>
+  Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger' | 'history'>
 > &
-  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis' | 'logger'>;
+  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis' | 'logger' | 'history'>;
+
+/** What `hub.history()` answers: events to render and the cursor a page subscribes from. */
+export interface HistoryPage {
+  /** In id order; `data` as published. */
+  events: { id: string; topic: string; data: unknown }[];
+  /**
+   * The id to subscribe from (`last-event-id`): everything up to it is in `events` (or older
+   * than them), so nothing published after the read is missed or repeated.
+   */
+  cursor: string;
+  /** Set when `since` could not be resumed gap-free (see `Replay`): re-load instead. */
+  reset?: ResetReason;
+  /** With `reset` `too-old`: the topics that lost events after `since`. */
+  lost?: string[];
+}
 
 /** A store loaded on first use (the Redis store and its client load only when asked for). */
 class LazyStore implements HubStore {
@@ -30,6 +46,9 @@ class LazyStore implements HubStore {
   constructor(load: () => Promise<HubStore>) {
     this.store = load();
     this.store.catch(() => {});
+  }
+  recent(...args: Parameters<HubStore['recent']>) {
+    return this.store.then((store) => store.recent(...args));
   }
   append(...args: Parameters<HubStore['append']>) {
     return this.store.then((store) => store.append(...args));
@@ -73,17 +92,13 @@ class LazyStore implements HubStore {
 
 function redisStore(
   redis: NonNullable<HubOptions['redis']>,
-  { historyLimit, dedupWindow, dedupAge }: ResolvedHubOptions,
+  { history, dedupWindow, dedupAge }: ResolvedHubOptions,
+  { historyLimit }: HubOptions,
 ): HubStore {
   const options = typeof redis === 'string' ? { url: redis } : redis;
   return new LazyStore(async () => {
     const { RedisStore } = await import('./redis-store.js');
-    return new RedisStore({
-      historyLimit: Math.max(historyLimit, 10_000),
-      dedupWindow,
-      dedupAge,
-      ...options,
-    });
+    return new RedisStore({ history, historyLimit, dedupWindow, dedupAge, ...options });
   });
 }
 
@@ -106,6 +121,8 @@ const defaults = {
   basePath: '/realtime',
   historyLimit: 1000,
   historyBytes: 1 << 20,
+  historyTotalBytes: 64 << 20,
+  maxReplay: 10_000,
   keepAliveInterval: 15_000,
   retry: 2000,
   maxPayload: defaultLimits.maxPayload,
@@ -140,8 +157,8 @@ export class HubCore {
     this.store =
       options.store ??
       (options.redis
-        ? redisStore(options.redis, this.options)
-        : new MemoryStore(this.options.historyLimit, this.options.historyBytes, this.options));
+        ? redisStore(options.redis, this.options, options)
+        : new MemoryStore(this.options));
     this.unsubscribeStore = [
       this.store.onEvent((event) => this.fanOut(event)),
       this.store.onEpoch?.((latest, previous) => this.newEpoch(latest, previous)) ?? (() => {}),
@@ -343,6 +360,43 @@ export class HubCore {
     return events;
   }
 
+  /**
+   * The kept events of `topics` for a server to render with its cursor: the newest `limit`
+   * (default `maxReplay`), or with `since` the first `limit` after that cursor (then `cursor` is
+   * the last one returned when more follow).
+   */
+  async history(
+    topics: string | string[],
+    { limit, since }: { limit?: number; since?: string } = {},
+  ): Promise<HistoryPage> {
+    const list = typeof topics === 'string' ? [topics] : topics;
+    for (const topic of list) if (!isValidTopic(topic)) throw badTopic(topic);
+    // Capped by `maxReplay` (which may be Infinity: then every kept event).
+    const n = Math.min(
+      limit === undefined ? Infinity : parseRewind(limit, 'limit'),
+      this.options.maxReplay,
+      Number.MAX_SAFE_INTEGER,
+    );
+    const set = new Set(list);
+    const page = (events: HubEvent[]) => events.map(({ id, topic, data }) => ({ id, topic, data }));
+    if (since === undefined) {
+      const { events, latest } = await this.store.recent(set, n);
+      return { events: page(events), cursor: latest };
+    }
+    const replay = await this.store.replay(since, set, this.options.maxReplay);
+    const events = replay.events ?? [];
+    const kept = events.slice(0, n);
+    const reset = 'reset' in replay ? replay : undefined;
+    let cursor: string;
+    if (kept.length < events.length) cursor = kept.at(-1)?.id ?? (reset ? replay.latest! : since);
+    else if (reset) cursor = kept.at(-1)?.id ?? reset.latest;
+    else cursor = replay.latest ?? kept.at(-1)?.id ?? since;
+    const answer: HistoryPage = { events: page(kept), cursor };
+    if (reset) answer.reset = reset.reset;
+    if (reset?.topics) answer.lost = reset.topics;
+    return answer;
+  }
+
   attach(subscriber: Subscriber): void {
     for (const topic of subscriber.topics) {
       let set = this.byTopic.get(topic);
@@ -412,6 +466,20 @@ export interface PublishSource {
   dedup?: Dedup;
   /** HTTP `Idempotency-Key`. */
   idempotencyKey?: string;
+}
+
+/**
+ * A `rewind` (or `limit`) value from a query parameter or a frame: a whole number ≥ 0, capped by
+ * `maxReplay` by the caller. Anything else is `400 bad-rewind`.
+ */
+export function parseRewind(value: unknown, name = 'rewind'): number {
+  const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) return n;
+  throw new HubError(
+    'bad-rewind',
+    `${name} must be a whole number of events ≥ 0, not ${JSON.stringify(value)}.`,
+    400,
+  );
 }
 
 const topicRules =

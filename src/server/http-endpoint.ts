@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { badTopic, HubError, type HubCore } from './core.js';
+import { badTopic, parseRewind, HubError, type HubCore } from './core.js';
 import { corsHeaders, originAllowed, requestUrl, sendJson, topicsOf } from './http.js';
 import type { AuthGrant } from './types.js';
 
@@ -80,14 +80,17 @@ export abstract class HttpEndpoint {
   protected async admitSubscriber(
     req: IncomingMessage,
     res: ServerResponse,
-  ): Promise<{ url: URL; topics: string[]; grant: AuthGrant } | undefined> {
+  ): Promise<{ url: URL; topics: string[]; grant: AuthGrant; rewind: number } | undefined> {
     if (!this.admit(req, res)) return undefined;
     const url = requestUrl(req);
     try {
       this.core.assertOpen();
       const { topics, bad } = topicsOf(url);
       if (bad) throw badTopic(bad.topic, bad.within);
-      return { url, ...(await this.core.checkSubscribe(req, topics)) };
+      const asked = url.searchParams.get('rewind');
+      // `rewind=N`: the last N events first (at most `maxReplay`), only without a cursor.
+      const rewind = asked === null || asked === '' ? 0 : parseRewind(asked);
+      return { url, ...(await this.core.checkSubscribe(req, topics)), rewind };
     } catch (error) {
       this.fail(req, res, error);
       return undefined;

@@ -1,4 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import type { HistoryOptions } from './history-policy.js';
+
+export type { HistoryBounds, HistoryOptions } from './history-policy.js';
 
 /** One published event. `id` is `<epoch>-<seq>`: one order across every topic of the hub. */
 export interface HubEvent {
@@ -21,14 +24,32 @@ export interface Dedup {
 }
 
 /**
- * What a cursor resumes to: the missed events, or a reset when they cannot be known. A reset
- * goes on from `latest`; for a cursor of another epoch whose successor's history is complete,
- * `latest` is `<epoch>-0` and `events` holds that whole history (of the cursor's topics), so the
- * events published since the data set was lost are not skipped as well.
+ * Why a cursor could not be resumed gap-free: `epoch` (the store lost its data set), `too-old`
+ * (history of some of the topics is gone), `invalid` (not a cursor of this hub), `too-many`
+ * (more missed events than `maxReplay`).
+ */
+export type ResetReason = 'epoch' | 'too-old' | 'invalid' | 'too-many';
+
+/**
+ * What a cursor resumes to: the missed events (and the newest id when they were read), or a
+ * reset when some cannot be known. A reset goes on from `latest`, with the `events` after it:
+ * - `too-old`: `latest` is the cursor itself and `events` is every event still kept after it, in
+ *   one order; `topics` names the topics whose history lost events after the cursor (the others
+ *   miss nothing).
+ * - `epoch`: for a cursor of another epoch whose successor's history is complete, `latest` is
+ *   `<epoch>-0` and `events` holds that whole history (of the cursor's topics), so the events
+ *   published since the data set was lost are not skipped as well; otherwise the newest id.
+ * - `invalid`, `too-many`: the newest id, no events.
  */
 export type Replay =
-  | { events: HubEvent[] }
-  | { reset: 'epoch' | 'too-old' | 'invalid'; latest: string; events?: HubEvent[] };
+  | { events: HubEvent[]; latest?: string }
+  | { reset: ResetReason; latest: string; events?: HubEvent[]; topics?: string[] };
+
+/** The newest events of some topics, in order, and the id they were read at (nothing newer is in `events`). */
+export interface Recent {
+  events: HubEvent[];
+  latest: string;
+}
 
 /** Where events get their ids, live in history and fan out: memory by default, or Redis. */
 export interface HubStore {
@@ -44,8 +65,13 @@ export interface HubStore {
     origin?: string,
     dedup?: Dedup,
   ): Promise<HubEvent>;
-  /** Missed events of `topics` after `cursor`, in order, or a reset. */
-  replay(cursor: string, topics: ReadonlySet<string>): Promise<Replay>;
+  /**
+   * Missed events of `topics` after `cursor`, in order, or a reset. More than `max` events
+   * (default: no bound) answer a `too-many` reset instead.
+   */
+  replay(cursor: string, topics: ReadonlySet<string>, max?: number): Promise<Replay>;
+  /** The newest `limit` kept events of `topics` (merged, in id order) and the newest id. */
+  recent(topics: ReadonlySet<string>, limit: number): Promise<Recent>;
   /** The id of the newest event (or `<epoch>-0`). */
   latestId(): Promise<string>;
   /** Every appended event, from any process, in order. Returns an unsubscribe function. */
@@ -132,9 +158,26 @@ export type DisconnectSelector =
 export interface HubOptions {
   /** Path prefix of the endpoints: `<basePath>/sse`, `/poll`, `/publish`, `/ws`. Default `/realtime`. */
   basePath?: string;
-  /** History kept for replay, bounded by count and by bytes of JSON. */
+  /**
+   * History kept for replay, per topic: `{ default: { limit, bytes, ttl }, '<prefix>': {…} }`
+   * (events, UTF-8 bytes of JSON and topic, ms). Default per topic: 1,000 events, 1 MiB, no
+   * age bound; the longest matching topic prefix wins. See `HistoryOptions`.
+   */
+  history?: HistoryOptions;
+  /** Alias of `history.default.limit` (events per topic). */
   historyLimit?: number;
+  /** Alias of `history.default.bytes` (bytes per topic). */
   historyBytes?: number;
+  /**
+   * In memory, the bytes of history across all topics: past it the oldest events of any topic
+   * go first (their topics' subscribers are told, as for any lost history). Default 64 MiB.
+   */
+  historyTotalBytes?: number;
+  /**
+   * Most events one resume (or `rewind`) sends: a cursor that missed more gets `reset`
+   * `too-many` and goes on from the newest event (re-load the state instead). Default 10,000.
+   */
+  maxReplay?: number;
   /** SSE keep-alive comment interval, ms. Default 15,000. */
   keepAliveInterval?: number;
   /** SSE `retry:` base, ms; each connection gets up to 50% more, so clients do not come back in one herd. */
@@ -184,7 +227,11 @@ export interface HubOptions {
     | string
     | {
         url: string;
+        /** Key prefix; used as the hash tag of every key (`{rt}:seq`), so the hub runs on Redis Cluster. */
         prefix?: string;
+        /** `url` is a node of a Redis Cluster (ioredis `Cluster`). */
+        cluster?: boolean;
+        /** Alias of `history.default.limit` for this store; at least 10,000 unless `history` is given. */
         historyLimit?: number;
         /** ioredis `RedisOptions` passed through (e.g. `connectionName`, `tls`, `password`). */
         redisOptions?: Record<string, unknown>;

@@ -13,7 +13,7 @@ import {
   type HelloFrame,
   type HubLimits,
 } from '../internal/protocol.js';
-import { expired, expiryTimer, HubError, mergeGrants, type HubCore } from './core.js';
+import { expired, expiryTimer, HubError, mergeGrants, parseRewind, type HubCore } from './core.js';
 import type { AuthGrant, HubConnection } from './types.js';
 import { originAllowed } from './http.js';
 import { Subscriber } from './subscriber.js';
@@ -242,6 +242,9 @@ export class WebSocketRelay {
       [
         'subscribe',
         async (frame) => {
+          // `rewind`: the last N events first, only without a cursor (checked before anything is held).
+          const since = typeof frame.since === 'string' && frame.since ? frame.since : undefined;
+          const rewind = frame.rewind === undefined || since ? 0 : rewindOf(frame.rewind);
           const asked = Array.isArray(frame.topics) ? frame.topics : [frame.topic];
           const current = subscribedTopics();
           const fresh = asked.filter((topic) => !current.has(topic as string));
@@ -263,18 +266,26 @@ export class WebSocketRelay {
             publisher,
           );
           // Before any later message: of the cursor, or of a store that lost its data (new epoch).
+          // `topics`: those that missed events (all of them but for a `too-old` of some).
           subscription.onReset = (reset) =>
-            send({ type: 'reset', topics, reason: reset.reason, id: reset.latest });
+            send({
+              type: 'reset',
+              topics: reset.topics ?? topics,
+              reason: reset.reason,
+              id: reset.latest,
+            });
           subscriptions.add(subscription);
           core.attach(subscription);
-          const since = typeof frame.since === 'string' && frame.since ? frame.since : undefined;
           const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
           // A fresh subscription learns its starting cursor, so a drop before its first message
           // loses nothing; a resumed one already has its cursor.
           if (since) send({ type: 'subscribed', topics, ...ref });
           try {
-            await subscription.start(core.store, since, (latest) =>
-              send({ type: 'subscribed', topics, id: latest, ...ref }),
+            await subscription.start(
+              core.store,
+              since,
+              (latest) => send({ type: 'subscribed', topics, id: latest, ...ref }),
+              { rewind, max: core.options.maxReplay },
             );
           } catch (error) {
             // Without its replay the subscription would have a gap: drop it, the client retries.
@@ -371,5 +382,14 @@ export class WebSocketRelay {
         }
       });
     });
+  }
+}
+
+/** A frame's `rewind`: a bad one makes the frame a `bad-frame` (HTTP answers `400 bad-rewind`). */
+function rewindOf(value: unknown): number {
+  try {
+    return parseRewind(value);
+  } catch (error) {
+    throw new HubError('bad-frame', (error as Error).message, 400);
   }
 }

@@ -55,6 +55,8 @@ export function hubPlugin(options = {}) {
     retry: 200,
     historyLimit: 50_000,
     historyBytes: 16 << 20,
+    // Topics that keep 2 events: a resume past them is a `too-old` naming the topic.
+    history: { 'short-': { limit: 2 } },
     ...options,
   });
   const others = [

@@ -497,11 +497,19 @@ describe('hub: long-poll', () => {
     assert.deepEqual(received, [...Array(300).keys()]);
   });
 
-  test('a reset cursor answers at once with reset and the newest cursor', async () => {
+  test('a reset cursor answers at once with reset, the events after it and their cursor', async () => {
+    const newest = await h.hub.latestId();
     const { body } = await httpJson(h.url('/poll?topic=lp&since=zz-1'));
     assert.deepEqual(body.reset, { reason: 'epoch' });
-    assert.equal(body.events.length, 0);
-    assert.match(body.cursor, /^[a-z0-9]+-\d+$/);
+    // This hub's whole kept history of the topic travels with the reset (it is complete).
+    const kept = await h.hub.history('lp');
+    assert.deepEqual(body.events, kept.events);
+    assert.ok(body.events.length > 0);
+    assert.equal(body.cursor, body.events.at(-1).id);
+    // Polled on from there: nothing again, no second reset.
+    const next = await httpJson(h.url(`/poll?topic=lp&since=${body.cursor}&timeout=0`));
+    assert.deepEqual(next.body, { events: [], cursor: body.cursor });
+    assert.match(newest, /^[a-z0-9]+-\d+$/);
   });
 });
 
