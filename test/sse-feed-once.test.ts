@@ -48,7 +48,7 @@ const chat = (src: string, attrs: Record<string, string> = {}) => {
 const text = (messages: RealtimeMessageEvent[]) =>
   messages.map((event) => (event.data as { delta: string }).delta).join('');
 
-/** Hides the tab (DESIGN.md's allowed stand-in: headless tabs always report `visible`). */
+/** Hides the tab (the one allowed stand-in: headless tabs always report `visible`). */
 function setVisibility(state: 'hidden' | 'visible') {
   Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
   Object.defineProperty(document, 'hidden', { configurable: true, get: () => state === 'hidden' });
