@@ -528,7 +528,9 @@ describe('<tab-channel transport>', () => {
     // channel only hears nothing of a busy channel's messages swept past it (CI once saw a
     // concurrent test's busy cookie reported on an unrelated channel).
     for (const transport of ['cookie', 'idb']) {
-      it(`${transport}: a hung reader of a quiet channel hears no message-lost for a busy channel it never joined`, async () => {
+      it(`${transport}: a hung reader of a quiet channel hears no message-lost for a busy channel it never joined`, async function () {
+        // A 4 s hang, 150 paced posts and a second tab: more than mocha's 20 s on a loaded machine.
+        this.timeout(90_000);
         const quiet = uniqueName('quiet');
         const busy = uniqueName('busy');
         const reader = await Tab.open();
@@ -552,6 +554,9 @@ describe('<tab-channel transport>', () => {
             writes.postMessage(`busy ${i} `.padEnd(100, '.'));
             await sleep(20);
           }
+          // 'after' only once the reader runs again: posted while it still hangs, a 200 ms ttl
+          // would sweep it too, a real loss on the quiet channel.
+          await reader.eval('true');
           quietHere.postMessage('after');
           const log = await reader.waitFor<{ type: string; data?: unknown; code?: string }[]>(
             `window.log.some((entry) => entry.data === 'after') && window.log`,
