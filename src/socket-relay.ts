@@ -323,6 +323,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     this.intervene();
     if (!this.isConnected || this.disabled || !this.src) return;
     this.stopped = false;
+    // The page acted (signed in again): a refusal now is a new one, `refresh` gets its turn.
+    this.renewed = false;
     this.reconnector.reset();
     this.start();
   }

@@ -149,6 +149,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   reconnect(): void {
     this.intervene();
     if (!this.isConnected || this.disabled || !this.src) return;
+    // The page acted (signed in again): a refusal now is a new one, `refresh` gets its turn.
+    this.renewed = false;
     this.reconnector.reset();
     this.start();
   }
@@ -182,6 +184,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     this.finish(aborted());
     this.disconnect();
     this.reconnector.reset();
+    this.renewed = false;
     this.cursor = this.startId ?? '';
     const promise = new Promise<void>((resolve, reject) => (this.run = { resolve, reject }));
     // The page may ignore it: an abort must not surface as an unhandled rejection.
