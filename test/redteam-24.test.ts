@@ -1,7 +1,8 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
-import '../src/sse-feed-define.js';
+import '../src/define.js';
 import type { SseFeedElement } from '../src/sse-feed.js';
+import type { SocketRelayElement } from '../src/socket-relay.js';
 import type { RealtimeErrorEvent, RealtimeMessageEvent } from '../src/index.js';
 import { record, uniqueName, waitUntil } from './helpers.js';
 
@@ -64,6 +65,35 @@ describe('issue #24 red team: credentials', () => {
     await waitUntil(() => messages.length > 0, 10_000, 'a message after reconnect()');
     expect(calls).to.equal(2);
     expect(messages[0].data).to.equal('hello after 4');
+    el.remove();
+  });
+
+  it('<socket-relay>: a token already expired (expiresAt in the past), refresh rejecting once; reconnect() calls refresh again', async function () {
+    this.timeout(30_000);
+    const mint = async (ms: number) =>
+      (await executeServerCommand<{ token: string }, unknown>('hub-token', { ms, user: 'u' }))
+        .token;
+    let token = await mint(-1000);
+    const el = document.createElement('socket-relay') as SocketRelayElement;
+    el.setAttribute('src', '/expiring/ws');
+    el.setAttribute('topic', uniqueName('past'));
+    el.setAttribute('retry-min', '20');
+    el.setAttribute('retry-max', '60');
+    el.auth = () => token;
+    let calls = 0;
+    el.refresh = async () => {
+      calls++;
+      if (calls === 1) throw new Error('the token endpoint was down');
+      token = await mint(60_000);
+    };
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    document.body.append(el);
+    await waitUntil(() => errors.some((e) => e.code === 'unauthorized'), 10_000, 'unauthorized');
+    expect(calls).to.equal(1);
+    expect(el.state).to.equal('error');
+    el.reconnect();
+    await waitUntil(() => el.state === 'open', 10_000, `open after reconnect(), state ${el.state}`);
+    expect(calls).to.equal(2);
     el.remove();
   });
 });
