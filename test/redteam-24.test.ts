@@ -3,6 +3,7 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/define.js';
 import type { SseFeedElement } from '../src/sse-feed.js';
 import type { SocketRelayElement } from '../src/socket-relay.js';
+import type { PollFeedElement } from '../src/poll-feed.js';
 import type { RealtimeErrorEvent, RealtimeMessageEvent } from '../src/index.js';
 import { record, uniqueName, waitUntil } from './helpers.js';
 
@@ -91,9 +92,97 @@ describe('issue #24 red team: credentials', () => {
     await waitUntil(() => errors.some((e) => e.code === 'unauthorized'), 10_000, 'unauthorized');
     expect(calls).to.equal(1);
     expect(el.state).to.equal('error');
+    const renewed = record(el, 'authrefresh');
+    // No `unauthorized` while refresh may still renew: only its failure, then the final one.
+    const before = errors.map((e) => e.code);
+    expect(before).to.deep.equal(['auth-failed', 'unauthorized']);
     el.reconnect();
-    await waitUntil(() => el.state === 'open', 10_000, `open after reconnect(), state ${el.state}`);
+    // The relay is `open` at the hub's hello, before the hub refuses the auth frame (4401).
+    await waitUntil(() => renewed.length === 1, 10_000, 'authrefresh after reconnect()');
+    await waitUntil(() => el.state === 'open', 10_000, `open after renewal, state ${el.state}`);
     expect(calls).to.equal(2);
+    expect(
+      errors.map((e) => e.code),
+      `${JSON.stringify(errors.map((e) => [e.code, e.message]))}`,
+    ).to.deep.equal(before);
+    el.remove();
+  });
+
+  it('<poll-feed>: after unauthorized (refresh rejected once), reconnect() and a disabled toggle give refresh a new turn', async () => {
+    for (const recover of ['reconnect', 'disabled'] as const) {
+      const key = uniqueName('poll-locked');
+      const el = document.createElement('poll-feed') as PollFeedElement;
+      el.setAttribute('src', `/poll-test/status?key=${key}&status=401,401,200`);
+      el.setAttribute('retry-min', '20');
+      el.setAttribute('retry-max', '60');
+      let calls = 0;
+      el.refresh = async () => {
+        calls++;
+        if (calls === 1) throw new Error('the token endpoint was down');
+      };
+      const errors = record<RealtimeErrorEvent>(el, 'error');
+      const messages = record<RealtimeMessageEvent>(el, 'message');
+      document.body.append(el);
+      await waitUntil(() => el.state === 'error', 10_000, `${recover}: unauthorized`);
+      expect(errors.map((e) => e.code)).to.deep.equal(['auth-failed', 'unauthorized']);
+      if (recover === 'reconnect') el.reconnect();
+      else {
+        el.disabled = true;
+        await el.updateComplete;
+        el.disabled = false;
+      }
+      await waitUntil(() => messages.length > 0, 10_000, `${recover}: a message`);
+      expect(calls, recover).to.equal(2);
+      expect(messages[0].data, recover).to.equal('status 200 #3');
+      expect(el.state, recover).to.equal('open');
+      el.remove();
+    }
+  });
+});
+
+describe('issue #24 red team: one-shot streams', () => {
+  const chat = (key: string, query = '') =>
+    feed(`/sse-test/llm?key=${key}${query}`, {
+      once: '',
+      method: 'POST',
+      type: 'json',
+      'done-data': '[DONE]',
+    });
+  const answer = (messages: RealtimeMessageEvent[]) =>
+    messages.map((m) => (m.data as { delta: string }).delta).join('');
+
+  it('stream() twice in one task: the first rejects (AbortError), one answer, two POSTs, the first seen closed', async () => {
+    const key = uniqueName('twice');
+    const el = chat(key, '&every=20');
+    const messages = record<RealtimeMessageEvent>(el, 'message');
+    const first = el.stream({ prompt: 'one' }).catch((error: Error) => error.name);
+    const second = el.stream({ prompt: 'two' });
+    expect(await first).to.equal('AbortError');
+    await second;
+    expect(answer(messages)).to.equal(
+      'You asked: two. Here is a short answer in twelve words, streamed.',
+    );
+    const seen = await requestsFor(key);
+    // The first may not have left the page (aborted before the module loaded): at most one.
+    expect(seen.length).to.be.within(1, 2);
+    el.remove();
+  });
+
+  it('stream() again from a done listener (the next queued prompt) runs the next request', async () => {
+    const key = uniqueName('chained');
+    const el = chat(key, '&every=10');
+    const messages = record<RealtimeMessageEvent>(el, 'message');
+    let next: Promise<void> | undefined;
+    el.addEventListener('done', () => (next ??= el.stream({ prompt: 'b' })), { once: true });
+    await el.stream({ prompt: 'a' });
+    await waitUntil(() => next !== undefined, 5_000, 'the listener ran');
+    await next;
+    expect(answer(messages)).to.equal(
+      'You asked: a. Here is a short answer in twelve words, streamed.' +
+        'You asked: b. Here is a short answer in twelve words, streamed.',
+    );
+    expect(el.state).to.equal('closed');
+    expect(await requestsFor(key)).to.have.length(2);
     el.remove();
   });
 });

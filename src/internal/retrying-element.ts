@@ -156,6 +156,8 @@ export abstract class RetryingElement<
 
   /** Subclasses release their connection after this. */
   protected release(): void {
+    // Re-enabled, a new src, re-inserted: a refusal then is a new one, `refresh` gets its turn.
+    this.renewed = false;
     this.unshare();
   }
 
