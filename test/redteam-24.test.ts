@@ -140,6 +140,42 @@ describe('issue #24 red team: credentials', () => {
   });
 });
 
+describe('issue #24 red team: concurrent refresh', () => {
+  it('<socket-relay>: a refresh slower than the expiring lead is not called again while it runs (the 4440 joins it)', async function () {
+    this.timeout(30_000);
+    const mint = async (ms: number) =>
+      (await executeServerCommand<{ token: string }, unknown>('hub-token', { ms, user: 'u' }))
+        .token;
+    // 2 s of life: `expiring` at ~1 s, 4440 at 2 s, while the refresh (1.5 s) still runs.
+    let token = await mint(2000);
+    const el = document.createElement('socket-relay') as SocketRelayElement;
+    el.setAttribute('src', '/expiring/ws');
+    el.setAttribute('topic', uniqueName('slow-refresh'));
+    el.setAttribute('retry-min', '20');
+    el.setAttribute('retry-max', '60');
+    el.auth = () => token;
+    let running = 0;
+    let most = 0;
+    let calls = 0;
+    el.refresh = async () => {
+      calls++;
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      token = await mint(60_000);
+      running--;
+    };
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    document.body.append(el);
+    await waitUntil(() => calls >= 1, 10_000, 'refresh called at expiring');
+    await waitUntil(() => running === 0 && el.state === 'open', 15_000, 'renewed and open');
+    // Past the old expiry: one refresh in flight at a time (a rotating refresh token used twice
+    // at once signs the user out at many identity providers).
+    expect(most).to.equal(1);
+    expect(errors.map((e) => e.code)).to.not.include('unauthorized');
+    el.remove();
+  });
+});
+
 describe('issue #24 red team: one-shot streams', () => {
   const chat = (key: string, query = '') =>
     feed(`/sse-test/llm?key=${key}${query}`, {
