@@ -116,9 +116,8 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   reconnect(): void {
     this.intervene();
     if (!this.isConnected || this.disabled || !this.src) return;
-    this.renewed = false;
     this.stopPolling();
-    this.reconnector.reset();
+    this.freshStart();
     // Stopped: the next answer opens it again (`open`).
     if (this.state !== 'open') this.opened = false;
     this.start();

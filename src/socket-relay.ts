@@ -324,8 +324,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     if (!this.isConnected || this.disabled || !this.src) return;
     this.stopped = false;
     // The page acted (signed in again): a refusal now is a new one, `refresh` gets its turn.
-    this.renewed = false;
-    this.reconnector.reset();
+    this.freshStart();
     this.start();
   }
 
@@ -525,7 +524,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     const meaning = closeErrors.get(code);
     // Expired (4440), or refused (4401) with a `refresh` not tried yet: renewed below, not an
     // error (a page that signs in again on `unauthorized` must not when `refresh` copes).
-    const renewing = code === 4440 || (code === 4401 && !!this.refresh && !this.renewed);
+    const renewing = code === 4440 || (code === 4401 && this.refresh && !this.renewed);
     if (code === 1009) {
       // A server without a hello (so no known limit) refused a frame as too large: the largest
       // unacknowledged send is the one; it is never sent again.

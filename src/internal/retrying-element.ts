@@ -127,6 +127,12 @@ export abstract class RetryingElement<
     });
   }
 
+  /** The page asked for a fresh start (`reconnect()`): a new backoff, and `refresh` a new turn. */
+  protected freshStart(): void {
+    this.renewed = false;
+    this.reconnector.reset();
+  }
+
   /** Connects, or joins the tabs that share the connection. */
   protected start(): void {
     this.unshare();
