@@ -140,6 +140,28 @@ describe('issue #24 red team: credentials', () => {
   });
 });
 
+describe('issue #24 red team: removed while refresh runs', () => {
+  it('<poll-feed> removed while a refresh runs that then rejects: no unauthorized, state closed', async () => {
+    const key = uniqueName('poll-removed');
+    const el = document.createElement('poll-feed') as PollFeedElement;
+    el.setAttribute('src', `/poll-test/status?key=${key}&status=401`);
+    let running: Promise<void> | undefined;
+    el.refresh = () =>
+      (running = new Promise<void>((_, reject) =>
+        setTimeout(() => reject(new Error('signed out meanwhile')), 100),
+      ));
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    document.body.append(el);
+    await waitUntil(() => running !== undefined, 10_000, 'refresh called');
+    el.remove();
+    await running!.catch(() => {});
+    // The rejection's continuations are microtasks: a task later they have all run.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(el.state).to.equal('closed');
+    expect(errors.map((e) => e.code)).to.not.include('unauthorized');
+  });
+});
+
 describe('issue #24 red team: concurrent refresh', () => {
   it('<socket-relay>: a refresh slower than the expiring lead is not called again while it runs (the 4440 joins it)', async function () {
     this.timeout(30_000);
