@@ -109,6 +109,20 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
     this.connect();
   }
 
+  /**
+   * Polls again now with a fresh backoff, keeping the cursor: after `unauthorized`,
+   * `forbidden-origin` or `retries-exhausted` (a refusal then calls `refresh` again).
+   */
+  reconnect(): void {
+    this.intervene();
+    if (!this.isConnected || this.disabled || !this.src) return;
+    this.stopPolling();
+    this.freshStart();
+    // Stopped: the next answer opens it again (`open`).
+    if (this.state !== 'open') this.opened = false;
+    this.start();
+  }
+
   protected override acquire(): void {
     if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
     try {

@@ -316,7 +316,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     this.intervene();
     if (!this.isConnected || this.disabled || !this.src) return;
     this.stopped = false;
-    this.reconnector.reset();
+    // The page acted (signed in again): a refusal now is a new one, `refresh` gets its turn.
+    this.freshStart();
     this.start();
   }
 
@@ -479,19 +480,21 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     const wasOpen = this.state === 'open';
     this.detach();
     const meaning = closeErrors.get(code);
+    // Expired (4440), or refused (4401) with a `refresh` not tried yet: renewed below, not an
+    // error (a page that signs in again on `unauthorized` must not when `refresh` copes).
+    const renewing = code === 4440 || (code === 4401 && this.refresh && !this.renewed);
     if (code === 1009) {
       // Refused as too large: in hub mode the largest unacknowledged send, never sent again.
       if (this.hub && !this.raw) this.hub.refuseLargest(this as never);
       else this.fail('too-large', 'The server refused a message as too large (1009).');
-    } else if (meaning) {
+    } else if (meaning && !renewing) {
       this.fail(meaning, `The server closed the connection: ${code} ${reason}`.trim());
     } else if (!wasOpen && code !== 4000) {
       this.fail('network', 'The WebSocket connection failed.');
     }
     this.requeueUnacked();
     if (this.superseded) return; // an error listener already chose (close(), reconnect(), …)
-    // Expired (4440), or refused (4401) with a `refresh` not tried yet: renew, then at once again.
-    if (code === 4440 || (code === 4401 && this.refresh && !this.renewed)) {
+    if (renewing) {
       const attempt = this.attempt;
       if (wasOpen) this.emit(new RealtimeCloseEvent(true, code, reason, wasClean));
       return this.renewThen(code > 4401, () => attempt !== this.attempt || this.stopped);

@@ -149,7 +149,8 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   reconnect(): void {
     this.intervene();
     if (!this.isConnected || this.disabled || !this.src) return;
-    this.reconnector.reset();
+    // The page acted (signed in again): a refusal now is a new one, `refresh` gets its turn.
+    this.freshStart();
     this.start();
   }
 
@@ -181,7 +182,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     if (body !== undefined) this.body = body;
     this.finish(aborted());
     this.disconnect();
-    this.reconnector.reset();
+    this.freshStart();
     this.cursor = this.startId ?? '';
     const promise = new Promise<void>((resolve, reject) => (this.run = { resolve, reject }));
     // The page may ignore it: an abort must not surface as an unhandled rejection.

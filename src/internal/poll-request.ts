@@ -87,8 +87,10 @@ export async function pollRequest(host: PollHost, controller: AbortController): 
   const { status } = response;
   if (status >= 400 || (status < 200 && status !== 304)) {
     // Still in flight while `refresh` runs: a visibility change cannot start a second poll.
-    if (status === 401 && (await host.renew())) {
-      if (!current()) return;
+    const renewed = status === 401 && (await host.renew());
+    // Removed, re-enabled or re-pointed while `refresh` ran: nothing of this poll is reported.
+    if (!current()) return;
+    if (renewed) {
       host.inFlight = undefined;
       return host.connect();
     }

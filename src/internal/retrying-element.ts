@@ -53,6 +53,8 @@ export abstract class RetryingElement<
   refresh: (() => unknown) | null = null;
   /** `refresh` ran after a refusal and no connection has been accepted since. */
   protected renewed = false;
+  /** The `refresh` call in flight, which a second reason to renew joins. */
+  private renewing?: Promise<boolean>;
 
   protected readonly reconnector = new ReconnectController(this, () => {
     if (!this.superseded) this.connect();
@@ -87,17 +89,22 @@ export abstract class RetryingElement<
    * `authrefresh`; false when there is none, it failed, or it already ran after the last
    * refusal (the caller then reports `unauthorized`, final).
    */
-  protected async renew(expiring?: boolean): Promise<boolean> {
-    if (!this.refresh || (this.renewed && !expiring)) return false;
+  protected renew(expiring?: boolean): Promise<boolean> {
+    const { refresh } = this;
+    if (!refresh || (this.renewed && !expiring)) return Promise.resolve(false);
     this.renewed = !expiring;
-    try {
-      await this.refresh();
-    } catch (error) {
-      this.fail('auth-failed', `refresh() threw: ${(error as Error).message}`, { cause: error });
-      return false;
-    }
-    this.emit(new Event('authrefresh') as never);
-    return true;
+    // One call at a time: a 4440 while the `expiring` frame's renewal still runs joins it (a
+    // rotating refresh token used twice at once signs the user out at many providers).
+    return (this.renewing ??= (async () => {
+      try {
+        await refresh();
+      } catch (error) {
+        this.fail('auth-failed', `refresh() threw: ${(error as Error).message}`, { cause: error });
+        return false;
+      }
+      this.emit(new Event('authrefresh') as never);
+      return true;
+    })().finally(() => (this.renewing = undefined)));
   }
 
   /**
@@ -118,6 +125,12 @@ export abstract class RetryingElement<
         'The server refused the credentials; refresh() could not renew them.',
       );
     });
+  }
+
+  /** The page asked for a fresh start (`reconnect()`): a new backoff, and `refresh` a new turn. */
+  protected freshStart(): void {
+    this.renewed = false;
+    this.reconnector.reset();
   }
 
   /** Connects, or joins the tabs that share the connection. */
@@ -156,6 +169,8 @@ export abstract class RetryingElement<
 
   /** Subclasses release their connection after this. */
   protected release(): void {
+    // Re-enabled, a new src, re-inserted: a refusal then is a new one, `refresh` gets its turn.
+    this.renewed = false;
     this.unshare();
   }
 

@@ -201,7 +201,18 @@ export class HubCore {
     if (!this.options.authorize) return {};
     try {
       const answer = await this.options.authorize(request);
-      return answer === true ? {} : answer && typeof answer === 'object' ? answer : null;
+      if (answer === true) return {};
+      if (!answer || typeof answer !== 'object') return null;
+      const { expiresAt } = answer;
+      // Fail closed: NaN (Date.parse of a bad date) or a string would never expire.
+      if (expiresAt !== undefined && (typeof expiresAt !== 'number' || Number.isNaN(expiresAt))) {
+        this.log.incident(
+          'bad expiresAt',
+          `authorize returned expiresAt ${String(expiresAt)}, not ms since the epoch: refused`,
+        );
+        return null;
+      }
+      return answer;
     } catch {
       return null;
     }

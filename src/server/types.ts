@@ -131,7 +131,10 @@ export interface AuthGrant {
   user?: string;
   /** Anything else about the client (presence, later). */
   info?: unknown;
-  /** When the credentials expire, ms since the epoch. */
+  /**
+   * When the credentials expire, ms since the epoch (a JWT's `exp` is in seconds: × 1000).
+   * `Infinity`: never. NaN or a non-number is refused (logged): it would never expire.
+   */
   expiresAt?: number;
 }
 
