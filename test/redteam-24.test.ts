@@ -140,6 +140,39 @@ describe('issue #24 red team: credentials', () => {
   });
 });
 
+describe('issue #24 red team: a refresh that never settles', () => {
+  it('<poll-feed> and <sse-feed>: a refresh that never answers fails after refreshTimeout (auth-failed, then unauthorized), never connecting for ever', async () => {
+    for (const tag of ['poll-feed', 'sse-feed'] as const) {
+      const key = uniqueName(`${tag}-hung-refresh`);
+      const el = document.createElement(tag) as PollFeedElement | SseFeedElement;
+      el.setAttribute(
+        'src',
+        `/${tag === 'poll-feed' ? 'poll' : 'sse'}-test/status?key=${key}&status=401`,
+      );
+      if (tag === 'sse-feed') el.setAttribute('mode', 'fetch');
+      el.refreshTimeout = 300;
+      let calls = 0;
+      el.refresh = () => {
+        calls++;
+        return new Promise(() => {});
+      };
+      const errors = record<RealtimeErrorEvent>(el, 'error');
+      document.body.append(el);
+      try {
+        await waitUntil(() => el.state === 'error', 15_000, `${tag}: the final error`);
+        expect(
+          errors.map((e) => e.code),
+          tag,
+        ).to.deep.equal(['auth-failed', 'unauthorized']);
+        expect(errors[0].message, tag).to.contain('300 ms');
+        expect(calls, tag).to.equal(1);
+      } finally {
+        el.remove();
+      }
+    }
+  });
+});
+
 describe('issue #24 red team: removed while refresh runs', () => {
   it('<poll-feed> removed while a refresh runs that then rejects: no unauthorized, state closed', async () => {
     const key = uniqueName('poll-removed');

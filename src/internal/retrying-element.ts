@@ -51,6 +51,11 @@ export abstract class RetryingElement<
    * `shared` mode only the leading tab calls it. A 403 is final: forbidden is not expired.
    */
   refresh: (() => unknown) | null = null;
+  /**
+   * Ms a `refresh` call may take: one that has not settled by then counts as failed
+   * (`auth-failed`), so a refresh that never answers cannot leave the element `connecting`.
+   */
+  refreshTimeout = 30_000;
   /** `refresh` ran after a refusal and no connection has been accepted since. */
   protected renewed = false;
   /** The `refresh` call in flight, which a second reason to renew joins. */
@@ -96,8 +101,17 @@ export abstract class RetryingElement<
     // One call at a time: a 4440 while the `expiring` frame's renewal still runs joins it (a
     // rotating refresh token used twice at once signs the user out at many providers).
     return (this.renewing ??= (async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        await refresh();
+        await Promise.race([
+          refresh(),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`it did not settle within ${this.refreshTimeout} ms`)),
+              this.refreshTimeout,
+            );
+          }),
+        ]).finally(() => clearTimeout(timer));
       } catch (error) {
         this.fail('auth-failed', `refresh() threw: ${(error as Error).message}`, { cause: error });
         return false;
