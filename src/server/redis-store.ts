@@ -227,8 +227,11 @@ export class RedisStore implements HubStore {
   async recent(topics: ReadonlySet<string>, limit: number): Promise<Recent> {
     await this.started();
     const state = await this.readTopics('recent', 0, Math.max(0, limit), topics);
-    const lists = state.topics.map(({ entries }) =>
-      entries.map(([id, fields]) => this.toEvent(state.epoch, seqOfStreamId(id), fields)).reverse(),
+    // A topic's stream entries leave the topic out (the key names it): given here, as in collect.
+    const lists = state.topics.map(({ topic, entries }) =>
+      entries
+        .map(([id, fields]) => this.toEvent(state.epoch, seqOfStreamId(id), fields, topic))
+        .reverse(),
     );
     const events = mergeBySeq(lists.filter((list) => list.length));
     return {

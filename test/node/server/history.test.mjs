@@ -300,6 +300,30 @@ for (const kind of ['memory', 'redis']) {
       assert.deepEqual(empty.body, { events: [], cursor: await h.hub.latestId() });
     });
 
+    test("rewind and hub.history name each event's topic on every transport", async () => {
+      // Redis's recent read left the topic out (its stream key names it): SSE sent `event: `
+      // (an <sse-feed> listening by topic heard nothing), poll and WebSocket sent topic "".
+      const h = await hubWith();
+      await h.hub.publish('ta', 'a1');
+      await h.hub.publish('tb', 'b1');
+      const topicsOf = (list) => list.map((e) => `${e.topic}:${e.data}`);
+      assert.deepEqual(topicsOf((await h.hub.history(['ta', 'tb'])).events), ['ta:a1', 'tb:b1']);
+      const poll = await httpJson(h.url('/poll?topic=ta&topic=tb&rewind=2'));
+      assert.deepEqual(topicsOf(poll.body.events), ['ta:a1', 'tb:b1']);
+      const ws = await openWs(h.url('/ws').replace('http', 'ws'));
+      ws.send({ type: 'subscribe', topics: ['ta', 'tb'], rewind: 2 });
+      await until(() => ws.of('message').length === 2);
+      assert.deepEqual(topicsOf(ws.of('message')), ['ta:a1', 'tb:b1']);
+      ws.socket.close();
+      const sse = await openSse(h.url('/sse?topic=ta&topic=tb&rewind=2'));
+      await until(() => sse.events().length === 2);
+      assert.deepEqual(
+        sse.events().map((r) => `${r.event}:${JSON.parse(r.data)}`),
+        ['ta:a1', 'tb:b1'],
+      );
+      sse.close();
+    });
+
     test('render with hub.history, subscribe from its cursor: nothing missed or repeated in between', async () => {
       const h = await hubWith();
       for (let i = 0; i < 5; i++) await h.hub.publish('render', i);
