@@ -87,7 +87,7 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   headers: HeadersSource | null = null;
   /** @internal The `last-event-id` attribute: long polling starts from this cursor. */
   startId: string | null = null;
-  /** Long polling: the last N events first, while there is no cursor. */
+  /** Long polling: the last N events first, while there is no cursor (a whole number ≥ 0; another value is `invalid-attribute`). */
   rewind = 0;
 
   protected inFlight?: AbortController;

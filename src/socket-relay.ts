@@ -108,7 +108,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   stopCodes = '1008 4401 4403';
   /** @internal The `last-event-id` attribute. */
   startId = '';
-  /** Hub mode: the last N events first, while there is no cursor. */
+  /** Hub mode: the last N events first, while there is no cursor (a whole number ≥ 0; another value is `invalid-attribute`). */
   rewind = 0;
   /**
    * Hub mode: a token, or a function called before every connect and when the hub says the

@@ -107,7 +107,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   once = false;
   doneEvent = 'done';
   doneData = '';
-  /** The hub's `rewind`: the last N events first, while there is no cursor. */
+  /** The hub's `rewind`: the last N events first, while there is no cursor (a whole number ≥ 0; another value is `invalid-attribute`). */
   rewind = 0;
   /** Fetch mode: a request body (objects as JSON), re-sent on every reconnect. */
   body: BodyInit | Record<string, unknown> | unknown[] | null = null;
