@@ -35,7 +35,7 @@ type HeadersSource =
  * @attr {boolean} with-credentials - Send cookies cross-origin.
  * @attr {string} method - The HTTP method (default `GET`; `body` is sent with any other).
  * @attr {string} last-event-id - Long polling: start from this cursor.
- * @attr {number} rewind - Long polling: without a cursor, start with the last N events of the topics (`rewind=N`).
+ * @attr {number} rewind - Long polling: without a cursor, start with the last N events of the topics (`rewind=N`); a whole number ≥ 0, another value is `invalid-attribute`.
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
@@ -87,7 +87,7 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   headers: HeadersSource | null = null;
   /** @internal The `last-event-id` attribute: long polling starts from this cursor. */
   startId: string | null = null;
-  /** Long polling: the last N events first, while there is no cursor. */
+  /** Long polling: the last N events first, while there is no cursor (a whole number ≥ 0; another value is `invalid-attribute`). */
   rewind = 0;
 
   protected inFlight?: AbortController;
@@ -131,9 +131,13 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
       this.setState('error');
       return this.fail('invalid-url', `"${this.src}" is not a URL.`);
     }
-    if (!['text', 'json'].includes(this.type)) {
+    // The hub answers another rewind 400 on every try: told once here instead.
+    if (
+      !['text', 'json'].includes(this.type) ||
+      !(Number.isSafeInteger(this.rewind) && this.rewind >= 0)
+    ) {
       this.setState('error');
-      return this.fail('invalid-attribute', `Bad type="${this.type}".`);
+      return this.fail('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
     }
     this.etag = this.lastModified = '';
     this.cursor = this.startId ?? '';

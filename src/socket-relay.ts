@@ -45,7 +45,7 @@ interface Pending {
  * @attr {string} protocols - Space-separated subprotocols.
  * @attr {boolean} echo - Hub mode: also receive your own sends.
  * @attr {string} last-event-id - Hub mode: resume from this cursor while the element has none of its own (e.g. one rendered with `hub.history()`).
- * @attr {number} rewind - Hub mode: without a cursor, subscribe with the last N events of the topics first.
+ * @attr {number} rewind - Hub mode: without a cursor, subscribe with the last N events of the topics first; a whole number ≥ 0, another value is `invalid-attribute`.
  * @attr {number} queue-limit - Sends held while not open; past it `send` returns `false` and fires `queue-full`.
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
@@ -110,7 +110,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   stopCodes = '1008 4401 4403';
   /** @internal The `last-event-id` attribute. */
   startId = '';
-  /** Hub mode: the last N events first, while there is no cursor. */
+  /** Hub mode: the last N events first, while there is no cursor (a whole number ≥ 0; another value is `invalid-attribute`). */
   rewind = 0;
   /**
    * Hub mode: a token, or a function called before every connect and when the hub says the
@@ -328,9 +328,13 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       this.setState('error');
       return this.fail('invalid-url', `"${this.src}" is not a URL.`);
     }
-    if (!['text', 'json', 'binary'].includes(this.type)) {
+    // The hub refuses another rewind (bad-frame) and never subscribes: told here instead.
+    if (
+      !['text', 'json', 'binary'].includes(this.type) ||
+      !(Number.isSafeInteger(this.rewind) && this.rewind >= 0)
+    ) {
       this.setState('error');
-      return this.fail('invalid-attribute', `Bad type="${this.type}".`);
+      return this.fail('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
     }
     this.start();
   }

@@ -37,7 +37,7 @@ type HeadersSource =
  * @attr {boolean} with-credentials - Send cookies cross-origin.
  * @attr {string} method - Fetch mode: the HTTP method.
  * @attr {string} last-event-id - Start from this cursor (one containing CR, LF or NUL, which no header can carry, is `invalid-attribute`).
- * @attr {number} rewind - With the hub: without a cursor, start with the last N events of the topics (`?rewind=N`); a resume never rewinds.
+ * @attr {number} rewind - With the hub: without a cursor, start with the last N events of the topics (`?rewind=N`); a resume never rewinds; a whole number ≥ 0, another value is `invalid-attribute`.
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
@@ -107,7 +107,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   once = false;
   doneEvent = 'done';
   doneData = '';
-  /** The hub's `rewind`: the last N events first, while there is no cursor. */
+  /** The hub's `rewind`: the last N events first, while there is no cursor (a whole number ≥ 0; another value is `invalid-attribute`). */
   rewind = 0;
   /** Fetch mode: a request body (objects as JSON), re-sent on every reconnect. */
   body: BodyInit | Record<string, unknown> | unknown[] | null = null;
@@ -220,9 +220,14 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
     if (
       !['text', 'json'].includes(this.type) ||
       !['auto', 'fetch', 'native'].includes(this.mode) ||
-      (this.once && this.mode === 'native')
+      (this.once && this.mode === 'native') ||
+      // The hub answers another rewind 400 on every try: told once here instead.
+      !(Number.isSafeInteger(this.rewind) && this.rewind >= 0)
     ) {
-      return this.invalid('invalid-attribute', `Bad type="${this.type}" or mode="${this.mode}".`);
+      return this.invalid(
+        'invalid-attribute',
+        `Bad type="${this.type}", mode="${this.mode}" or rewind="${this.rewind}".`,
+      );
     }
     // A stream's ids never hold these (the parser splits lines there and ignores ids with NULL).
     if (/[\r\n\0]/.test(this.cursor)) {

@@ -5,7 +5,7 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/sse-feed-define.js';
 import '../src/poll-feed-define.js';
 import '../src/socket-relay-define.js';
-import type { RealtimeMessageEvent, ResetEvent } from '../src/index.js';
+import type { RealtimeErrorEvent, RealtimeMessageEvent, ResetEvent } from '../src/index.js';
 import { record, uniqueName, waitUntil } from './helpers.js';
 
 const publish = (topic: string, ...many: unknown[]) =>
@@ -69,6 +69,17 @@ describe('hub history from the elements', () => {
         await waitUntil(() => dataOf(events).length === 3, 10_000, 'the live event');
         // A cursor resumes: the rewind is not applied.
         expect(dataOf(events)).to.deep.equal(['after-1', 'after-2', 'live']);
+      });
+
+      it('a rewind that is no whole number ≥ 0 is invalid-attribute, told once (no retry loop)', async () => {
+        for (const bad of ['1.5', '-1', 'abc', '1e20']) {
+          const el = element(tag, { ...attrs([uniqueName('bad-rw')]), rewind: bad });
+          const events = record(el, 'error');
+          document.body.append(el);
+          await waitUntil(() => events.length > 0, 10_000, `the error for rewind="${bad}"`);
+          expect((events[0] as RealtimeErrorEvent).code, bad).to.equal('invalid-attribute');
+          el.remove();
+        }
       });
 
       it('a reset names the topic that lost history; the other topic misses nothing', async () => {

@@ -394,7 +394,14 @@ export class HubCore {
       const { events, latest } = await this.store.recent(set, n);
       return { events: page(events), cursor: latest };
     }
-    const replay = await this.store.replay(since, set, this.options.maxReplay);
+    // A page: the first n (one more tells that more follow), never too-many for a backlog past
+    // maxReplay — the page itself is bounded.
+    const replay = await this.store.replay(
+      since,
+      set,
+      this.options.maxReplay,
+      Number.isFinite(n) ? n + 1 : undefined,
+    );
     const events = replay.events ?? [];
     const kept = events.slice(0, n);
     const reset = 'reset' in replay ? replay : undefined;

@@ -44,6 +44,11 @@ export class HistoryPolicy {
     aliases: { historyLimit?: number; historyBytes?: number } = {},
     fallback: ResolvedBounds = defaultBounds,
   ) {
+    // A typo (`{ 'chat:': 500 }`, `{ limt: 5 }`) would otherwise be ignored without a word.
+    if (typeof history !== 'object' || history === null || Array.isArray(history))
+      throw new TypeError(
+        `history must be { default: { limit, bytes, ttl }, '<prefix>': {…} }, not ${String(history)}.`,
+      );
     const alias = { limit: aliases.historyLimit, bytes: aliases.historyBytes };
     this.base = resolve(
       resolve(fallback, alias),
@@ -69,6 +74,16 @@ export class HistoryPolicy {
 /** `bounds` over `base`, each field checked: a bad value is a configuration error at start. */
 function resolve(base: ResolvedBounds, bounds: HistoryBounds | undefined): ResolvedBounds {
   const out = { ...base };
+  if (bounds !== undefined) {
+    const unknown =
+      typeof bounds === 'object' && bounds !== null
+        ? Object.keys(bounds).find((key) => !['limit', 'bytes', 'ttl'].includes(key))
+        : String(bounds);
+    if (unknown !== undefined)
+      throw new TypeError(
+        `history bounds are { limit, bytes, ttl } (events, bytes, ms); ${JSON.stringify(unknown)} is none of them.`,
+      );
+  }
   for (const key of ['limit', 'bytes', 'ttl'] as const) {
     const value = bounds?.[key];
     if (value === undefined) continue;

@@ -93,7 +93,12 @@ export class MemoryStore implements HubStore {
     return event;
   }
 
-  async replay(cursor: string, topics: ReadonlySet<string>, max = Infinity): Promise<Replay> {
+  async replay(
+    cursor: string,
+    topics: ReadonlySet<string>,
+    max = Infinity,
+    first?: number,
+  ): Promise<Replay> {
     const latest = `${this.epoch}-${this.seq}`;
     const parsed = parseCursor(cursor);
     if (!parsed) return { reset: 'invalid', latest };
@@ -101,12 +106,12 @@ export class MemoryStore implements HubStore {
     if (parsed.epoch !== this.epoch) {
       // Another process (a restart): all of this one's history is new to the client, when kept.
       if (lost.length) return { reset: 'epoch', latest };
-      const events = this.after(0, topics, max);
+      const events = this.after(0, topics, max, first);
       if (!events) return { reset: 'too-many', latest };
       return { reset: 'epoch', latest: `${this.epoch}-0`, events };
     }
     if (parsed.seq > this.seq) return { reset: 'invalid', latest };
-    const events = this.after(parsed.seq, topics, max);
+    const events = this.after(parsed.seq, topics, max, first);
     if (!events) return { reset: 'too-many', latest };
     if (lost.length) {
       // What is still kept, in one order, after the cursor: only the named topics have a gap.
@@ -155,19 +160,30 @@ export class MemoryStore implements HubStore {
     return lost;
   }
 
-  /** Kept events of `topics` with seq > `after`, in order; undefined when more than `max`. */
-  private after(after: number, topics: ReadonlySet<string>, max: number): HubEvent[] | undefined {
+  /**
+   * Kept events of `topics` with seq > `after`, in order; undefined when more than `max`. With
+   * `first`, only the first `first` of them (and never undefined).
+   */
+  private after(
+    after: number,
+    topics: ReadonlySet<string>,
+    max: number,
+    first?: number,
+  ): HubEvent[] | undefined {
     const lists: HubEvent[][] = [];
     let count = 0;
     for (const topic of topics) {
       const history = this.history(topic);
       if (!history) continue;
       const from = history.firstAfter(after);
+      const to =
+        first === undefined ? history.events.length : Math.min(history.events.length, from + first);
       count += history.events.length - from;
-      if (count > max) return undefined;
-      if (from < history.events.length) lists.push(history.events.slice(from));
+      if (first === undefined && count > max) return undefined;
+      if (from < to) lists.push(history.events.slice(from, to));
     }
-    return mergeBySeq(lists);
+    const events = mergeBySeq(lists);
+    return first !== undefined && events.length > first ? events.slice(0, first) : events;
   }
 
   /** A topic's history, with its expired events dropped first. */

@@ -192,33 +192,38 @@ export class RedisStore implements HubStore {
     return event;
   }
 
-  async replay(cursor: string, topics: ReadonlySet<string>, max = Infinity): Promise<Replay> {
+  async replay(
+    cursor: string,
+    topics: ReadonlySet<string>,
+    max = Infinity,
+    first?: number,
+  ): Promise<Replay> {
     await this.started();
     const parsed = parseCursor(cursor);
     if (!parsed) {
       const { epoch, seq } = await this.readLog(0, 0);
       return { reset: 'invalid', latest: `${epoch}-${seq}` };
     }
-    const first = await this.readTopics('after', parsed.seq, page, topics);
-    const latest = `${first.epoch}-${first.seq}`;
-    if (parsed.epoch !== first.epoch) {
+    const head = await this.readTopics('after', parsed.seq, page, topics);
+    const latest = `${head.epoch}-${head.seq}`;
+    if (parsed.epoch !== head.epoch) {
       // A cursor of a lost data set: the new one's history is all new to the client, when kept.
-      if (first.topics.some((t) => t.lost > 0)) return { reset: 'epoch', latest };
-      const start = parsed.seq === 0 ? first : await this.readTopics('after', 0, page, topics);
-      const all = await this.collect(start, 0, max);
+      if (head.topics.some((t) => t.lost > 0)) return { reset: 'epoch', latest };
+      const start = parsed.seq === 0 ? head : await this.readTopics('after', 0, page, topics);
+      const all = await this.collect(start, 0, max, first);
       if (all === 'too-many') return { reset: 'too-many', latest };
       if (!all) return { reset: 'epoch', latest: await this.latestId() };
-      return { reset: 'epoch', latest: `${first.epoch}-0`, events: all };
+      return { reset: 'epoch', latest: `${head.epoch}-0`, events: all };
     }
-    if (parsed.seq > first.seq) return { reset: 'invalid', latest };
-    const events = await this.collect(first, parsed.seq, max);
+    if (parsed.seq > head.seq) return { reset: 'invalid', latest };
+    const events = await this.collect(head, parsed.seq, max, first);
     if (events === 'too-many') return { reset: 'too-many', latest };
     // Lost while reading: the events cannot be known.
     if (!events) return { reset: 'epoch', latest: await this.latestId() };
-    const lost = first.topics.filter((t) => t.lost > parsed.seq).map((t) => t.topic);
+    const lost = head.topics.filter((t) => t.lost > parsed.seq).map((t) => t.topic);
     if (lost.length) {
       // What is still kept, in one order, after the cursor: only the named topics have a gap.
-      const from = events.length ? `${first.epoch}-${parsed.seq}` : latest;
+      const from = events.length ? `${head.epoch}-${parsed.seq}` : latest;
       return { reset: 'too-old', latest: from, events, topics: lost };
     }
     return { events, latest };
@@ -227,8 +232,11 @@ export class RedisStore implements HubStore {
   async recent(topics: ReadonlySet<string>, limit: number): Promise<Recent> {
     await this.started();
     const state = await this.readTopics('recent', 0, Math.max(0, limit), topics);
-    const lists = state.topics.map(({ entries }) =>
-      entries.map(([id, fields]) => this.toEvent(state.epoch, seqOfStreamId(id), fields)).reverse(),
+    // A topic's stream entries leave the topic out (the key names it): given here, as in collect.
+    const lists = state.topics.map(({ topic, entries }) =>
+      entries
+        .map(([id, fields]) => this.toEvent(state.epoch, seqOfStreamId(id), fields, topic))
+        .reverse(),
     );
     const events = mergeBySeq(lists.filter((list) => list.length));
     return {
@@ -240,12 +248,13 @@ export class RedisStore implements HubStore {
   /**
    * The events of `topics` after `after` up to `first.seq`, paging each topic's stream from
    * `first` (a read after `after`); undefined when the epoch changed meanwhile, `too-many` past
-   * `max`.
+   * `max` — or, with `take`, only the first `take` of them (never `too-many`).
    */
   private async collect(
     first: TopicsState,
     after: number,
     max: number,
+    take?: number,
   ): Promise<HubEvent[] | undefined | 'too-many'> {
     const end = first.seq;
     const lists: HubEvent[][] = [];
@@ -258,17 +267,19 @@ export class RedisStore implements HubStore {
           const seq = seqOfStreamId(id);
           if (seq > after && seq <= end) list.push(this.toEvent(first.epoch, seq, fields, topic));
         }
-        if (count + list.length > max) return 'too-many';
+        if (take === undefined && count + list.length > max) return 'too-many';
         const last = batch.at(-1);
+        if (take !== undefined && list.length >= take) break;
         if (batch.length < page || !last || seqOfStreamId(last[0]) >= end) break;
         const next = await this.readTopics('after', seqOfStreamId(last[0]), page, new Set([topic]));
         if (next.epoch !== first.epoch) return undefined;
         batch = next.topics[0]!.entries;
       }
       count += list.length;
-      if (list.length) lists.push(list);
+      if (list.length) lists.push(take === undefined ? list : list.slice(0, take));
     }
-    return mergeBySeq(lists);
+    const events = mergeBySeq(lists);
+    return take !== undefined && events.length > take ? events.slice(0, take) : events;
   }
 
   async latestId(): Promise<string> {

@@ -67,9 +67,15 @@ export interface HubStore {
   ): Promise<HubEvent>;
   /**
    * Missed events of `topics` after `cursor`, in order, or a reset. More than `max` events
-   * (default: no bound) answer a `too-many` reset instead.
+   * (default: no bound) answer a `too-many` reset instead — unless `first` is given: then only
+   * the first `first` of them, never `too-many` (a page of `hub.history({ since, limit })`).
    */
-  replay(cursor: string, topics: ReadonlySet<string>, max?: number): Promise<Replay>;
+  replay(
+    cursor: string,
+    topics: ReadonlySet<string>,
+    max?: number,
+    first?: number,
+  ): Promise<Replay>;
   /** The newest `limit` kept events of `topics` (merged, in id order) and the newest id. */
   recent(topics: ReadonlySet<string>, limit: number): Promise<Recent>;
   /** The id of the newest event (or `<epoch>-0`). */
@@ -178,7 +184,9 @@ export interface HubOptions {
   historyTotalBytes?: number;
   /**
    * Most events one resume (or `rewind`) sends: a cursor that missed more gets `reset`
-   * `too-many` and goes on from the newest event (re-load the state instead). Default 10,000.
+   * `too-many` and goes on from the newest event (re-load the state instead). `hub.history()`
+   * returns at most this many; with `since`, the first ones and a `cursor` to read on from (a
+   * page, never `too-many`). Default 10,000.
    */
   maxReplay?: number;
   /** SSE keep-alive comment interval, ms. Default 15,000. */

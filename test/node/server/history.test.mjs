@@ -300,6 +300,61 @@ for (const kind of ['memory', 'redis']) {
       assert.deepEqual(empty.body, { events: [], cursor: await h.hub.latestId() });
     });
 
+    test('hub.history with since pages through a backlog past maxReplay (no too-many)', async () => {
+      // A page is bounded by its limit: a backlog longer than maxReplay answered reset
+      // too-many with no events, so a server could never read on from its cursor.
+      const h = await hubWith({ maxReplay: 6 });
+      const start = await h.hub.latestId();
+      for (let i = 0; i < 10; i++) await h.hub.publish(i % 2 ? 'pa' : 'pb', i);
+      const read = [];
+      let cursor = start;
+      for (let pages = 0; pages < 20; pages++) {
+        const page = await h.hub.history(['pa', 'pb'], { since: cursor, limit: 4 });
+        assert.equal(page.reset, undefined, JSON.stringify(page));
+        read.push(...page.events.map((e) => e.data));
+        if (page.cursor === cursor) break;
+        cursor = page.cursor;
+      }
+      assert.deepEqual(read, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      assert.equal(cursor, await h.hub.latestId());
+      // Without a limit, the first maxReplay, and a cursor to read on from.
+      const all = await h.hub.history(['pa', 'pb'], { since: start });
+      assert.deepEqual(
+        all.events.map((e) => e.data),
+        [0, 1, 2, 3, 4, 5],
+      );
+      assert.equal(all.cursor, all.events.at(-1).id);
+      // A resume over SSE still gets too-many.
+      const sse = await openSse(h.url('/sse?topic=pa&topic=pb'), { 'Last-Event-ID': start });
+      await until(() => sse.records().some((r) => r.event === 'reset'));
+      assert.match(sse.records().find((r) => r.event === 'reset').data, /too-many/);
+      sse.close();
+    });
+
+    test("rewind and hub.history name each event's topic on every transport", async () => {
+      // Redis's recent read left the topic out (its stream key names it): SSE sent `event: `
+      // (an <sse-feed> listening by topic heard nothing), poll and WebSocket sent topic "".
+      const h = await hubWith();
+      await h.hub.publish('ta', 'a1');
+      await h.hub.publish('tb', 'b1');
+      const topicsOf = (list) => list.map((e) => `${e.topic}:${e.data}`);
+      assert.deepEqual(topicsOf((await h.hub.history(['ta', 'tb'])).events), ['ta:a1', 'tb:b1']);
+      const poll = await httpJson(h.url('/poll?topic=ta&topic=tb&rewind=2'));
+      assert.deepEqual(topicsOf(poll.body.events), ['ta:a1', 'tb:b1']);
+      const ws = await openWs(h.url('/ws').replace('http', 'ws'));
+      ws.send({ type: 'subscribe', topics: ['ta', 'tb'], rewind: 2 });
+      await until(() => ws.of('message').length === 2);
+      assert.deepEqual(topicsOf(ws.of('message')), ['ta:a1', 'tb:b1']);
+      ws.socket.close();
+      const sse = await openSse(h.url('/sse?topic=ta&topic=tb&rewind=2'));
+      await until(() => sse.events().length === 2);
+      assert.deepEqual(
+        sse.events().map((r) => `${r.event}:${JSON.parse(r.data)}`),
+        ['ta:a1', 'tb:b1'],
+      );
+      sse.close();
+    });
+
     test('render with hub.history, subscribe from its cursor: nothing missed or repeated in between', async () => {
       const h = await hubWith();
       for (let i = 0; i < 5; i++) await h.hub.publish('render', i);
