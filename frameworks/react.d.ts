@@ -38,6 +38,7 @@ declare module 'react' {
         | 'maxRetries'
         | 'shared'
         | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'poll-hidden'
         | 'with-credentials'
@@ -67,6 +68,7 @@ declare module 'react' {
         maxRetries?: PollFeedElement['maxRetries'];
         shared?: PollFeedElement['shared'];
         refresh?: PollFeedElement['refresh'];
+        refreshTimeout?: PollFeedElement['refreshTimeout'];
         disabled?: PollFeedElement['disabled'];
         'poll-hidden'?: boolean;
         'with-credentials'?: boolean;
@@ -134,6 +136,7 @@ declare module 'react' {
         | 'maxRetries'
         | 'shared'
         | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'last-event-id'
         | 'queue-limit'
@@ -172,6 +175,7 @@ declare module 'react' {
         maxRetries?: SocketRelayElement['maxRetries'];
         shared?: SocketRelayElement['shared'];
         refresh?: SocketRelayElement['refresh'];
+        refreshTimeout?: SocketRelayElement['refreshTimeout'];
         disabled?: SocketRelayElement['disabled'];
         'last-event-id'?: string;
         'queue-limit'?: number | string;
@@ -212,6 +216,7 @@ declare module 'react' {
         | 'maxRetries'
         | 'shared'
         | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'with-credentials'
         | 'last-event-id'
@@ -250,6 +255,7 @@ declare module 'react' {
         maxRetries?: SseFeedElement['maxRetries'];
         shared?: SseFeedElement['shared'];
         refresh?: SseFeedElement['refresh'];
+        refreshTimeout?: SseFeedElement['refreshTimeout'];
         disabled?: SseFeedElement['disabled'];
         'with-credentials'?: boolean;
         'last-event-id'?: string;

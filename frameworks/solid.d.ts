@@ -37,6 +37,7 @@ declare module 'solid-js' {
         | 'maxRetries'
         | 'shared'
         | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'poll-hidden'
         | 'with-credentials'
@@ -59,6 +60,7 @@ declare module 'solid-js' {
         | 'prop:maxRetries'
         | 'prop:shared'
         | 'prop:refresh'
+        | 'prop:refreshTimeout'
         | 'prop:disabled'
         | 'on:message'
         | 'on:open'
@@ -82,6 +84,7 @@ declare module 'solid-js' {
         maxRetries?: PollFeedElement['maxRetries'];
         shared?: PollFeedElement['shared'];
         refresh?: PollFeedElement['refresh'];
+        refreshTimeout?: PollFeedElement['refreshTimeout'];
         disabled?: PollFeedElement['disabled'];
         'poll-hidden'?: boolean;
         'with-credentials'?: boolean;
@@ -104,6 +107,7 @@ declare module 'solid-js' {
         'prop:maxRetries'?: PollFeedElement['maxRetries'];
         'prop:shared'?: PollFeedElement['shared'];
         'prop:refresh'?: PollFeedElement['refresh'];
+        'prop:refreshTimeout'?: PollFeedElement['refreshTimeout'];
         'prop:disabled'?: PollFeedElement['disabled'];
         'on:message'?: (event: PollFeedEventMap['message']) => void;
         'on:open'?: (event: PollFeedEventMap['open']) => void;
@@ -179,6 +183,7 @@ declare module 'solid-js' {
         | 'maxRetries'
         | 'shared'
         | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'last-event-id'
         | 'queue-limit'
@@ -209,6 +214,7 @@ declare module 'solid-js' {
         | 'prop:maxRetries'
         | 'prop:shared'
         | 'prop:refresh'
+        | 'prop:refreshTimeout'
         | 'prop:disabled'
         | 'on:message'
         | 'on:open'
@@ -237,6 +243,7 @@ declare module 'solid-js' {
         maxRetries?: SocketRelayElement['maxRetries'];
         shared?: SocketRelayElement['shared'];
         refresh?: SocketRelayElement['refresh'];
+        refreshTimeout?: SocketRelayElement['refreshTimeout'];
         disabled?: SocketRelayElement['disabled'];
         'last-event-id'?: string;
         'queue-limit'?: number | string;
@@ -267,6 +274,7 @@ declare module 'solid-js' {
         'prop:maxRetries'?: SocketRelayElement['maxRetries'];
         'prop:shared'?: SocketRelayElement['shared'];
         'prop:refresh'?: SocketRelayElement['refresh'];
+        'prop:refreshTimeout'?: SocketRelayElement['refreshTimeout'];
         'prop:disabled'?: SocketRelayElement['disabled'];
         'on:message'?: (event: SocketRelayEventMap['message']) => void;
         'on:open'?: (event: SocketRelayEventMap['open']) => void;
@@ -297,6 +305,7 @@ declare module 'solid-js' {
         | 'maxRetries'
         | 'shared'
         | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'with-credentials'
         | 'last-event-id'
@@ -326,6 +335,7 @@ declare module 'solid-js' {
         | 'prop:maxRetries'
         | 'prop:shared'
         | 'prop:refresh'
+        | 'prop:refreshTimeout'
         | 'prop:disabled'
         | 'on:message'
         | 'on:open'
@@ -355,6 +365,7 @@ declare module 'solid-js' {
         maxRetries?: SseFeedElement['maxRetries'];
         shared?: SseFeedElement['shared'];
         refresh?: SseFeedElement['refresh'];
+        refreshTimeout?: SseFeedElement['refreshTimeout'];
         disabled?: SseFeedElement['disabled'];
         'with-credentials'?: boolean;
         'last-event-id'?: string;
@@ -384,6 +395,7 @@ declare module 'solid-js' {
         'prop:maxRetries'?: SseFeedElement['maxRetries'];
         'prop:shared'?: SseFeedElement['shared'];
         'prop:refresh'?: SseFeedElement['refresh'];
+        'prop:refreshTimeout'?: SseFeedElement['refreshTimeout'];
         'prop:disabled'?: SseFeedElement['disabled'];
         'on:message'?: (event: SseFeedEventMap['message']) => void;
         'on:open'?: (event: SseFeedEventMap['open']) => void;

@@ -37,6 +37,7 @@ declare module 'svelte/elements' {
       | 'maxRetries'
       | 'shared'
       | 'refresh'
+      | 'refreshTimeout'
       | 'disabled'
       | 'poll-hidden'
       | 'with-credentials'
@@ -66,6 +67,7 @@ declare module 'svelte/elements' {
       maxRetries?: PollFeedElement['maxRetries'];
       shared?: PollFeedElement['shared'];
       refresh?: PollFeedElement['refresh'];
+      refreshTimeout?: PollFeedElement['refreshTimeout'];
       disabled?: PollFeedElement['disabled'];
       'poll-hidden'?: boolean;
       'with-credentials'?: boolean;
@@ -133,6 +135,7 @@ declare module 'svelte/elements' {
       | 'maxRetries'
       | 'shared'
       | 'refresh'
+      | 'refreshTimeout'
       | 'disabled'
       | 'last-event-id'
       | 'queue-limit'
@@ -171,6 +174,7 @@ declare module 'svelte/elements' {
       maxRetries?: SocketRelayElement['maxRetries'];
       shared?: SocketRelayElement['shared'];
       refresh?: SocketRelayElement['refresh'];
+      refreshTimeout?: SocketRelayElement['refreshTimeout'];
       disabled?: SocketRelayElement['disabled'];
       'last-event-id'?: string;
       'queue-limit'?: number | string;
@@ -211,6 +215,7 @@ declare module 'svelte/elements' {
       | 'maxRetries'
       | 'shared'
       | 'refresh'
+      | 'refreshTimeout'
       | 'disabled'
       | 'with-credentials'
       | 'last-event-id'
@@ -249,6 +254,7 @@ declare module 'svelte/elements' {
       maxRetries?: SseFeedElement['maxRetries'];
       shared?: SseFeedElement['shared'];
       refresh?: SseFeedElement['refresh'];
+      refreshTimeout?: SseFeedElement['refreshTimeout'];
       disabled?: SseFeedElement['disabled'];
       'with-credentials'?: boolean;
       'last-event-id'?: string;

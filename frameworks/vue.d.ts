@@ -36,6 +36,7 @@ declare module 'vue' {
       maxRetries?: PollFeedElement['maxRetries'];
       shared?: PollFeedElement['shared'];
       refresh?: PollFeedElement['refresh'];
+      refreshTimeout?: PollFeedElement['refreshTimeout'];
       disabled?: PollFeedElement['disabled'];
       'poll-hidden'?: boolean;
       'with-credentials'?: boolean;
@@ -86,6 +87,7 @@ declare module 'vue' {
       maxRetries?: SocketRelayElement['maxRetries'];
       shared?: SocketRelayElement['shared'];
       refresh?: SocketRelayElement['refresh'];
+      refreshTimeout?: SocketRelayElement['refreshTimeout'];
       disabled?: SocketRelayElement['disabled'];
       'last-event-id'?: string;
       'queue-limit'?: number | string;
@@ -125,6 +127,7 @@ declare module 'vue' {
       maxRetries?: SseFeedElement['maxRetries'];
       shared?: SseFeedElement['shared'];
       refresh?: SseFeedElement['refresh'];
+      refreshTimeout?: SseFeedElement['refreshTimeout'];
       disabled?: SseFeedElement['disabled'];
       'with-credentials'?: boolean;
       'last-event-id'?: string;
