@@ -17,6 +17,12 @@ import type {
   ResetReason,
 } from './types.js';
 
+/**
+ * An `expiresAt` below this (ms: 2001-09-09) is taken for seconds: refused and logged rather
+ * than a grant that expired decades ago.
+ */
+const SECONDS_BELOW = 1e12;
+
 /** Why the hub ends a connection early: its grant expired, or `hub.disconnect` matched it. */
 export type EndReason = 'expired' | 'revoked';
 
@@ -204,11 +210,19 @@ export class HubCore {
       if (answer === true) return {};
       if (!answer || typeof answer !== 'object') return null;
       const { expiresAt } = answer;
-      // Fail closed: NaN (Date.parse of a bad date) or a string would never expire.
-      if (expiresAt !== undefined && (typeof expiresAt !== 'number' || Number.isNaN(expiresAt))) {
+      // Fail closed: NaN (Date.parse of a bad date) or a string would never expire; a time in
+      // seconds (a JWT's `exp` passed as is) would have expired in 1970 and loop on refresh.
+      if (
+        expiresAt !== undefined &&
+        (typeof expiresAt !== 'number' || Number.isNaN(expiresAt) || expiresAt < SECONDS_BELOW)
+      ) {
         this.log.incident(
           'bad expiresAt',
-          `authorize returned expiresAt ${String(expiresAt)}, not ms since the epoch: refused`,
+          `authorize returned expiresAt ${String(expiresAt)}, not ms since the epoch${
+            typeof expiresAt === 'number' && expiresAt < SECONDS_BELOW
+              ? ' (seconds? a JWT exp needs × 1000)'
+              : ''
+          }: refused`,
         );
         return null;
       }

@@ -139,7 +139,8 @@ export interface AuthGrant {
   info?: unknown;
   /**
    * When the credentials expire, ms since the epoch (a JWT's `exp` is in seconds: × 1000).
-   * `Infinity`: never. NaN or a non-number is refused (logged): it would never expire.
+   * `Infinity`: never. NaN or a non-number is refused (logged): it would never expire. A value
+   * below 10^12 (2001 in ms) is taken for seconds and refused (logged), not a grant from 1970.
    */
   expiresAt?: number;
 }

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { startHub, httpJson, openWs } from './hub-helpers.mjs';
 
 test(
-  'authorize returning expiresAt NaN or a string: refused (403, 4401 on WebSocket) and logged, never a stream without end',
-  { timeout: 20_000 },
+  'authorize returning expiresAt NaN, a string or seconds (a JWT exp): refused (403, 4401 on WebSocket) and logged, never a stream without end or a refresh loop',
+  { timeout: 30_000 },
   async () => {
-    for (const expiresAt of [NaN, '2030-01-01T00:00:00Z']) {
+    for (const expiresAt of [NaN, '2030-01-01T00:00:00Z', Math.floor(Date.now() / 1000) + 3600]) {
       const warnings = [];
       const h = await startHub({
         authorize: () => ({ user: 'u', expiresAt }),
@@ -21,7 +21,14 @@ test(
       ws.send({ type: 'auth', token: 't' });
       assert.deepEqual(await ws.closed, { code: 4401, reason: 'unauthorized' }, label);
       assert.ok(
-        warnings.some((m) => m.includes('expiresAt')),
+        warnings.some(
+          (m) =>
+            m.includes('expiresAt') &&
+            (typeof expiresAt !== 'number' ||
+              expiresAt > 1e12 ||
+              Number.isNaN(expiresAt) ||
+              m.includes('seconds')),
+        ),
         `${label}: ${JSON.stringify(warnings)}`,
       );
       await h.close();
