@@ -51,4 +51,42 @@ describe('ReplayFilter (native mode: what a server replays to a new EventSource)
     filter.forget();
     expect(pass(filter, ['3', '4'])).to.deep.equal(['3', '4']);
   });
+
+  describe('reconnected(): the connection came back by itself with its own last id', () => {
+    /** The ids of one connection that pass, without begin(): a reconnect of the same one. */
+    const more = (filter: ReplayFilter, ids: string[]) =>
+      ids.filter((id) => !filter.isReplay(id) && (filter.delivered(id), true));
+
+    it('behind the cursor (a replayed id) the check goes on: the rest of the replay is dropped', () => {
+      const filter = new ReplayFilter();
+      pass(filter, ['1', '2', '3', '4', '5', '6']);
+      expect(pass(filter, ['1', '2', '3'])).to.deep.equal([]);
+      filter.reconnected();
+      expect(more(filter, ['4', '5', '6', '7'])).to.deep.equal(['7']);
+    });
+
+    it('behind the cursor, a server that replays from the start again is dropped too', () => {
+      const filter = new ReplayFilter();
+      pass(filter, ['1', '2', '3', '4']);
+      expect(pass(filter, ['1', '2'])).to.deep.equal([]);
+      filter.reconnected();
+      expect(more(filter, ['1', '2', '3', '4', '5'])).to.deep.equal(['5']);
+    });
+
+    it('at the cursor the check ends: ids that merely repeat are new events', () => {
+      const filter = new ReplayFilter();
+      pass(filter, ['x', 'y', 'z']);
+      expect(pass(filter, ['x', 'y', 'z'])).to.deep.equal([]);
+      filter.reconnected();
+      expect(more(filter, ['y', 'z'])).to.deep.equal(['y', 'z']);
+    });
+
+    it('after the check ended it stays ended', () => {
+      const filter = new ReplayFilter();
+      pass(filter, ['1', '2']);
+      expect(pass(filter, ['3'])).to.deep.equal(['3']);
+      filter.reconnected();
+      expect(more(filter, ['1', '2'])).to.deep.equal(['1', '2']);
+    });
+  });
 });

@@ -187,7 +187,10 @@ describe('<sse-feed> sends ids as UTF-8, and no id breaks a reconnect', () => {
     });
     expect(errors).to.have.length(0);
     const sent = (await requestsFor(key)).map((r) => r.lastEventId ?? r.query);
-    expect(sent).to.deep.equal([null, '…', '😀x', 'a\u0001b', 'sp1']);
+    // A cut can also fall before a response's event is read, and that request is made again
+    // with the same id: each id once in order, repeats of one in a row allowed.
+    const distinct = sent.filter((id, i) => i === 0 || id !== sent[i - 1]);
+    expect(distinct, JSON.stringify(sent)).to.deep.equal([null, '…', '😀x', 'a\u0001b', 'sp1']);
     expect(messages.map((e) => e.lastEventId)).to.deep.equal(ids);
   });
 
@@ -287,6 +290,35 @@ describe('<sse-feed mode="native"> keeps the resume point like EventSource', () 
       [null, null],
       ['3', null],
       [null, '3'],
+    ]);
+  });
+
+  it('the replacement EventSource reconnecting by itself behind the cursor replays nothing twice', async function () {
+    // Its own reconnect sends its own last id (3, a replayed one), not the page's cursor (6):
+    // the server replays 4-6 once more, which must be dropped too, and 7-9 delivered once.
+    this.timeout(30_000);
+    const { key, src } = scenario('gives-up-short');
+    const el = feed(src, { mode: 'native' });
+    const messages = messagesOf(el);
+    document.body.append(el);
+    // A request with the header 9 comes after every event up to 9 was handled.
+    await waitUntil(
+      async () => (await requestsFor(key)).some((r) => r.lastEventId === '9'),
+      20_000,
+      'a request resuming after 9',
+    );
+    const seen = await requestsFor(key);
+    expect(
+      messages.map((e) => e.lastEventId),
+      JSON.stringify(seen),
+    ).to.deep.equal(['1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(seen.map((r) => [r.lastEventId, r.query])).to.deep.equal([
+      [null, null],
+      ['6', null],
+      [null, '6'],
+      ['3', '6'],
+      ['6', '6'],
+      ['9', '6'],
     ]);
   });
 });

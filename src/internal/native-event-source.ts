@@ -43,8 +43,8 @@ export function openEventSource(
   /** Whether this EventSource has reported an id of its own yet. */
   let ownId = false;
   source.onopen = () => {
-    // A reconnect of its own carried the header: nothing is replayed from here on.
-    if (ownId) replays.stop();
+    // A reconnect of its own carried the header with its own last id.
+    if (ownId) replays.reconnected();
     if (host.current()) host.opened();
   };
   for (const type of types) {

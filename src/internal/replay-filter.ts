@@ -48,9 +48,15 @@ export class ReplayFilter {
     this.at = -1;
   }
 
-  /** Stops checking (e.g. the connection resumed on its own, with the header). */
-  stop(): void {
-    this.checking = false;
+  /**
+   * The connection reconnected by itself, sending as `Last-Event-ID` the last id it saw, which
+   * may be a replayed one behind the page's cursor. At the cursor, a server that honours the
+   * header sends only new events; behind it, the server resumes (or replays) from there, so the
+   * check goes on and finds its place again.
+   */
+  reconnected(): void {
+    if (this.at === this.ids.length - 1) this.checking = false;
+    else this.at = -1;
   }
 
   /**

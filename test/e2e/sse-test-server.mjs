@@ -137,6 +137,25 @@ const scenarios = {
     for (let i = from + 1; i <= (n === 1 ? 3 : 5); i++) res.write(`id: ${i}\ndata: ${i}\n\n`);
     if (n === 1) setTimeout(() => res.socket?.destroy(), 20);
   },
+  // Events 1-6, a drop, then 503 (EventSource gives up), then a server that reads only the
+  // header and ends each connection after 3 events: the new EventSource replays 1-3, its own
+  // reconnect (header 3, behind the page's 6) replays 4-6, the next one (header 6) brings 7-9;
+  // from 9 on the stream stays open and quiet.
+  'gives-up-short'(req, res, { n }) {
+    if (n === 2) {
+      res.writeHead(503, { 'Content-Type': 'text/plain' });
+      return void res.end('busy');
+    }
+    res.writeHead(200, streamHeaders);
+    const from = Number(headerId(req) || 0);
+    if (n > 1) res.write('retry: 50\n\n');
+    const to = n === 1 ? 6 : Math.min(from + 3, 9);
+    for (let i = from + 1; i <= to; i++) res.write(`id: ${i}\ndata: ${i}\n\n`);
+    // 100 ms: longer than the test's retry-min, so EventSource's reconnects are never hurried
+    // (two in a row sooner than retry-min make the element replace it).
+    if (n === 1) setTimeout(() => res.socket?.destroy(), 100);
+    else if (from < 9) setTimeout(() => res.end(), 100);
+  },
   // An id-only block moves the resume point: the next connection must carry it.
   'id-only'(req, res, { n }) {
     res.writeHead(200, streamHeaders);
