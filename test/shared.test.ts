@@ -47,6 +47,22 @@ async function leadersAmong(tabs: Tab[]): Promise<Tab[]> {
   return tabs.filter((_, i) => flags[i]);
 }
 
+/** Each tab's role, state, messages and other events: what a failed wait reports. */
+const describeTabs = async (tabs: Tab[], marked?: Tab) =>
+  JSON.stringify(
+    await Promise.all(
+      tabs.map(async (tab) => ({
+        tab: tab === marked ? 'marked' : tabs.indexOf(tab),
+        leader: await tab.eval('window.el.leader'),
+        state: await tab.eval('window.el.state'),
+        messages: await messagesIn(tab),
+        events: (await tab.eval<Logged[]>('window.log'))
+          .filter((entry) => entry.type !== 'message')
+          .map((entry) => `${entry.type}${entry.code ? `:${entry.code}` : ''}`),
+      })),
+    ),
+  );
+
 const openIn = (tabs: Tab[]) =>
   Promise.all(tabs.map((tab) => tab.waitFor(`window.el.state === 'open'`, 10_000)));
 
@@ -144,7 +160,11 @@ describe('shared feeds across real tabs', () => {
     // A sentinel after the 40: once it is in, a duplicate of any of them would be too.
     await publish(topic, numbers(40, 41));
     for (const tab of tabs) {
-      await tab.waitFor(`window.log.filter((e) => e.type === 'message').length >= 41`, 15_000);
+      await tab
+        .waitFor(`window.log.filter((e) => e.type === 'message').length >= 41`, 15_000)
+        .catch(async (error) => {
+          throw new Error(`${error.message}\n${await describeTabs(tabs, hung)}`);
+        });
     }
     for (const tab of tabs) {
       expect(await messagesIn(tab)).to.deep.equal(numbers(0, 41).map((e) => e.n));
