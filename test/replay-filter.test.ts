@@ -89,4 +89,34 @@ describe('ReplayFilter (native mode: what a server replays to a new EventSource)
       expect(more(filter, ['1', '2'])).to.deep.equal(['1', '2']);
     });
   });
+
+  describe('resumeAfter(): another connection takes the stream over from its cursor', () => {
+    const more = (filter: ReplayFilter, ids: string[]) =>
+      ids.filter((id) => !filter.isReplay(id) && (filter.delivered(id), true));
+
+    it('drops what was delivered after that cursor, then passes what is new', () => {
+      const filter = new ReplayFilter();
+      more(filter, ['1', '2', '3', '4', '5']);
+      filter.resumeAfter('2');
+      expect(more(filter, ['3', '4', '5', '6'])).to.deep.equal(['6']);
+    });
+
+    it('at the last id delivered, or an unknown or empty one, nothing is dropped', () => {
+      const filter = new ReplayFilter();
+      more(filter, ['1', '2', '3']);
+      for (const cursor of ['3', 'elsewhere', '']) {
+        filter.resumeAfter(cursor);
+        expect(more(filter, ['1'])).to.deep.equal(['1']);
+        more(filter, ['2', '3']);
+      }
+    });
+
+    it('id-less events that carried the cursor come again after it and are dropped as often', () => {
+      const filter = new ReplayFilter();
+      // 1, then two id-less events carrying 1, then 2.
+      more(filter, ['1', '1', '1', '2']);
+      filter.resumeAfter('1');
+      expect(more(filter, ['1', '1', '2', '3'])).to.deep.equal(['3']);
+    });
+  });
 });

@@ -60,6 +60,18 @@ export class ReplayFilter {
   }
 
   /**
+   * Another connection takes the stream over from `id` (its cursor, `''` for none): what was
+   * delivered after that id may come again, in order, and is dropped; anything else ends the
+   * check. A `shared` follower uses it when a new leading tab's connection resumed behind it.
+   */
+  resumeAfter(id: string): void {
+    this.at = id === '' ? -1 : this.ids.lastIndexOf(id);
+    // Id-less events after the one with this id carried it too: they come again after it.
+    this.left = this.at === -1 ? 0 : this.counts[this.at] - 1;
+    this.checking = this.at !== -1 && (this.left > 0 || this.at < this.ids.length - 1);
+  }
+
+  /**
    * Whether an event whose own connection reports `id` (`''` before the connection saw any id)
    * is a replay of one already delivered.
    */

@@ -8,6 +8,10 @@
  *   second take the lock over (`steal`). A leader whose own clock shows it missed its beats
  *   (it was hung) steps down before doing anything else — a fence, so a woken leader never
  *   acts on its stale view.
+ * - Only one follower takes over from a given leader: each leadership has a lease id (in its
+ *   heartbeats) and a takeover first takes the lock `…:takeover:<lease>` if it is free. Two
+ *   followers stealing one after the other (the second before it heard the first's beat) would
+ *   make two leaders at once, and a follower listening to the wrong one loses events.
  * - Where Web Locks are missing, the heartbeats alone elect: a tab that hears no leader for a
  *   second claims the group, and of two claimants the smaller id wins.
  *
@@ -65,6 +69,8 @@ export interface GroupMessage {
   f: string;
   /** payload */
   p?: unknown;
+  /** a heartbeat's lease id: new for each leadership */
+  e?: string;
 }
 
 export interface ElectionCallbacks {
@@ -95,6 +101,10 @@ export class LeaderElection {
   /** Followers wait a random extra delay before taking over, so two seldom try at once. */
   private readonly patience = LEASE + Math.random() * HEARTBEAT;
   private stopped = false;
+  /** The current leadership's lease id (this tab's own while it leads). */
+  private lease = '';
+  /** Releases the takeover locks this tab holds. */
+  private readonly takeovers: (() => void)[] = [];
 
   constructor(
     group: string,
@@ -130,6 +140,7 @@ export class LeaderElection {
     this.untick();
     this.queued?.abort();
     this.releaseLock?.();
+    for (const release of this.takeovers.splice(0)) release();
     this.channel.close();
   }
 
@@ -162,6 +173,7 @@ export class LeaderElection {
   private lead(): void {
     if (this.leading || this.stopped) return;
     this.leading = true;
+    this.lease = randomId();
     this.lastTick = performance.now();
     this.setLeader(this.id);
     this.beat();
@@ -188,7 +200,25 @@ export class LeaderElection {
   }
 
   private beat(): void {
-    this.post('hb', this.on.heartbeat?.());
+    if (!this.stopped)
+      this.channel.postMessage({ k: 'hb', f: this.id, p: this.on.heartbeat?.(), e: this.lease });
+  }
+
+  /**
+   * Steals the lock from a leader that stopped beating, unless another follower is already
+   * taking over from that same leadership (then its beat is on the way). The takeover lock is
+   * held until this tab leaves: no later follower takes over for that leadership again.
+   */
+  private takeOver(lease: string): void {
+    void this.locks!.request(
+      `${this.lockName}:takeover:${lease}`,
+      { ifAvailable: true },
+      (lock) => {
+        if (!lock || this.stopped) return;
+        this.queue(true);
+        return new Promise<void>((release) => this.takeovers.push(release));
+      },
+    );
   }
 
   private tick(): void {
@@ -203,9 +233,12 @@ export class LeaderElection {
     // A follower that was itself hung has heartbeats still queued: it judges on the next tick.
     if (stalled || now - this.lastHeard < this.patience) return;
     this.lastHeard = now;
+    const { lease } = this;
     this.setLeader('');
-    if (this.locks) this.queue(true);
-    else this.lead();
+    // A tab that never heard this leadership beat has no lease to guard the takeover with.
+    if (!this.locks) this.lead();
+    else if (lease) this.takeOver(lease);
+    else this.queue(true);
   }
 
   private heard(message: GroupMessage): void {
@@ -230,6 +263,7 @@ export class LeaderElection {
         return;
       }
       this.lastHeard = performance.now();
+      this.lease = message.e ?? '';
       this.setLeader(message.f);
     }
     this.on.message?.(message);

@@ -13,8 +13,14 @@
  * published with `echo`, and each tab drops the echo of its own sends (unless `echo`): while a
  * tab has unacknowledged sends its deliveries wait, so the acknowledgement that names the
  * echo arrives first.
+ *
+ * A new leader's connection resumes from its own cursor, which may be behind a follower's (the
+ * old leader's last events were still on their way to it when it took over): each follower
+ * drops, in order, what the new leader repeats of what it already delivered (its first
+ * heartbeat names the cursor it resumed from).
  */
 import { LeaderElection, type GroupMessage } from './leader-election.js';
+import { ReplayFilter } from '../internal/replay-filter.js';
 import {
   RealtimeCloseEvent,
   RealtimeErrorEvent,
@@ -107,6 +113,10 @@ export class SharedFeed {
   private readonly own = new Set<string>();
   private held: EventRecord[] = [];
   private sent = 0;
+  /** The ids of the messages fired here, to recognise a new leader's repeats. */
+  private readonly replays = new ReplayFilter();
+  /** The leader whose stream the follower takes (set by its first heartbeat heard). */
+  private stream = '';
 
   constructor(private readonly host: SharedHost) {
     const values = identity.map((key) => (host as unknown as Record<string, unknown>)[key]);
@@ -143,7 +153,13 @@ export class SharedFeed {
     if (this.dropping || !this.election.valid()) return false;
     const record = toRecord(event);
     this.election.post('ev', record);
-    return this.admit(record);
+    const fire = this.admit(record);
+    if (fire) this.fired(record);
+    return fire;
+  }
+
+  private fired(record: EventRecord): void {
+    if (record.t === 'message') this.replays.delivered((record.lastEventId as string) ?? '');
   }
 
   /** `<socket-relay>`'s `send()` in shared mode: through the leader, kept until acknowledged. */
@@ -208,12 +224,14 @@ export class SharedFeed {
       if (record.lastEventId) this.host.cursor = record.lastEventId as string;
       if (record.t === 'statechange') this.host.setState(record.state as string);
       else this.host.emit(toEvent(record));
+      this.fired(record);
     } finally {
       this.replaying = false;
     }
   }
 
   private lead(): void {
+    this.stream = '';
     this.host.toggleAttribute('leader', true);
     this.interrupted();
     this.host.connect();
@@ -258,6 +276,8 @@ export class SharedFeed {
     if (this.leading || from !== this.election.leaderId) return;
     if (kind === 'ev') {
       const record = payload as EventRecord;
+      if (record.t === 'message' && this.replays.isReplay((record.lastEventId as string) ?? ''))
+        return;
       // A tab that joined between two beats learns from the first message that the feed is open.
       if (record.t === 'message') this.sync('open');
       if (this.admit(record)) this.replay(record);
@@ -269,6 +289,9 @@ export class SharedFeed {
         string?,
         [string, string]?,
       ];
+      // The first beat of a new leader: its connection resumed from this cursor.
+      if (from !== this.stream) this.replays.resumeAfter(cursor ?? '');
+      this.stream = from;
       if (cursor) this.host.cursor = cursor;
       if (publisher) this.host.publisher = publisher;
       this.sync(state, error);
