@@ -2,7 +2,23 @@ import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
 import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.js';
 import type { Channel } from './transports/open-fallback.js';
-import type { LeaderElection } from './shared/leader-election.js';
+import type {
+  LeaderChangeEvent,
+  TabChannelMessageEvent,
+  TabPeer,
+  TabRequestOptions,
+  TabTeam,
+} from './tab-channel-team.js';
+
+export type {
+  LeaderChangeEvent,
+  TabChannelMessageEvent,
+  TabPeer,
+  TabRequestError,
+  TabRequestErrorCode,
+  TabRequestOptions,
+  TabRequestTarget,
+} from './tab-channel-team.js';
 
 /** How `<tab-channel>` carries messages. */
 export type TabChannelTransport = 'auto' | 'broadcast' | 'storage' | 'idb' | 'cookie';
@@ -11,8 +27,9 @@ export type TabChannelTransport = 'auto' | 'broadcast' | 'storage' | 'idb' | 'co
 const QUEUE_LIMIT = 1000;
 
 export interface TabChannelEventMap extends RealtimeEventMap {
-  message: RealtimeMessageEvent;
-  leaderchange: Event;
+  message: TabChannelMessageEvent;
+  leaderchange: LeaderChangeEvent;
+  peerschange: Event;
 }
 
 /**
@@ -29,13 +46,17 @@ export interface TabChannelEventMap extends RealtimeEventMap {
  * @attr {'auto' | 'broadcast' | 'storage' | 'idb' | 'cookie'} transport - `auto`, `broadcast`, `storage`, `idb` or `cookie`: see [Transports](#transports). Changing it re-opens.
  * @attr {string} domain - Cookie transport: the parent domain whose subdomains share the channel (`example.com`). Implies `cookie` under `auto`.
  * @attr {boolean} disabled - Keeps the channel closed.
- * @attr {boolean} elect - Take part in a leader election among the tabs on this channel: one holds `leader`.
+ * @attr {boolean} elect - Take part in a leader election among the tabs on this channel: one holds `leader`. See [Who leads](#who-leads).
+ * @attr {boolean} prefer-visible - With `elect`: take the lead from a leader whose tab has been hidden for 2 s or more while this tab is visible.
+ * @attr {boolean} retain - Remember the newest post (Lamport clock) and hand it to tabs that open later, as a `message` with `retained: true`. See [Late joiners](#late-joiners).
+ * @attr {boolean} presence - Keep `peers`, the open tabs of the channel, and fire `peerschange`. See [Who is open](#who-is-open).
  * @attr {boolean} echo - Also deliver this element's own posts to itself (as a copy).
  * @attr {string} state - `connecting` (a fallback transport loading), `open`, `closed` or `error` (reflected).
  *
- * @fires {RealtimeMessageEvent} message - Another context posted on the channel. Never your own post unless `echo`. Carries `data`, `origin`.
+ * @fires {TabChannelMessageEvent} message - Another context posted on the channel. Never your own post unless `echo`. Carries `data`, `origin`; `retained: true` for a late joiner's catch-up; `reply(value)` and `sender` for a `request()`.
  * @fires {Event} open - The channel opened.
- * @fires {Event} leaderchange - With `elect`: this tab became the leader, or stopped being it (read `leader`).
+ * @fires {LeaderChangeEvent} leaderchange - In every member (`elect`, `retain`, `presence`, `prefer-visible`): the leader changed. Carries `leaderId` (empty while none is known) and `leader` (this tab leads).
+ * @fires {Event} peerschange - With `presence`: a tab joined or left, or one's `visible` or `leader` changed (read `peers`).
  * @fires {Event} close - The channel closed (removed, disabled, renamed or transport changed).
  * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `invalid-attribute`, `unsupported`, `deserialize-failed`, `too-large`, `quota-exceeded`, `serialize-failed`, `queue-full`, `message-lost`.
  * @fires {StateChangeEvent} statechange - The `state` attribute changed. Carries `state`, `previousState`.
@@ -70,12 +91,32 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
   /** Bumped on every open and close, so a transport that loads late is not attached. */
   private generation = 0;
 
-  private election?: LeaderElection;
-  private electing?: object;
+  private ownId?: string;
+  private team?: TabTeam;
+  private joining?: Promise<TabTeam | undefined>;
 
   /** With `elect`: this tab is the leader (the reflected `leader` attribute). */
   get leader(): boolean {
     return this.hasAttribute('leader');
+  }
+
+  /** This element's id among the channel's members (each element has its own), for `request({ to })`. */
+  get tabId(): string {
+    return (this.ownId ??= Math.random().toString(36).slice(2, 12));
+  }
+
+  /** The leader's `tabId`, known in every member; empty while none is known or before it joins. */
+  get leaderId(): string {
+    return this.team?.election.leaderId ?? '';
+  }
+
+  /**
+   * With `presence`: the open members of the channel, this one first: `{ tabId, visible, leader,
+   * since }` each (`since`: ms since the epoch when it joined, by its clock, for display). A tab
+   * that closes leaves at once; one that crashes or hangs within 4 s (three missed beats).
+   */
+  get peers(): TabPeer[] {
+    return this.team?.peers() ?? [];
   }
 
   /** The transport in use once open: `broadcast`, `storage`, `idb` or `cookie`. */
@@ -114,6 +155,10 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
         'InvalidStateError',
       );
     }
+    if (this.hasAttribute('retain')) {
+      const copy = structuredClone(data);
+      void this.join().then((team) => team?.posted(copy));
+    }
     if (this.echo) {
       const copy = structuredClone(data);
       queueMicrotask(() => {
@@ -122,12 +167,49 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     }
   }
 
+  /**
+   * Sends `data` to one other member and resolves with its `event.reply(value)`. `to`: `leader`
+   * (default; handed to the next leader if the leader closes, crashes or hangs first), `any`
+   * (one other member) or a `tabId`. The receiver runs each request once. Receivers take part
+   * through `elect`, `retain`, `presence` or `prefer-visible` (or a `request()` of their own).
+   *
+   * @throws {TabRequestError} (a rejection) `code`: `timeout` (no reply within `timeout` ms,
+   *   default 10000), `no-leader` (no tab leads within about 1.5 s), `closed` (this element closed
+   *   first, or was not open).
+   */
+  request(data: unknown, options?: TabRequestOptions): Promise<unknown> {
+    return this.together((team) => team.request(data, options));
+  }
+
+  /**
+   * With `elect`: takes the lead now ("use here"); resolves once this tab leads.
+   *
+   * @throws {DOMException} (a rejection) `InvalidStateError` without `elect`.
+   * @throws {TabRequestError} (a rejection) `closed` when the element is not open.
+   */
+  claim(): Promise<void> {
+    return this.together((team) => team.claim());
+  }
+
+  /**
+   * With `retain`: forgets the retained message in every tab.
+   *
+   * @throws {TabRequestError} (a rejection) `closed` when the element is not open.
+   */
+  clearRetained(): Promise<void> {
+    return this.together((team) => team.clear());
+  }
+
   protected override acquire(): void {
     if (!this.name) {
       this.fail('missing-name', `<${this.localName}> needs a name attribute.`);
       return;
     }
-    if (this.elect) void this.runElection();
+    // `retain`, `presence` and `prefer-visible` are read as the channel opens (set them in the
+    // markup, or re-open: `disabled`, a new `name`).
+    if (this.elect || ['retain', 'presence', 'prefer-visible'].some((a) => this.hasAttribute(a))) {
+      void this.join();
+    }
     const wanted = this.transport || 'auto';
     const native = wanted === 'broadcast' || (wanted === 'auto' && !this.domain);
     if (native && typeof BroadcastChannel === 'function') {
@@ -184,10 +266,9 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
   }
 
   protected override release(): void {
-    this.electing = undefined;
-    this.election?.stop();
-    this.election = undefined;
-    if (this.leader) this.setLeader(false);
+    this.joining = undefined;
+    this.team?.stop();
+    this.team = undefined;
     this.generation++;
     this.queue = [];
     const channel = this.channel;
@@ -208,26 +289,34 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     this.emit(new Event('open'));
   }
 
-  /** The election (Web Locks, a heartbeat lease) loads on first use, as `shared` feeds' does. */
-  private async runElection(): Promise<void> {
-    const electing = (this.electing = {});
-    try {
-      const { LeaderElection } = await import('./shared/leader-election.js');
-      if (this.electing !== electing) return;
-      this.election = new LeaderElection(`tab-channel:${this.name}`, {
-        lead: () => this.setLeader(true),
-        follow: () => this.setLeader(false),
+  private async together<R>(use: (team: TabTeam) => R | Promise<R>): Promise<R> {
+    this.settle();
+    const team = (this.channel || this.state === 'connecting') && (await this.join());
+    if (!team) {
+      throw Object.assign(new Error(`<${this.localName}> is not open.`), {
+        name: 'TabRequestError',
+        code: 'closed',
       });
-    } catch (error) {
-      if (this.electing === electing) {
-        this.fail('unsupported', 'Leader election needs BroadcastChannel.', { cause: error });
-      }
     }
+    return use(team);
   }
 
-  private setLeader(leader: boolean): void {
-    this.toggleAttribute('leader', leader);
-    this.emit(new Event('leaderchange'));
+  /** Election, presence, retain and requests load on first use, as `shared` feeds' election does. */
+  private join(): Promise<TabTeam | undefined> {
+    const joining: Promise<TabTeam | undefined> = (this.joining ??= import('./tab-channel-team.js')
+      .then((m) => {
+        if (this.joining === joining)
+          return (this.team = new m.TabTeam(this, (e) => this.emit(e as never)));
+      })
+      .catch((error) => {
+        if (this.joining === joining) {
+          this.fail('unsupported', 'elect, retain, presence and requests need BroadcastChannel.', {
+            cause: error,
+          });
+        }
+        return undefined;
+      }));
+    return joining;
   }
 
   private deliver(data: unknown, origin: string): void {

@@ -11,6 +11,12 @@
  * - Where Web Locks are missing, the heartbeats alone elect: a tab that hears no leader for a
  *   second claims the group, and of two claimants the smaller id wins.
  *
+ * - `claim()` takes the lead at once (Web Locks `steal`; without them a `clm` message makes the
+ *   leader step down). With `preferVisible`, a visible candidate claims when the leader has been
+ *   hidden for `DWELL` ms or more (each heartbeat says whether its tab is visible), so switching
+ *   tabs back and forth quickly never moves the lead.
+ * - A member that is not a `candidate` only follows: it knows the leader, never leads.
+ *
  * The beat comes from a tiny worker when one can be made: background tabs throttle their own
  * timers to once a second, workers' timers are not, so a leader in a background tab keeps its
  * lease and a real hang (which stops the tab's main thread) still shows.
@@ -24,13 +30,20 @@ export const HEARTBEAT = 250;
 export const LEASE = 1000;
 /** A leader that went this long without running its beat was hung: it steps down. */
 const FENCE = 750;
+/**
+ * With `preferVisible`: the least time (ms) a leader has been hidden, by its own heartbeats,
+ * before a visible tab takes over. Longer than a glance at another tab.
+ */
+export const DWELL = 2000;
+
+const visible = (): boolean => document.visibilityState !== 'hidden';
 
 type Tick = () => void;
 const ticks = new Set<Tick>();
 let stopTicker: (() => void) | undefined;
 
-/** One ticker per page drives every election in it. */
-function onTick(tick: Tick): () => void {
+/** One ticker per page drives every election in it: `tick` runs every `HEARTBEAT` ms. */
+export function onTick(tick: Tick): () => void {
   ticks.add(tick);
   if (!stopTicker) {
     const fire = () => ticks.forEach((each) => each());
@@ -65,6 +78,17 @@ export interface GroupMessage {
   f: string;
   /** payload */
   p?: unknown;
+  /** heartbeat: the leader's tab is visible */
+  v?: boolean;
+}
+
+export interface ElectionOptions {
+  /** Takes part in the election (default); `false` only follows the leader. */
+  candidate?: boolean;
+  /** Take over from a leader hidden for `DWELL` ms while this tab is visible. */
+  preferVisible?: boolean;
+  /** This member's id (default: a random one). */
+  id?: string;
 }
 
 export interface ElectionCallbacks {
@@ -81,7 +105,7 @@ export interface ElectionCallbacks {
 }
 
 export class LeaderElection {
-  readonly id = randomId();
+  readonly id: string;
   leading = false;
   leaderId = '';
 
@@ -95,11 +119,19 @@ export class LeaderElection {
   /** Followers wait a random extra delay before taking over, so two seldom try at once. */
   private readonly patience = LEASE + Math.random() * HEARTBEAT;
   private stopped = false;
+  /** When (performance.now) the leader's heartbeats started saying it is hidden. */
+  private hiddenSince?: number;
+  private readonly candidate: boolean;
+  private readonly preferVisible: boolean;
 
   constructor(
     group: string,
     private readonly on: ElectionCallbacks,
+    { candidate = true, preferVisible = false, id = randomId() }: ElectionOptions = {},
   ) {
+    this.id = id;
+    this.candidate = candidate;
+    this.preferVisible = preferVisible;
     this.lockName = `realtime-elements:${group}`;
     this.channel = new BroadcastChannel(this.lockName);
     this.channel.onmessage = (event) => this.heard(event.data as GroupMessage);
@@ -133,13 +165,26 @@ export class LeaderElection {
     this.channel.close();
   }
 
+  /**
+   * Takes the lead now (a "use here" button); `lead()` runs when it has it. A no-op for a
+   * member that is not a candidate, has left, or already leads.
+   */
+  claim(): void {
+    if (this.stopped || !this.candidate || this.leading) return;
+    if (this.locks) this.queue(true);
+    else {
+      this.post('clm');
+      this.lead();
+    }
+  }
+
   private get locks(): LockManager | undefined {
     return navigator.locks;
   }
 
   /** Waits in the lock's queue (with Web Locks); the grant makes this tab the leader. */
   private queue(steal = false): void {
-    if (this.stopped || !this.locks) return;
+    if (this.stopped || !this.locks || !this.candidate) return;
     this.queued?.abort();
     const queued = (this.queued = new AbortController());
     this.locks
@@ -184,11 +229,15 @@ export class LeaderElection {
   private setLeader(id: string): void {
     if (id === this.leaderId) return;
     this.leaderId = id;
+    this.hiddenSince = undefined;
     this.on.leaderChanged?.(id);
   }
 
   private beat(): void {
-    this.post('hb', this.on.heartbeat?.());
+    if (!this.stopped) {
+      const beat: GroupMessage = { k: 'hb', f: this.id, p: this.on.heartbeat?.(), v: visible() };
+      this.channel.postMessage(beat);
+    }
   }
 
   private tick(): void {
@@ -201,9 +250,24 @@ export class LeaderElection {
       return this.beat();
     }
     // A follower that was itself hung has heartbeats still queued: it judges on the next tick.
-    if (stalled || now - this.lastHeard < this.patience) return;
+    if (stalled) return;
+    if (now - this.lastHeard < this.patience) {
+      // The dwell is judged on the leader's beats and this tab's monotonic clock; the extra
+      // random wait keeps two visible tabs from claiming in the same beat.
+      if (
+        this.preferVisible &&
+        this.hiddenSince !== undefined &&
+        now - this.hiddenSince > DWELL + this.patience - LEASE &&
+        visible()
+      ) {
+        this.hiddenSince = undefined;
+        this.claim();
+      }
+      return;
+    }
     this.lastHeard = now;
     this.setLeader('');
+    if (!this.candidate) return;
     if (this.locks) this.queue(true);
     else this.lead();
   }
@@ -225,12 +289,18 @@ export class LeaderElection {
         if (message.f === this.leaderId) {
           this.setLeader('');
           // Without Web Locks nobody is queued: the first to notice claims the group.
-          if (!this.locks) this.lead();
+          if (!this.locks && this.candidate) this.lead();
         }
         return;
       }
       this.lastHeard = performance.now();
       this.setLeader(message.f);
+      if (message.v !== false) this.hiddenSince = undefined;
+      else this.hiddenSince ??= this.lastHeard;
+    } else if (message.k === 'clm') {
+      // Without Web Locks: a claimant takes over from the leader.
+      if (this.leading) this.stepDown();
+      return;
     }
     this.on.message?.(message);
   }

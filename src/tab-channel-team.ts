@@ -1,0 +1,440 @@
+/**
+ * What the tabs of one `<tab-channel>` do together, loaded on first use (`elect`, `retain`,
+ * `presence`, `prefer-visible`, `request()`, `claim()`): the leader election, presence beats,
+ * the retained message and requests between tabs. It all travels on the election's own
+ * `BroadcastChannel` (`realtime-elements:tab-channel:<name>`), never on the channel the page
+ * posts on, so plain `BroadcastChannel` code on the page's channel never sees it.
+ *
+ * - Presence: every member beats once a second (from the election's worker ticker, which
+ *   background tabs do not throttle) and says hello on joining, so the others answer at once; a
+ *   member says goodbye when it leaves or its page is hidden for good (`pagehide`); one that
+ *   stops beating (crashed, hung) is dropped `LEAVE` ms after its last beat, judged on this tab's
+ *   monotonic clock.
+ * - Retain: the newest retained message by a Lamport clock, ties broken by tab id (never by
+ *   wall-clock time), so every tab keeps the same one after concurrent posts. A member that joins
+ *   asks; the members that hold it answer; the first answer is delivered as a `message` with
+ *   `retained: true` unless a live retained post came first.
+ * - Requests: carry ids (`<tabId>:<n>`) and go to one member; a receiver runs a request once
+ *   (it remembers the last 1,000 ids). One to the leader is sent again to each new leader until
+ *   answered, so a request pending when the leader closes, crashes or hangs is handed over.
+ */
+import { RealtimeMessageEvent } from './internal/events.js';
+import {
+  HEARTBEAT,
+  LEASE,
+  LeaderElection,
+  onTick,
+  type GroupMessage,
+} from './shared/leader-election.js';
+
+/** A member is dropped this long (ms) after its last beat. */
+export const LEAVE = 3000;
+/** Members beat every this many ms. */
+const BEAT = 1000;
+/** A request to the leader fails with `no-leader` after this long (ms) without one. */
+const NO_LEADER = LEASE + 2 * HEARTBEAT;
+/** Request ids a receiver remembers, so a request handed over twice runs once. */
+const HANDLED = 1000;
+
+/** An open tab (a `<tab-channel>` element) of the channel, as `peers` lists it. */
+export interface TabPeer {
+  /** The element's `tabId`. */
+  tabId: string;
+  /** Its `document.visibilityState` is not `hidden`. */
+  visible: boolean;
+  /** It leads (`elect`). */
+  leader: boolean;
+  /** When it joined, in ms since the epoch by its own clock (for display only). */
+  since: number;
+}
+
+/** Where `request()` goes: the leader, any other member, or one member by its `tabId`. */
+export type TabRequestTarget = 'leader' | 'any' | (string & Record<never, never>);
+
+export interface TabRequestOptions {
+  /** `leader` (default), `any` or a `tabId`. */
+  to?: TabRequestTarget;
+  /** Rejects with `timeout` after this many ms without a reply (default 10000). */
+  timeout?: number;
+}
+
+/** Why `request()` failed. */
+export type TabRequestErrorCode = 'timeout' | 'no-leader' | 'closed';
+
+/** A failed `request()`: an `Error` named `TabRequestError` with a `code`. */
+export interface TabRequestError extends Error {
+  name: 'TabRequestError';
+  code: TabRequestErrorCode;
+}
+
+/** A `message` from `<tab-channel>`: `retained` for a late joiner's catch-up, `reply` for requests. */
+export interface TabChannelMessageEvent<T = unknown> extends RealtimeMessageEvent<T> {
+  /** `true` when this is the channel's retained message, delivered because this tab joined late. */
+  readonly retained?: boolean;
+  /** A request: answers the requesting tab (the first call counts). */
+  readonly reply?: (value: unknown) => void;
+  /** A request: the requesting tab's `tabId`. */
+  readonly sender?: string;
+}
+
+/** `leaderchange`: fired in every member when the leader changes. */
+export class LeaderChangeEvent extends Event {
+  constructor(
+    /** The leader's `tabId`; empty while none is known. */
+    readonly leaderId: string,
+    /** This tab leads. */
+    readonly leader: boolean,
+  ) {
+    super('leaderchange');
+  }
+}
+
+export const requestError = (code: TabRequestErrorCode, message: string): TabRequestError =>
+  Object.assign(new Error(message), { name: 'TabRequestError' as const, code });
+
+/** What the team needs of its element. */
+export interface TeamHost {
+  readonly name: string;
+  readonly tabId: string;
+  readonly elect: boolean;
+  hasAttribute(name: string): boolean;
+  toggleAttribute(name: string, force: boolean): boolean;
+}
+
+interface Stamped {
+  /** Lamport clock */
+  c: number;
+  /** the poster's tab id (tie-break) */
+  f: string;
+  /** data */
+  d?: unknown;
+  /** cleared (a tombstone) */
+  x?: 1;
+  /** an answer to this member's ask */
+  t?: string;
+}
+
+interface Pending {
+  to: string;
+  data: unknown;
+  sentTo: string;
+  /** performance.now() since when a leader request has had no leader */
+  orphan?: number;
+  resolve(value: unknown): void;
+  reject(error: TabRequestError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Member extends TabPeer {
+  heard: number;
+}
+
+const visible = (): boolean => document.visibilityState !== 'hidden';
+const newer = (a: Stamped, b?: Stamped): boolean => !b || a.c > b.c || (a.c === b.c && a.f > b.f);
+
+export class TabTeam {
+  readonly election: LeaderElection;
+  private readonly id: string;
+  private readonly since = Date.now();
+  private readonly members = new Map<string, Member>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly handled = new Set<string>();
+  private readonly claims: (() => void)[] = [];
+  private readonly untick: () => void;
+  private clock = 0;
+  private held?: Stamped;
+  private caughtUp = false;
+  private sent = 0;
+  private ticks = 0;
+  private lastTick = performance.now();
+  private shown = '[]';
+  private stopped = false;
+  private readonly retain: boolean;
+  private readonly presence: boolean;
+
+  constructor(
+    private readonly host: TeamHost,
+    private readonly emit: (event: Event) => void,
+  ) {
+    this.id = host.tabId;
+    this.retain = host.hasAttribute('retain');
+    this.presence = host.hasAttribute('presence');
+    this.election = new LeaderElection(
+      `tab-channel:${host.name}`,
+      {
+        lead: () => {},
+        follow: () => {},
+        leaderChanged: (id) => this.leaderChanged(id),
+        message: (message) => this.heard(message),
+      },
+      { candidate: host.elect, preferVisible: host.hasAttribute('prefer-visible'), id: this.id },
+    );
+    this.untick = onTick(() => this.tick());
+    addEventListener('pagehide', this.onPage);
+    addEventListener('pageshow', this.onPage);
+    document.addEventListener('visibilitychange', this.beat);
+    this.beat(true);
+    if (this.retain) this.election.post('ask');
+  }
+
+  /** The open members, this one first. */
+  peers(): TabPeer[] {
+    const leaderId = this.election.leaderId;
+    const self: TabPeer = { tabId: this.id, visible: visible(), leader: false, since: this.since };
+    return [self, ...this.members.values()].map(({ tabId, visible, since }) => ({
+      tabId,
+      visible,
+      leader: tabId === leaderId,
+      since,
+    }));
+  }
+
+  /** This member posted `data` with `retain`: it becomes the channel's retained message. */
+  posted(data: unknown): void {
+    this.retainNew({ c: ++this.clock, f: this.id, d: data });
+  }
+
+  /** Forgets the retained message in every member (a newer tombstone). */
+  clear(): void {
+    this.retainNew({ c: ++this.clock, f: this.id, x: 1 });
+  }
+
+  request(
+    data: unknown,
+    { to = 'leader', timeout = 10_000 }: TabRequestOptions = {},
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.stopped) return reject(requestError('closed', 'The channel is closed.'));
+      const id = `${this.id}:${++this.sent}`;
+      const request: Pending = {
+        to,
+        data,
+        sentTo: '',
+        resolve,
+        reject,
+        timer: setTimeout(
+          () => this.settle(id, requestError('timeout', `No reply within ${timeout} ms.`)),
+          timeout,
+        ),
+      };
+      this.pending.set(id, request);
+      this.route(id, request);
+    });
+  }
+
+  /** Resolves once this member leads. */
+  claim(): Promise<void> {
+    if (!this.host.elect) {
+      return Promise.reject(
+        new DOMException('claim() needs the elect attribute.', 'InvalidStateError'),
+      );
+    }
+    if (this.election.valid()) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.claims.push(resolve);
+      this.election.claim();
+    });
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    const leading = this.election.leading;
+    this.election.post('out');
+    this.stopped = true;
+    this.election.stop();
+    this.untick();
+    removeEventListener('pagehide', this.onPage);
+    removeEventListener('pageshow', this.onPage);
+    document.removeEventListener('visibilitychange', this.beat);
+    for (const id of [...this.pending.keys()]) {
+      this.settle(id, requestError('closed', 'The channel closed before the reply.'));
+    }
+    if (leading) this.setLeader(false, '');
+  }
+
+  private retainNew(stamped: Stamped): void {
+    this.held = stamped;
+    this.election.post('ret', stamped);
+  }
+
+  private settle(id: string, error?: TabRequestError, value?: unknown): void {
+    const request = this.pending.get(id);
+    if (!request) return;
+    this.pending.delete(id);
+    clearTimeout(request.timer);
+    if (error) request.reject(error);
+    else request.resolve(value);
+  }
+
+  /** Sends a pending request to the member it is for now, if that changed. */
+  private route(id: string, request: Pending): void {
+    const { to } = request;
+    const target =
+      to === 'leader'
+        ? this.election.leaderId
+        : to === 'any'
+          ? [...this.members.keys()].sort()[0]
+          : to;
+    if (!target) {
+      request.sentTo = '';
+      request.orphan ??= performance.now();
+      return;
+    }
+    request.orphan = undefined;
+    if (target === request.sentTo) return;
+    request.sentTo = target;
+    const message = { i: id, t: target, l: to === 'leader', d: request.data };
+    if (target === this.id) queueMicrotask(() => this.answer(message, this.id));
+    else this.election.post('req', message);
+  }
+
+  private answer(request: { i: string; t: string; l: boolean; d: unknown }, sender: string): void {
+    if (this.stopped || request.t !== this.id || this.handled.has(request.i)) return;
+    // Sent to the leader: a member that is not (any more) leaves it to the new one.
+    if (request.l && !this.election.valid()) return;
+    this.handled.add(request.i);
+    if (this.handled.size > HANDLED) this.handled.delete(this.handled.values().next().value!);
+    let replied = false;
+    const reply = (value: unknown): void => {
+      if (replied || this.stopped) return;
+      replied = true;
+      if (sender === this.id) this.settle(request.i, undefined, structuredClone(value));
+      else this.election.post('res', { i: request.i, t: sender, v: value });
+    };
+    this.emit(
+      new RealtimeMessageEvent({ data: request.d, origin: location.origin, reply, sender }),
+    );
+  }
+
+  private heard({ k: kind, f: from, p }: GroupMessage): void {
+    if (this.stopped || from === this.id) return;
+    const payload = (p ?? {}) as Record<string, unknown>;
+    switch (kind) {
+      case 'hi': {
+        const known = this.members.has(from);
+        this.members.set(from, {
+          tabId: from,
+          visible: !!payload.v,
+          leader: false,
+          since: Number(payload.s),
+          heard: performance.now(),
+        });
+        // A newcomer learns of every member at once.
+        if (payload.w) this.beat();
+        if (!known) this.reroute();
+        break;
+      }
+      case 'out':
+        this.members.delete(from);
+        this.reroute();
+        break;
+      case 'ask':
+        if (this.retain && this.held && !this.held.x) {
+          this.election.post('ret', { ...this.held, t: from });
+        }
+        return;
+      case 'ret': {
+        const stamped = p as Stamped;
+        if (!this.retain || typeof stamped?.c !== 'number') return;
+        this.clock = Math.max(this.clock, stamped.c);
+        const answer = stamped.t === this.id;
+        if (stamped.t && !answer) return;
+        if (newer(stamped, this.held)) {
+          this.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };
+          if (answer && !this.caughtUp && !stamped.x) {
+            this.emit(
+              new RealtimeMessageEvent({
+                data: stamped.d,
+                origin: location.origin,
+                retained: true,
+              }),
+            );
+          }
+        }
+        // A live post (or an answer) brings this member up to date.
+        this.caughtUp = true;
+        return;
+      }
+      case 'req':
+        this.answer(p as { i: string; t: string; l: boolean; d: unknown }, from);
+        return;
+      case 'res': {
+        const res = payload as { i: string; t: string; v: unknown };
+        if (res.t === this.id) this.settle(res.i, undefined, res.v);
+        return;
+      }
+      default:
+        return;
+    }
+    this.show();
+  }
+
+  private leaderChanged(leaderId: string): void {
+    if (this.stopped) return;
+    const leading = leaderId === this.id && this.election.leading;
+    this.setLeader(leading, leaderId);
+    if (leading) this.claims.splice(0).forEach((resolve) => resolve());
+    this.reroute();
+    this.show();
+  }
+
+  private setLeader(leading: boolean, leaderId: string): void {
+    this.host.toggleAttribute('leader', leading);
+    this.emit(new LeaderChangeEvent(leaderId, leading));
+  }
+
+  private reroute(): void {
+    for (const [id, request] of this.pending) {
+      if (request.to === 'leader' || request.to === 'any') this.route(id, request);
+    }
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    // This tab was hung itself: the others' beats are still queued; judge from now on.
+    if (now - this.lastTick > LEASE) this.members.forEach((member) => (member.heard = now));
+    this.lastTick = now;
+    if (++this.ticks % (BEAT / HEARTBEAT) === 0) this.beat();
+    for (const [id, member] of this.members) {
+      if (now - member.heard > LEAVE) {
+        this.members.delete(id);
+        this.reroute();
+      }
+    }
+    for (const [id, request] of this.pending) {
+      if (
+        request.orphan !== undefined &&
+        request.to === 'leader' &&
+        now - request.orphan > NO_LEADER
+      ) {
+        this.settle(id, requestError('no-leader', 'No tab leads this channel.'));
+      }
+    }
+    this.show();
+  }
+
+  /** Posts this member's presence; `welcome` asks the others to answer at once. */
+  private readonly beat = (welcome?: unknown): void => {
+    if (this.stopped) return;
+    this.election.post('hi', { v: visible(), s: this.since, w: welcome === true ? 1 : 0 });
+    this.show();
+  };
+
+  private readonly onPage = (event: PageTransitionEvent): void => {
+    // Leaving (or entering the back/forward cache) says goodbye; coming back from it, hello.
+    if (event.type === 'pagehide') this.election.post('out');
+    else if (event.persisted) this.beat(true);
+  };
+
+  /** Fires `peerschange` (with `presence`) when the list changed. */
+  private show(): void {
+    if (!this.presence || this.stopped) return;
+    const peers = this.peers().sort((a, b) => (a.tabId < b.tabId ? -1 : 1));
+    const shown = JSON.stringify(
+      peers.map(({ tabId, visible, leader }) => [tabId, visible, leader]),
+    );
+    if (shown === this.shown) return;
+    this.shown = shown;
+    this.emit(new Event('peerschange'));
+  }
+}
