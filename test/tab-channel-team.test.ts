@@ -84,7 +84,9 @@ describe('<tab-channel> together', function () {
       await sleep(300);
       await Promise.all(
         tabs.map((tab, i) =>
-          tab.eval(`(() => { for (let n = 0; n < 5; n++) window.el.post({ tab: ${i}, n }); return true; })()`),
+          tab.eval(
+            `(() => { for (let n = 0; n < 5; n++) window.el.post({ tab: ${i}, n }); return true; })()`,
+          ),
         ),
       );
       // Ask every holder on the wire, as a newcomer does, and compare their answers.
@@ -153,7 +155,9 @@ describe('<tab-channel> together', function () {
           'elect',
           `if (event.reply) { window.requests = (window.requests ?? 0) + 1; event.reply('from second ' + event.data); }`,
         );
-        await second.waitFor(`window.el.leaderId === ${JSON.stringify(await first.eval('window.el.tabId'))}`);
+        await second.waitFor(
+          `window.el.leaderId === ${JSON.stringify(await first.eval('window.el.tabId'))}`,
+        );
         const el = await fixture<TabChannelElement>(
           html`<tab-channel name=${name} presence></tab-channel>`,
         );
@@ -238,7 +242,9 @@ describe('<tab-channel> together', function () {
       );
       const tab = await member(name, 'presence');
       await waitUntil(() => el.peers.length === 2, 10_000, 'two peers');
-      void tab.eval(`(() => { const t = Date.now(); while (Date.now() - t < 5000) {} return true; })()`);
+      void tab.eval(
+        `(() => { const t = Date.now(); while (Date.now() - t < 5000) {} return true; })()`,
+      );
       await waitUntil(() => el.peers.length === 1, 10_000, 'the hung tab gone');
       await waitUntil(() => el.peers.length === 2, 10_000, 'the tab back');
     });
