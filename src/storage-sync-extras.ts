@@ -29,6 +29,13 @@ export interface ExtrasHost {
   readonly migrate?: StorageMigration;
   getAttribute(name: string): string | null;
   removeValue(): void;
+  fallback(): unknown;
+}
+
+/** The element's own `emit` and `fail`, reached from here. */
+interface Reporter {
+  emit(event: Event): void;
+  fail(code: string, message: string): void;
 }
 
 interface Envelope {
@@ -53,16 +60,14 @@ export class StorageSyncExtras {
   private wait?: ReturnType<typeof setTimeout>;
   private queued?: () => void;
 
-  constructor(
-    private readonly host: ExtrasHost,
-    private readonly emit: (event: Event) => void,
-    private readonly fallback: () => unknown,
-    private readonly fail: (code: string, message: string) => void,
-  ) {
-    this.version = number(host.getAttribute('version'));
-    this.maxAge = number(host.getAttribute('max-age'));
-    this.mergeDefaults = host.getAttribute('merge-defaults') !== null;
-    this.throttleMs = number(host.getAttribute('throttle'));
+  private readonly host: ExtrasHost;
+
+  constructor(host: object) {
+    this.host = host as ExtrasHost;
+    this.version = number(this.host.getAttribute('version'));
+    this.maxAge = number(this.host.getAttribute('max-age'));
+    this.mergeDefaults = this.host.getAttribute('merge-defaults') !== null;
+    this.throttleMs = number(this.host.getAttribute('throttle'));
   }
 
   private get area(): Storage {
@@ -99,7 +104,10 @@ export class StorageSyncExtras {
           this.wrap(this.serialize(value, type), stored.expires ?? this.expires()),
         );
       } catch (error) {
-        this.fail('migrate-failed', `"${this.host.key}" v${from} could not be migrated: ${error}`);
+        (this.host as unknown as Reporter).fail(
+          'migrate-failed',
+          `"${this.host.key}" v${from} could not be migrated: ${error}`,
+        );
       }
     };
     const locks = globalThis.navigator?.locks;
@@ -111,31 +119,30 @@ export class StorageSyncExtras {
   }
 
   /** The value for a stored string (an envelope or, from before `version`, a plain one). */
-  decode(raw: string, type: StorageValueType): unknown {
+  readonly decode = (raw: string, type: StorageValueType): unknown => {
     const { version = 0, expires, data } = this.unwrap(raw);
     clearTimeout(this.expiry);
     if (expires !== undefined) {
       const left = expires - Date.now();
       // Expired: the default now; removed (and announced) in a moment, in every tab.
       this.expiry = setTimeout(() => this.expire(raw), Math.min(Math.max(left, 0), MAX_DELAY));
-      if (left <= 0) return this.fallback();
+      if (left <= 0) return this.host.fallback();
     }
     if (this.version && version > this.version) {
       this.isAhead(version);
-      return this.fallback();
+      return this.host.fallback();
     }
     let value = this.plain(data, type);
     if (version < this.version) value = this.migrated(value, version);
-    const defaults = this.fallback();
+    const defaults = this.host.fallback();
     if (this.mergeDefaults && isPlain(value) && isPlain(defaults))
       value = { ...defaults, ...value };
     return value;
-  }
+  };
 
   /** The stored string for a value. */
-  encode(value: unknown, type: StorageValueType): string {
-    return this.wrap(this.serialize(value, type), this.expires());
-  }
+  readonly encode = (value: unknown, type: StorageValueType): string =>
+    this.wrap(this.serialize(value, type), this.expires());
 
   /** `{ expired: true }` when the value `raw` was removed because it expired. */
   expired(oldRaw: string | null, raw: string | null): { expired: true } | undefined {
@@ -181,7 +188,7 @@ export class StorageSyncExtras {
   private isAhead(version: number): void {
     if (this.ahead) return;
     this.ahead = true;
-    this.fail(
+    (this.host as unknown as Reporter).fail(
       'version-ahead',
       `"${this.host.key}" was stored by version ${version}; this page knows ${this.version}: left alone, the default used in memory.`,
     );
@@ -198,7 +205,7 @@ export class StorageSyncExtras {
     if (current !== raw) return;
     const oldValue = this.host.value;
     this.host.removeValue();
-    this.emit(
+    (this.host as unknown as Reporter).emit(
       Object.assign(new ValueChangeEvent(this.host.value, oldValue, this.host.key, true), {
         expired: true,
       }),
@@ -263,3 +270,67 @@ export class StorageSyncExtras {
 
 const isPlain = (value: unknown): value is Record<string, unknown> =>
   !!value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+
+/** The element's internals the extras wrap (private in its class). */
+interface Internals extends ExtrasHost, Reporter {
+  x?: unknown;
+  area?: Storage | null;
+  raw: string | null;
+  type: StorageValueType;
+  isConnected: boolean;
+  disabled: boolean;
+  acquire(): void;
+  release(): void;
+  form(): boolean;
+  dec(raw: string): unknown;
+  enc(value: unknown): string;
+  commit(raw: string | null): void;
+  adopt(raw: string | null, removed: boolean, cleared: boolean): void;
+}
+
+/**
+ * Loads the extras into an element (once in its life: the attributes are read as it first
+ * opens), then opens it. The element's core keeps no hooks for them: they wrap its internals
+ * here, so the core stays as small as it was.
+ */
+export async function extend(element: object): Promise<void> {
+  const host = element as Internals;
+  const x = new StorageSyncExtras(host);
+  await x.prepare(host.type);
+  if (!host.isConnected || host.disabled || host.area !== undefined) {
+    host.x = undefined; // loads again when it opens
+    return;
+  }
+  host.x = true;
+  const type = (): StorageValueType => (host.form() ? 'json' : host.type);
+  host.dec = (raw) => x.decode(raw, type());
+  host.enc = (value) => x.encode(value, type());
+  const { commit, adopt, emit, release } = host;
+  host.commit = (raw) => x.throttle(() => commit.call(host, raw));
+  host.release = () => {
+    x.stop();
+    release.call(host);
+  };
+  let expired: { expired: true } | undefined;
+  host.adopt = (raw, removed, cleared) => {
+    expired = x.expired(host.raw, raw);
+    try {
+      adopt.call(host, raw, removed, cleared);
+    } finally {
+      expired = undefined;
+    }
+  };
+  host.emit = (event) =>
+    emit.call(
+      host,
+      expired && event.type === 'valuechange' ? Object.assign(event, expired) : event,
+    );
+  // A value from a newer release is left alone: the element works in memory (`state="memory"`).
+  let area: Storage | null | undefined = host.area;
+  Object.defineProperty(host, 'area', {
+    configurable: true,
+    get: () => area,
+    set: (value: Storage | null | undefined) => (area = value && x.ahead ? null : value),
+  });
+  host.acquire();
+}

@@ -15,11 +15,7 @@ import {
   writeForm,
   type FormControl,
 } from './internal/form-binding.js';
-import type {
-  StorageMigration,
-  StorageSerializer,
-  StorageSyncExtras,
-} from './storage-sync-extras.js';
+import type { StorageMigration, StorageSerializer } from './storage-sync-extras.js';
 
 export type { StorageMigration, StorageSerializer } from './storage-sync-extras.js';
 
@@ -92,7 +88,8 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   migrate?: StorageMigration;
   /** `{ parse, stringify }` instead of `type`'s, e.g. for `Date`, `Map`, `Set`. Set it before the element connects. */
   serializer?: StorageSerializer;
-  private x?: StorageSyncExtras;
+  /** The optional parts: loading (a promise), then loaded (`true`). */
+  private x?: unknown;
 
   /** The same as `key`: React and Vue take a `key` prop for themselves and never pass it on. */
   get storageKey(): string {
@@ -180,18 +177,19 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       this.fail('invalid-attribute', `Bad type="${this.type}" or storage="${this.storage}".`);
       return;
     }
+    // The optional parts patch this element when loaded, then open it (`extend`).
     if (
-      !this.x &&
+      this.x !== true &&
       (this.serializer ||
         ['version', 'max-age', 'merge-defaults', 'throttle'].some((a) => this.hasAttribute(a)))
     ) {
-      void this.loadExtras();
+      this.x ??= import('./storage-sync-extras.js').then((m) => m.extend(this));
       return;
     }
     try {
       const area = this.storage === 'session' ? sessionStorage : localStorage;
       area.getItem(this.key);
-      this.area = this.x?.ahead ? null : area;
+      this.area = area;
     } catch (error) {
       this.area = null;
       this.fail('storage-unavailable', `${this.storage}Storage is unavailable: memory only.`, {
@@ -231,34 +229,15 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.emit(new Event('open'));
   }
 
-  /** The optional parts load on first use; the element opens once they have run. */
-  private async loadExtras(): Promise<void> {
-    const { StorageSyncExtras } = await import('./storage-sync-extras.js');
-    const x = new StorageSyncExtras(
-      this,
-      (e) => this.emit(e as never),
-      () => this.fallback(),
-      (code, message) => this.fail(code, message),
-    );
-    await x.prepare(this.type);
-    if (this.x || this.area !== undefined || !this.isConnected || this.disabled) return;
-    this.x = x;
-    this.acquire();
-  }
-
   private dec(raw: string): unknown {
-    const type = this.form() ? 'json' : this.type;
-    return this.x ? this.x.decode(raw, type) : decode(raw, type);
+    return decode(raw, this.form() ? 'json' : this.type);
   }
 
   private enc(value: unknown): string {
-    const type = this.form() ? 'json' : this.type;
-    return this.x ? this.x.encode(value, type) : encode(value, type);
+    return encode(value, this.form() ? 'json' : this.type);
   }
 
   protected override release(): void {
-    this.x?.stop();
-    this.x = undefined;
     if (this.area === undefined) return;
     peers.get(`${this.storage}\0${this.key}`)?.delete(this);
     window.removeEventListener('storage', this.onStorage);
@@ -309,19 +288,13 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.pendingRaw = undefined;
     if (raw === this.raw && !cleared) return;
     const oldValue = this.value;
-    const expired = this.x?.expired(this.raw, raw);
     this.raw = raw;
     this.readCurrent();
     // A draft removed elsewhere is gone here too: the controls go back to their defaults, so
     // the next keystroke stores only what is shown, never the discarded draft.
     if (raw === null) this.resetControls();
     else this.restoreForm(syncedControls(this));
-    this.emit(
-      Object.assign(
-        new ValueChangeEvent(this.value, oldValue, this.key, removed, cleared),
-        expired,
-      ),
-    );
+    this.emit(new ValueChangeEvent(this.value, oldValue, this.key, removed, cleared));
   }
 
   private readCurrent(): void {
@@ -387,9 +360,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     };
     this.current = data;
     this.hasCurrent = true;
-    const write = () => this.commit(this.enc(data));
-    if (this.x) this.x.throttle(write);
-    else write();
+    this.commit(this.enc(data));
   };
 
   private readonly onStorage = (event: StorageEvent): void => {

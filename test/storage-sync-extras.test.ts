@@ -21,7 +21,6 @@ const serializerSource = `({
   parse: (text) => JSON.parse(text, (key, v) =>
     v && v.$date ? new Date(v.$date) : v && v.$map ? new Map(v.$map) : v && v.$set ? new Set(v.$set) : v),
 })`;
-// eslint-disable-next-line no-eval
 const serializer = (0, eval)(serializerSource);
 
 const opened = (el: StorageSyncElement) =>
