@@ -24,11 +24,12 @@ import {
   LEASE,
   LeaderElection,
   onTick,
+  visible,
   type GroupMessage,
 } from './shared/leader-election.js';
 
 /** A member is dropped this long (ms) after its last beat. */
-export const LEAVE = 3000;
+const LEAVE = 3000;
 /** Members beat every this many ms. */
 const BEAT = 1000;
 /** A request to the leader fails with `no-leader` after this long (ms) without one. */
@@ -78,15 +79,11 @@ export interface TabChannelMessageEvent<T = unknown> extends RealtimeMessageEven
 }
 
 /** `leaderchange`: fired in every member when the leader changes. */
-export class LeaderChangeEvent extends Event {
-  constructor(
-    /** The leader's `tabId`; empty while none is known. */
-    readonly leaderId: string,
-    /** This tab leads. */
-    readonly leader: boolean,
-  ) {
-    super('leaderchange');
-  }
+export interface LeaderChangeEvent extends Event {
+  /** The leader's `tabId`; empty while none is known. */
+  readonly leaderId: string;
+  /** This tab leads. */
+  readonly leader: boolean;
 }
 
 export const requestError = (code: TabRequestErrorCode, message: string): TabRequestError =>
@@ -129,7 +126,9 @@ interface Member extends TabPeer {
   heard: number;
 }
 
-const visible = (): boolean => document.visibilityState !== 'hidden';
+/** A `message` event from the channel's own origin. */
+const message = (init: Record<string, unknown>): Event =>
+  new RealtimeMessageEvent({ origin: location.origin, ...init });
 const newer = (a: Stamped, b?: Stamped): boolean => !b || a.c > b.c || (a.c === b.c && a.f > b.f);
 
 export class TabTeam {
@@ -162,16 +161,13 @@ export class TabTeam {
     this.election = new LeaderElection(
       `tab-channel:${host.name}`,
       {
-        lead: () => {},
-        follow: () => {},
         leaderChanged: (id) => this.leaderChanged(id),
         message: (message) => this.heard(message),
       },
       { candidate: host.elect, preferVisible: host.hasAttribute('prefer-visible'), id: this.id },
     );
     this.untick = onTick(() => this.tick());
-    addEventListener('pagehide', this.onPage);
-    addEventListener('pageshow', this.onPage);
+    addEventListener('pagehide', this.out);
     document.addEventListener('visibilitychange', this.beat);
     this.beat(true);
     if (this.retain) this.election.post('ask');
@@ -204,7 +200,7 @@ export class TabTeam {
     { to = 'leader', timeout = 10_000 }: TabRequestOptions = {},
   ): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      if (this.stopped) return reject(requestError('closed', 'The channel is closed.'));
+      if (this.stopped) return reject(requestError('closed', 'closed'));
       const id = `${this.id}:${++this.sent}`;
       const request: Pending = {
         to,
@@ -239,15 +235,14 @@ export class TabTeam {
   stop(): void {
     if (this.stopped) return;
     const leading = this.election.leading;
-    this.election.post('out');
+    this.out();
     this.stopped = true;
     this.election.stop();
     this.untick();
-    removeEventListener('pagehide', this.onPage);
-    removeEventListener('pageshow', this.onPage);
+    removeEventListener('pagehide', this.out);
     document.removeEventListener('visibilitychange', this.beat);
     for (const id of [...this.pending.keys()]) {
-      this.settle(id, requestError('closed', 'The channel closed before the reply.'));
+      this.settle(id, requestError('closed', 'closed'));
     }
     if (leading) this.setLeader(false, '');
   }
@@ -301,9 +296,7 @@ export class TabTeam {
       if (sender === this.id) this.settle(request.i, undefined, structuredClone(value));
       else this.election.post('res', { i: request.i, t: sender, v: value });
     };
-    this.emit(
-      new RealtimeMessageEvent({ data: request.d, origin: location.origin, reply, sender }),
-    );
+    this.emit(message({ data: request.d, reply, sender }));
   }
 
   private heard({ k: kind, f: from, p }: GroupMessage): void {
@@ -342,13 +335,7 @@ export class TabTeam {
         if (newer(stamped, this.held)) {
           this.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };
           if (answer && !this.caughtUp && !stamped.x) {
-            this.emit(
-              new RealtimeMessageEvent({
-                data: stamped.d,
-                origin: location.origin,
-                retained: true,
-              }),
-            );
+            this.emit(message({ data: stamped.d, retained: true }));
           }
         }
         // A live post (or an answer) brings this member up to date.
@@ -380,7 +367,7 @@ export class TabTeam {
 
   private setLeader(leading: boolean, leaderId: string): void {
     this.host.toggleAttribute('leader', leading);
-    this.emit(new LeaderChangeEvent(leaderId, leading));
+    this.emit(Object.assign(new Event('leaderchange'), { leaderId, leader: leading }));
   }
 
   private reroute(): void {
@@ -407,7 +394,7 @@ export class TabTeam {
         request.to === 'leader' &&
         now - request.orphan > NO_LEADER
       ) {
-        this.settle(id, requestError('no-leader', 'No tab leads this channel.'));
+        this.settle(id, requestError('no-leader', 'no leader'));
       }
     }
     this.show();
@@ -420,19 +407,13 @@ export class TabTeam {
     this.show();
   };
 
-  private readonly onPage = (event: PageTransitionEvent): void => {
-    // Leaving (or entering the back/forward cache) says goodbye; coming back from it, hello.
-    if (event.type === 'pagehide') this.election.post('out');
-    else if (event.persisted) this.beat(true);
-  };
+  /** Leaving, or the page going away (or into the back/forward cache: it beats again on return). */
+  private readonly out = (): void => this.election.post('out');
 
   /** Fires `peerschange` (with `presence`) when the list changed. */
   private show(): void {
     if (!this.presence || this.stopped) return;
-    const peers = this.peers().sort((a, b) => (a.tabId < b.tabId ? -1 : 1));
-    const shown = JSON.stringify(
-      peers.map(({ tabId, visible, leader }) => [tabId, visible, leader]),
-    );
+    const shown = JSON.stringify(this.peers().map(({ since: _, ...peer }) => peer));
     if (shown === this.shown) return;
     this.shown = shown;
     this.emit(new Event('peerschange'));

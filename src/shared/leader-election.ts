@@ -36,7 +36,8 @@ const FENCE = 750;
  */
 export const DWELL = 2000;
 
-const visible = (): boolean => document.visibilityState !== 'hidden';
+/** The page is not hidden (`document.visibilityState`). */
+export const visible = (): boolean => document.visibilityState !== 'hidden';
 
 type Tick = () => void;
 const ticks = new Set<Tick>();
@@ -93,9 +94,9 @@ export interface ElectionOptions {
 
 export interface ElectionCallbacks {
   /** This tab leads now. */
-  lead(): void;
+  lead?(): void;
   /** This tab stopped leading (it left, lost the lock, or was fenced). */
-  follow(): void;
+  follow?(): void;
   /** Another tab leads now, or the old leader is gone (`leaderId` empty). */
   leaderChanged?(leaderId: string): void;
   /** A message from another member (a leader's heartbeat carries `heartbeat()`'s payload). */
@@ -210,7 +211,7 @@ export class LeaderElection {
     this.lastTick = performance.now();
     this.setLeader(this.id);
     this.beat();
-    this.on.lead();
+    this.on.lead?.();
   }
 
   private stepDown(): void {
@@ -220,7 +221,7 @@ export class LeaderElection {
     this.releaseLock = undefined;
     this.lastHeard = performance.now();
     this.setLeader('');
-    this.on.follow();
+    this.on.follow?.();
     release?.();
     // Back in the queue: this tab may lead again later.
     this.queue();

@@ -56,4 +56,4 @@ channel.transport = 'pigeon';
 channel.activeTransport = 'idb';
 // @ts-expect-error an error event has no data
 channel.addEventListener('error', (event) => event.data);
-export { queried, active, lastError };
+export { queried, active, lastError, peers, ids };
