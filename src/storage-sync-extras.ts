@@ -104,10 +104,7 @@ export class StorageSyncExtras {
           this.wrap(this.serialize(value, type), stored.expires ?? this.expires()),
         );
       } catch (error) {
-        (this.host as unknown as Reporter).fail(
-          'migrate-failed',
-          `"${this.host.key}" v${from} could not be migrated: ${error}`,
-        );
+        this.leaveAlone('migrate-failed', `v${from} could not be migrated: ${error}`);
       }
     };
     const locks = globalThis.navigator?.locks;
@@ -133,7 +130,14 @@ export class StorageSyncExtras {
       return this.host.fallback();
     }
     let value = this.plain(data, type);
-    if (version < this.version) value = this.migrated(value, version);
+    if (version < this.version) {
+      try {
+        value = this.migrated(value, version);
+      } catch (error) {
+        this.leaveAlone('migrate-failed', `v${version} could not be migrated: ${error}`);
+        return this.host.fallback();
+      }
+    }
     const defaults = this.host.fallback();
     if (this.mergeDefaults && isPlain(value) && isPlain(defaults))
       value = { ...defaults, ...value };
@@ -186,11 +190,19 @@ export class StorageSyncExtras {
   }
 
   private isAhead(version: number): void {
+    this.leaveAlone(
+      'version-ahead',
+      `stored by version ${version}; this page knows ${this.version}`,
+    );
+  }
+
+  /** What is stored is left as it is; the element works with the default in memory. */
+  private leaveAlone(code: string, why: string): void {
     if (this.ahead) return;
     this.ahead = true;
     (this.host as unknown as Reporter).fail(
-      'version-ahead',
-      `"${this.host.key}" was stored by version ${version}; this page knows ${this.version}: left alone, the default used in memory.`,
+      code,
+      `"${this.host.key}" ${why}: left alone, the default used in memory.`,
     );
   }
 

@@ -66,10 +66,40 @@ describe('<storage-sync> versions, expiry, serializer, merge-defaults, throttle'
       ).to.deep.equal({ first: 'Ada', last: 'Lovelace', from: 0 });
     }
     expect(localStorage.getItem(`${key}-runs`)).to.equal('1');
+    // Opened again later (a reload): already at version 2, nothing to migrate (redux-persist #1111).
+    const again = document.createElement('storage-sync') as StorageSyncElement;
+    again.setAttribute('key', key);
+    again.setAttribute('version', '2');
+    let runs = 0;
+    again.migrate = (old) => (runs++, old);
+    document.body.append(again);
+    await opened(again);
+    expect([runs, (again.value as { first: string }).first]).to.deep.equal([0, 'Ada']);
     expect(JSON.parse(localStorage.getItem(key)!)).to.deep.equal({
       version: 2,
       data: '{"first":"Ada","last":"Lovelace","from":0}',
     });
+  });
+
+  it('a migrate that throws: migrate-failed, the stored value left alone, the default in memory', async () => {
+    const key = uniqueName('migrate-throws');
+    const stored = JSON.stringify({ version: 1, data: '{"old":true}' });
+    localStorage.setItem(key, stored);
+    const el = document.createElement('storage-sync') as StorageSyncElement;
+    el.setAttribute('key', key);
+    el.setAttribute('version', '2');
+    el.setAttribute('default', '{"fresh":true}');
+    el.migrate = (_old, from) => {
+      throw new Error(`cannot read v${from}`);
+    };
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    document.body.append(el);
+    await opened(el);
+    expect(errors.map((e) => e.code)).to.deep.equal(['migrate-failed']);
+    expect(errors[0].message).to.contain('cannot read v1');
+    expect(el.value).to.deep.equal({ fresh: true });
+    el.value = { edited: true };
+    expect(localStorage.getItem(key)).to.equal(stored);
   });
 
   it('leaves a value of a newer version alone: version-ahead, the default in memory', async () => {
