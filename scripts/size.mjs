@@ -1,5 +1,5 @@
 /**
- * `npm run size`: min+gzip sizes against the budgets of DESIGN.md. Deterministic (same input,
+ * `npm run size`: min+gzip sizes against the budgets of the README (Budgets). Deterministic (same input,
  * same bytes), so it can fail `npm test`; the build itself never fails on size.
  *
  * - the core CDN bundle (every element, Lit included): ≤ 18 KB
@@ -17,9 +17,9 @@ import { minify } from 'terser';
 
 const KB = 1024;
 const budgets = { bundle: 18 * KB, element: 3 * KB, lazy: 3 * KB };
-// <socket-relay> carries the hub protocol's client (hello, publisher ids, pacing, oversize
-// refusal: exactly-once delivery) since 0.2: 3.5 KB until that part becomes a lazy chunk as
-// <sse-feed>'s connection code did.
+// <socket-relay>: the hub protocol client (hello, pacing, acks, frames) is a lazy chunk, but the
+// element keeps the credential renewal (refresh, expiring) and resume options (rewind,
+// last-event-id) it needs before that chunk loads: 3.5 KB.
 const elementBudget = { 'socket-relay': 3.5 * KB };
 const gz = (code) => gzipSync(code, { level: 9 }).length;
 const isLit = (id) => id.startsWith('@lit/') || id === 'lit' || id.startsWith('lit/');
