@@ -180,8 +180,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     // The optional parts patch this element when loaded, then open it (`extend`).
     if (
       this.x !== true &&
-      (this.serializer ||
-        ['version', 'max-age', 'merge-defaults', 'throttle'].some((a) => this.hasAttribute(a)))
+      (this.serializer || this.matches('[version],[max-age],[merge-defaults],[throttle]'))
     ) {
       this.x ??= import('./storage-sync-extras.js').then((m) => m.extend(this));
       return;

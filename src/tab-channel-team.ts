@@ -15,25 +15,29 @@
  *   asks; the members that hold it answer; the first answer is delivered as a `message` with
  *   `retained: true` unless a live retained post came first.
  * - Requests: carry ids (`<tabId>:<n>`) and go to one member; a receiver runs a request once
- *   (it remembers the last 1,000 ids). One to the leader is sent again to each new leader until
- *   answered, so a request pending when the leader closes, crashes or hangs is handed over.
+ *   (it remembers the last 1,000 ids). A request waits (in this tab) until its receiver is known
+ *   — a member is known once its hello or beat has been heard, so its channel is open and nothing
+ *   sent to it is lost — and goes again whenever its receiver changes: to the next leader when
+ *   the leader closes, crashes or hangs, to another member for `any`, to the same tab when it
+ *   comes back. A member that is asked as leader but no longer leads says so (`nak`), and the
+ *   request goes again on the next tick. Deadlines are judged on the tick (a worker's timer, not
+ *   throttled in background tabs), so a request always settles.
  */
 import { RealtimeMessageEvent } from './internal/events.js';
-import {
-  HEARTBEAT,
-  LEASE,
-  LeaderElection,
-  onTick,
-  visible,
-  type GroupMessage,
-} from './shared/leader-election.js';
+import type { GroupMessage, LeaderElection } from './shared/leader-election.js';
+
+/**
+ * The election, loaded as a chunk of its own (after this one), so neither chunk grows past its
+ * budget and `shared` feeds reuse it.
+ */
+let E: typeof import('./shared/leader-election.js');
 
 /** A member is dropped this long (ms) after its last beat. */
 const LEAVE = 3000;
 /** Members beat every this many ms. */
 const BEAT = 1000;
 /** A request to the leader fails with `no-leader` after this long (ms) without one. */
-const NO_LEADER = LEASE + 2 * HEARTBEAT;
+const NO_LEADER = 1500; // the election's lease and two heartbeats
 /** Request ids a receiver remembers, so a request handed over twice runs once. */
 const HANDLED = 1000;
 
@@ -89,13 +93,45 @@ export interface LeaderChangeEvent extends Event {
 export const requestError = (code: TabRequestErrorCode, message: string): TabRequestError =>
   Object.assign(new Error(message), { name: 'TabRequestError' as const, code });
 
-/** What the team needs of its element. */
+/** What the team needs of its element (some of it the element's internals). */
 export interface TeamHost {
   readonly name: string;
   readonly tabId: string;
   readonly elect: boolean;
+  readonly generation: number;
+  readonly localName: string;
+  readonly state: string;
+  readonly channel?: unknown;
+  team?: TabTeam;
+  join(): Promise<TabTeam | undefined>;
+  emit(event: Event): void;
   hasAttribute(name: string): boolean;
   toggleAttribute(name: string, force: boolean): boolean;
+  fail(code: string, message: string, init?: { cause?: unknown }): void;
+}
+
+/** Joins `host`'s channel, unless it closed (or re-opened) since it asked (`generation`). */
+export async function join(host: TeamHost, generation: number): Promise<TabTeam | undefined> {
+  E = await import('./shared/leader-election.js');
+  if (host.generation !== generation) return undefined;
+  try {
+    return (host.team = new TabTeam(host));
+  } catch (cause) {
+    host.fail('unsupported', 'elect, retain, presence and requests need BroadcastChannel.', {
+      cause,
+    });
+  }
+}
+
+/** Runs a public method of the element on its team; `closed` when it has none (not open). */
+export async function use(
+  host: TeamHost,
+  method: 'request' | 'claim' | 'clear',
+  args: unknown[],
+): Promise<unknown> {
+  const team = (host.channel || host.state === 'connecting') && (await host.join());
+  if (!team) throw requestError('closed', `<${host.localName}> is not open.`);
+  return (team[method] as (...args: unknown[]) => unknown).apply(team, args);
 }
 
 interface Stamped {
@@ -117,13 +153,16 @@ interface Pending {
   sentTo: string;
   /** performance.now() since when a leader request has had no leader */
   orphan?: number;
+  /** performance.now() when it times out */
+  end: number;
   resolve(value: unknown): void;
   reject(error: TabRequestError): void;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 interface Member extends TabPeer {
   heard: number;
+  /** it is a candidate (`elect`) */
+  e: boolean;
 }
 
 /** A `message` event from the channel's own origin. */
@@ -138,7 +177,7 @@ export class TabTeam {
   private readonly members = new Map<string, Member>();
   private readonly pending = new Map<string, Pending>();
   private readonly handled = new Set<string>();
-  private readonly claims: (() => void)[] = [];
+  private readonly claims: [() => void, (error: TabRequestError) => void][] = [];
   private readonly untick: () => void;
   private clock = 0;
   private held?: Stamped;
@@ -151,14 +190,11 @@ export class TabTeam {
   private readonly retain: boolean;
   private readonly presence: boolean;
 
-  constructor(
-    private readonly host: TeamHost,
-    private readonly emit: (event: Event) => void,
-  ) {
+  constructor(private readonly host: TeamHost) {
     this.id = host.tabId;
     this.retain = host.hasAttribute('retain');
     this.presence = host.hasAttribute('presence');
-    this.election = new LeaderElection(
+    this.election = new E.LeaderElection(
       `tab-channel:${host.name}`,
       {
         leaderChanged: (id) => this.leaderChanged(id),
@@ -166,7 +202,7 @@ export class TabTeam {
       },
       { candidate: host.elect, preferVisible: host.hasAttribute('prefer-visible'), id: this.id },
     );
-    this.untick = onTick(() => this.tick());
+    this.untick = E.onTick(() => this.tick());
     addEventListener('pagehide', this.out);
     document.addEventListener('visibilitychange', this.beat);
     this.beat(true);
@@ -176,7 +212,12 @@ export class TabTeam {
   /** The open members, this one first. */
   peers(): TabPeer[] {
     const leaderId = this.election.leaderId;
-    const self: TabPeer = { tabId: this.id, visible: visible(), leader: false, since: this.since };
+    const self: TabPeer = {
+      tabId: this.id,
+      visible: E.visible(),
+      leader: false,
+      since: this.since,
+    };
     return [self, ...this.members.values()].map(({ tabId, visible, since }) => ({
       tabId,
       visible,
@@ -187,7 +228,7 @@ export class TabTeam {
 
   /** This member posted `data` with `retain`: it becomes the channel's retained message. */
   posted(data: unknown): void {
-    this.retainNew({ c: ++this.clock, f: this.id, d: data });
+    if (this.retain) this.retainNew({ c: ++this.clock, f: this.id, d: data });
   }
 
   /** Forgets the retained message in every member (a newer tombstone). */
@@ -206,12 +247,9 @@ export class TabTeam {
         to,
         data,
         sentTo: '',
+        end: performance.now() + timeout,
         resolve,
         reject,
-        timer: setTimeout(
-          () => this.settle(id, requestError('timeout', `No reply within ${timeout} ms.`)),
-          timeout,
-        ),
       };
       this.pending.set(id, request);
       this.route(id, request);
@@ -226,14 +264,21 @@ export class TabTeam {
       );
     }
     if (this.election.valid()) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.claims.push(resolve);
+    return new Promise((resolve, reject) => {
+      this.claims.push([resolve, reject]);
       this.election.claim();
     });
   }
 
+  /** The leader's `tabId`, or empty. */
+  get leaderId(): string {
+    return this.election.leaderId;
+  }
+
+  /** Leaves the channel; the element forgets this team. */
   stop(): void {
     if (this.stopped) return;
+    this.host.team = undefined;
     const leading = this.election.leading;
     this.out();
     this.stopped = true;
@@ -244,6 +289,7 @@ export class TabTeam {
     for (const id of [...this.pending.keys()]) {
       this.settle(id, requestError('closed', 'closed'));
     }
+    for (const [, reject] of this.claims.splice(0)) reject(requestError('closed', 'closed'));
     if (leading) this.setLeader(false, '');
   }
 
@@ -256,20 +302,26 @@ export class TabTeam {
     const request = this.pending.get(id);
     if (!request) return;
     this.pending.delete(id);
-    clearTimeout(request.timer);
     if (error) request.reject(error);
     else request.resolve(value);
   }
 
   /** Sends a pending request to the member it is for now, if that changed. */
   private route(id: string, request: Pending): void {
-    const { to } = request;
+    const { to, sentTo } = request;
+    const { members } = this;
+    // Only to a member heard from (its channel is open): sent earlier, it would be lost.
     const target =
       to === 'leader'
         ? this.election.leaderId
-        : to === 'any'
-          ? [...this.members.keys()].sort()[0]
-          : to;
+        : to !== 'any'
+          ? to === this.id || members.has(to)
+            ? to
+            : ''
+          : // `any` stays with the member it went to while that one is open.
+            members.has(sentTo)
+            ? sentTo
+            : [...members.keys()].sort()[0];
     if (!target) {
       request.sentTo = '';
       request.orphan ??= performance.now();
@@ -285,8 +337,11 @@ export class TabTeam {
 
   private answer(request: { i: string; t: string; l: boolean; d: unknown }, sender: string): void {
     if (this.stopped || request.t !== this.id || this.handled.has(request.i)) return;
-    // Sent to the leader: a member that is not (any more) leaves it to the new one.
-    if (request.l && !this.election.valid()) return;
+    // Sent to the leader: a member that is not (any more) says so; the sender tries again.
+    if (request.l && !this.election.valid()) {
+      this.election.post('nak', { i: request.i, t: sender });
+      return;
+    }
     this.handled.add(request.i);
     if (this.handled.size > HANDLED) this.handled.delete(this.handled.values().next().value!);
     let replied = false;
@@ -296,7 +351,7 @@ export class TabTeam {
       if (sender === this.id) this.settle(request.i, undefined, structuredClone(value));
       else this.election.post('res', { i: request.i, t: sender, v: value });
     };
-    this.emit(message({ data: request.d, reply, sender }));
+    this.host.emit(message({ data: request.d, reply, sender }));
   }
 
   private heard({ k: kind, f: from, p }: GroupMessage): void {
@@ -311,6 +366,7 @@ export class TabTeam {
           leader: false,
           since: Number(payload.s),
           heard: performance.now(),
+          e: !!payload.e,
         });
         // A newcomer learns of every member at once.
         if (payload.w) this.beat();
@@ -335,7 +391,7 @@ export class TabTeam {
         if (newer(stamped, this.held)) {
           this.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };
           if (answer && !this.caughtUp && !stamped.x) {
-            this.emit(message({ data: stamped.d, retained: true }));
+            this.host.emit(message({ data: stamped.d, retained: true }));
           }
         }
         // A live post (or an answer) brings this member up to date.
@@ -350,6 +406,12 @@ export class TabTeam {
         if (res.t === this.id) this.settle(res.i, undefined, res.v);
         return;
       }
+      case 'nak': {
+        // Asked as leader, it no longer leads: the next tick sends the request again.
+        const request = payload.t === this.id && this.pending.get(payload.i as string);
+        if (request && request.sentTo === from) request.sentTo = '';
+        return;
+      }
       default:
         return;
     }
@@ -360,36 +422,40 @@ export class TabTeam {
     if (this.stopped) return;
     const leading = leaderId === this.id && this.election.leading;
     this.setLeader(leading, leaderId);
-    if (leading) this.claims.splice(0).forEach((resolve) => resolve());
+    if (leading) this.claims.splice(0).forEach(([resolve]) => resolve());
     this.reroute();
     this.show();
   }
 
   private setLeader(leading: boolean, leaderId: string): void {
     this.host.toggleAttribute('leader', leading);
-    this.emit(Object.assign(new Event('leaderchange'), { leaderId, leader: leading }));
+    this.host.emit(Object.assign(new Event('leaderchange'), { leaderId, leader: leading }));
   }
 
   private reroute(): void {
-    for (const [id, request] of this.pending) {
-      if (request.to === 'leader' || request.to === 'any') this.route(id, request);
-    }
+    for (const [id, request] of this.pending) this.route(id, request);
   }
 
   private tick(): void {
     const now = performance.now();
     // This tab was hung itself: the others' beats are still queued; judge from now on.
-    if (now - this.lastTick > LEASE) this.members.forEach((member) => (member.heard = now));
+    if (now - this.lastTick > E.LEASE) this.members.forEach((member) => (member.heard = now));
     this.lastTick = now;
-    if (++this.ticks % (BEAT / HEARTBEAT) === 0) this.beat();
+    if (++this.ticks % (BEAT / E.HEARTBEAT) === 0) this.beat();
     for (const [id, member] of this.members) {
       if (now - member.heard > LEAVE) {
         this.members.delete(id);
         this.reroute();
       }
     }
+    // `no-leader` only while no member (this one included) could lead: a candidate that is
+    // slow to win (a loaded machine, a hung leader's lease running out) is waited for.
+    const candidates = this.host.elect || [...this.members.values()].some((member) => member.e);
     for (const [id, request] of this.pending) {
-      if (
+      if (now >= request.end) {
+        this.settle(id, requestError('timeout', `No reply within the timeout.`));
+      } else if (
+        !candidates &&
         request.orphan !== undefined &&
         request.to === 'leader' &&
         now - request.orphan > NO_LEADER
@@ -397,13 +463,19 @@ export class TabTeam {
         this.settle(id, requestError('no-leader', 'no leader'));
       }
     }
+    this.reroute();
     this.show();
   }
 
   /** Posts this member's presence; `welcome` asks the others to answer at once. */
   private readonly beat = (welcome?: unknown): void => {
     if (this.stopped) return;
-    this.election.post('hi', { v: visible(), s: this.since, w: welcome === true ? 1 : 0 });
+    this.election.post('hi', {
+      v: E.visible(),
+      s: this.since,
+      w: welcome === true ? 1 : 0,
+      e: this.host.elect ? 1 : 0,
+    });
     this.show();
   };
 
@@ -416,6 +488,6 @@ export class TabTeam {
     const shown = JSON.stringify(this.peers().map(({ since: _, ...peer }) => peer));
     if (shown === this.shown) return;
     this.shown = shown;
-    this.emit(new Event('peerschange'));
+    this.host.emit(new Event('peerschange'));
   }
 }

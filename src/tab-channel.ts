@@ -8,6 +8,7 @@ import type {
   TabPeer,
   TabRequestOptions,
   TabTeam,
+  TeamHost,
 } from './tab-channel-team.js';
 
 export type {
@@ -92,7 +93,8 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
   private generation = 0;
 
   private ownId?: string;
-  private team?: TabTeam;
+  /** @internal Set by the team chunk once this element has joined. */
+  team?: TabTeam;
   private joining?: Promise<TabTeam | undefined>;
 
   /** With `elect`: this tab is the leader (the reflected `leader` attribute). */
@@ -102,12 +104,12 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
 
   /** This element's id among the channel's members (each element has its own), for `request({ to })`. */
   get tabId(): string {
-    return (this.ownId ??= Math.random().toString(36).slice(2, 12));
+    return (this.ownId ??= Math.random().toString(36).slice(2));
   }
 
   /** The leader's `tabId`, known in every member; empty while none is known or before it joins. */
   get leaderId(): string {
-    return this.team?.election.leaderId ?? '';
+    return this.team?.leaderId ?? '';
   }
 
   /**
@@ -155,9 +157,10 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
         'InvalidStateError',
       );
     }
-    if (this.hasAttribute('retain')) {
+    // With `retain` (which joins as the channel opens): the team stamps it, once loaded.
+    if (this.joining) {
       const copy = structuredClone(data);
-      void this.join().then((team) => team?.posted(copy));
+      void this.joining.then((team) => team?.posted(copy));
     }
     if (this.echo) {
       const copy = structuredClone(data);
@@ -178,7 +181,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
    *   first, or was not open).
    */
   request(data: unknown, options?: TabRequestOptions): Promise<unknown> {
-    return this.together((team) => team.request(data, options));
+    return this.together('request', data, options);
   }
 
   /**
@@ -188,7 +191,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
    * @throws {TabRequestError} (a rejection) `closed` when the element is not open.
    */
   claim(): Promise<void> {
-    return this.together((team) => team.claim());
+    return this.together('claim');
   }
 
   /**
@@ -197,7 +200,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
    * @throws {TabRequestError} (a rejection) `closed` when the element is not open.
    */
   clearRetained(): Promise<void> {
-    return this.together((team) => team.clear());
+    return this.together('clear');
   }
 
   protected override acquire(): void {
@@ -207,9 +210,8 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     }
     // `retain`, `presence` and `prefer-visible` are read as the channel opens (set them in the
     // markup, or re-open: `disabled`, a new `name`).
-    if (this.elect || ['retain', 'presence', 'prefer-visible'].some((a) => this.hasAttribute(a))) {
-      void this.join();
-    }
+    const generation = ++this.generation;
+    if (this.elect || this.matches('[retain],[presence],[prefer-visible]')) void this.join();
     const wanted = this.transport || 'auto';
     const native = wanted === 'broadcast' || (wanted === 'auto' && !this.domain);
     if (native && typeof BroadcastChannel === 'function') {
@@ -218,7 +220,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
       return;
     }
     this.setState('connecting');
-    void this.openFallback(wanted, ++this.generation);
+    void this.openFallback(wanted, generation);
   }
 
   /** Choosing and loading a fallback is itself lazy: it costs the core bundle nothing. */
@@ -267,8 +269,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
 
   protected override release(): void {
     this.joining = undefined;
-    this.team?.stop();
-    this.team = undefined;
+    this.team?.stop(); // and forgets it
     this.generation++;
     this.queue = [];
     const channel = this.channel;
@@ -289,34 +290,20 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     this.emit(new Event('open'));
   }
 
-  private async together<R>(use: (team: TabTeam) => R | Promise<R>): Promise<R> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each method's own result
+  private async together(method: 'request' | 'claim' | 'clear', ...args: any[]): Promise<any> {
     this.settle();
-    const team = (this.channel || this.state === 'connecting') && (await this.join());
-    if (!team) {
-      throw Object.assign(new Error(`<${this.localName}> is not open.`), {
-        name: 'TabRequestError',
-        code: 'closed',
-      });
-    }
-    return use(team);
+    return (await import('./tab-channel-team.js')).use(this as unknown as TeamHost, method, args);
   }
 
   /** Election, presence, retain and requests load on first use, as `shared` feeds' election does. */
-  private join(): Promise<TabTeam | undefined> {
-    const joining: Promise<TabTeam | undefined> = (this.joining ??= import('./tab-channel-team.js')
-      .then((m) => {
-        if (this.joining === joining)
-          return (this.team = new m.TabTeam(this, (e) => this.emit(e as never)));
-      })
-      .catch((error) => {
-        if (this.joining === joining) {
-          this.fail('unsupported', 'elect, retain, presence and requests need BroadcastChannel.', {
-            cause: error,
-          });
-        }
-        return undefined;
-      }));
-    return joining;
+  /** @internal */
+  join(): Promise<TabTeam | undefined> {
+    const generation = this.generation;
+    return (this.joining ??= import('./tab-channel-team.js').then(
+      (m) => m.join(this as unknown as TeamHost, generation),
+      (cause) => void this.fail('unsupported', String(cause), { cause }),
+    ));
   }
 
   private deliver(data: unknown, origin: string): void {

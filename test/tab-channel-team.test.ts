@@ -186,6 +186,134 @@ describe('<tab-channel> together', function () {
       expect(await el.request(4, { to: 'any' })).to.equal(8);
     });
 
+    it('a request to a tabId made before that tab opens waits for it, and is answered once', async () => {
+      const name = uniqueName('request-early');
+      // The target element exists (so its tabId is known) but has not joined the channel yet.
+      const tab = await Tab.open();
+      const tabId = await tab.eval<string>(`(() => {
+        const el = (window.el = document.createElement('tab-channel'));
+        el.setAttribute('name', '${name}');
+        el.setAttribute('presence', '');
+        window.handled = 0;
+        el.addEventListener('message', (event) => {
+          if (event.reply) { window.handled++; event.reply('got ' + event.data); }
+        });
+        return el.tabId;
+      })()`);
+      const el = await fixture<TabChannelElement>(
+        html`<tab-channel name=${name} presence></tab-channel>`,
+      );
+      const reply = el.request('early', { to: tabId, timeout: 30_000 });
+      // The request is out (and would be lost if sent now) before the target opens.
+      await waitUntil(() => el.peers.length === 1, 10_000, 'the requester joined');
+      await tab.eval(`document.body.append(window.el), true`);
+      expect(await reply).to.equal('got early');
+      expect(await tab.eval('window.handled')).to.equal(1);
+    });
+
+    it('requests made right after open, while the other tab opens too, are never lost (tabId, any, leader)', async () => {
+      for (let round = 0; round < 3; round++) {
+        const name = uniqueName(`request-open-${round}`);
+        const tab = await Tab.open();
+        // The tab opens its element and, in the same task, asks the page's element (not yet open).
+        const el = document.createElement('tab-channel') as TabChannelElement;
+        el.setAttribute('name', name);
+        el.toggleAttribute('elect', true);
+        el.addEventListener('message', (event) => {
+          const { reply, data } = event as TabChannelMessageEvent;
+          reply?.(`page ${String(data)}`);
+        });
+        const pageId = el.tabId;
+        const asked = tab.eval<string[]>(`(() => {
+          const el = (window.el = document.createElement('tab-channel'));
+          el.setAttribute('name', '${name}');
+          el.addEventListener('message', (event) => event.reply?.('tab ' + event.data));
+          document.body.append(el);
+          return Promise.all([
+            el.request('a', { to: '${pageId}', timeout: 30000 }),
+            el.request('b', { to: 'any', timeout: 30000 }),
+            el.request('c', { to: 'leader', timeout: 30000 }),
+          ]);
+        })()`);
+        document.body.append(el);
+        const tabId = await tab.waitFor<string>('window.el.tabId');
+        const mine = await Promise.all([
+          el.request('d', { to: tabId, timeout: 30_000 }),
+          el.request('e', { to: 'any', timeout: 30_000 }),
+          el.request('f', { to: 'leader', timeout: 30_000 }),
+        ]);
+        expect(await asked).to.deep.equal(['page a', 'page b', 'page c']);
+        expect(mine).to.deep.equal(['tab d', 'tab e', 'page f']);
+        el.remove();
+        await tab.close();
+      }
+    });
+
+    it('a leader that was hung briefly (fenced, then leads again) still answers a request sent meanwhile', async () => {
+      const name = uniqueName('request-fenced');
+      const leader = await member(
+        name,
+        'elect',
+        `if (event.reply) { window.handled = (window.handled ?? 0) + 1; event.reply('led ' + event.data); }`,
+      );
+      await leader.waitFor('window.el.leader');
+      const el = await fixture<TabChannelElement>(
+        html`<tab-channel name=${name} presence></tab-channel>`,
+      );
+      await waitUntil(() => el.leaderId, 10_000, 'the leader known');
+      // Longer than the fence (750 ms), shorter than the lease (1 s): followers see no change.
+      const hang = leader.eval(
+        `(() => { window.hanging = true; const t = Date.now(); while (Date.now() - t < 900) {} return true; })()`,
+      );
+      expect(await el.request('job', { timeout: 30_000 })).to.equal('led job');
+      await hang;
+      expect(await leader.eval('window.handled')).to.equal(1);
+    });
+
+    it('request timeouts fire in a tab whose page timers do not run (a throttled background tab)', async () => {
+      const name = uniqueName('request-throttled');
+      const silent = await member(name, 'presence');
+      const tabId = await silent.eval<string>('window.el.tabId');
+      const asker = await member(name, 'presence');
+      await asker.waitFor('window.el.peers.length === 2');
+      const result = await asker.eval<string>(`(() => {
+        // No page timer fires from now on (intensive throttling of a hidden tab, at its worst).
+        window.setTimeout = () => 0;
+        window.setInterval = () => 0;
+        return window.el.request('x', { to: '${tabId}', timeout: 500 })
+          .then(() => 'resolved', (error) => error.name + ' ' + error.code);
+      })()`);
+      expect(result).to.equal('TabRequestError timeout');
+    });
+
+    it('claim() pending when the element closes rejects with closed', async () => {
+      const name = uniqueName('claim-closed');
+      const tab = await member(name, 'elect');
+      await tab.waitFor('window.el.leader');
+      const el = await fixture<TabChannelElement>(
+        html`<tab-channel name=${name} elect></tab-channel>`,
+      );
+      await waitUntil(() => el.leaderId, 10_000, 'the leader known');
+      const claim = el.claim().then(
+        () => 'resolved',
+        (error: TabRequestError) => `${error.name} ${error.code}`,
+      );
+      el.remove();
+      expect(await claim).to.equal('TabRequestError closed');
+      // Removed while the claim is under way (the team has it): it settles all the same.
+      const again = await fixture<TabChannelElement>(
+        html`<tab-channel name=${name} elect></tab-channel>`,
+      );
+      await waitUntil(() => again.leaderId, 10_000, 'the leader known again');
+      const late = again.claim().then(
+        () => 'resolved',
+        (error: TabRequestError) => `${error.name} ${error.code}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      again.remove();
+      expect(['resolved', 'TabRequestError closed']).to.include(await late);
+    });
+
     it('rejects with timeout, no-leader and closed', async () => {
       const name = uniqueName('request-fail');
       const silent = await member(name, 'presence');
