@@ -1,7 +1,7 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
 import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.js';
-import type { Channel } from './transports/open-fallback.js';
+import type { Channel, FallbackHost } from './transports/open-fallback.js';
 import type {
   LeaderChangeEvent,
   TabChannelMessageEvent,
@@ -220,51 +220,15 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
       return;
     }
     this.setState('connecting');
-    void this.openFallback(wanted, generation);
-  }
-
-  /** Choosing and loading a fallback is itself lazy: it costs the core bundle nothing. */
-  private async openFallback(wanted: string, generation: number): Promise<void> {
-    try {
-      const fallbacks = await import('./transports/open-fallback.js');
-      const { kind, channel } = await fallbacks.openFallback(wanted, this.name, this.domain);
-      // What goes wrong before it opens (IndexedDB blocked by another connection) is heard too.
-      channel.onerror = (event) => {
-        if (generation === this.generation) this.fail(event.code, event.message);
-      };
-      try {
-        // `open` means what others post from now on arrives (IndexedDB: its database is open).
-        await channel.ready;
-      } catch (error) {
-        channel.close();
-        throw new fallbacks.TransportError('unsupported', (error as Error)?.message, {
-          cause: error,
-        });
-      }
-      if (generation !== this.generation) {
-        channel.close();
-        return;
-      }
-      this.active = kind;
-      this.attach(channel);
-      if (this.superseded) return; // an open listener disabled or removed the channel
-      const waiting = this.queue;
-      this.queue = [];
-      for (const data of waiting) {
-        // These posts were accepted earlier, so what the transport refuses now is reported.
-        try {
-          channel.postMessage(data);
-        } catch (error) {
-          this.fail(fallbacks.postFailureCode(error), (error as Error).message, { cause: error });
-        }
-      }
-    } catch (error) {
-      if (generation !== this.generation) return;
-      this.setState('error');
-      this.fail((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
-        cause: error,
-      });
-    }
+    // Choosing, loading and opening a fallback is all lazy: it costs the core bundle nothing.
+    void import('./transports/open-fallback.js').then(
+      (m) => m.connect(this as unknown as FallbackHost, wanted, generation),
+      (cause) => {
+        if (generation !== this.generation) return;
+        this.setState('error');
+        this.fail('unsupported', String(cause), { cause });
+      },
+    );
   }
 
   protected override release(): void {
