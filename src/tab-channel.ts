@@ -176,9 +176,13 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
    * (one other member) or a `tabId`. The receiver runs each request once. Receivers take part
    * through `elect`, `retain`, `presence` or `prefer-visible` (or a `request()` of their own).
    *
+   * A request waits in this tab until its receiver is known (it said hello: a tab still opening,
+   * a `tabId` whose tab opens later), so none is lost, and every request settles.
+   *
    * @throws {TabRequestError} (a rejection) `code`: `timeout` (no reply within `timeout` ms,
-   *   default 10000), `no-leader` (no tab leads within about 1.5 s), `closed` (this element closed
-   *   first, or was not open).
+   *   default 10000, judged on a worker timer that background tabs do not throttle),
+   *   `no-leader` (for about 1.5 s no member could lead: none has `elect`), `closed` (this
+   *   element closed first, or was not open).
    */
   request(data: unknown, options?: TabRequestOptions): Promise<unknown> {
     return this.together('request', data, options);
@@ -188,7 +192,8 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
    * With `elect`: takes the lead now ("use here"); resolves once this tab leads.
    *
    * @throws {DOMException} (a rejection) `InvalidStateError` without `elect`.
-   * @throws {TabRequestError} (a rejection) `closed` when the element is not open.
+   * @throws {TabRequestError} (a rejection) `closed` when the element is not open or closes
+   *   before this tab leads.
    */
   claim(): Promise<void> {
     return this.together('claim');
