@@ -399,7 +399,8 @@ export class TabTeam {
         return;
       }
       case 'req':
-        this.answer(p as { i: string; t: string; l: boolean; d: unknown }, from);
+        // (`payload`, never `p`: a foreign `req` without one is ignored, not a TypeError)
+        this.answer(payload as { i: string; t: string; l: boolean; d: unknown }, from);
         return;
       case 'res': {
         const res = payload as { i: string; t: string; v: unknown };

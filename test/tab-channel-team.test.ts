@@ -314,6 +314,44 @@ describe('<tab-channel> together', function () {
       expect(['resolved', 'TabRequestError closed']).to.include(await late);
     });
 
+    it("foreign messages on the members' channel (no payload, wrong shapes) are ignored; requests still work", async () => {
+      const name = uniqueName('request-foreign');
+      const tab = await member(name, 'presence', `event.reply?.('ok ' + event.data);`);
+      // Uncaught errors are recorded; a sentinel, posted last, tells when the rest arrived.
+      await tab.eval(`(() => {
+        window.uncaught = [];
+        addEventListener('error', (e) => window.uncaught.push(String(e.message)));
+        const watch = new BroadcastChannel('realtime-elements:tab-channel:${name}');
+        watch.onmessage = (e) => { if (e.data === 'sentinel') window.sentinel = true; };
+        return true;
+      })()`);
+      const tabId = await tab.eval<string>('window.el.tabId');
+      const el = await fixture<TabChannelElement>(
+        html`<tab-channel name=${name} presence></tab-channel>`,
+      );
+      const foreign = new BroadcastChannel(`realtime-elements:tab-channel:${name}`);
+      for (const message of [
+        'plain string',
+        null,
+        { k: 'req', f: 'x' },
+        { k: 'req', f: 'x', p: null },
+        { k: 'req', f: 'x', p: 'text' },
+        { k: 'res', f: 'x', p: null },
+        { k: 'nak', f: 'x', p: 7 },
+        { k: 'ret', f: 'x', p: null },
+        { k: 'hi', f: 'x', p: null },
+        { k: 'ask', f: 'x', p: [] },
+        { k: 'out', f: 42 },
+        'sentinel',
+      ]) {
+        foreign.postMessage(message);
+      }
+      foreign.close();
+      expect(await el.request(1, { to: tabId, timeout: 30_000 })).to.equal('ok 1');
+      await tab.waitFor('window.sentinel');
+      expect(await tab.eval('window.uncaught')).to.deep.equal([]);
+    });
+
     it('rejects with timeout, no-leader and closed', async () => {
       const name = uniqueName('request-fail');
       const silent = await member(name, 'presence');
