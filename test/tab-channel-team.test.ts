@@ -249,6 +249,33 @@ describe('<tab-channel> together', function () {
       }
     });
 
+    it('to: any goes to another tab when the one it went to closes without replying', async () => {
+      const name = uniqueName('request-any-closes');
+      const handler = `if (event.reply) { window.got = event.data; window.reply = event.reply; }`;
+      const [a, b] = [
+        await member(name, 'presence', handler),
+        await member(name, 'presence', handler),
+      ];
+      const el = await fixture<TabChannelElement>(
+        html`<tab-channel name=${name} presence></tab-channel>`,
+      );
+      await waitUntil(() => el.peers.length === 3, 15_000, 'both tabs known');
+      const reply = el.request('job', { to: 'any', timeout: 30_000 });
+      const first = await waitUntil<Tab | null>(
+        async () =>
+          ((await a.eval<string | null>('window.got ?? null')) ? a : null) ??
+          ((await b.eval<string | null>('window.got ?? null')) ? b : null),
+        15_000,
+        'one tab asked',
+      );
+      if (!first) throw new Error('unreachable');
+      const other = first === a ? b : a;
+      await first.close();
+      await other.waitFor(`window.got === 'job'`);
+      await other.eval(`window.reply('from the other tab'), true`);
+      expect(await reply).to.equal('from the other tab');
+    });
+
     it('a leader that was hung briefly (fenced, then leads again) still answers a request sent meanwhile', async () => {
       const name = uniqueName('request-fenced');
       const leader = await member(
