@@ -412,15 +412,23 @@ declare module 'solid-js' {
         | 'storage'
         | 'type'
         | 'defaultValue'
+        | 'migrate'
+        | 'serializer'
         | 'storageKey'
         | 'value'
         | 'disabled'
         | 'storage-key'
         | 'default'
+        | 'version'
+        | 'max-age'
+        | 'merge-defaults'
+        | 'throttle'
         | 'prop:key'
         | 'prop:storage'
         | 'prop:type'
         | 'prop:defaultValue'
+        | 'prop:migrate'
+        | 'prop:serializer'
         | 'prop:storageKey'
         | 'prop:value'
         | 'prop:disabled'
@@ -433,15 +441,23 @@ declare module 'solid-js' {
         storage?: StorageSyncElement['storage'];
         type?: StorageSyncElement['type'];
         defaultValue?: StorageSyncElement['defaultValue'];
+        migrate?: StorageSyncElement['migrate'];
+        serializer?: StorageSyncElement['serializer'];
         storageKey?: StorageSyncElement['storageKey'];
         value?: StorageSyncElement['value'];
         disabled?: StorageSyncElement['disabled'];
         'storage-key'?: string;
         default?: string;
+        version?: number | string;
+        'max-age'?: number | string;
+        'merge-defaults'?: boolean;
+        throttle?: number | string;
         'prop:key'?: StorageSyncElement['key'];
         'prop:storage'?: StorageSyncElement['storage'];
         'prop:type'?: StorageSyncElement['type'];
         'prop:defaultValue'?: StorageSyncElement['defaultValue'];
+        'prop:migrate'?: StorageSyncElement['migrate'];
+        'prop:serializer'?: StorageSyncElement['serializer'];
         'prop:storageKey'?: StorageSyncElement['storageKey'];
         'prop:value'?: StorageSyncElement['value'];
         'prop:disabled'?: StorageSyncElement['disabled'];
@@ -498,6 +514,9 @@ declare module 'solid-js' {
         | 'domain'
         | 'elect'
         | 'disabled'
+        | 'prefer-visible'
+        | 'retain'
+        | 'presence'
         | 'prop:name'
         | 'prop:echo'
         | 'prop:transport'
@@ -507,6 +526,7 @@ declare module 'solid-js' {
         | 'on:message'
         | 'on:open'
         | 'on:leaderchange'
+        | 'on:peerschange'
         | 'on:close'
         | 'on:error'
         | 'on:statechange'
@@ -517,6 +537,9 @@ declare module 'solid-js' {
         domain?: TabChannelElement['domain'];
         elect?: TabChannelElement['elect'];
         disabled?: TabChannelElement['disabled'];
+        'prefer-visible'?: boolean;
+        retain?: boolean;
+        presence?: boolean;
         'prop:name'?: TabChannelElement['name'];
         'prop:echo'?: TabChannelElement['echo'];
         'prop:transport'?: TabChannelElement['transport'];
@@ -526,6 +549,7 @@ declare module 'solid-js' {
         'on:message'?: (event: TabChannelEventMap['message']) => void;
         'on:open'?: (event: TabChannelEventMap['open']) => void;
         'on:leaderchange'?: (event: TabChannelEventMap['leaderchange']) => void;
+        'on:peerschange'?: (event: TabChannelEventMap['peerschange']) => void;
         'on:close'?: (event: TabChannelEventMap['close']) => void;
         'on:error'?: (event: TabChannelEventMap['error']) => void;
         'on:statechange'?: (event: TabChannelEventMap['statechange']) => void;

@@ -280,11 +280,17 @@ declare module 'svelte/elements' {
       | 'storage'
       | 'type'
       | 'defaultValue'
+      | 'migrate'
+      | 'serializer'
       | 'storageKey'
       | 'value'
       | 'disabled'
       | 'storage-key'
       | 'default'
+      | 'version'
+      | 'max-age'
+      | 'merge-defaults'
+      | 'throttle'
       | 'onvaluechange'
       | 'onopen'
       | 'onerror'
@@ -294,11 +300,17 @@ declare module 'svelte/elements' {
       storage?: StorageSyncElement['storage'];
       type?: StorageSyncElement['type'];
       defaultValue?: StorageSyncElement['defaultValue'];
+      migrate?: StorageSyncElement['migrate'];
+      serializer?: StorageSyncElement['serializer'];
       storageKey?: StorageSyncElement['storageKey'];
       value?: StorageSyncElement['value'];
       disabled?: StorageSyncElement['disabled'];
       'storage-key'?: string;
       default?: string;
+      version?: number | string;
+      'max-age'?: number | string;
+      'merge-defaults'?: boolean;
+      throttle?: number | string;
       onvaluechange?: (event: StorageSyncEventMap['valuechange']) => void;
       onopen?: (event: StorageSyncEventMap['open']) => void;
       onerror?: (event: StorageSyncEventMap['error']) => void;
@@ -340,9 +352,13 @@ declare module 'svelte/elements' {
       | 'domain'
       | 'elect'
       | 'disabled'
+      | 'prefer-visible'
+      | 'retain'
+      | 'presence'
       | 'onmessage'
       | 'onopen'
       | 'onleaderchange'
+      | 'onpeerschange'
       | 'onclose'
       | 'onerror'
       | 'onstatechange'
@@ -353,9 +369,13 @@ declare module 'svelte/elements' {
       domain?: TabChannelElement['domain'];
       elect?: TabChannelElement['elect'];
       disabled?: TabChannelElement['disabled'];
+      'prefer-visible'?: boolean;
+      retain?: boolean;
+      presence?: boolean;
       onmessage?: (event: TabChannelEventMap['message']) => void;
       onopen?: (event: TabChannelEventMap['open']) => void;
       onleaderchange?: (event: TabChannelEventMap['leaderchange']) => void;
+      onpeerschange?: (event: TabChannelEventMap['peerschange']) => void;
       onclose?: (event: TabChannelEventMap['close']) => void;
       onerror?: (event: TabChannelEventMap['error']) => void;
       onstatechange?: (event: TabChannelEventMap['statechange']) => void;

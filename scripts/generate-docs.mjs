@@ -25,7 +25,10 @@ const elements = manifest.modules
     const members = declaration.members ?? [];
     const isPublic = (member) =>
       (!member.privacy || member.privacy === 'public') && !member.static && member.name !== 'state';
-    const attributes = (declaration.attributes ?? []).filter((attribute) => attribute.fieldName);
+    // Attributes of a field, and those documented only by `@attr` (read as the element opens).
+    const attributes = (declaration.attributes ?? []).filter(
+      (attribute) => attribute.fieldName || attribute.name !== 'state',
+    );
     const attributeOf = new Map(attributes.map((attribute) => [attribute.fieldName, attribute]));
     const fields = members.filter(
       (member) => member.kind === 'field' && isPublic(member) && member.type,

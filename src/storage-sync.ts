@@ -15,6 +15,9 @@ import {
   writeForm,
   type FormControl,
 } from './internal/form-binding.js';
+import type { StorageMigration, StorageSerializer } from './storage-sync-extras.js';
+
+export type { StorageMigration, StorageSerializer } from './storage-sync-extras.js';
 
 export interface StorageSyncEventMap extends RealtimeEventMap {
   valuechange: ValueChangeEvent;
@@ -40,12 +43,16 @@ const isQuotaError = (error: unknown) =>
  * @attr {'local' | 'session'} storage - `session` belongs to one tab: then only elements of that tab stay in sync.
  * @attr {'json' | 'text' | 'number' | 'boolean'} type - How the stored string is parsed and written. Form mode always uses `json`.
  * @attr {string} default - The value while nothing is stored, parsed by `type` (`default="0"` with `type="number"` is `0`).
+ * @attr {number} version - The shape version of the stored value: older values go through `migrate` once, newer ones are left alone (`version-ahead`). Stores an envelope. See [Versions and expiry](#versions-and-expiry).
+ * @attr {number} max-age - In ms: a value older than this reads as the default, is removed, and `valuechange` fires with `expired: true` in every tab. Stores an envelope.
+ * @attr {boolean} merge-defaults - Fields of an object `default` missing from the stored object are added (one level).
+ * @attr {number} throttle - In ms: form writes while typing go to storage at most once per this long (the last one always; on `pagehide` at once).
  * @attr {boolean} disabled - Keeps the element closed.
  * @attr {string} state - `open`, `memory` (storage unavailable, working in this page's memory), `closed`.
  *
- * @fires {ValueChangeEvent} valuechange - The value changed elsewhere: another tab, or another element of this page. Not fired for the initial value, nor on the element whose `value` the page set. `cleared` is true after `storage.clear()`; `removed` after `removeItem`/`removeValue()`. Carries `value`, `oldValue`, `key`, `removed`, `cleared`.
+ * @fires {ValueChangeEvent} valuechange - The value changed elsewhere: another tab, or another element of this page. Not fired for the initial value, nor on the element whose `value` the page set. `cleared` is true after `storage.clear()`; `removed` after `removeItem`/`removeValue()`; `expired` (with `max-age`) when it expired. Carries `value`, `oldValue`, `key`, `removed`, `cleared`, `expired`.
  * @fires {Event} open - Storage was read.
- * @fires {RealtimeErrorEvent} error - `code`: `missing-key`, `invalid-attribute`, `parse-error`, `quota-exceeded`, `storage-unavailable`.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-key`, `invalid-attribute`, `parse-error`, `quota-exceeded`, `storage-unavailable`, `version-ahead` (stored by a newer `version`: left alone, the default used in memory), `migrate-failed`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
@@ -74,6 +81,15 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   defaultValue: unknown = undefined;
   /** @internal The `default` attribute. */
   defaultAttribute: string | null = null;
+  /**
+   * With `version`: turns a value stored by an older release (`fromVersion`, 0 for one stored
+   * before `version` was set) into today's shape; the result is written back once.
+   */
+  migrate?: StorageMigration;
+  /** `{ parse, stringify }` instead of `type`'s, e.g. for `Date`, `Map`, `Set`. Set it before the element connects. */
+  serializer?: StorageSerializer;
+  /** The optional parts: loading (a promise), then loaded (`true`). */
+  private x?: unknown;
 
   /** The same as `key`: React and Vue take a `key` prop for themselves and never pass it on. */
   get storageKey(): string {
@@ -123,7 +139,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       this.removeValue();
       return;
     }
-    const raw = encode(value, this.form() ? 'json' : this.type);
+    const raw = this.enc(value);
     this.settle();
     if (this.area === undefined) {
       this.setWhileClosed = raw;
@@ -132,7 +148,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       return;
     }
     this.commit(raw);
-    this.current = decode(raw, this.form() ? 'json' : this.type);
+    this.current = this.dec(raw);
     this.hasCurrent = true;
     if (this.form()) this.restoreForm(syncedControls(this));
   }
@@ -159,6 +175,14 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     }
     if (!storageValueTypes.includes(this.type) || !['local', 'session'].includes(this.storage)) {
       this.fail('invalid-attribute', `Bad type="${this.type}" or storage="${this.storage}".`);
+      return;
+    }
+    // The optional parts patch this element when loaded, then open it (`extend`).
+    if (
+      this.x !== true &&
+      (this.serializer || this.matches('[version],[max-age],[merge-defaults],[throttle]'))
+    ) {
+      this.x ??= import('./storage-sync-extras.js').then((m) => m.extend(this));
       return;
     }
     try {
@@ -202,6 +226,14 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.shownGroup = group;
     this.restoreForm(this.newControls());
     this.emit(new Event('open'));
+  }
+
+  private dec(raw: string): unknown {
+    return decode(raw, this.form() ? 'json' : this.type);
+  }
+
+  private enc(value: unknown): string {
+    return encode(value, this.form() ? 'json' : this.type);
   }
 
   protected override release(): void {
@@ -268,7 +300,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.hasCurrent = false;
     if (this.raw === null) return;
     try {
-      this.current = decode(this.raw, this.form() ? 'json' : this.type);
+      this.current = this.dec(this.raw);
       this.hasCurrent = true;
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
@@ -327,7 +359,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     };
     this.current = data;
     this.hasCurrent = true;
-    this.commit(encode(data, 'json'));
+    this.commit(this.enc(data));
   };
 
   private readonly onStorage = (event: StorageEvent): void => {

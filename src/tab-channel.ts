@@ -1,8 +1,25 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
 import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.js';
-import type { Channel } from './transports/open-fallback.js';
-import type { LeaderElection } from './shared/leader-election.js';
+import type { Channel, FallbackHost } from './transports/open-fallback.js';
+import type {
+  LeaderChangeEvent,
+  TabChannelMessageEvent,
+  TabPeer,
+  TabRequestOptions,
+  TabTeam,
+  TeamHost,
+} from './tab-channel-team.js';
+
+export type {
+  LeaderChangeEvent,
+  TabChannelMessageEvent,
+  TabPeer,
+  TabRequestError,
+  TabRequestErrorCode,
+  TabRequestOptions,
+  TabRequestTarget,
+} from './tab-channel-team.js';
 
 /** How `<tab-channel>` carries messages. */
 export type TabChannelTransport = 'auto' | 'broadcast' | 'storage' | 'idb' | 'cookie';
@@ -11,8 +28,9 @@ export type TabChannelTransport = 'auto' | 'broadcast' | 'storage' | 'idb' | 'co
 const QUEUE_LIMIT = 1000;
 
 export interface TabChannelEventMap extends RealtimeEventMap {
-  message: RealtimeMessageEvent;
-  leaderchange: Event;
+  message: TabChannelMessageEvent;
+  leaderchange: LeaderChangeEvent;
+  peerschange: Event;
 }
 
 /**
@@ -29,13 +47,17 @@ export interface TabChannelEventMap extends RealtimeEventMap {
  * @attr {'auto' | 'broadcast' | 'storage' | 'idb' | 'cookie'} transport - `auto`, `broadcast`, `storage`, `idb` or `cookie`: see [Transports](#transports). Changing it re-opens.
  * @attr {string} domain - Cookie transport: the parent domain whose subdomains share the channel (`example.com`). Implies `cookie` under `auto`.
  * @attr {boolean} disabled - Keeps the channel closed.
- * @attr {boolean} elect - Take part in a leader election among the tabs on this channel: one holds `leader`.
+ * @attr {boolean} elect - Take part in a leader election among the tabs on this channel: one holds `leader`. See [Who leads](#who-leads).
+ * @attr {boolean} prefer-visible - With `elect`: take the lead from a leader whose tab has been hidden for 2 s or more while this tab is visible.
+ * @attr {boolean} retain - Remember the newest post (Lamport clock) and hand it to tabs that open later, as a `message` with `retained: true`. See [Late joiners](#late-joiners).
+ * @attr {boolean} presence - Keep `peers`, the open tabs of the channel, and fire `peerschange`. See [Who is open](#who-is-open).
  * @attr {boolean} echo - Also deliver this element's own posts to itself (as a copy).
  * @attr {string} state - `connecting` (a fallback transport loading), `open`, `closed` or `error` (reflected).
  *
- * @fires {RealtimeMessageEvent} message - Another context posted on the channel. Never your own post unless `echo`. Carries `data`, `origin`.
+ * @fires {TabChannelMessageEvent} message - Another context posted on the channel. Never your own post unless `echo`. Carries `data`, `origin`; `retained: true` for a late joiner's catch-up; `reply(value)` and `sender` for a `request()`.
  * @fires {Event} open - The channel opened.
- * @fires {Event} leaderchange - With `elect`: this tab became the leader, or stopped being it (read `leader`).
+ * @fires {LeaderChangeEvent} leaderchange - In every member (`elect`, `retain`, `presence`, `prefer-visible`): the leader changed. Carries `leaderId` (empty while none is known) and `leader` (this tab leads).
+ * @fires {Event} peerschange - With `presence`: a tab joined or left, or one's `visible` or `leader` changed (read `peers`).
  * @fires {Event} close - The channel closed (removed, disabled, renamed or transport changed).
  * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `invalid-attribute`, `unsupported`, `deserialize-failed`, `too-large`, `quota-exceeded`, `serialize-failed`, `queue-full`, `message-lost`.
  * @fires {StateChangeEvent} statechange - The `state` attribute changed. Carries `state`, `previousState`.
@@ -70,12 +92,33 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
   /** Bumped on every open and close, so a transport that loads late is not attached. */
   private generation = 0;
 
-  private election?: LeaderElection;
-  private electing?: object;
+  private ownId?: string;
+  /** @internal Set by the team chunk once this element has joined. */
+  team?: TabTeam;
+  private joining?: Promise<TabTeam | undefined>;
 
   /** With `elect`: this tab is the leader (the reflected `leader` attribute). */
   get leader(): boolean {
     return this.hasAttribute('leader');
+  }
+
+  /** This element's id among the channel's members (each element has its own), for `request({ to })`. */
+  get tabId(): string {
+    return (this.ownId ??= Math.random().toString(36).slice(2));
+  }
+
+  /** The leader's `tabId`, known in every member; empty while none is known or before it joins. */
+  get leaderId(): string {
+    return this.team?.leaderId ?? '';
+  }
+
+  /**
+   * With `presence`: the open members of the channel, this one first: `{ tabId, visible, leader,
+   * since }` each (`since`: ms since the epoch when it joined, by its clock, for display). A tab
+   * that closes leaves at once; one that crashes or hangs within 4 s (three missed beats).
+   */
+  get peers(): TabPeer[] {
+    return this.team?.peers() ?? [];
   }
 
   /** The transport in use once open: `broadcast`, `storage`, `idb` or `cookie`. */
@@ -114,6 +157,11 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
         'InvalidStateError',
       );
     }
+    // With `retain` (which joins as the channel opens): the team stamps it, once loaded.
+    if (this.joining) {
+      const copy = structuredClone(data);
+      void this.joining.then((team) => team?.posted(copy));
+    }
     if (this.echo) {
       const copy = structuredClone(data);
       queueMicrotask(() => {
@@ -122,12 +170,53 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     }
   }
 
+  /**
+   * Sends `data` to one other member and resolves with its `event.reply(value)`. `to`: `leader`
+   * (default; handed to the next leader if the leader closes, crashes or hangs first), `any`
+   * (one other member) or a `tabId`. The receiver runs each request once. Receivers take part
+   * through `elect`, `retain`, `presence` or `prefer-visible` (or a `request()` of their own).
+   *
+   * A request waits in this tab until its receiver is known (it said hello: a tab still opening,
+   * a `tabId` whose tab opens later), so none is lost, and every request settles.
+   *
+   * @throws {TabRequestError} (a rejection) `code`: `timeout` (no reply within `timeout` ms,
+   *   default 10000, judged on a worker timer that background tabs do not throttle),
+   *   `no-leader` (for about 1.5 s no member could lead: none has `elect`), `closed` (this
+   *   element closed first, or was not open).
+   */
+  request(data: unknown, options?: TabRequestOptions): Promise<unknown> {
+    return this.together('request', data, options);
+  }
+
+  /**
+   * With `elect`: takes the lead now ("use here"); resolves once this tab leads.
+   *
+   * @throws {DOMException} (a rejection) `InvalidStateError` without `elect`.
+   * @throws {TabRequestError} (a rejection) `closed` when the element is not open or closes
+   *   before this tab leads.
+   */
+  claim(): Promise<void> {
+    return this.together('claim');
+  }
+
+  /**
+   * With `retain`: forgets the retained message in every tab.
+   *
+   * @throws {TabRequestError} (a rejection) `closed` when the element is not open.
+   */
+  clearRetained(): Promise<void> {
+    return this.together('clear');
+  }
+
   protected override acquire(): void {
     if (!this.name) {
       this.fail('missing-name', `<${this.localName}> needs a name attribute.`);
       return;
     }
-    if (this.elect) void this.runElection();
+    // `retain`, `presence` and `prefer-visible` are read as the channel opens (set them in the
+    // markup, or re-open: `disabled`, a new `name`).
+    const generation = ++this.generation;
+    if (this.elect || this.matches('[retain],[presence],[prefer-visible]')) void this.join();
     const wanted = this.transport || 'auto';
     const native = wanted === 'broadcast' || (wanted === 'auto' && !this.domain);
     if (native && typeof BroadcastChannel === 'function') {
@@ -136,58 +225,20 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
       return;
     }
     this.setState('connecting');
-    void this.openFallback(wanted, ++this.generation);
-  }
-
-  /** Choosing and loading a fallback is itself lazy: it costs the core bundle nothing. */
-  private async openFallback(wanted: string, generation: number): Promise<void> {
-    try {
-      const fallbacks = await import('./transports/open-fallback.js');
-      const { kind, channel } = await fallbacks.openFallback(wanted, this.name, this.domain);
-      // What goes wrong before it opens (IndexedDB blocked by another connection) is heard too.
-      channel.onerror = (event) => {
-        if (generation === this.generation) this.fail(event.code, event.message);
-      };
-      try {
-        // `open` means what others post from now on arrives (IndexedDB: its database is open).
-        await channel.ready;
-      } catch (error) {
-        channel.close();
-        throw new fallbacks.TransportError('unsupported', (error as Error)?.message, {
-          cause: error,
-        });
-      }
-      if (generation !== this.generation) {
-        channel.close();
-        return;
-      }
-      this.active = kind;
-      this.attach(channel);
-      if (this.superseded) return; // an open listener disabled or removed the channel
-      const waiting = this.queue;
-      this.queue = [];
-      for (const data of waiting) {
-        // These posts were accepted earlier, so what the transport refuses now is reported.
-        try {
-          channel.postMessage(data);
-        } catch (error) {
-          this.fail(fallbacks.postFailureCode(error), (error as Error).message, { cause: error });
-        }
-      }
-    } catch (error) {
-      if (generation !== this.generation) return;
-      this.setState('error');
-      this.fail((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
-        cause: error,
-      });
-    }
+    // Choosing, loading and opening a fallback is all lazy: it costs the core bundle nothing.
+    void import('./transports/open-fallback.js').then(
+      (m) => m.connect(this as unknown as FallbackHost, wanted, generation),
+      (cause) => {
+        if (generation !== this.generation) return;
+        this.setState('error');
+        this.fail('unsupported', String(cause), { cause });
+      },
+    );
   }
 
   protected override release(): void {
-    this.electing = undefined;
-    this.election?.stop();
-    this.election = undefined;
-    if (this.leader) this.setLeader(false);
+    this.joining = undefined;
+    this.team?.stop(); // and forgets it
     this.generation++;
     this.queue = [];
     const channel = this.channel;
@@ -208,26 +259,20 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
     this.emit(new Event('open'));
   }
 
-  /** The election (Web Locks, a heartbeat lease) loads on first use, as `shared` feeds' does. */
-  private async runElection(): Promise<void> {
-    const electing = (this.electing = {});
-    try {
-      const { LeaderElection } = await import('./shared/leader-election.js');
-      if (this.electing !== electing) return;
-      this.election = new LeaderElection(`tab-channel:${this.name}`, {
-        lead: () => this.setLeader(true),
-        follow: () => this.setLeader(false),
-      });
-    } catch (error) {
-      if (this.electing === electing) {
-        this.fail('unsupported', 'Leader election needs BroadcastChannel.', { cause: error });
-      }
-    }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each method's own result
+  private async together(method: 'request' | 'claim' | 'clear', ...args: any[]): Promise<any> {
+    this.settle();
+    return (await import('./tab-channel-team.js')).use(this as unknown as TeamHost, method, args);
   }
 
-  private setLeader(leader: boolean): void {
-    this.toggleAttribute('leader', leader);
-    this.emit(new Event('leaderchange'));
+  /** Election, presence, retain and requests load on first use, as `shared` feeds' election does. */
+  /** @internal */
+  join(): Promise<TabTeam | undefined> {
+    const generation = this.generation;
+    return (this.joining ??= import('./tab-channel-team.js').then(
+      (m) => m.join(this as unknown as TeamHost, generation),
+      (cause) => void this.fail('unsupported', String(cause), { cause }),
+    ));
   }
 
   private deliver(data: unknown, origin: string): void {

@@ -316,7 +316,12 @@ describe('<tab-channel elect>', () => {
     await leader.close();
     await waitUntil(async () => (await leadersAmong(others)).length === 1, 15_000, 'a new leader');
     const [next] = await leadersAmong(others);
-    expect(await next.eval(`window.log.map((e) => e.type)`)).to.deep.equal(['leaderchange']);
+    // leaderchange fires in every member (0.3): each one learns the new leader's id.
+    const nextId = await next.eval<string>('window.el.tabId');
+    for (const tab of others) {
+      expect(await tab.waitFor(`window.el.leaderId === ${JSON.stringify(nextId)}`)).to.equal(true);
+      expect(await tab.eval(`window.log.at(-1).type`)).to.equal('leaderchange');
+    }
   });
 });
 

@@ -15,6 +15,12 @@
  * - Where Web Locks are missing, the heartbeats alone elect: a tab that hears no leader for a
  *   second claims the group, and of two claimants the smaller id wins.
  *
+ * - `claim()` takes the lead at once (Web Locks `steal`; without them a `clm` message makes the
+ *   leader step down). With `preferVisible`, a visible candidate claims when the leader has been
+ *   hidden for `DWELL` ms or more (each heartbeat says whether its tab is visible), so switching
+ *   tabs back and forth quickly never moves the lead.
+ * - A member that is not a `candidate` only follows: it knows the leader, never leads.
+ *
  * The beat comes from a tiny worker when one can be made: background tabs throttle their own
  * timers to once a second, workers' timers are not, so a leader in a background tab keeps its
  * lease and a real hang (which stops the tab's main thread) still shows.
@@ -28,13 +34,21 @@ export const HEARTBEAT = 250;
 export const LEASE = 1000;
 /** A leader that went this long without running its beat was hung: it steps down. */
 const FENCE = 750;
+/**
+ * With `preferVisible`: the least time (ms) a leader has been hidden, by its own heartbeats,
+ * before a visible tab takes over. Longer than a glance at another tab.
+ */
+export const DWELL = 2000;
+
+/** The page is not hidden (`document.visibilityState`). */
+export const visible = (): boolean => document.visibilityState !== 'hidden';
 
 type Tick = () => void;
 const ticks = new Set<Tick>();
 let stopTicker: (() => void) | undefined;
 
-/** One ticker per page drives every election in it. */
-function onTick(tick: Tick): () => void {
+/** One ticker per page drives every election in it: `tick` runs every `HEARTBEAT` ms. */
+export function onTick(tick: Tick): () => void {
   ticks.add(tick);
   if (!stopTicker) {
     const fire = () => ticks.forEach((each) => each());
@@ -71,13 +85,24 @@ export interface GroupMessage {
   p?: unknown;
   /** a heartbeat's lease id: new for each leadership */
   e?: string;
+  /** heartbeat: the leader's tab is visible */
+  v?: boolean;
+}
+
+export interface ElectionOptions {
+  /** Takes part in the election (default); `false` only follows the leader. */
+  candidate?: boolean;
+  /** Take over from a leader hidden for `DWELL` ms while this tab is visible. */
+  preferVisible?: boolean;
+  /** This member's id (default: a random one). */
+  id?: string;
 }
 
 export interface ElectionCallbacks {
   /** This tab leads now. */
-  lead(): void;
+  lead?(): void;
   /** This tab stopped leading (it left, lost the lock, or was fenced). */
-  follow(): void;
+  follow?(): void;
   /** Another tab leads now, or the old leader is gone (`leaderId` empty). */
   leaderChanged?(leaderId: string): void;
   /** A message from another member (a leader's heartbeat carries `heartbeat()`'s payload). */
@@ -87,7 +112,7 @@ export interface ElectionCallbacks {
 }
 
 export class LeaderElection {
-  readonly id = randomId();
+  readonly id: string;
   leading = false;
   leaderId = '';
 
@@ -105,11 +130,19 @@ export class LeaderElection {
   private lease = '';
   /** Releases the takeover locks this tab holds. */
   private readonly takeovers: (() => void)[] = [];
+  /** When (performance.now) the leader's heartbeats started saying it is hidden. */
+  private hiddenSince?: number;
+  private readonly candidate: boolean;
+  private readonly preferVisible: boolean;
 
   constructor(
     group: string,
     private readonly on: ElectionCallbacks,
+    { candidate = true, preferVisible = false, id = randomId() }: ElectionOptions = {},
   ) {
+    this.id = id;
+    this.candidate = candidate;
+    this.preferVisible = preferVisible;
     this.lockName = `realtime-elements:${group}`;
     this.channel = new BroadcastChannel(this.lockName);
     this.channel.onmessage = (event) => this.heard(event.data as GroupMessage);
@@ -144,13 +177,26 @@ export class LeaderElection {
     this.channel.close();
   }
 
+  /**
+   * Takes the lead now (a "use here" button); `lead()` runs when it has it. A no-op for a
+   * member that is not a candidate, has left, or already leads.
+   */
+  claim(): void {
+    if (this.stopped || !this.candidate || this.leading) return;
+    if (this.locks) this.queue(true);
+    else {
+      this.post('clm');
+      this.lead();
+    }
+  }
+
   private get locks(): LockManager | undefined {
     return navigator.locks;
   }
 
   /** Waits in the lock's queue (with Web Locks); the grant makes this tab the leader. */
   private queue(steal = false): void {
-    if (this.stopped || !this.locks) return;
+    if (this.stopped || !this.locks || !this.candidate) return;
     this.queued?.abort();
     const queued = (this.queued = new AbortController());
     this.locks
@@ -177,7 +223,7 @@ export class LeaderElection {
     this.lastTick = performance.now();
     this.setLeader(this.id);
     this.beat();
-    this.on.lead();
+    this.on.lead?.();
   }
 
   private stepDown(): void {
@@ -187,7 +233,7 @@ export class LeaderElection {
     this.releaseLock = undefined;
     this.lastHeard = performance.now();
     this.setLeader('');
-    this.on.follow();
+    this.on.follow?.();
     release?.();
     // Back in the queue: this tab may lead again later.
     this.queue();
@@ -196,12 +242,21 @@ export class LeaderElection {
   private setLeader(id: string): void {
     if (id === this.leaderId) return;
     this.leaderId = id;
+    this.hiddenSince = undefined;
     this.on.leaderChanged?.(id);
   }
 
   private beat(): void {
-    if (!this.stopped)
-      this.channel.postMessage({ k: 'hb', f: this.id, p: this.on.heartbeat?.(), e: this.lease });
+    if (!this.stopped) {
+      const beat: GroupMessage = {
+        k: 'hb',
+        f: this.id,
+        p: this.on.heartbeat?.(),
+        e: this.lease,
+        v: visible(),
+      };
+      this.channel.postMessage(beat);
+    }
   }
 
   /**
@@ -231,10 +286,25 @@ export class LeaderElection {
       return this.beat();
     }
     // A follower that was itself hung has heartbeats still queued: it judges on the next tick.
-    if (stalled || now - this.lastHeard < this.patience) return;
+    if (stalled) return;
+    if (now - this.lastHeard < this.patience) {
+      // The dwell is judged on the leader's beats and this tab's monotonic clock; the extra
+      // random wait keeps two visible tabs from claiming in the same beat.
+      if (
+        this.preferVisible &&
+        this.hiddenSince !== undefined &&
+        now - this.hiddenSince > DWELL + this.patience - LEASE &&
+        visible()
+      ) {
+        this.hiddenSince = undefined;
+        this.claim();
+      }
+      return;
+    }
     this.lastHeard = now;
     const { lease } = this;
     this.setLeader('');
+    if (!this.candidate) return;
     // A tab that never heard this leadership beat has no lease to guard the takeover with.
     if (!this.locks) this.lead();
     else if (lease) this.takeOver(lease);
@@ -258,13 +328,19 @@ export class LeaderElection {
         if (message.f === this.leaderId) {
           this.setLeader('');
           // Without Web Locks nobody is queued: the first to notice claims the group.
-          if (!this.locks) this.lead();
+          if (!this.locks && this.candidate) this.lead();
         }
         return;
       }
       this.lastHeard = performance.now();
       this.lease = message.e ?? '';
       this.setLeader(message.f);
+      if (message.v !== false) this.hiddenSince = undefined;
+      else this.hiddenSince ??= this.lastHeard;
+    } else if (message.k === 'clm') {
+      // Without Web Locks: a claimant takes over from the leader.
+      if (this.leading) this.stepDown();
+      return;
     }
     this.on.message?.(message);
   }

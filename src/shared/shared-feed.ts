@@ -121,18 +121,22 @@ export class SharedFeed {
   constructor(private readonly host: SharedHost) {
     const values = identity.map((key) => (host as unknown as Record<string, unknown>)[key]);
     const group = `${host.localName}:${new URL(host.src, document.baseURI).href}:${JSON.stringify(values)}`;
-    this.election = new LeaderElection(group, {
-      lead: () => this.lead(),
-      follow: () => this.follow(),
-      leaderChanged: (id) => this.leaderChanged(id),
-      message: (message) => this.heard(message),
-      heartbeat: () => [
-        host.state,
-        host.cursor,
-        host.publisher,
-        host.error && [host.error.code, host.error.message],
-      ],
-    });
+    this.election = new LeaderElection(
+      group,
+      {
+        lead: () => this.lead(),
+        follow: () => this.follow(),
+        leaderChanged: (id) => this.leaderChanged(id),
+        message: (message) => this.heard(message),
+        heartbeat: () => [
+          host.state,
+          host.cursor,
+          host.publisher,
+          host.error && [host.error.code, host.error.message],
+        ],
+      },
+      { preferVisible: host.hasAttribute('prefer-visible') },
+    );
   }
 
   get leading(): boolean {

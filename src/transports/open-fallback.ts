@@ -94,3 +94,64 @@ export const postFailureCode = (error: unknown): string =>
     : (error as Error)?.name === 'QuotaExceededError'
       ? 'quota-exceeded'
       : 'serialize-failed';
+
+/** What `connect` needs of `<tab-channel>` (its internals). */
+export interface FallbackHost {
+  readonly name: string;
+  readonly domain: string;
+  readonly generation: number;
+  readonly superseded: boolean;
+  active: string;
+  queue: unknown[];
+  attach(channel: Channel): void;
+  setState(state: string): void;
+  fail(code: string, message: string, init?: { cause?: unknown }): void;
+}
+
+/**
+ * Opens `<tab-channel>`'s fallback transport and attaches it, unless the element closed or
+ * re-opened meanwhile (`generation`); then posts what waited. Failures become its `error`.
+ */
+export async function connect(
+  host: FallbackHost,
+  wanted: string,
+  generation: number,
+): Promise<void> {
+  try {
+    const { kind, channel } = await openFallback(wanted, host.name, host.domain);
+    // What goes wrong before it opens (IndexedDB blocked by another connection) is heard too.
+    channel.onerror = (event) => {
+      if (generation === host.generation) host.fail(event.code, event.message);
+    };
+    try {
+      // `open` means what others post from now on arrives (IndexedDB: its database is open).
+      await channel.ready;
+    } catch (error) {
+      channel.close();
+      throw new TransportError('unsupported', (error as Error)?.message, { cause: error });
+    }
+    if (generation !== host.generation) {
+      channel.close();
+      return;
+    }
+    host.active = kind;
+    host.attach(channel);
+    if (host.superseded) return; // an open listener disabled or removed the channel
+    const waiting = host.queue;
+    host.queue = [];
+    for (const data of waiting) {
+      // These posts were accepted earlier, so what the transport refuses now is reported.
+      try {
+        channel.postMessage(data);
+      } catch (error) {
+        host.fail(postFailureCode(error), (error as Error).message, { cause: error });
+      }
+    }
+  } catch (error) {
+    if (generation !== host.generation) return;
+    host.setState('error');
+    host.fail((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
+      cause: error,
+    });
+  }
+}

@@ -12,8 +12,27 @@ channel.addEventListener('message', (event) => {
   const message: RealtimeMessageEvent = event;
   return [message.data, message.origin];
 });
-// @ts-expect-error a tab message has no sender
-channel.addEventListener('message', (event) => event.sender);
+// @ts-expect-error a tab message has no eventType
+channel.addEventListener('message', (event) => event.eventType);
+channel.addEventListener('message', (event) => {
+  const retained: boolean | undefined = event.retained;
+  event.reply?.({ ok: true });
+  return [retained, event.sender];
+});
+channel.addEventListener('leaderchange', (event) => {
+  const id: string = event.leaderId;
+  const leading: boolean = event.leader;
+  return [id, leading];
+});
+void channel.request({ job: 1 }, { to: 'leader', timeout: 500 }).catch((error: unknown) => {
+  const failure = error as import('../../src/tab-channel.js').TabRequestError;
+  const code: 'timeout' | 'no-leader' | 'closed' = failure.code;
+  return code;
+});
+const peers: { tabId: string; visible: boolean; leader: boolean; since: number }[] = channel.peers;
+const ids: string[] = [channel.tabId, channel.leaderId];
+void channel.claim();
+void channel.clearRetained();
 const lastError: RealtimeErrorEvent | null = channel.error;
 channel.addEventListener('error', (event) => {
   const code: string = event.code;
@@ -37,4 +56,4 @@ channel.transport = 'pigeon';
 channel.activeTransport = 'idb';
 // @ts-expect-error an error event has no data
 channel.addEventListener('error', (event) => event.data);
-export { queried, active, lastError };
+export { queried, active, lastError, peers, ids };

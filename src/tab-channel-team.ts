@@ -1,0 +1,494 @@
+/**
+ * What the tabs of one `<tab-channel>` do together, loaded on first use (`elect`, `retain`,
+ * `presence`, `prefer-visible`, `request()`, `claim()`): the leader election, presence beats,
+ * the retained message and requests between tabs. It all travels on the election's own
+ * `BroadcastChannel` (`realtime-elements:tab-channel:<name>`), never on the channel the page
+ * posts on, so plain `BroadcastChannel` code on the page's channel never sees it.
+ *
+ * - Presence: every member beats once a second (from the election's worker ticker, which
+ *   background tabs do not throttle) and says hello on joining, so the others answer at once; a
+ *   member says goodbye when it leaves or its page is hidden for good (`pagehide`); one that
+ *   stops beating (crashed, hung) is dropped `LEAVE` ms after its last beat, judged on this tab's
+ *   monotonic clock.
+ * - Retain: the newest retained message by a Lamport clock, ties broken by tab id (never by
+ *   wall-clock time), so every tab keeps the same one after concurrent posts. A member that joins
+ *   asks; the members that hold it answer; the first answer is delivered as a `message` with
+ *   `retained: true` unless a live retained post came first.
+ * - Requests: carry ids (`<tabId>:<n>`) and go to one member; a receiver runs a request once
+ *   (it remembers the last 1,000 ids). A request waits (in this tab) until its receiver is known
+ *   — a member is known once its hello or beat has been heard, so its channel is open and nothing
+ *   sent to it is lost — and goes again whenever its receiver changes: to the next leader when
+ *   the leader closes, crashes or hangs, to another member for `any`, to the same tab when it
+ *   comes back. A member that is asked as leader but no longer leads says so (`nak`), and the
+ *   request goes again on the next tick. Deadlines are judged on the tick (a worker's timer, not
+ *   throttled in background tabs), so a request always settles.
+ */
+import { RealtimeMessageEvent } from './internal/events.js';
+import type { GroupMessage, LeaderElection } from './shared/leader-election.js';
+
+/**
+ * The election, loaded as a chunk of its own (after this one), so neither chunk grows past its
+ * budget and `shared` feeds reuse it.
+ */
+let E: typeof import('./shared/leader-election.js');
+
+/** A member is dropped this long (ms) after its last beat. */
+const LEAVE = 3000;
+/** Members beat every this many ms. */
+const BEAT = 1000;
+/** A request to the leader fails with `no-leader` after this long (ms) without one. */
+const NO_LEADER = 1500; // the election's lease and two heartbeats
+/** Request ids a receiver remembers, so a request handed over twice runs once. */
+const HANDLED = 1000;
+
+/** An open tab (a `<tab-channel>` element) of the channel, as `peers` lists it. */
+export interface TabPeer {
+  /** The element's `tabId`. */
+  tabId: string;
+  /** Its `document.visibilityState` is not `hidden`. */
+  visible: boolean;
+  /** It leads (`elect`). */
+  leader: boolean;
+  /** When it joined, in ms since the epoch by its own clock (for display only). */
+  since: number;
+}
+
+/** Where `request()` goes: the leader, any other member, or one member by its `tabId`. */
+export type TabRequestTarget = 'leader' | 'any' | (string & Record<never, never>);
+
+export interface TabRequestOptions {
+  /** `leader` (default), `any` or a `tabId`. */
+  to?: TabRequestTarget;
+  /** Rejects with `timeout` after this many ms without a reply (default 10000). */
+  timeout?: number;
+}
+
+/** Why `request()` failed. */
+export type TabRequestErrorCode = 'timeout' | 'no-leader' | 'closed';
+
+/** A failed `request()`: an `Error` named `TabRequestError` with a `code`. */
+export interface TabRequestError extends Error {
+  name: 'TabRequestError';
+  code: TabRequestErrorCode;
+}
+
+/** A `message` from `<tab-channel>`: `retained` for a late joiner's catch-up, `reply` for requests. */
+export interface TabChannelMessageEvent<T = unknown> extends RealtimeMessageEvent<T> {
+  /** `true` when this is the channel's retained message, delivered because this tab joined late. */
+  readonly retained?: boolean;
+  /** A request: answers the requesting tab (the first call counts). */
+  readonly reply?: (value: unknown) => void;
+  /** A request: the requesting tab's `tabId`. */
+  readonly sender?: string;
+}
+
+/** `leaderchange`: fired in every member when the leader changes. */
+export interface LeaderChangeEvent extends Event {
+  /** The leader's `tabId`; empty while none is known. */
+  readonly leaderId: string;
+  /** This tab leads. */
+  readonly leader: boolean;
+}
+
+export const requestError = (code: TabRequestErrorCode, message: string): TabRequestError =>
+  Object.assign(new Error(message), { name: 'TabRequestError' as const, code });
+
+/** What the team needs of its element (some of it the element's internals). */
+export interface TeamHost {
+  readonly name: string;
+  readonly tabId: string;
+  readonly elect: boolean;
+  readonly generation: number;
+  readonly localName: string;
+  readonly state: string;
+  readonly channel?: unknown;
+  team?: TabTeam;
+  join(): Promise<TabTeam | undefined>;
+  emit(event: Event): void;
+  hasAttribute(name: string): boolean;
+  toggleAttribute(name: string, force: boolean): boolean;
+  fail(code: string, message: string, init?: { cause?: unknown }): void;
+}
+
+/** Joins `host`'s channel, unless it closed (or re-opened) since it asked (`generation`). */
+export async function join(host: TeamHost, generation: number): Promise<TabTeam | undefined> {
+  E = await import('./shared/leader-election.js');
+  if (host.generation !== generation) return undefined;
+  try {
+    return (host.team = new TabTeam(host));
+  } catch (cause) {
+    host.fail('unsupported', 'elect, retain, presence and requests need BroadcastChannel.', {
+      cause,
+    });
+  }
+}
+
+/** Runs a public method of the element on its team; `closed` when it has none (not open). */
+export async function use(
+  host: TeamHost,
+  method: 'request' | 'claim' | 'clear',
+  args: unknown[],
+): Promise<unknown> {
+  const team = (host.channel || host.state === 'connecting') && (await host.join());
+  if (!team) throw requestError('closed', `<${host.localName}> is not open.`);
+  return (team[method] as (...args: unknown[]) => unknown).apply(team, args);
+}
+
+interface Stamped {
+  /** Lamport clock */
+  c: number;
+  /** the poster's tab id (tie-break) */
+  f: string;
+  /** data */
+  d?: unknown;
+  /** cleared (a tombstone) */
+  x?: 1;
+  /** an answer to this member's ask */
+  t?: string;
+}
+
+interface Pending {
+  to: string;
+  data: unknown;
+  sentTo: string;
+  /** performance.now() since when a leader request has had no leader */
+  orphan?: number;
+  /** performance.now() when it times out */
+  end: number;
+  resolve(value: unknown): void;
+  reject(error: TabRequestError): void;
+}
+
+interface Member extends TabPeer {
+  heard: number;
+  /** it is a candidate (`elect`) */
+  e: boolean;
+}
+
+/** A `message` event from the channel's own origin. */
+const message = (init: Record<string, unknown>): Event =>
+  new RealtimeMessageEvent({ origin: location.origin, ...init });
+const newer = (a: Stamped, b?: Stamped): boolean => !b || a.c > b.c || (a.c === b.c && a.f > b.f);
+
+export class TabTeam {
+  readonly election: LeaderElection;
+  private readonly id: string;
+  private readonly since = Date.now();
+  private readonly members = new Map<string, Member>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly handled = new Set<string>();
+  private readonly claims: [() => void, (error: TabRequestError) => void][] = [];
+  private readonly untick: () => void;
+  private clock = 0;
+  private held?: Stamped;
+  private caughtUp = false;
+  private sent = 0;
+  private ticks = 0;
+  private lastTick = performance.now();
+  private shown = '[]';
+  private stopped = false;
+  private readonly retain: boolean;
+  private readonly presence: boolean;
+
+  constructor(private readonly host: TeamHost) {
+    this.id = host.tabId;
+    this.retain = host.hasAttribute('retain');
+    this.presence = host.hasAttribute('presence');
+    this.election = new E.LeaderElection(
+      `tab-channel:${host.name}`,
+      {
+        leaderChanged: (id) => this.leaderChanged(id),
+        message: (message) => this.heard(message),
+      },
+      { candidate: host.elect, preferVisible: host.hasAttribute('prefer-visible'), id: this.id },
+    );
+    this.untick = E.onTick(() => this.tick());
+    addEventListener('pagehide', this.out);
+    document.addEventListener('visibilitychange', this.beat);
+    this.beat(true);
+    if (this.retain) this.election.post('ask');
+  }
+
+  /** The open members, this one first. */
+  peers(): TabPeer[] {
+    const leaderId = this.election.leaderId;
+    const self: TabPeer = {
+      tabId: this.id,
+      visible: E.visible(),
+      leader: false,
+      since: this.since,
+    };
+    return [self, ...this.members.values()].map(({ tabId, visible, since }) => ({
+      tabId,
+      visible,
+      leader: tabId === leaderId,
+      since,
+    }));
+  }
+
+  /** This member posted `data` with `retain`: it becomes the channel's retained message. */
+  posted(data: unknown): void {
+    if (this.retain) this.retainNew({ c: ++this.clock, f: this.id, d: data });
+  }
+
+  /** Forgets the retained message in every member (a newer tombstone). */
+  clear(): void {
+    this.retainNew({ c: ++this.clock, f: this.id, x: 1 });
+  }
+
+  request(
+    data: unknown,
+    { to = 'leader', timeout = 10_000 }: TabRequestOptions = {},
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.stopped) return reject(requestError('closed', 'closed'));
+      const id = `${this.id}:${++this.sent}`;
+      const request: Pending = {
+        to,
+        data,
+        sentTo: '',
+        end: performance.now() + timeout,
+        resolve,
+        reject,
+      };
+      this.pending.set(id, request);
+      this.route(id, request);
+    });
+  }
+
+  /** Resolves once this member leads. */
+  claim(): Promise<void> {
+    if (!this.host.elect) {
+      return Promise.reject(
+        new DOMException('claim() needs the elect attribute.', 'InvalidStateError'),
+      );
+    }
+    if (this.election.valid()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.claims.push([resolve, reject]);
+      this.election.claim();
+    });
+  }
+
+  /** The leader's `tabId`, or empty. */
+  get leaderId(): string {
+    return this.election.leaderId;
+  }
+
+  /** Leaves the channel; the element forgets this team. */
+  stop(): void {
+    if (this.stopped) return;
+    this.host.team = undefined;
+    const leading = this.election.leading;
+    this.out();
+    this.stopped = true;
+    this.election.stop();
+    this.untick();
+    removeEventListener('pagehide', this.out);
+    document.removeEventListener('visibilitychange', this.beat);
+    for (const id of [...this.pending.keys()]) {
+      this.settle(id, requestError('closed', 'closed'));
+    }
+    for (const [, reject] of this.claims.splice(0)) reject(requestError('closed', 'closed'));
+    if (leading) this.setLeader(false, '');
+  }
+
+  private retainNew(stamped: Stamped): void {
+    this.held = stamped;
+    this.election.post('ret', stamped);
+  }
+
+  private settle(id: string, error?: TabRequestError, value?: unknown): void {
+    const request = this.pending.get(id);
+    if (!request) return;
+    this.pending.delete(id);
+    if (error) request.reject(error);
+    else request.resolve(value);
+  }
+
+  /** Sends a pending request to the member it is for now, if that changed. */
+  private route(id: string, request: Pending): void {
+    const { to, sentTo } = request;
+    const { members } = this;
+    // Only to a member heard from (its channel is open): sent earlier, it would be lost.
+    const target =
+      to === 'leader'
+        ? this.election.leaderId
+        : to !== 'any'
+          ? to === this.id || members.has(to)
+            ? to
+            : ''
+          : // `any` stays with the member it went to while that one is open.
+            members.has(sentTo)
+            ? sentTo
+            : [...members.keys()].sort()[0];
+    if (!target) {
+      request.sentTo = '';
+      request.orphan ??= performance.now();
+      return;
+    }
+    request.orphan = undefined;
+    if (target === request.sentTo) return;
+    request.sentTo = target;
+    const message = { i: id, t: target, l: to === 'leader', d: request.data };
+    if (target === this.id) queueMicrotask(() => this.answer(message, this.id));
+    else this.election.post('req', message);
+  }
+
+  private answer(request: { i: string; t: string; l: boolean; d: unknown }, sender: string): void {
+    if (this.stopped || request.t !== this.id || this.handled.has(request.i)) return;
+    // Sent to the leader: a member that is not (any more) says so; the sender tries again.
+    if (request.l && !this.election.valid()) {
+      this.election.post('nak', { i: request.i, t: sender });
+      return;
+    }
+    this.handled.add(request.i);
+    if (this.handled.size > HANDLED) this.handled.delete(this.handled.values().next().value!);
+    let replied = false;
+    const reply = (value: unknown): void => {
+      if (replied || this.stopped) return;
+      replied = true;
+      if (sender === this.id) this.settle(request.i, undefined, structuredClone(value));
+      else this.election.post('res', { i: request.i, t: sender, v: value });
+    };
+    this.host.emit(message({ data: request.d, reply, sender }));
+  }
+
+  private heard({ k: kind, f: from, p }: GroupMessage): void {
+    if (this.stopped || from === this.id) return;
+    const payload = (p ?? {}) as Record<string, unknown>;
+    switch (kind) {
+      case 'hi': {
+        const known = this.members.has(from);
+        this.members.set(from, {
+          tabId: from,
+          visible: !!payload.v,
+          leader: false,
+          since: Number(payload.s),
+          heard: performance.now(),
+          e: !!payload.e,
+        });
+        // A newcomer learns of every member at once.
+        if (payload.w) this.beat();
+        if (!known) this.reroute();
+        break;
+      }
+      case 'out':
+        this.members.delete(from);
+        this.reroute();
+        break;
+      case 'ask':
+        if (this.retain && this.held && !this.held.x) {
+          this.election.post('ret', { ...this.held, t: from });
+        }
+        return;
+      case 'ret': {
+        const stamped = p as Stamped;
+        if (!this.retain || typeof stamped?.c !== 'number') return;
+        this.clock = Math.max(this.clock, stamped.c);
+        const answer = stamped.t === this.id;
+        if (stamped.t && !answer) return;
+        if (newer(stamped, this.held)) {
+          this.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };
+          if (answer && !this.caughtUp && !stamped.x) {
+            this.host.emit(message({ data: stamped.d, retained: true }));
+          }
+        }
+        // A live post (or an answer) brings this member up to date.
+        this.caughtUp = true;
+        return;
+      }
+      case 'req':
+        // (`payload`, never `p`: a foreign `req` without one is ignored, not a TypeError)
+        this.answer(payload as { i: string; t: string; l: boolean; d: unknown }, from);
+        return;
+      case 'res': {
+        const res = payload as { i: string; t: string; v: unknown };
+        if (res.t === this.id) this.settle(res.i, undefined, res.v);
+        return;
+      }
+      case 'nak': {
+        // Asked as leader, it no longer leads: the next tick sends the request again.
+        const request = payload.t === this.id && this.pending.get(payload.i as string);
+        if (request && request.sentTo === from) request.sentTo = '';
+        return;
+      }
+      default:
+        return;
+    }
+    this.show();
+  }
+
+  private leaderChanged(leaderId: string): void {
+    if (this.stopped) return;
+    const leading = leaderId === this.id && this.election.leading;
+    this.setLeader(leading, leaderId);
+    if (leading) this.claims.splice(0).forEach(([resolve]) => resolve());
+    this.reroute();
+    this.show();
+  }
+
+  private setLeader(leading: boolean, leaderId: string): void {
+    this.host.toggleAttribute('leader', leading);
+    this.host.emit(Object.assign(new Event('leaderchange'), { leaderId, leader: leading }));
+  }
+
+  private reroute(): void {
+    for (const [id, request] of this.pending) this.route(id, request);
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    // This tab was hung itself: the others' beats are still queued; judge from now on.
+    if (now - this.lastTick > E.LEASE) this.members.forEach((member) => (member.heard = now));
+    this.lastTick = now;
+    if (++this.ticks % (BEAT / E.HEARTBEAT) === 0) this.beat();
+    for (const [id, member] of this.members) {
+      if (now - member.heard > LEAVE) {
+        this.members.delete(id);
+        this.reroute();
+      }
+    }
+    // `no-leader` only while no member (this one included) could lead: a candidate that is
+    // slow to win (a loaded machine, a hung leader's lease running out) is waited for.
+    const candidates = this.host.elect || [...this.members.values()].some((member) => member.e);
+    for (const [id, request] of this.pending) {
+      if (now >= request.end) {
+        this.settle(id, requestError('timeout', `No reply within the timeout.`));
+      } else if (
+        !candidates &&
+        request.orphan !== undefined &&
+        request.to === 'leader' &&
+        now - request.orphan > NO_LEADER
+      ) {
+        this.settle(id, requestError('no-leader', 'no leader'));
+      }
+    }
+    this.reroute();
+    this.show();
+  }
+
+  /** Posts this member's presence; `welcome` asks the others to answer at once. */
+  private readonly beat = (welcome?: unknown): void => {
+    if (this.stopped) return;
+    this.election.post('hi', {
+      v: E.visible(),
+      s: this.since,
+      w: welcome === true ? 1 : 0,
+      e: this.host.elect ? 1 : 0,
+    });
+    this.show();
+  };
+
+  /** Leaving, or the page going away (or into the back/forward cache: it beats again on return). */
+  private readonly out = (): void => this.election.post('out');
+
+  /** Fires `peerschange` (with `presence`) when the list changed. */
+  private show(): void {
+    if (!this.presence || this.stopped) return;
+    const shown = JSON.stringify(this.peers().map(({ since: _, ...peer }) => peer));
+    if (shown === this.shown) return;
+    this.shown = shown;
+    this.host.emit(new Event('peerschange'));
+  }
+}
