@@ -5,24 +5,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../free-port.mjs';
 import { openSse, startHub, until } from './hub-helpers.mjs';
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 
 async function startCluster(size = 3) {
   const dir = mkdtempSync(join(tmpdir(), 'rt-cluster-'));
   const nodes = [];
   for (let i = 0; i < size; i++) {
-    const port = await freePort();
+    // Below the ephemeral range, the cluster bus (port + 10000) too: a port from listen(0) may be
+    // taken again by anyone once closed, and one above 55535 has no bus port at all.
+    const port = await freePort({ plus: 10_000 });
     let output = '';
     const child = spawn(
       'redis-server',
