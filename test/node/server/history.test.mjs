@@ -194,7 +194,7 @@ for (const kind of ['memory', 'redis']) {
       await h.hub.publish('feed', 'kept');
       await until(
         async () => (await h.hub.history('chat:1')).events.length === 0,
-        10_000,
+        30_000,
         'the ttl',
       );
       await h.hub.publish('chat:1', 'new');

@@ -38,7 +38,7 @@ test('the README Express chat example renders history with its cursor, and nothi
           (r) => r.ok,
           () => false,
         ),
-      10_000,
+      30_000,
       'the example listening',
     );
     await say('hello <b>');
@@ -52,9 +52,9 @@ test('the README Express chat example renders history with its cursor, and nothi
     const stream = await openSse(`${origin}/realtime/sse?topic=chat:lobby`, {
       'Last-Event-ID': cursor,
     });
-    await until(() => stream.events().length === 1, 5000, 'the message after the render');
+    await until(() => stream.events().length === 1, 30_000, 'the message after the render');
     await say('live');
-    await until(() => stream.events().length === 2, 5000, 'the live message');
+    await until(() => stream.events().length === 2, 30_000, 'the live message');
     assert.deepEqual(
       stream.events().map((r) => JSON.parse(r.data).text),
       ['in between', 'live'],

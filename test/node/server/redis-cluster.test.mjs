@@ -39,7 +39,7 @@ async function startCluster(size = 3) {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout.on('data', (chunk) => (output += chunk));
-    await until(() => output.includes('Ready to accept connections'), 10_000, 'a cluster node');
+    await until(() => output.includes('Ready to accept connections'), 30_000, 'a cluster node');
     nodes.push({ port, child });
   }
   execFileSync(
@@ -86,16 +86,16 @@ test('the hub on a Redis Cluster: publish, per-topic history, replay with a lost
   try {
     const start = await h.hub.latestId();
     const live = await openSse(h.url('/sse?topic=long&topic=short-a'));
-    await until(() => live.records().some((r) => r.event === 'cursor'), 10_000, 'the live cursor');
+    await until(() => live.records().some((r) => r.event === 'cursor'), 30_000, 'the live cursor');
     for (let i = 0; i < 5; i++) {
       await h.hub.publish('long', `l${i}`);
       await h.hub.publish('short-a', i);
     }
-    await until(() => live.events().length === 10, 10_000, 'live fan-out through the cluster');
+    await until(() => live.events().length === 10, 30_000, 'live fan-out through the cluster');
     const stream = await openSse(h.url('/sse?topic=long&topic=short-a'), {
       'Last-Event-ID': start,
     });
-    await until(() => stream.events().length === 8, 10_000, 'the replay');
+    await until(() => stream.events().length === 8, 30_000, 'the replay');
     const [reset, ...events] = stream.events();
     assert.deepEqual(JSON.parse(reset.data), { reason: 'too-old', id: start, topics: ['short-a'] });
     assert.deepEqual(
