@@ -120,7 +120,7 @@ async function chaos(seed: number, setup: Setup): Promise<void> {
   // A sentinel after everything: nothing more (no late duplicate) may arrive before it.
   await setup.cut();
   const sentinel = { f: 'sentinel', n: 0 };
-  await tabs[0]!.waitFor(`window.relay.state === 'open'`, 10_000);
+  await tabs[0]!.waitFor(`window.relay.state === 'open'`, 30_000);
   await tabs[0]!.eval(
     `window.relay.echo = true, window.relay.send(${JSON.stringify(sentinel)}), true`,
   );

@@ -236,7 +236,7 @@ describe('<tab-channel transport>', () => {
           for (let i = 0; i < 10; i++) window.pair[i % 2].post(i);
           return true;
         })()`);
-        await waitUntil(() => here.messages.length === 10, 10_000, 'ten messages');
+        await waitUntil(() => here.messages.length === 10, 30_000, 'ten messages');
         expect(here.messages.map((event) => event.data)).to.deep.equal([...Array(10).keys()]);
       });
 
@@ -326,13 +326,13 @@ describe('<tab-channel transport>', () => {
           await waitUntil(
             async () =>
               ((await sweeper.eval(`window.peer.received('s')`)) as unknown[]).length >= 5,
-            10_000,
+            30_000,
             "the sweeper's five",
           );
           expect(await sweeper.eval(`window.peer.received('s')`)).to.deep.equal([0, 1, 2, 3, 4]);
           await waitUntil(
             async () => (await idbRows(name)) === 0,
-            10_000,
+            30_000,
             'the sweep after the TTL',
           );
         } finally {
