@@ -573,6 +573,26 @@ describe('<tab-channel transport>', () => {
       });
     }
 
+    // Another tab's channel opening writes `probe` for a moment (does the browser take cookies?):
+    // a full run under load once caught it in this tab's scan, as an unreadable cookie.
+    it("cookie: another tab's probe cookie, read while that tab's channel opens, is no unreadable cookie", async () => {
+      const probe = `tab-channel.zz-probe-${uniqueName()}`;
+      try {
+        const name = uniqueName();
+        const here = await channelHere(name, { transport: 'cookie' });
+        const tab = await Tab.open();
+        await channelIn(tab, name, 'transport="cookie"');
+        // The jar as this tab reads it between the other tab's two writes.
+        document.cookie = `${probe}=probe; path=/; max-age=60`;
+        // A message after it: the scan that delivers it has read the probe too.
+        await tab.eval(`(() => { window.channel.post('after'); return true; })()`);
+        await waitUntil(() => here.messages.length === 1, 30_000, 'the message');
+        expect(here.errors.map((e) => [e.code, e.message])).to.deep.equal([]);
+      } finally {
+        document.cookie = `${probe}=; path=/; max-age=0`;
+      }
+    });
+
     it('cookie: an unreadable cookie is reported once when it appears, never again, and not when it stood there before', async () => {
       const before = `tab-channel.zz-before-${uniqueName()}`;
       const later = `tab-channel.zz-later-${uniqueName()}`;
