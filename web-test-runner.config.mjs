@@ -36,7 +36,14 @@ export default {
   // Svelte's browser build (its default export condition is the server build).
   nodeResolve: { exportConditions: ['browser', 'development'] },
   concurrency: 1,
-  testFramework: { config: { timeout: 20_000 } },
+  testFramework: { config: { timeout: 60_000 } },
+  // Whole-file limits (defaults: 2 min to finish, 20 s to start, 30 s to launch). Under load on
+  // a 2-core machine broadcastchannel-wpt-redteam took 85 s and -contexts 72 s, each alone: one
+  // more loaded minute and a whole file fails with "did not finish within 120000ms" although no
+  // test did. Each test keeps its own timeout; these only catch a file that hangs.
+  testsFinishTimeout: 600_000,
+  testsStartTimeout: 60_000,
+  browserStartTimeout: 60_000,
   browsers: [
     chromeLauncher({ launchOptions: { executablePath, headless: true, args: chromeArgs } }),
   ],

@@ -47,7 +47,7 @@ async function frame(): Promise<ChannelPeer> {
   document.body.append(element);
   cleanups.push(() => element.remove());
   const win = element.contentWindow as unknown as { peer?: ChannelPeer };
-  await waitUntil(() => win.peer, 10_000, 'the frame');
+  await waitUntil(() => win.peer, 30_000, 'the frame');
   return win.peer!;
 }
 
@@ -99,14 +99,14 @@ for (const impl of impls) {
       f1.post('f1', 'm');
       await waitUntil(
         () => toB.includes('done') && f2.received('f2').includes('done'),
-        10_000,
+        30_000,
         'the chain',
       );
-      await waitUntil(() => toA.includes('done'), 10_000, 'the end of the chain at A');
+      await waitUntil(() => toA.includes('done'), 30_000, 'the end of the chain at A');
       expect(toB).to.deep.equal(['m', 'r', 'r2', 'done']);
       expect(toA).to.deep.equal(['m', 'r2', 'done']);
       expect(f2.received('f2')).to.deep.equal(['m', 'r', 'done']);
-      await waitUntil(() => f1.received('f1').length === 2, 10_000, 'the chain at iframe 1');
+      await waitUntil(() => f1.received('f1').length === 2, 30_000, 'the chain at iframe 1');
       expect(f1.received('f1')).to.deep.equal(['r', 'r2']);
     });
 
@@ -125,7 +125,7 @@ for (const impl of impls) {
       );
       await other.call('post', 't', 'x');
       await other.call('post', 't', 'y');
-      await waitUntil(() => log.length === 6, 10_000, 'six deliveries');
+      await waitUntil(() => log.length === 6, 30_000, 'six deliveries');
       expect(log).to.deep.equal([
         [0, 'x'],
         [1, 'x'],
@@ -153,7 +153,7 @@ for (const impl of impls) {
       await other.call('post', 'plain', 'for the other name');
       await other.call('post', 'odd', data);
       await other.call('post', 'odd', 'sentinel');
-      await waitUntil(() => received.length === 2, 10_000, 'two messages');
+      await waitUntil(() => received.length === 2, 30_000, 'two messages');
       expect(received).to.deep.equal([data, 'sentinel']);
     });
 
@@ -168,7 +168,7 @@ for (const impl of impls) {
         for (let i = 0; i < 10; i++) window.peer.post(i % 2 ? 'b' : 'a', i);
         return true;
       })()`);
-      await waitUntil(() => received.length === 10, 10_000, 'ten messages');
+      await waitUntil(() => received.length === 10, 30_000, 'ten messages');
       expect(received).to.deep.equal([...Array(10).keys()]);
     });
 
@@ -191,10 +191,10 @@ for (const impl of impls) {
         const errors: unknown[] = [];
         here.addEventListener('error', (event) => errors.push(event));
         await other.call('post', 't', 1);
-        await waitUntil(() => received.length === 1, 10_000, 'the first message');
+        await waitUntil(() => received.length === 1, 30_000, 'the first message');
         await other.call('post', 't', 2);
         await other.call('post', 't', 3);
-        await waitUntil(() => received.length === 3, 10_000, 'the later messages');
+        await waitUntil(() => received.length === 3, 30_000, 'the later messages');
         expect(received).to.deep.equal([1, 2, 3]);
         expect(errors).to.deep.equal([]);
         expect(reported).to.have.length(3);
@@ -214,7 +214,7 @@ for (const impl of impls) {
         await other.page.eval(
           `(() => { window.peer.post('t', undefined); window.peer.post('t', 'sentinel'); return true; })()`,
         );
-        await waitUntil(() => events.length === 2, 10_000, 'two messages');
+        await waitUntil(() => events.length === 2, 30_000, 'two messages');
         expect(events[0].data).to.equal(undefined);
         expect('data' in events[0]).to.equal(true);
       });
@@ -240,7 +240,7 @@ for (const impl of impls) {
         expect(received).to.deep.equal([0, 1, 2, 3, 4]);
         // Nothing more comes (a sentinel, not a sleep).
         await b.call('post', 'b', 'sentinel');
-        await a.page.waitFor(`window.peer.received('a').includes('sentinel')`, 10_000);
+        await a.page.waitFor(`window.peer.received('a').includes('sentinel')`, 30_000);
         expect(await a.call('received', 'a')).to.deep.equal([0, 1, 2, 3, 4, 'sentinel']);
       });
     }
@@ -285,7 +285,7 @@ for (const impl of impls) {
         const call = await worker();
         await call('open', 'w', impl, name);
         await call('post', 'w', 'from worker');
-        await waitUntil(() => events.length === 4, 10_000, 'four events');
+        await waitUntil(() => events.length === 4, 30_000, 'four events');
         expect(events).to.deep.equal([
           [c1, 'from worker'],
           [c2, 'from worker'],
@@ -294,7 +294,7 @@ for (const impl of impls) {
         ]);
         await waitUntil(
           async () => ((await call<unknown[]>('received', 'w')).length === 2 ? true : false),
-          10_000,
+          30_000,
           'the worker to get both',
         );
         expect(await call('received', 'w')).to.deep.equal(['from c2', 'done']);
@@ -321,12 +321,12 @@ for (const impl of impls) {
         const secondData = recordData(second);
         await call('reply', 'w', 'ping', 'echo');
         second.postMessage('ping');
-        await waitUntil(() => secondData.length === 1, 10_000, 'the echo');
+        await waitUntil(() => secondData.length === 1, 30_000, 'the echo');
         expect(new Set(firstData)).to.deep.equal(new Set(['from worker']));
         // The worker's channel is known to receive now: one ping, one echo, to the new channel.
         await call('reply', 'w', 'ping2', 'sentinel');
         second.postMessage('ping2');
-        await waitUntil(() => secondData.includes('sentinel'), 10_000, 'the sentinel');
+        await waitUntil(() => secondData.includes('sentinel'), 30_000, 'the sentinel');
         // (Answers to repeated hellos still on their way may reach it too: they were posted after it opened.)
         expect(secondData.filter((data) => data !== 'from worker')).to.deep.equal([
           'echo',
@@ -367,7 +367,7 @@ describe('<tab-channel> across tabs, the wall clock stepped (issue #20, input 1)
             document.body.append(window.channel);
             return true;
           })()`);
-          await page.waitFor(`window.channel.state === 'open'`, 10_000);
+          await page.waitFor(`window.channel.state === 'open'`, 30_000);
         }
         await a.eval(`stepClock(${step})`);
         await b.eval(`stepClock(${step})`);

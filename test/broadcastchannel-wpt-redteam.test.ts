@@ -61,8 +61,8 @@ for (const impl of impls) {
       here.postMessage('to-nfc');
       const sentinel = await open(impl, base + nfd);
       sentinel.postMessage('to-nfd');
-      await other.page.waitFor(`window.peer.received('nfd').includes('to-nfd')`, 10_000);
-      await other.page.waitFor(`window.peer.received('nfc').includes('to-nfc')`, 10_000);
+      await other.page.waitFor(`window.peer.received('nfd').includes('to-nfd')`, 30_000);
+      await other.page.waitFor(`window.peer.received('nfc').includes('to-nfc')`, 30_000);
       expect(await other.call('received', 'nfd')).to.deep.equal(['to-nfd']);
       expect(await other.call('received', 'nfc')).to.deep.equal(['to-nfc']);
     });
@@ -80,10 +80,10 @@ for (const impl of impls) {
       second.addEventListener('message', (e) => got.push((e as MessageEvent).data));
       await second.ready;
       second.postMessage('after');
-      await other.page.waitFor(`window.peer.received('t').includes('after')`, 10_000);
+      await other.page.waitFor(`window.peer.received('t').includes('after')`, 30_000);
       expect(await other.call('received', 't')).to.deep.equal(['before', 'after']);
       await other.call('post', 't', 'reply');
-      await waitUntil(() => got.includes('reply'), 10_000, 'the reply');
+      await waitUntil(() => got.includes('reply'), 30_000, 'the reply');
       expect(got).to.deep.equal(['reply']);
     });
   });
@@ -91,7 +91,7 @@ for (const impl of impls) {
 
 describe('red team #21: idb reader stalled past the ttl', () => {
   it('a tab frozen by a busy loop longer than the ttl gets every message or message-lost, never a silent gap', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     const name = uniqueName('frozen');
     const other = await tab();
     await other.call('open', 't', 'idb', name, { ttl: 200 });
@@ -100,7 +100,7 @@ describe('red team #21: idb reader stalled past the ttl', () => {
     );
     const here = await open('idb', name, { ttl: 200 });
     here.postMessage('first');
-    await other.page.waitFor(`window.peer.received('t').includes('first')`, 10_000);
+    await other.page.waitFor(`window.peer.received('t').includes('first')`, 30_000);
     // The other tab hangs for 2 s (a busy loop) while this one posts and sweeps.
     const frozen = other.page.eval(
       `(() => { const end = performance.now() + 2000; while (performance.now() < end); return true; })()`,
@@ -110,7 +110,7 @@ describe('red team #21: idb reader stalled past the ttl', () => {
     here.postMessage('missed-2');
     await frozen;
     here.postMessage('end');
-    await other.page.waitFor(`window.peer.received('t').includes('end')`, 10_000);
+    await other.page.waitFor(`window.peer.received('t').includes('end')`, 30_000);
     const got = await other.call<unknown[]>('received', 't');
     const errors = await other.page.eval<string[]>('window.errors');
     if (got.length < 4) expect(errors).to.include('message-lost');
@@ -120,7 +120,7 @@ describe('red team #21: idb reader stalled past the ttl', () => {
 
 describe('red team #21: idb database deleted by another page (a logout that clears IndexedDB)', () => {
   it('both tabs go on delivering after deleteDatabase, in order, with nothing posted later lost', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     const name = uniqueName('deleted');
     const other = await tab();
     await other.call('open', 't', 'idb', name);
@@ -128,16 +128,16 @@ describe('red team #21: idb database deleted by another page (a logout that clea
     const got: unknown[] = [];
     here.addEventListener('message', (e) => got.push((e as MessageEvent).data));
     here.postMessage('a');
-    await other.page.waitFor(`window.peer.received('t').includes('a')`, 10_000);
+    await other.page.waitFor(`window.peer.received('t').includes('a')`, 30_000);
     await new Promise<void>((resolve, reject) => {
       const request = indexedDB.deleteDatabase('realtime-elements-tab-channel');
       request.onsuccess = () => resolve();
       request.onerror = () => reject(request.error);
     });
     here.postMessage('b');
-    await other.page.waitFor(`window.peer.received('t').includes('b')`, 10_000);
+    await other.page.waitFor(`window.peer.received('t').includes('b')`, 30_000);
     await other.call('post', 't', 'c');
-    await waitUntil(() => got.includes('c'), 10_000, 'the reply after the delete');
+    await waitUntil(() => got.includes('c'), 30_000, 'the reply after the delete');
     expect(await other.call('received', 't')).to.deep.equal(['a', 'b']);
     expect(got).to.deep.equal(['c']);
   });
@@ -145,7 +145,7 @@ describe('red team #21: idb database deleted by another page (a logout that clea
 
 describe('red team #21: storage with localStorage full from another key', () => {
   it('postMessage throws QuotaExceededError and sends nothing; once space is freed it works again', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     const name = uniqueName('full');
     const other = await tab();
     await other.call('open', 't', 'storage', name);
@@ -179,7 +179,7 @@ describe('red team #21: storage with localStorage full from another key', () => 
       for (const key of filler) localStorage.removeItem(key);
     }
     here.postMessage('after');
-    await other.page.waitFor(`window.peer.received('t').includes('after')`, 10_000);
+    await other.page.waitFor(`window.peer.received('t').includes('after')`, 30_000);
     expect(await other.call('received', 't')).to.deep.equal(['small', 'after']);
   });
 });
@@ -187,7 +187,7 @@ describe('red team #21: storage with localStorage full from another key', () => 
 for (const impl of impls) {
   describe(`red team #21: ${impl}, a channel closed inside its own onmessage`, () => {
     it('gets nothing more, while its sibling gets everything, in order', async function () {
-      this.timeout(30_000);
+      this.timeout(60_000);
       const name = uniqueName('selfclose');
       const other = await tab();
       await other.call('open', 't', impl, name);
@@ -203,7 +203,7 @@ for (const impl of impls) {
       await other.page.eval(
         `(window.peer.post('t', 1), window.peer.post('t', 2), window.peer.post('t', 3), true)`,
       );
-      await waitUntil(() => toB.length === 3, 10_000, 'three at b');
+      await waitUntil(() => toB.length === 3, 30_000, 'three at b');
       expect(toA).to.deep.equal([1]);
       expect(toB).to.deep.equal([1, 2, 3]);
     });
@@ -249,7 +249,7 @@ for (const transport of ['broadcast', 'storage', 'idb', 'cookie']) {
 
 describe('red team #21: idb open held up by a connection that never yields (an older tab)', () => {
   it('a new channel does not hang silently: it reports unsupported, and opens once the blocker goes', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     const name = uniqueName('blocked');
     // An old tab's connection without onversionchange holds the database; a page deletes it
     // (blocked), so every later open waits behind the delete.
@@ -278,14 +278,14 @@ describe('red team #21: idb open held up by a connection that never yields (an o
     const other = await tab();
     await other.call('open', 't', 'idb', name);
     channel.postMessage('after');
-    await other.page.waitFor(`window.peer.received('t').includes('after')`, 10_000);
+    await other.page.waitFor(`window.peer.received('t').includes('after')`, 30_000);
     expect(await other.call('received', 't')).to.deep.equal(['after']);
   });
 });
 
 describe('red team #21: <tab-channel transport="idb"> while IndexedDB is blocked', () => {
   it('reports unsupported while connecting (state stays connecting), then opens once the blocker goes', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     const name = uniqueName('el-blocked');
     const old = await Tab.open();
     await old.eval(`new Promise((resolve) => {
@@ -318,7 +318,7 @@ describe('red team #21: <tab-channel transport="idb"> while IndexedDB is blocked
 
 describe('red team #21: storage, a tab whose wall clock stands 2 h ahead opens a channel', () => {
   it('its start still covers the live keys its clock calls stale, so no earlier post can reach it', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     const name = uniqueName('ahead');
     const here = await open('storage', name);
     here.postMessage('before');
@@ -336,7 +336,7 @@ describe('red team #21: storage, a tab whose wall clock stands 2 h ahead opens a
       await page.eval(`window.peer.channels.get('t').floor.get(${JSON.stringify(key)}) ?? 0`),
     ).to.equal(q);
     here.postMessage('after');
-    await page.waitFor(`window.peer.received('t').includes('after')`, 10_000);
+    await page.waitFor(`window.peer.received('t').includes('after')`, 30_000);
     expect(await page.eval(`window.peer.received('t')`)).to.deep.equal(['after']);
   });
 });
@@ -344,7 +344,7 @@ describe('red team #21: storage, a tab whose wall clock stands 2 h ahead opens a
 for (const impl of impls) {
   describe(`red team #21: ${impl}, long names and re-entrant posts`, () => {
     it('a 2,000-character name reaches a second tab (cookie: RangeError, nothing sent)', async function () {
-      this.timeout(30_000);
+      this.timeout(60_000);
       const name = uniqueName('long') + 'n'.repeat(2000);
       const other = await tab();
       await other.call('open', 't', impl, name);
@@ -354,12 +354,12 @@ for (const impl of impls) {
         expect(() => here.postMessage('x'.repeat(2000))).to.throw(RangeError);
       }
       here.postMessage('x');
-      await other.page.waitFor(`window.peer.received('t').includes('x')`, 10_000);
+      await other.page.waitFor(`window.peer.received('t').includes('x')`, 30_000);
       expect(await other.call('received', 't')).to.deep.equal(['x']);
     });
 
     it('a post from inside onmessage reaches a third channel after what it answers, once', async function () {
-      this.timeout(30_000);
+      this.timeout(60_000);
       const name = uniqueName('reenter');
       const other = await tab();
       await other.call('open', 't', impl, name);
@@ -371,13 +371,13 @@ for (const impl of impls) {
       });
       b.addEventListener('message', (e) => toB.push((e as MessageEvent).data));
       await other.page.eval(`(window.peer.post('t', 'm1'), window.peer.post('t', 'm2'), true)`);
-      await waitUntil(() => toB.length === 3, 10_000, 'three at b');
+      await waitUntil(() => toB.length === 3, 30_000, 'three at b');
       // Causal order only: HTML orders a reply after what it answers, but not against a post of
       // another tab still in flight (native Chromium happens to batch m1 and m2; storage events
       // are one task each, so r1 may come between).
       expect(toB[0]).to.equal('m1');
       expect([...toB].sort()).to.deep.equal(['m1', 'm2', 'r1']);
-      await other.page.waitFor(`window.peer.received('t').includes('r1')`, 10_000);
+      await other.page.waitFor(`window.peer.received('t').includes('r1')`, 30_000);
       expect(await other.call('received', 't')).to.deep.equal(['r1']);
     });
   });

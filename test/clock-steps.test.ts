@@ -111,7 +111,7 @@ describe('clock steps (Date / Date.now stepped in real tabs)', function () {
         return true;
       })()`);
       // Behind: a wait measured on the client's clock would last an hour.
-      await tab.waitFor(`window.log.some((e) => e.type === 'message')`, 10_000);
+      await tab.waitFor(`window.log.some((e) => e.type === 'message')`, 30_000);
       const { log } = await executeServerCommand<{ log: { at: number }[] }, unknown>(
         'poll-requests',
         { key },

@@ -4,7 +4,11 @@ import { executeServerCommand } from '@web/test-runner-commands';
 export class Tab {
   private constructor(readonly id: string) {}
 
-  /** Opens `url` (relative to the test page) and waits until `ready` (an expression) is true. */
+  /**
+   * Opens `url` (relative to the test page) and waits until `ready` (an expression) is true.
+   * The wait is polled from here, not inside the opening command: loading a page and running
+   * its scripts on a loaded machine may take longer than the 20 s one command has.
+   */
   static async open(
     url = '/test/fixtures/tab.html',
     ready = 'window.tabReady === true',
@@ -12,10 +16,25 @@ export class Tab {
   ): Promise<Tab> {
     const { id } = await executeServerCommand<{ id: string }, unknown>('open-tab', {
       url,
-      ready,
       steppableClock,
     });
-    return new Tab(id);
+    return new Tab(id).ready(ready);
+  }
+
+  /** Waits until `ready` is true in the tab; a timeout names its page errors and failed requests. */
+  private async ready(ready: string): Promise<this> {
+    try {
+      await this.waitFor(ready, 30_000);
+    } catch (error) {
+      const { errors, failed } = await executeServerCommand<
+        { errors: string[]; failed: string[] },
+        unknown
+      >('tab-diagnostics', { id: this.id });
+      throw new Error(
+        `${(error as Error).message}; page errors: ${errors.join('; ') || 'none'}; failed requests: ${failed.join(', ') || 'none'}`,
+      );
+    }
+    return this;
   }
 
   /**
@@ -30,9 +49,8 @@ export class Tab {
   static async find(urlIncludes: string, ready = 'window.tabReady === true'): Promise<Tab> {
     const { id } = await executeServerCommand<{ id: string }, unknown>('find-tab', {
       urlIncludes,
-      ready,
     });
-    return new Tab(id);
+    return new Tab(id).ready(ready);
   }
 
   /** Evaluates an expression (awaited if it is a promise) in the tab and returns its JSON value. */

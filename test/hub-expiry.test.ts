@@ -65,12 +65,12 @@ describe('hub credentials that expire (authorize returns expiresAt)', () => {
       refreshed: record(el, 'authrefresh'),
     }));
     for (const { el } of all) document.body.append(el);
-    await waitUntil(() => all.every(({ el }) => el.state === 'open'), 10_000, 'all open');
+    await waitUntil(() => all.every(({ el }) => el.state === 'open'), 30_000, 'all open');
     // The poll's first answer carries its cursor (it has none yet): wait for it.
-    await waitUntil(() => (all[2].el as PollFeedElement).lastEventId !== '', 10_000, 'poll cursor');
+    await waitUntil(() => (all[2].el as PollFeedElement).lastEventId !== '', 30_000, 'poll cursor');
     await waitUntil(
       () => (all[1].el as SocketRelayElement).lastEventId !== '',
-      10_000,
+      30_000,
       'ws cursor',
     );
     const count = 100;
@@ -98,7 +98,7 @@ describe('hub credentials that expire (authorize returns expiresAt)', () => {
   });
 
   it('hub.disconnect({ user }) ends that user on every transport: without refresh, unauthorized and stopped', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     const topic = uniqueName('revoked');
     const all = await feeds(topic, 60_000, 'mallory');
     const kept = await feeds(topic, 60_000, 'alice');
@@ -107,15 +107,15 @@ describe('hub credentials that expire (authorize returns expiresAt)', () => {
       document.body.append(el);
     }
     const errors = all.map(({ el }) => record<RealtimeErrorEvent>(el, 'error'));
-    await waitUntil(() => [...all, ...kept].every(({ el }) => el.state === 'open'), 10_000, 'open');
+    await waitUntil(() => [...all, ...kept].every(({ el }) => el.state === 'open'), 30_000, 'open');
     // A long-poll is only "connected" while held: wait until each holds one (it has a cursor).
-    await waitUntil(() => (all[2].el as PollFeedElement).lastEventId !== '', 10_000, 'poll held');
+    await waitUntil(() => (all[2].el as PollFeedElement).lastEventId !== '', 30_000, 'poll held');
     const { ended } = await executeServerCommand<{ ended: number }, unknown>('hub-disconnect', {
       user: 'mallory',
     });
     expect(ended).to.be.at.least(2);
     for (const [i, { name, el }] of all.entries()) {
-      await waitUntil(() => el.state === 'error', 10_000, `${name} stopped`);
+      await waitUntil(() => el.state === 'error', 30_000, `${name} stopped`);
       expect(
         errors[i].map((e) => e.code),
         name,

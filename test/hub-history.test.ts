@@ -49,9 +49,9 @@ describe('hub history from the elements', () => {
         const el = element(tag, { ...attrs([a, b]), rewind: '2' });
         const events = record(el, 'message', 'reset');
         document.body.append(el);
-        await waitUntil(() => dataOf(events).length === 2, 10_000, 'the rewind');
+        await waitUntil(() => dataOf(events).length === 2, 30_000, 'the rewind');
         await publish(b, 'live');
-        await waitUntil(() => dataOf(events).length === 3, 10_000, 'the live event');
+        await waitUntil(() => dataOf(events).length === 3, 30_000, 'the live event');
         expect(dataOf(events)).to.deep.equal(['b1', 'a2', 'live']);
         expect(events.filter((e) => e.type === 'reset')).to.have.length(0);
       });
@@ -64,9 +64,9 @@ describe('hub history from the elements', () => {
         const el = element(tag, { ...attrs([topic]), 'last-event-id': first!, rewind: '5' });
         const events = record(el, 'message', 'reset');
         document.body.append(el);
-        await waitUntil(() => dataOf(events).length === 2, 10_000, 'the replay');
+        await waitUntil(() => dataOf(events).length === 2, 30_000, 'the replay');
         await publish(topic, 'live');
-        await waitUntil(() => dataOf(events).length === 3, 10_000, 'the live event');
+        await waitUntil(() => dataOf(events).length === 3, 30_000, 'the live event');
         // A cursor resumes: the rewind is not applied.
         expect(dataOf(events)).to.deep.equal(['after-1', 'after-2', 'live']);
       });
@@ -76,7 +76,7 @@ describe('hub history from the elements', () => {
           const el = element(tag, { ...attrs([uniqueName('bad-rw')]), rewind: bad });
           const events = record(el, 'error');
           document.body.append(el);
-          await waitUntil(() => events.length > 0, 10_000, `the error for rewind="${bad}"`);
+          await waitUntil(() => events.length > 0, 30_000, `the error for rewind="${bad}"`);
           expect((events[0] as RealtimeErrorEvent).code, bad).to.equal('invalid-attribute');
           el.remove();
         }
@@ -91,7 +91,7 @@ describe('hub history from the elements', () => {
         const el = element(tag, { ...attrs([quiet, lossy]), 'last-event-id': start! });
         const events = record(el, 'message', 'reset');
         document.body.append(el);
-        await waitUntil(() => dataOf(events).length === 3, 10_000, 'the replay');
+        await waitUntil(() => dataOf(events).length === 3, 30_000, 'the replay');
         const reset = events[0] as ResetEvent;
         expect(reset.type).to.equal('reset');
         expect(reset.reason).to.equal('too-old');

@@ -193,10 +193,10 @@ describe('shared feeds across real tabs', () => {
     // A 404 stops <sse-feed> for good (state error, http-status): the follower must say why.
     const html = `<sse-feed shared src="/no-such-feed-${uniqueName('gone')}"></sse-feed>`;
     const leader = await tabWith(html);
-    await leader.waitFor(`window.el.state === 'error'`, 10_000);
+    await leader.waitFor(`window.el.state === 'error'`, 30_000);
     expect(await leader.eval('window.el.error.code')).to.equal('http-status');
     const late = await tabWith(html);
-    await late.waitFor(`window.el.state === 'error'`, 10_000);
+    await late.waitFor(`window.el.state === 'error'`, 30_000);
     expect(await late.eval('window.el.leader')).to.equal(false);
     expect(await late.eval('window.el.error?.code')).to.equal('http-status');
     const codes = (await late.eval<Logged[]>('window.log'))

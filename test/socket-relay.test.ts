@@ -148,7 +148,7 @@ describe('<socket-relay>', () => {
       expect(el.state).to.equal('connecting');
       for (let i = 0; i < 50; i++) el.send(i);
       expect(el.queued).to.equal(50);
-      await waitUntil(() => received.length === 50, 10_000);
+      await waitUntil(() => received.length === 50, 30_000);
       expect(dataOf(received)).to.deep.equal([...Array(50).keys()]);
     });
 
@@ -189,7 +189,7 @@ describe('<socket-relay>', () => {
       tab.eval<unknown[]>(`window.log.filter((e) => e.type === 'message').map((e) => e.data)`);
 
     it('1. a burst of 500 in one task meets the hub rate limit: 500 once each, in order, no close', async function () {
-      this.timeout(40_000);
+      this.timeout(60_000);
       const topic = uniqueName('burst');
       const b = await tabB(topic);
       const a = await opened(relay({ src: '/realtime/ws', topic }));
@@ -198,7 +198,7 @@ describe('<socket-relay>', () => {
       for (let i = 0; i < 500; i++) a.send({ i });
       await waitUntil(() => a.queued === 0, 30_000, 'queued to drain');
       await publish(topic, 'sentinel');
-      await b.waitFor(`window.log.some((e) => e.data === 'sentinel')`, 10_000);
+      await b.waitFor(`window.log.some((e) => e.data === 'sentinel')`, 30_000);
       const got = await received(b);
       expect(got).to.deep.equal([...Array.from({ length: 500 }, (_, i) => ({ i })), 'sentinel']);
       expect(closes).to.have.length(0);
@@ -286,8 +286,8 @@ describe('<socket-relay>', () => {
       el.send({ n: 1 });
       el.send('z'.repeat(5000));
       el.send({ n: 2 });
-      await waitUntil(() => el.state === 'open', 10_000);
-      await waitUntil(() => el.queued === 0, 10_000, 'all acknowledged or dropped');
+      await waitUntil(() => el.state === 'open', 30_000);
+      await waitUntil(() => el.queued === 0, 30_000, 'all acknowledged or dropped');
       expect(errors.map((e) => [e.code, e.raw])).to.deep.equal([
         ['too-large', JSON.stringify('z'.repeat(5000))],
       ]);
@@ -298,7 +298,7 @@ describe('<socket-relay>', () => {
     });
 
     it('shared mode: a leader that crashes mid-burst — the next leader re-sends, the hub drops repeats', async function () {
-      this.timeout(40_000);
+      this.timeout(60_000);
       const topic = uniqueName('shared-once');
       const html = `<socket-relay shared src="/realtime/ws" topic="${topic}" retry-min="20" retry-max="100"></socket-relay>`;
       const open = async () => {
@@ -323,12 +323,12 @@ describe('<socket-relay>', () => {
       await follower.eval(
         `(() => { for (let n = 0; n < 100; n++) window.el.send({ n }); return true; })()`,
       );
-      await waitUntil(() => seen.length >= 10, 10_000, 'the first sends');
+      await waitUntil(() => seen.length >= 10, 30_000, 'the first sends');
       await leader.crash();
-      await follower.waitFor(`window.el.leader && window.el.state === 'open'`, 10_000);
+      await follower.waitFor(`window.el.leader && window.el.state === 'open'`, 30_000);
       await follower.waitFor(`window.el.queued === 0`, 20_000);
       await publish(topic, 'sentinel');
-      await waitUntil(() => dataOf(seen).includes('sentinel'), 10_000, 'sentinel');
+      await waitUntil(() => dataOf(seen).includes('sentinel'), 30_000, 'sentinel');
       expect(dataOf(seen)).to.deep.equal([
         ...Array.from({ length: 100 }, (_, n) => ({ n })),
         'sentinel',

@@ -88,7 +88,7 @@ describe('<sse-feed once>: one-shot streams (an LLM-style endpoint)', () => {
     // The server keeps its side open after [DONE]: the element lets go of it.
     await waitUntil(
       async () => (await requestsFor(key))[0].closed,
-      10_000,
+      30_000,
       'the server saw the end',
     );
     el.remove();
@@ -120,7 +120,7 @@ describe('<sse-feed once>: one-shot streams (an LLM-style endpoint)', () => {
     const hiddenAt = messages.length;
     await waitUntil(
       () => messages.length > hiddenAt || el.state === 'closed',
-      10_000,
+      30_000,
       'events keep coming while hidden',
     );
     setVisibility('visible');
@@ -189,7 +189,7 @@ describe('<sse-feed once>: one-shot streams (an LLM-style endpoint)', () => {
       expect(await outcome, stop).to.equal('AbortError');
       await waitUntil(
         async () => (await requestsFor(key))[0]?.closed,
-        10_000,
+        30_000,
         `${stop}: server saw it go`,
       );
       el.remove();
@@ -212,7 +212,7 @@ describe('<sse-feed once>: one-shot streams (an LLM-style endpoint)', () => {
     await tab.eval('(location.href = "/test/fixtures/tab.html?after", true)');
     await waitUntil(
       async () => (await requestsFor(key))[0]?.closed,
-      10_000,
+      30_000,
       'the server saw it go',
     );
     expect(await requestsFor(key)).to.have.length(1);

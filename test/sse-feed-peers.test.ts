@@ -220,7 +220,7 @@ describe('WPT eventsource/ format-*', () => {
   });
 
   it('format-data-before-final-empty-line.any.js: an unfinished event’s id does not resume', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     const query = { message: 'retry:300\ndata:test1\n\nid:test\ndata:test2', newline: 'none' };
     for (const kind of kinds) {
       const { key, src } = scenario('wpt-message', query);
@@ -283,7 +283,7 @@ describe('WPT eventsource/ format-field-id*', () => {
   });
 
   it('format-field-id-null.window.js: an id containing NULL is ignored', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     for (const idvalue of ['\0\0', 'x\0', '\0x', 'x\0x', ' \0']) {
       for (const kind of kinds) {
         const { key, src } = scenario('wpt-last-event-id', { idvalue });
@@ -317,7 +317,7 @@ describe('WPT eventsource/ request-*', () => {
   });
 
   it('request-status-error.window.js: what each status does, per mode', async function () {
-    this.timeout(20_000);
+    this.timeout(60_000);
     for (const status of ['204', '205', '210', '299', '404', '410', '503']) {
       const source = new EventSource(scenario('status', { status }).src);
       const state = await new Promise<number>((resolve) => {

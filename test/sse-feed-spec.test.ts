@@ -58,7 +58,7 @@ describe('<sse-feed> resumes across origins like EventSource', () => {
   // The server answers GET with Access-Control-Allow-Origin, OPTIONS with 405 (it never
   // expects a preflight), drops after 5 events and resumes only from the Last-Event-ID header.
   it('control: a plain EventSource resumes 1-10 (no preflight for its own Last-Event-ID)', async function () {
-    this.timeout(20_000);
+    this.timeout(60_000);
     const { key, src } = scenario('numbered', 'count=10&cut=5', true);
     const { source, events } = control(src);
     await waitUntil(() => events.length === 10, 15_000, '10 events');
@@ -84,7 +84,7 @@ describe('<sse-feed> resumes across origins like EventSource', () => {
 
   for (const mode of ['auto', 'native'] as const) {
     it(`mode="${mode}" resumes 1-10 exactly, with no preflight and no duplicate`, async function () {
-      this.timeout(20_000);
+      this.timeout(60_000);
       const { key, src } = scenario('numbered', 'count=10&cut=5', true);
       const el = feed(src, { mode, 'retry-min': '50', 'retry-max': '300' });
       const messages = messagesOf(el);
@@ -134,7 +134,7 @@ describe('<sse-feed> resumes across origins like EventSource', () => {
 
 describe('<sse-feed> sends ids as UTF-8, and no id breaks a reconnect', () => {
   it('control: EventSource sends café-1 as UTF-8, and trims the spaces around " sp1 "', async function () {
-    this.timeout(20_000);
+    this.timeout(60_000);
     const cafe = scenario('ids', `cut=1&ids=${encodeURIComponent('café-1,café-2')}`, true);
     const spaced = scenario('ids', `cut=1&ids=${encodeURIComponent(' sp1 ,x')}`, true);
     const a = control(cafe.src);
@@ -248,7 +248,7 @@ describe('<sse-feed mode="native"> keeps the resume point like EventSource', () 
 
   for (const mode of ['fetch', 'native'] as const) {
     it(`mode="${mode}": an id: block with no data moves the resume point`, async function () {
-      this.timeout(30_000);
+      this.timeout(60_000);
       const { key, src } = scenario('id-only');
       const el = feed(src, { mode });
       const messages = messagesOf(el);
@@ -270,7 +270,7 @@ describe('<sse-feed mode="native"> keeps the resume point like EventSource', () 
   }
 
   it('after EventSource gives up (503) a server reading only the header replays: nothing twice', async function () {
-    this.timeout(30_000);
+    this.timeout(60_000);
     const { key, src } = scenario('gives-up');
     const el = feed(src, { mode: 'native' });
     const messages = messagesOf(el);

@@ -33,7 +33,7 @@ describe('<sw-relay> when the worker goes', () => {
     const el = await fixture<SwRelayElement>(
       html`<sw-relay src="/sw-test/worker.js" name=${name}></sw-relay>`,
     );
-    await waitUntil(() => el.state === 'open', 10_000, 'open');
+    await waitUntil(() => el.state === 'open', 30_000, 'open');
     const first = await Tab.open('/sw-test/tab.html');
     await relayIn(first, name);
     expect(await el.serviceWorkerRegistration!.unregister()).to.equal(true);
@@ -46,7 +46,7 @@ describe('<sw-relay> when the worker goes', () => {
     await relayIn(later, name);
     const heard = record(el, 'message');
     await later.eval(`window.relay.post('from the later tab'), true`);
-    await waitUntil(() => heard.length === 1, 10_000, 'message from the later tab');
+    await waitUntil(() => heard.length === 1, 30_000, 'message from the later tab');
     el.post('to the later tab');
     expect(await later.waitFor('window.log.length && window.log')).to.deep.equal([
       'to the later tab',
@@ -68,7 +68,7 @@ describe('<sw-relay> when the worker goes', () => {
       .request('too late', { timeout: 1 })
       .catch((error: RelayRequestError) => error.code);
     expect(timedOut).to.equal('timeout');
-    await waitUntil(() => el.state === 'open', 10_000, 'open');
+    await waitUntil(() => el.state === 'open', 30_000, 'open');
     expect(await el.request('sentinel')).to.equal('sentinel');
     await waitUntil(
       () => witnessed.some((e) => e.data === 'sentinel'),
@@ -83,10 +83,10 @@ describe('<sw-relay> when the worker goes', () => {
     el.name = uniqueName('fixed');
     el.src = '/sw-test/missing.js';
     document.body.append(el);
-    await waitUntil(() => el.state === 'error', 10_000, 'register-failed');
+    await waitUntil(() => el.state === 'error', 30_000, 'register-failed');
     expect((el.error as RealtimeErrorEvent).code).to.equal('register-failed');
     el.src = '/sw-test/worker.js';
-    await waitUntil(() => el.state === 'open', 10_000, 'open');
+    await waitUntil(() => el.state === 'open', 30_000, 'open');
     expect(el.error).to.equal(null);
   });
 });

@@ -27,7 +27,7 @@ const relayIn = (tab: Tab, name: string, src = '/sw-test/worker.js') =>
   })()`);
 
 const opened = async (el: SwRelayElement) => {
-  await waitUntil(() => el.state === 'open', 10_000, 'an active worker');
+  await waitUntil(() => el.state === 'open', 30_000, 'an active worker');
   return el;
 };
 
@@ -159,11 +159,11 @@ describe('<sw-relay>', () => {
     const flow = setInterval(() => el.post(sent++), 5);
     try {
       await el.serviceWorkerRegistration!.update();
-      await waitUntil(() => updates.length === 1, 10_000, 'update event');
+      await waitUntil(() => updates.length === 1, 30_000, 'update event');
       el.skipWaiting();
       await waitUntil(
         () => el.serviceWorkerRegistration!.active !== before,
-        10_000,
+        30_000,
         'new worker active',
       );
       await sleep(100);
@@ -171,7 +171,7 @@ describe('<sw-relay>', () => {
       clearInterval(flow);
     }
     const expected = [...Array(sent).keys()];
-    expect(await tab.waitFor(`window.log.length === ${sent} && window.log`, 10_000)).to.deep.equal(
+    expect(await tab.waitFor(`window.log.length === ${sent} && window.log`, 30_000)).to.deep.equal(
       expected,
     );
   });
@@ -182,7 +182,7 @@ describe('<sw-relay>', () => {
     el.src = '/sw-test/missing.js';
     const errors = record<RealtimeErrorEvent>(el, 'error');
     document.body.append(el);
-    await waitUntil(() => errors.length === 1, 10_000);
+    await waitUntil(() => errors.length === 1, 30_000);
     expect(errors[0].code).to.equal('register-failed');
     expect(el.state).to.equal('error');
   });
@@ -263,7 +263,7 @@ describe('<sw-relay>: a call from inside a listener wins over what the element d
     const opens = record(el, 'open');
     document.body.append(el);
     expect(el.post('queued before open')).to.equal(true);
-    await waitUntil(() => opens.length === 1 && el.state === 'closed', 10_000);
+    await waitUntil(() => opens.length === 1 && el.state === 'closed', 30_000);
     const sentinel = make();
     document.body.append(sentinel);
     await opened(sentinel);

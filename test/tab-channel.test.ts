@@ -312,7 +312,7 @@ describe('<tab-channel>', () => {
       await tab.eval(
         `(() => { for (let i = 0; i < 1000; i++) window.channel.post(i); return true; })()`,
       );
-      await waitUntil(() => received.length === 1000, 10_000, '1,000 messages');
+      await waitUntil(() => received.length === 1000, 30_000, '1,000 messages');
       expect(received.map((e) => e.data)).to.deep.equal([...Array(1000).keys()]);
 
       el.post({ reply: true });

@@ -8,7 +8,7 @@ import {
 } from './fallback-channel.js';
 import { SequenceTracker } from './sequence-tracker.js';
 import { toJson } from './json-message.js';
-import { CookieMailbox, escapeCookie } from './cookie-mailbox.js';
+import { CookieMailbox, PROBE, escapeCookie } from './cookie-mailbox.js';
 import { randomId } from '../internal/random-id.js';
 
 const PREFIX = 'tab-channel.';
@@ -52,7 +52,8 @@ function scan(deliver: boolean): void {
     if (!cookie.startsWith(PREFIX)) continue;
     const eq = cookie.indexOf('=');
     const sender = cookie.slice(0, eq);
-    if (own.has(sender) || eq === cookie.length - 1) continue;
+    // A mailbox another tab is opening, still checking that cookies work: not a message.
+    if (own.has(sender) || eq === cookie.length - 1 || cookie.slice(eq + 1) === PROBE) continue;
     let box: { o: string; m: Stored[] };
     try {
       box = JSON.parse(decodeURIComponent(cookie.slice(eq + 1))) as { o: string; m: Stored[] };

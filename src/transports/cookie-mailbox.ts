@@ -17,6 +17,12 @@ const END = ']}';
  * those (and `%`, and anything beyond ASCII) are percent-encoded, the rest stays as it is so a
  * message costs few bytes.
  */
+/**
+ * The value a new mailbox writes for a moment to learn whether the browser takes its cookie:
+ * other tabs may read it in between, and must skip it (it is no message and not unreadable).
+ */
+export const PROBE = 'probe';
+
 export const escapeCookie = (text: string): string =>
   text.replace(/[\ud800-\udbff][\udc00-\udfff]|[\0-\x20"%,;\\\x7f-\uffff]/g, encodeURIComponent);
 
@@ -53,8 +59,8 @@ export class CookieMailbox {
       (location.protocol === 'https:' ? '; Secure' : '');
     this.header = escapeCookie(`{"o":${JSON.stringify(origin)},"m":[`);
     this.room = CAPACITY - cookieName.length - 1 - this.header.length - END.length;
-    this.setCookie('probe', 5);
-    if (!document.cookie.includes(`${cookieName}=probe`)) {
+    this.setCookie(PROBE, 5);
+    if (!document.cookie.includes(`${cookieName}=${PROBE}`)) {
       throw new DOMException(
         `The browser refused a cookie${domain ? ` for ${domain}` : ''}.`,
         'NotSupportedError',

@@ -93,11 +93,11 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
           const page = await testPage.browserContext().newPage();
           const id = String(nextId++);
           const errors = [];
+          const failed = [];
           page.on('pageerror', (error) => errors.push(String(error?.message ?? error)));
-          tabs.set(id, { page, errors, owner: session.id });
+          tabs.set(id, { page, errors, failed, owner: session.id });
           if (payload.steppableClock) await page.evaluateOnNewDocument(steppableClock);
           const url = new URL(payload.url, testPage.url()).href;
-          const failed = [];
           page.on('requestfailed', (request) => failed.push(request.url()));
           page.on(
             'response',
@@ -126,7 +126,7 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
               const id = String(nextId++);
               const errors = [];
               page.on('pageerror', (error) => errors.push(String(error?.message ?? error)));
-              tabs.set(id, { page, errors, owner: session.id });
+              tabs.set(id, { page, errors, failed: [], owner: session.id });
               if (payload.ready)
                 await page.waitForFunction(payload.ready, { timeout: 10_000, polling: 50 });
               return { id };
@@ -143,6 +143,11 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
         }
         case 'tab-errors':
           return tab(payload.id).errors;
+        case 'tab-diagnostics': {
+          // Why a tab is not ready: its uncaught errors and the requests that failed.
+          const { errors, failed } = tab(payload.id);
+          return { errors, failed };
+        }
         case 'close-tab': {
           const entry = tabs.get(payload.id);
           tabs.delete(payload.id);

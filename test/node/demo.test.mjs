@@ -82,7 +82,7 @@ test('realtime-elements-server --demo: every demo page loads, with no missing fi
             [...document.querySelectorAll('[state]')].every(
               (el) => ['open', 'paused', 'closed'].includes(el.state) && !el.error,
             ),
-          { polling: 100, timeout: 10_000 },
+          { polling: 100, timeout: 30_000 },
         )
         .catch(async (error) => {
           const states = await page.$$eval('[state]', (els) =>
@@ -217,7 +217,7 @@ test('sse-feed demo: ticks keep coming with no gap across a server-side cut', as
   const { page, errors } = await openPage('/demo/sse-feed.html');
   await page.waitForFunction(() => Number(document.getElementById('count').textContent) >= 2, {
     polling: 100,
-    timeout: 10_000,
+    timeout: 30_000,
   });
   await page.click('#cut');
   await page.waitForFunction(() => Number(document.getElementById('drops').textContent) >= 1, {
@@ -227,7 +227,7 @@ test('sse-feed demo: ticks keep coming with no gap across a server-side cut', as
   const before = Number(await page.$eval('#count', (el) => el.textContent));
   await page.waitForFunction(
     (n) => Number(document.getElementById('count').textContent) >= n + 2,
-    { polling: 100, timeout: 10_000 },
+    { polling: 100, timeout: 30_000 },
     before,
   );
   assert.equal(await page.$eval('#gaps', (el) => el.textContent), 'none');
@@ -236,7 +236,7 @@ test('sse-feed demo: ticks keep coming with no gap across a server-side cut', as
 
 test('chat demo: one POST per prompt, the answer appended as text, Stop aborts it', async () => {
   const { page, errors } = await openPage('/demo/chat.html');
-  await page.waitForFunction(() => window.demoReady === true, { timeout: 10_000 });
+  await page.waitForFunction(() => window.demoReady === true, { timeout: 30_000 });
   const posts = [];
   page.on('request', (request) => request.url().endsWith('/demo-api/chat') && posts.push(request));
   await page.$eval('#prompt', (input) => (input.value = '<b>bold?</b>'));
@@ -255,12 +255,12 @@ test('chat demo: one POST per prompt, the answer appended as text, Stop aborts i
   await page.click('#send');
   await page.waitForFunction(() => document.querySelectorAll('.answer')[1]?.textContent, {
     polling: 50,
-    timeout: 10_000,
+    timeout: 30_000,
   });
   await page.click('#stop');
   await page.waitForFunction(
     () => document.querySelectorAll('.answer')[1]?.dataset.done === 'stopped',
-    { polling: 50, timeout: 10_000 },
+    { polling: 50, timeout: 30_000 },
   );
   assert.equal(posts.length, 2);
   assert.deepEqual(errors, []);
@@ -289,7 +289,7 @@ test('socket-relay demo: a message typed during an outage reaches the other tab 
       [...document.querySelectorAll('#log li')].some((li) =>
         li.textContent.endsWith(': sent while cut'),
       ),
-    { polling: 50, timeout: 10_000 },
+    { polling: 50, timeout: 30_000 },
   );
   assert.deepEqual([...first.errors, ...second.errors], []);
 });
@@ -309,7 +309,7 @@ test('popup-bridge demo: a message sent before opening reaches a cross-origin po
       [...document.querySelectorAll('#log li')].some(
         (li) => li.textContent === 'opener: queued before open',
       ),
-    { polling: 50, timeout: 10_000 },
+    { polling: 50, timeout: 30_000 },
   );
   assert.notEqual(new URL(popup.url()).origin, new URL(page.url()).origin);
   await page.click('#ask');
@@ -326,9 +326,9 @@ test('popup-bridge demo: a message sent before opening reaches a cross-origin po
 test('sw-relay demo: the first load registers the worker and relays to a second tab', async () => {
   const first = await openPage('/demo/sw-relay.html');
   const isOpen = () => document.getElementById('relay').state === 'open';
-  await first.page.waitForFunction(isOpen, { polling: 50, timeout: 10_000 });
+  await first.page.waitForFunction(isOpen, { polling: 50, timeout: 30_000 });
   const second = await openPage('/demo/sw-relay.html');
-  await second.page.waitForFunction(isOpen, { polling: 50, timeout: 10_000 });
+  await second.page.waitForFunction(isOpen, { polling: 50, timeout: 30_000 });
   await first.page.bringToFront();
   await first.page.type('#text', 'through the worker');
   await first.page.click('#send button');
@@ -355,13 +355,13 @@ test('poll-feed demo: long-polled ticks keep coming with no gap across a server-
   await page.bringToFront();
   await page.waitForFunction(() => Number(document.getElementById('count').textContent) >= 1, {
     polling: 100,
-    timeout: 10_000,
+    timeout: 30_000,
   });
   await page.click('#cut');
   const before = Number(await page.$eval('#count', (el) => el.textContent));
   await page.waitForFunction(
     (n) => Number(document.getElementById('count').textContent) >= n + 2,
-    { polling: 100, timeout: 10_000 },
+    { polling: 100, timeout: 30_000 },
     before,
   );
   assert.equal(await page.$eval('#gaps', (el) => el.textContent), 'none');
@@ -384,7 +384,7 @@ test('shared demo: three tabs hold one server connection; closing the leader los
   for (const page of pages) {
     await page.waitForFunction(() => Number(document.getElementById('count').textContent) >= 2, {
       polling: 100,
-      timeout: 10_000,
+      timeout: 30_000,
     });
   }
   assert.equal((await stats()) - before, 1, 'one SSE connection for three tabs');
@@ -397,7 +397,7 @@ test('shared demo: three tabs hold one server connection; closing the leader los
     const seen = await count(page);
     await page.waitForFunction(
       (n) => Number(document.getElementById('count').textContent) >= n + 3,
-      { polling: 100, timeout: 10_000 },
+      { polling: 100, timeout: 30_000 },
       seen,
     );
     assert.equal(await page.$eval('#gaps', (el) => el.textContent), 'none');

@@ -9,15 +9,21 @@ import { createServer } from 'node:net';
 const LOW = 20_000;
 const HIGH = 32_000;
 
-/** Resolves with a port in [20000, 32000) that was free on 127.0.0.1 a moment ago. */
-export async function freePort() {
+const isFree = (port) =>
+  new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+
+/**
+ * Resolves with a port in [20000, 32000) that was free on 127.0.0.1 a moment ago. With `plus`,
+ * `port + plus` is in that range and free too (a Redis Cluster node also binds its bus port,
+ * its port + 10000, which must not land in the ephemeral range either).
+ */
+export async function freePort({ plus = 0 } = {}) {
   for (;;) {
-    const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
-    const free = await new Promise((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
+    const port = LOW + Math.floor(Math.random() * (HIGH - plus - LOW));
+    if ((await isFree(port)) && (!plus || (await isFree(port + plus)))) return port;
   }
 }

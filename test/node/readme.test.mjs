@@ -173,12 +173,12 @@ async function runPage(block) {
         [...document.querySelectorAll(tags.join(','))].every(
           (element) => customElements.get(element.localName) && element.state !== 'connecting',
         ),
-      { polling: 50, timeout: 10_000 },
+      { polling: 50, timeout: 30_000 },
       ourTags,
     );
     if (block.options.then) await page.evaluate(block.options.then);
     if (block.options.expect) {
-      await page.waitForFunction(block.options.expect, { polling: 50, timeout: 10_000 });
+      await page.waitForFunction(block.options.expect, { polling: 50, timeout: 30_000 });
     }
     const codes = await page.evaluate(() => window.readmeErrorCodes);
     assert.deepEqual(codes, block.options.errors ?? [], 'error codes the block showed');

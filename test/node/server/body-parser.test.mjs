@@ -44,7 +44,7 @@ for (const [name, parsers] of [
         body: { n: 1, text: 'é' },
       });
       assert.equal(published.status, 200, JSON.stringify(published.body));
-      await until(() => stream.events().some((e) => e.event === 'parsed'), 5000, 'the event');
+      await until(() => stream.events().some((e) => e.event === 'parsed'), 30_000, 'the event');
       const event = stream.events().find((e) => e.event === 'parsed');
       assert.deepEqual(JSON.parse(event.data), { n: 1, text: 'é' });
       stream.close();

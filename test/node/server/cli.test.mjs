@@ -13,7 +13,7 @@ test('realtime-elements-server --demo serves SSE, publish and the demo, and shut
   child.stdout.on('data', (chunk) => (output += chunk));
   const origin = await until(
     () => /http:\/\/127\.0\.0\.1:\d+/.exec(output)?.[0],
-    10_000,
+    30_000,
     'listening',
   );
   const stream = await openSse(`${origin}/realtime/sse?topic=cli`);
@@ -73,7 +73,7 @@ test('every URL printed at start answers; a busy port names --port and PORT', as
   });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
-  await until(() => /health: \S+/.test(output), 10_000, 'start-up lines');
+  await until(() => /health: \S+/.test(output), 30_000, 'start-up lines');
   const urls = output.match(/http:\/\/[^\s]+/g).filter((url) => !url.includes('<name>'));
   assert.ok(urls.length >= 3, output);
   for (const url of urls) assert.equal((await fetch(url)).status, 200, url);
@@ -107,7 +107,7 @@ async function startCli(args) {
   child.stdout.on('data', (chunk) => (output += chunk));
   const origin = await until(
     () => /http:\/\/127\.0\.0\.1:\d+/.exec(output)?.[0],
-    10_000,
+    30_000,
     'listening',
   );
   return {

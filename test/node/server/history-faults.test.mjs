@@ -239,7 +239,7 @@ for (const kind of ['memory', 'redis']) {
           )
           .join('\n');
       try {
-        await until(() => clients.every((c) => c.lastId), 10_000, 'every client started');
+        await until(() => clients.every((c) => c.lastId), 30_000, 'every client started');
         const quiet = [];
         // Published in both epochs; the marker is the last quiet event.
         const lossAt = redis ? 1000 + Math.floor(random() * 2000) : -1;

@@ -290,7 +290,7 @@ describe('hub under faults', () => {
         const ws = await openWs(h.url('/ws').replace('http', 'ws'), { origin, headers: { host } });
         await until(
           () => ws.of('hello').length === 1 || ws.socket.readyState === ws.socket.CLOSED,
-          3000,
+          30_000,
           `hello or close for ${origin}`,
         );
         const accepted = ws.of('hello').length === 1;

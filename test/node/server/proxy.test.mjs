@@ -80,7 +80,7 @@ ${site}
         () => false,
       );
     },
-    10_000,
+    30_000,
     'nginx to answer',
   );
 });

@@ -35,7 +35,7 @@ test('the README node:http example runs as shown and stops cleanly on SIGTERM', 
           (r) => r.ok,
           () => false,
         ),
-      10_000,
+      30_000,
       'the example listening',
     );
     const stream = await openSse(`${origin}/realtime/sse?topic=prices`);

@@ -6,17 +6,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../free-port.mjs';
 import { openSse, until } from './hub-helpers.mjs';
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 
 test('the README Express chat example renders history with its cursor, and nothing is lost after it', async () => {
   const readme = readFileSync('README.md', 'utf8');
@@ -46,7 +38,7 @@ test('the README Express chat example renders history with its cursor, and nothi
           (r) => r.ok,
           () => false,
         ),
-      10_000,
+      30_000,
       'the example listening',
     );
     await say('hello <b>');
@@ -60,9 +52,9 @@ test('the README Express chat example renders history with its cursor, and nothi
     const stream = await openSse(`${origin}/realtime/sse?topic=chat:lobby`, {
       'Last-Event-ID': cursor,
     });
-    await until(() => stream.events().length === 1, 5000, 'the message after the render');
+    await until(() => stream.events().length === 1, 30_000, 'the message after the render');
     await say('live');
-    await until(() => stream.events().length === 2, 5000, 'the live message');
+    await until(() => stream.events().length === 2, 30_000, 'the live message');
     assert.deepEqual(
       stream.events().map((r) => JSON.parse(r.data).text),
       ['in between', 'live'],

@@ -5,24 +5,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../free-port.mjs';
 import { openSse, startHub, until } from './hub-helpers.mjs';
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 
 async function startCluster(size = 3) {
   const dir = mkdtempSync(join(tmpdir(), 'rt-cluster-'));
   const nodes = [];
   for (let i = 0; i < size; i++) {
-    const port = await freePort();
+    // Below the ephemeral range, the cluster bus (port + 10000) too: a port from listen(0) may be
+    // taken again by anyone once closed, and one above 55535 has no bus port at all.
+    const port = await freePort({ plus: 10_000 });
     let output = '';
     const child = spawn(
       'redis-server',
@@ -45,7 +39,7 @@ async function startCluster(size = 3) {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout.on('data', (chunk) => (output += chunk));
-    await until(() => output.includes('Ready to accept connections'), 10_000, 'a cluster node');
+    await until(() => output.includes('Ready to accept connections'), 30_000, 'a cluster node');
     nodes.push({ port, child });
   }
   execFileSync(
@@ -92,16 +86,16 @@ test('the hub on a Redis Cluster: publish, per-topic history, replay with a lost
   try {
     const start = await h.hub.latestId();
     const live = await openSse(h.url('/sse?topic=long&topic=short-a'));
-    await until(() => live.records().some((r) => r.event === 'cursor'), 10_000, 'the live cursor');
+    await until(() => live.records().some((r) => r.event === 'cursor'), 30_000, 'the live cursor');
     for (let i = 0; i < 5; i++) {
       await h.hub.publish('long', `l${i}`);
       await h.hub.publish('short-a', i);
     }
-    await until(() => live.events().length === 10, 10_000, 'live fan-out through the cluster');
+    await until(() => live.events().length === 10, 30_000, 'live fan-out through the cluster');
     const stream = await openSse(h.url('/sse?topic=long&topic=short-a'), {
       'Last-Event-ID': start,
     });
-    await until(() => stream.events().length === 8, 10_000, 'the replay');
+    await until(() => stream.events().length === 8, 30_000, 'the replay');
     const [reset, ...events] = stream.events();
     assert.deepEqual(JSON.parse(reset.data), { reason: 'too-old', id: start, topics: ['short-a'] });
     assert.deepEqual(

@@ -80,7 +80,7 @@ test(`Redis faults: FLUSHALL, restart without persistence, restart from an older
         for (const hub of hubs) {
           await until(
             async () => (await post(hub, 'refused')).status === 503,
-            10_000,
+            30_000,
             'the hub notices Redis is down',
           );
           const published = await post(hub, 'refused');
@@ -200,7 +200,7 @@ test(`Redis faults: FLUSHALL, restart without persistence, restart from an older
           const returning = await openSse(hubs[1].url('/sse?topic=faults'), {
             'Last-Event-ID': oldCursor,
           });
-          await until(() => returning.records().some((r) => r.event === 'reset'), 10_000);
+          await until(() => returning.records().some((r) => r.event === 'reset'), 30_000);
           assert.equal(
             JSON.parse(returning.records().find((r) => r.event === 'reset').data).reason,
             'epoch',

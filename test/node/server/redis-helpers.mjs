@@ -33,7 +33,7 @@ export async function startRedis({ persistence = true } = {}) {
       },
     );
     child.stdout.on('data', (chunk) => (output += chunk));
-    await until(() => output.includes('Ready to accept connections'), 10_000, 'redis-server');
+    await until(() => output.includes('Ready to accept connections'), 30_000, 'redis-server');
   };
   await start();
   return {
@@ -78,7 +78,7 @@ export async function startHubProcess(redisUrl, nameOrOptions = '', options = {}
   });
   const origin = await until(
     () => /http:\/\/127\.0\.0\.1:\d+/.exec(output)?.[0],
-    10_000,
+    30_000,
     'hub process',
   );
   return {

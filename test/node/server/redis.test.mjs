@@ -39,7 +39,7 @@ describe('hub with Redis', () => {
     }
     await until(
       () => sse.events().length === 60 && ws.of('message').length === 60,
-      10_000,
+      30_000,
       'fan-out',
     );
     const expected = [...Array(60).keys()];
@@ -76,12 +76,12 @@ describe('hub with Redis', () => {
       headers: { 'X-User': 'mallory' },
     });
     // The poll is held once process c counts it.
-    await until(async () => (await httpJson(c.url('/health'))).body.poll >= 1, 5000, 'held');
+    await until(async () => (await httpJson(c.url('/health'))).body.poll >= 1, 30_000, 'held');
     const { body } = await httpJson(a.url('/disconnect?user=mallory').replace('/realtime', ''), {
       method: 'POST',
     });
     assert.equal(body.ended, 1, 'one connection of mallory on process a');
-    await until(() => sse.records().some((r) => r.event === '$revoked'), 5000, 'SSE $revoked');
+    await until(() => sse.records().some((r) => r.event === '$revoked'), 30_000, 'SSE $revoked');
     assert.equal((await ws.closed).code, 4401, 'WebSocket 4401');
     const poll = await held;
     assert.equal(poll.status, 401);
@@ -147,12 +147,12 @@ describe('hub with Redis', () => {
     await redis.restart();
     await until(
       async () => (await post(b, 'outage', 'after')).status === 200,
-      10_000,
+      30_000,
       'publish recovers',
     );
     await until(
       () => stream.events().some((e) => JSON.parse(e.data) === 'after'),
-      10_000,
+      30_000,
       'catch-up',
     );
     const data = stream.events().map((e) => JSON.parse(e.data));

@@ -38,7 +38,7 @@ describe('de-duplication across hub processes (Redis)', () => {
       onA.send(frame);
       onB.send(frame);
     }
-    await until(() => onA.of('ack').length === 100 && onB.of('ack').length === 100, 10_000);
+    await until(() => onA.of('ack').length === 100 && onB.of('ack').length === 100, 30_000);
     for (let i = 0; i < 100; i++) assert.equal(onA.of('ack')[i].id, onB.of('ack')[i].id);
     const duplicates = [...onA.of('ack'), ...onB.of('ack')].filter((f) => f.duplicate).length;
     assert.equal(duplicates, 100);
@@ -47,7 +47,7 @@ describe('de-duplication across hub processes (Redis)', () => {
       body: '"end"',
     });
     assert.equal(sentinel.status, 200);
-    await until(() => listener.of('message').some((f) => f.data === 'end'), 10_000);
+    await until(() => listener.of('message').some((f) => f.data === 'end'), 30_000);
     assert.deepEqual(
       listener.of('message').map((f) => f.data),
       [...Array(100).keys(), 'end'],
