@@ -59,8 +59,7 @@ async function holdGroupLock(src: string) {
 }
 
 describe('shared followers across a change of leader', () => {
-  it('drop, in order, what a new leader resuming behind them repeats, and lose nothing', async function () {
-    this.timeout(30_000);
+  it('drop, in order, what a new leader resuming behind them repeats, and lose nothing', async () => {
     const src = `/realtime/sse?topic=${uniqueName('handover')}`;
     const { name, release } = await holdGroupLock(src);
     const channel = new BroadcastChannel(name);
@@ -104,8 +103,7 @@ describe('shared followers across a change of leader', () => {
     }
   });
 
-  it('a leader that stops beating is taken over by one follower only', async function () {
-    this.timeout(45_000);
+  it('a leader that stops beating is taken over by one follower only', async () => {
     const topic = uniqueName('takeover');
     const src = `/realtime/sse?topic=${topic}`;
     const { name, release } = await holdGroupLock(src);

@@ -293,10 +293,9 @@ describe('<sse-feed mode="native"> keeps the resume point like EventSource', () 
     ]);
   });
 
-  it('the replacement EventSource reconnecting by itself behind the cursor replays nothing twice', async function () {
+  it('the replacement EventSource reconnecting by itself behind the cursor replays nothing twice', async () => {
     // Its own reconnect sends its own last id (3, a replayed one), not the page's cursor (6):
     // the server replays 4-6 once more, which must be dropped too, and 7-9 delivered once.
-    this.timeout(30_000);
     const { key, src } = scenario('gives-up-short');
     const el = feed(src, { mode: 'native' });
     const messages = messagesOf(el);
