@@ -4,11 +4,13 @@ import { RetryingElement } from './internal/retrying-element.js';
 import {
   RealtimeCloseEvent,
   RealtimeMessageEvent,
-  ResetEvent,
   type RealtimeEventMap,
   type HubMessageEvent,
+  type ResetEvent,
 } from './internal/events.js';
 import { closeErrors, exceedsBytes, helloTimeout, type HubLimits } from './internal/protocol.js';
+
+type HubClient = typeof import('./internal/hub-client.js');
 
 export interface SocketRelayEventMap extends RealtimeEventMap {
   message: HubMessageEvent;
@@ -113,13 +115,15 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
    */
   protected publisher = '';
   /** Hub mode: the limits of the hub's last `hello`; unknown (an older hub) until then. */
-  private limits?: HubLimits;
+  protected limits?: HubLimits;
   /** This connection's `auth` token, sent once the hub's hello (or the wait for it) is over. */
-  private token?: string;
-  private greeted = false;
+  protected token?: string;
+  protected greeted = false;
   /** Pacing: frames that may be sent now (a token bucket under the hub's announced rate). */
-  private tokens = 0;
-  private refilled = 0;
+  protected tokens = 0;
+  protected refilled = 0;
+  /** The hub protocol client, a lazy chunk loaded on the first hub-mode connect. */
+  private hub?: HubClient;
   private flushTimer?: ReturnType<typeof setTimeout>;
   private socket?: WebSocket;
   private queue: Pending[] = [];
@@ -242,21 +246,10 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     return true;
   }
 
-  /**
-   * Takes one frame from the pacing bucket; false when none is left. The bucket holds half the
-   * hub's announced burst and refills at 90 % of its rate, so network jitter that bunches frames
-   * up never trips the hub's own limit (4429). Without a hello nothing is paced.
-   */
+  /** Takes one frame from the pacing bucket (the hub client's). Without a hello nothing is paced. */
   private spend(): boolean {
     const limits = this.limits;
-    if (!limits || this.raw) return true;
-    const now = performance.now();
-    this.tokens = Math.min(
-      limits.burst / 2,
-      this.tokens + (now - this.refilled) * limits.rate * 0.0009,
-    );
-    this.refilled = now;
-    return this.tokens >= 1 && this.tokens-- > 0;
+    return !limits || this.raw || this.hub!.spend(this as never, limits);
   }
 
   /** Sends queued frames while the pacing allows, the rest once the bucket has refilled. */
@@ -273,8 +266,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         this.queue.shift();
         this.write(pending);
       } else {
-        const wait = (1 - this.tokens) / (this.limits!.rate * 0.0009);
-        this.flushTimer = setTimeout(() => this.flush(), Math.ceil(wait));
+        const wait = this.hub!.refillWait(this as never, this.limits!);
+        this.flushTimer = setTimeout(() => this.flush(), wait);
         return;
       }
     }
@@ -408,6 +401,16 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       return this.settleRetry(this.scheduleRetry());
     }
     if (attempt !== this.attempt) return;
+    if (!this.raw && !this.hub) {
+      try {
+        this.hub = await import('./internal/hub-client.js');
+      } catch (error) {
+        if (attempt !== this.attempt) return;
+        this.fail('network', 'The hub protocol client did not load.', { cause: error });
+        return this.settleRetry(this.scheduleRetry());
+      }
+      if (attempt !== this.attempt) return;
+    }
     const protocols = this.protocols.split(/\s+/).filter(Boolean);
     let socket: WebSocket;
     try {
@@ -431,37 +434,10 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       this.clearTimers();
       if (this.raw) return this.opened();
       // The hub's hello comes first; an older hub sends none.
-      this.timers.push(setTimeout(() => this.greet(), helloTimeout));
+      this.timers.push(setTimeout(() => this.hub!.greet(this as never), helloTimeout));
     };
     socket.onmessage = (event) => this.receive(event.data);
     socket.onclose = (event) => this.dropped(event.code, event.reason, event.wasClean);
-  }
-
-  /**
-   * Hub mode: takes the hub's hello (limits, publisher id) — or none after `helloTimeout`, from
-   * an older hub — then, once per connection, sends the auth frame and the subscription and
-   * opens. A late hello still brings its limits and takes the publisher id.
-   */
-  private greet(hello?: { publisher: string; limits: HubLimits }): void {
-    const socket = this.socket;
-    if (!socket) return;
-    if (hello) {
-      this.limits = hello.limits;
-      // Before the subscription, so its replay already skips this element's own sends.
-      if (this.publisher) socket.send(this.json({ type: 'hello', publisher: this.publisher }));
-      else this.publisher = hello.publisher;
-    }
-    if (this.greeted) return;
-    this.greeted = true;
-    this.clearTimers();
-    this.tokens = (this.limits?.burst ?? 0) / 2;
-    this.refilled = performance.now();
-    if (this.token !== undefined) this.sendControl(this.json({ type: 'auth', token: this.token }));
-    const topics = this.topics();
-    if (topics.length) {
-      this.sendControl(this.json({ type: 'subscribe', topics, since: this.cursor || undefined }));
-    }
-    this.opened();
   }
 
   /** A control frame: sent at once, but counted against the pacing bucket. */
@@ -482,15 +458,6 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     this.flush();
   }
 
-  /** The hub acknowledged (or refused) a publish. */
-  private acknowledged(ref: unknown, id?: string, error?: string): void {
-    this.unacked = this.unacked.filter((pending) => {
-      if (pending.ref !== ref) return true;
-      pending.acked?.(id, error);
-      return false;
-    });
-  }
-
   private write(pending: Pending): void {
     this.socket!.send(pending.frame as string);
     if (pending.ref !== undefined) this.unacked.push(pending);
@@ -503,16 +470,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
     this.detach();
     const meaning = closeErrors.get(code);
     if (code === 1009) {
-      // A server without a hello (so no known limit) refused a frame as too large: the largest
-      // unacknowledged send is the one; it is never sent again.
-      // (Only hub publishes wait for an acknowledgement: their frames are strings.)
-      const largest = this.unacked.reduce(
-        (best, pending, index, all) =>
-          (pending.frame as string).length > (all[best]!.frame as string).length ? index : best,
-        0,
-      );
-      const [dropped] = this.unacked.splice(largest, 1);
-      if (dropped) this.tooLarge(dropped);
+      // Refused as too large: in hub mode the largest unacknowledged send, never sent again.
+      if (this.hub && !this.raw) this.hub.refuseLargest(this as never);
       else this.fail('too-large', 'The server refused a message as too large (1009).');
     } else if (meaning) {
       this.fail(meaning, `The server closed the connection: ${code} ${reason}`.trim());
@@ -563,51 +522,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
       }
       return void this.emit(new RealtimeMessageEvent({ data }));
     }
-    let frame: { type?: string; [field: string]: unknown };
-    try {
-      frame = JSON.parse(raw as string);
-    } catch {
-      return this.fail('parse-error', 'The hub sent a frame that is not JSON.', {
-        raw: String(raw),
-      });
-    }
-    switch (frame.type) {
-      case 'message':
-        this.cursor = frame.id as string;
-        this.emit(
-          new RealtimeMessageEvent({
-            data: frame.data,
-            lastEventId: this.cursor,
-            topic: frame.topic,
-            id: this.cursor,
-          }),
-        );
-        break;
-      case 'subscribed':
-        if (frame.id && !this.cursor) this.cursor = frame.id as string;
-        break;
-      case 'ack':
-        this.acknowledged(frame.ref, frame.id as string);
-        break;
-      case 'reset':
-        this.cursor = frame.id as string;
-        this.emit(new ResetEvent(frame.reason as string, this.cursor));
-        break;
-      case 'error': {
-        const code = String(frame.code);
-        // A publish refused for now (the store is away) stays unacknowledged: re-sent later.
-        if (frame.ref !== undefined && code !== 'unavailable' && code !== 'closing') {
-          this.acknowledged(frame.ref, undefined, code);
-        }
-        this.fail(code, String(frame.message));
-        break;
-      }
-      case 'hello':
-        this.greet(frame as never);
-        break;
-      default:
-      // `pong` and frames of later versions: the activity above is all that matters.
-    }
+    this.hub!.receive(this as never, raw);
   }
 }
 
