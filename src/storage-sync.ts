@@ -135,6 +135,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.current = decode(raw, this.form() ? 'json' : this.type);
     this.hasCurrent = true;
     if (this.form()) this.restoreForm(syncedControls(this));
+    this.changed();
   }
 
   /**
@@ -150,6 +151,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     }
     this.commit(null);
     this.hasCurrent = false;
+    this.changed();
   }
 
   protected override acquire(): void {
@@ -256,7 +258,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     if (raw === this.raw && !cleared) return;
     const oldValue = this.value;
     this.raw = raw;
-    this.readCurrent();
+    if (!this.readCurrent()) return;
     // A draft removed elsewhere is gone here too: the controls go back to their defaults, so
     // the next keystroke stores only what is shown, never the discarded draft.
     if (raw === null) this.resetControls();
@@ -264,18 +266,22 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.emit(new ValueChangeEvent(this.value, oldValue, this.key, removed, cleared));
   }
 
-  private readCurrent(): void {
-    this.hasCurrent = false;
-    if (this.raw === null) return;
+  /** Parses and validates the stored string; false when `validate` refused it (the value stays). */
+  private readCurrent(): boolean {
+    if (this.raw === null) return !(this.hasCurrent = false);
     try {
-      this.current = decode(this.raw, this.form() ? 'json' : this.type);
+      const checked = this.validated(decode(this.raw, this.form() ? 'json' : this.type));
+      if (!checked) return false;
+      this.current = checked.value;
       this.hasCurrent = true;
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
+      this.hasCurrent = false;
       this.fail('parse-error', `"${this.key}" is not ${this.type}: ${error.message}`, {
         raw: this.raw,
       });
     }
+    return true;
   }
 
   private newControls(): FormControl[] {

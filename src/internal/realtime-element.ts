@@ -10,7 +10,49 @@ import {
   StateChangeEvent,
   type RealtimeErrorInit,
   type RealtimeEventMap,
+  type ValueChangeEvent,
 } from './events.js';
+import { check, type Checked, type Validator } from './validation.js';
+
+/**
+ * What `subscribe()` hands a message element's subscribers: the latest message (`data`, its
+ * `lastEventId`), the `state`, the kept `error`, and `leader` on elements that elect one.
+ */
+export interface RealtimeSnapshot<T = unknown> {
+  readonly state: string;
+  readonly error: RealtimeErrorEvent | null;
+  /** The latest message's `lastEventId` (`''` before the first, or where the mechanism has none). */
+  readonly lastEventId: string;
+  /** The latest message's `data`; `undefined` before the first. */
+  readonly data: T | undefined;
+  /** `<tab-channel elect>` and `shared` feeds: this tab is the leader. */
+  readonly leader?: boolean;
+}
+
+/** What `subscribe()` hands `<storage-sync>`'s subscribers. */
+export interface StorageSnapshot<T = unknown> {
+  readonly state: string;
+  readonly error: RealtimeErrorEvent | null;
+  /** The current value (as the `value` property). */
+  readonly value: T;
+}
+
+/** The payload type an element's event map carries (`message` data, or `valuechange` value). */
+export type PayloadOf<M> = M extends { message: MessageEvent<infer T> }
+  ? T
+  : M extends { valuechange: ValueChangeEvent<infer T> }
+    ? T
+    : unknown;
+
+/** The snapshot type of an element with event map `M`. */
+export type SnapshotOf<M> = M extends { valuechange: ValueChangeEvent<infer T> }
+  ? StorageSnapshot<T>
+  : RealtimeSnapshot<PayloadOf<M>>;
+
+/** A Svelte-compatible store: `subscribe(run)` calls `run` now and on every change. */
+export interface Readable<S> {
+  subscribe(run: (snapshot: S) => void): () => void;
+}
 
 /** `addEventListener` typed by an element's event map (the GitHub `*-element` pattern). */
 export interface TypedEventTarget<M> {
@@ -84,6 +126,26 @@ export abstract class RealtimeElement<
   /** The page changed course inside a listener: see `superseded`. */
   private _interventionPending = false;
   private _superseded = false;
+  /** Counts opens and closes: a message validated across one is stale. */
+  private _epoch = 0;
+  private _subscribers?: Set<(snapshot: SnapshotOf<M>) => void>;
+  private _snapshot?: SnapshotOf<M>;
+  private _data?: unknown;
+  private _lastEventId = '';
+  /** Async validations in flight, in message order. */
+  private _checking?: Promise<unknown>;
+  /** The validated message being dispatched (not checked twice). */
+  private _passing?: Event;
+
+  /**
+   * Checks every received message (`<storage-sync>`: every value read from storage, after
+   * parsing) before it is delivered: a Standard Schema (zod, valibot, arktype …) or a function
+   * that returns the value — or a promise of it — and throws when it is invalid. The returned
+   * (possibly transformed) value is what the event carries. A value that fails is not delivered:
+   * an `error` event with code `invalid-message`, `raw` (the value as received) and `issues`;
+   * the element keeps running. Async validators keep message order. `null`: no check.
+   */
+  validate: Validator<PayloadOf<M>> | null = null;
 
   /** `connecting`, `open`, `closed` or `error` (plus element-specific values); reflected. */
   get state(): string {
@@ -96,6 +158,54 @@ export abstract class RealtimeElement<
    */
   get error(): RealtimeErrorEvent | null {
     return this._error;
+  }
+
+  /**
+   * The latest state as one shallowly frozen object, the same object until something in it
+   * changes: `{ state, error, lastEventId, data }` (plus `leader` where the element elects one),
+   * or `{ state, error, value }` for `<storage-sync>`.
+   */
+  get snapshot(): SnapshotOf<M> {
+    const self = this as unknown as { value: unknown; leader?: boolean };
+    const next: Record<string, unknown> =
+      'value' in this
+        ? { state: this._state, error: this._error, value: self.value }
+        : {
+            state: this._state,
+            error: this._error,
+            lastEventId: this._lastEventId,
+            data: this._data,
+          };
+    if ('leader' in this) next.leader = self.leader;
+    const last = this._snapshot as Record<string, unknown> | undefined;
+    if (!last || Object.keys(next).some((key) => next[key] !== last[key])) {
+      this._snapshot = Object.freeze(next) as unknown as SnapshotOf<M>;
+    }
+    return this._snapshot!;
+  }
+
+  /**
+   * Svelte's store contract (`$feed` works as is), the base of the React, Vue and Angular
+   * adapters: calls `run` at once with the `snapshot`, then with a new one on every change;
+   * returns the function that stops it. The snapshot is "the latest": listen to `message` to
+   * see every message.
+   */
+  subscribe(run: (snapshot: SnapshotOf<M>) => void): () => void {
+    const subscribers = (this._subscribers ??= new Set());
+    // Each call its own entry: the same function subscribed twice is called twice, and each
+    // unsubscribe removes one.
+    const entry = (snapshot: SnapshotOf<M>) => run(snapshot);
+    subscribers.add(entry);
+    run(this.snapshot);
+    return () => void subscribers.delete(entry);
+  }
+
+  /** Tells subscribers when the snapshot changed. */
+  protected changed(): void {
+    if (!this._subscribers?.size) return;
+    const last = this._snapshot;
+    const next = this.snapshot;
+    if (next !== last) for (const run of [...this._subscribers]) run(next);
   }
 
   protected override createRenderRoot(): HTMLElement | DocumentFragment {
@@ -113,6 +223,7 @@ export abstract class RealtimeElement<
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this._epoch++;
     this.intervene();
     this._needsOpen = false;
     this.release();
@@ -122,14 +233,16 @@ export abstract class RealtimeElement<
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
     const keys = (this.constructor as typeof RealtimeElement).reopenOn;
-    if (!this.isConnected) return;
+    if (!this.isConnected) return this.changed();
     if (this._needsOpen || keys.some((key) => changed.has(key))) {
+      this._epoch++;
       this.intervene();
       this._needsOpen = false;
       this.release();
       this.setState('closed');
       if (!this.disabled) this.acquire();
     }
+    this.changed();
   }
 
   override requestUpdate(name?: PropertyKey, oldValue?: unknown, options?: never): void {
@@ -189,11 +302,19 @@ export abstract class RealtimeElement<
 
   protected emit<K extends keyof M & string>(event: M[K] & Event): boolean {
     if (this._superseded) return false;
+    if (event.type === 'message' && event !== this._passing) {
+      if (this.validate) return this._admit(event as unknown as MessageEvent);
+    }
     if (event instanceof RealtimeErrorEvent) this._error = event;
+    if (event.type === 'message') {
+      this._data = (event as unknown as MessageEvent).data;
+      this._lastEventId = (event as unknown as MessageEvent).lastEventId;
+    }
     this._dispatching++;
     try {
       return this.dispatchEvent(event);
     } finally {
+      this.changed();
       if (--this._dispatching === 0 && this._interventionPending) {
         this._interventionPending = false;
         this._superseded = true;
@@ -202,6 +323,44 @@ export abstract class RealtimeElement<
         queueMicrotask(() => (this._superseded = false));
       }
     }
+  }
+
+  /** Validates a message, then delivers it (or reports it) in the order messages came. */
+  private _admit(event: MessageEvent): boolean {
+    const epoch = this._epoch;
+    const validate = this.validate!;
+    const deliver = (checked: Checked) => {
+      if (epoch !== this._epoch || this._rejects(event.data, checked)) return;
+      Object.defineProperty(event, 'data', { value: (checked as { value: unknown }).value });
+      this._passing = event;
+      this.emit(event as never);
+    };
+    const run = () => check(validate, event.data);
+    const next = this._checking ? this._checking.then(run) : run();
+    if (next instanceof Promise) {
+      const done: Promise<unknown> = (this._checking = next.then(deliver));
+      void done.then(() => this._checking === done && (this._checking = undefined));
+    } else deliver(next);
+    return true;
+  }
+
+  /** Reports a value `validate` refused (`invalid-message`); true when it did. */
+  private _rejects(raw: unknown, checked: Checked): boolean {
+    if (checked.issues) {
+      this.fail('invalid-message', `Invalid: ${checked.issues[0]?.message}`, { raw, ...checked });
+    }
+    return !!checked.issues;
+  }
+
+  /**
+   * Validates synchronously, for `<storage-sync>`, which reads storage synchronously: the value
+   * to use, or `undefined` after an `invalid-message` error (an async validator is refused too).
+   */
+  protected validated(raw: unknown): { value: unknown } | undefined {
+    let checked = this.validate ? check(this.validate, raw) : { value: raw };
+    if (checked instanceof Promise)
+      checked = { issues: [{ message: 'validate must be sync here' }] };
+    return this._rejects(raw, checked) ? undefined : (checked as { value: unknown });
   }
 
   protected fail(code: string, message: string, init?: RealtimeErrorInit): void {
