@@ -34,6 +34,7 @@ declare module 'react' {
         | 'maxRetries'
         | 'shared'
         | 'disabled'
+        | 'validate'
         | 'poll-hidden'
         | 'with-credentials'
         | 'last-event-id'
@@ -57,6 +58,7 @@ declare module 'react' {
         maxRetries?: PollFeedElement['maxRetries'];
         shared?: PollFeedElement['shared'];
         disabled?: PollFeedElement['disabled'];
+        validate?: PollFeedElement['validate'];
         'poll-hidden'?: boolean;
         'with-credentials'?: boolean;
         'last-event-id'?: string;
@@ -78,6 +80,7 @@ declare module 'react' {
         | 'targetOrigin'
         | 'queueLimit'
         | 'disabled'
+        | 'validate'
         | 'target-origin'
         | 'queue-limit'
         | 'onmessage'
@@ -93,6 +96,7 @@ declare module 'react' {
         targetOrigin?: PopupBridgeElement['targetOrigin'];
         queueLimit?: PopupBridgeElement['queueLimit'];
         disabled?: PopupBridgeElement['disabled'];
+        validate?: PopupBridgeElement['validate'];
         'target-origin'?: string;
         'queue-limit'?: number | string;
         onmessage?: (event: PopupBridgeEventMap['message']) => void;
@@ -121,6 +125,7 @@ declare module 'react' {
         | 'maxRetries'
         | 'shared'
         | 'disabled'
+        | 'validate'
         | 'queue-limit'
         | 'retry-min'
         | 'retry-max'
@@ -155,6 +160,7 @@ declare module 'react' {
         maxRetries?: SocketRelayElement['maxRetries'];
         shared?: SocketRelayElement['shared'];
         disabled?: SocketRelayElement['disabled'];
+        validate?: SocketRelayElement['validate'];
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
         'retry-max'?: number | string;
@@ -188,6 +194,7 @@ declare module 'react' {
         | 'maxRetries'
         | 'shared'
         | 'disabled'
+        | 'validate'
         | 'with-credentials'
         | 'last-event-id'
         | 'retry-min'
@@ -217,6 +224,7 @@ declare module 'react' {
         maxRetries?: SseFeedElement['maxRetries'];
         shared?: SseFeedElement['shared'];
         disabled?: SseFeedElement['disabled'];
+        validate?: SseFeedElement['validate'];
         'with-credentials'?: boolean;
         'last-event-id'?: string;
         'retry-min'?: number | string;
@@ -239,6 +247,7 @@ declare module 'react' {
         | 'storageKey'
         | 'value'
         | 'disabled'
+        | 'validate'
         | 'storage-key'
         | 'default'
         | 'onvaluechange'
@@ -252,6 +261,7 @@ declare module 'react' {
         storageKey?: StorageSyncElement['storageKey'];
         value?: StorageSyncElement['value'];
         disabled?: StorageSyncElement['disabled'];
+        validate?: StorageSyncElement['validate'];
         'storage-key'?: string;
         default?: string;
         onvaluechange?: (event: StorageSyncEventMap['valuechange']) => void;
@@ -267,6 +277,7 @@ declare module 'react' {
         | 'echo'
         | 'queueLimit'
         | 'disabled'
+        | 'validate'
         | 'queue-limit'
         | 'onmessage'
         | 'onopen'
@@ -280,6 +291,7 @@ declare module 'react' {
         echo?: SwRelayElement['echo'];
         queueLimit?: SwRelayElement['queueLimit'];
         disabled?: SwRelayElement['disabled'];
+        validate?: SwRelayElement['validate'];
         'queue-limit'?: number | string;
         onmessage?: (event: SwRelayEventMap['message']) => void;
         onopen?: (event: SwRelayEventMap['open']) => void;
@@ -295,6 +307,7 @@ declare module 'react' {
         | 'domain'
         | 'elect'
         | 'disabled'
+        | 'validate'
         | 'onmessage'
         | 'onopen'
         | 'onleaderchange'
@@ -308,6 +321,7 @@ declare module 'react' {
         domain?: TabChannelElement['domain'];
         elect?: TabChannelElement['elect'];
         disabled?: TabChannelElement['disabled'];
+        validate?: TabChannelElement['validate'];
         onmessage?: (event: TabChannelEventMap['message']) => void;
         onopen?: (event: TabChannelEventMap['open']) => void;
         onleaderchange?: (event: TabChannelEventMap['leaderchange']) => void;
@@ -318,3 +332,6 @@ declare module 'react' {
     }
   }
 }
+
+// The entry point's own exports (useRealtime).
+export * from '../dist/react.js';

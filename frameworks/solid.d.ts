@@ -33,6 +33,7 @@ declare module 'solid-js' {
         | 'maxRetries'
         | 'shared'
         | 'disabled'
+        | 'validate'
         | 'poll-hidden'
         | 'with-credentials'
         | 'last-event-id'
@@ -50,6 +51,7 @@ declare module 'solid-js' {
         | 'prop:maxRetries'
         | 'prop:shared'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:reset'
@@ -67,6 +69,7 @@ declare module 'solid-js' {
         maxRetries?: PollFeedElement['maxRetries'];
         shared?: PollFeedElement['shared'];
         disabled?: PollFeedElement['disabled'];
+        validate?: PollFeedElement['validate'];
         'poll-hidden'?: boolean;
         'with-credentials'?: boolean;
         'last-event-id'?: string;
@@ -84,6 +87,7 @@ declare module 'solid-js' {
         'prop:maxRetries'?: PollFeedElement['maxRetries'];
         'prop:shared'?: PollFeedElement['shared'];
         'prop:disabled'?: PollFeedElement['disabled'];
+        'prop:validate'?: PollFeedElement['validate'];
         'on:message'?: (event: PollFeedEventMap['message']) => void;
         'on:open'?: (event: PollFeedEventMap['open']) => void;
         'on:reset'?: (event: PollFeedEventMap['reset']) => void;
@@ -99,6 +103,7 @@ declare module 'solid-js' {
         | 'targetOrigin'
         | 'queueLimit'
         | 'disabled'
+        | 'validate'
         | 'target-origin'
         | 'queue-limit'
         | 'prop:src'
@@ -108,6 +113,7 @@ declare module 'solid-js' {
         | 'prop:targetOrigin'
         | 'prop:queueLimit'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:close'
@@ -121,6 +127,7 @@ declare module 'solid-js' {
         targetOrigin?: PopupBridgeElement['targetOrigin'];
         queueLimit?: PopupBridgeElement['queueLimit'];
         disabled?: PopupBridgeElement['disabled'];
+        validate?: PopupBridgeElement['validate'];
         'target-origin'?: string;
         'queue-limit'?: number | string;
         'prop:src'?: PopupBridgeElement['src'];
@@ -130,6 +137,7 @@ declare module 'solid-js' {
         'prop:targetOrigin'?: PopupBridgeElement['targetOrigin'];
         'prop:queueLimit'?: PopupBridgeElement['queueLimit'];
         'prop:disabled'?: PopupBridgeElement['disabled'];
+        'prop:validate'?: PopupBridgeElement['validate'];
         'on:message'?: (event: PopupBridgeEventMap['message']) => void;
         'on:open'?: (event: PopupBridgeEventMap['open']) => void;
         'on:close'?: (event: PopupBridgeEventMap['close']) => void;
@@ -156,6 +164,7 @@ declare module 'solid-js' {
         | 'maxRetries'
         | 'shared'
         | 'disabled'
+        | 'validate'
         | 'queue-limit'
         | 'retry-min'
         | 'retry-max'
@@ -183,6 +192,7 @@ declare module 'solid-js' {
         | 'prop:maxRetries'
         | 'prop:shared'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:close'
@@ -208,6 +218,7 @@ declare module 'solid-js' {
         maxRetries?: SocketRelayElement['maxRetries'];
         shared?: SocketRelayElement['shared'];
         disabled?: SocketRelayElement['disabled'];
+        validate?: SocketRelayElement['validate'];
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
         'retry-max'?: number | string;
@@ -235,6 +246,7 @@ declare module 'solid-js' {
         'prop:maxRetries'?: SocketRelayElement['maxRetries'];
         'prop:shared'?: SocketRelayElement['shared'];
         'prop:disabled'?: SocketRelayElement['disabled'];
+        'prop:validate'?: SocketRelayElement['validate'];
         'on:message'?: (event: SocketRelayEventMap['message']) => void;
         'on:open'?: (event: SocketRelayEventMap['open']) => void;
         'on:close'?: (event: SocketRelayEventMap['close']) => void;
@@ -259,6 +271,7 @@ declare module 'solid-js' {
         | 'maxRetries'
         | 'shared'
         | 'disabled'
+        | 'validate'
         | 'with-credentials'
         | 'last-event-id'
         | 'retry-min'
@@ -281,6 +294,7 @@ declare module 'solid-js' {
         | 'prop:maxRetries'
         | 'prop:shared'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:close'
@@ -303,6 +317,7 @@ declare module 'solid-js' {
         maxRetries?: SseFeedElement['maxRetries'];
         shared?: SseFeedElement['shared'];
         disabled?: SseFeedElement['disabled'];
+        validate?: SseFeedElement['validate'];
         'with-credentials'?: boolean;
         'last-event-id'?: string;
         'retry-min'?: number | string;
@@ -325,6 +340,7 @@ declare module 'solid-js' {
         'prop:maxRetries'?: SseFeedElement['maxRetries'];
         'prop:shared'?: SseFeedElement['shared'];
         'prop:disabled'?: SseFeedElement['disabled'];
+        'prop:validate'?: SseFeedElement['validate'];
         'on:message'?: (event: SseFeedEventMap['message']) => void;
         'on:open'?: (event: SseFeedEventMap['open']) => void;
         'on:close'?: (event: SseFeedEventMap['close']) => void;
@@ -341,6 +357,7 @@ declare module 'solid-js' {
         | 'storageKey'
         | 'value'
         | 'disabled'
+        | 'validate'
         | 'storage-key'
         | 'default'
         | 'prop:key'
@@ -350,6 +367,7 @@ declare module 'solid-js' {
         | 'prop:storageKey'
         | 'prop:value'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:valuechange'
         | 'on:open'
         | 'on:error'
@@ -362,6 +380,7 @@ declare module 'solid-js' {
         storageKey?: StorageSyncElement['storageKey'];
         value?: StorageSyncElement['value'];
         disabled?: StorageSyncElement['disabled'];
+        validate?: StorageSyncElement['validate'];
         'storage-key'?: string;
         default?: string;
         'prop:key'?: StorageSyncElement['key'];
@@ -371,6 +390,7 @@ declare module 'solid-js' {
         'prop:storageKey'?: StorageSyncElement['storageKey'];
         'prop:value'?: StorageSyncElement['value'];
         'prop:disabled'?: StorageSyncElement['disabled'];
+        'prop:validate'?: StorageSyncElement['validate'];
         'on:valuechange'?: (event: StorageSyncEventMap['valuechange']) => void;
         'on:open'?: (event: StorageSyncEventMap['open']) => void;
         'on:error'?: (event: StorageSyncEventMap['error']) => void;
@@ -384,6 +404,7 @@ declare module 'solid-js' {
         | 'echo'
         | 'queueLimit'
         | 'disabled'
+        | 'validate'
         | 'queue-limit'
         | 'prop:name'
         | 'prop:src'
@@ -391,6 +412,7 @@ declare module 'solid-js' {
         | 'prop:echo'
         | 'prop:queueLimit'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:update'
@@ -403,6 +425,7 @@ declare module 'solid-js' {
         echo?: SwRelayElement['echo'];
         queueLimit?: SwRelayElement['queueLimit'];
         disabled?: SwRelayElement['disabled'];
+        validate?: SwRelayElement['validate'];
         'queue-limit'?: number | string;
         'prop:name'?: SwRelayElement['name'];
         'prop:src'?: SwRelayElement['src'];
@@ -410,6 +433,7 @@ declare module 'solid-js' {
         'prop:echo'?: SwRelayElement['echo'];
         'prop:queueLimit'?: SwRelayElement['queueLimit'];
         'prop:disabled'?: SwRelayElement['disabled'];
+        'prop:validate'?: SwRelayElement['validate'];
         'on:message'?: (event: SwRelayEventMap['message']) => void;
         'on:open'?: (event: SwRelayEventMap['open']) => void;
         'on:update'?: (event: SwRelayEventMap['update']) => void;
@@ -424,12 +448,14 @@ declare module 'solid-js' {
         | 'domain'
         | 'elect'
         | 'disabled'
+        | 'validate'
         | 'prop:name'
         | 'prop:echo'
         | 'prop:transport'
         | 'prop:domain'
         | 'prop:elect'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:leaderchange'
@@ -443,12 +469,14 @@ declare module 'solid-js' {
         domain?: TabChannelElement['domain'];
         elect?: TabChannelElement['elect'];
         disabled?: TabChannelElement['disabled'];
+        validate?: TabChannelElement['validate'];
         'prop:name'?: TabChannelElement['name'];
         'prop:echo'?: TabChannelElement['echo'];
         'prop:transport'?: TabChannelElement['transport'];
         'prop:domain'?: TabChannelElement['domain'];
         'prop:elect'?: TabChannelElement['elect'];
         'prop:disabled'?: TabChannelElement['disabled'];
+        'prop:validate'?: TabChannelElement['validate'];
         'on:message'?: (event: TabChannelEventMap['message']) => void;
         'on:open'?: (event: TabChannelEventMap['open']) => void;
         'on:leaderchange'?: (event: TabChannelEventMap['leaderchange']) => void;

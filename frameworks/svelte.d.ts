@@ -33,6 +33,7 @@ declare module 'svelte/elements' {
       | 'maxRetries'
       | 'shared'
       | 'disabled'
+      | 'validate'
       | 'poll-hidden'
       | 'with-credentials'
       | 'last-event-id'
@@ -56,6 +57,7 @@ declare module 'svelte/elements' {
       maxRetries?: PollFeedElement['maxRetries'];
       shared?: PollFeedElement['shared'];
       disabled?: PollFeedElement['disabled'];
+      validate?: PollFeedElement['validate'];
       'poll-hidden'?: boolean;
       'with-credentials'?: boolean;
       'last-event-id'?: string;
@@ -77,6 +79,7 @@ declare module 'svelte/elements' {
       | 'targetOrigin'
       | 'queueLimit'
       | 'disabled'
+      | 'validate'
       | 'target-origin'
       | 'queue-limit'
       | 'onmessage'
@@ -92,6 +95,7 @@ declare module 'svelte/elements' {
       targetOrigin?: PopupBridgeElement['targetOrigin'];
       queueLimit?: PopupBridgeElement['queueLimit'];
       disabled?: PopupBridgeElement['disabled'];
+      validate?: PopupBridgeElement['validate'];
       'target-origin'?: string;
       'queue-limit'?: number | string;
       onmessage?: (event: PopupBridgeEventMap['message']) => void;
@@ -120,6 +124,7 @@ declare module 'svelte/elements' {
       | 'maxRetries'
       | 'shared'
       | 'disabled'
+      | 'validate'
       | 'queue-limit'
       | 'retry-min'
       | 'retry-max'
@@ -154,6 +159,7 @@ declare module 'svelte/elements' {
       maxRetries?: SocketRelayElement['maxRetries'];
       shared?: SocketRelayElement['shared'];
       disabled?: SocketRelayElement['disabled'];
+      validate?: SocketRelayElement['validate'];
       'queue-limit'?: number | string;
       'retry-min'?: number | string;
       'retry-max'?: number | string;
@@ -187,6 +193,7 @@ declare module 'svelte/elements' {
       | 'maxRetries'
       | 'shared'
       | 'disabled'
+      | 'validate'
       | 'with-credentials'
       | 'last-event-id'
       | 'retry-min'
@@ -216,6 +223,7 @@ declare module 'svelte/elements' {
       maxRetries?: SseFeedElement['maxRetries'];
       shared?: SseFeedElement['shared'];
       disabled?: SseFeedElement['disabled'];
+      validate?: SseFeedElement['validate'];
       'with-credentials'?: boolean;
       'last-event-id'?: string;
       'retry-min'?: number | string;
@@ -239,6 +247,7 @@ declare module 'svelte/elements' {
       | 'storageKey'
       | 'value'
       | 'disabled'
+      | 'validate'
       | 'storage-key'
       | 'default'
       | 'onvaluechange'
@@ -253,6 +262,7 @@ declare module 'svelte/elements' {
       storageKey?: StorageSyncElement['storageKey'];
       value?: StorageSyncElement['value'];
       disabled?: StorageSyncElement['disabled'];
+      validate?: StorageSyncElement['validate'];
       'storage-key'?: string;
       default?: string;
       onvaluechange?: (event: StorageSyncEventMap['valuechange']) => void;
@@ -268,6 +278,7 @@ declare module 'svelte/elements' {
       | 'echo'
       | 'queueLimit'
       | 'disabled'
+      | 'validate'
       | 'queue-limit'
       | 'onmessage'
       | 'onopen'
@@ -281,6 +292,7 @@ declare module 'svelte/elements' {
       echo?: SwRelayElement['echo'];
       queueLimit?: SwRelayElement['queueLimit'];
       disabled?: SwRelayElement['disabled'];
+      validate?: SwRelayElement['validate'];
       'queue-limit'?: number | string;
       onmessage?: (event: SwRelayEventMap['message']) => void;
       onopen?: (event: SwRelayEventMap['open']) => void;
@@ -296,6 +308,7 @@ declare module 'svelte/elements' {
       | 'domain'
       | 'elect'
       | 'disabled'
+      | 'validate'
       | 'onmessage'
       | 'onopen'
       | 'onleaderchange'
@@ -309,6 +322,7 @@ declare module 'svelte/elements' {
       domain?: TabChannelElement['domain'];
       elect?: TabChannelElement['elect'];
       disabled?: TabChannelElement['disabled'];
+      validate?: TabChannelElement['validate'];
       onmessage?: (event: TabChannelEventMap['message']) => void;
       onopen?: (event: TabChannelEventMap['open']) => void;
       onleaderchange?: (event: TabChannelEventMap['leaderchange']) => void;

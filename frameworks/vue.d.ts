@@ -32,6 +32,7 @@ declare module 'vue' {
       maxRetries?: PollFeedElement['maxRetries'];
       shared?: PollFeedElement['shared'];
       disabled?: PollFeedElement['disabled'];
+      validate?: PollFeedElement['validate'];
       'poll-hidden'?: boolean;
       'with-credentials'?: boolean;
       'last-event-id'?: string;
@@ -52,6 +53,7 @@ declare module 'vue' {
       targetOrigin?: PopupBridgeElement['targetOrigin'];
       queueLimit?: PopupBridgeElement['queueLimit'];
       disabled?: PopupBridgeElement['disabled'];
+      validate?: PopupBridgeElement['validate'];
       'target-origin'?: string;
       'queue-limit'?: number | string;
       onMessage?: (event: PopupBridgeEventMap['message']) => void;
@@ -79,6 +81,7 @@ declare module 'vue' {
       maxRetries?: SocketRelayElement['maxRetries'];
       shared?: SocketRelayElement['shared'];
       disabled?: SocketRelayElement['disabled'];
+      validate?: SocketRelayElement['validate'];
       'queue-limit'?: number | string;
       'retry-min'?: number | string;
       'retry-max'?: number | string;
@@ -111,6 +114,7 @@ declare module 'vue' {
       maxRetries?: SseFeedElement['maxRetries'];
       shared?: SseFeedElement['shared'];
       disabled?: SseFeedElement['disabled'];
+      validate?: SseFeedElement['validate'];
       'with-credentials'?: boolean;
       'last-event-id'?: string;
       'retry-min'?: number | string;
@@ -132,6 +136,7 @@ declare module 'vue' {
       storageKey?: StorageSyncElement['storageKey'];
       value?: StorageSyncElement['value'];
       disabled?: StorageSyncElement['disabled'];
+      validate?: StorageSyncElement['validate'];
       'storage-key'?: string;
       default?: string;
       onValuechange?: (event: StorageSyncEventMap['valuechange']) => void;
@@ -146,6 +151,7 @@ declare module 'vue' {
       echo?: SwRelayElement['echo'];
       queueLimit?: SwRelayElement['queueLimit'];
       disabled?: SwRelayElement['disabled'];
+      validate?: SwRelayElement['validate'];
       'queue-limit'?: number | string;
       onMessage?: (event: SwRelayEventMap['message']) => void;
       onOpen?: (event: SwRelayEventMap['open']) => void;
@@ -160,6 +166,7 @@ declare module 'vue' {
       domain?: TabChannelElement['domain'];
       elect?: TabChannelElement['elect'];
       disabled?: TabChannelElement['disabled'];
+      validate?: TabChannelElement['validate'];
       onMessage?: (event: TabChannelEventMap['message']) => void;
       onOpen?: (event: TabChannelEventMap['open']) => void;
       onLeaderchange?: (event: TabChannelEventMap['leaderchange']) => void;
@@ -169,3 +176,6 @@ declare module 'vue' {
     }>;
   }
 }
+
+// The entry point's own exports (useRealtime).
+export * from '../dist/vue.js';

@@ -349,18 +349,18 @@ function webTypes() {
 
 const outputs = {
   'README.md': readmeWithTables(readFileSync('README.md', 'utf8')),
-  'frameworks/react.d.ts': jsxTypings(
-    'React',
-    'react',
-    (name) => `DetailedHTMLProps<HTMLAttributes<${name}>, ${name}>`,
-  ),
+  'frameworks/react.d.ts':
+    jsxTypings('React', 'react', (name) => `DetailedHTMLProps<HTMLAttributes<${name}>, ${name}>`) +
+    "\n// The entry point's own exports (useRealtime).\nexport * from '../dist/react.js';\n",
   'frameworks/preact.d.ts': jsxTypings(
     'Preact',
     'preact',
     (name) => `PreactJSX.HTMLAttributes<${name}>`,
   ),
   'frameworks/solid.d.ts': solidTypings(),
-  'frameworks/vue.d.ts': vueTypings(),
+  'frameworks/vue.d.ts':
+    vueTypings() +
+    "\n// The entry point's own exports (useRealtime).\nexport * from '../dist/vue.js';\n",
   'frameworks/svelte.d.ts': svelteTypings(),
   'vscode.html-custom-data.json': JSON.stringify(vscodeData(), null, 2),
   'web-types.json': JSON.stringify(webTypes(), null, 2),

@@ -138,12 +138,10 @@ export abstract class RealtimeElement<
   private _passing?: Event;
 
   /**
-   * Checks every received message (`<storage-sync>`: every value read from storage, after
-   * parsing) before it is delivered: a Standard Schema (zod, valibot, arktype …) or a function
-   * that returns the value — or a promise of it — and throws when it is invalid. The returned
-   * (possibly transformed) value is what the event carries. A value that fails is not delivered:
-   * an `error` event with code `invalid-message`, `raw` (the value as received) and `issues`;
-   * the element keeps running. Async validators keep message order. `null`: no check.
+   * Checks each received message (`<storage-sync>`: each stored value, after parsing) before
+   * delivery: a Standard Schema (zod, valibot …) or a function that returns the value (or a
+   * promise) and throws if invalid. The result is what the event carries; a failing value is
+   * not delivered (`invalid-message` error with `raw` and `issues`). See Validation.
    */
   validate: Validator<PayloadOf<M>> | null = null;
 
@@ -166,6 +164,7 @@ export abstract class RealtimeElement<
    * or `{ state, error, value }` for `<storage-sync>`.
    */
   get snapshot(): SnapshotOf<M> {
+    if (this._snapshot) return this._snapshot;
     const self = this as unknown as { value: unknown; leader?: boolean };
     const next: Record<string, unknown> =
       'value' in this
@@ -177,11 +176,7 @@ export abstract class RealtimeElement<
             data: this._data,
           };
     if ('leader' in this) next.leader = self.leader;
-    const last = this._snapshot as Record<string, unknown> | undefined;
-    if (!last || Object.keys(next).some((key) => next[key] !== last[key])) {
-      this._snapshot = Object.freeze(next) as unknown as SnapshotOf<M>;
-    }
-    return this._snapshot!;
+    return (this._snapshot = Object.freeze(next) as unknown as SnapshotOf<M>);
   }
 
   /**
@@ -200,12 +195,18 @@ export abstract class RealtimeElement<
     return () => void subscribers.delete(entry);
   }
 
-  /** Tells subscribers when the snapshot changed. */
+  /**
+   * Something in the snapshot may have changed: a new one is made (the last kept while every
+   * field is the same), and subscribers get it.
+   */
   protected changed(): void {
+    const last = this._snapshot as unknown as Record<string, unknown> | undefined;
+    this._snapshot = undefined;
     if (!this._subscribers?.size) return;
-    const last = this._snapshot;
-    const next = this.snapshot;
-    if (next !== last) for (const run of [...this._subscribers]) run(next);
+    const next = this.snapshot as unknown as Record<string, unknown>;
+    if (last && Object.keys(next).every((key) => next[key] === last[key])) {
+      this._snapshot = last as unknown as SnapshotOf<M>;
+    } else for (const run of [...this._subscribers]) run(this.snapshot);
   }
 
   protected override createRenderRoot(): HTMLElement | DocumentFragment {
