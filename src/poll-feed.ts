@@ -10,8 +10,8 @@ import {
   type HubMessageEvent,
 } from './internal/events.js';
 
-export interface PollFeedEventMap extends RealtimeEventMap {
-  message: HubMessageEvent;
+export interface PollFeedEventMap<In = unknown> extends RealtimeEventMap {
+  message: HubMessageEvent<In>;
   reset: ResetEvent;
   close: RealtimeCloseEvent;
 }
@@ -50,7 +50,7 @@ interface HubPoll {
  * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `forbidden-origin` (the hub refuses this page's origin: final); `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
-export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
+export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEventMap<In>> {
   static override defaultTag = 'poll-feed';
 
   static override properties: PropertyDeclarations = {
@@ -278,7 +278,7 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   };
 }
 
-export interface PollFeedElement {
-  addEventListener: TypedEventTarget<PollFeedEventMap>['addEventListener'];
-  removeEventListener: TypedEventTarget<PollFeedEventMap>['removeEventListener'];
+export interface PollFeedElement<In = unknown> {
+  addEventListener: TypedEventTarget<PollFeedEventMap<In>>['addEventListener'];
+  removeEventListener: TypedEventTarget<PollFeedEventMap<In>>['removeEventListener'];
 }

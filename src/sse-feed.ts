@@ -10,8 +10,8 @@ import {
 } from './internal/events.js';
 import type { NativeState } from './internal/native-event-source.js';
 
-export interface SseFeedEventMap extends RealtimeEventMap {
-  message: SseMessageEvent;
+export interface SseFeedEventMap<In = unknown> extends RealtimeEventMap {
+  message: SseMessageEvent<In>;
   close: RealtimeCloseEvent;
   reset: ResetEvent;
 }
@@ -49,7 +49,7 @@ type HeadersSource =
  * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized`, `forbidden-origin` (the hub refuses this page's origin: final; native mode learns it with one plain `GET` after `EventSource` gives up), `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
-export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
+export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMap<In>> {
   static override defaultTag = 'sse-feed';
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
@@ -421,7 +421,7 @@ export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
   };
 }
 
-export interface SseFeedElement {
-  addEventListener: TypedEventTarget<SseFeedEventMap>['addEventListener'];
-  removeEventListener: TypedEventTarget<SseFeedEventMap>['removeEventListener'];
+export interface SseFeedElement<In = unknown> {
+  addEventListener: TypedEventTarget<SseFeedEventMap<In>>['addEventListener'];
+  removeEventListener: TypedEventTarget<SseFeedEventMap<In>>['removeEventListener'];
 }

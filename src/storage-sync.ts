@@ -16,8 +16,8 @@ import {
   type FormControl,
 } from './internal/form-binding.js';
 
-export interface StorageSyncEventMap extends RealtimeEventMap {
-  valuechange: ValueChangeEvent;
+export interface StorageSyncEventMap<T = unknown> extends RealtimeEventMap {
+  valuechange: ValueChangeEvent<T>;
 }
 
 /** Elements of this page by storage area and key: the `storage` event skips the writing page. */
@@ -48,7 +48,7 @@ const isQuotaError = (error: unknown) =>
  * @fires {RealtimeErrorEvent} error - `code`: `missing-key`, `invalid-attribute`, `parse-error`, `quota-exceeded`, `storage-unavailable`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
-export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
+export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSyncEventMap<T>> {
   static override defaultTag = 'storage-sync';
 
   static override properties: PropertyDeclarations = {
@@ -109,16 +109,16 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
    * same-key element; a value set before the element is connected (or while `disabled`) is written
    * when it opens. Setting `undefined` removes the key.
    */
-  get value(): unknown {
+  get value(): T {
     this.settle();
-    return this.hasCurrent ? this.current : this.fallback();
+    return (this.hasCurrent ? this.current : this.fallback()) as T;
   }
 
   /**
    * @throws {TypeError} when the value cannot be stored for `type` (cycles, BigInt, wrong type);
    *   storage keeps the old value.
    */
-  set value(value: unknown) {
+  set value(value: T) {
     if (value === undefined) {
       this.removeValue();
       return;
@@ -348,7 +348,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   };
 }
 
-export interface StorageSyncElement {
-  addEventListener: TypedEventTarget<StorageSyncEventMap>['addEventListener'];
-  removeEventListener: TypedEventTarget<StorageSyncEventMap>['removeEventListener'];
+export interface StorageSyncElement<T = unknown> {
+  addEventListener: TypedEventTarget<StorageSyncEventMap<T>>['addEventListener'];
+  removeEventListener: TypedEventTarget<StorageSyncEventMap<T>>['removeEventListener'];
 }

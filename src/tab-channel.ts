@@ -10,8 +10,8 @@ export type TabChannelTransport = 'auto' | 'broadcast' | 'storage' | 'idb' | 'co
 /** Posts held while a fallback transport loads. */
 const QUEUE_LIMIT = 1000;
 
-export interface TabChannelEventMap extends RealtimeEventMap {
-  message: RealtimeMessageEvent;
+export interface TabChannelEventMap<In = unknown> extends RealtimeEventMap {
+  message: RealtimeMessageEvent<In>;
   leaderchange: Event;
 }
 
@@ -40,7 +40,9 @@ export interface TabChannelEventMap extends RealtimeEventMap {
  * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `invalid-attribute`, `unsupported`, `deserialize-failed`, `too-large`, `quota-exceeded`, `serialize-failed`, `queue-full`, `message-lost`.
  * @fires {StateChangeEvent} statechange - The `state` attribute changed. Carries `state`, `previousState`.
  */
-export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
+export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
+  TabChannelEventMap<In>
+> {
   static override defaultTag = 'tab-channel';
 
   static override properties: PropertyDeclarations = {
@@ -97,7 +99,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
    *   `InvalidStateError` when the element is disabled, removed or has no open channel.
    * @throws {RangeError} when `data` is larger than the transport carries (cookie: about 3.7 KB).
    */
-  post(data: unknown): void {
+  post(data: Out): void {
     this.settle();
     const channel = this.channel;
     if (channel) {
@@ -242,7 +244,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
   }
 }
 
-export interface TabChannelElement {
-  addEventListener: TypedEventTarget<TabChannelEventMap>['addEventListener'];
-  removeEventListener: TypedEventTarget<TabChannelEventMap>['removeEventListener'];
+export interface TabChannelElement<In = unknown, Out = In> {
+  addEventListener: TypedEventTarget<TabChannelEventMap<In>>['addEventListener'];
+  removeEventListener: TypedEventTarget<TabChannelEventMap<In>>['removeEventListener'];
 }

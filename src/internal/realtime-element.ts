@@ -128,7 +128,7 @@ export abstract class RealtimeElement<
   private _superseded = false;
   /** Counts opens and closes: a message validated across one is stale. */
   private _epoch = 0;
-  private _subscribers?: Set<(snapshot: SnapshotOf<M>) => void>;
+  private _subscribers?: Set<(snapshot: unknown) => void>;
   private _snapshot?: SnapshotOf<M>;
   private _data?: unknown;
   private _lastEventId = '';
@@ -189,7 +189,7 @@ export abstract class RealtimeElement<
     const subscribers = (this._subscribers ??= new Set());
     // Each call its own entry: the same function subscribed twice is called twice, and each
     // unsubscribe removes one.
-    const entry = (snapshot: SnapshotOf<M>) => run(snapshot);
+    const entry = (snapshot: unknown) => run(snapshot as SnapshotOf<M>);
     subscribers.add(entry);
     run(this.snapshot);
     return () => void subscribers.delete(entry);
