@@ -434,6 +434,7 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
   private readonly onPageHide = (): void => this.sayBye();
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- merges with the class: the same parameters
 export interface PopupBridgeElement<In = unknown, Out = In> {
   addEventListener: TypedEventTarget<PopupBridgeEventMap<In>>['addEventListener'];
   removeEventListener: TypedEventTarget<PopupBridgeEventMap<In>>['removeEventListener'];

@@ -528,6 +528,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- merges with the class: the same parameters
 export interface SocketRelayElement<In = unknown, Out = In> {
   addEventListener: TypedEventTarget<SocketRelayEventMap<In>>['addEventListener'];
   removeEventListener: TypedEventTarget<SocketRelayEventMap<In>>['removeEventListener'];

@@ -268,6 +268,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
   };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- merges with the class: the same parameters
 export interface SwRelayElement<In = unknown, Out = In> {
   addEventListener: TypedEventTarget<SwRelayEventMap<In>>['addEventListener'];
   removeEventListener: TypedEventTarget<SwRelayEventMap<In>>['removeEventListener'];

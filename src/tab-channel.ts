@@ -244,6 +244,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- merges with the class: the same parameters
 export interface TabChannelElement<In = unknown, Out = In> {
   addEventListener: TypedEventTarget<TabChannelEventMap<In>>['addEventListener'];
   removeEventListener: TypedEventTarget<TabChannelEventMap<In>>['removeEventListener'];
