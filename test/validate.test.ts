@@ -1,0 +1,201 @@
+import { expect } from '@open-wc/testing';
+import { z } from 'zod';
+import * as v from 'valibot';
+import '../src/define.js';
+import type { RealtimeErrorEvent, StorageSyncElement, TabChannelElement } from '../src/index.js';
+import { record, uniqueName, waitUntil } from './helpers.js';
+
+interface Chat {
+  text: string;
+}
+
+async function channel<In = unknown>(
+  name = uniqueName('validate'),
+): Promise<TabChannelElement<In>> {
+  const el = document.createElement('tab-channel') as TabChannelElement<In>;
+  el.name = name;
+  document.body.append(el);
+  await waitUntil(() => el.state === 'open', 5000);
+  return el;
+}
+
+/** Posts from a plain BroadcastChannel (another context, as another tab would). */
+function post(name: string, ...values: unknown[]): void {
+  const plain = new BroadcastChannel(name);
+  for (const value of values) plain.postMessage(value);
+  plain.close();
+}
+
+/** A seeded PRNG (mulberry32): the seed is printed when a test fails. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('validate', () => {
+  afterEach(() =>
+    document.querySelectorAll('tab-channel, storage-sync').forEach((el) => el.remove()),
+  );
+
+  it('zod: delivers the parsed (transformed) value, refuses the rest with invalid-message, keeps running', async () => {
+    const el = await channel<Chat>();
+    el.validate = z.object({ text: z.string().transform((text) => text.toUpperCase()) });
+    const messages = record<MessageEvent<Chat>>(el, 'message');
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    post(el.name, { text: 'a' }, { text: 42 }, 'junk', { text: 'b' });
+    await waitUntil(() => messages.length === 2 && errors.length === 2, 5000);
+    expect(messages.map((m) => m.data)).to.deep.equal([{ text: 'A' }, { text: 'B' }]);
+    expect(errors.map((e) => [e.code, e.raw])).to.deep.equal([
+      ['invalid-message', { text: 42 }],
+      ['invalid-message', 'junk'],
+    ]);
+    expect(errors[0]!.issues![0]!.path).to.deep.equal(['text']);
+    expect(el.state).to.equal('open');
+    expect(el.snapshot.data).to.deep.equal({ text: 'B' });
+  });
+
+  it('valibot: the same contract', async () => {
+    const el = await channel<Chat>();
+    el.validate = v.object({ text: v.pipe(v.string(), v.minLength(2)) });
+    const messages = record<MessageEvent<Chat>>(el, 'message');
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    post(el.name, { text: 'x' }, { text: 'ok' });
+    await waitUntil(() => messages.length === 1 && errors.length === 1, 5000);
+    expect(messages[0]!.data).to.deep.equal({ text: 'ok' });
+    expect(errors[0]!.code).to.equal('invalid-message');
+    expect(errors[0]!.raw).to.deep.equal({ text: 'x' });
+    expect(errors[0]!.issues!.length).to.be.greaterThan(0);
+  });
+
+  it('a function validator: its return value is delivered, a throw is invalid-message with the cause', async () => {
+    const el = await channel<number>();
+    const refusal = new TypeError('not a number');
+    el.validate = (raw) => {
+      if (typeof raw !== 'number') throw refusal;
+      return raw * 2;
+    };
+    const messages = record<MessageEvent<number>>(el, 'message');
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    post(el.name, 1, 'two', 3);
+    await waitUntil(() => messages.length === 2 && errors.length === 1, 5000);
+    expect(messages.map((m) => m.data)).to.deep.equal([2, 6]);
+    expect([errors[0]!.raw, errors[0]!.cause, errors[0]!.issues![0]!.message]).to.deep.equal([
+      'two',
+      refusal,
+      'not a number',
+    ]);
+  });
+
+  it('async validators keep message order (random delays, seeded)', async () => {
+    const seed = Date.now() % 100_000;
+    const next = random(seed);
+    const el = await channel<number>();
+    el.validate = async (raw) => {
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(next() * 20)));
+      if (raw === 13) throw new Error('unlucky');
+      return raw as number;
+    };
+    const seen: unknown[] = [];
+    el.addEventListener('message', (event) => seen.push(event.data));
+    el.addEventListener('error', (event) => seen.push(event.code));
+    const sent = Array.from({ length: 30 }, (_, i) => i);
+    post(el.name, ...sent);
+    await waitUntil(() => seen.length === 30, 10_000, `all 30 (seed ${seed})`);
+    expect(seen, `seed ${seed}`).to.deep.equal(sent.map((n) => (n === 13 ? 'invalid-message' : n)));
+  });
+
+  it('a message validated after the element re-opened is dropped, not delivered late', async () => {
+    const el = await channel<number>();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    el.validate = async (raw) => {
+      await gate;
+      return raw as number;
+    };
+    const messages = record<MessageEvent<number>>(el, 'message');
+    post(el.name, 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    el.name = uniqueName('elsewhere');
+    await el.updateComplete;
+    release();
+    el.validate = null;
+    post(el.name, 2);
+    await waitUntil(() => messages.length === 1, 5000);
+    expect(messages.map((m) => m.data)).to.deep.equal([2]);
+  });
+
+  it('<storage-sync>: validates after parsing; a refused value leaves the current one', async () => {
+    const key = uniqueName('validated');
+    localStorage.setItem(key, JSON.stringify({ theme: 'dark' }));
+    const schema = z.object({ theme: z.enum(['dark', 'light']) });
+    const make = () => {
+      const el = document.createElement('storage-sync') as StorageSyncElement<{ theme: string }>;
+      el.key = key;
+      el.validate = schema;
+      document.body.append(el);
+      return el;
+    };
+    const reader = make();
+    const writer = document.createElement('storage-sync');
+    writer.key = key;
+    document.body.append(writer);
+    await waitUntil(() => reader.state === 'open' && writer.state === 'open', 5000);
+    expect(reader.value).to.deep.equal({ theme: 'dark' });
+    const changes = record(reader, 'valuechange');
+    const errors = record<RealtimeErrorEvent>(reader, 'error');
+    writer.value = { theme: 'neon' };
+    await waitUntil(() => errors.length === 1, 5000);
+    expect([errors[0]!.code, errors[0]!.raw]).to.deep.equal(['invalid-message', { theme: 'neon' }]);
+    expect(reader.value).to.deep.equal({ theme: 'dark' });
+    expect(changes).to.deep.equal([]);
+    writer.value = { theme: 'light' };
+    await waitUntil(() => changes.length === 1, 5000);
+    expect(reader.value).to.deep.equal({ theme: 'light' });
+  });
+});
+
+describe('subscribe (the store contract)', () => {
+  it('calls run at once and on each change with a new frozen snapshot; unsubscribe stops it', async () => {
+    const el = await channel<Chat>();
+    const seen: object[] = [];
+    const stop = el.subscribe((snapshot) => seen.push(snapshot));
+    expect(seen.length).to.equal(1);
+    post(el.name, { text: 'hi' });
+    await waitUntil(() => el.snapshot.data?.text === 'hi', 5000);
+    const last = seen.at(-1) as { state: string; data: Chat; lastEventId: string; error: null };
+    expect(last).to.deep.equal({
+      state: 'open',
+      error: null,
+      lastEventId: '',
+      data: { text: 'hi' },
+      leader: false,
+    });
+    expect(Object.isFrozen(last)).to.equal(true);
+    expect(new Set(seen).size, 'a new object each change').to.equal(seen.length);
+    expect(el.snapshot, 'the same object until a change').to.equal(el.snapshot);
+    stop();
+    const count = seen.length;
+    post(el.name, { text: 'after' });
+    await waitUntil(() => el.snapshot.data?.text === 'after', 5000);
+    expect(seen.length).to.equal(count);
+    el.remove();
+  });
+
+  it('<storage-sync>: { state, error, value }, including the page’s own sets', async () => {
+    const el = document.createElement('storage-sync') as StorageSyncElement<number>;
+    el.key = uniqueName('store');
+    el.type = 'number';
+    document.body.append(el);
+    const seen: { value: unknown }[] = [];
+    const stop = el.subscribe((snapshot) => seen.push(snapshot));
+    await waitUntil(() => el.state === 'open', 5000);
+    el.value = 7;
+    expect(seen.at(-1)).to.deep.equal({ state: 'open', error: null, value: 7 });
+    stop();
+    el.remove();
+  });
+});
