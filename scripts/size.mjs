@@ -17,9 +17,12 @@ import { minify } from 'terser';
 
 const KB = 1024;
 const budgets = { bundle: 18 * KB, element: 3 * KB, lazy: 3 * KB };
-// <socket-relay> carries the hub protocol's client (hello, publisher ids, pacing, oversize
-// refusal: exactly-once delivery) since 0.2: 3.5 KB until that part becomes a lazy chunk as
-// <sse-feed>'s connection code did.
+// The shared base carries, once for all seven elements, the store contract (`subscribe`,
+// `snapshot`) and `validate` (issue #25): 3.25 KB rather than each element paying for them.
+const sharedBudget = 3.25 * KB;
+// <socket-relay>: its hub protocol client (hello, pacing, acks, oversize refusal) is a lazy chunk
+// since #25, which brought its own code from 3.36 to 3.01 KB; 3.5 KB until the rest of the hub
+// framing (publish frames, the unacknowledged queue) follows it.
 const elementBudget = { 'socket-relay': 3.5 * KB };
 const gz = (code) => gzipSync(code, { level: 9 }).length;
 const isLit = (id) => id.startsWith('@lit/') || id === 'lit' || id.startsWith('lit/');
@@ -72,7 +75,7 @@ const shared = new Set(
   [...uses].filter(([id, count]) => count > 1 || alwaysShared.test(id)).map(([id]) => id),
 );
 const { code: sharedCode } = await minified('virtual:shared', isLit, [virtualEntry([...shared])]);
-check(`shared internals (${shared.size} modules)`, gz(sharedCode), budgets.element);
+check(`shared internals (${shared.size} modules)`, gz(sharedCode), sharedBudget);
 
 for (const tag of tags) {
   const { code } = await minified(`dist/${tag}.js`, (id, importer) => {
