@@ -131,11 +131,14 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
       this.hasCurrent = true;
       return;
     }
+    // A framework re-rendering the same value (a new but equal object) is no change: a store
+    // subscriber re-rendering on it would set it again, forever.
+    const same = raw === this.raw && this.hasCurrent;
     this.commit(raw);
     this.current = decode(raw, this.form() ? 'json' : this.type);
     this.hasCurrent = true;
     if (this.form()) this.restoreForm(syncedControls(this));
-    this.changed();
+    if (!same) this.changed();
   }
 
   /**

@@ -185,6 +185,31 @@ describe('subscribe (the store contract)', () => {
     el.remove();
   });
 
+  it('a repeated identical message is news: subscribers hear each one', async () => {
+    const el = await channel<string>();
+    let calls = 0;
+    const stop = el.subscribe(() => calls++);
+    post(el.name, 'ping', 'ping', 'ping');
+    await waitUntil(() => calls === 4, 5000, 'one call now and one per message');
+    stop();
+    el.remove();
+  });
+
+  it('<storage-sync>: an equal value set again (a re-render) is no change', async () => {
+    const el = document.createElement('storage-sync');
+    el.key = uniqueName('rerender');
+    document.body.append(el);
+    await waitUntil(() => el.state === 'open', 5000);
+    el.value = { theme: 'dark' };
+    let calls = 0;
+    const stop = el.subscribe(() => calls++);
+    el.value = { theme: 'dark' };
+    el.value = { theme: 'light' };
+    expect(calls).to.equal(2);
+    stop();
+    el.remove();
+  });
+
   it('<storage-sync>: { state, error, value }, including the page’s own sets', async () => {
     const el = document.createElement('storage-sync') as StorageSyncElement<number>;
     el.key = uniqueName('store');

@@ -197,14 +197,15 @@ export abstract class RealtimeElement<
 
   /**
    * Something in the snapshot may have changed: a new one is made (the last kept while every
-   * field is the same), and subscribers get it.
+   * field is the same, unless `message`: each message is news, even a repeat), and subscribers
+   * get it.
    */
-  protected changed(): void {
+  protected changed(message = false): void {
     const last = this._snapshot as unknown as Record<string, unknown> | undefined;
     this._snapshot = undefined;
     if (!this._subscribers?.size) return;
     const next = this.snapshot as unknown as Record<string, unknown>;
-    if (last && Object.keys(next).every((key) => next[key] === last[key])) {
+    if (!message && last && Object.keys(next).every((key) => next[key] === last[key])) {
       this._snapshot = last as unknown as SnapshotOf<M>;
     } else for (const run of [...this._subscribers]) run(this.snapshot);
   }
@@ -315,7 +316,7 @@ export abstract class RealtimeElement<
     try {
       return this.dispatchEvent(event);
     } finally {
-      this.changed();
+      this.changed(event.type === 'message');
       if (--this._dispatching === 0 && this._interventionPending) {
         this._interventionPending = false;
         this._superseded = true;
