@@ -96,7 +96,7 @@ function expecting(subscribers, more) {
 
 async function sseServer(kind, log) {
   const { child, port } = await startServer(kind);
-  const path = kind === 'hub' ? '/realtime/sse?topic=bench' : '/sse';
+  const path = kind.startsWith('hub') ? '/realtime/sse?topic=bench' : '/sse';
   const subscribers = [];
   const result = { kind, fanout: {} };
   try {
@@ -215,8 +215,16 @@ export async function wsServer(kind, log) {
 
 export async function hubCapacity({ log = console.error } = {}) {
   const sse = [];
-  for (const kind of ['hub', 'raw', 'better-sse']) sse.push(await sseServer(kind, log));
+  for (const kind of ['hub', 'hub-history', 'raw', 'better-sse'])
+    sse.push(await sseServer(kind, log));
   const ws = [];
   for (const kind of ['hub', 'bare-ws']) ws.push(await wsServer(kind, log));
   return { runs: RUNS, sizes: SIZES, burst: BURST, wsClients: WS_CLIENTS, sse, ws };
+}
+
+/** `node bench/hub-capacity.mjs sse hub hub-history raw`: only these SSE rows, as JSON on stdout. */
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === 'sse') {
+  const sse = [];
+  for (const kind of process.argv.slice(3)) sse.push(await sseServer(kind, console.error));
+  console.log(JSON.stringify({ runs: RUNS, sizes: SIZES, burst: BURST, sse }, null, 2));
 }

@@ -169,6 +169,12 @@ const core = bytes['realtime-elements.js (all)'];
 
 // ---- server ---------------------------------------------------------------------------------
 const rawSse = capacity.sse.find((s) => s.kind === 'raw');
+const sseLabels = {
+  hub: '**hub**',
+  'hub-history': '**hub**, per-topic history (1,001 topics kept)',
+  raw: 'raw `node:http` loop',
+  'better-sse': 'better-sse',
+};
 const sseTable = table(
   [
     'server',
@@ -178,15 +184,19 @@ const sseTable = table(
     'fan-out p50 / p99 to 10,000 (ms)',
     'events/s to 1,000 (spread)',
     'events/s ratio to raw',
+    'memory ratio to raw',
+    'p99 to 10,000 ratio to raw',
   ],
   capacity.sse.map((s) => [
-    s.kind === 'hub' ? '**hub**' : s.kind === 'raw' ? 'raw `node:http` loop' : 'better-sse',
+    sseLabels[s.kind],
     s.held.toLocaleString('en'),
     kb(s.bytesPerConnection),
     `${fixed(s.fanout[1000].p50, 1)} / ${fixed(s.fanout[1000].p99, 1)}`,
     `${fixed(s.fanout[10000].p50, 1)} / ${fixed(s.fanout[10000].p99, 1)}`,
     `${fixed(s.eventsPerSecond)} (${fixed(s.eventsSpread[0])}–${fixed(s.eventsSpread[1])})`,
     fixed(s.eventsPerSecond / rawSse.eventsPerSecond, 2),
+    fixed(s.bytesPerConnection / rawSse.bytesPerConnection, 2),
+    fixed(s.fanout[10000].p99 / rawSse.fanout[10000].p99, 2),
   ]),
 );
 const bareWs = capacity.ws.find((w) => w.kind === 'bare-ws');
@@ -341,6 +351,9 @@ ${bytesTable}
 The server in one process, ${capacity.sizes.at(-1).toLocaleString('en')} subscribers in another (this one), loopback. Fan-out latency: one
 event published, timed from the publish request to each subscriber's delivery (p50/p99 over
 subscribers, median of ${capacity.runs}). Events/s: bursts of ${capacity.burst} events to 1,000 subscribers.
+The per-topic history row runs the hub with \`history: { default: { limit: 100 }, bench: { limit:
+1000 } }\` and 101,000 events kept across 1,001 topics before the subscribers connect (its memory
+per connection is measured above that); ratios are to the raw loop in the same run.
 Target: ≥ 10,000 concurrent connections — ${met(hubSse.held >= 10000)}.
 
 ${sseTable}

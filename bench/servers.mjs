@@ -1,6 +1,8 @@
 /**
  * The server side of the hub benchmarks, run in its own process (`node bench/servers.mjs
  * <kind>`) so the clients never share its event loop. Kinds: `hub` (realtime-elements/server),
+ * `hub-history` (the hub with per-topic history set and filled: 1,000 other topics of 100 kept
+ * events each, and the benchmark topic's own 1,000),
  * `raw` (the smallest correct node:http SSE loop), `better-sse`, `bare-ws` (a `ws` server that
  * broadcasts every message to every client). Prints `PORT <n>`; answers:
  *
@@ -15,10 +17,21 @@ const subscribers = new Set();
 let publish;
 let handle;
 
-if (kind === 'hub') {
+if (kind === 'hub' || kind === 'hub-history') {
   const { createHub } = await import('../dist/server/index.js');
   // The per-connection rate limit is a policy, not a capacity: lifted so bursts measure the relay.
-  const hub = createHub({ heartbeatInterval: 60_000, rateLimit: 1_000_000 });
+  const hub = createHub({
+    heartbeatInterval: 60_000,
+    rateLimit: 1_000_000,
+    ...(kind === 'hub-history'
+      ? { history: { default: { limit: 100 }, bench: { limit: 1000 } } }
+      : {}),
+  });
+  if (kind === 'hub-history') {
+    for (let topic = 0; topic < 1000; topic++)
+      for (let i = 0; i < 100; i++) await hub.publish(`other-${topic}`, { i, pad: 'x'.repeat(64) });
+    for (let i = 0; i < 1000; i++) await hub.publish('bench', { i, t: 0 });
+  }
   publish = async (data) => void (await hub.publish('bench', data));
   handle = (request, response) => hub.handleRequest(request, response);
   globalThis.upgrade = (request, socket, head) => hub.handleUpgrade(request, socket, head);

@@ -29,10 +29,16 @@ declare module 'react' {
         | 'long'
         | 'pollHidden'
         | 'withCredentials'
+        | 'method'
+        | 'body'
+        | 'headers'
+        | 'rewind'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
         | 'shared'
+        | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'validate'
         | 'poll-hidden'
@@ -44,6 +50,7 @@ declare module 'react' {
         | 'onmessage'
         | 'onopen'
         | 'onreset'
+        | 'onauthrefresh'
         | 'onerror'
         | 'onstatechange'
       > & {
@@ -53,10 +60,16 @@ declare module 'react' {
         long?: PollFeedElement['long'];
         pollHidden?: PollFeedElement['pollHidden'];
         withCredentials?: PollFeedElement['withCredentials'];
+        method?: PollFeedElement['method'];
+        body?: PollFeedElement['body'];
+        headers?: PollFeedElement['headers'];
+        rewind?: PollFeedElement['rewind'];
         retryMin?: PollFeedElement['retryMin'];
         retryMax?: PollFeedElement['retryMax'];
         maxRetries?: PollFeedElement['maxRetries'];
         shared?: PollFeedElement['shared'];
+        refresh?: PollFeedElement['refresh'];
+        refreshTimeout?: PollFeedElement['refreshTimeout'];
         disabled?: PollFeedElement['disabled'];
         validate?: PollFeedElement['validate'];
         'poll-hidden'?: boolean;
@@ -68,6 +81,7 @@ declare module 'react' {
         onmessage?: (event: PollFeedEventMap['message']) => void;
         onopen?: (event: PollFeedEventMap['open']) => void;
         onreset?: (event: PollFeedEventMap['reset']) => void;
+        onauthrefresh?: (event: PollFeedEventMap['authrefresh']) => void;
         onerror?: (event: PollFeedEventMap['error']) => void;
         onstatechange?: (event: PollFeedEventMap['statechange']) => void;
       };
@@ -119,13 +133,17 @@ declare module 'react' {
         | 'heartbeatTimeout'
         | 'pingMessage'
         | 'stopCodes'
+        | 'rewind'
         | 'auth'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
         | 'shared'
+        | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'validate'
+        | 'last-event-id'
         | 'queue-limit'
         | 'retry-min'
         | 'retry-max'
@@ -138,6 +156,7 @@ declare module 'react' {
         | 'onmessage'
         | 'onopen'
         | 'onclose'
+        | 'onauthrefresh'
         | 'onreset'
         | 'onerror'
         | 'onstatechange'
@@ -154,13 +173,17 @@ declare module 'react' {
         heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
         pingMessage?: SocketRelayElement['pingMessage'];
         stopCodes?: SocketRelayElement['stopCodes'];
+        rewind?: SocketRelayElement['rewind'];
         auth?: SocketRelayElement['auth'];
         retryMin?: SocketRelayElement['retryMin'];
         retryMax?: SocketRelayElement['retryMax'];
         maxRetries?: SocketRelayElement['maxRetries'];
         shared?: SocketRelayElement['shared'];
+        refresh?: SocketRelayElement['refresh'];
+        refreshTimeout?: SocketRelayElement['refreshTimeout'];
         disabled?: SocketRelayElement['disabled'];
         validate?: SocketRelayElement['validate'];
+        'last-event-id'?: string;
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
         'retry-max'?: number | string;
@@ -173,6 +196,7 @@ declare module 'react' {
         onmessage?: (event: SocketRelayEventMap['message']) => void;
         onopen?: (event: SocketRelayEventMap['open']) => void;
         onclose?: (event: SocketRelayEventMap['close']) => void;
+        onauthrefresh?: (event: SocketRelayEventMap['authrefresh']) => void;
         onreset?: (event: SocketRelayEventMap['reset']) => void;
         onerror?: (event: SocketRelayEventMap['error']) => void;
         onstatechange?: (event: SocketRelayEventMap['statechange']) => void;
@@ -187,12 +211,18 @@ declare module 'react' {
         | 'method'
         | 'heartbeatTimeout'
         | 'pauseHidden'
+        | 'once'
+        | 'doneEvent'
+        | 'doneData'
+        | 'rewind'
         | 'body'
         | 'headers'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
         | 'shared'
+        | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'validate'
         | 'with-credentials'
@@ -202,10 +232,14 @@ declare module 'react' {
         | 'max-retries'
         | 'heartbeat-timeout'
         | 'pause-hidden'
+        | 'done-event'
+        | 'done-data'
         | 'onmessage'
         | 'onopen'
         | 'onclose'
         | 'onreset'
+        | 'ondone'
+        | 'onauthrefresh'
         | 'onerror'
         | 'onstatechange'
       > & {
@@ -217,12 +251,18 @@ declare module 'react' {
         method?: SseFeedElement['method'];
         heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
         pauseHidden?: SseFeedElement['pauseHidden'];
+        once?: SseFeedElement['once'];
+        doneEvent?: SseFeedElement['doneEvent'];
+        doneData?: SseFeedElement['doneData'];
+        rewind?: SseFeedElement['rewind'];
         body?: SseFeedElement['body'];
         headers?: SseFeedElement['headers'];
         retryMin?: SseFeedElement['retryMin'];
         retryMax?: SseFeedElement['retryMax'];
         maxRetries?: SseFeedElement['maxRetries'];
         shared?: SseFeedElement['shared'];
+        refresh?: SseFeedElement['refresh'];
+        refreshTimeout?: SseFeedElement['refreshTimeout'];
         disabled?: SseFeedElement['disabled'];
         validate?: SseFeedElement['validate'];
         'with-credentials'?: boolean;
@@ -232,10 +272,14 @@ declare module 'react' {
         'max-retries'?: number | string;
         'heartbeat-timeout'?: number | string;
         'pause-hidden'?: boolean;
+        'done-event'?: string;
+        'done-data'?: string;
         onmessage?: (event: SseFeedEventMap['message']) => void;
         onopen?: (event: SseFeedEventMap['open']) => void;
         onclose?: (event: SseFeedEventMap['close']) => void;
         onreset?: (event: SseFeedEventMap['reset']) => void;
+        ondone?: (event: SseFeedEventMap['done']) => void;
+        onauthrefresh?: (event: SseFeedEventMap['authrefresh']) => void;
         onerror?: (event: SseFeedEventMap['error']) => void;
         onstatechange?: (event: SseFeedEventMap['statechange']) => void;
       };

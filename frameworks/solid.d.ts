@@ -28,10 +28,16 @@ declare module 'solid-js' {
         | 'long'
         | 'pollHidden'
         | 'withCredentials'
+        | 'method'
+        | 'body'
+        | 'headers'
+        | 'rewind'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
         | 'shared'
+        | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'validate'
         | 'poll-hidden'
@@ -46,15 +52,22 @@ declare module 'solid-js' {
         | 'prop:long'
         | 'prop:pollHidden'
         | 'prop:withCredentials'
+        | 'prop:method'
+        | 'prop:body'
+        | 'prop:headers'
+        | 'prop:rewind'
         | 'prop:retryMin'
         | 'prop:retryMax'
         | 'prop:maxRetries'
         | 'prop:shared'
+        | 'prop:refresh'
+        | 'prop:refreshTimeout'
         | 'prop:disabled'
         | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:reset'
+        | 'on:authrefresh'
         | 'on:error'
         | 'on:statechange'
       > & {
@@ -64,10 +77,16 @@ declare module 'solid-js' {
         long?: PollFeedElement['long'];
         pollHidden?: PollFeedElement['pollHidden'];
         withCredentials?: PollFeedElement['withCredentials'];
+        method?: PollFeedElement['method'];
+        body?: PollFeedElement['body'];
+        headers?: PollFeedElement['headers'];
+        rewind?: PollFeedElement['rewind'];
         retryMin?: PollFeedElement['retryMin'];
         retryMax?: PollFeedElement['retryMax'];
         maxRetries?: PollFeedElement['maxRetries'];
         shared?: PollFeedElement['shared'];
+        refresh?: PollFeedElement['refresh'];
+        refreshTimeout?: PollFeedElement['refreshTimeout'];
         disabled?: PollFeedElement['disabled'];
         validate?: PollFeedElement['validate'];
         'poll-hidden'?: boolean;
@@ -82,15 +101,22 @@ declare module 'solid-js' {
         'prop:long'?: PollFeedElement['long'];
         'prop:pollHidden'?: PollFeedElement['pollHidden'];
         'prop:withCredentials'?: PollFeedElement['withCredentials'];
+        'prop:method'?: PollFeedElement['method'];
+        'prop:body'?: PollFeedElement['body'];
+        'prop:headers'?: PollFeedElement['headers'];
+        'prop:rewind'?: PollFeedElement['rewind'];
         'prop:retryMin'?: PollFeedElement['retryMin'];
         'prop:retryMax'?: PollFeedElement['retryMax'];
         'prop:maxRetries'?: PollFeedElement['maxRetries'];
         'prop:shared'?: PollFeedElement['shared'];
+        'prop:refresh'?: PollFeedElement['refresh'];
+        'prop:refreshTimeout'?: PollFeedElement['refreshTimeout'];
         'prop:disabled'?: PollFeedElement['disabled'];
         'prop:validate'?: PollFeedElement['validate'];
         'on:message'?: (event: PollFeedEventMap['message']) => void;
         'on:open'?: (event: PollFeedEventMap['open']) => void;
         'on:reset'?: (event: PollFeedEventMap['reset']) => void;
+        'on:authrefresh'?: (event: PollFeedEventMap['authrefresh']) => void;
         'on:error'?: (event: PollFeedEventMap['error']) => void;
         'on:statechange'?: (event: PollFeedEventMap['statechange']) => void;
       };
@@ -158,13 +184,17 @@ declare module 'solid-js' {
         | 'heartbeatTimeout'
         | 'pingMessage'
         | 'stopCodes'
+        | 'rewind'
         | 'auth'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
         | 'shared'
+        | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'validate'
+        | 'last-event-id'
         | 'queue-limit'
         | 'retry-min'
         | 'retry-max'
@@ -186,16 +216,20 @@ declare module 'solid-js' {
         | 'prop:heartbeatTimeout'
         | 'prop:pingMessage'
         | 'prop:stopCodes'
+        | 'prop:rewind'
         | 'prop:auth'
         | 'prop:retryMin'
         | 'prop:retryMax'
         | 'prop:maxRetries'
         | 'prop:shared'
+        | 'prop:refresh'
+        | 'prop:refreshTimeout'
         | 'prop:disabled'
         | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:close'
+        | 'on:authrefresh'
         | 'on:reset'
         | 'on:error'
         | 'on:statechange'
@@ -212,13 +246,17 @@ declare module 'solid-js' {
         heartbeatTimeout?: SocketRelayElement['heartbeatTimeout'];
         pingMessage?: SocketRelayElement['pingMessage'];
         stopCodes?: SocketRelayElement['stopCodes'];
+        rewind?: SocketRelayElement['rewind'];
         auth?: SocketRelayElement['auth'];
         retryMin?: SocketRelayElement['retryMin'];
         retryMax?: SocketRelayElement['retryMax'];
         maxRetries?: SocketRelayElement['maxRetries'];
         shared?: SocketRelayElement['shared'];
+        refresh?: SocketRelayElement['refresh'];
+        refreshTimeout?: SocketRelayElement['refreshTimeout'];
         disabled?: SocketRelayElement['disabled'];
         validate?: SocketRelayElement['validate'];
+        'last-event-id'?: string;
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
         'retry-max'?: number | string;
@@ -240,16 +278,20 @@ declare module 'solid-js' {
         'prop:heartbeatTimeout'?: SocketRelayElement['heartbeatTimeout'];
         'prop:pingMessage'?: SocketRelayElement['pingMessage'];
         'prop:stopCodes'?: SocketRelayElement['stopCodes'];
+        'prop:rewind'?: SocketRelayElement['rewind'];
         'prop:auth'?: SocketRelayElement['auth'];
         'prop:retryMin'?: SocketRelayElement['retryMin'];
         'prop:retryMax'?: SocketRelayElement['retryMax'];
         'prop:maxRetries'?: SocketRelayElement['maxRetries'];
         'prop:shared'?: SocketRelayElement['shared'];
+        'prop:refresh'?: SocketRelayElement['refresh'];
+        'prop:refreshTimeout'?: SocketRelayElement['refreshTimeout'];
         'prop:disabled'?: SocketRelayElement['disabled'];
         'prop:validate'?: SocketRelayElement['validate'];
         'on:message'?: (event: SocketRelayEventMap['message']) => void;
         'on:open'?: (event: SocketRelayEventMap['open']) => void;
         'on:close'?: (event: SocketRelayEventMap['close']) => void;
+        'on:authrefresh'?: (event: SocketRelayEventMap['authrefresh']) => void;
         'on:reset'?: (event: SocketRelayEventMap['reset']) => void;
         'on:error'?: (event: SocketRelayEventMap['error']) => void;
         'on:statechange'?: (event: SocketRelayEventMap['statechange']) => void;
@@ -264,12 +306,18 @@ declare module 'solid-js' {
         | 'method'
         | 'heartbeatTimeout'
         | 'pauseHidden'
+        | 'once'
+        | 'doneEvent'
+        | 'doneData'
+        | 'rewind'
         | 'body'
         | 'headers'
         | 'retryMin'
         | 'retryMax'
         | 'maxRetries'
         | 'shared'
+        | 'refresh'
+        | 'refreshTimeout'
         | 'disabled'
         | 'validate'
         | 'with-credentials'
@@ -279,6 +327,8 @@ declare module 'solid-js' {
         | 'max-retries'
         | 'heartbeat-timeout'
         | 'pause-hidden'
+        | 'done-event'
+        | 'done-data'
         | 'prop:src'
         | 'prop:mode'
         | 'prop:events'
@@ -287,18 +337,26 @@ declare module 'solid-js' {
         | 'prop:method'
         | 'prop:heartbeatTimeout'
         | 'prop:pauseHidden'
+        | 'prop:once'
+        | 'prop:doneEvent'
+        | 'prop:doneData'
+        | 'prop:rewind'
         | 'prop:body'
         | 'prop:headers'
         | 'prop:retryMin'
         | 'prop:retryMax'
         | 'prop:maxRetries'
         | 'prop:shared'
+        | 'prop:refresh'
+        | 'prop:refreshTimeout'
         | 'prop:disabled'
         | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:close'
         | 'on:reset'
+        | 'on:done'
+        | 'on:authrefresh'
         | 'on:error'
         | 'on:statechange'
       > & {
@@ -310,12 +368,18 @@ declare module 'solid-js' {
         method?: SseFeedElement['method'];
         heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
         pauseHidden?: SseFeedElement['pauseHidden'];
+        once?: SseFeedElement['once'];
+        doneEvent?: SseFeedElement['doneEvent'];
+        doneData?: SseFeedElement['doneData'];
+        rewind?: SseFeedElement['rewind'];
         body?: SseFeedElement['body'];
         headers?: SseFeedElement['headers'];
         retryMin?: SseFeedElement['retryMin'];
         retryMax?: SseFeedElement['retryMax'];
         maxRetries?: SseFeedElement['maxRetries'];
         shared?: SseFeedElement['shared'];
+        refresh?: SseFeedElement['refresh'];
+        refreshTimeout?: SseFeedElement['refreshTimeout'];
         disabled?: SseFeedElement['disabled'];
         validate?: SseFeedElement['validate'];
         'with-credentials'?: boolean;
@@ -325,6 +389,8 @@ declare module 'solid-js' {
         'max-retries'?: number | string;
         'heartbeat-timeout'?: number | string;
         'pause-hidden'?: boolean;
+        'done-event'?: string;
+        'done-data'?: string;
         'prop:src'?: SseFeedElement['src'];
         'prop:mode'?: SseFeedElement['mode'];
         'prop:events'?: SseFeedElement['events'];
@@ -333,18 +399,26 @@ declare module 'solid-js' {
         'prop:method'?: SseFeedElement['method'];
         'prop:heartbeatTimeout'?: SseFeedElement['heartbeatTimeout'];
         'prop:pauseHidden'?: SseFeedElement['pauseHidden'];
+        'prop:once'?: SseFeedElement['once'];
+        'prop:doneEvent'?: SseFeedElement['doneEvent'];
+        'prop:doneData'?: SseFeedElement['doneData'];
+        'prop:rewind'?: SseFeedElement['rewind'];
         'prop:body'?: SseFeedElement['body'];
         'prop:headers'?: SseFeedElement['headers'];
         'prop:retryMin'?: SseFeedElement['retryMin'];
         'prop:retryMax'?: SseFeedElement['retryMax'];
         'prop:maxRetries'?: SseFeedElement['maxRetries'];
         'prop:shared'?: SseFeedElement['shared'];
+        'prop:refresh'?: SseFeedElement['refresh'];
+        'prop:refreshTimeout'?: SseFeedElement['refreshTimeout'];
         'prop:disabled'?: SseFeedElement['disabled'];
         'prop:validate'?: SseFeedElement['validate'];
         'on:message'?: (event: SseFeedEventMap['message']) => void;
         'on:open'?: (event: SseFeedEventMap['open']) => void;
         'on:close'?: (event: SseFeedEventMap['close']) => void;
         'on:reset'?: (event: SseFeedEventMap['reset']) => void;
+        'on:done'?: (event: SseFeedEventMap['done']) => void;
+        'on:authrefresh'?: (event: SseFeedEventMap['authrefresh']) => void;
         'on:error'?: (event: SseFeedEventMap['error']) => void;
         'on:statechange'?: (event: SseFeedEventMap['statechange']) => void;
       };

@@ -1,5 +1,5 @@
 /**
- * `npm run size`: min+gzip sizes against the budgets of DESIGN.md. Deterministic (same input,
+ * `npm run size`: min+gzip sizes against the budgets of the README (Budgets). Deterministic (same input,
  * same bytes), so it can fail `npm test`; the build itself never fails on size.
  *
  * - the core CDN bundle (every element, Lit included): ≤ 18 KB
@@ -20,9 +20,9 @@ const budgets = { bundle: 18 * KB, element: 3 * KB, lazy: 3 * KB };
 // The shared base carries, once for all seven elements, the store contract (`subscribe`,
 // `snapshot`) and `validate` (issue #25): 3.25 KB rather than each element paying for them.
 const sharedBudget = 3.25 * KB;
-// <socket-relay>: its hub protocol client (hello, pacing, acks, oversize refusal) is a lazy chunk
-// since #25, which brought its own code from 3.36 to 3.01 KB; 3.5 KB until the rest of the hub
-// framing (publish frames, the unacknowledged queue) follows it.
+// <socket-relay>: the hub protocol client (hello, pacing, acks, frames) is a lazy chunk, but the
+// element keeps the credential renewal (refresh, expiring) and resume options (rewind,
+// last-event-id) it needs before that chunk loads: 3.5 KB.
 const elementBudget = { 'socket-relay': 3.5 * KB };
 const gz = (code) => gzipSync(code, { level: 9 }).length;
 const isLit = (id) => id.startsWith('@lit/') || id === 'lit' || id.startsWith('lit/');

@@ -1,11 +1,9 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import type { TypedEventTarget } from './internal/realtime-element.js';
-import { RetryingElement, retryAfterMs } from './internal/retrying-element.js';
-import { hubErrorCode } from './internal/hub-refusal.js';
+import { RetryingElement } from './internal/retrying-element.js';
 import {
   RealtimeCloseEvent,
-  RealtimeMessageEvent,
-  ResetEvent,
+  type ResetEvent,
   type RealtimeEventMap,
   type HubMessageEvent,
 } from './internal/events.js';
@@ -14,13 +12,11 @@ export interface PollFeedEventMap<In = unknown> extends RealtimeEventMap {
   message: HubMessageEvent<In>;
   reset: ResetEvent;
   close: RealtimeCloseEvent;
+  authrefresh: Event;
 }
 
-interface HubPoll {
-  events: { id: string; topic: string; data: unknown }[];
-  cursor: string;
-  reset?: { reason: string };
-}
+type HeadersSource =
+  Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
 
 /**
  * HTTP polling done well, where push is blocked: short polling with `If-None-Match` /
@@ -37,7 +33,9 @@ interface HubPoll {
  * @attr {boolean} long - Long-poll the hub with a cursor.
  * @attr {boolean} poll-hidden - Keep polling while the tab is hidden (by default polling pauses, and polls at once when visible again).
  * @attr {boolean} with-credentials - Send cookies cross-origin.
+ * @attr {string} method - The HTTP method (default `GET`; `body` is sent with any other).
  * @attr {string} last-event-id - Long polling: start from this cursor.
+ * @attr {number} rewind - Long polling: without a cursor, start with the last N events of the topics (`rewind=N`); a whole number ≥ 0, another value is `invalid-attribute`.
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
@@ -46,8 +44,9 @@ interface HubPoll {
  *
  * @fires {HubMessageEvent} message - New content (short), or each hub event (long). Carries `data`, `origin`; long polling also `lastEventId`, `topic`, `id`.
  * @fires {Event} open - The first poll succeeded.
- * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor. Carries `reason`, `lastEventId`.
- * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `forbidden-origin` (the hub refuses this page's origin: final); `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
+ * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor. Carries `reason`, `lastEventId`, `topics` (those that missed events, when named).
+ * @fires {Event} authrefresh - `refresh` renewed the credentials after a 401; the poll is made again at once.
+ * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `forbidden-origin` (the hub refuses this page's origin: final); `unauthorized` (401 or 403, final; a 401 first calls `refresh` when set), `auth-failed` (`refresh` threw); `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEventMap<In>> {
@@ -60,7 +59,9 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
     long: { type: Boolean, reflect: true },
     pollHidden: { type: Boolean, attribute: 'poll-hidden' },
     withCredentials: { type: Boolean, attribute: 'with-credentials' },
+    method: {},
     startId: { attribute: 'last-event-id' },
+    rewind: { type: Number },
   };
 
   protected static override reopenOn = [
@@ -79,15 +80,23 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
   long = false;
   pollHidden = false;
   withCredentials = false;
+  method = 'GET';
+  /** A request body for methods other than `GET` (objects as JSON). */
+  body: BodyInit | Record<string, unknown> | unknown[] | null = null;
+  /** Request headers, or a function called before every poll (fresh tokens). */
+  headers: HeadersSource | null = null;
   /** @internal The `last-event-id` attribute: long polling starts from this cursor. */
   startId: string | null = null;
+  /** Long polling: the last N events first, while there is no cursor (a whole number ≥ 0; another value is `invalid-attribute`). */
+  rewind = 0;
 
-  private inFlight?: AbortController;
+  protected inFlight?: AbortController;
   private timer?: ReturnType<typeof setTimeout>;
-  private etag = '';
-  private lastModified = '';
-  private lastBody?: string;
-  private opened = false;
+  /** Short polling: the validators and body of the last answer (`internal/poll-request.ts`). */
+  protected etag = '';
+  protected lastModified = '';
+  protected lastBody?: string;
+  protected opened = false;
 
   /** Long polling: the hub cursor of the last event received, sent with every poll. */
   get lastEventId(): string {
@@ -100,6 +109,20 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
     this.connect();
   }
 
+  /**
+   * Polls again now with a fresh backoff, keeping the cursor: after `unauthorized`,
+   * `forbidden-origin` or `retries-exhausted` (a refusal then calls `refresh` again).
+   */
+  reconnect(): void {
+    this.intervene();
+    if (!this.isConnected || this.disabled || !this.src) return;
+    this.stopPolling();
+    this.freshStart();
+    // Stopped: the next answer opens it again (`open`).
+    if (this.state !== 'open') this.opened = false;
+    this.start();
+  }
+
   protected override acquire(): void {
     if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
     try {
@@ -108,9 +131,13 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
       this.setState('error');
       return this.fail('invalid-url', `"${this.src}" is not a URL.`);
     }
-    if (!['text', 'json'].includes(this.type)) {
+    // The hub answers another rewind 400 on every try: told once here instead.
+    if (
+      !['text', 'json'].includes(this.type) ||
+      !(Number.isSafeInteger(this.rewind) && this.rewind >= 0)
+    ) {
       this.setState('error');
-      return this.fail('invalid-attribute', `Bad type="${this.type}".`);
+      return this.fail('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
     }
     this.etag = this.lastModified = '';
     this.cursor = this.startId ?? '';
@@ -147,124 +174,22 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
     if (this.paused) return this.setState('paused');
     if (!navigator.onLine) return this.reconnector.waitForOnline();
     if (!this.opened) this.beginAttempt();
-    void this.request();
-  }
-
-  private schedule(delay: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.connect(), delay);
-  }
-
-  private async request(): Promise<void> {
-    const controller = new AbortController();
-    this.inFlight = controller;
-    const url = new URL(this.src, document.baseURI);
-    const headers: Record<string, string> = {};
-    if (this.long) {
-      if (this.cursor) url.searchParams.set('since', this.cursor);
-    } else {
-      if (this.etag) headers['If-None-Match'] = this.etag;
-      if (this.lastModified) headers['If-Modified-Since'] = this.lastModified;
-    }
-    let response: Response;
-    let body: string;
-    try {
-      response = await fetch(url, {
-        headers,
-        credentials: this.withCredentials ? 'include' : 'same-origin',
-        signal: controller.signal,
-        cache: 'no-store',
-      });
-      body = response.status === 304 ? '' : await response.text();
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      this.inFlight = undefined;
-      this.fail('network', `The poll failed: ${(error as Error).message}`, { cause: error });
-      return this.settleRetry(this.scheduleRetry());
-    }
-    this.inFlight = undefined;
-    if (response.status >= 400 || (response.status < 200 && response.status !== 304)) {
-      const { status } = response;
-      if (status === 403 && hubErrorCode(body) === 'forbidden-origin') {
-        // Final: retrying cannot help until the hub allows this page's origin.
-        this.setState('error');
-        return this.fail(
-          'forbidden-origin',
-          `The hub does not allow the origin ${location.origin}.`,
-          {
-            status,
-          },
-        );
-      }
-      this.fail('http-status', `The server answered ${status}.`, { status });
-      return this.settleRetry(
-        this.scheduleRetry(
-          retryAfterMs(response.headers.get('Retry-After'), response.headers.get('Date')),
-        ),
-      );
-    }
-    if (!this.opened) {
-      this.opened = true;
-      this.setState('open');
-      this.reconnector.opened();
-      this.emit(new Event('open'));
-      if (this.superseded) return; // an open listener changed course: no delivery, no next poll
-    }
-    if (this.long) this.receiveHub(body);
-    else this.receiveContent(response, body);
-    if (this.isConnected && !this.inFlight && !this.superseded) {
-      this.schedule(this.interval ?? (this.long ? 0 : 5000));
-    }
-  }
-
-  private receiveContent(response: Response, body: string): void {
-    if (response.status === 304) return;
-    this.etag = response.headers.get('ETag') ?? '';
-    this.lastModified = response.headers.get('Last-Modified') ?? '';
-    if (body === this.lastBody) return;
-    this.lastBody = body;
-    let data: unknown = body;
-    if (this.type === 'json') {
-      try {
-        data = JSON.parse(body);
-      } catch (error) {
-        return this.fail('parse-error', `The body is not JSON: ${(error as Error).message}`, {
-          raw: body,
-        });
-      }
-    }
-    this.emit(
-      new RealtimeMessageEvent({
-        data,
-        origin: new URL(response.url || this.src, document.baseURI).origin,
-      }),
+    const controller = (this.inFlight = new AbortController());
+    import('./internal/poll-request.js').then(
+      ({ pollRequest }) => pollRequest(this as never, controller),
+      (error: unknown) => {
+        if (controller !== this.inFlight) return;
+        this.inFlight = undefined;
+        this.fail('network', 'The polling code did not load.', { cause: error });
+        this.settleRetry(this.scheduleRetry());
+      },
     );
   }
 
-  private receiveHub(body: string): void {
-    let poll: HubPoll;
-    try {
-      poll = JSON.parse(body);
-    } catch (error) {
-      return this.fail('parse-error', `The poll answer is not JSON: ${(error as Error).message}`, {
-        raw: body,
-      });
-    }
-    if (poll.reset) this.emit(new ResetEvent(poll.reset.reason, poll.cursor));
-    for (const event of poll.events ?? []) {
-      // A listener closed or re-opened the feed: the cursor stays at the last event delivered.
-      if (this.superseded) return;
-      this.cursor = event.id;
-      this.emit(
-        new RealtimeMessageEvent({
-          data: event.data,
-          lastEventId: event.id,
-          topic: event.topic,
-          id: event.id,
-        }),
-      );
-    }
-    if (poll.cursor) this.cursor = poll.cursor;
+  /** The next poll in `delay` ms (after an answer: `internal/poll-request.ts`). */
+  protected schedule(delay: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
   }
 
   private readonly onVisibility = (): void => {

@@ -16,6 +16,7 @@ export interface SocketRelayEventMap<In = unknown> extends RealtimeEventMap {
   message: HubMessageEvent<In>;
   close: RealtimeCloseEvent;
   reset: ResetEvent;
+  authrefresh: Event;
 }
 
 type AuthSource = string | (() => string | Promise<string>);
@@ -43,6 +44,8 @@ interface Pending {
  * @attr {'text' | 'json' | 'binary'} type - Raw mode: how messages are read and sent. Hub messages are always JSON values.
  * @attr {string} protocols - Space-separated subprotocols.
  * @attr {boolean} echo - Hub mode: also receive your own sends.
+ * @attr {string} last-event-id - Hub mode: resume from this cursor while the element has none of its own (e.g. one rendered with `hub.history()`).
+ * @attr {number} rewind - Hub mode: without a cursor, subscribe with the last N events of the topics first; a whole number ≥ 0, another value is `invalid-attribute`.
  * @attr {number} queue-limit - Sends held while not open; past it `send` returns `false` and fires `queue-full`.
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
@@ -58,7 +61,8 @@ interface Pending {
  * @fires {HubMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
  * @fires {Event} open - Connected (hub mode: after the hub's `hello` — or 2 s without one, an older hub — the `auth` frame and the subscription are sent; queued sends follow).
  * @fires {RealtimeCloseEvent} close - An open connection ended. Carries `code`, `reason`, `wasClean`, `willReconnect`.
- * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`.
+ * @fires {Event} authrefresh - Hub mode: `refresh` renewed the credentials (the hub closed with 4401, or said they expire); a new `auth` frame follows, or a reconnect at once.
+ * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`, `topics` (those that missed events).
  * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `timeout`, `heartbeat-timeout`, `queue-full`, `too-large`, `unavailable`, `unauthorized`, `forbidden-origin`, `policy`, `rate-limited`, `auth-failed`, `forbidden`, `bad-topic`, `bad-data`, `too-many-topics`, `bad-frame`, `parse-error`, `retries-exhausted`, `send-failed`, `unsupported` (meanings and what follows: Error codes below).
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
@@ -80,6 +84,8 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     heartbeatTimeout: { type: Number, attribute: 'heartbeat-timeout' },
     pingMessage: { attribute: 'ping-message' },
     stopCodes: { attribute: 'stop-codes' },
+    startId: { attribute: 'last-event-id' },
+    rewind: { type: Number },
   };
 
   protected static override reopenOn = [
@@ -104,9 +110,13 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
   heartbeatTimeout = 10_000;
   pingMessage = '';
   stopCodes = '1008 4401 4403';
+  /** @internal The `last-event-id` attribute. */
+  startId = '';
+  /** Hub mode: the last N events first, while there is no cursor (a whole number ≥ 0; another value is `invalid-attribute`). */
+  rewind = 0;
   /**
-   * Hub mode: a token, or a function called before every connect (fresh tokens), sent in the
-   * `auth` frame before subscribing.
+   * Hub mode: a token, or a function called before every connect and when the hub says the
+   * credentials expire (fresh tokens), sent in the `auth` frame before subscribing.
    */
   auth: AuthSource | null = null;
 
@@ -308,7 +318,8 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     this.intervene();
     if (!this.isConnected || this.disabled || !this.src) return;
     this.stopped = false;
-    this.reconnector.reset();
+    // The page acted (signed in again): a refusal now is a new one, `refresh` gets its turn.
+    this.freshStart();
     this.start();
   }
 
@@ -319,9 +330,13 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
       this.setState('error');
       return this.fail('invalid-url', `"${this.src}" is not a URL.`);
     }
-    if (!['text', 'json', 'binary'].includes(this.type)) {
+    // The hub refuses another rewind (bad-frame) and never subscribes: told here instead.
+    if (
+      !['text', 'json', 'binary'].includes(this.type) ||
+      !(Number.isSafeInteger(this.rewind) && this.rewind >= 0)
+    ) {
       this.setState('error');
-      return this.fail('invalid-attribute', `Bad type="${this.type}".`);
+      return this.fail('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
     }
     this.start();
   }
@@ -471,22 +486,43 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     const wasOpen = this.state === 'open';
     this.detach();
     const meaning = closeErrors.get(code);
+    // Expired (4440), or refused (4401) with a `refresh` not tried yet: renewed below, not an
+    // error (a page that signs in again on `unauthorized` must not when `refresh` copes).
+    const renewing = code === 4440 || (code === 4401 && this.refresh && !this.renewed);
     if (code === 1009) {
       // Refused as too large: in hub mode the largest unacknowledged send, never sent again.
       if (this.hub && !this.raw) this.hub.refuseLargest(this as never);
       else this.fail('too-large', 'The server refused a message as too large (1009).');
-    } else if (meaning) {
+    } else if (meaning && !renewing) {
       this.fail(meaning, `The server closed the connection: ${code} ${reason}`.trim());
     } else if (!wasOpen && code !== 4000) {
       this.fail('network', 'The WebSocket connection failed.');
     }
     this.requeueUnacked();
     if (this.superseded) return; // an error listener already chose (close(), reconnect(), …)
+    if (renewing) {
+      const attempt = this.attempt;
+      if (wasOpen) this.emit(new RealtimeCloseEvent(true, code, reason, wasClean));
+      return this.renewThen(code > 4401, () => attempt !== this.attempt || this.stopped);
+    }
     const stop = this.stopCodes.split(/\s+/).includes(String(code));
     const delay = stop ? -1 : this.scheduleRetry();
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0, code, reason, wasClean));
     if (stop) this.setState('error');
     else this.settleRetry(delay);
+  }
+
+  /** The hub's `expiring`: renew, then a new `auth` frame on the same socket. */
+  protected async reauth(): Promise<void> {
+    const socket = this.socket;
+    try {
+      await this.renew(true);
+      const token = typeof this.auth === 'function' ? await this.auth() : this.auth;
+      if (token != null && socket === this.socket)
+        this.sendControl(this.json({ type: 'auth', token }));
+    } catch {
+      // No new token: the hub closes with 4440 at expiry and the reconnect asks again.
+    }
   }
 
   private armHeartbeat(): void {

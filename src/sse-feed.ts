@@ -9,11 +9,14 @@ import {
   type SseMessageEvent,
 } from './internal/events.js';
 import type { NativeState } from './internal/native-event-source.js';
+import type { DoneEvent } from './internal/done-event.js';
 
 export interface SseFeedEventMap<In = unknown> extends RealtimeEventMap {
   message: SseMessageEvent<In>;
   close: RealtimeCloseEvent;
   reset: ResetEvent;
+  done: DoneEvent;
+  authrefresh: Event;
 }
 
 type HeadersSource =
@@ -34,19 +37,25 @@ type HeadersSource =
  * @attr {boolean} with-credentials - Send cookies cross-origin.
  * @attr {string} method - Fetch mode: the HTTP method.
  * @attr {string} last-event-id - Start from this cursor (one containing CR, LF or NUL, which no header can carry, is `invalid-attribute`).
+ * @attr {number} rewind - With the hub: without a cursor, start with the last N events of the topics (`?rewind=N`); a resume never rewinds; a whole number ≥ 0, another value is `invalid-attribute`.
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
  * @attr {number} heartbeat-timeout - Fetch mode: no byte (comments count) for this long → reconnect. The hub sends a comment every 15 s: 45000 is a good value.
- * @attr {boolean} pause-hidden - Close while the tab is hidden, resume with replay when visible. Off by default, so switching tabs never re-sends a request.
+ * @attr {boolean} pause-hidden - Close while the tab is hidden, resume with replay when visible. Off by default, so switching tabs never re-sends a request. Never pauses a `once` stream.
+ * @attr {boolean} once - One-shot streams (fetch mode), e.g. a generated answer: nothing is sent until `stream()`; the stream ends (`done`, state `closed`) on a clean end of the body, a `done-event` or `done-data`. A drop is resumed only by id (`Last-Event-ID`), else `interrupted`: a request is never sent twice.
+ * @attr {string} done-event - With `once`: the SSE event type that ends the stream (default `done`); not delivered as a `message`.
+ * @attr {string} done-data - With `once`: data that ends the stream, e.g. `[DONE]`; not delivered as a `message`.
  * @attr {boolean} disabled - Keeps the feed closed.
  * @attr {string} state - `connecting`, `open`, `paused`, `closed`, `error`.
  *
  * @fires {SseMessageEvent} message - An SSE event. Its own type is in `eventType`: a server never chooses a DOM event type. Carries `data`, `lastEventId`, `eventType`, `origin`.
  * @fires {Event} open - The stream is open (fetch: a 200 `text/event-stream` answer).
  * @fires {RealtimeCloseEvent} close - An open stream ended: dropped (`willReconnect: true`, `readyState` already 0, as `EventSource`) or stopped. Carries `willReconnect`.
- * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`.
- * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized`, `forbidden-origin` (the hub refuses this page's origin: final; native mode learns it with one plain `GET` after `EventSource` gives up), `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
+ * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`, `too-many`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`, and `topics` (those that missed events) when the hub names them.
+ * @fires {DoneEvent} done - `once`: the stream ended as the server meant it to. Carries `reason` (`end`, `event`, `data`), `data`, `lastEventId`.
+ * @fires {Event} authrefresh - `refresh` renewed the credentials (after a 401 or the hub's expiry); the feed reconnects at once with its cursor.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized` (401 or 403; a 401 first calls `refresh` when set), `auth-failed` (`refresh` threw), `interrupted` (`once`: cut before its end without event ids; final), `forbidden-origin` (the hub refuses this page's origin: final; native mode learns it with one plain `GET` after `EventSource` gives up), `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMap<In>> {
@@ -63,8 +72,12 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     withCredentials: { type: Boolean, attribute: 'with-credentials', reflect: true },
     method: {},
     startId: { attribute: 'last-event-id' },
+    rewind: { type: Number },
     heartbeatTimeout: { type: Number, attribute: 'heartbeat-timeout' },
     pauseHidden: { type: Boolean, attribute: 'pause-hidden' },
+    once: { type: Boolean, reflect: true },
+    doneEvent: { attribute: 'done-event' },
+    doneData: { attribute: 'done-data' },
   };
 
   protected static override reopenOn = [
@@ -77,6 +90,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     'startId',
     'pauseHidden',
     'shared',
+    'once',
   ];
 
   src = '';
@@ -90,6 +104,11 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   startId: string | null = null;
   heartbeatTimeout = 0;
   pauseHidden = false;
+  once = false;
+  doneEvent = 'done';
+  doneData = '';
+  /** The hub's `rewind`: the last N events first, while there is no cursor (a whole number ≥ 0; another value is `invalid-attribute`). */
+  rewind = 0;
   /** Fetch mode: a request body (objects as JSON), re-sent on every reconnect. */
   body: BodyInit | Record<string, unknown> | unknown[] | null = null;
   /** Fetch mode: request headers, or a function called before every attempt (fresh tokens). */
@@ -110,6 +129,8 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   private nativeAt = 0;
   /** Native mode: its own reconnects in a row that came sooner than `retry-min` after that. */
   private hurried = 0;
+  /** `once`: the promise of the running `stream()`. */
+  private run?: { resolve(): void; reject(error: unknown): void };
 
   /** As `EventSource.readyState`: 0 connecting, 1 open, 2 closed (`SseFeedElement.CONNECTING` …). */
   get readyState(): number {
@@ -128,7 +149,8 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   reconnect(): void {
     this.intervene();
     if (!this.isConnected || this.disabled || !this.src) return;
-    this.reconnector.reset();
+    // The page acted (signed in again): a refusal now is a new one, `refresh` gets its turn.
+    this.freshStart();
     this.start();
   }
 
@@ -136,7 +158,49 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   close(): void {
     this.intervene();
     this.unshare();
+    this.finish(aborted());
     this.stop('closed');
+  }
+
+  /**
+   * `once`: sends the next one-shot request (fetch mode; `body` replaces the `body` property),
+   * aborting one still running. Resolves on `done`; rejects with the `error` (an `Error` with its
+   * `code`: `interrupted`, `unauthorized`, `http-status`, …) or, when aborted by another
+   * `stream()`, `close()`, `disabled` or removal (the server sees the request go), an
+   * `AbortError`. Tab switches and `pause-hidden` never re-send it; `pagehide` aborts it.
+   *
+   * @throws {DOMException} `InvalidStateError` (as a rejection) without `once`, or on a removed or disabled element.
+   */
+  stream(body?: SseFeedElement['body']): Promise<void> {
+    this.intervene();
+    this.settle();
+    if (!this.once || !this.isConnected || this.disabled) {
+      return Promise.reject(
+        new DOMException(`<${this.localName}> needs once and to be enabled.`, 'InvalidStateError'),
+      );
+    }
+    if (body !== undefined) this.body = body;
+    this.finish(aborted());
+    this.disconnect();
+    this.freshStart();
+    this.cursor = this.startId ?? '';
+    const promise = new Promise<void>((resolve, reject) => (this.run = { resolve, reject }));
+    // The page may ignore it: an abort must not surface as an unhandled rejection.
+    promise.catch(() => {});
+    addEventListener('pagehide', this.onPage);
+    addEventListener('pageshow', this.onPage);
+    this.connect();
+    return promise;
+  }
+
+  /** Settles the running `stream()` (if any): resolves without `error`. */
+  private finish(error?: unknown): void {
+    const run = this.run;
+    this.run = undefined;
+    removeEventListener('pagehide', this.onPage);
+    removeEventListener('pageshow', this.onPage);
+    if (error) run?.reject(error);
+    else run?.resolve();
   }
 
   protected override acquire(): void {
@@ -153,13 +217,24 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     } catch {
       return this.invalid('invalid-url', `"${this.src}" is not a URL.`);
     }
-    if (!['text', 'json'].includes(this.type) || !['auto', 'fetch', 'native'].includes(this.mode)) {
-      return this.invalid('invalid-attribute', `Bad type="${this.type}" or mode="${this.mode}".`);
+    if (
+      !['text', 'json'].includes(this.type) ||
+      !['auto', 'fetch', 'native'].includes(this.mode) ||
+      (this.once && this.mode === 'native') ||
+      // The hub answers another rewind 400 on every try: told once here instead.
+      !(Number.isSafeInteger(this.rewind) && this.rewind >= 0)
+    ) {
+      return this.invalid(
+        'invalid-attribute',
+        `Bad type="${this.type}", mode="${this.mode}" or rewind="${this.rewind}".`,
+      );
     }
     // A stream's ids never hold these (the parser splits lines there and ignores ids with NULL).
     if (/[\r\n\0]/.test(this.cursor)) {
       return this.invalid('invalid-attribute', 'last-event-id cannot contain CR, LF or NUL.');
     }
+    // A one-shot request is sent by stream() only.
+    if (this.once) return;
     // Shared feeds stay connected: the leading tab may be hidden while others are not.
     const pausing = this.pauseHidden && !this.shared;
     if (pausing) document.addEventListener('visibilitychange', this.onVisibility);
@@ -169,6 +244,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
 
   protected override release(): void {
     super.release();
+    this.finish(aborted());
     document.removeEventListener('visibilitychange', this.onVisibility);
     const wasOpen = this.state === 'open';
     this.disconnect();
@@ -182,7 +258,10 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   }
 
   private get url(): URL {
-    return new URL(this.src, document.baseURI);
+    const url = new URL(this.src, document.baseURI);
+    // Only without a cursor: a resume (EventSource's own reconnects send the header) never rewinds.
+    if (this.rewind > 0 && !this.cursor) url.searchParams.set('rewind', String(this.rewind));
+    return url;
   }
 
   /**
@@ -192,7 +271,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
    * preflights) refuses. `EventSource`'s own reconnects send the header with no preflight.
    */
   private get useFetch(): boolean {
-    if (this.mode !== 'auto') return this.mode === 'fetch';
+    if (this.mode !== 'auto' || this.once) return this.mode !== 'native';
     if (typeof fetch !== 'function' || typeof ReadableStream !== 'function') return false;
     // A same-origin src that redirects to another origin counts as cross-origin: EventSource's
     // reconnects follow the redirect with Last-Event-ID; a fetch's would be preflighted.
@@ -207,7 +286,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   }
 
   protected override connect(): void {
-    if (this.following) return;
+    if (this.following || (this.once && !this.run)) return;
     this.disconnect();
     this.beginAttempt();
     const attempt = ++this.attempt;
@@ -231,22 +310,40 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     this.reconnector.cancel();
     this.setState(state);
     if (wasActive) this.emit(new RealtimeCloseEvent(false));
+    this.finish(state === 'error' ? failure(this.error) : undefined);
   }
 
-  /** The connection failed or dropped: schedule the next attempt (or give up). */
-  private retry(retryAfter = 0): void {
+  /**
+   * The connection failed or dropped: schedule the next attempt (or give up). `retryAfter` < 0:
+   * at once (fresh credentials). `answered`: the server refused the request (a status), so a
+   * one-shot request may be sent again; a drop resumes it only by id.
+   */
+  private retry(retryAfter = 0, answered?: boolean): void {
     // A listener of the event that brought us here already chose (close(), reconnect(), …).
     if (this.superseded) return;
+    if (this.once && !answered && !this.cursor) {
+      this.fail('interrupted', 'The stream was cut before its end and has no id to resume from.');
+      return this.stop('error');
+    }
     const wasOpen = this.state === 'open';
     this.disconnect();
-    const delay = this.scheduleRetry(retryAfter);
+    // At once only after a stable connection: credentials that keep expiring at once (a clock
+    // far off, a grant of a few ms) take the backoff instead of a hot loop.
+    const now = retryAfter < 0 && !this.reconnector.attempt++;
+    const delay = now ? 0 : this.scheduleRetry(Math.max(0, retryAfter));
     // Like EventSource: readyState is CONNECTING (or CLOSED) before the page hears of the drop.
     this.setState(delay >= 0 ? 'connecting' : 'error');
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0));
-    if (delay < 0) this.settleRetry(delay);
+    if (now) {
+      if (!this.superseded) this.connect();
+    } else if (delay < 0) {
+      this.settleRetry(delay);
+      this.finish(failure(this.error));
+    }
   }
 
   private opened(): void {
+    this.renewed = false;
     this.setState('open');
     this.reconnector.opened();
     this.emit(new Event('open'));
@@ -259,13 +356,13 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     // The hub's control events: `cursor` starts a fresh stream's cursor, `reset` is announced.
     if (type === 'cursor') return;
     if (type === 'reset') {
-      let reason = 'unknown';
+      let body: { reason?: string; topics?: string[] } = {};
       try {
-        reason = JSON.parse(data).reason ?? reason;
+        body = JSON.parse(data);
       } catch {
         // A reset without a JSON body still is one.
       }
-      this.emit(new ResetEvent(reason, lastEventId));
+      this.emit(new ResetEvent(body.reason ?? 'unknown', lastEventId, body.topics));
       return;
     }
     if (this.wanted.length && !this.wanted.includes(type)) return;
@@ -297,6 +394,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
       withCredentials: this.withCredentials,
       signal: controller.signal,
       native: this.native,
+      done: this.once ? ([this.doneEvent, this.doneData] as [string, string]) : undefined,
     };
     this.load(import('./internal/fetch-event-stream.js'), current, ({ fetchEventStream }) =>
       fetchEventStream(request, {
@@ -314,6 +412,11 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
         fail: this.fail.bind(this),
         retry: this.retry.bind(this),
         stop: this.stop.bind(this),
+        renew: this.renew.bind(this),
+        done: (event: Event) => {
+          this.stop('closed');
+          this.emit(event as DoneEvent);
+        },
       }),
     );
   }
@@ -407,6 +510,19 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     this.stop('error');
   }
 
+  /** `once`: `pagehide` aborts the request; a stream with an id resumes on `pageshow`. */
+  private readonly onPage = (event: Event): void => {
+    if (event.type === 'pageshow') {
+      if (this.state === 'paused') this.connect();
+    } else if (this.cursor) {
+      this.disconnect();
+      this.reconnector.cancel();
+      this.setState('paused');
+    } else {
+      this.retry();
+    }
+  };
+
   private readonly onVisibility = (): void => {
     // A feed the page closed, or one stopped for good (204, 401, …), stays so: only a running
     // feed pauses, and only a paused one resumes.
@@ -420,6 +536,11 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     }
   };
 }
+
+const aborted = () => new DOMException('The stream was aborted.', 'AbortError');
+/** A rejection for `stream()`: an `Error` with the `error` event's `code`. */
+const failure = (event: { code: string; message: string } | null) =>
+  Object.assign(new Error(event?.message), { code: event?.code });
 
 export interface SseFeedElement<In = unknown> {
   addEventListener: TypedEventTarget<SseFeedEventMap<In>>['addEventListener'];

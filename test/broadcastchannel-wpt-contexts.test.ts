@@ -378,7 +378,11 @@ describe('<tab-channel> across tabs, the wall clock stepped (issue #20, input 1)
           `window.log.some((entry) => entry.data === 'sentinel') && window.log`,
           10_000,
         );
-        expect(log.map((entry) => entry.data)).to.deep.equal([0, 1, 2, 3, 4, 'sentinel']);
+        // The whole log on failure: an error entry (its code) shows as data null otherwise.
+        expect(
+          log.map((entry) => entry.data),
+          JSON.stringify(log),
+        ).to.deep.equal([0, 1, 2, 3, 4, 'sentinel']);
       });
     }
   }

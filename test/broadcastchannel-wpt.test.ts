@@ -206,7 +206,7 @@ for (const impl of impls) {
         const [c1, c2] = await channels(impl, 2);
         const events = recordAll(c2);
         for (const [, value] of jsonValues) c1.postMessage(value);
-        await waitUntil(() => events.length === jsonValues.length, 5000, 'every value');
+        await waitUntil(() => events.length === jsonValues.length, 15_000, 'every value');
         events.forEach((event, i) =>
           expect(event.data, jsonValues[i][0]).to.deep.equal(jsonValues[i][1]),
         );
@@ -230,7 +230,7 @@ for (const impl of impls) {
           const [c1, c2] = await channels(impl, 2);
           const events = recordAll(c2);
           for (const [, value] of cloneOnly) c1.postMessage(value);
-          await waitUntil(() => events.length === cloneOnly.length, 5000, 'every value');
+          await waitUntil(() => events.length === cloneOnly.length, 15_000, 'every value');
           events.forEach((event, i) => cloneOnly[i][2](event.data));
         });
 

@@ -48,31 +48,40 @@ export class Tab {
   /**
    * Polls `expression` (a check without side effects) in the tab until it is truthy; returns its
    * value. A page that navigates meanwhile (a reload the test caused) is polled again in its new
-   * document.
+   * document. Polls in slices of at most 10 s, one command each: the runner fails any command
+   * that has not answered within 20 s, so one long poll would fail a wait of 20 s or more.
    */
-  async waitFor<T = unknown>(expression: string, timeout = 5000): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+  async waitFor<T = unknown>(expression: string, timeout = 15_000): Promise<T> {
+    const end = performance.now() + timeout;
+    let thrown = '';
+    for (let navigations = 0; ;) {
+      const slice = Math.max(0, Math.min(10_000, end - performance.now()));
       try {
-        return await this.poll<T>(expression, timeout);
+        const result = await this.poll<T>(expression, slice);
+        if ('value' in result) return result.value;
+        thrown = result.thrown;
       } catch (error) {
-        if (attempt > 2 || !String(error).includes('Execution context was destroyed')) throw error;
+        if (navigations++ > 2 || !String(error).includes('Execution context was destroyed'))
+          throw error;
       }
+      if (performance.now() >= end)
+        throw new Error(`Timed out waiting for: ${expression}${thrown}`);
     }
   }
 
-  private poll<T>(expression: string, timeout: number): Promise<T> {
-    return this.eval<T>(`(async () => {
+  private poll<T>(expression: string, timeout: number): Promise<{ value: T } | { thrown: string }> {
+    return this.eval(`(async () => {
       const end = performance.now() + ${timeout};
       let thrown = '';
       for (;;) {
         // A page that has just loaded may not have run its scripts yet: a throw is a "not yet".
         try {
           const value = (${expression});
-          if (value) return value;
+          if (value) return { value };
         } catch (error) {
           thrown = ' (last threw: ' + error + ')';
         }
-        if (performance.now() > end) throw new Error('Timed out waiting for: ' + ${JSON.stringify(expression)} + thrown);
+        if (performance.now() > end) return { thrown };
         await new Promise((r) => setTimeout(r, 10));
       }
     })()`);
@@ -97,6 +106,34 @@ export class Tab {
 export const hubStats = (): Promise<{ sse: number; ws: number; poll: number }> =>
   executeServerCommand<{ sse: number; ws: number; poll: number }, unknown>('hub-stats');
 
+/**
+ * The hub's open connections whose URL includes `includes` (a test's own topic), counted
+ * server-side: other tests' connections, still closing, do not move it as they move `hubStats`.
+ */
+export const hubConnections = (
+  includes: string,
+): Promise<{ sse: number; ws: number; poll: number }> =>
+  executeServerCommand<{ sse: number; ws: number; poll: number }, unknown>('hub-connections', {
+    includes,
+  });
+
+/**
+ * Publishes the numbers 1…`count` to `topic` on the main hub, cutting every hub connection at
+ * `cuts` random points. In chunks of 1,000 (with their share of the cuts): one command must
+ * answer within the runner's 20 s, however loaded the machine is.
+ */
+export async function hubStream(topic: string, count: number, cuts: number): Promise<void> {
+  for (let from = 1; from <= count; from += 1000) {
+    const chunk = Math.min(1000, count - from + 1);
+    await executeServerCommand('hub-stream', {
+      topic,
+      from,
+      count: chunk,
+      cuts: Math.round((cuts * chunk) / count),
+    });
+  }
+}
+
 /** Closes every tab the current test file opened. Use in `afterEach`. */
 export const closeAllTabs = (): Promise<unknown> => executeServerCommand('close-all-tabs');
 
@@ -111,7 +148,7 @@ export const listenerTypes = (target = 'window'): Promise<string[]> =>
 /** Resolves when `predicate` returns a truthy value; rejects after `timeout` ms. */
 export async function waitUntil<T>(
   predicate: () => T | Promise<T>,
-  timeout = 5000,
+  timeout = 15_000,
   what = 'condition',
 ): Promise<T> {
   const end = performance.now() + timeout;

@@ -22,9 +22,9 @@ describe('hub with Chromium clients', () => {
     let errors = 0;
     source.addEventListener('error', () => errors++);
     await executeServerCommand('hub-cut');
-    await waitUntil(() => errors > 0, 5000, 'the drop');
+    await waitUntil(() => errors > 0, 15_000, 'the drop');
     await publish(topic, 3, 4);
-    await waitUntil(() => received.length === 4, 5000, 'replay after the native reconnect');
+    await waitUntil(() => received.length === 4, 15_000, 'replay after the native reconnect');
     source.close();
     expect(received).to.deep.equal([1, 2, 3, 4]);
     expect(new Set(ids).size).to.equal(4);

@@ -34,22 +34,22 @@ describe('<popup-bridge> across reloads and navigations', () => {
     const el = await fixture<PopupBridgeElement>(
       html`<popup-bridge for=${frame.id}></popup-bridge>`,
     );
-    await waitUntil(() => el.state === 'open', 5000, 'open');
+    await waitUntil(() => el.state === 'open', 15_000, 'open');
     const asked: PopupMessageEvent[] = [];
     el.addEventListener('message', (event) => asked.push(event));
     const peer = () => frame.contentWindow as PeerWindow;
-    await waitUntil(() => peer().bridge?.state === 'open', 5000, 'frame side open');
+    await waitUntil(() => peer().bridge?.state === 'open', 15_000, 'frame side open');
     // The old document's own promise goes with it; only the reply's destination matters here.
     void peer()
       .bridge.request('first')
       .catch((error: BridgeRequestError) => error.code);
-    await waitUntil(() => asked.length === 1, 5000, 'first request');
+    await waitUntil(() => asked.length === 1, 15_000, 'first request');
     const opens = record(el, 'open');
     peer().location.reload();
-    await waitUntil(() => opens.length === 1, 5000, 'open after the reload');
-    await waitUntil(() => peer().bridge?.state === 'open', 5000, 'new frame side open');
-    const second = peer().bridge.request('second', { timeout: 5000 });
-    await waitUntil(() => asked.length === 2, 5000, 'second request');
+    await waitUntil(() => opens.length === 1, 15_000, 'open after the reload');
+    await waitUntil(() => peer().bridge?.state === 'open', 15_000, 'new frame side open');
+    const second = peer().bridge.request('second', { timeout: 15_000 });
+    await waitUntil(() => asked.length === 2, 15_000, 'second request');
     asked[0].reply!('answer to first');
     asked[1].reply!('answer to second');
     expect(await second).to.equal('answer to second');
@@ -78,7 +78,7 @@ describe('<popup-bridge> across reloads and navigations', () => {
       end(popup);
       expect(await failed).to.equal(how.includes('closed') ? 'closed' : 'timeout');
       if (!popup.closed) popup.close();
-      await waitUntil(() => el.state === 'closed', 5000, 'closed');
+      await waitUntil(() => el.state === 'closed', 15_000, 'closed');
       el.src = `/test/fixtures/popup.html?mark=${mark}-2`;
       await el.updateComplete;
       el.open();
@@ -110,7 +110,7 @@ describe('<popup-bridge> across reloads and navigations', () => {
     await tab.eval(
       `(location.href = ${JSON.stringify(`${otherOrigin}/test/fixtures/tab.html`)}, true)`,
     );
-    await waitUntil(() => closes.length === 1, 5000, 'close when it left');
+    await waitUntil(() => closes.length === 1, 15_000, 'close when it left');
     expect(closes[0].willReconnect).to.equal(true);
     expect(el.state).to.equal('connecting');
     await waitUntil(
@@ -121,7 +121,7 @@ describe('<popup-bridge> across reloads and navigations', () => {
           return true; // cross-origin now
         }
       },
-      5000,
+      15_000,
       'popup on the other origin',
     );
     el.post('while away');

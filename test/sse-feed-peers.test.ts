@@ -220,7 +220,7 @@ describe('WPT eventsource/ format-*', () => {
   });
 
   it('format-data-before-final-empty-line.any.js: an unfinished event’s id does not resume', async function () {
-    this.timeout(15_000);
+    this.timeout(30_000);
     const query = { message: 'retry:300\ndata:test1\n\nid:test\ndata:test2', newline: 'none' };
     for (const kind of kinds) {
       const { key, src } = scenario('wpt-message', query);
@@ -408,7 +408,7 @@ describe('eventsource package (test/tests.ts)', () => {
         el.addEventListener('message', () => states.push(el.readyState));
         el.addEventListener('close', () => states.push(el.readyState));
         document.body.append(el);
-        await waitUntil(() => messages.length >= 8, 5000);
+        await waitUntil(() => messages.length >= 8, 15_000);
         expect(messages.slice(0, 8).map((e) => [e.data, e.lastEventId])).to.deep.equal(
           Array.from({ length: 8 }, (_, i) => [`Counter is at ${i + 1}`, `${i + 1}`]),
         );
@@ -428,7 +428,7 @@ describe('eventsource package (test/tests.ts)', () => {
         const other = make(sentinel.src, { events: 'counter' });
         const otherMessages = record(other, 'message');
         document.body.append(other);
-        await waitUntil(() => otherMessages.length >= 7, 5000);
+        await waitUntil(() => otherMessages.length >= 7, 15_000);
         expect(await requestsFor(key)).to.have.length(1);
         expect(el.readyState).to.equal(2);
       });
@@ -441,7 +441,7 @@ describe('eventsource package (test/tests.ts)', () => {
         document.body.append(el);
         await el.updateComplete;
         expect(el.readyState).to.equal(0);
-        await waitUntil(() => states.length >= 2, 5000);
+        await waitUntil(() => states.length >= 2, 15_000);
         el.close();
         expect([...states.slice(0, 2), el.readyState]).to.deep.equal(['open 1', 'close 0', 2]);
       });

@@ -56,8 +56,8 @@ describe('<sse-feed> red team (issue #19)', () => {
       const el = feed(`/sse-test/retry-field?key=${key}&retry=3000000000`, { mode });
       const messages = record<RealtimeMessageEvent>(el, 'message');
       document.body.append(el);
-      await waitUntil(() => messages.length === 1, 3000, 'first event');
-      await waitUntil(async () => (await requestsFor(key))[0]?.closed, 3000, 'stream ended');
+      await waitUntil(() => messages.length === 1, 15_000, 'first event');
+      await waitUntil(async () => (await requestsFor(key))[0]?.closed, 15_000, 'stream ended');
       // An overflowing timer reconnects within a millisecond or so; a floor of 35 days does not.
       await sleep(300);
       expect(await gets(key)).to.have.length(1);
@@ -85,7 +85,7 @@ describe('<sse-feed> red team (issue #19)', () => {
       expect(el.state).to.equal('closed');
       setHidden(false);
       expect(el.state).to.equal('closed');
-      await waitUntil(async () => (await requestsFor(key))[0].closed, 2000, 'request closed');
+      await waitUntil(async () => (await requestsFor(key))[0].closed, 15_000, 'request closed');
       expect(await gets(key)).to.have.length(1);
     });
   }
@@ -98,7 +98,7 @@ describe('<sse-feed> red team (issue #19)', () => {
     });
     const states = record(el, 'statechange');
     document.body.append(el);
-    await waitUntil(() => states.length > 0 && el.state === 'closed', 3000, 'stopped by the 204');
+    await waitUntil(() => states.length > 0 && el.state === 'closed', 15_000, 'stopped by the 204');
     setHidden(true);
     setHidden(false);
     expect(el.state).to.equal('closed');
@@ -120,7 +120,7 @@ describe('<sse-feed> red team (issue #19)', () => {
     try {
       await waitUntil(
         async () => (await gets(`${key}-target`)).some((r) => r.lastEventId === '3'),
-        6000,
+        15_000,
         'a resume from 3 reaches the other origin',
       );
     } finally {
@@ -138,10 +138,10 @@ describe('<sse-feed> red team (issue #19)', () => {
     const messages = record<RealtimeMessageEvent>(el, 'message');
     const errors = record<RealtimeErrorEvent>(el, 'error');
     document.body.append(el);
-    await waitUntil(() => messages.length === 3, 3000, 'three events');
+    await waitUntil(() => messages.length === 3, 15_000, 'three events');
     await waitUntil(
       async () => (await gets(`${key}-target`)).some((seen) => seen.lastEventId === '3'),
-      4000,
+      15_000,
       'a resume from 3 reaches the other origin',
     );
     expect(messages.map((m) => m.data)).to.deep.equal(['1', '2', '3']);
@@ -158,7 +158,7 @@ describe('<sse-feed> red team (issue #19)', () => {
       const messages = record<RealtimeMessageEvent>(el, 'message');
       const errors = record<RealtimeErrorEvent>(el, 'error');
       document.body.append(el);
-      await waitUntil(() => messages.length === 1, 3000, 'the good JSON event');
+      await waitUntil(() => messages.length === 1, 15_000, 'the good JSON event');
       // `a` (one event across the split CRLFs, after the split BOM) and `{bad` are not JSON.
       expect(errors.map((e) => e.code)).to.deep.equal(['parse-error', 'parse-error']);
       expect(errors.map((e) => e.raw)).to.deep.equal(['a', '{bad']);
@@ -172,13 +172,14 @@ describe('<sse-feed> red team (issue #19)', () => {
   for (const mode of ['fetch', 'native'] as const) {
     it(`${mode}: close() while the retry is pending stays closed`, async () => {
       const key = uniqueName('close-pending');
-      const el = feed(`/sse-test/retry-field?key=${key}&retry=150`, { mode });
+      // A 1 s retry: with 150 ms a loaded machine could let it fire before close() was called.
+      const el = feed(`/sse-test/retry-field?key=${key}&retry=1000`, { mode });
       const messages = record<RealtimeMessageEvent>(el, 'message');
       document.body.append(el);
-      await waitUntil(() => messages.length === 1, 3000, 'first event');
-      await waitUntil(() => el.readyState === 0, 3000, 'reconnecting');
+      await waitUntil(() => messages.length === 1, 15_000, 'first event');
+      await waitUntil(() => el.readyState === 0, 15_000, 'reconnecting');
       el.close();
-      await sleep(400);
+      await sleep(1500);
       expect(await gets(key)).to.have.length(1);
       expect(el.state).to.equal('closed');
     });
@@ -197,7 +198,7 @@ describe('<sse-feed> red team (issue #19)', () => {
       });
       const messages = record<RealtimeMessageEvent>(el, 'message');
       document.body.append(el);
-      await waitUntil(() => messages.length >= 1, 3000, 'first event');
+      await waitUntil(() => messages.length >= 1, 15_000, 'first event');
       const start = performance.now();
       await sleep(1000);
       const elapsed = performance.now() - start;

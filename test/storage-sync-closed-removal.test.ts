@@ -42,13 +42,13 @@ describe('<storage-sync> draft removed while the element was closed, or its key 
         localStorage.setItem(${JSON.stringify(key)}, JSON.stringify({ title: 'Plan', body: 'secret plan' }));
         return true;
       })()`);
-      await waitUntil(() => body.value === 'secret plan', 5000, 'draft shown');
+      await waitUntil(() => body.value === 'secret plan', 15_000, 'draft shown');
       close(b);
       await b.updateComplete;
       await a.eval(`(localStorage.removeItem(${JSON.stringify(key)}), true)`);
       // Another tab's change reaches this tab's storage area asynchronously (Chromium mirrors
       // it per renderer): the element reads it when it opens, so wait until it is here.
-      await waitUntil(() => localStorage.getItem(key) === null, 5000, 'the removal to arrive');
+      await waitUntil(() => localStorage.getItem(key) === null, 15_000, 'the removal to arrive');
       reopen(b);
       await b.updateComplete;
       expect(b.state).to.equal('open');
@@ -174,7 +174,7 @@ describe('<storage-sync> draft removed while the element was closed, or its key 
     expect(JSON.parse(localStorage.getItem(key)!).body).to.equal('half a thought');
     const a = await Tab.open();
     await a.eval(`(localStorage.removeItem(${JSON.stringify(key)}), true)`);
-    await waitUntil(() => body.value === '', 5000, 'reset');
+    await waitUntil(() => body.value === '', 15_000, 'reset');
     // Leaving the field: a native change event would store the (reset) form as a new draft.
     b.querySelector<HTMLInputElement>('[name=title]')!.focus();
     body.blur();

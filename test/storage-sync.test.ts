@@ -231,7 +231,19 @@ describe('<storage-sync>', () => {
       const tab = await Tab.open();
       await syncIn(tab, key, 'storage="session"');
       await tab.eval(`window.sync.value = 'mine', true`);
-      await sleep(100);
+      // A localStorage sentinel from the same tab after it: once its storage event is here, a
+      // session write that crossed tabs would have been too.
+      const sentinel = uniqueName('sentinel');
+      const seen = new Promise((resolve) =>
+        window.addEventListener('storage', function listener(event) {
+          if (event.key !== sentinel) return;
+          window.removeEventListener('storage', listener);
+          resolve(true);
+        }),
+      );
+      await tab.eval(`localStorage.setItem(${JSON.stringify(sentinel)}, '1'), true`);
+      await seen;
+      localStorage.removeItem(sentinel);
       expect(el.value).to.equal(null);
     });
   });
@@ -341,7 +353,7 @@ describe('<storage-sync>', () => {
         input.dispatchEvent(new Event('input', { bubbles: true }));
         return true;
       })()`);
-      await waitUntil(() => title.value === 'edited elsewhere', 5000, 'live form update');
+      await waitUntil(() => title.value === 'edited elsewhere', 15_000, 'live form update');
       expect(inputs).to.have.length(1);
       // The restore did not write back (no echo loop): storage holds the other tab's value.
       expect(JSON.parse(localStorage.getItem(key)!).title).to.equal('edited elsewhere');
@@ -387,7 +399,7 @@ describe('<storage-sync>', () => {
         const urgent = b.querySelector<HTMLInputElement>('[name=urgent]')!;
         await waitUntil(
           () => body.value === 'secret plan' && urgent.checked,
-          5000,
+          15_000,
           'draft shown in B',
         );
         const inputs = record(body, 'input');
@@ -397,7 +409,7 @@ describe('<storage-sync>', () => {
           window.sync.querySelector('form').reset();
           return true;
         })()`);
-        await waitUntil(() => body.value === '', 5000, 'B reset');
+        await waitUntil(() => body.value === '', 15_000, 'B reset');
         expect(title.value).to.equal('Untitled');
         expect(urgent.checked).to.equal(false);
         expect(b.querySelector('select')!.value).to.equal('m');
@@ -423,7 +435,7 @@ describe('<storage-sync>', () => {
         expect(body.value).to.equal('old body');
         const a = await Tab.open();
         await a.eval(`localStorage.clear(), true`);
-        await waitUntil(() => body.value === '', 5000, 'B reset after clear()');
+        await waitUntil(() => body.value === '', 15_000, 'B reset after clear()');
         expect(b.querySelector<HTMLInputElement>('[name=title]')!.value).to.equal('Untitled');
       });
 
@@ -457,10 +469,12 @@ describe('<storage-sync>', () => {
         expect(JSON.parse(localStorage.getItem(key)!)).to.deep.equal({ title: 'draft' });
         const other = await Tab.open();
         await syncIn(other, key, '', '<form><input name=title></form>');
-        expect(await other.eval(`window.sync.querySelector('input').value`)).to.equal('draft');
+        expect(
+          await other.waitFor(`window.sync.querySelector('input').value === 'draft' && 'restored'`),
+        ).to.equal('restored');
         el.querySelector('button')!.click();
         expect(input.value).to.equal('');
-        await waitUntil(() => localStorage.getItem(key) === null, 2000, 'key removed');
+        await waitUntil(() => localStorage.getItem(key) === null, 15_000, 'key removed');
         expect(
           await other.waitFor(`window.sync.querySelector('input').value === '' && 'reset'`),
         ).to.equal('reset');
@@ -571,7 +585,7 @@ describe('<storage-sync>', () => {
       const input = document.createElement('input');
       input.name = 'late';
       el.querySelector('form')!.append(input);
-      await waitUntil(() => input.value === 'restored', 2000, 'late control restored');
+      await waitUntil(() => input.value === 'restored', 15_000, 'late control restored');
     });
   });
 
@@ -671,7 +685,7 @@ describe('<storage-sync>', () => {
       );
       await waitUntil(
         () => localStorage.getItem(key) === JSON.stringify(big),
-        5000,
+        15_000,
         'retried write',
       );
       expect(errors).to.have.length(1);
@@ -768,9 +782,14 @@ describe('<storage-sync>', () => {
       const el = await fixture<StorageSyncElement>(html`<storage-sync key=${key}></storage-sync>`);
       const changes = record(el, 'valuechange');
       el.remove();
+      // A live element on the same key is the sentinel: once it has the change, so would el.
+      const witness = await fixture<StorageSyncElement>(
+        html`<storage-sync key=${key}></storage-sync>`,
+      );
+      const witnessed = record(witness, 'valuechange');
       const tab = await Tab.open();
       await tab.eval(`localStorage.setItem(${JSON.stringify(key)}, '1'), true`);
-      await sleep(100);
+      await waitUntil(() => witnessed.length > 0, 15_000, 'the change at a live element');
       expect(changes).to.have.length(0);
     });
 

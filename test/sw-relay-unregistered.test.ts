@@ -41,7 +41,7 @@ describe('<sw-relay> when the worker goes', () => {
     expect(await first.waitFor('window.log.length && window.log')).to.deep.equal([
       'after unregister',
     ]);
-    expect(await el.request('count', { timeout: 5000 })).to.have.property('clients');
+    expect(await el.request('count', { timeout: 15_000 })).to.have.property('clients');
     const later = await Tab.open('/sw-test/tab.html');
     await relayIn(later, name);
     const heard = record(el, 'message');
@@ -70,7 +70,11 @@ describe('<sw-relay> when the worker goes', () => {
     expect(timedOut).to.equal('timeout');
     await waitUntil(() => el.state === 'open', 10_000, 'open');
     expect(await el.request('sentinel')).to.equal('sentinel');
-    await waitUntil(() => witnessed.some((e) => e.data === 'sentinel'), 5000, 'the sentinel seen');
+    await waitUntil(
+      () => witnessed.some((e) => e.data === 'sentinel'),
+      15_000,
+      'the sentinel seen',
+    );
     expect(witnessed.map((e) => e.data)).to.deep.equal(['sentinel']);
   });
 

@@ -86,9 +86,13 @@ describe('<sw-relay>', () => {
     await relayIn(tab, other);
     b.post('from b');
     await waitUntil(() => atA.length === 1 && atB.length === 1);
-    await sleep(150);
+    // A sentinel on the other channel, relayed by the same worker after 'from b': once the tab
+    // has it, a wrongly relayed 'from b' would have come before it.
+    c.post('sentinel');
+    expect(await tab.waitFor(`window.log.includes('sentinel') && window.log`)).to.deep.equal([
+      'sentinel',
+    ]);
     expect(atC).to.have.length(0);
-    expect(await tab.eval('window.log')).to.deep.equal([]);
   });
 
   it("request() gets the worker's answer; a worker that never answers times out", async () => {

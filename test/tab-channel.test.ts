@@ -209,7 +209,7 @@ describe('<tab-channel>', () => {
         el.transport = 'broadcast';
         const errors = record<RealtimeErrorEvent>(el, 'error');
         document.body.append(el);
-        await waitUntil(() => errors.length, 5000, 'the error');
+        await waitUntil(() => errors.length, 15_000, 'the error');
         expect(errors.map((e) => e.code)).to.deep.equal(['unsupported']);
         expect(errors[0].message).to.contain('broadcast');
         expect(el.state).to.equal('error');
@@ -294,6 +294,15 @@ describe('<tab-channel>', () => {
   });
 
   describe('between two real tabs', () => {
+    /** A plain BroadcastChannel in `tab` recording into `window.witnessed`: a sentinel. */
+    const witnessIn = (tab: Tab, name: string) =>
+      tab.eval(`(() => {
+        window.witnessed = [];
+        window.witness = new BroadcastChannel(${JSON.stringify(name)});
+        window.witness.onmessage = (event) => window.witnessed.push(event.data);
+        return true;
+      })()`);
+
     it('delivers in both directions and keeps the order of 1,000 messages', async () => {
       const name = uniqueName();
       const el = await fixture<TabChannelElement>(html`<tab-channel name=${name}></tab-channel>`);
@@ -329,8 +338,11 @@ describe('<tab-channel>', () => {
       await tab.eval(
         `(async () => { window.channel.disabled = true; await window.channel.updateComplete; return true; })()`,
       );
+      await witnessIn(tab, second);
       el.post('while disabled');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // A plain channel of the same name in that tab is the sentinel: once it has the post, the
+      // element would have had it too.
+      await tab.waitFor(`window.witnessed.includes('while disabled')`);
       expect(await tab.eval('window.log.length')).to.equal(1);
       expect(await tab.eval('window.channel.getAttribute("state")')).to.equal('closed');
     });
@@ -341,8 +353,9 @@ describe('<tab-channel>', () => {
       const tab = await Tab.open();
       await channelIn(tab, name);
       await tab.eval(`(() => { window.channel.remove(); return true; })()`);
+      await witnessIn(tab, name);
       el.post('after removal');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await tab.waitFor(`window.witnessed.includes('after removal')`);
       expect(await tab.eval('window.log.length')).to.equal(0);
     });
   });

@@ -131,11 +131,14 @@ export class RealtimeCloseEvent extends Event {
 /**
  * Fired when the server cannot resume from the element's cursor (the hub's `reset`: an unknown
  * epoch, or a cursor older than its history). Events may have been missed: re-sync state.
+ * `topics` names the topics that missed events when the hub says (a `too-old` of some of
+ * several topics: the others missed nothing, and every event still kept follows).
  */
 export class ResetEvent extends Event {
   constructor(
     readonly reason: string,
     readonly lastEventId: string,
+    readonly topics?: string[],
   ) {
     super('reset');
   }

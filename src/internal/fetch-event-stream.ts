@@ -4,6 +4,8 @@ import { hubErrorCode } from './hub-refusal.js';
 import type { RealtimeErrorInit } from './events.js';
 import { ReplayFilter } from './replay-filter.js';
 import type { NativeState } from './native-event-source.js';
+import { DoneEvent } from './done-event.js';
+import { requestBody } from './request-body.js';
 
 /** What one fetch-mode attempt sends. */
 export interface FetchRequest {
@@ -20,6 +22,8 @@ export interface FetchRequest {
   signal: AbortSignal;
   /** Shared with native mode, which `auto` turns to once a stream answers from another origin. */
   native: NativeState;
+  /** `once`: the `done-event` type and the `done-data` that end the stream. */
+  done?: [event: string, data: string];
 }
 
 /** The element's side. After `current()` turns false nothing else is called. */
@@ -35,8 +39,13 @@ export interface FetchHost {
   /** A `retry:` field, ms. */
   floor(ms: number): void;
   fail(code: string, message: string, init?: RealtimeErrorInit): void;
-  retry(retryAfter?: number): void;
+  /** `retryAfter` < 0: at once. `answered`: the server refused the request (a one-shot may be re-sent). */
+  retry(retryAfter?: number, answered?: boolean): void;
   stop(state: 'closed' | 'error'): void;
+  /** Calls `refresh` and fires `authrefresh`; false when there is none or it already ran. */
+  renew(expiring?: boolean): Promise<boolean>;
+  /** `once`: the stream ended as the server meant it to. */
+  done(event: DoneEvent): void;
 }
 
 /**
@@ -55,15 +64,7 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
       if (value) headers.set('Last-Event-ID', value);
       else url.searchParams.set('lastEventId', cursor);
     }
-    // Plain objects and arrays travel as JSON; strings, Blob, FormData, URLSearchParams as they are.
-    let body = request.body as BodyInit | null;
-    if (
-      body !== null &&
-      (Array.isArray(body) || Object.getPrototypeOf(body) === Object.prototype)
-    ) {
-      body = JSON.stringify(body);
-      if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
-    }
+    const body = requestBody(request.body, headers);
     if (!host.current()) return;
     response = await fetch(url, {
       method: method || 'GET',
@@ -100,17 +101,13 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
   }
   if (!host.current()) return;
   if (status !== 200 || wrongType) void response.body?.cancel().catch(() => {});
-  if (status === 401 || status === 403) {
-    host.fail('unauthorized', `The server answered ${status}; call reconnect() once authorized.`, {
-      status,
-    });
-    return host.stop('error');
-  }
+  if (status === 401 || status === 403) return refused(host, status);
   if (status !== 200) {
     host.fail('http-status', `The server answered ${status}.`, { status });
     if (status === 429 || status >= 500) {
       return host.retry(
         retryAfterMs(response.headers.get('Retry-After'), response.headers.get('Date')),
+        true,
       );
     }
     return host.stop('error');
@@ -120,10 +117,20 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
     return host.retry();
   }
   const origin = new URL(response.url || url).origin;
+  const [doneEvent, doneData] = request.done ?? [];
+  /** The hub's final control event (`$expired`, `$revoked`): no topic has a `$`. */
+  let control: string | undefined;
   const parser = new SseParser(
     {
       onEvent: (event) => {
-        if (!host.current()) return;
+        if (!host.current() || control) return;
+        if (event.type[0] === '$') {
+          control = event.type;
+          return;
+        }
+        const reason =
+          event.type === doneEvent ? 'event' : doneData && event.data === doneData ? 'data' : '';
+        if (reason) return host.done(new DoneEvent(reason, event.data, event.lastEventId));
         // A stream from another origin may be resumed by a new EventSource, which cannot send
         // Last-Event-ID at first: it drops what a server replays (see ReplayFilter).
         if (origin !== location.origin)
@@ -137,6 +144,7 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   host.opened(origin);
+  let cut = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -146,14 +154,34 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
       parser.push(decoder.decode(value, { stream: true }));
       if (!host.current()) return; // a listener closed or re-opened the feed
       host.cursor(parser.lastEventId);
+      if (control) break;
     }
   } catch {
     if (!host.current()) return;
+    cut = true;
+  }
+  if (control) {
+    void reader.cancel().catch(() => {});
+    // Expired: resume at once with fresh credentials. Revoked (the hub disconnected us): as a 401.
+    if (control !== '$expired') return refused(host, 401);
+    await host.renew(true);
+    return void (host.current() && host.retry(-1, true));
   }
   parser.push(decoder.decode());
   parser.end();
   host.cursor(parser.lastEventId);
+  if (request.done && !cut) return host.done(new DoneEvent('end', '', parser.lastEventId));
   host.retry();
+}
+
+/** 401 (or the hub's `$revoked`): `refresh` once, then at once again; else, and on 403, final. */
+async function refused(host: FetchHost, status: number): Promise<void> {
+  if (status === 401 && (await host.renew())) return void (host.current() && host.retry(-1, true));
+  if (!host.current()) return;
+  host.fail('unauthorized', `The server answered ${status}; call reconnect() once authorized.`, {
+    status,
+  });
+  host.stop('error');
 }
 
 /**

@@ -21,6 +21,11 @@ export interface HubRelay {
   publisher: string;
   limits?: HubLimits;
   token?: string;
+  /** `last-event-id`: the cursor to start from while the element has none of its own. */
+  startId: string;
+  rewind: number;
+  /** A refresh was made since the last subscription (a second refusal is final). */
+  renewed: boolean;
   greeted: boolean;
   tokens: number;
   refilled: number;
@@ -33,6 +38,7 @@ export interface HubRelay {
   topics(): string[];
   emit(event: Event): boolean;
   fail(code: string, message: string, init?: object): void;
+  reauth(): Promise<void>;
 }
 
 /**
@@ -77,7 +83,16 @@ export function greet(relay: HubRelay, hello?: { publisher: string; limits: HubL
     relay.sendControl(relay.json({ type: 'auth', token: relay.token }));
   const topics = relay.topics();
   if (topics.length) {
-    relay.sendControl(relay.json({ type: 'subscribe', topics, since: relay.cursor || undefined }));
+    // The hub ignores `rewind` with a cursor: a resume never rewinds.
+    relay.cursor ||= relay.startId;
+    relay.sendControl(
+      relay.json({
+        type: 'subscribe',
+        topics,
+        since: relay.cursor || undefined,
+        rewind: relay.rewind || undefined,
+      }),
+    );
   }
   relay.opened();
 }
@@ -130,14 +145,18 @@ export function receive(relay: HubRelay, raw: unknown): void {
       );
       break;
     case 'subscribed':
+      relay.renewed = false;
       if (frame.id && !relay.cursor) relay.cursor = frame.id as string;
+      break;
+    case 'expiring':
+      void relay.reauth();
       break;
     case 'ack':
       acknowledged(relay, frame.ref, frame.id as string);
       break;
     case 'reset':
       relay.cursor = frame.id as string;
-      relay.emit(new ResetEvent(frame.reason as string, relay.cursor));
+      relay.emit(new ResetEvent(frame.reason as string, relay.cursor, frame.topics as string[]));
       break;
     case 'error': {
       const code = String(frame.code);

@@ -28,6 +28,7 @@ export const hubFrameTypes = [
   'reset',
   'error',
   'pong',
+  'expiring',
 ] as const;
 export type HubFrameType = (typeof hubFrameTypes)[number];
 
@@ -42,8 +43,14 @@ export const closeCodes = {
   tooLarge: 1009,
   /** The store (Redis) is unavailable: try again later (RFC 6455 registry, "Try Again Later"). */
   tryAgainLater: 1013,
-  /** `authorize` refused the `auth` token. */
+  /** `authorize` refused the `auth` token (or `hub.disconnect()` ended the connection). */
   unauthorized: 4401,
+  /**
+   * The credentials expired (`authorize`'s `expiresAt`) and no new `auth` frame came after the
+   * `expiring` frame. Retryable: the client reconnects at once with fresh credentials and its
+   * cursor (like IIS's 440 Login Time-out).
+   */
+  expired: 4440,
   /** The page's origin is not allowed. */
   forbiddenOrigin: 4403,
   /** More frames than the announced rate and burst allow. */
@@ -76,6 +83,27 @@ export const errorCodes = [
   'closing',
 ] as const;
 
+/**
+ * Reasons of a `reset` frame (and of the SSE `reset` event, and a poll's `reset`): `epoch` (the
+ * store lost its data set), `too-old` (history of the frame's `topics` is gone; with several
+ * topics the others miss nothing and every kept event follows), `invalid` (not a cursor of this
+ * hub), `too-many` (more missed events than the hub's `maxReplay`: re-load the state).
+ */
+export const resetReasons = ['epoch', 'too-old', 'invalid', 'too-many'] as const;
+
+/**
+ * A `subscribe` frame: `{"type":"subscribe","topics":[…],"since":"<id>","rewind":N,"ref":…}`.
+ * `since` resumes after a cursor; without one, `rewind` (a whole number) asks for the last N
+ * events of the topics first (at most the hub's `maxReplay`), then live, in one order.
+ */
+export interface SubscribeFrame {
+  type: 'subscribe';
+  topics: string[];
+  since?: string;
+  rewind?: number;
+  ref?: unknown;
+}
+
 /** What the hub announces in its hello; every duration in ms, sizes in bytes. */
 export interface HubLimits {
   /** Largest `data` of a publish, as UTF-8 bytes of its JSON. */
@@ -91,6 +119,19 @@ export interface HubLimits {
   /** A publisher's ids are forgotten once it has been silent this long. */
   dedupAge: number;
 }
+
+/**
+ * Sent once the connection's credentials expire within `expiringLead` ms: `expiresAt` (ms since
+ * the epoch, the hub's clock). A new `auth` frame whose grant lasts longer keeps the connection;
+ * else it is closed with `closeCodes.expired` at `expiresAt`.
+ */
+export interface ExpiringFrame {
+  type: 'expiring';
+  expiresAt: number;
+}
+
+/** How long before expiry the hub sends `expiring`, ms (less when the grant is shorter). */
+export const expiringLead = 10_000;
 
 /** The hub's first frame on every connection. */
 export interface HelloFrame {

@@ -44,6 +44,23 @@ export abstract class RetryingElement<
   /** One connection for all tabs of the origin showing this feed, held by the leading tab. */
   shared = false;
 
+  /**
+   * Renews the credentials (an async function; `headers` / `auth` are then evaluated again).
+   * Called once when the server answers 401 or the hub closes with 4401 (a second refusal in a
+   * row is final: `unauthorized`), and each time the hub says the credentials expire. In
+   * `shared` mode only the leading tab calls it. A 403 is final: forbidden is not expired.
+   */
+  refresh: (() => unknown) | null = null;
+  /**
+   * Ms a `refresh` call may take: one that has not settled by then counts as failed
+   * (`auth-failed`), so a refresh that never answers cannot leave the element `connecting`.
+   */
+  refreshTimeout = 30_000;
+  /** `refresh` ran after a refusal and no connection has been accepted since. */
+  protected renewed = false;
+  /** The `refresh` call in flight, which a second reason to renew joins. */
+  private renewing?: Promise<boolean>;
+
   protected readonly reconnector = new ReconnectController(this, () => {
     if (!this.superseded) this.connect();
   });
@@ -70,6 +87,64 @@ export abstract class RetryingElement<
   /** Shared mode, following: another tab holds the connection. */
   protected get following(): boolean {
     return this.shared && !this.sharing?.leading;
+  }
+
+  /**
+   * Calls `refresh` (`expiring`: the hub asked, so not counted as a refusal) and fires
+   * `authrefresh`; false when there is none, it failed, or it already ran after the last
+   * refusal (the caller then reports `unauthorized`, final).
+   */
+  protected renew(expiring?: boolean): Promise<boolean> {
+    const { refresh } = this;
+    if (!refresh || (this.renewed && !expiring)) return Promise.resolve(false);
+    this.renewed = !expiring;
+    // One call at a time: a 4440 while the `expiring` frame's renewal still runs joins it (a
+    // rotating refresh token used twice at once signs the user out at many providers).
+    return (this.renewing ??= (async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          refresh(),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`it did not settle within ${this.refreshTimeout} ms`)),
+              this.refreshTimeout,
+            );
+          }),
+        ]).finally(() => clearTimeout(timer));
+      } catch (error) {
+        this.fail('auth-failed', `refresh() threw: ${(error as Error).message}`, { cause: error });
+        return false;
+      }
+      this.emit(new Event('authrefresh') as never);
+      return true;
+    })().finally(() => (this.renewing = undefined)));
+  }
+
+  /**
+   * After a refusal (or an expiry, `expiring`): `renew()`, then connect at once unless `stale()`
+   * (the page changed course meanwhile); a refusal that could not be renewed is final.
+   */
+  protected renewThen(expiring: boolean, stale: () => boolean): void {
+    this.setState('connecting');
+    void this.renew(expiring).then((renewed) => {
+      if (stale()) return;
+      // At once after a stable connection; an expiry again soon after takes the backoff.
+      if (renewed || expiring) {
+        return this.reconnector.attempt++ ? this.settleRetry(this.scheduleRetry()) : this.connect();
+      }
+      this.setState('error');
+      this.fail(
+        'unauthorized',
+        'The server refused the credentials; refresh() could not renew them.',
+      );
+    });
+  }
+
+  /** The page asked for a fresh start (`reconnect()`): a new backoff, and `refresh` a new turn. */
+  protected freshStart(): void {
+    this.renewed = false;
+    this.reconnector.reset();
   }
 
   /** Connects, or joins the tabs that share the connection. */
@@ -108,6 +183,8 @@ export abstract class RetryingElement<
 
   /** Subclasses release their connection after this. */
   protected release(): void {
+    // Re-enabled, a new src, re-inserted: a refusal then is a new one, `refresh` gets its turn.
+    this.renewed = false;
     this.unshare();
   }
 

@@ -5,12 +5,46 @@ import { defaultLimits, messageIdPattern } from '../internal/protocol.js';
 import { isValidTopic } from './http.js';
 import { MemoryStore } from './memory-store.js';
 import type { Subscriber } from './subscriber.js';
-import type { AuthorizeRequest, Dedup, HubEvent, HubOptions, HubStore } from './types.js';
+import type {
+  AuthGrant,
+  AuthorizeRequest,
+  Dedup,
+  DisconnectSelector,
+  HubConnection,
+  HubEvent,
+  HubOptions,
+  HubStore,
+  ResetReason,
+} from './types.js';
+
+/**
+ * An `expiresAt` below this (ms: 2001-09-09) is taken for seconds: refused and logged rather
+ * than a grant that expired decades ago.
+ */
+const SECONDS_BELOW = 1e12;
+
+/** Why the hub ends a connection early: its grant expired, or `hub.disconnect` matched it. */
+export type EndReason = 'expired' | 'revoked';
 
 export type ResolvedHubOptions = Required<
-  Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger'>
+  Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger' | 'history'>
 > &
-  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis' | 'logger'>;
+  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis' | 'logger' | 'history'>;
+
+/** What `hub.history()` answers: events to render and the cursor a page subscribes from. */
+export interface HistoryPage {
+  /** In id order; `data` as published. */
+  events: { id: string; topic: string; data: unknown }[];
+  /**
+   * The id to subscribe from (`last-event-id`): everything up to it is in `events` (or older
+   * than them), so nothing published after the read is missed or repeated.
+   */
+  cursor: string;
+  /** Set when `since` could not be resumed gap-free (see `Replay`): re-load instead. */
+  reset?: ResetReason;
+  /** With `reset` `too-old`: the topics that lost events after `since`. */
+  lost?: string[];
+}
 
 /** A store loaded on first use (the Redis store and its client load only when asked for). */
 class LazyStore implements HubStore {
@@ -18,6 +52,9 @@ class LazyStore implements HubStore {
   constructor(load: () => Promise<HubStore>) {
     this.store = load();
     this.store.catch(() => {});
+  }
+  recent(...args: Parameters<HubStore['recent']>) {
+    return this.store.then((store) => store.recent(...args));
   }
   append(...args: Parameters<HubStore['append']>) {
     return this.store.then((store) => store.append(...args));
@@ -37,6 +74,12 @@ class LazyStore implements HubStore {
   onStatus(listener: (up: boolean, reason?: string) => void) {
     return this.later((store) => store.onStatus?.(listener));
   }
+  broadcast(message: string) {
+    return this.store.then((store) => store.broadcast?.(message));
+  }
+  onBroadcast(listener: (message: string) => void) {
+    return this.later((store) => store.onBroadcast?.(listener));
+  }
   private later(subscribe: (store: HubStore) => (() => void) | undefined): () => void {
     let off: (() => void) | undefined;
     let cancelled = false;
@@ -55,17 +98,13 @@ class LazyStore implements HubStore {
 
 function redisStore(
   redis: NonNullable<HubOptions['redis']>,
-  { historyLimit, dedupWindow, dedupAge }: ResolvedHubOptions,
+  { history, dedupWindow, dedupAge }: ResolvedHubOptions,
+  { historyLimit }: HubOptions,
 ): HubStore {
   const options = typeof redis === 'string' ? { url: redis } : redis;
   return new LazyStore(async () => {
     const { RedisStore } = await import('./redis-store.js');
-    return new RedisStore({
-      historyLimit: Math.max(historyLimit, 10_000),
-      dedupWindow,
-      dedupAge,
-      ...options,
-    });
+    return new RedisStore({ history, historyLimit, dedupWindow, dedupAge, ...options });
   });
 }
 
@@ -88,6 +127,8 @@ const defaults = {
   basePath: '/realtime',
   historyLimit: 1000,
   historyBytes: 1 << 20,
+  historyTotalBytes: 64 << 20,
+  maxReplay: 10_000,
   keepAliveInterval: 15_000,
   retry: 2000,
   maxPayload: defaultLimits.maxPayload,
@@ -109,6 +150,8 @@ export class HubCore {
   /** False while the store says it is unreachable (requests are refused at once meanwhile). */
   storeUp = true;
   private readonly byTopic = new Map<string, Set<Subscriber>>();
+  /** Every live connection and how to end it (`disconnect`, expiry). */
+  private readonly connections = new Map<HubConnection, (reason: EndReason) => void>();
   private readonly unsubscribeStore: (() => void)[];
   private outage?: { since: number; refused: number };
 
@@ -120,12 +163,13 @@ export class HubCore {
     this.store =
       options.store ??
       (options.redis
-        ? redisStore(options.redis, this.options)
-        : new MemoryStore(this.options.historyLimit, this.options.historyBytes, this.options));
+        ? redisStore(options.redis, this.options, options)
+        : new MemoryStore(this.options));
     this.unsubscribeStore = [
       this.store.onEvent((event) => this.fanOut(event)),
       this.store.onEpoch?.((latest, previous) => this.newEpoch(latest, previous)) ?? (() => {}),
       this.store.onStatus?.((up, reason) => this.storeStatus(up, reason)) ?? (() => {}),
+      this.store.onBroadcast?.((message) => this.onBroadcast(message)) ?? (() => {}),
     ];
   }
 
@@ -158,17 +202,56 @@ export class HubCore {
     if (!this.storeUp) throw this.unavailable();
   }
 
-  async authorize(request: AuthorizeRequest): Promise<boolean> {
-    if (!this.options.authorize) return true;
+  /** `authorize`'s answer as a grant (`true`: `{}`), or null for a refusal (or a throw). */
+  async authorize(request: AuthorizeRequest): Promise<AuthGrant | null> {
+    if (!this.options.authorize) return {};
     try {
-      return (await this.options.authorize(request)) === true;
+      const answer = await this.options.authorize(request);
+      if (answer === true) return {};
+      if (!answer || typeof answer !== 'object') return null;
+      const { expiresAt } = answer;
+      // Fail closed: NaN (Date.parse of a bad date) or a string would never expire; a time in
+      // seconds (a JWT's `exp` passed as is) would have expired in 1970 and loop on refresh.
+      if (
+        expiresAt !== undefined &&
+        (typeof expiresAt !== 'number' || Number.isNaN(expiresAt) || expiresAt < SECONDS_BELOW)
+      ) {
+        this.log.incident(
+          'bad expiresAt',
+          `authorize returned expiresAt ${String(expiresAt)}, not ms since the epoch${
+            typeof expiresAt === 'number' && expiresAt < SECONDS_BELOW
+              ? ' (seconds? a JWT exp needs × 1000)'
+              : ''
+          }: refused`,
+        );
+        return null;
+      }
+      return answer;
     } catch {
-      return false;
+      return null;
     }
   }
 
-  /** Validates topics for a subscription and asks `authorize` about each. */
-  async checkSubscribe(req: IncomingMessage, topics: unknown[], token?: string): Promise<string[]> {
+  /**
+   * `authorize`'s grant, or a refusal: `403 forbidden` (with `refusal`), or `401 unauthorized`
+   * for a grant that has already expired (the client renews its credentials and comes back).
+   */
+  async grant(request: AuthorizeRequest, refusal: string): Promise<AuthGrant> {
+    const grant = await this.authorize(request);
+    if (!grant) throw new HubError('forbidden', refusal, 403);
+    if (expired(grant)) throw new HubError('unauthorized', 'The credentials have expired.', 401);
+    return grant;
+  }
+
+  /**
+   * Validates topics for a subscription and asks `authorize` about each; resolves with their
+   * grants merged (the earliest `expiresAt`).
+   */
+  async checkSubscribe(
+    req: IncomingMessage,
+    topics: unknown[],
+    token?: string,
+  ): Promise<{ topics: string[]; grant: AuthGrant }> {
     if (!topics.length) throw noTopic();
     const bad = topics.find((topic) => !isValidTopic(topic));
     if (bad !== undefined) throw badTopic(bad);
@@ -179,12 +262,69 @@ export class HubCore {
         400,
       );
     }
+    let grant: AuthGrant = {};
     for (const topic of topics as string[]) {
-      if (!(await this.authorize({ req, action: 'subscribe', topic, token }))) {
-        throw new HubError('forbidden', `Not allowed to subscribe to ${topic}.`, 403);
-      }
+      const refusal = `Not allowed to subscribe to ${topic}.`;
+      grant = mergeGrants(
+        grant,
+        await this.grant({ req, action: 'subscribe', topic, token }, refusal),
+      );
     }
-    return topics as string[];
+    return { topics: topics as string[], grant };
+  }
+
+  /**
+   * Registers a live connection and how to end it; returns its release. With an `expiresAt`,
+   * `end('expired')` is called then (a timer: a wall-clock step later does not move it).
+   */
+  track(connection: HubConnection, end: (reason: EndReason) => void): () => void {
+    this.connections.set(connection, end);
+    const timer = expiryTimer(connection.expiresAt, () => end('expired'));
+    return () => {
+      clearTimeout(timer);
+      this.connections.delete(connection);
+    };
+  }
+
+  /**
+   * Ends the connections that `selector` matches (`hub.disconnect`): SSE streams with a final
+   * `$revoked` event, WebSockets with 4401, held long-polls with `401 unauthorized`. An object
+   * selector is also sent to every other process on the store. Resolves with the number ended
+   * in this process.
+   */
+  async disconnect(selector: DisconnectSelector): Promise<number> {
+    if (typeof selector === 'function') return this.endMatching(selector);
+    const ended = this.endMatching(matcher(selector));
+    await this.store.broadcast?.(JSON.stringify({ disconnect: selector }));
+    return ended;
+  }
+
+  private endMatching(predicate: (connection: HubConnection) => boolean): number {
+    let ended = 0;
+    for (const [connection, end] of [...this.connections]) {
+      let match = false;
+      try {
+        match = predicate(connection) === true;
+      } catch {
+        // A predicate that throws matches nothing.
+      }
+      if (!match) continue;
+      this.connections.delete(connection);
+      end('revoked');
+      ended++;
+    }
+    return ended;
+  }
+
+  /** Another process's `disconnect` selector (or this one's, back from the store: a no-op then). */
+  private onBroadcast(message: string): void {
+    let selector: unknown;
+    try {
+      selector = (JSON.parse(message) as { disconnect?: unknown }).disconnect;
+    } catch {
+      return;
+    }
+    if (selector && typeof selector === 'object') this.endMatching(matcher(selector));
   }
 
   /**
@@ -224,11 +364,9 @@ export class HubCore {
       throw new HubError('too-large', `Data is larger than ${this.options.maxPayload} bytes.`, 413);
     }
     for (const topic of topics as string[]) {
-      if (
-        from &&
-        !(await this.authorize({ req: from.req, action: 'publish', topic, token: from.token }))
-      ) {
-        throw new HubError('forbidden', `Not allowed to publish to ${topic}.`, 403);
+      if (from) {
+        const request = { req: from.req, action: 'publish', topic, token: from.token } as const;
+        await this.grant(request, `Not allowed to publish to ${topic}.`);
       }
     }
     // A client that left while `authorize` ran would never learn the id: it would publish again.
@@ -245,6 +383,50 @@ export class HubCore {
       }
     }
     return events;
+  }
+
+  /**
+   * The kept events of `topics` for a server to render with its cursor: the newest `limit`
+   * (default `maxReplay`), or with `since` the first `limit` after that cursor (then `cursor` is
+   * the last one returned when more follow).
+   */
+  async history(
+    topics: string | string[],
+    { limit, since }: { limit?: number; since?: string } = {},
+  ): Promise<HistoryPage> {
+    const list = typeof topics === 'string' ? [topics] : topics;
+    for (const topic of list) if (!isValidTopic(topic)) throw badTopic(topic);
+    // Capped by `maxReplay` (which may be Infinity: then every kept event).
+    const n = Math.min(
+      limit === undefined ? Infinity : parseRewind(limit, 'limit'),
+      this.options.maxReplay,
+      Number.MAX_SAFE_INTEGER,
+    );
+    const set = new Set(list);
+    const page = (events: HubEvent[]) => events.map(({ id, topic, data }) => ({ id, topic, data }));
+    if (since === undefined) {
+      const { events, latest } = await this.store.recent(set, n);
+      return { events: page(events), cursor: latest };
+    }
+    // A page: the first n (one more tells that more follow), never too-many for a backlog past
+    // maxReplay — the page itself is bounded.
+    const replay = await this.store.replay(
+      since,
+      set,
+      this.options.maxReplay,
+      Number.isFinite(n) ? n + 1 : undefined,
+    );
+    const events = replay.events ?? [];
+    const kept = events.slice(0, n);
+    const reset = 'reset' in replay ? replay : undefined;
+    let cursor: string;
+    if (kept.length < events.length) cursor = kept.at(-1)?.id ?? (reset ? replay.latest! : since);
+    else if (reset) cursor = kept.at(-1)?.id ?? reset.latest;
+    else cursor = replay.latest ?? kept.at(-1)?.id ?? since;
+    const answer: HistoryPage = { events: page(kept), cursor };
+    if (reset) answer.reset = reset.reset;
+    if (reset?.topics) answer.lost = reset.topics;
+    return answer;
   }
 
   attach(subscriber: Subscriber): void {
@@ -318,6 +500,20 @@ export interface PublishSource {
   idempotencyKey?: string;
 }
 
+/**
+ * A `rewind` (or `limit`) value from a query parameter or a frame: a whole number ≥ 0, capped by
+ * `maxReplay` by the caller. Anything else is `400 bad-rewind`.
+ */
+export function parseRewind(value: unknown, name = 'rewind'): number {
+  const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) return n;
+  throw new HubError(
+    'bad-rewind',
+    `${name} must be a whole number of events ≥ 0, not ${JSON.stringify(value)}.`,
+    400,
+  );
+}
+
 const topicRules =
   'topic names are 1–128 of letters, digits and _ . : / - (not "reset" or "cursor"); ' +
   'several topics are separated by spaces or commas, or given as repeated topic= parameters';
@@ -361,6 +557,43 @@ function httpDedup(from: PublishSource | undefined, json: string): Dedup | undef
   const caller = createHash('sha256').update(`${authorization}\n${cookie}`).digest('base64url');
   const body = createHash('sha256').update(json).digest('base64url').slice(0, 16);
   return { publisher: `http-${caller}`, msg: `${from.idempotencyKey} ${body}` };
+}
+
+/** Whether a grant's `expiresAt` has passed. */
+export const expired = (grant: AuthGrant): boolean =>
+  typeof grant.expiresAt === 'number' && grant.expiresAt <= Date.now();
+
+/** Two grants of one client as one: the first `user`/`info` given, the earliest `expiresAt`. */
+export function mergeGrants(a: AuthGrant, b: AuthGrant): AuthGrant {
+  const times = [a.expiresAt, b.expiresAt].filter((t): t is number => typeof t === 'number');
+  return {
+    user: a.user ?? b.user,
+    info: a.info ?? b.info,
+    expiresAt: times.length ? Math.min(...times) : undefined,
+  };
+}
+
+/** The longest delay `setTimeout` honours, ms. */
+const maxTimer = 2 ** 31 - 1;
+
+/** Calls `fire` at `expiresAt` (ms since the epoch), measured from now; none without one. */
+export function expiryTimer(
+  expiresAt: number | undefined,
+  fire: () => void,
+): ReturnType<typeof setTimeout> | undefined {
+  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return undefined;
+  const timer = setTimeout(fire, Math.min(maxTimer, Math.max(0, expiresAt - Date.now())));
+  timer.unref?.();
+  return timer;
+}
+
+/** An object selector as a predicate: each given field (`user`, `token`) must match; `{}` none. */
+function matcher(selector: object): (connection: HubConnection) => boolean {
+  const { user, token } = selector as { user?: unknown; token?: unknown };
+  if (user === undefined && token === undefined) return () => false;
+  return (connection) =>
+    (user === undefined || connection.user === user) &&
+    (token === undefined || connection.token === token);
 }
 
 const stripUndefined = <T extends object>(object: T): Partial<T> =>

@@ -7,7 +7,8 @@ import type { Hub } from './hub.js';
  * What only the demo pages need, and only `realtime-elements-server --demo` (and `npm start`)
  * serves: a made-up price every second on `demo-prices` (numbered, so a page can show there is
  * no gap), `POST /demo-api/cut` (drops every open hub connection for real, to show a resume),
- * `GET /demo-api/stats` (the hub's connection counts) and the relay worker at
+ * `GET /demo-api/stats` (the hub's connection counts), `POST /demo-api/chat` (an OpenAI-style
+ * stream of a canned answer, word by word, for the chat demo) and the relay worker at
  * `/sw-relay-worker.js` (at the root, so its scope can be the whole site).
  */
 export interface DemoEndpoints {
@@ -17,6 +18,52 @@ export interface DemoEndpoints {
   track(connection: ServerResponse | Duplex): void;
   /** Stops the ticker. */
   close(): void;
+}
+
+/** Largest prompt the chat endpoint reads, bytes. */
+const maxPrompt = 4096;
+
+/**
+ * `POST /demo-api/chat` with `{"prompt": "…"}`: a made-up answer streamed as an LLM API does,
+ * one `data: {"delta":"…"}` chunk per word (with an id, so a cut resumes by `Last-Event-ID`),
+ * then `data: [DONE]`. A client that goes (Stop) ends the stream at once.
+ */
+function chat(req: IncomingMessage, res: ServerResponse): void {
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => {
+    body += chunk;
+    if (body.length > maxPrompt) req.destroy();
+  });
+  req.on('end', () => {
+    let prompt = '';
+    try {
+      prompt = String((JSON.parse(body) as { prompt?: unknown }).prompt ?? '');
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: 'bad-request', message: 'Send {"prompt": "…"} as JSON.' }));
+      return;
+    }
+    const words = (
+      `You asked about “${prompt.slice(0, 200)}”. This answer is made up by the demo server ` +
+      'and streamed one word at a time, the way a language model API does: the page appends ' +
+      'each delta as text, never as HTML, and the stream ends with [DONE]. Switch tabs while ' +
+      'it runs: nothing is sent twice. Press Stop: the request is aborted and the server stops.'
+    ).split(' ');
+    const resume = Number(req.headers['last-event-id']);
+    let i = Number.isInteger(resume) && resume >= 0 ? resume + 1 : 0;
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
+    const timer = setInterval(() => {
+      if (i >= words.length) {
+        clearInterval(timer);
+        res.end('data: [DONE]\n\n');
+        return;
+      }
+      res.write(`id: ${i}\ndata: ${JSON.stringify({ delta: (i ? ' ' : '') + words[i] })}\n\n`);
+      i++;
+    }, 80);
+    res.on('close', () => clearInterval(timer));
+  });
 }
 
 export function demoEndpoints(hub: Hub, workerFile: string): DemoEndpoints {
@@ -44,6 +91,10 @@ export function demoEndpoints(hub: Hub, workerFile: string): DemoEndpoints {
           ('socket' in connection && connection.socket ? connection.socket : connection).destroy();
         }
         json(res, { cut });
+        return true;
+      }
+      if (path === '/demo-api/chat' && req.method === 'POST') {
+        chat(req, res);
         return true;
       }
       if (path === '/demo-api/stats' && req.method === 'GET') {

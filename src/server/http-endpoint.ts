@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { badTopic, HubError, type HubCore } from './core.js';
+import { badTopic, parseRewind, HubError, type HubCore } from './core.js';
 import { corsHeaders, originAllowed, requestUrl, sendJson, topicsOf } from './http.js';
+import type { AuthGrant } from './types.js';
 
 /** Whether a client left before its answer was complete. */
 export interface Presence {
@@ -65,6 +66,12 @@ export abstract class HttpEndpoint {
         },
       );
     } else {
+      // The page learns only `internal`; whoever runs the hub learns why.
+      const path = requestUrl(req).pathname;
+      this.core.log.incident(
+        'internal errors',
+        `500 internal for ${req.method} ${path}: ${(error as Error)?.message ?? error}`,
+      );
       sendJson(res, 500, { error: 'internal', message: 'Internal error.' }, corsHeaders(req));
     }
   }
@@ -73,14 +80,17 @@ export abstract class HttpEndpoint {
   protected async admitSubscriber(
     req: IncomingMessage,
     res: ServerResponse,
-  ): Promise<{ url: URL; topics: string[] } | undefined> {
+  ): Promise<{ url: URL; topics: string[]; grant: AuthGrant; rewind: number } | undefined> {
     if (!this.admit(req, res)) return undefined;
     const url = requestUrl(req);
     try {
       this.core.assertOpen();
       const { topics, bad } = topicsOf(url);
       if (bad) throw badTopic(bad.topic, bad.within);
-      return { url, topics: await this.core.checkSubscribe(req, topics) };
+      const asked = url.searchParams.get('rewind');
+      // `rewind=N`: the last N events first (at most `maxReplay`), only without a cursor.
+      const rewind = asked === null || asked === '' ? 0 : parseRewind(asked);
+      return { url, ...(await this.core.checkSubscribe(req, topics)), rewind };
     } catch (error) {
       this.fail(req, res, error);
       return undefined;

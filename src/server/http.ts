@@ -34,7 +34,10 @@ export function originAllowed(req: IncomingMessage, allowed: string[] | '*' | un
   if (allowed === '*') return true;
   if (allowed) return allowed.includes(origin);
   try {
-    return new URL(origin).host === req.headers.host;
+    // Host read with the Origin's scheme, so a default port a proxy spells out
+    // (`Host: app.example:443`, nginx's `$host:$server_port`) still matches `https://app.example`.
+    const page = new URL(origin);
+    return new URL(`${page.protocol}//${req.headers.host}`).host === page.host;
   } catch {
     return false;
   }
@@ -74,8 +77,30 @@ export function sendJson(
 
 export class BodyTooLarge extends Error {}
 
-/** Reads a request body up to `limit` bytes; rejects with `BodyTooLarge` past it. */
+/**
+ * Reads a request body up to `limit` bytes; rejects with `BodyTooLarge` past it. A body parser
+ * mounted before the hub (Express's `express.json()`, …) has already taken the stream and left
+ * `req.body`: that is used instead (as JSON text), under the same limit.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  if (req.readableEnded && 'body' in req && req.body !== undefined) {
+    const { body } = req;
+    const text =
+      typeof body === 'string'
+        ? body
+        : Buffer.isBuffer(body)
+          ? body.toString('utf8')
+          : JSON.stringify(body);
+    return Buffer.byteLength(text) > limit
+      ? Promise.reject(new BodyTooLarge())
+      : Promise.resolve(text);
+  }
+  // Read by something else that kept nothing: no `end` will come, so waiting would hang.
+  if (req.readableEnded) {
+    return Promise.reject(
+      new Error('The request body was read before the hub saw it, and no req.body was left.'),
+    );
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

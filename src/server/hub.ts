@@ -2,17 +2,30 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { requestUrl } from './http.js';
 import { WebSocketRelay } from './ws-relay.js';
-import { HubCore, type ResolvedHubOptions } from './core.js';
+import { HubCore, type HistoryPage, type ResolvedHubOptions } from './core.js';
 import { SseEndpoint } from './sse-endpoint.js';
 import { PollEndpoint } from './poll-endpoint.js';
 import { PublishEndpoint } from './publish-endpoint.js';
 import { Preflight } from './preflight.js';
 import { HealthEndpoint } from './health-endpoint.js';
-import type { HubEvent, HubOptions } from './types.js';
+import type { DisconnectSelector, HubEvent, HubOptions } from './types.js';
 
 export interface Hub {
   /** Publishes `data` (any JSON value) to `topic`; resolves with the event once stored. */
   publish(topic: string, data: unknown): Promise<HubEvent>;
+  /**
+   * The kept events of `topics` (one or several, merged in id order) and the cursor to subscribe
+   * from, for a server that renders them into a page: the newest `limit` (default and cap
+   * `maxReplay`), or with `since` (a cursor) the first `limit` after it. A page that subscribes
+   * from `cursor` (`last-event-id`) misses and repeats nothing published after the read.
+   * Rejects with `HubError` `bad-topic`, `bad-rewind` (a bad `limit`) or `unavailable` (store down).
+   */
+  history(
+    topics: string | string[],
+    options?: { limit?: number; since?: string },
+  ): Promise<HistoryPage>;
+  /** The id of the newest event of the hub (any topic), `<epoch>-<seq>`; `<epoch>-0` before any. */
+  latestId(): Promise<string>;
   /**
    * Routes a request to the endpoint under `basePath` (`/sse`, `/poll`, `/publish`, `/health`);
    * false when the path is not the hub's.
@@ -23,6 +36,15 @@ export interface Hub {
   handlePublish(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Takes a WebSocket upgrade for `<basePath>/ws`; false (socket untouched) for other paths. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Ends the connections that `selector` matches, on every transport (logout, ban): an SSE
+   * stream with a final `$revoked` event, a WebSocket with 4401, a held long-poll with `401`.
+   * Clients treat it as a 401 (`refresh` once, else `unauthorized`): pair it with `authorize`
+   * refusing what should stay out. An object selector (`{ user }`, `{ token }`) also reaches
+   * every other process sharing the Redis store; a function sees this process's connections
+   * (`{ transport, req, user, info, expiresAt, token }`). Resolves with the number ended here.
+   */
+  disconnect(selector: DisconnectSelector): Promise<number>;
   /** Ends every stream (WebSockets with 1001), answers pending polls, stops timers. */
   close(): Promise<void>;
   /** Live connection counts, for monitoring and tests. */
@@ -62,6 +84,10 @@ export function createHub(options: HubOptions = {}): Hub {
   return {
     options: core.options,
     publish: (topic, data) => core.publish(topic, data),
+    disconnect: (selector) => core.disconnect(selector),
+    history: (topics, opts) =>
+      core.history(topics, opts).catch((error) => Promise.reject(core.unavailable(error))),
+    latestId: () => core.store.latestId().catch((error) => Promise.reject(core.unavailable(error))),
     handleSse,
     handlePoll,
     handlePublish,

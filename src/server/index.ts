@@ -3,7 +3,10 @@ export { HubError, type ResolvedHubOptions } from './core.js';
 export { MemoryStore, parseCursor } from './memory-store.js';
 export { closeCodes } from './ws-relay.js';
 export type {
+  AuthGrant,
   AuthorizeRequest,
+  DisconnectSelector,
+  HubConnection,
   HubAction,
   HubEvent,
   HubOptions,

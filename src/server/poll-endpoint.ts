@@ -27,7 +27,7 @@ export class PollEndpoint extends HttpEndpoint {
     const presence = this.presence(res);
     const admitted = await this.admitSubscriber(req, res);
     if (!admitted || presence.gone) return;
-    const { url, topics } = admitted;
+    const { url, topics, grant, rewind } = admitted;
     const since = url.searchParams.get('since') || undefined;
     const asked = Number(url.searchParams.get('timeout'));
     const hold = Math.min(
@@ -49,18 +49,24 @@ export class PollEndpoint extends HttpEndpoint {
       if (flushTimer) clearImmediate(flushTimer);
       core.detach(subscriber);
       this.pending.delete(answerEmpty);
+      untrack();
       return true;
     };
-    const answer = (reset?: SubscriberReset) => {
+    /** `eventsFollow`: the reset came first and `events` go on from it (a start's reset). */
+    const answer = (reset?: SubscriberReset, eventsFollow = false) => {
       if (!finish()) return;
-      const last = reset?.latest ?? events.at(-1)?.id ?? cursor;
+      const last = eventsFollow
+        ? (events.at(-1)?.id ?? reset!.latest)
+        : (reset?.latest ?? events.at(-1)?.id ?? cursor);
       sendJson(
         res,
         200,
         {
           events: events.map(({ id, topic, data }) => ({ id, topic, data })),
           cursor: last,
-          ...(reset ? { reset: { reason: reset.reason } } : {}),
+          ...(reset
+            ? { reset: { reason: reset.reason, ...(reset.topics ? { topics: reset.topics } : {}) } }
+            : {}),
         },
         corsHeaders(req),
       );
@@ -74,15 +80,30 @@ export class PollEndpoint extends HttpEndpoint {
     });
     // A reset answers at once with what came before it; the events after it are the next
     // poll's (its cursor is the reset's id).
-    subscriber.onReset = (reset) => answer(reset);
+    // A start's reset (of the cursor) travels with the events that follow it: a `too-old` of some
+    // topics goes on from the cursor itself, and answering it alone would answer it forever.
+    let startReset: SubscriberReset | undefined;
+    subscriber.onReset = (reset) => (started ? answer(reset) : (startReset = reset));
     // Registered in the same turn as the check above: no await in between, so no ghost.
     core.attach(subscriber);
+    // Expired: answered with what it has (the next poll renews its credentials on the 401).
+    // Disconnected (`hub.disconnect`): 401, as for credentials that are no longer good.
+    const untrack = core.track({ transport: 'poll', req, ...grant }, (reason) => {
+      if (reason === 'expired') return answerEmpty();
+      if (!finish()) return;
+      const message = 'The hub ended this client (hub.disconnect).';
+      sendJson(res, 401, { error: 'unauthorized', message }, corsHeaders(req));
+    });
     this.pending.add(answerEmpty);
     res.once('close', finish);
     try {
       // The starting cursor itself, not a later "latest": events after it are in `events`.
-      await subscriber.start(core.store, since, (latest) => (cursor = latest));
+      await subscriber.start(core.store, since, (latest) => (cursor = latest), {
+        rewind,
+        max: core.options.maxReplay,
+      });
       started = true;
+      if (startReset) return answer(startReset, true);
       if (done || events.length) return answer();
       // A poll without a cursor answers at once with one: a drop while holding it would
       // otherwise leave the client with no cursor, and a gap.

@@ -1,14 +1,35 @@
-import { Redis, type RedisOptions } from 'ioredis';
-import { newEpoch, parseCursor } from './memory-store.js';
-import type { Dedup, HubEvent, HubStore, Replay } from './types.js';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { HistoryPolicy, type HistoryOptions, type ResolvedBounds } from './history-policy.js';
+import { mergeBySeq, newEpoch, parseCursor } from './memory-store.js';
+import { appendScript, logScript, rotateScript, topicsScript } from './redis-scripts.js';
+import type { Dedup, HubEvent, HubStore, Recent, Replay } from './types.js';
 
 export interface RedisStoreOptions {
-  /** `redis://host:port/db` */
+  /** `redis://host:port/db`; with `cluster`, any node of the cluster. */
   url: string;
-  /** Key prefix, so several hubs can share one Redis. Default `rt`. */
+  /**
+   * Redis Cluster: connect through ioredis `Cluster` from the node at `url`. Every key of the hub
+   * shares one hash tag, so all of them live in one slot (no sharding gain across them).
+   */
+  cluster?: boolean;
+  /**
+   * Key prefix, so several hubs can share one Redis. Default `rt`. It becomes the hash tag of
+   * every key (`{rt}:seq`, `{rt}:h:<topic>`; a prefix that has a `{…}` already is kept as it is):
+   * all keys live in one slot, so the atomic scripts run on Redis Cluster too.
+   */
   prefix?: string;
-  /** History kept in the stream (approximately: `XADD … MAXLEN ~`). Default 10,000. */
+  /**
+   * Per-topic bounds, as the hub's `history` option (`limit` events and `ttl` ms; `bytes` is
+   * not applied in Redis: bound memory with Redis `maxmemory`).
+   */
+  history?: HistoryOptions;
+  /** Alias of `history.default.limit`. Default 10,000 events per topic. */
   historyLimit?: number;
+  /**
+   * Entries of the log every hub process catches up from after missing Pub/Sub messages (a
+   * reconnect); approximately (`XADD … MAXLEN ~`). Default 10,000.
+   */
+  logLimit?: number;
   /**
    * Extra ioredis `RedisOptions`, passed through. Typed loosely so the hub's declarations do not
    * need `ioredis` (an optional peer) installed.
@@ -20,105 +41,50 @@ export interface RedisStoreOptions {
   dedupAge?: number;
 }
 
-// The epoch names one Redis data set. When its key is missing the data set was lost (FLUSHALL,
-// a restart without persistence, eviction): the first script to notice starts a new epoch
-// from nothing, inside the same atomic step, so no id is ever issued twice under one epoch.
-const ensureEpoch = `
-local epoch = redis.call('GET', KEYS[3])
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('SET', KEYS[3], epoch)
-end`;
-
-// One script appends an event: epoch check, seq, stream entry and fan-out message are one
-// atomic step, so every process sees one global order. A counter below what this process has
-// already delivered under the same epoch means the data set went back in time (restored from
-// an older snapshot): its next ids were issued before, so it becomes a new epoch too.
-// The de-duplication window (KEYS[5], a sorted set per publisher: message id → seq) is checked
-// and written in the same step, so two processes never both store one message; a repeat
-// returns its original seq, negated, and stores nothing.
-// KEYS: stream, seq, epoch, channel, dedup.
-// ARGV: new epoch, topic, json, origin, history limit, known epoch, seq delivered under it,
-// message id ('' when none), window (ids kept), age (ms).
-const appendScript = `${ensureEpoch}
-if epoch == ARGV[6] and tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[7]) then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('SET', KEYS[3], epoch)
-end
-local dedup = ARGV[8] ~= ''
-if dedup then
-  local stored = redis.call('ZSCORE', KEYS[5], ARGV[8])
-  if stored then return { epoch, -tonumber(stored) } end
-end
-local seq = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '0-' .. seq, 't', ARGV[2], 'd', ARGV[3], 'o', ARGV[4])
-redis.call('PUBLISH', KEYS[4], cjson.encode({ epoch, seq, ARGV[2], ARGV[3], ARGV[4] }))
-if dedup then
-  redis.call('ZADD', KEYS[5], seq, ARGV[8])
-  local extra = redis.call('ZCARD', KEYS[5]) - tonumber(ARGV[9])
-  if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, extra - 1) end
-  redis.call('PEXPIRE', KEYS[5], ARGV[10])
-end
-return { epoch, seq }`;
-
-// The state and the entries after a seq, read in one atomic step (an epoch change between two
-// reads would otherwise label new entries with the old epoch).
-// KEYS: stream, seq, epoch. ARGV: new epoch, after seq, count (0: state only).
-const readScript = `${ensureEpoch}
-local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
-local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-local entries = {}
-local after = tonumber(ARGV[2])
-if tonumber(ARGV[3]) > 0 and after < seq then
-  entries = redis.call('XRANGE', KEYS[1], '0-' .. (after + 1), '+', 'COUNT', ARGV[3])
-end
-return { epoch, seq, oldest[1] and oldest[1][1] or '', entries }`;
-
-// A data set that went back in time (restored from an older snapshot) still has its epoch but
-// a seq below what was already delivered: its ids would be issued twice. Start a new epoch,
-// unless another process already did. KEYS: stream, seq, epoch. ARGV: old epoch, new epoch.
-const rotateScript = `
-if redis.call('GET', KEYS[3]) == ARGV[1] then
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('SET', KEYS[3], ARGV[2])
-end
-return 1`;
+type Entry = [string, string[]];
 
 interface State {
   epoch: string;
   seq: number;
-  oldestSeq: number | undefined;
-  entries: [string, string[]][];
+  entries: Entry[];
+}
+
+/** Topics' histories as read at one point: `lost` seq and entries per topic. */
+interface TopicsState {
+  epoch: string;
+  seq: number;
+  topics: { topic: string; lost: number; entries: Entry[] }[];
 }
 
 type Scripts = {
   rtAppend(...args: (string | number)[]): Promise<[string, number]>;
-  rtRead(...args: (string | number)[]): Promise<[string, number, string, [string, string[]][]]>;
+  rtLog(...args: (string | number)[]): Promise<[string, number, Entry[]]>;
+  rtTopics(...args: (string | number)[]): Promise<(string | number | Entry[])[]>;
   rtRotate(...args: string[]): Promise<number>;
 };
+
+/** Redis's own default bounds per topic: 10,000 events (the single stream of earlier versions kept at least that). */
+const redisBounds: ResolvedBounds = { limit: 10_000, bytes: Infinity, ttl: Infinity };
 
 /** Entries read per round trip when catching up or replaying. */
 const page = 1000;
 
 /**
- * The hub's store across processes: ids from one Redis counter, history in a Redis Stream
- * (`XADD … MAXLEN ~`), live fan-out through Pub/Sub. Every process delivers events in seq order,
- * filling any gap (a missed Pub/Sub message, a reconnect) from the stream. A lost data set is a
- * new epoch, announced (`onEpoch`) before its first event.
+ * The hub's store across processes: ids from one Redis counter, history in one Redis Stream per
+ * topic (each bounded by that topic's own `limit` and `ttl`, merged in id order on replay), live
+ * fan-out through Pub/Sub. Every process delivers events in seq order, filling any gap (a missed
+ * Pub/Sub message, a reconnect) from a log stream. A lost data set is a new epoch, announced
+ * (`onEpoch`) before its first event. Every key shares one hash tag (Redis Cluster: one slot).
  */
 export class RedisStore implements HubStore {
-  private readonly client: Redis;
-  private readonly subscriber: Redis;
-  private readonly keys: {
-    stream: string;
-    seq: string;
-    channel: string;
-    epoch: string;
-    dedup: string;
-  };
-  private readonly limit: number;
+  private readonly client: Redis | Cluster;
+  private readonly subscriber: Redis | Cluster;
+  private readonly tag: string;
+  /** KEYS common to every script: log, seq, epoch, lost, topics. */
+  private readonly common: string[];
+  private readonly keys: { channel: string; control: string; dedup: string; topic: string };
+  private readonly policy: HistoryPolicy;
+  private readonly logLimit: number;
   private readonly dedupWindow: number;
   private readonly dedupAge: number;
   /** The epoch and seq delivered to listeners so far; undefined until the first read. */
@@ -128,20 +94,23 @@ export class RedisStore implements HubStore {
   private readonly listeners = new Set<(event: HubEvent) => void>();
   private readonly epochListeners = new Set<(latest: string, previous: string) => void>();
   private readonly statusListeners = new Set<(up: boolean, reason?: string) => void>();
+  private readonly broadcastListeners = new Set<(message: string) => void>();
   private up?: boolean;
   private everReady = false;
   private closed = false;
 
   constructor(options: RedisStoreOptions) {
     const prefix = options.prefix ?? 'rt';
+    const tag = (this.tag = /\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`);
+    this.common = ['log', 'seq', 'epoch', 'lost', 'topics'].map((key) => `${tag}:${key}`);
     this.keys = {
-      stream: `${prefix}:events`,
-      seq: `${prefix}:seq`,
-      channel: `${prefix}:live`,
-      epoch: `${prefix}:epoch`,
-      dedup: `${prefix}:dedup:`,
+      channel: `${tag}:live`,
+      control: `${tag}:control`,
+      dedup: `${tag}:dedup:`,
+      topic: `${tag}:h:`,
     };
-    this.limit = options.historyLimit ?? 10_000;
+    this.policy = new HistoryPolicy(options.history, options, redisBounds);
+    this.logLimit = options.logLimit ?? 10_000;
     this.dedupWindow = options.dedupWindow ?? 1000;
     this.dedupAge = options.dedupAge ?? 300_000;
     // Commands fail at once while Redis is away (no unbounded offline queue), and after 2 s
@@ -151,8 +120,15 @@ export class RedisStore implements HubStore {
       maxRetriesPerRequest: 1,
       ...options.redisOptions,
     };
-    this.client = new Redis(options.url, { commandTimeout: 2000, ...common });
-    this.subscriber = new Redis(options.url, { ...common, enableOfflineQueue: true });
+    const connect = (extra: RedisOptions): Redis | Cluster =>
+      options.cluster
+        ? new Cluster([options.url], {
+            enableOfflineQueue: extra.enableOfflineQueue,
+            redisOptions: { ...common, ...extra },
+          })
+        : new Redis(options.url, { ...common, ...extra });
+    this.client = connect({ commandTimeout: 2000, ...common });
+    this.subscriber = connect({ enableOfflineQueue: true });
     this.client.on('error', () => {});
     this.subscriber.on('error', () => {});
     this.client.on('ready', () => {
@@ -161,18 +137,23 @@ export class RedisStore implements HubStore {
       this.catchUp();
     });
     this.client.on('close', () => this.status(false, 'connection to Redis lost'));
-    this.subscriber.on('message', (_channel: string, message: string) => this.onLive(message));
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.keys.control) return this.onLive(message);
+      for (const listener of this.broadcastListeners) listener(message);
+    });
     // After a reconnect, catch up on what Pub/Sub missed meanwhile (and notice an epoch change:
     // a Redis that restarted empty).
     this.subscriber.on('ready', () => {
-      this.subscriber.subscribe(this.keys.channel).then(
+      this.subscriber.subscribe(this.keys.channel, this.keys.control).then(
         () => void this.catchUp(),
         () => {},
       );
     });
-    this.client.defineCommand('rtAppend', { numberOfKeys: 5, lua: appendScript });
-    this.client.defineCommand('rtRead', { numberOfKeys: 3, lua: readScript });
-    this.client.defineCommand('rtRotate', { numberOfKeys: 3, lua: rotateScript });
+    this.client.defineCommand('rtAppend', { numberOfKeys: 8, lua: appendScript });
+    this.client.defineCommand('rtLog', { numberOfKeys: 5, lua: logScript });
+    this.client.defineCommand('rtRotate', { numberOfKeys: 5, lua: rotateScript });
+    // Its number of keys varies (one stream per topic): given with each call.
+    this.client.defineCommand('rtTopics', { lua: topicsScript });
   }
 
   async append(
@@ -183,23 +164,25 @@ export class RedisStore implements HubStore {
     dedup?: Dedup,
   ): Promise<HubEvent> {
     await this.ready();
-    const { stream, seq: seqKey, epoch: epochKey, channel } = this.keys;
+    const { limit, ttl } = this.policy.of(topic);
     const [epoch, result] = await this.scripts.rtAppend(
-      stream,
-      seqKey,
-      epochKey,
-      channel,
+      ...this.common,
+      this.keys.channel,
       this.keys.dedup + (dedup?.publisher ?? ''),
+      this.keys.topic + topic,
+      this.tag,
       newEpoch(),
       topic,
       json,
       origin,
-      this.limit,
+      this.logLimit,
       this.epoch ?? '',
       this.delivered,
       dedup?.msg ?? '',
       this.dedupWindow,
       this.dedupAge,
+      limit === Infinity ? -1 : limit,
+      ttl === Infinity ? 0 : ttl,
     );
     if (epoch !== this.epoch) this.catchUp();
     const seq = Math.abs(Number(result));
@@ -209,55 +192,99 @@ export class RedisStore implements HubStore {
     return event;
   }
 
-  async replay(cursor: string, topics: ReadonlySet<string>): Promise<Replay> {
+  async replay(
+    cursor: string,
+    topics: ReadonlySet<string>,
+    max = Infinity,
+    first?: number,
+  ): Promise<Replay> {
     await this.started();
     const parsed = parseCursor(cursor);
-    const state = await this.read(parsed?.seq ?? 0, parsed ? page : 0);
-    const latest = `${state.epoch}-${state.seq}`;
-    if (!parsed) return { reset: 'invalid', latest };
-    if (parsed.epoch !== state.epoch) {
-      // A cursor of a lost data set: the new one's history is all new to the client, when kept.
-      if (state.seq > 0 && state.oldestSeq !== 1) return { reset: 'epoch', latest };
-      const all = await this.collect(await this.read(0, page), 0, topics);
-      if (!all) return { reset: 'epoch', latest };
-      return { reset: 'epoch', latest: `${state.epoch}-0`, events: all };
+    if (!parsed) {
+      const { epoch, seq } = await this.readLog(0, 0);
+      return { reset: 'invalid', latest: `${epoch}-${seq}` };
     }
-    if (parsed.seq > state.seq) return { reset: 'invalid', latest };
-    if (parsed.seq === state.seq) return { events: [] };
-    if ((state.oldestSeq ?? state.seq + 1) > parsed.seq + 1) return { reset: 'too-old', latest };
-    const events = await this.collect(state, parsed.seq, topics);
+    const head = await this.readTopics('after', parsed.seq, page, topics);
+    const latest = `${head.epoch}-${head.seq}`;
+    if (parsed.epoch !== head.epoch) {
+      // A cursor of a lost data set: the new one's history is all new to the client, when kept.
+      if (head.topics.some((t) => t.lost > 0)) return { reset: 'epoch', latest };
+      const start = parsed.seq === 0 ? head : await this.readTopics('after', 0, page, topics);
+      const all = await this.collect(start, 0, max, first);
+      if (all === 'too-many') return { reset: 'too-many', latest };
+      if (!all) return { reset: 'epoch', latest: await this.latestId() };
+      return { reset: 'epoch', latest: `${head.epoch}-0`, events: all };
+    }
+    if (parsed.seq > head.seq) return { reset: 'invalid', latest };
+    const events = await this.collect(head, parsed.seq, max, first);
+    if (events === 'too-many') return { reset: 'too-many', latest };
     // Lost while reading: the events cannot be known.
     if (!events) return { reset: 'epoch', latest: await this.latestId() };
-    return { events };
+    const lost = head.topics.filter((t) => t.lost > parsed.seq).map((t) => t.topic);
+    if (lost.length) {
+      // What is still kept, in one order, after the cursor: only the named topics have a gap.
+      const from = events.length ? `${head.epoch}-${parsed.seq}` : latest;
+      return { reset: 'too-old', latest: from, events, topics: lost };
+    }
+    return { events, latest };
+  }
+
+  async recent(topics: ReadonlySet<string>, limit: number): Promise<Recent> {
+    await this.started();
+    const state = await this.readTopics('recent', 0, Math.max(0, limit), topics);
+    // A topic's stream entries leave the topic out (the key names it): given here, as in collect.
+    const lists = state.topics.map(({ topic, entries }) =>
+      entries
+        .map(([id, fields]) => this.toEvent(state.epoch, seqOfStreamId(id), fields, topic))
+        .reverse(),
+    );
+    const events = mergeBySeq(lists.filter((list) => list.length));
+    return {
+      events: events.length > limit ? events.slice(events.length - limit) : events,
+      latest: `${state.epoch}-${state.seq}`,
+    };
   }
 
   /**
-   * The events of `topics` after `after` up to `first.seq`, paging from `first` (a read after
-   * `after`); undefined when the epoch changed meanwhile.
+   * The events of `topics` after `after` up to `first.seq`, paging each topic's stream from
+   * `first` (a read after `after`); undefined when the epoch changed meanwhile, `too-many` past
+   * `max` — or, with `take`, only the first `take` of them (never `too-many`).
    */
   private async collect(
-    first: State,
+    first: TopicsState,
     after: number,
-    topics: ReadonlySet<string>,
-  ): Promise<HubEvent[] | undefined> {
-    const events: HubEvent[] = [];
+    max: number,
+    take?: number,
+  ): Promise<HubEvent[] | undefined | 'too-many'> {
     const end = first.seq;
-    let state = first;
-    for (;;) {
-      if (state.epoch !== first.epoch) return undefined;
-      for (const [id, fields] of state.entries) {
-        const event = this.toEvent(state.epoch, seqOfStreamId(id), fields);
-        if (event.seq > after && event.seq <= end && topics.has(event.topic)) events.push(event);
+    const lists: HubEvent[][] = [];
+    let count = 0;
+    for (const { topic, entries } of first.topics) {
+      const list: HubEvent[] = [];
+      let batch = entries;
+      for (;;) {
+        for (const [id, fields] of batch) {
+          const seq = seqOfStreamId(id);
+          if (seq > after && seq <= end) list.push(this.toEvent(first.epoch, seq, fields, topic));
+        }
+        if (take === undefined && count + list.length > max) return 'too-many';
+        const last = batch.at(-1);
+        if (take !== undefined && list.length >= take) break;
+        if (batch.length < page || !last || seqOfStreamId(last[0]) >= end) break;
+        const next = await this.readTopics('after', seqOfStreamId(last[0]), page, new Set([topic]));
+        if (next.epoch !== first.epoch) return undefined;
+        batch = next.topics[0]!.entries;
       }
-      const last = state.entries.at(-1);
-      if (!last || seqOfStreamId(last[0]) >= end) return events;
-      state = await this.read(seqOfStreamId(last[0]), page);
+      count += list.length;
+      if (list.length) lists.push(take === undefined ? list : list.slice(0, take));
     }
+    const events = mergeBySeq(lists);
+    return take !== undefined && events.length > take ? events.slice(0, take) : events;
   }
 
   async latestId(): Promise<string> {
     await this.started();
-    const { epoch, seq } = await this.read(Number.MAX_SAFE_INTEGER, 0);
+    const { epoch, seq } = await this.readLog(0, 0);
     return `${epoch}-${seq}`;
   }
 
@@ -276,8 +303,19 @@ export class RedisStore implements HubStore {
     return () => this.statusListeners.delete(listener);
   }
 
+  /** To every process on this Redis (`hub.disconnect` selectors), through Pub/Sub. */
+  async broadcast(message: string): Promise<void> {
+    await this.client.publish(this.keys.control, message);
+  }
+
+  onBroadcast(listener: (message: string) => void): () => void {
+    this.broadcastListeners.add(listener);
+    return () => this.broadcastListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.broadcastListeners.clear();
     this.listeners.clear();
     this.epochListeners.clear();
     this.statusListeners.clear();
@@ -322,35 +360,71 @@ export class RedisStore implements HubStore {
     if (this.epoch === undefined) await this.catchUp();
   }
 
-  private async read(after: number, count: number): Promise<State> {
+  private async readLog(after: number, count: number): Promise<State> {
     await this.ready();
-    const { stream, seq: seqKey, epoch: epochKey } = this.keys;
-    const [epoch, seq, oldest, entries] = await this.scripts.rtRead(
-      stream,
-      seqKey,
-      epochKey,
+    const [epoch, seq, entries] = await this.scripts.rtLog(
+      ...this.common,
+      this.tag,
       newEpoch(),
       after,
       count,
     );
-    // Any read may be the first to see a new epoch: the live fan-out follows at once.
-    if (this.epoch !== undefined && epoch !== this.epoch) this.catchUp();
+    this.noticeEpoch(epoch);
+    return { epoch, seq: Number(seq), entries };
+  }
+
+  /** Per topic: its lost seq and its entries after `after` (`mode` `after`) or its newest `count`. */
+  private async readTopics(
+    mode: 'after' | 'recent',
+    after: number,
+    count: number,
+    topics: ReadonlySet<string>,
+  ): Promise<TopicsState> {
+    await this.ready();
+    const names = [...topics];
+    const args: (string | number)[] = [];
+    for (const topic of names) {
+      const { limit, ttl } = this.policy.of(topic);
+      args.push(topic, limit === Infinity ? -1 : limit, ttl === Infinity ? 0 : ttl);
+    }
+    const reply = await this.scripts.rtTopics(
+      this.common.length + names.length,
+      ...this.common,
+      ...names.map((topic) => this.keys.topic + topic),
+      this.tag,
+      newEpoch(),
+      mode,
+      after,
+      count,
+      ...args,
+    );
+    const epoch = String(reply[0]);
+    this.noticeEpoch(epoch);
     return {
       epoch,
-      seq: Number(seq),
-      oldestSeq: oldest ? seqOfStreamId(oldest) : undefined,
-      entries,
+      seq: Number(reply[1]),
+      topics: names.map((topic, i) => ({
+        topic,
+        lost: Number(reply[2 + i * 2]),
+        entries: reply[3 + i * 2] as Entry[],
+      })),
     };
   }
 
-  private toEvent(epoch: string, seq: number, fields: string[]): HubEvent {
+  /** Any read may be the first to see a new epoch: the live fan-out follows at once. */
+  private noticeEpoch(epoch: string): void {
+    if (this.epoch !== undefined && epoch !== this.epoch) this.catchUp();
+  }
+
+  /** An entry of the log (`t` names its topic) or of `topic`'s stream. */
+  private toEvent(epoch: string, seq: number, fields: string[], topic = ''): HubEvent {
     const map = new Map<string, string>();
     for (let i = 0; i < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
     const json = map.get('d') ?? 'null';
     return {
       id: `${epoch}-${seq}`,
       seq,
-      topic: map.get('t') ?? '',
+      topic: map.get('t') ?? topic,
       data: JSON.parse(json),
       json,
       origin: map.get('o') || undefined,
@@ -398,7 +472,7 @@ export class RedisStore implements HubStore {
     for (;;) {
       if (this.closed) return;
       const known = this.epoch;
-      const state = await this.read(this.delivered, known === undefined ? 0 : page);
+      const state = await this.readLog(this.delivered, known === undefined ? 0 : page);
       if (known === undefined) {
         // Start from now: earlier events are a subscriber's replay, not live.
         this.epoch = state.epoch;
@@ -411,13 +485,7 @@ export class RedisStore implements HubStore {
       }
       if (state.seq < this.delivered) {
         // Went back in time (an older snapshot): those ids would be issued twice.
-        await this.scripts.rtRotate(
-          this.keys.stream,
-          this.keys.seq,
-          this.keys.epoch,
-          known,
-          newEpoch(),
-        );
+        await this.scripts.rtRotate(...this.common, this.tag, newEpoch(), known);
         continue;
       }
       for (const [id, fields] of state.entries)

@@ -9,8 +9,8 @@ import type { HubEvent } from './types.js';
 export const sseFrame = (event: HubEvent): string =>
   `id: ${event.id}\nevent: ${event.topic}\ndata: ${event.json}\n\n`;
 
-const resetFrame = ({ reason, latest }: SubscriberReset): string =>
-  `id: ${latest}\nevent: reset\ndata: ${JSON.stringify({ reason, id: latest })}\n\n`;
+const resetFrame = ({ reason, latest, topics }: SubscriberReset): string =>
+  `id: ${latest}\nevent: reset\ndata: ${JSON.stringify({ reason, id: latest, ...(topics ? { topics } : {}) })}\n\n`;
 
 /** `GET <basePath>/sse`: a Server-Sent Events stream with `Last-Event-ID` replay. */
 export class SseEndpoint extends HttpEndpoint {
@@ -52,7 +52,7 @@ export class SseEndpoint extends HttpEndpoint {
     const presence = this.presence(res);
     const admitted = await this.admitSubscriber(req, res);
     if (!admitted || presence.gone) return;
-    const { url, topics } = admitted;
+    const { url, topics, grant, rewind } = admitted;
     // The header is newer than the query: EventSource keeps its first URL but sends the latest id.
     const cursor =
       (req.headers['last-event-id'] as string | undefined) ||
@@ -91,15 +91,26 @@ export class SseEndpoint extends HttpEndpoint {
     // Registered in the same turn as the check above: no await in between, so no ghost.
     this.streams.add(res);
     core.attach(subscriber);
+    // Expired or disconnected: a final control event whose name no topic can have (`$`), then
+    // the end. The client resumes at once with fresh credentials (`$expired`) or treats it as
+    // a 401 (`$revoked`); its cursor is where it was.
+    const untrack = core.track({ transport: 'sse', req, ...grant }, (reason) => {
+      write(`event: $${reason}\ndata: {}\n\n`);
+      res.end();
+    });
     res.once('close', () => {
+      untrack();
       this.streams.delete(res);
       core.detach(subscriber);
     });
     try {
       // A client with no cursor gets one at once, as a `cursor` event (native EventSource code
       // cannot read the id of a frame without data): a drop before the first event loses nothing.
-      await subscriber.start(core.store, cursor, (latest) =>
-        write(`id: ${latest}\nevent: cursor\ndata: ${latest}\n\n`),
+      await subscriber.start(
+        core.store,
+        cursor,
+        (latest) => write(`id: ${latest}\nevent: cursor\ndata: ${latest}\n\n`),
+        { rewind, max: core.options.maxReplay },
       );
       if (!res.headersSent && !presence.gone) write(': resumed\n\n');
     } catch (error) {

@@ -1,9 +1,20 @@
-import type { HubEvent, HubStore } from './types.js';
+import type { HubEvent, HubStore, ResetReason } from './types.js';
 
-/** Why a cursor could not be resumed, and the id the subscriber goes on from. */
+/**
+ * Why a cursor could not be resumed, and the id the subscriber goes on from. `topics`, when
+ * set, names the topics that missed events (a `too-old` reset of some topics of several: the
+ * others miss nothing, and every event still kept follows).
+ */
 export interface SubscriberReset {
-  reason: 'epoch' | 'too-old' | 'invalid';
+  reason: ResetReason;
   latest: string;
+  topics?: string[];
+}
+
+/** How a subscription starts: without a cursor, the last `rewind` events first; at most `max` replayed. */
+export interface StartOptions {
+  rewind?: number;
+  max?: number;
 }
 
 /**
@@ -71,14 +82,16 @@ export class Subscriber {
     cursor: string | undefined,
     /** Called with the starting cursor when there was none, before any event is delivered. */
     onFresh?: (latest: string) => void,
+    { rewind = 0, max = Infinity }: StartOptions = {},
   ): Promise<SubscriberReset | undefined> {
     let reset: SubscriberReset | undefined;
     let replayed: HubEvent[] = [];
     let fresh: string | undefined;
     if (cursor) {
-      const replay = await store.replay(cursor, this.topics);
+      const replay = await store.replay(cursor, this.topics, max);
       if ('reset' in replay) {
         reset = { reason: replay.reset, latest: replay.latest };
+        if (replay.topics) reset.topics = replay.topics;
         this.epoch = epochOf(replay.latest);
         this.lastSeq = seqOf(replay.latest);
         replayed = replay.events ?? [];
@@ -87,6 +100,15 @@ export class Subscriber {
         this.lastSeq = seqOf(cursor);
         replayed = replay.events;
       }
+    } else if (rewind > 0) {
+      // The last `rewind` events, then live. The starting cursor is just before the first of
+      // them: a drop before they all arrive resumes to the same events, never rewinds again.
+      const recent = await store.recent(this.topics, Math.min(rewind, max));
+      replayed = recent.events;
+      const first = replayed[0]?.seq;
+      fresh = first ? `${epochOf(recent.latest)}-${first - 1}` : recent.latest;
+      this.epoch = epochOf(fresh);
+      this.lastSeq = seqOf(fresh);
     } else {
       fresh = await store.latestId();
       this.epoch = epochOf(fresh);

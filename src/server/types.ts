@@ -1,4 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import type { HistoryOptions } from './history-policy.js';
+
+export type { HistoryBounds, HistoryOptions } from './history-policy.js';
 
 /** One published event. `id` is `<epoch>-<seq>`: one order across every topic of the hub. */
 export interface HubEvent {
@@ -21,14 +24,32 @@ export interface Dedup {
 }
 
 /**
- * What a cursor resumes to: the missed events, or a reset when they cannot be known. A reset
- * goes on from `latest`; for a cursor of another epoch whose successor's history is complete,
- * `latest` is `<epoch>-0` and `events` holds that whole history (of the cursor's topics), so the
- * events published since the data set was lost are not skipped as well.
+ * Why a cursor could not be resumed gap-free: `epoch` (the store lost its data set), `too-old`
+ * (history of some of the topics is gone), `invalid` (not a cursor of this hub), `too-many`
+ * (more missed events than `maxReplay`).
+ */
+export type ResetReason = 'epoch' | 'too-old' | 'invalid' | 'too-many';
+
+/**
+ * What a cursor resumes to: the missed events (and the newest id when they were read), or a
+ * reset when some cannot be known. A reset goes on from `latest`, with the `events` after it:
+ * - `too-old`: `latest` is the cursor itself and `events` is every event still kept after it, in
+ *   one order; `topics` names the topics whose history lost events after the cursor (the others
+ *   miss nothing).
+ * - `epoch`: for a cursor of another epoch whose successor's history is complete, `latest` is
+ *   `<epoch>-0` and `events` holds that whole history (of the cursor's topics), so the events
+ *   published since the data set was lost are not skipped as well; otherwise the newest id.
+ * - `invalid`, `too-many`: the newest id, no events.
  */
 export type Replay =
-  | { events: HubEvent[] }
-  | { reset: 'epoch' | 'too-old' | 'invalid'; latest: string; events?: HubEvent[] };
+  | { events: HubEvent[]; latest?: string }
+  | { reset: ResetReason; latest: string; events?: HubEvent[]; topics?: string[] };
+
+/** The newest events of some topics, in order, and the id they were read at (nothing newer is in `events`). */
+export interface Recent {
+  events: HubEvent[];
+  latest: string;
+}
 
 /** Where events get their ids, live in history and fan out: memory by default, or Redis. */
 export interface HubStore {
@@ -44,8 +65,19 @@ export interface HubStore {
     origin?: string,
     dedup?: Dedup,
   ): Promise<HubEvent>;
-  /** Missed events of `topics` after `cursor`, in order, or a reset. */
-  replay(cursor: string, topics: ReadonlySet<string>): Promise<Replay>;
+  /**
+   * Missed events of `topics` after `cursor`, in order, or a reset. More than `max` events
+   * (default: no bound) answer a `too-many` reset instead — unless `first` is given: then only
+   * the first `first` of them, never `too-many` (a page of `hub.history({ since, limit })`).
+   */
+  replay(
+    cursor: string,
+    topics: ReadonlySet<string>,
+    max?: number,
+    first?: number,
+  ): Promise<Replay>;
+  /** The newest `limit` kept events of `topics` (merged, in id order) and the newest id. */
+  recent(topics: ReadonlySet<string>, limit: number): Promise<Recent>;
   /** The id of the newest event (or `<epoch>-0`). */
   latestId(): Promise<string>;
   /** Every appended event, from any process, in order. Returns an unsubscribe function. */
@@ -62,6 +94,13 @@ export interface HubStore {
    * change. Returns an unsubscribe function.
    */
   onStatus?(listener: (up: boolean, reason?: string) => void): () => void;
+  /**
+   * Optional: sends `message` to every hub process on this store, this one included (the hub's
+   * `disconnect` selectors). Without it, the hub applies them in its own process only.
+   */
+  broadcast?(message: string): Promise<void>;
+  /** Optional: hears every `broadcast`, from any process. Returns an unsubscribe function. */
+  onBroadcast?(listener: (message: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -86,12 +125,71 @@ export interface AuthorizeRequest {
   token?: string;
 }
 
+/**
+ * What `authorize` may return instead of `true`: who it is and until when. At `expiresAt` (ms
+ * since the epoch, this process's clock) the hub ends an SSE stream with a final `$expired`
+ * event, sends a WebSocket `expiring` then closes it with 4440 unless a new `auth` frame came,
+ * and answers a held long-poll; each client resumes at once with fresh credentials and its
+ * cursor. A grant already expired is refused as `401 unauthorized` (WebSocket: 4401).
+ */
+export interface AuthGrant {
+  /** Who this is (for `hub.disconnect({ user })`, and presence later). */
+  user?: string;
+  /** Anything else about the client (presence, later). */
+  info?: unknown;
+  /**
+   * When the credentials expire, ms since the epoch (a JWT's `exp` is in seconds: × 1000).
+   * `Infinity`: never. NaN or a non-number is refused (logged): it would never expire. A value
+   * below 10^12 (2001 in ms) is taken for seconds and refused (logged), not a grant from 1970.
+   */
+  expiresAt?: number;
+}
+
+/** One live client connection, as `hub.disconnect(predicate)` sees it. */
+export interface HubConnection {
+  transport: 'sse' | 'ws' | 'poll';
+  req: IncomingMessage;
+  /** From the grant `authorize` returned (the earliest `expiresAt` of its answers). */
+  user?: string;
+  info?: unknown;
+  expiresAt?: number;
+  /** The WebSocket `auth` frame's token, if any. */
+  token?: string;
+}
+
+/**
+ * `hub.disconnect`'s selector. An object (`user` and/or `token`: every given field must match)
+ * reaches every process sharing the Redis store; a function sees only this process's
+ * connections.
+ */
+export type DisconnectSelector =
+  { user?: string; token?: string } | ((connection: HubConnection) => boolean);
+
 export interface HubOptions {
   /** Path prefix of the endpoints: `<basePath>/sse`, `/poll`, `/publish`, `/ws`. Default `/realtime`. */
   basePath?: string;
-  /** History kept for replay, bounded by count and by bytes of JSON. */
+  /**
+   * History kept for replay, per topic: `{ default: { limit, bytes, ttl }, '<prefix>': {…} }`
+   * (events, UTF-8 bytes of JSON and topic, ms). Default per topic: 1,000 events, 1 MiB, no
+   * age bound; the longest matching topic prefix wins. See `HistoryOptions`.
+   */
+  history?: HistoryOptions;
+  /** Alias of `history.default.limit` (events per topic). */
   historyLimit?: number;
+  /** Alias of `history.default.bytes` (bytes per topic). */
   historyBytes?: number;
+  /**
+   * In memory, the bytes of history across all topics: past it the oldest events of any topic
+   * go first (their topics' subscribers are told, as for any lost history). Default 64 MiB.
+   */
+  historyTotalBytes?: number;
+  /**
+   * Most events one resume (or `rewind`) sends: a cursor that missed more gets `reset`
+   * `too-many` and goes on from the newest event (re-load the state instead). `hub.history()`
+   * returns at most this many; with `since`, the first ones and a `cursor` to read on from (a
+   * page, never `too-many`). Default 10,000.
+   */
+  maxReplay?: number;
   /** SSE keep-alive comment interval, ms. Default 15,000. */
   keepAliveInterval?: number;
   /** SSE `retry:` base, ms; each connection gets up to 50% more, so clients do not come back in one herd. */
@@ -118,8 +216,14 @@ export interface HubOptions {
    * `http://App.example/` matches the browser's `http://app.example`.
    */
   allowedOrigins?: string[] | '*';
-  /** Decides every subscribe and publish (and WebSocket `auth` tokens). Default: allow. */
-  authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>;
+  /**
+   * Decides every subscribe and publish (and WebSocket `auth` tokens): `true` or an `AuthGrant`
+   * allows (a grant may expire), anything else refuses (`403 forbidden`; a refused `auth`
+   * frame: 4401). Default: allow.
+   */
+  authorize?: (
+    request: AuthorizeRequest,
+  ) => boolean | AuthGrant | null | undefined | Promise<boolean | AuthGrant | null | undefined>;
   /**
    * Where operational events go (see `HubLogger`). Default: silent in the library; the
    * `realtime-elements-server` CLI logs to the console.
@@ -135,7 +239,11 @@ export interface HubOptions {
     | string
     | {
         url: string;
+        /** Key prefix; used as the hash tag of every key (`{rt}:seq`), so the hub runs on Redis Cluster. */
         prefix?: string;
+        /** `url` is a node of a Redis Cluster (ioredis `Cluster`). */
+        cluster?: boolean;
+        /** Alias of `history.default.limit` for this store; at least 10,000 unless `history` is given. */
         historyLimit?: number;
         /** ioredis `RedisOptions` passed through (e.g. `connectionName`, `tls`, `password`). */
         redisOptions?: Record<string, unknown>;

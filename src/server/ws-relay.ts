@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   closeCodes,
+  expiringLead,
   frameOverhead,
   messageIdPattern,
   protocolVersion,
@@ -12,7 +13,8 @@ import {
   type HelloFrame,
   type HubLimits,
 } from '../internal/protocol.js';
-import { HubError, type HubCore } from './core.js';
+import { expired, expiryTimer, HubError, mergeGrants, parseRewind, type HubCore } from './core.js';
+import type { AuthGrant, HubConnection } from './types.js';
 import { originAllowed } from './http.js';
 import { Subscriber } from './subscriber.js';
 
@@ -118,9 +120,14 @@ export class WebSocketRelay {
     // so nothing is attached to a socket that is gone (no ghost subscription).
     let ended = false;
 
+    const connection: HubConnection = { transport: 'ws', req };
+    let expiry: (ReturnType<typeof setTimeout> | undefined)[] = [];
+    let announced: number | undefined;
     // Cleanup first: a client can leave while any handler below is awaiting.
     socket.on('close', () => {
       ended = true;
+      untrack();
+      for (const timer of expiry) clearTimeout(timer);
       this.sockets.delete(socket);
       for (const subscription of subscriptions) core.detach(subscription);
       subscriptions.clear();
@@ -141,6 +148,28 @@ export class WebSocketRelay {
     const end = (code: number, reason: string) => {
       ended = true;
       socket.close(code, reason);
+    };
+    const untrack = core.track(connection, () => end(closeCodes.unauthorized, 'disconnected'));
+    /**
+     * Takes a grant's expiry (`fresh`: a new `auth` frame's, replacing the old; else the earliest
+     * stays): `expiring` a little before (once per expiry), then 4440 unless an `auth` frame
+     * moved it.
+     */
+    const expireAt = (grant: AuthGrant, fresh: boolean) => {
+      const merged = mergeGrants(grant, fresh ? {} : connection);
+      Object.assign(connection, merged);
+      for (const timer of expiry) clearTimeout(timer);
+      const { expiresAt } = merged;
+      if (expiresAt === undefined) return (expiry = []);
+      const lead = Math.min(expiringLead, (expiresAt - Date.now()) / 2);
+      expiry = [
+        expiryTimer(expiresAt - lead, () => {
+          if (announced === expiresAt) return;
+          announced = expiresAt;
+          send({ type: 'expiring', expiresAt });
+        }),
+        expiryTimer(expiresAt, () => end(closeCodes.expired, 'credentials expired')),
+      ];
     };
     const sendError = (error: unknown, ref: unknown) => {
       const { code, message } =
@@ -169,9 +198,10 @@ export class WebSocketRelay {
     const recheck = async () => {
       const refused: string[] = [];
       for (const topic of subscribedTopics()) {
-        if (!(await core.authorize({ req, action: 'subscribe', topic, token })))
-          refused.push(topic);
+        const grant = await core.authorize({ req, action: 'subscribe', topic, token });
         if (ended) return;
+        if (!grant || expired(grant)) refused.push(topic);
+        else expireAt(grant, false);
       }
       if (!refused.length) return;
       unsubscribe(refused);
@@ -201,15 +231,20 @@ export class WebSocketRelay {
         'auth',
         async (frame) => {
           token = typeof frame.token === 'string' ? frame.token : undefined;
-          if (!(await core.authorize({ req, action: 'auth', token }))) {
-            return end(closeCodes.unauthorized, 'unauthorized');
-          }
+          const grant = await core.authorize({ req, action: 'auth', token });
+          if (ended) return;
+          if (!grant || expired(grant)) return end(closeCodes.unauthorized, 'unauthorized');
+          connection.token = token;
+          expireAt(grant, true);
           if (!ended && subscriptions.size) await recheck();
         },
       ],
       [
         'subscribe',
         async (frame) => {
+          // `rewind`: the last N events first, only without a cursor (checked before anything is held).
+          const since = typeof frame.since === 'string' && frame.since ? frame.since : undefined;
+          const rewind = frame.rewind === undefined || since ? 0 : rewindOf(frame.rewind);
           const asked = Array.isArray(frame.topics) ? frame.topics : [frame.topic];
           const current = subscribedTopics();
           const fresh = asked.filter((topic) => !current.has(topic as string));
@@ -220,8 +255,9 @@ export class WebSocketRelay {
               400,
             );
           }
-          const topics = await core.checkSubscribe(req, asked, token);
+          const { topics, grant } = await core.checkSubscribe(req, asked, token);
           if (ended) return;
+          expireAt(grant, false);
           unsubscribe(topics);
           const subscription = new Subscriber(
             topics,
@@ -230,18 +266,26 @@ export class WebSocketRelay {
             publisher,
           );
           // Before any later message: of the cursor, or of a store that lost its data (new epoch).
+          // `topics`: those that missed events (all of them but for a `too-old` of some).
           subscription.onReset = (reset) =>
-            send({ type: 'reset', topics, reason: reset.reason, id: reset.latest });
+            send({
+              type: 'reset',
+              topics: reset.topics ?? topics,
+              reason: reset.reason,
+              id: reset.latest,
+            });
           subscriptions.add(subscription);
           core.attach(subscription);
-          const since = typeof frame.since === 'string' && frame.since ? frame.since : undefined;
           const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
           // A fresh subscription learns its starting cursor, so a drop before its first message
           // loses nothing; a resumed one already has its cursor.
           if (since) send({ type: 'subscribed', topics, ...ref });
           try {
-            await subscription.start(core.store, since, (latest) =>
-              send({ type: 'subscribed', topics, id: latest, ...ref }),
+            await subscription.start(
+              core.store,
+              since,
+              (latest) => send({ type: 'subscribed', topics, id: latest, ...ref }),
+              { rewind, max: core.options.maxReplay },
             );
           } catch (error) {
             // Without its replay the subscription would have a gap: drop it, the client retries.
@@ -338,5 +382,14 @@ export class WebSocketRelay {
         }
       });
     });
+  }
+}
+
+/** A frame's `rewind`: a bad one makes the frame a `bad-frame` (HTTP answers `400 bad-rewind`). */
+function rewindOf(value: unknown): number {
+  try {
+    return parseRewind(value);
+  } catch (error) {
+    throw new HubError('bad-frame', (error as Error).message, 400);
   }
 }

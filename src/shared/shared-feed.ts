@@ -25,6 +25,8 @@ import {
 /** What the shared machinery uses of an element (protected members, reached on purpose). */
 export interface SharedHost extends HTMLElement {
   readonly state: string;
+  /** The last `error` event, kept until the element opens again. */
+  readonly error: RealtimeErrorEvent | null;
   cursor: string;
   echo?: boolean;
   queueLimit?: number;
@@ -114,7 +116,12 @@ export class SharedFeed {
       follow: () => this.follow(),
       leaderChanged: (id) => this.leaderChanged(id),
       message: (message) => this.heard(message),
-      heartbeat: () => [host.state, host.cursor, host.publisher],
+      heartbeat: () => [
+        host.state,
+        host.cursor,
+        host.publisher,
+        host.error && [host.error.code, host.error.message],
+      ],
     });
   }
 
@@ -256,15 +263,23 @@ export class SharedFeed {
       if (this.admit(record)) this.replay(record);
     } else if (kind === 'hb') {
       // A tab that joins late learns the leader's state and cursor from its next beat.
-      const [state, cursor, publisher] = payload as [string, string, string?];
+      const [state, cursor, publisher, error] = payload as [
+        string,
+        string,
+        string?,
+        [string, string]?,
+      ];
       if (cursor) this.host.cursor = cursor;
       if (publisher) this.host.publisher = publisher;
-      this.sync(state);
+      this.sync(state, error);
     }
   }
 
-  private sync(state: string): void {
+  private sync(state: string, error?: [code: string, message: string]): void {
     if (state === this.host.state || this.outbox.size) return;
+    // A tab that joins after the leader failed learns why, not only that: its `error` event
+    // and property say what the leader's do (README, Troubleshooting).
+    if (state === 'error' && error) this.replay({ t: 'error', code: error[0], message: error[1] });
     this.replay({ t: 'statechange', state });
     if (state === 'open') this.replay({ t: 'open' });
   }

@@ -14,7 +14,7 @@ import { randomId } from '../internal/random-id.js';
 const PREFIX = 'tab-channel.';
 const POLL_INTERVAL = 100;
 
-/** A message as it stands in a cookie: [sequence number, Lamport clock, channel name, data]. */
+/** A message as it stands in a cookie: [number on its channel, Lamport clock, channel name, data]. */
 type Stored = [number, number, string, unknown];
 
 /** This global's cookies, one per domain: all its channels write through them, in posting order. */
@@ -31,6 +31,11 @@ let timer: ReturnType<typeof setInterval> | undefined;
 
 /** Every cookie this global wrote, also those retired and still expiring. */
 const own = new Set<string>();
+/**
+ * Unreadable `tab-channel.*` cookies (another library's, a truncated write) by name, with the
+ * value last seen: each is reported once when it appears or changes, not on every later scan.
+ */
+const unreadable = new Map<string, string>();
 
 /**
  * Reads every other global's cookie and delivers what is new, sorted by Lamport clock, to the
@@ -42,6 +47,7 @@ function scan(deliver: boolean): void {
   jar = current;
   const fresh: { clock: number; sender: string; channel: string; data: unknown; origin: string }[] =
     [];
+  const present = new Set<string>();
   for (const cookie of current.split('; ')) {
     if (!cookie.startsWith(PREFIX)) continue;
     const eq = cookie.indexOf('=');
@@ -52,28 +58,35 @@ function scan(deliver: boolean): void {
       box = JSON.parse(decodeURIComponent(cookie.slice(eq + 1))) as { o: string; m: Stored[] };
       if (!Array.isArray(box.m)) throw new TypeError('no messages');
     } catch {
-      if (deliver) for (const channel of membersOfKind('cookie')) channel.dispatchUnreadable('');
-      continue;
-    }
-    if (!box.m.length) continue;
-    if (!deliver) {
-      tracker.fresh(sender, box.m[box.m.length - 1][0]);
-      continue;
-    }
-    const missed = box.m[0][0] - tracker.seen(sender) - 1;
-    if (tracker.known(sender) && missed > 0) {
-      for (const channel of membersOfKind('cookie')) {
-        channel.report(
-          'message-lost',
-          `${missed} message(s) from another tab left its cookie before this tab read them (background tabs poll less often).`,
-        );
+      const value = cookie.slice(eq + 1);
+      present.add(sender);
+      // What stood there before a channel here listened was not sent to it.
+      if (deliver && unreadable.get(sender) !== value) {
+        for (const channel of membersOfKind('cookie')) channel.dispatchUnreadable('');
       }
+      unreadable.set(sender, value);
+      continue;
     }
+    // Messages are numbered per channel name, so a gap is told to that channel's listeners
+    // only (when the next message of that channel is read).
     for (const [seq, at, channel, data] of box.m) {
-      if (tracker.fresh(sender, seq))
-        fresh.push({ clock: at, sender, channel, data, origin: box.o });
+      const key = `${sender}\n${channel}`;
+      const missed = tracker.known(key) ? seq - tracker.seen(key) - 1 : 0;
+      if (!tracker.fresh(key, seq) || !deliver) continue;
+      if (missed > 0) {
+        for (const member of membersOfKind('cookie')) {
+          if (member.name === channel) {
+            member.report(
+              'message-lost',
+              `${missed} message(s) from another tab left its cookie before this tab read them (background tabs poll less often).`,
+            );
+          }
+        }
+      }
+      fresh.push({ clock: at, sender, channel, data, origin: box.o });
     }
   }
+  for (const sender of unreadable.keys()) if (!present.has(sender)) unreadable.delete(sender);
   fresh.sort((a, b) => a.clock - b.clock || (a.sender < b.sender ? -1 : 1));
   for (const message of fresh) {
     clock = Math.max(clock, message.clock);
@@ -148,9 +161,11 @@ export class CookieChannel extends FallbackChannel {
     const mailbox = this.mailbox;
     const escaped = (seq: number, at: number) =>
       escapeCookie(`[${seq},${at},${JSON.stringify(this.name)},${text}]`);
-    // The numbers only grow, so a message numbered one higher is the largest it can get.
-    mailbox.check(escaped(mailbox.seq + 1, clock + 1).length);
-    mailbox.add(escaped(++mailbox.seq, ++clock));
+    const seq = (mailbox.seqs.get(this.name) ?? 0) + 1;
+    // The clock only grows, so a message stamped one higher is the largest it can get.
+    mailbox.check(escaped(seq, clock + 1).length);
+    mailbox.seqs.set(this.name, seq);
+    mailbox.add(escaped(seq, ++clock));
     return () => JSON.parse(text) as unknown;
   }
 

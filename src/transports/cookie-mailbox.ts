@@ -29,8 +29,8 @@ export const escapeCookie = (text: string): string =>
 export class CookieMailbox {
   /** Channels here writing through this cookie. */
   users = 0;
-  /** Numbers this cookie's messages 1, 2, 3…: readers tell a gap from it. */
-  seq = 0;
+  /** Numbers this cookie's messages 1, 2, 3… per channel name: readers tell a gap from it. */
+  readonly seqs = new Map<string, number>();
   /** How many bytes one message may take. */
   readonly room: number;
   /** The messages in the cookie, escaped as they stand there, with when each went in. */

@@ -33,7 +33,10 @@ interface Row {
   s: string;
   /** writer origin */
   o: string;
-  /** the writer's own count of its rows, 1, 2, 3…: a reader tells rows swept before it read them */
+  /**
+   * the writer's own count of its rows on this channel, 1, 2, 3…: a reader tells rows swept
+   * before it read them, and only that channel's listeners hear of it
+   */
   q?: number;
   d: unknown;
 }
@@ -65,8 +68,8 @@ let db: IDBDatabase | undefined;
 let opening: Promise<void> | undefined;
 let pending: Row[] = [];
 let open = 0;
-/** How many rows this global has written. */
-let written = 0;
+/** How many rows this global has written, per channel name. */
+const written = new Map<string, number>();
 /** The last row number read of each other writer. */
 let tracker = new SequenceTracker();
 /** The newest row id this global has read. */
@@ -198,7 +201,8 @@ async function poll(): Promise<void> {
     if (db === connection) reconnect(connection);
     return;
   }
-  let missed = 0;
+  /** Rows swept before they were read here, per channel name. */
+  const missed = new Map<string, number>();
   for (const row of rows) {
     const id = row.id!;
     cursor = id;
@@ -207,8 +211,10 @@ async function poll(): Promise<void> {
     if (typeof row.q === 'number') {
       // A reader stalled longer than the ttl (a frozen or throttled tab) finds rows of a writer
       // it knows already deleted: that is reported, never a silent gap.
-      if (tracker.known(row.s)) missed += Math.max(0, row.q - tracker.seen(row.s) - 1);
-      tracker.fresh(row.s, row.q);
+      const key = `${row.s}\n${row.c}`;
+      const gap = tracker.known(key) ? row.q - tracker.seen(key) - 1 : 0;
+      if (gap > 0) missed.set(row.c, (missed.get(row.c) ?? 0) + gap);
+      tracker.fresh(key, row.q);
     }
     const data = row.d;
     deliverHere(
@@ -218,11 +224,12 @@ async function poll(): Promise<void> {
       (channel) => (channel as IdbChannel).after < id,
     );
   }
-  if (missed) {
-    for (const channel of channels()) {
+  for (const channel of channels()) {
+    const lost = missed.get(channel.name);
+    if (lost) {
       channel.report(
         'message-lost',
-        `${missed} message(s) from another context were deleted (ttl) before this one read them (a hung or throttled tab).`,
+        `${lost} message(s) from another context were deleted (ttl) before this one read them (a hung or throttled tab).`,
       );
     }
   }
@@ -230,17 +237,24 @@ async function poll(): Promise<void> {
 }
 
 function sweep(connection: IDBDatabase): void {
+  // The last channel closed (or another page deleted the database) while this poll read.
+  if (db !== connection) return;
   const now = performance.now();
   const ttl = Math.max(...channels().map((channel) => channel.ttl), 0);
   const last = marks[marks.length - 1];
   if (!last || now - last.at >= Math.min(MARK_INTERVAL, ttl)) marks.push({ id: cursor, at: now });
   let upTo = 0;
   while (marks.length && now - marks[0].at >= ttl) upTo = marks.shift()!.id;
-  if (upTo)
+  if (!upTo) return;
+  try {
     connection
       .transaction(STORE, 'readwrite')
       .objectStore(STORE)
       .delete(IDBKeyRange.upperBound(upTo));
+  } catch {
+    // The browser closed the connection under us (Safari does): open it again, sweep next poll.
+    reconnect(connection);
+  }
 }
 
 /**
@@ -295,7 +309,9 @@ export class IdbChannel extends FallbackChannel {
         'QuotaExceededError',
       );
     }
-    const row: Row = { c: this.name, s: writer, o: this.origin(), q: ++written, d: data };
+    const q = (written.get(this.name) ?? 0) + 1;
+    written.set(this.name, q);
+    const row: Row = { c: this.name, s: writer, o: this.origin(), q, d: data };
     if (db) store([row]);
     else pending.push(row);
     if (!opening) void connect().catch(() => undefined);

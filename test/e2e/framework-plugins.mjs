@@ -1,5 +1,5 @@
 /**
- * What the framework integration tests need from the test server (see shared/NOTES.md):
+ * What the framework integration tests need from the test server (see CONTRIBUTING.md, Adding a framework test):
  * Svelte components compiled on request, and React's CommonJS packages turned into ES modules.
  */
 import { compile } from 'svelte/compiler';

@@ -71,7 +71,10 @@ export function hubClusterPlugin() {
           c.refuseUntil = Date.now() + payload.ms;
           return true;
         case 'cluster-publish-paced': {
-          for (let n = 0; n < payload.count; n++) {
+          // Numbers from `from` (default 0): a caller publishes in chunks, as one command must
+          // answer within the runner's 20 s however loaded the machine is.
+          const from = payload.from ?? 0;
+          for (let n = from; n < from + payload.count; n++) {
             const hub = c.hubs[n % c.hubs.length];
             const { status } = await httpJson(hub.url(`/publish?topic=${payload.topic}`), {
               method: 'POST',

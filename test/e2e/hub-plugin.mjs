@@ -4,10 +4,16 @@
  * - /realtime: the main hub, defaults but for a long history;
  * - /secure: `authorize` accepts the auth token "good" and refuses "secret" topics without it;
  * - /strict: allows no browser origin (4403);
- * - /limited: 5 frames a second (4429).
+ * - /limited: 5 frames a second (4429);
+ * - /expiring: tokens minted by the `hub-token` command (`ms` of life), sent as
+ *   `Authorization: Bearer …` (SSE, poll) or in the `auth` frame; `authorize` returns
+ *   `{ user, expiresAt }`, so the hub expires them. `hub-expiring-publish` publishes numbered
+ *   events there, `hub-disconnect` ends the connections of a user.
  * The `hub-other-origin` command starts hubs on a server of their own (127.0.0.1, another port:
  * another origin than the test page): /realtime with the default origin policy (refuses the
  * page), /open allowing any origin. It counts the requests each gets.
+ * `hub-connections` counts the main server's open hub connections whose URL includes a string
+ * (a test's own topic): unlike `hub-stats`, not moved by earlier tests' closing tabs.
  * `hub-refuse` refuses the main hub's WebSocket upgrades for `ms` (503), as a hub that is down.
  */
 import { createServer } from 'node:http';
@@ -37,12 +43,20 @@ async function startOtherOrigin() {
   };
 }
 
+/** Tokens of the /expiring hub: token → { user, expiresAt }. */
+const tokens = new Map();
+let minted = 0;
+const tokenOf = (req, token) =>
+  token ?? /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? undefined;
+
 export function hubPlugin(options = {}) {
   const hub = createHub({
     keepAliveInterval: 1000,
     retry: 200,
     historyLimit: 50_000,
     historyBytes: 16 << 20,
+    // Topics that keep 2 events: a resume past them is a `too-old` naming the topic.
+    history: { 'short-': { limit: 2 } },
     ...options,
   });
   const others = [
@@ -53,9 +67,18 @@ export function hubPlugin(options = {}) {
     }),
     createHub({ basePath: '/strict', allowedOrigins: ['http://nowhere.example'] }),
     createHub({ basePath: '/limited', rateLimit: 5 }),
+    createHub({
+      basePath: '/expiring',
+      historyLimit: 10_000,
+      retry: 200,
+      authorize: ({ req, token }) => tokens.get(tokenOf(req, token)) ?? false,
+    }),
   ];
+  const expiring = others[3];
   const hubs = [hub, ...others];
   const streams = new Set();
+  /** Each stream's request URL, for `hub-connections`. */
+  const urls = new WeakMap();
   let otherOrigin;
   let refuseUntil = 0;
   return {
@@ -70,6 +93,7 @@ export function hubPlugin(options = {}) {
       if (!res.headersSent) res.statusCode = 200;
       if (context.path.endsWith('/sse') || context.path.endsWith('/poll')) {
         streams.add(res);
+        urls.set(res, req.url);
         res.on('close', () => streams.delete(res));
       }
     },
@@ -81,6 +105,7 @@ export function hubPlugin(options = {}) {
         }
         if (!hubs.some((h) => h.handleUpgrade(req, socket, head))) return;
         streams.add(socket);
+        urls.set(socket, req.url);
         socket.on('close', () => streams.delete(socket));
       });
     },
@@ -96,8 +121,35 @@ export function hubPlugin(options = {}) {
             ids.push((await hub.publish(payload.topic, data)).id);
           return ids;
         }
+        case 'hub-token': {
+          const token = `tok-${++minted}`;
+          tokens.set(token, { user: payload.user ?? 'u', expiresAt: Date.now() + payload.ms });
+          return { token };
+        }
+        case 'hub-expiring-publish': {
+          for (let n = 1; n <= payload.count; n++) {
+            await expiring.publish(payload.topic, n);
+            await new Promise((resolve) => setTimeout(resolve, payload.every));
+          }
+          return true;
+        }
+        case 'hub-disconnect':
+          // A ban: the user's tokens are refused from now on, and its connections end.
+          for (const [token, grant] of tokens)
+            if (grant.user === payload.user) tokens.delete(token);
+          return { ended: await expiring.disconnect({ user: payload.user }) };
         case 'hub-stats':
           return hub.stats();
+        case 'hub-connections': {
+          const counts = { sse: 0, ws: 0, poll: 0 };
+          for (const stream of streams) {
+            const url = urls.get(stream) ?? '';
+            if (!url.includes(payload.includes)) continue;
+            const kind = new URL(url, 'http://x').pathname.split('/').at(-1);
+            if (kind in counts) counts[kind]++;
+          }
+          return counts;
+        }
         case 'hub-other-origin': {
           otherOrigin ??= startOtherOrigin();
           const other = await otherOrigin;
@@ -109,8 +161,10 @@ export function hubPlugin(options = {}) {
           refuseUntil = Date.now() + payload.ms;
           return true;
         case 'hub-publish-paced': {
-          // `count` events `{ f: 'hub', n }`, a few at a time, while the test goes on.
-          for (let n = 0; n < payload.count; n++) {
+          // `count` events `{ f: 'hub', n }` from `from` (default 0), a few at a time, while the
+          // test goes on (in chunks: one command must answer within the runner's 20 s).
+          const from = payload.from ?? 0;
+          for (let n = from; n < from + payload.count; n++) {
             await hub.publish(payload.topic, { f: 'hub', n });
             if (n % 10 === 9) await new Promise((resolve) => setTimeout(resolve, payload.pause));
           }
@@ -122,11 +176,14 @@ export function hubPlugin(options = {}) {
           return true;
         }
         case 'hub-stream': {
-          // Publishes `count` numbered events, cutting every hub connection at `cuts` random points.
+          // Publishes `count` numbered events from `from` (default 1), cutting every hub
+          // connection at `cuts` random points among them (callers go in chunks: one command must
+          // answer within the runner's 20 s).
+          const from = payload.from ?? 1;
           const cutAt = new Set();
-          while (cutAt.size < payload.cuts)
-            cutAt.add(1 + Math.floor(Math.random() * (payload.count - 1)));
-          for (let i = 1; i <= payload.count; i++) {
+          while (cutAt.size < Math.min(payload.cuts, payload.count - 1))
+            cutAt.add(from + 1 + Math.floor(Math.random() * (payload.count - 1)));
+          for (let i = from; i < from + payload.count; i++) {
             await hub.publish(payload.topic, i);
             if (cutAt.has(i)) for (const stream of streams) (stream.socket ?? stream).destroy();
             if (i % 25 === 0) await new Promise((resolve) => setTimeout(resolve, 1));

@@ -239,6 +239,52 @@ const scenarios = {
     res.writeHead(Number(url.searchParams.get('status')), { Location: target });
     res.end();
   },
+  // Like an LLM endpoint: POST JSON `{ prompt }` in, the words of a canned answer as
+  // `data: {"delta":…}` chunks every `every` ms (default 30), then `data: [DONE]` (and the
+  // stream stays open unless `end`). `ids`: each chunk has an id (its index), and a request
+  // with Last-Event-ID resumes after it. `drop=<k>`: the first request's connection is cut
+  // after k chunks. `status=401`: the first request is refused (the next, with the fresh
+  // `Authorization`, streams). The request's body and Authorization are recorded.
+  async llm(req, res, { url, body, n, entry }) {
+    entry.body = body;
+    entry.authorization = req.headers.authorization ?? null;
+    if (n === 1 && url.searchParams.get('status')) {
+      res.writeHead(Number(url.searchParams.get('status')), { 'Content-Type': 'text/plain' });
+      return void res.end('refused');
+    }
+    let prompt = '';
+    try {
+      prompt = JSON.parse(body).prompt;
+    } catch {
+      res.writeHead(400).end('expected JSON');
+      return;
+    }
+    res.writeHead(200, streamHeaders);
+    res.socket.setNoDelay(true);
+    const words = `You asked: ${prompt}. Here is a short answer in twelve words, streamed.`.split(
+      ' ',
+    );
+    const every = Number(url.searchParams.get('every') ?? 30);
+    const ids = url.searchParams.has('ids');
+    const drop = n === 1 ? Number(url.searchParams.get('drop') ?? Infinity) : Infinity;
+    let i = ids && headerId(req) !== null ? Number(headerId(req)) + 1 : 0;
+    let sent = 0;
+    const tick = () => {
+      if (res.destroyed) return;
+      if (sent === drop) return void res.socket.destroy();
+      if (i >= words.length) {
+        res.write('data: [DONE]\n\n');
+        if (url.searchParams.has('end')) res.end();
+        return;
+      }
+      const delta = (i ? ' ' : '') + words[i];
+      res.write(`${ids ? `id: ${i}\n` : ''}data: ${JSON.stringify({ delta })}\n\n`);
+      i++;
+      sent++;
+      setTimeout(tick, every);
+    };
+    tick();
+  },
   async echo(req, res, { body, n }) {
     res.writeHead(200, streamHeaders);
     const seen = {
@@ -280,7 +326,7 @@ async function handle(req, res, crossOrigin) {
   if (!scenario) return void res.writeHead(404).end();
   // Only the GETs and POSTs count as connections (`n`), not a refused preflight.
   const n = log.filter((seen) => seen.method !== 'OPTIONS').length;
-  await scenario(req, res, { url, n, body });
+  await scenario(req, res, { url, n, body, entry });
 }
 
 export function sseTestServer() {

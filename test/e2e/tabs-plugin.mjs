@@ -44,7 +44,7 @@ async function startStaticServer(mounts) {
 }
 
 /**
- * The one stand-in allowed for the wall clock (DESIGN.md, Testing): `Date` and `Date.now`
+ * The one stand-in allowed for the wall clock (CONTRIBUTING.md, How the tests use real browsers): `Date` and `Date.now`
  * replaced before the page's scripts run, by one that `window.stepClock(ms)` moves forwards or
  * backwards. `performance.now()` and timers are left alone, as a real clock step leaves them.
  */

@@ -78,6 +78,77 @@ test('the tarball holds the built package and its docs, not the sources or tests
   assert.ok(!demo.includes('server.mjs'), 'demo/server.mjs should not be published');
 });
 
+// Red team (arc.js#80, react-node-to-string#4, emojibase#91: maps naming ../src/*.ts that the
+// package does not ship make webpack's source-map-loader and Parcel warn once per file).
+test('every source map in the package carries its sources or names files the package has', () => {
+  const installed = join(consumer, 'node_modules/realtime-elements');
+  const maps = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.map')) maps.push(path);
+    }
+  };
+  walk(join(installed, 'dist'));
+  assert.ok(maps.length > 50, `${maps.length} maps`);
+  const broken = [];
+  for (const path of maps) {
+    const map = JSON.parse(readFileSync(path, 'utf8'));
+    map.sources.forEach((source, i) => {
+      const inlined = typeof map.sourcesContent?.[i] === 'string';
+      if (!inlined && !existsSync(resolve(dirname(path), map.sourceRoot ?? '', source))) {
+        broken.push(`${path.slice(installed.length + 1)} → ${source}`);
+      }
+    });
+  }
+  assert.deepEqual(broken.slice(0, 5), [], `${broken.length} sources missing`);
+});
+
+test('CommonJS reaches the hub as the README says: import(), and require() where Node has require(esm)', () => {
+  const run = (file, source) =>
+    execFileSync(process.execPath, [inConsumer(file, source)], { cwd: consumer, encoding: 'utf8' });
+  const viaImport = run(
+    'hub-import.cjs',
+    `import('realtime-elements/server').then(async ({ createHub }) => {
+      await createHub().close();
+      console.log('ok');
+    });`,
+  );
+  assert.equal(viaImport.trim(), 'ok');
+  const viaRequire = run(
+    'hub-require.cjs',
+    `try {
+      const { createHub } = require('realtime-elements/server');
+      createHub().close().then(() => console.log('ok'));
+    } catch (error) {
+      console.log(error.code);
+    }`,
+  );
+  // Node 20.19+/22.12+ load ES modules with require() (no top-level await in the graph).
+  assert.equal(viaRequire.trim(), process.features.require_module ? 'ok' : 'ERR_REQUIRE_ESM');
+});
+
+// Red team: the README's copy command, `cp -r …/dist/cdn public/realtime-elements`, failed in a
+// project without public/, and run again (an upgrade) nested a second copy at …/cdn/.
+test("the README's self-hosting commands work in a fresh project, and again after an upgrade", () => {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Self-hosting the CDN files'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block, 'a sh block under Self-hosting the CDN files');
+  // The package is installed already (from the tarball); the rest runs as printed, twice.
+  const commands = block.replace(/^npm install realtime-elements\n/m, '');
+  assert.notEqual(commands, block);
+  rmSync(join(consumer, 'public'), { recursive: true, force: true });
+  for (let i = 0; i < 2; i++) execFileSync('sh', ['-ec', commands], { cwd: consumer });
+  const copied = join(consumer, 'public/realtime-elements');
+  // The <script src> of the README's next block is there, and nothing is nested.
+  assert.ok(/src="\/realtime-elements\/realtime-elements\.js"/.test(section));
+  assert.ok(existsSync(join(copied, 'realtime-elements.js')));
+  assert.ok(existsSync(join(copied, 'chunks')) && existsSync(join(copied, 'auto')));
+  assert.ok(!existsSync(join(copied, 'cdn')), 'a second run nested a copy');
+});
+
 test('Node: every element module imports without a DOM, and the hub serves SSE', async () => {
   const script = inConsumer(
     'node-use.mjs',
@@ -175,6 +246,54 @@ test('TypeScript: classes, define modules, server and framework typings resolve'
     cwd: consumer,
     stdio: 'inherit',
   });
+});
+
+test('TypeScript finds the types of every export under moduleResolution bundler, nodenext and node (node10)', () => {
+  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+  const typed = Object.entries(pkg.exports)
+    .filter(([, target]) => typeof target === 'object' && target.types)
+    .map(([subpath]) => `realtime-elements${subpath.slice(1)}`);
+  assert.ok(typed.length > 20);
+  // Each export by name, so an export whose types cannot be found fails (TS2307).
+  inConsumer(
+    'every-export.ts',
+    typed.map((name, i) => `import type * as m${i} from '${name}';`).join('\n') +
+      `\nexport type All = [${typed.map((_, i) => `typeof m${i}`).join(', ')}];\n`,
+  );
+  for (const [module, moduleResolution] of [
+    ['ESNext', 'bundler'],
+    ['NodeNext', 'NodeNext'],
+    // Still the setting of many projects: it ignores `exports`, so `typesVersions` maps them.
+    ['ESNext', 'node10'],
+  ]) {
+    const config = `tsconfig.${moduleResolution}.json`;
+    writeFileSync(
+      join(consumer, config),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module,
+          moduleResolution,
+          ignoreDeprecations: '6.0',
+          lib: ['ES2022', 'DOM'],
+          types: ['node'],
+          typeRoots: [join(repo, 'node_modules/@types')],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+        },
+        files: ['every-export.ts'],
+      }),
+    );
+    try {
+      execFileSync(join(repo, 'node_modules/.bin/tsc'), ['-p', config], {
+        cwd: consumer,
+        encoding: 'utf8',
+      });
+    } catch (error) {
+      assert.fail(`moduleResolution ${moduleResolution}:\n${error.stdout}`);
+    }
+  }
 });
 
 test('a bundler (rollup) builds an app from the package, and it runs in Chromium', async () => {

@@ -21,6 +21,16 @@ test('every element has ./<tag> and ./<tag>/define exports that exist', () => {
   }
 });
 
+test('typesVersions lists the types of every export (for moduleResolution node10)', () => {
+  const expected = {};
+  for (const [subpath, target] of Object.entries(pkg.exports)) {
+    if (subpath !== '.' && typeof target === 'object' && target.types) {
+      expected[subpath.slice(2)] = [target.types];
+    }
+  }
+  assert.deepEqual(pkg.typesVersions, { '*': expected });
+});
+
 test('the package imports itself by name', async () => {
   const library = await import('realtime-elements');
   const define = await import('realtime-elements/define');

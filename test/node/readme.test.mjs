@@ -11,13 +11,15 @@ import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { extname, join, normalize } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import puppeteer from 'puppeteer-core';
 import { transform } from 'esbuild';
 import { createHub } from '../../dist/server/index.js';
+import { demoEndpoints } from '../../dist/server/demo.js';
 import { chromeArgs, findChrome } from '../../scripts/find-chrome.mjs';
 import { blockKind, readmeBlocks } from './readme-blocks.mjs';
+import { freePort } from './free-port.mjs';
 
 const root = new URL('../../', import.meta.url).pathname;
 const blocks = readmeBlocks();
@@ -44,6 +46,7 @@ let server;
 let origin;
 let browser;
 let ticker;
+let demo;
 
 /** Serves a file below `dir` of the repository, or answers 404. */
 async function serveFile(res, dir, path) {
@@ -68,8 +71,12 @@ before(async () => {
       hub.publish(topic, { n, eur: 1.08 + n / 10_000 }).catch(() => {});
     }
   }, 200);
+  // The one-shot example's `src="/api/chat"`: the demo server's OpenAI-style endpoint.
+  demo = demoEndpoints(hub, '');
   server = createServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/api/chat') req.url = '/demo-api/chat';
+    if (path === '/api/chat' && demo.handleRequest(req, res)) return;
     if (path === '/events') req.url = '/realtime/sse?topic=events'; // the examples' `src="/events"`
     if (hub.handleRequest(req, res)) return;
     if (path === '/favicon.ico') return void res.writeHead(204).end();
@@ -109,6 +116,7 @@ before(async () => {
 
 after(async () => {
   clearInterval(ticker);
+  demo?.close();
   await browser?.close();
   await hub?.close();
   server?.closeAllConnections();
@@ -151,7 +159,10 @@ async function runPage(block) {
   const problems = [];
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console.error: ${message.text()}`);
+    // A warning counts too: a reader who copies the block would see it (two copies of a tag).
+    if (['error', 'warn', 'warning'].includes(message.type())) {
+      problems.push(`console.${message.type()}: ${message.text()}`);
+    }
   });
   await page.evaluateOnNewDocument(watchPage);
   try {
@@ -184,14 +195,6 @@ async function runPage(block) {
     await page.close();
   }
 }
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 
 async function runNode(block) {
   const port = await freePort();
@@ -279,6 +282,23 @@ async function checkSketch(block) {
     tsconfigRaw: { compilerOptions: { experimentalDecorators: true } },
   });
 }
+
+test("the README's size of the CDN bundle is the built file's (within 1 KB)", () => {
+  const claim = /every tag \(Lit included, (\d+(?:\.\d+)?) KB min\+gzip\)/.exec(
+    readFileSync(join(root, 'README.md'), 'utf8'),
+  );
+  assert.ok(claim, 'the CDN section states the bundle size');
+  const built = gzipSync(readFileSync(join(root, 'dist/cdn/realtime-elements.js')), { level: 9 });
+  const kb = built.length / 1024;
+  assert.ok(Math.abs(kb - Number(claim[1])) <= 1, `README says ${claim[1]} KB, built ${kb} KB`);
+});
+
+test("a version the README pins (realtime-elements@x.y.z) is the package's", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const pinned = [...readme.matchAll(/realtime-elements@(\d+\.\d+\.\d+)/g)].map(([, v]) => v);
+  assert.ok(pinned.length > 0);
+  assert.deepEqual([...new Set(pinned)], [pkg.version]);
+});
 
 test('the README marks what it cannot run, and runs the rest', () => {
   const kinds = blocks.map(blockKind);

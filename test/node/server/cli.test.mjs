@@ -152,7 +152,7 @@ test('--demo serves every demo page with its ticker, connection cutter, stats an
     await worker.arrayBuffer();
     // The ticker publishes on demo-prices, and the cutter drops the stream for real.
     const stream = await openSse(`${cli.origin}/realtime/sse?topic=demo-prices`);
-    await until(() => stream.events().length >= 1, 5000, 'a tick');
+    await until(() => stream.events().length >= 1, 15_000, 'a tick');
     assert.equal(typeof JSON.parse(stream.events()[0].data).n, 'number');
     const stats = await (await fetch(`${cli.origin}/demo-api/stats`)).json();
     assert.equal(stats.sse, 1);

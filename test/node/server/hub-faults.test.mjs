@@ -33,10 +33,17 @@ const withSeed = (fn) => async (t) => {
 class FlakyStore extends MemoryStore {
   down = false;
   delay = 0;
+  /** Store calls in flight. */
+  pending = 0;
   statusListeners = new Set();
   async check() {
-    if (this.delay) await sleep(this.delay);
-    if (this.down) throw new Error('connection refused');
+    this.pending++;
+    try {
+      if (this.delay) await sleep(this.delay);
+      if (this.down) throw new Error('connection refused');
+    } finally {
+      this.pending--;
+    }
   }
   setDown(down) {
     this.down = down;
@@ -107,7 +114,7 @@ describe('hub under faults', () => {
         );
       }
       await Promise.all(leaving);
-      await until(() => authorizing === 0, 5000, 'every authorize settled');
+      await until(() => authorizing === 0, 15_000, 'every authorize settled');
       // Now the store is slow: clients leave while their replay is being fetched.
       store.delay = 200;
       const slow = [];
@@ -116,7 +123,16 @@ describe('hub under faults', () => {
         slow.push(abortAfter(h.url('/poll?topic=ghost&since=x-0'), between(110, 190) + 150));
       }
       await Promise.all(slow);
-      await sleep(400);
+      // Settled, not a pause: every authorize and store call the leavers started has returned
+      // (a fixed 400 ms was shorter than authorize + store on a loaded machine).
+      await until(
+        () => {
+          const { sse, ws, poll } = h.hub.stats();
+          return authorizing === 0 && store.pending === 0 && sse === 1 && ws === 0 && poll === 0;
+        },
+        15_000,
+        'every authorize and store call settled, only the watcher left',
+      );
       store.delay = 0;
       assert.deepEqual(h.hub.stats(), { sse: 1, ws: 0, poll: 0 }, 'only the watcher is left');
       // Nothing was published for a client that left before it could learn the id.
@@ -239,7 +255,7 @@ describe('hub under faults', () => {
         });
         assert.equal(answer.status, 200, origin);
         const ws = await openWs(h.url('/ws').replace('http', 'ws'), { origin });
-        await until(() => ws.of('hello').length === 1, 3000, `hello for ${origin}`);
+        await until(() => ws.of('hello').length === 1, 15_000, `hello for ${origin}`);
         ws.socket.close();
       }
       const other = await httpJson(h.url('/publish?topic=o'), {
@@ -248,6 +264,39 @@ describe('hub under faults', () => {
         headers: { origin: 'http://app.example:8001' },
       });
       assert.equal(other.status, 403);
+    } finally {
+      await h.close();
+    }
+  });
+
+  // Red team (coder/code-server#6161, nginx-ui#1718: a proxy that sends `Host: $host:$server_port`
+  // names the default port the browser's Origin leaves out). Behind TLS on 443 every page of
+  // the hub's own host was refused forbidden-origin.
+  test("the hub's own host matches with or without its default port in Host (a proxy's $host:$server_port)", async () => {
+    const h = await startHub();
+    try {
+      for (const [origin, host, status] of [
+        ['https://app.example', 'app.example:443', 200],
+        ['http://app.example', 'app.example:80', 200],
+        ['https://app.example', 'APP.example', 200],
+        ['https://app.example:8443', 'app.example:8443', 200],
+        ['https://app.example', 'app.example:80', 403],
+        ['http://app.example', 'app.example:443', 403],
+        ['https://app.example', 'other.example:443', 403],
+      ]) {
+        const headers = { origin, host };
+        const poll = await httpJson(h.url('/poll?topic=o&timeout=0'), { headers });
+        assert.equal(poll.status, status, `poll, Origin ${origin}, Host ${host}`);
+        const ws = await openWs(h.url('/ws').replace('http', 'ws'), { origin, headers: { host } });
+        await until(
+          () => ws.of('hello').length === 1 || ws.socket.readyState === ws.socket.CLOSED,
+          3000,
+          `hello or close for ${origin}`,
+        );
+        const accepted = ws.of('hello').length === 1;
+        ws.socket.close();
+        assert.equal(accepted, status === 200, `WebSocket, Origin ${origin}, Host ${host}`);
+      }
     } finally {
       await h.close();
     }

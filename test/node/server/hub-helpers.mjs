@@ -67,7 +67,7 @@ export function openSse(url, headers = {}) {
   });
 }
 
-export async function until(predicate, timeout = 5000, what = 'condition') {
+export async function until(predicate, timeout = 15_000, what = 'condition') {
   const end = Date.now() + timeout;
   for (;;) {
     const value = await predicate();

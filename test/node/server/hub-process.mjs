@@ -10,9 +10,19 @@ const hub = createHub({
   keepAliveInterval: 500,
   retry: 100,
   logger: { info: (line) => console.error(line), warn: (line) => console.error(line) },
+  // Who a client is: its WebSocket auth token, or its X-User header (hub.disconnect tests).
+  authorize: ({ req, token }) => ({ user: token ?? req.headers['x-user'] }),
   ...JSON.parse(extra || '{}'),
 });
 const server = createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  // POST /disconnect?user=…: hub.disconnect({ user }) from this process; answers the count here.
+  if (url.pathname === '/disconnect' && req.method === 'POST') {
+    hub.disconnect({ user: url.searchParams.get('user') }).then((ended) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ended }));
+    });
+    return;
+  }
   if (!hub.handleRequest(req, res)) res.writeHead(404).end();
 });
 server.on('upgrade', (req, socket, head) => {

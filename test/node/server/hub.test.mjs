@@ -144,7 +144,7 @@ describe('hub: SSE', () => {
     h.server.closeAllConnections();
     await h.hub.publish('es', 2);
     await h.hub.publish('es', 3);
-    await until(() => received.length === 3, 5000, 'replay after reconnect');
+    await until(() => received.length === 3, 15_000, 'replay after reconnect');
     await h.hub.publish('es', 4);
     await until(() => received.length === 4);
     assert.deepEqual(received, [1, 2, 3, 4]);
@@ -179,7 +179,7 @@ describe('hub: limits and security', () => {
       await h.hub.publish('slow', payload);
       if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
-    await until(() => h.hub.stats().sse === 0, 5000, 'cut-off');
+    await until(() => h.hub.stats().sse === 0, 15_000, 'cut-off');
     socket.destroy();
     await closed;
     await h.close();
@@ -430,7 +430,7 @@ describe('hub: WebSocket relay', () => {
     await until(() => h.hub.stats().ws >= 1);
     const before = h.hub.stats().ws;
     client.socket._socket.pause(); // stops reading pings, so no pong goes back
-    await until(() => h.hub.stats().ws === before - 1, 3000, 'termination');
+    await until(() => h.hub.stats().ws === before - 1, 15_000, 'termination');
     client.socket.terminate();
   });
 });
@@ -497,11 +497,19 @@ describe('hub: long-poll', () => {
     assert.deepEqual(received, [...Array(300).keys()]);
   });
 
-  test('a reset cursor answers at once with reset and the newest cursor', async () => {
+  test('a reset cursor answers at once with reset, the events after it and their cursor', async () => {
+    const newest = await h.hub.latestId();
     const { body } = await httpJson(h.url('/poll?topic=lp&since=zz-1'));
     assert.deepEqual(body.reset, { reason: 'epoch' });
-    assert.equal(body.events.length, 0);
-    assert.match(body.cursor, /^[a-z0-9]+-\d+$/);
+    // This hub's whole kept history of the topic travels with the reset (it is complete).
+    const kept = await h.hub.history('lp');
+    assert.deepEqual(body.events, kept.events);
+    assert.ok(body.events.length > 0);
+    assert.equal(body.cursor, body.events.at(-1).id);
+    // Polled on from there: nothing again, no second reset.
+    const next = await httpJson(h.url(`/poll?topic=lp&since=${body.cursor}&timeout=0`));
+    assert.deepEqual(next.body, { events: [], cursor: body.cursor });
+    assert.match(newest, /^[a-z0-9]+-\d+$/);
   });
 });
 

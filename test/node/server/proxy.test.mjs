@@ -6,10 +6,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpJson, openSse, openWs, startHub, until } from './hub-helpers.mjs';
+import { freePort } from '../free-port.mjs';
 
 // scripts/test.mjs installs nginx (Debian's nginx-light) when it is missing.
 const nginxBinary = (() => {
@@ -28,14 +28,6 @@ function readmeNginxConfig() {
   assert.ok(block, 'README has a ```nginx block under "### Behind a proxy"');
   return block[1];
 }
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 
 let hub;
 let nginx;
@@ -107,17 +99,17 @@ test('SSE through nginx: each event arrives while the stream stays open, and res
     origin, // a page served by the same proxy: Host must reach the hub with its port
   });
   assert.equal(stream.status, 200);
-  await until(() => stream.records().some((r) => r.event === 'cursor'), 5000, 'cursor');
+  await until(() => stream.records().some((r) => r.event === 'cursor'), 15_000, 'cursor');
   for (let n = 1; n <= 3; n++) {
     assert.equal((await publish('px', { n })).status, 200);
     // One at a time: a buffering proxy would hold these small events back.
-    await until(() => stream.events().length === n, 5000, `event ${n} through the proxy`);
+    await until(() => stream.events().length === n, 15_000, `event ${n} through the proxy`);
   }
   const lastId = stream.events().at(-1).id;
   stream.close();
   await publish('px', { n: 4 });
   const resumed = await openSse(`${origin}/realtime/sse?topic=px`, { 'last-event-id': lastId });
-  await until(() => resumed.events().length === 1, 5000, 'the missed event');
+  await until(() => resumed.events().length === 1, 15_000, 'the missed event');
   assert.deepEqual(JSON.parse(resumed.events()[0].data), { n: 4 });
   resumed.close();
 });
@@ -131,7 +123,7 @@ test('an idle SSE stream outlives nginx read timeout through the hub keep-alives
   await new Promise((resolve) => setTimeout(resolve, readTimeout * 2 * 1000));
   assert.equal(ended, false, 'the stream was cut while idle');
   await publish('idle', { late: true });
-  await until(() => stream.events().length === 1, 5000, 'the event after idling');
+  await until(() => stream.events().length === 1, 15_000, 'the event after idling');
   stream.close();
 });
 
@@ -140,11 +132,11 @@ test('WebSocket relay and long-poll through nginx', async () => {
     headers: { origin },
   });
   client.send({ type: 'subscribe', topics: ['pw'] });
-  await until(() => client.of('subscribed').length === 1, 5000, 'subscribed');
+  await until(() => client.of('subscribed').length === 1, 15_000, 'subscribed');
   const since = (await httpJson(`${origin}/realtime/poll?topic=pw`)).body.cursor;
   const held = httpJson(`${origin}/realtime/poll?topic=pw&since=${since}&timeout=5000`);
   assert.equal((await publish('pw', { hello: 'proxy' })).status, 200);
-  await until(() => client.of('message').length === 1, 5000, 'the WebSocket message');
+  await until(() => client.of('message').length === 1, 15_000, 'the WebSocket message');
   assert.deepEqual(client.of('message')[0].data, { hello: 'proxy' });
   const polled = await held;
   assert.deepEqual(

@@ -6,16 +6,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { openSse, until } from './hub-helpers.mjs';
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+import { freePort } from '../free-port.mjs';
 
 test('the README node:http example runs as shown and stops cleanly on SIGTERM', async () => {
   const readme = readFileSync('README.md', 'utf8');
@@ -47,7 +39,7 @@ test('the README node:http example runs as shown and stops cleanly on SIGTERM', 
       'the example listening',
     );
     const stream = await openSse(`${origin}/realtime/sse?topic=prices`);
-    await until(() => stream.events().length >= 1, 5000, 'a price from the interval');
+    await until(() => stream.events().length >= 1, 15_000, 'a price from the interval');
     const publish = (headers) =>
       fetch(`${origin}/realtime/publish?topic=news`, {
         method: 'POST',

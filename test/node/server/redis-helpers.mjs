@@ -2,18 +2,10 @@
 // folder) and hub processes.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from './hub-helpers.mjs';
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+import { freePort } from '../free-port.mjs';
 
 export async function startRedis({ persistence = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rt-redis-'));

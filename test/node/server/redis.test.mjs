@@ -62,6 +62,37 @@ describe('hub with Redis', () => {
     ws.socket.close();
   });
 
+  test('hub.disconnect({ user }) on one process ends that user on every process and transport', async () => {
+    const [a, b, c] = hubs;
+    const sse = await openSse(a.url('/sse?topic=ban'), { 'X-User': 'mallory' });
+    const other = await openSse(a.url('/sse?topic=ban'), { 'X-User': 'alice' });
+    const ws = await openWs(b.url('/ws').replace('http', 'ws'));
+    ws.send({ type: 'auth', token: 'mallory' });
+    ws.send({ type: 'subscribe', topics: ['ban'] });
+    await until(() => ws.of('subscribed').length === 1);
+    await until(() => sse.records().some((r) => r.event === 'cursor'));
+    const cursor = sse.records().find((r) => r.event === 'cursor').id;
+    const held = httpJson(c.url(`/poll?topic=ban&since=${cursor}&timeout=20000`), {
+      headers: { 'X-User': 'mallory' },
+    });
+    // The poll is held once process c counts it.
+    await until(async () => (await httpJson(c.url('/health'))).body.poll >= 1, 5000, 'held');
+    const { body } = await httpJson(a.url('/disconnect?user=mallory').replace('/realtime', ''), {
+      method: 'POST',
+    });
+    assert.equal(body.ended, 1, 'one connection of mallory on process a');
+    await until(() => sse.records().some((r) => r.event === '$revoked'), 5000, 'SSE $revoked');
+    assert.equal((await ws.closed).code, 4401, 'WebSocket 4401');
+    const poll = await held;
+    assert.equal(poll.status, 401);
+    assert.equal(poll.body.error, 'unauthorized');
+    // alice is untouched: she still gets what is published.
+    await post(b, 'ban', 'still here');
+    await until(() => other.events().some((e) => JSON.parse(e.data) === 'still here'));
+    sse.close();
+    other.close();
+  });
+
   test('replay on a different process: missed events, then live, no duplicate', async () => {
     const [a, b, c] = hubs;
     const first = await openSse(a.url('/sse?topic=move'));

@@ -7,7 +7,7 @@ import { startHubProcess, startRedis } from './redis-helpers.mjs';
 
 const client = async (hub) => {
   const c = await openWs(hub.url('/ws').replace('http', 'ws'));
-  await until(() => c.of('hello').length === 1, 3000, 'hello');
+  await until(() => c.of('hello').length === 1, 15_000, 'hello');
   c.hello = c.of('hello')[0];
   return c;
 };

@@ -10,7 +10,7 @@ const wsUrl = (h) => h.url('/ws').replace('http', 'ws');
 /** A client that has its hello. */
 const client = async (h, options) => {
   const c = await openWs(wsUrl(h), options);
-  await until(() => c.of('hello').length === 1, 3000, 'hello');
+  await until(() => c.of('hello').length === 1, 15_000, 'hello');
   c.hello = c.of('hello')[0];
   return c;
 };
@@ -18,7 +18,7 @@ const client = async (h, options) => {
 const settled = async (c) => {
   const pongs = c.of('pong').length;
   c.send({ type: 'ping' });
-  await until(() => c.of('pong').length > pongs, 3000, 'pong');
+  await until(() => c.of('pong').length > pongs, 15_000, 'pong');
 };
 
 describe('hub WebSocket protocol', () => {
@@ -79,7 +79,7 @@ describe('hub WebSocket protocol', () => {
       `{"type":"hello","publisher":"http-${'a'.repeat(43)}"}`,
     ];
     for (const frame of frames) c.send(frame);
-    await until(() => c.of('error').length === frames.length, 3000, 'one answer each');
+    await until(() => c.of('error').length === frames.length, 15_000, 'one answer each');
     assert.deepEqual(
       c.of('error').map((f) => f.code),
       frames.map(() => 'bad-frame'),
