@@ -1,15 +1,13 @@
 /**
  * `realtime-elements/react`: `useRealtime(ref)`, the element's store as React state
  * (`useSyncExternalStore`), plus the JSX typings of every tag (frameworks/react.d.ts).
- * Loaded only by the pages that import it; React is the page's own.
+ * Loaded only by the pages that import it; React is the page's own. React 18 and older:
+ * `realtime-elements/react/components` (wrapper components, and this hook).
  */
 import React from 'react';
-import type { Readable } from './internal/realtime-element.js';
+import { realtimeHook } from './internal/use-realtime.js';
 
-/** An element with a `subscribe()` store and its current `snapshot`. */
-export type RealtimeStore<S = unknown> = Readable<S> & { readonly snapshot: S };
-
-const noop = () => {};
+export type { RealtimeStore } from './internal/use-realtime.js';
 
 /**
  * The element's latest snapshot (`{ state, error, lastEventId, data }`, or `{ state, error,
@@ -18,16 +16,4 @@ const noop = () => {};
  * subscribe, unsubscribe and subscribe again, leaving one subscription. The snapshot is "the
  * latest": listen to `onmessage` to see every message.
  */
-export function useRealtime<E extends RealtimeStore>(ref: {
-  readonly current: E | null;
-}): E['snapshot'] | undefined {
-  const subscribe = React.useCallback(
-    (notify: () => void) => ref.current?.subscribe(notify) ?? noop,
-    [ref],
-  );
-  return React.useSyncExternalStore(
-    subscribe,
-    () => ref.current?.snapshot,
-    () => undefined,
-  );
-}
+export const useRealtime = realtimeHook(React);
