@@ -8,13 +8,10 @@ import {
   storageValueTypes,
   type StorageValueType,
 } from './internal/storage-codec.js';
-import {
-  readForm,
-  resetForm,
-  syncedControls,
-  writeForm,
-  type FormControl,
-} from './internal/form-binding.js';
+import { syncedControls, type FormControl } from './internal/form-controls.js';
+
+/** Reading and writing controls: loaded when the element first wraps a form. */
+type FormCode = typeof import('./internal/form-binding.js');
 
 export interface StorageSyncEventMap<T = unknown> extends RealtimeEventMap {
   valuechange: ValueChangeEvent<T>;
@@ -96,6 +93,9 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
   private knownControls = new WeakSet<FormControl>();
   /** The storage area and key the controls last showed. */
   private shownGroup?: string;
+  private formCode?: FormCode;
+  /** Form work waiting for `formCode`, in order. */
+  private formPending?: Promise<unknown>;
 
   constructor() {
     super();
@@ -205,6 +205,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     if (this.shownGroup !== undefined && this.shownGroup !== group && !this.hasCurrent)
       this.resetControls();
     this.shownGroup = group;
+    if (this.form()) this.withForm(() => {});
     this.restoreForm(this.newControls());
     this.emit(new Event('open'));
   }
@@ -291,28 +292,54 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     return syncedControls(this).filter((control) => !this.knownControls.has(control));
   }
 
+  /**
+   * Runs `run` with the form code: now once it has loaded (and nothing waits before it), else
+   * after it loads, in call order. `updateComplete` waits for it.
+   */
+  private withForm(run: (code: FormCode) => void): void {
+    if (this.formCode && !this.formPending) return run(this.formCode);
+    const pending: Promise<unknown> = (this.formPending = (
+      this.formPending ??
+      import('./internal/form-binding.js').then((code) => (this.formCode = code))
+    )
+      .then(() => run(this.formCode!))
+      .catch((cause: unknown) => this.fail('network', 'The form code did not load.', { cause }))
+      .finally(() => this.formPending === pending && (this.formPending = undefined)));
+  }
+
+  /** Writes controls without taking the writes for the user's edits. */
+  private writeControls(write: (code: FormCode) => void): void {
+    this.withForm((code) => {
+      if (this.area === undefined) return;
+      this.restoring = true;
+      try {
+        write(code);
+      } finally {
+        this.restoring = false;
+      }
+    });
+  }
+
   private restoreForm(controls: FormControl[]): void {
     for (const control of controls) this.knownControls.add(control);
     if (!this.hasCurrent || !controls.length) return;
-    this.restoring = true;
-    try {
-      writeForm(controls, this.current);
-    } finally {
-      this.restoring = false;
-    }
+    this.writeControls(({ writeForm }) => this.hasCurrent && writeForm(controls, this.current));
   }
 
   /** Controls back to the markup's defaults, then the element's default value if it is an object. */
   private resetControls(): void {
     const controls = syncedControls(this);
     if (!controls.length) return;
-    this.restoring = true;
-    try {
+    this.writeControls(({ resetForm, writeForm }) => {
       resetForm(controls);
       writeForm(controls, this.fallback());
-    } finally {
-      this.restoring = false;
-    }
+    });
+  }
+
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    await this.formPending;
+    return done;
   }
 
   /** A reset form discards its draft: the key is removed here and in every other tab. */
@@ -330,13 +357,16 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     if (this.restoring || this.area === undefined) return;
     const controls = syncedControls(this);
     if (!controls.includes(event.target as FormControl)) return;
-    const data = {
-      ...(this.hasCurrent && typeof this.current === 'object' ? this.current : {}),
-      ...readForm(controls),
-    };
-    this.current = data;
-    this.hasCurrent = true;
-    this.commit(encode(data, 'json'));
+    this.withForm(({ readForm }) => {
+      if (this.area === undefined) return;
+      const data = {
+        ...(this.hasCurrent && typeof this.current === 'object' ? this.current : {}),
+        ...readForm(controls),
+      };
+      this.current = data;
+      this.hasCurrent = true;
+      this.commit(encode(data, 'json'));
+    });
   };
 
   private readonly onStorage = (event: StorageEvent): void => {

@@ -143,41 +143,23 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
 
   /** Choosing and loading a fallback is itself lazy: it costs the core bundle nothing. */
   private async openFallback(wanted: string, generation: number): Promise<void> {
+    const current = () => generation === this.generation;
     try {
-      const fallbacks = await import('./transports/open-fallback.js');
-      const { kind, channel } = await fallbacks.openFallback(wanted, this.name, this.domain);
-      // What goes wrong before it opens (IndexedDB blocked by another connection) is heard too.
-      channel.onerror = (event) => {
-        if (generation === this.generation) this.fail(event.code, event.message);
-      };
-      try {
-        // `open` means what others post from now on arrives (IndexedDB: its database is open).
-        await channel.ready;
-      } catch (error) {
-        channel.close();
-        throw new fallbacks.TransportError('unsupported', (error as Error)?.message, {
-          cause: error,
-        });
-      }
-      if (generation !== this.generation) {
-        channel.close();
-        return;
-      }
-      this.active = kind;
-      this.attach(channel);
-      if (this.superseded) return; // an open listener disabled or removed the channel
-      const waiting = this.queue;
-      this.queue = [];
-      for (const data of waiting) {
-        // These posts were accepted earlier, so what the transport refuses now is reported.
-        try {
-          channel.postMessage(data);
-        } catch (error) {
-          this.fail(fallbacks.postFailureCode(error), (error as Error).message, { cause: error });
-        }
-      }
+      const { connectFallback } = await import('./transports/open-fallback.js');
+      await connectFallback(wanted, this.name, this.domain, {
+        current,
+        fail: (code, message, init) => this.fail(code, message, init),
+        attach: (kind, channel) => {
+          this.active = kind;
+          this.attach(channel);
+          if (this.superseded) return []; // an open listener disabled or removed the channel
+          const waiting = this.queue;
+          this.queue = [];
+          return waiting;
+        },
+      });
     } catch (error) {
-      if (generation !== this.generation) return;
+      if (!current()) return;
       this.setState('error');
       this.fail((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
         cause: error,

@@ -94,3 +94,46 @@ export const postFailureCode = (error: unknown): string =>
     : (error as Error)?.name === 'QuotaExceededError'
       ? 'quota-exceeded'
       : 'serialize-failed';
+
+/** What `<tab-channel>` gives `connectFallback`. */
+export interface FallbackHost {
+  /** False once the element moved on (closed, renamed): the channel is then closed unused. */
+  current(): boolean;
+  fail(code: string, message: string, init?: { cause?: unknown }): void;
+  /** Takes the open channel; returns the posts that waited for it (none when superseded). */
+  attach(kind: string, channel: Channel): unknown[];
+}
+
+/**
+ * Opens the fallback (see `openFallback`), waits until it receives, hands it to `host` and posts
+ * what waited; what the transport refuses now is reported (those posts were accepted earlier).
+ * Rejects with a `TransportError`. Here rather than in `<tab-channel>`, which loads it only when
+ * BroadcastChannel is not the transport: the core bundle pays nothing for fallbacks.
+ */
+export async function connectFallback(
+  wanted: string,
+  name: string,
+  domain: string,
+  host: FallbackHost,
+): Promise<void> {
+  const { kind, channel } = await openFallback(wanted, name, domain);
+  // What goes wrong before it opens (IndexedDB blocked by another connection) is heard too.
+  channel.onerror = (event) => {
+    if (host.current()) host.fail(event.code, event.message);
+  };
+  try {
+    // `open` means what others post from now on arrives (IndexedDB: its database is open).
+    await channel.ready;
+  } catch (error) {
+    channel.close();
+    throw new TransportError('unsupported', (error as Error)?.message, { cause: error });
+  }
+  if (!host.current()) return channel.close();
+  for (const data of host.attach(kind, channel)) {
+    try {
+      channel.postMessage(data);
+    } catch (error) {
+      host.fail(postFailureCode(error), (error as Error).message, { cause: error });
+    }
+  }
+}
