@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import { privateNames } from './scripts/private-names.mjs';
 
 /**
  * CDN files, built from tsc's output in dist/: one self-contained bundle that defines every
@@ -11,7 +12,19 @@ const elements = readdirSync('dist')
   .filter((file) => file.endsWith('-define.js'))
   .map((file) => file.slice(0, -'-define.js'.length));
 
-const plugins = [nodeResolve(), terser({ ecma: 2021, module: true, format: { comments: false } })];
+// Private members get short names in the CDN files (scripts/private-names.mjs): about 0.4 KB of
+// the core bundle's min+gzip, with one mapping for every chunk.
+const { regex, nameCache } = privateNames();
+const plugins = [
+  nodeResolve(),
+  terser({
+    ecma: 2021,
+    module: true,
+    format: { comments: false },
+    mangle: { properties: { regex } },
+    nameCache,
+  }),
+];
 
 const bundle = (input, file) => ({
   input,
