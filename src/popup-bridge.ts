@@ -214,7 +214,7 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
         this.setState('error');
         return this.fail(
           'invalid-attribute',
-          `target-origin: "${each}" is not an origin (scheme://host[:port]), "*" or "null".`,
+          `target-origin: "${each}" is not an origin, "*" or "null".`,
         );
       }
       this.allowed.push(origin);
@@ -232,7 +232,7 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
       );
     } else if (this.allowed.includes('null')) {
       console.warn(
-        `<${this.localName} target-origin="null">: opaque origins are reached with "*"; a frame that navigates away may read these messages.`,
+        `<${this.localName} target-origin="null">: posts go to "*"; a frame that navigates away may read them.`,
       );
     }
     if (this.for) {

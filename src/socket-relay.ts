@@ -221,9 +221,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
         !ArrayBuffer.isView(data) &&
         !(data instanceof ArrayBuffer)
       ) {
-        throw new TypeError(
-          'Raw text and binary sends take a string, Blob, ArrayBuffer or typed array.',
-        );
+        throw new TypeError('Raw sends take a string, Blob, ArrayBuffer or typed array.');
       }
     } else {
       const topic = options.topic ?? this.topics()[0];
@@ -247,10 +245,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
 
   private enqueue(pending: Pending): boolean {
     if (this.queue.length >= this.queueLimit) {
-      this.fail(
-        'queue-full',
-        `${this.queueLimit} sends are already waiting; this one was not queued.`,
-      );
+      this.fail('queue-full', `${this.queueLimit} sends are waiting: not queued.`);
       return false;
     }
     this.queue.push(pending);

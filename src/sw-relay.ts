@@ -151,10 +151,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     }
     if (!container) {
       this.setState('error');
-      return this.fail(
-        'unsupported',
-        'Service workers are not available here (an insecure or opaque-origin context).',
-      );
+      return this.fail('unsupported', 'No service workers here (an insecure or opaque origin).');
     }
     if (!local.has(this.name)) local.set(this.name, new Set());
     local.get(this.name)!.add(this);

@@ -110,10 +110,7 @@ export abstract class RetryingElement<
         return this.reconnector.attempt++ ? this.settleRetry(this.scheduleRetry()) : this.connect();
       }
       this.setState('error');
-      this.fail(
-        'unauthorized',
-        'The server refused the credentials; refresh() could not renew them.',
-      );
+      this.fail('unauthorized', 'Credentials refused; refresh() could not renew them.');
     });
   }
 
