@@ -9,6 +9,7 @@ import {
   type StorageValueType,
 } from './internal/storage-codec.js';
 import { syncedControls, type FormControl } from './internal/form-controls.js';
+import { check } from './internal/validation.js';
 
 /** Reading and writing controls: loaded when the element first wraps a form. */
 type FormCode = typeof import('./internal/form-binding.js');
@@ -268,6 +269,17 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     if (raw === null) this.resetControls();
     else this.restoreForm(syncedControls(this));
     this.emit(new ValueChangeEvent(this.value, oldValue, this.key, removed, cleared));
+  }
+
+  /**
+   * Validates synchronously (storage is read synchronously): the value to use, or `undefined`
+   * after an `invalid-message` error (an async validator is refused too).
+   */
+  private validated(raw: unknown): { value: unknown } | undefined {
+    let checked = this.validate ? check(this.validate, raw) : { value: raw };
+    if (checked instanceof Promise)
+      checked = { issues: [{ message: 'validate must be sync here' }] };
+    return this.rejects(raw, checked) ? undefined : (checked as { value: unknown });
   }
 
   /** Parses and validates the stored string; false when `validate` refused it (the value stays). */

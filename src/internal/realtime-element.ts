@@ -12,7 +12,10 @@ import {
   type RealtimeEventMap,
   type ValueChangeEvent,
 } from './events.js';
-import { check, type Checked, type Validator } from './validation.js';
+import type { Checked, Validator } from './validation.js';
+
+/** The validation code: loaded with the first message a `validate` must check. */
+let validation: typeof import('./validation.js') | undefined;
 
 /**
  * What `subscribe()` hands a message element's subscribers: the latest message (`data`, its
@@ -330,37 +333,33 @@ export abstract class RealtimeElement<
     const epoch = this._epoch;
     const validate = this.validate!;
     const deliver = (checked: Checked) => {
-      if (epoch !== this._epoch || this._rejects(event.data, checked)) return;
+      if (epoch !== this._epoch || this.rejects(event.data, checked)) return;
       Object.defineProperty(event, 'data', { value: (checked as { value: unknown }).value });
       this._passing = event;
       this.emit(event as never);
     };
-    const run = () => check(validate, event.data);
+    // Until the code has loaded (once per page) the check is async; message order holds.
+    const run = () =>
+      validation
+        ? validation.check(validate, event.data)
+        : import('./validation.js').then((code) => (validation = code).check(validate, event.data));
     const next = this._checking ? this._checking.then(run) : run();
     if (next instanceof Promise) {
-      const done: Promise<unknown> = (this._checking = next.then(deliver));
+      // A chunk that fails to load loses nothing silently: the message is reported with it.
+      const done: Promise<unknown> = (this._checking = next.then(deliver, (cause: unknown) =>
+        this.fail('network', 'The validation code did not load.', { cause, raw: event.data }),
+      ));
       void done.then(() => this._checking === done && (this._checking = undefined));
     } else deliver(next);
     return true;
   }
 
   /** Reports a value `validate` refused (`invalid-message`); true when it did. */
-  private _rejects(raw: unknown, checked: Checked): boolean {
+  protected rejects(raw: unknown, checked: Checked): boolean {
     if (checked.issues) {
       this.fail('invalid-message', `Invalid: ${checked.issues[0]?.message}`, { raw, ...checked });
     }
     return !!checked.issues;
-  }
-
-  /**
-   * Validates synchronously, for `<storage-sync>`, which reads storage synchronously: the value
-   * to use, or `undefined` after an `invalid-message` error (an async validator is refused too).
-   */
-  protected validated(raw: unknown): { value: unknown } | undefined {
-    let checked = this.validate ? check(this.validate, raw) : { value: raw };
-    if (checked instanceof Promise)
-      checked = { issues: [{ message: 'validate must be sync here' }] };
-    return this._rejects(raw, checked) ? undefined : (checked as { value: unknown });
   }
 
   protected fail(code: string, message: string, init?: RealtimeErrorInit): void {
