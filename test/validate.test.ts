@@ -156,6 +156,24 @@ describe('validate', () => {
     await waitUntil(() => changes.length === 1, 5000);
     expect(reader.value).to.deep.equal({ theme: 'light' });
   });
+
+  // Red team: a message whose data has a `then` field is data, not a promise to await.
+  it('a message { then: … } passes a function validator and a zod schema as data', async () => {
+    const el = await channel<{ then: string }>();
+    const got: unknown[] = [];
+    const errors: RealtimeErrorEvent[] = [];
+    el.addEventListener('message', (event) => got.push(event.data));
+    el.addEventListener('error', (event) => errors.push(event));
+    el.validate = (raw) => raw as { then: string };
+    post(el.name, { then: 'soon' });
+    await waitUntil(() => got.length === 1 || errors.length > 0, 5000, 'delivered or refused');
+    el.validate = z.object({ then: z.string() });
+    post(el.name, { then: 'later' });
+    await waitUntil(() => got.length === 2 || errors.length > 0, 5000, 'delivered or refused');
+    expect(errors.map((e) => e.code)).to.deep.equal([]);
+    expect(got).to.deep.equal([{ then: 'soon' }, { then: 'later' }]);
+    el.remove();
+  });
 });
 
 describe('subscribe (the store contract)', () => {
@@ -221,6 +239,77 @@ describe('subscribe (the store contract)', () => {
     el.value = 7;
     expect(seen.at(-1)).to.deep.equal({ state: 'open', error: null, value: 7 });
     stop();
+    el.remove();
+  });
+
+  // Red team: Svelte's own store bugs, tried on the elements' stores.
+  it('a subscriber unsubscribed by an earlier one in the same round is not called (sveltejs/svelte#4794, #3205)', async () => {
+    const el = await channel<string>();
+    const second: string[] = [];
+    const third: string[] = [];
+    let stopSecond = () => {};
+    const stopFirst = el.subscribe(({ data }) => {
+      if (data === 'cut') stopSecond();
+    });
+    stopSecond = el.subscribe(({ data }) => second.push(data ?? ''));
+    const stopThird = el.subscribe(({ data }) => third.push(data ?? ''));
+    post(el.name, 'cut', 'after');
+    await waitUntil(() => third.includes('after'), 5000, 'the third subscriber heard both');
+    expect(second, 'never called once unsubscribed').to.deep.equal(['']);
+    expect(third).to.deep.equal(['', 'cut', 'after']);
+    stopFirst();
+    stopThird();
+    el.remove();
+  });
+
+  it('a subscriber that throws is reported and stops neither the others nor delivery (sveltejs/svelte#11555)', async () => {
+    const el = await channel<string>();
+    const reported: unknown[] = [];
+    const saved = window.onerror;
+    window.onerror = (_message, _source, _line, _column, error) => {
+      reported.push(error);
+      return true;
+    };
+    const heard: string[] = [];
+    const messages: string[] = [];
+    el.addEventListener('message', (event) => messages.push(event.data));
+    try {
+      const stopFirst = el.subscribe(({ data }) => {
+        if (data === 'boom') throw new Error('subscriber failed');
+      });
+      const stopSecond = el.subscribe(({ data }) => heard.push(data ?? ''));
+      post(el.name, 'boom', 'next');
+      await waitUntil(() => heard.includes('next'), 5000, 'the second subscriber heard both');
+      expect(heard).to.deep.equal(['', 'boom', 'next']);
+      expect(messages).to.deep.equal(['boom', 'next']);
+      expect(reported.map((error) => (error as Error)?.message)).to.deep.equal([
+        'subscriber failed',
+      ]);
+      stopFirst();
+      stopSecond();
+    } finally {
+      window.onerror = saved;
+      el.remove();
+    }
+  });
+
+  it('a subscriber that changes the element leaves every subscriber on the newest snapshot (svelte’s subscriber queue)', async () => {
+    const el = document.createElement('storage-sync') as StorageSyncElement<string>;
+    el.key = uniqueName('nested');
+    el.type = 'text';
+    document.body.append(el);
+    await waitUntil(() => el.state === 'open', 5000);
+    const stopFirst = el.subscribe(({ value }) => {
+      // Normalizes what it is given: a nested change inside the round.
+      if (typeof value === 'string' && value !== value.trim()) el.value = value.trim();
+    });
+    const seen: unknown[] = [];
+    const stopSecond = el.subscribe(({ value }) => seen.push(value));
+    el.value = '  padded  ';
+    expect(el.value).to.equal('padded');
+    expect(seen.at(-1), 'the last snapshot a subscriber got is the newest').to.equal('padded');
+    stopFirst();
+    stopSecond();
     el.remove();
   });
 });

@@ -208,7 +208,22 @@ export abstract class RealtimeElement<
     const next = this.snapshot as unknown as Record<string, unknown>;
     if (!message && last && Object.keys(next).every((key) => next[key] === last[key])) {
       this._snapshot = last as unknown as SnapshotOf<M>;
-    } else for (const run of [...this._subscribers]) run(this.snapshot);
+      return;
+    }
+    const subscribers = this._subscribers;
+    for (const run of [...subscribers]) {
+      // Svelte's contract, and its store bugs (sveltejs/svelte#4794, #11555): one unsubscribed
+      // earlier in this round is not called; one that throws is reported (as a listener's
+      // exception is) and stops no other; once a subscriber's change made a newer snapshot,
+      // its round told everyone and this one stops, so nobody is left on an older one.
+      if (this._snapshot !== (next as unknown)) return;
+      if (!subscribers.has(run)) continue;
+      try {
+        run(next as unknown as SnapshotOf<M>);
+      } catch (error) {
+        reportError(error);
+      }
+    }
   }
 
   protected override createRenderRoot(): HTMLElement | DocumentFragment {

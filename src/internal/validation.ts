@@ -40,16 +40,26 @@ const thrown = (cause: unknown): Checked => ({
   cause,
 });
 
-/** Runs a validator: synchronously when it answers synchronously, else a promise. Never throws. */
+/** A promise of any realm or library; a plain object with a `then` field is data. */
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
+
+/**
+ * Runs a validator: synchronously when it answers synchronously, else a promise. Never throws.
+ * Only the validator's answer is awaited, never the value it returns inside a Standard Schema
+ * result: a message `{ "then": "soon" }` is data.
+ */
 export function check(validate: Validator, raw: unknown): Checked | Promise<Checked> {
   try {
-    const result: { value?: PromiseLike<unknown>; then?: unknown } =
-      typeof validate === 'function'
-        ? { value: validate(raw) as PromiseLike<unknown> }
-        : (validate['~standard'].validate(raw) as never);
-    const pending = result.then ? result : result.value?.then?.((value) => ({ value }));
-    return pending
-      ? Promise.resolve(pending as Checked).then((r) => r, thrown)
+    if (typeof validate === 'function') {
+      const value = validate(raw);
+      return isThenable(value)
+        ? Promise.resolve(value).then((value): Checked => ({ value }), thrown)
+        : { value };
+    }
+    const result = validate['~standard'].validate(raw);
+    return isThenable(result)
+      ? Promise.resolve(result).then((result) => result as Checked, thrown)
       : (result as Checked);
   } catch (cause) {
     return thrown(cause);
