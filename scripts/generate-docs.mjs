@@ -365,7 +365,11 @@ function reactComponents() {
             `        ${reactEventProp(event.name)}: '${event.name}' as EventName<${element.eventMap}[${JSON.stringify(event.name)}]>,`,
         )
         .join('\n');
-      return `    ${name}: wrap(react, {\n      tagName: '${element.tag}',\n      elementClass: ${element.className},\n      displayName: '${name}',\n      events: {\n${events}\n      },\n    }),`;
+      const settable = element.properties
+        .filter((property) => !property.readonly)
+        .map((property) => `'${property.name}'`)
+        .join(', ');
+      return `    ${name}: wrap(react, {\n      tagName: '${element.tag}',\n      elementClass: ${element.className},\n      displayName: '${name}',\n      properties: [${settable}],\n      events: {\n${events}\n      },\n    }),`;
     })
     .join('\n');
   return `// Wrapper components of realtime-elements' tags for React 18 and older (\`@lit/react\`).

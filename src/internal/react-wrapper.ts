@@ -11,9 +11,17 @@ type EventNames = Record<string, EventName | string>;
  */
 export function wrap<I extends HTMLElement, E extends EventNames>(
   react: typeof ReactModule,
-  options: { tagName: string; elementClass: new () => I; displayName: string; events: E },
+  options: {
+    tagName: string;
+    elementClass: new () => I;
+    displayName: string;
+    /** Every settable property: plain class fields (`validate`, `refresh`, `headers` …) are not
+     * on the prototype, where `@lit/react` looks, so React 18 would make them attributes. */
+    properties: readonly string[];
+    events: E;
+  },
 ): ReactWebComponent<I, E> {
-  const { events, ...rest } = options;
+  const { events, properties, ...rest } = options;
   const Inner = createComponent({ react, ...rest });
   const Wrapped = react.forwardRef<I, Record<string, unknown>>((props, ref) => {
     const element = react.useRef<I | null>(null);
@@ -27,6 +35,12 @@ export function wrap<I extends HTMLElement, E extends EventNames>(
       },
       [ref],
     );
+    // Every render: properties are set as properties (the element ignores an unchanged value).
+    react.useLayoutEffect(() => {
+      const node = element.current as Record<string, unknown> | null;
+      if (!node) return;
+      for (const name of properties) if (name in props) node[name] = props[name];
+    });
     react.useLayoutEffect(() => {
       const node = element.current;
       if (!node) return;
@@ -43,7 +57,8 @@ export function wrap<I extends HTMLElement, E extends EventNames>(
       };
     }, []);
     const own: Record<string, unknown> = { ref: setRef };
-    for (const key in props) if (!(key in events)) own[key] = props[key];
+    for (const key in props)
+      if (!(key in events) && !properties.includes(key)) own[key] = props[key];
     return react.createElement(Inner as never, own);
   });
   Wrapped.displayName = options.displayName;

@@ -108,11 +108,14 @@ describe('React 18: wrapper components (@lit/react)', () => {
     const values: unknown[] = [];
     const root = ReactDOM.createRoot(host);
     const settings = { theme: 'dark', size: 3 };
+    // A plain class field (not on the prototype): still a property, never an attribute.
+    const validate = (raw: unknown) => raw as typeof settings;
     const render = (value: object) =>
       root.render(
         h(StorageSync, {
           'storage-key': key,
           value,
+          validate,
           onValueChange: (event: { value: unknown }) => values.push(event.value),
         } as never),
       );
@@ -124,6 +127,8 @@ describe('React 18: wrapper components (@lit/react)', () => {
       expect(element.key).to.equal(key);
       expect(element.value).to.deep.equal(settings);
       expect(element.hasAttribute('value'), 'not an "[object Object]" attribute').to.equal(false);
+      expect(element.validate).to.equal(validate);
+      expect(element.hasAttribute('validate')).to.equal(false);
       expect(JSON.parse(localStorage.getItem(key)!)).to.deep.equal(settings);
 
       // Another tab writes the key: the wrapper's onValueChange hears it.
