@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import { minify } from 'terser';
 import { privateNames } from './scripts/private-names.mjs';
 
 /**
@@ -13,19 +14,25 @@ const elements = readdirSync('dist')
   .map((file) => file.slice(0, -'-define.js'.length));
 
 // Private members get short names in the CDN files (scripts/private-names.mjs): about 0.4 KB of
-// the core bundle's min+gzip, with one mapping for every chunk.
+// the core bundle's min+gzip. Each chunk gets a fresh copy of the one fixed property mapping:
+// a name cache shared across chunks would also carry top-level variable names from one chunk
+// into the next (\`Identifier '$' has already been declared\`).
 const { regex, nameCache } = privateNames();
-const plugins = [
-  nodeResolve(),
-  terser({
-    ecma: 2021,
-    module: true,
-    format: { comments: false },
-    mangle: { properties: { regex } },
-    nameCache,
-  }),
-];
-
+const minifier = {
+  name: 'minify',
+  async renderChunk(code) {
+    const result = await minify(code, {
+      ecma: 2021,
+      module: true,
+      format: { comments: false },
+      mangle: { properties: { regex } },
+      nameCache: structuredClone(nameCache),
+      sourceMap: true,
+    });
+    return { code: result.code, map: result.map };
+  },
+};
+const plugins = [nodeResolve(), minifier];
 const bundle = (input, file) => ({
   input,
   plugins,

@@ -45,10 +45,14 @@ export function privateNames() {
     if (new RegExp(`['"\`]${n}['"\`]`).test(source)) return false;
     if (new RegExp(`[{,]\\s*${n}\\s*[,}:]`).test(source)) return false;
     if (new RegExp(`\\.${n}\\b`).test(lit)) return false;
-    for (const m of source.matchAll(new RegExp(`([\\w$)\\]?]+)\\s*\\??\\.${n}\\b`, 'g'))) {
-      if (m[1] !== 'this') return false;
-    }
-    return true;
+    // Every read is `this.<name>` (not `this.hub!.<name>`, `peer.<name>` …), and no module
+    // exports the name (a namespace object's property).
+    const reads = source.match(new RegExp(`\\.${n}\\b`, 'g'))?.length ?? 0;
+    const own = source.match(new RegExp(`\\bthis\\??\\.${n}\\b`, 'g'))?.length ?? 0;
+    if (reads !== own) return false;
+    return !new RegExp(`export\\s+(?:async\\s+)?(?:function\\*?|const|let|class)\\s+${n}\\b`).test(
+      source,
+    );
   });
   names.sort();
   const props = Object.fromEntries(names.map((name, i) => [`$${name}`, `$${i.toString(36)}`]));
