@@ -8,7 +8,7 @@ import type { SseFeedElement } from '../src/sse-feed.js';
 import type { RealtimeMessageEvent } from '../src/index.js';
 import { record, uniqueName, waitUntil } from './helpers.js';
 
-const feed = (src: string, mode = 'auto') => {
+const feed = (src: string, mode: SseFeedElement['mode'] = 'auto') => {
   const el = document.createElement('sse-feed') as SseFeedElement;
   el.shared = true;
   el.mode = mode;
@@ -58,7 +58,7 @@ async function hold(name: string) {
 }
 
 /** Takes the group's Web Lock as its leader would: the name is the one a lone element takes. */
-async function holdGroupLock(src: string, mode = 'auto') {
+async function holdGroupLock(src: string, mode: SseFeedElement['mode'] = 'auto') {
   const probe = feed(src, mode);
   document.body.append(probe);
   const name = String(
