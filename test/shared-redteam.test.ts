@@ -78,8 +78,8 @@ afterEach(() => document.querySelectorAll('sse-feed').forEach((el) => el.remove(
 describe('shared red team', () => {
   // A follower that takes over in native mode makes a new EventSource, which cannot send
   // Last-Event-ID: the cursor goes in the `lastEventId` query, which a server written for
-  // EventSource ignores (eventsource#... / Mercure reports of replays after a reconnect) and
-  // replays from the start. An unshared native element drops that replay (ReplayFilter); the
+  // EventSource ignores and replays from the start (athrvk/vayu#21: a fresh EventSource replays
+  // the entire retained topic; r3labs/sse#61: a restarted client gets every earlier event). An unshared native element drops that replay (ReplayFilter); the
   // new leader must too, though it got those events from the old leader, not from a source.
   it('native: a follower that takes over drops the replay of a server that ignores the lastEventId query', async function () {
     this.timeout(30_000);
@@ -113,8 +113,9 @@ describe('shared red team', () => {
   // A follower took the takeover lock of a hung leader's lease, stole the group's lock, and hung
   // itself before its first beat (a long task in the page; a tab frozen in the background). Its
   // lock and its takeover lock stay held; no beat ever names a new lease. The others must not
-  // wait for it for ever (broadcast-channel#… "leader dead, no new leader"): after another lease
-  // without a beat, one of them takes over.
+  // wait for it for ever (baidu/braft#529: the chosen successor cannot take over, no leader
+  // until the next round; jasonrogena/lightraft#2: once one was elected, nobody else can be):
+  // after another lease without a beat, one of them takes over.
   it('a follower that took over and hung before its first beat is taken over in turn', async function () {
     this.timeout(30_000);
     const src = `/realtime/sse?topic=${uniqueName('hung-taker')}`;
