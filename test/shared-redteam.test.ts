@@ -79,8 +79,9 @@ describe('shared red team', () => {
   // A follower that takes over in native mode makes a new EventSource, which cannot send
   // Last-Event-ID: the cursor goes in the `lastEventId` query, which a server written for
   // EventSource ignores and replays from the start (athrvk/vayu#21: a fresh EventSource replays
-  // the entire retained topic; r3labs/sse#61: a restarted client gets every earlier event). An unshared native element drops that replay (ReplayFilter); the
-  // new leader must too, though it got those events from the old leader, not from a source.
+  // the entire retained topic; r3labs/sse#61: a restarted client gets every earlier event). An
+  // unshared native element drops that replay (ReplayFilter); the new leader must too, though
+  // it got those events from the old leader, not from an EventSource of its own.
   it('native: a follower that takes over drops the replay of a server that ignores the lastEventId query', async function () {
     this.timeout(30_000);
     const key = uniqueName('shared-native');
