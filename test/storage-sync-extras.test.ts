@@ -226,6 +226,8 @@ describe('<storage-sync> versions, expiry, serializer, merge-defaults, throttle'
       html`<storage-sync key=${key} throttle="400"><input name="q" /></storage-sync>`,
     );
     await opened(el);
+    // Form reading loads lazily: until it has, an edit is read when it arrives (the last value).
+    await el.updateComplete;
     const input = el.querySelector('input')!;
     for (const text of ['h', 'he', 'hel', 'hell', 'hello']) {
       input.value = text;
@@ -244,6 +246,7 @@ describe('<storage-sync> versions, expiry, serializer, merge-defaults, throttle'
       html`<storage-sync key=${key} throttle="60000"><input name="q" /></storage-sync>`,
     );
     await opened(el);
+    await el.updateComplete; // form reading is loaded
     const input = el.querySelector('input')!;
     for (const text of ['a', 'ab']) {
       input.value = text;
