@@ -35,7 +35,7 @@ export interface ExtrasHost {
 /** The element's own `emit` and `fail`, reached from here. */
 interface Reporter {
   emit(event: Event): void;
-  fail(code: string, message: string): void;
+  fail(code: string, message: string, init?: { cause?: unknown }): void;
 }
 
 interface Envelope {
@@ -47,13 +47,26 @@ interface Envelope {
 /** The longest delay `setTimeout` keeps (about 24.8 days); a later expiry is re-armed. */
 const MAX_DELAY = 2 ** 31 - 1;
 
-const number = (raw: string | null): number => (raw === null ? 0 : Number(raw) || 0);
+/** Attribute values that are not what they must be (read as 0 meanwhile). */
+type Invalid = string[];
+
+/** A number ≥ 0 (a whole one for `version`); absent is 0; anything else is listed in `invalid`. */
+const number = (host: ExtrasHost, name: string, invalid: Invalid, whole = false): number => {
+  const raw = host.getAttribute(name);
+  if (raw === null) return 0;
+  const value = raw.trim() === '' ? NaN : Number(raw);
+  if (value >= 0 && Number.isFinite(value) && (!whole || Number.isInteger(value))) return value;
+  invalid.push(`${name}="${raw}"`);
+  return 0;
+};
 
 export class StorageSyncExtras {
   readonly version: number;
   readonly maxAge: number;
   readonly mergeDefaults: boolean;
   readonly throttleMs: number;
+  /** Bad attribute values: the element reports `invalid-attribute` and stays closed. */
+  readonly invalid: Invalid = [];
   /** The stored value comes from a newer release: the element works in memory. */
   ahead = false;
   private expiry?: ReturnType<typeof setTimeout>;
@@ -64,10 +77,10 @@ export class StorageSyncExtras {
 
   constructor(host: object) {
     this.host = host as ExtrasHost;
-    this.version = number(this.host.getAttribute('version'));
-    this.maxAge = number(this.host.getAttribute('max-age'));
+    this.version = number(this.host, 'version', this.invalid, true);
+    this.maxAge = number(this.host, 'max-age', this.invalid);
     this.mergeDefaults = this.host.getAttribute('merge-defaults') !== null;
-    this.throttleMs = number(this.host.getAttribute('throttle'));
+    this.throttleMs = number(this.host, 'throttle', this.invalid);
   }
 
   private get area(): Storage {
@@ -308,6 +321,14 @@ interface Internals extends ExtrasHost, Reporter {
 export async function extend(element: object): Promise<void> {
   const host = element as Internals;
   const x = new StorageSyncExtras(host);
+  if (x.invalid.length) {
+    host.x = undefined; // read again when it re-opens
+    host.fail(
+      'invalid-attribute',
+      `Bad ${x.invalid.join(', ')}: a version is a whole number ≥ 0, max-age and throttle ms ≥ 0.`,
+    );
+    return;
+  }
   await x.prepare(host.type);
   if (!host.isConnected || host.disabled || host.area !== undefined) {
     host.x = undefined; // loads again when it opens
@@ -318,7 +339,23 @@ export async function extend(element: object): Promise<void> {
   host.dec = (raw) => x.decode(raw, type());
   host.enc = (value) => x.encode(value, type());
   const { commit, adopt, emit, release } = host;
-  host.commit = (raw) => x.throttle(() => commit.call(host, raw));
+  host.commit = (raw) => {
+    const { key, storage } = host;
+    x.throttle(() => {
+      if (host.key === key && host.storage === storage) return commit.call(host, raw);
+      // Held while the page switched `key` (flushed as the element re-opens): it belongs to the
+      // key it was typed for, never to the new one. Other tabs hear it; a full area drops it.
+      try {
+        const area = storage === 'session' ? sessionStorage : localStorage;
+        if (raw === null) area.removeItem(key);
+        else area.setItem(key, raw);
+      } catch (error) {
+        host.fail('quota-exceeded', `Storage full: a held write to "${key}" was lost.`, {
+          cause: error,
+        });
+      }
+    });
+  };
   host.release = () => {
     x.stop();
     release.call(host);

@@ -52,7 +52,7 @@ const isQuotaError = (error: unknown) =>
  *
  * @fires {ValueChangeEvent} valuechange - The value changed elsewhere: another tab, or another element of this page. Not fired for the initial value, nor on the element whose `value` the page set. `cleared` is true after `storage.clear()`; `removed` after `removeItem`/`removeValue()`; `expired` (with `max-age`) when it expired. Carries `value`, `oldValue`, `key`, `removed`, `cleared`, `expired`.
  * @fires {Event} open - Storage was read.
- * @fires {RealtimeErrorEvent} error - `code`: `missing-key`, `invalid-attribute`, `parse-error`, `quota-exceeded`, `storage-unavailable`, `version-ahead` (stored by a newer `version`: left alone, the default used in memory), `migrate-failed`.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-key`, `invalid-attribute`, `parse-error`, `quota-exceeded`, `storage-unavailable`, `version-ahead` (stored by a newer `version`: left alone, the default used in memory), `migrate-failed`, `serialize-failed` (a `serializer`'s `stringify` threw on a form edit: nothing stored). `invalid-attribute` also for a `version` that is no whole number ≥ 0, or a `max-age` or `throttle` that is no number ≥ 0.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
@@ -112,6 +112,8 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   private knownControls = new WeakSet<FormControl>();
   /** The storage area and key the controls last showed. */
   private shownGroup?: string;
+  /** The peers group this element joined as it opened (its `key` may have changed since). */
+  private group?: string;
 
   constructor() {
     super();
@@ -201,6 +203,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     if (this.shownGroup !== group) this.pendingRaw = undefined;
     if (!peers.has(group)) peers.set(group, new Set());
     peers.get(group)!.add(this);
+    this.group = group;
     window.addEventListener('storage', this.onStorage);
     this.observer = new MutationObserver(() => this.restoreForm(this.newControls()));
     this.observer.observe(this, { childList: true, subtree: true });
@@ -238,7 +241,8 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
 
   protected override release(): void {
     if (this.area === undefined) return;
-    peers.get(`${this.storage}\0${this.key}`)?.delete(this);
+    // By the key it opened with: a new `key` is already set when the element re-opens.
+    peers.get(this.group!)?.delete(this);
     window.removeEventListener('storage', this.onStorage);
     this.observer?.disconnect();
     this.observer = undefined;
@@ -357,9 +361,18 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       ...(this.hasCurrent && typeof this.current === 'object' ? this.current : {}),
       ...readForm(controls),
     };
+    let raw: string;
+    try {
+      raw = this.enc(data); // a `serializer` of the page's may throw
+    } catch (error) {
+      this.fail('serialize-failed', `"${this.key}" could not be stored: ${error}`, {
+        cause: error,
+      });
+      return;
+    }
     this.current = data;
     this.hasCurrent = true;
-    this.commit(this.enc(data));
+    this.commit(raw);
   };
 
   private readonly onStorage = (event: StorageEvent): void => {

@@ -41,10 +41,7 @@ describe('<storage-sync> red team (#29)', () => {
     expect(localStorage.getItem(a)).to.equal('{"q":"x"}');
     el.key = b;
     await waitUntil(() => el.state === 'open' && el.key === b, 30_000, 'open on the new key');
-    expect([localStorage.getItem(a), localStorage.getItem(b)]).to.deep.equal([
-      '{"q":"xy"}',
-      null,
-    ]);
+    expect([localStorage.getItem(a), localStorage.getItem(b)]).to.deep.equal(['{"q":"xy"}', null]);
   });
 
   it('a switched key no longer hears same-page writes of the old key', async () => {
