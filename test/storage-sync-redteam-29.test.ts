@@ -116,4 +116,28 @@ describe('<storage-sync> red team (#29)', () => {
       window.removeEventListener('error', onError);
     }
   });
+
+  // zustand persist's `migrate` may return a Promise (and redux-persist's createMigrate does):
+  // one ported as an `async` function must migrate, never store the Promise (as "{}").
+  it('an async migrate (returns a Promise) migrates and writes back the resolved value', async () => {
+    const key = uniqueName('async-migrate');
+    localStorage.setItem(key, JSON.stringify({ name: 'Ada Lovelace' }));
+    const el = document.createElement('storage-sync') as StorageSyncElement;
+    el.setAttribute('key', key);
+    el.setAttribute('version', '2');
+    el.migrate = async (old) => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const [first, last] = (old as { name: string }).name.split(' ');
+      return { first, last };
+    };
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    document.body.append(el);
+    await opened(el);
+    expect(errors.map((e) => e.code)).to.deep.equal([]);
+    expect(el.value).to.deep.equal({ first: 'Ada', last: 'Lovelace' });
+    expect(JSON.parse(localStorage.getItem(key)!)).to.deep.equal({
+      version: 2,
+      data: '{"first":"Ada","last":"Lovelace"}',
+    });
+  });
 });
