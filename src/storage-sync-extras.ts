@@ -17,8 +17,15 @@ export interface StorageSerializer {
   stringify(value: unknown): string;
 }
 
-/** Turns a value stored by an older release (`fromVersion`; 0 before `version` was set) into today's shape. */
+/**
+ * Turns a value stored by an older release (`fromVersion`; 0 before `version` was set) into
+ * today's shape; may return a Promise (as zustand's `persist` allows), awaited before the element
+ * opens.
+ */
 export type StorageMigration = (oldValue: unknown, fromVersion: number) => unknown;
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  !!value && typeof (value as PromiseLike<unknown>).then === 'function';
 
 /** What the extras need of their element. */
 export interface ExtrasHost {
@@ -98,7 +105,7 @@ export class StorageSyncExtras {
    */
   async prepare(type: StorageValueType): Promise<void> {
     if (!this.version) return;
-    const migrateOnce = (): void => {
+    const migrateOnce = async (): Promise<void> => {
       let raw: string | null;
       try {
         raw = this.area.getItem(this.host.key);
@@ -111,7 +118,12 @@ export class StorageSyncExtras {
       if (from > this.version) this.isAhead(from);
       if (from >= this.version) return;
       try {
-        const value = this.migrated(this.plain(stored.data, type), from);
+        // Awaited under the lock: an async migration is never stored as its Promise ("{}").
+        const plain = this.plain(stored.data, type);
+        const value = this.host.migrate ? await this.host.migrate(plain, from) : plain;
+        // Written by another tab meanwhile (an older release, without the lock): theirs stays,
+        // and is migrated as it is read.
+        if (this.area.getItem(this.host.key) !== raw) return;
         this.area.setItem(
           this.host.key,
           this.wrap(this.serialize(value, type), stored.expires ?? this.expires()),
@@ -124,7 +136,7 @@ export class StorageSyncExtras {
     if (!locks) return migrateOnce();
     await locks.request(
       `realtime-elements:storage-sync:${this.host.storage}:${this.host.key}`,
-      () => migrateOnce(),
+      migrateOnce,
     );
   }
 
@@ -241,8 +253,11 @@ export class StorageSyncExtras {
     return this.maxAge > 0 ? Date.now() + this.maxAge : undefined;
   }
 
+  /** Read (not at open): a value an older release wrote since; an async migration cannot run here. */
   private migrated(value: unknown, from: number): unknown {
-    return this.host.migrate ? this.host.migrate(value, from) : value;
+    const result = this.host.migrate ? this.host.migrate(value, from) : value;
+    if (isThenable(result)) throw new TypeError('an async migrate only runs as the element opens');
+    return result;
   }
 
   private serialize(value: unknown, type: StorageValueType): string {

@@ -83,7 +83,8 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   defaultAttribute: string | null = null;
   /**
    * With `version`: turns a value stored by an older release (`fromVersion`, 0 for one stored
-   * before `version` was set) into today's shape; the result is written back once.
+   * before `version` was set) into today's shape; the result is written back once. May be
+   * `async` (awaited as the element opens).
    */
   migrate?: StorageMigration;
   /** `{ parse, stringify }` instead of `type`'s, e.g. for `Date`, `Map`, `Set`. Set it before the element connects. */
