@@ -366,10 +366,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     try {
       raw = this.enc(data); // a `serializer` of the page's may throw
     } catch (error) {
-      this.fail('serialize-failed', `"${this.key}" could not be stored: ${error}`, {
-        cause: error,
-      });
-      return;
+      return this.fail('serialize-failed', String(error));
     }
     this.current = data;
     this.hasCurrent = true;
