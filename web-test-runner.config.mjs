@@ -8,7 +8,7 @@ import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 import { wsTestServer } from './test/e2e/ws-test-server.mjs';
 import { swTestServer } from './test/e2e/sw-test-server.mjs';
 import { pollTestServer } from './test/e2e/poll-test-server.mjs';
-import { reactPackages, svelteCompiler } from './test/e2e/framework-plugins.mjs';
+import { reactPackages, svelteCompiler, vueBrowserBuild } from './test/e2e/framework-plugins.mjs';
 
 const serviceWorkers = swTestServer();
 const polling = pollTestServer();
@@ -61,6 +61,7 @@ export default {
   plugins: [
     esbuildPlugin({ ts: true, tsx: true, target: 'es2021', tsconfig: 'tsconfig.json' }),
     svelteCompiler(),
+    vueBrowserBuild(),
     ...reactPackages,
     tabsPlugin(),
     hub,

@@ -40,6 +40,7 @@ declare module 'preact' {
         | 'refresh'
         | 'refreshTimeout'
         | 'disabled'
+        | 'validate'
         | 'poll-hidden'
         | 'with-credentials'
         | 'last-event-id'
@@ -70,6 +71,7 @@ declare module 'preact' {
         refresh?: PollFeedElement['refresh'];
         refreshTimeout?: PollFeedElement['refreshTimeout'];
         disabled?: PollFeedElement['disabled'];
+        validate?: PollFeedElement['validate'];
         'poll-hidden'?: boolean;
         'with-credentials'?: boolean;
         'last-event-id'?: string;
@@ -92,6 +94,7 @@ declare module 'preact' {
         | 'targetOrigin'
         | 'queueLimit'
         | 'disabled'
+        | 'validate'
         | 'target-origin'
         | 'queue-limit'
         | 'onmessage'
@@ -107,6 +110,7 @@ declare module 'preact' {
         targetOrigin?: PopupBridgeElement['targetOrigin'];
         queueLimit?: PopupBridgeElement['queueLimit'];
         disabled?: PopupBridgeElement['disabled'];
+        validate?: PopupBridgeElement['validate'];
         'target-origin'?: string;
         'queue-limit'?: number | string;
         onmessage?: (event: PopupBridgeEventMap['message']) => void;
@@ -138,6 +142,7 @@ declare module 'preact' {
         | 'refresh'
         | 'refreshTimeout'
         | 'disabled'
+        | 'validate'
         | 'last-event-id'
         | 'queue-limit'
         | 'retry-min'
@@ -177,6 +182,7 @@ declare module 'preact' {
         refresh?: SocketRelayElement['refresh'];
         refreshTimeout?: SocketRelayElement['refreshTimeout'];
         disabled?: SocketRelayElement['disabled'];
+        validate?: SocketRelayElement['validate'];
         'last-event-id'?: string;
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
@@ -218,6 +224,7 @@ declare module 'preact' {
         | 'refresh'
         | 'refreshTimeout'
         | 'disabled'
+        | 'validate'
         | 'with-credentials'
         | 'last-event-id'
         | 'retry-min'
@@ -257,6 +264,7 @@ declare module 'preact' {
         refresh?: SseFeedElement['refresh'];
         refreshTimeout?: SseFeedElement['refreshTimeout'];
         disabled?: SseFeedElement['disabled'];
+        validate?: SseFeedElement['validate'];
         'with-credentials'?: boolean;
         'last-event-id'?: string;
         'retry-min'?: number | string;
@@ -285,6 +293,7 @@ declare module 'preact' {
         | 'storageKey'
         | 'value'
         | 'disabled'
+        | 'validate'
         | 'storage-key'
         | 'default'
         | 'version'
@@ -304,6 +313,7 @@ declare module 'preact' {
         storageKey?: StorageSyncElement['storageKey'];
         value?: StorageSyncElement['value'];
         disabled?: StorageSyncElement['disabled'];
+        validate?: StorageSyncElement['validate'];
         'storage-key'?: string;
         default?: string;
         version?: number | string;
@@ -323,6 +333,7 @@ declare module 'preact' {
         | 'echo'
         | 'queueLimit'
         | 'disabled'
+        | 'validate'
         | 'queue-limit'
         | 'onmessage'
         | 'onopen'
@@ -336,6 +347,7 @@ declare module 'preact' {
         echo?: SwRelayElement['echo'];
         queueLimit?: SwRelayElement['queueLimit'];
         disabled?: SwRelayElement['disabled'];
+        validate?: SwRelayElement['validate'];
         'queue-limit'?: number | string;
         onmessage?: (event: SwRelayEventMap['message']) => void;
         onopen?: (event: SwRelayEventMap['open']) => void;
@@ -351,6 +363,7 @@ declare module 'preact' {
         | 'domain'
         | 'elect'
         | 'disabled'
+        | 'validate'
         | 'prefer-visible'
         | 'retain'
         | 'presence'
@@ -368,6 +381,7 @@ declare module 'preact' {
         domain?: TabChannelElement['domain'];
         elect?: TabChannelElement['elect'];
         disabled?: TabChannelElement['disabled'];
+        validate?: TabChannelElement['validate'];
         'prefer-visible'?: boolean;
         retain?: boolean;
         presence?: boolean;

@@ -39,6 +39,7 @@ declare module 'solid-js' {
         | 'refresh'
         | 'refreshTimeout'
         | 'disabled'
+        | 'validate'
         | 'poll-hidden'
         | 'with-credentials'
         | 'last-event-id'
@@ -62,6 +63,7 @@ declare module 'solid-js' {
         | 'prop:refresh'
         | 'prop:refreshTimeout'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:reset'
@@ -86,6 +88,7 @@ declare module 'solid-js' {
         refresh?: PollFeedElement['refresh'];
         refreshTimeout?: PollFeedElement['refreshTimeout'];
         disabled?: PollFeedElement['disabled'];
+        validate?: PollFeedElement['validate'];
         'poll-hidden'?: boolean;
         'with-credentials'?: boolean;
         'last-event-id'?: string;
@@ -109,6 +112,7 @@ declare module 'solid-js' {
         'prop:refresh'?: PollFeedElement['refresh'];
         'prop:refreshTimeout'?: PollFeedElement['refreshTimeout'];
         'prop:disabled'?: PollFeedElement['disabled'];
+        'prop:validate'?: PollFeedElement['validate'];
         'on:message'?: (event: PollFeedEventMap['message']) => void;
         'on:open'?: (event: PollFeedEventMap['open']) => void;
         'on:reset'?: (event: PollFeedEventMap['reset']) => void;
@@ -125,6 +129,7 @@ declare module 'solid-js' {
         | 'targetOrigin'
         | 'queueLimit'
         | 'disabled'
+        | 'validate'
         | 'target-origin'
         | 'queue-limit'
         | 'prop:src'
@@ -134,6 +139,7 @@ declare module 'solid-js' {
         | 'prop:targetOrigin'
         | 'prop:queueLimit'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:close'
@@ -147,6 +153,7 @@ declare module 'solid-js' {
         targetOrigin?: PopupBridgeElement['targetOrigin'];
         queueLimit?: PopupBridgeElement['queueLimit'];
         disabled?: PopupBridgeElement['disabled'];
+        validate?: PopupBridgeElement['validate'];
         'target-origin'?: string;
         'queue-limit'?: number | string;
         'prop:src'?: PopupBridgeElement['src'];
@@ -156,6 +163,7 @@ declare module 'solid-js' {
         'prop:targetOrigin'?: PopupBridgeElement['targetOrigin'];
         'prop:queueLimit'?: PopupBridgeElement['queueLimit'];
         'prop:disabled'?: PopupBridgeElement['disabled'];
+        'prop:validate'?: PopupBridgeElement['validate'];
         'on:message'?: (event: PopupBridgeEventMap['message']) => void;
         'on:open'?: (event: PopupBridgeEventMap['open']) => void;
         'on:close'?: (event: PopupBridgeEventMap['close']) => void;
@@ -185,6 +193,7 @@ declare module 'solid-js' {
         | 'refresh'
         | 'refreshTimeout'
         | 'disabled'
+        | 'validate'
         | 'last-event-id'
         | 'queue-limit'
         | 'retry-min'
@@ -216,6 +225,7 @@ declare module 'solid-js' {
         | 'prop:refresh'
         | 'prop:refreshTimeout'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:close'
@@ -245,6 +255,7 @@ declare module 'solid-js' {
         refresh?: SocketRelayElement['refresh'];
         refreshTimeout?: SocketRelayElement['refreshTimeout'];
         disabled?: SocketRelayElement['disabled'];
+        validate?: SocketRelayElement['validate'];
         'last-event-id'?: string;
         'queue-limit'?: number | string;
         'retry-min'?: number | string;
@@ -276,6 +287,7 @@ declare module 'solid-js' {
         'prop:refresh'?: SocketRelayElement['refresh'];
         'prop:refreshTimeout'?: SocketRelayElement['refreshTimeout'];
         'prop:disabled'?: SocketRelayElement['disabled'];
+        'prop:validate'?: SocketRelayElement['validate'];
         'on:message'?: (event: SocketRelayEventMap['message']) => void;
         'on:open'?: (event: SocketRelayEventMap['open']) => void;
         'on:close'?: (event: SocketRelayEventMap['close']) => void;
@@ -307,6 +319,7 @@ declare module 'solid-js' {
         | 'refresh'
         | 'refreshTimeout'
         | 'disabled'
+        | 'validate'
         | 'with-credentials'
         | 'last-event-id'
         | 'retry-min'
@@ -337,6 +350,7 @@ declare module 'solid-js' {
         | 'prop:refresh'
         | 'prop:refreshTimeout'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:close'
@@ -367,6 +381,7 @@ declare module 'solid-js' {
         refresh?: SseFeedElement['refresh'];
         refreshTimeout?: SseFeedElement['refreshTimeout'];
         disabled?: SseFeedElement['disabled'];
+        validate?: SseFeedElement['validate'];
         'with-credentials'?: boolean;
         'last-event-id'?: string;
         'retry-min'?: number | string;
@@ -397,6 +412,7 @@ declare module 'solid-js' {
         'prop:refresh'?: SseFeedElement['refresh'];
         'prop:refreshTimeout'?: SseFeedElement['refreshTimeout'];
         'prop:disabled'?: SseFeedElement['disabled'];
+        'prop:validate'?: SseFeedElement['validate'];
         'on:message'?: (event: SseFeedEventMap['message']) => void;
         'on:open'?: (event: SseFeedEventMap['open']) => void;
         'on:close'?: (event: SseFeedEventMap['close']) => void;
@@ -417,6 +433,7 @@ declare module 'solid-js' {
         | 'storageKey'
         | 'value'
         | 'disabled'
+        | 'validate'
         | 'storage-key'
         | 'default'
         | 'version'
@@ -432,6 +449,7 @@ declare module 'solid-js' {
         | 'prop:storageKey'
         | 'prop:value'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:valuechange'
         | 'on:open'
         | 'on:error'
@@ -446,6 +464,7 @@ declare module 'solid-js' {
         storageKey?: StorageSyncElement['storageKey'];
         value?: StorageSyncElement['value'];
         disabled?: StorageSyncElement['disabled'];
+        validate?: StorageSyncElement['validate'];
         'storage-key'?: string;
         default?: string;
         version?: number | string;
@@ -461,6 +480,7 @@ declare module 'solid-js' {
         'prop:storageKey'?: StorageSyncElement['storageKey'];
         'prop:value'?: StorageSyncElement['value'];
         'prop:disabled'?: StorageSyncElement['disabled'];
+        'prop:validate'?: StorageSyncElement['validate'];
         'on:valuechange'?: (event: StorageSyncEventMap['valuechange']) => void;
         'on:open'?: (event: StorageSyncEventMap['open']) => void;
         'on:error'?: (event: StorageSyncEventMap['error']) => void;
@@ -474,6 +494,7 @@ declare module 'solid-js' {
         | 'echo'
         | 'queueLimit'
         | 'disabled'
+        | 'validate'
         | 'queue-limit'
         | 'prop:name'
         | 'prop:src'
@@ -481,6 +502,7 @@ declare module 'solid-js' {
         | 'prop:echo'
         | 'prop:queueLimit'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:update'
@@ -493,6 +515,7 @@ declare module 'solid-js' {
         echo?: SwRelayElement['echo'];
         queueLimit?: SwRelayElement['queueLimit'];
         disabled?: SwRelayElement['disabled'];
+        validate?: SwRelayElement['validate'];
         'queue-limit'?: number | string;
         'prop:name'?: SwRelayElement['name'];
         'prop:src'?: SwRelayElement['src'];
@@ -500,6 +523,7 @@ declare module 'solid-js' {
         'prop:echo'?: SwRelayElement['echo'];
         'prop:queueLimit'?: SwRelayElement['queueLimit'];
         'prop:disabled'?: SwRelayElement['disabled'];
+        'prop:validate'?: SwRelayElement['validate'];
         'on:message'?: (event: SwRelayEventMap['message']) => void;
         'on:open'?: (event: SwRelayEventMap['open']) => void;
         'on:update'?: (event: SwRelayEventMap['update']) => void;
@@ -514,6 +538,7 @@ declare module 'solid-js' {
         | 'domain'
         | 'elect'
         | 'disabled'
+        | 'validate'
         | 'prefer-visible'
         | 'retain'
         | 'presence'
@@ -523,6 +548,7 @@ declare module 'solid-js' {
         | 'prop:domain'
         | 'prop:elect'
         | 'prop:disabled'
+        | 'prop:validate'
         | 'on:message'
         | 'on:open'
         | 'on:leaderchange'
@@ -537,6 +563,7 @@ declare module 'solid-js' {
         domain?: TabChannelElement['domain'];
         elect?: TabChannelElement['elect'];
         disabled?: TabChannelElement['disabled'];
+        validate?: TabChannelElement['validate'];
         'prefer-visible'?: boolean;
         retain?: boolean;
         presence?: boolean;
@@ -546,6 +573,7 @@ declare module 'solid-js' {
         'prop:domain'?: TabChannelElement['domain'];
         'prop:elect'?: TabChannelElement['elect'];
         'prop:disabled'?: TabChannelElement['disabled'];
+        'prop:validate'?: TabChannelElement['validate'];
         'on:message'?: (event: TabChannelEventMap['message']) => void;
         'on:open'?: (event: TabChannelEventMap['open']) => void;
         'on:leaderchange'?: (event: TabChannelEventMap['leaderchange']) => void;

@@ -39,6 +39,7 @@ declare module 'svelte/elements' {
       | 'refresh'
       | 'refreshTimeout'
       | 'disabled'
+      | 'validate'
       | 'poll-hidden'
       | 'with-credentials'
       | 'last-event-id'
@@ -69,6 +70,7 @@ declare module 'svelte/elements' {
       refresh?: PollFeedElement['refresh'];
       refreshTimeout?: PollFeedElement['refreshTimeout'];
       disabled?: PollFeedElement['disabled'];
+      validate?: PollFeedElement['validate'];
       'poll-hidden'?: boolean;
       'with-credentials'?: boolean;
       'last-event-id'?: string;
@@ -91,6 +93,7 @@ declare module 'svelte/elements' {
       | 'targetOrigin'
       | 'queueLimit'
       | 'disabled'
+      | 'validate'
       | 'target-origin'
       | 'queue-limit'
       | 'onmessage'
@@ -106,6 +109,7 @@ declare module 'svelte/elements' {
       targetOrigin?: PopupBridgeElement['targetOrigin'];
       queueLimit?: PopupBridgeElement['queueLimit'];
       disabled?: PopupBridgeElement['disabled'];
+      validate?: PopupBridgeElement['validate'];
       'target-origin'?: string;
       'queue-limit'?: number | string;
       onmessage?: (event: PopupBridgeEventMap['message']) => void;
@@ -137,6 +141,7 @@ declare module 'svelte/elements' {
       | 'refresh'
       | 'refreshTimeout'
       | 'disabled'
+      | 'validate'
       | 'last-event-id'
       | 'queue-limit'
       | 'retry-min'
@@ -176,6 +181,7 @@ declare module 'svelte/elements' {
       refresh?: SocketRelayElement['refresh'];
       refreshTimeout?: SocketRelayElement['refreshTimeout'];
       disabled?: SocketRelayElement['disabled'];
+      validate?: SocketRelayElement['validate'];
       'last-event-id'?: string;
       'queue-limit'?: number | string;
       'retry-min'?: number | string;
@@ -217,6 +223,7 @@ declare module 'svelte/elements' {
       | 'refresh'
       | 'refreshTimeout'
       | 'disabled'
+      | 'validate'
       | 'with-credentials'
       | 'last-event-id'
       | 'retry-min'
@@ -256,6 +263,7 @@ declare module 'svelte/elements' {
       refresh?: SseFeedElement['refresh'];
       refreshTimeout?: SseFeedElement['refreshTimeout'];
       disabled?: SseFeedElement['disabled'];
+      validate?: SseFeedElement['validate'];
       'with-credentials'?: boolean;
       'last-event-id'?: string;
       'retry-min'?: number | string;
@@ -285,6 +293,7 @@ declare module 'svelte/elements' {
       | 'storageKey'
       | 'value'
       | 'disabled'
+      | 'validate'
       | 'storage-key'
       | 'default'
       | 'version'
@@ -305,6 +314,7 @@ declare module 'svelte/elements' {
       storageKey?: StorageSyncElement['storageKey'];
       value?: StorageSyncElement['value'];
       disabled?: StorageSyncElement['disabled'];
+      validate?: StorageSyncElement['validate'];
       'storage-key'?: string;
       default?: string;
       version?: number | string;
@@ -324,6 +334,7 @@ declare module 'svelte/elements' {
       | 'echo'
       | 'queueLimit'
       | 'disabled'
+      | 'validate'
       | 'queue-limit'
       | 'onmessage'
       | 'onopen'
@@ -337,6 +348,7 @@ declare module 'svelte/elements' {
       echo?: SwRelayElement['echo'];
       queueLimit?: SwRelayElement['queueLimit'];
       disabled?: SwRelayElement['disabled'];
+      validate?: SwRelayElement['validate'];
       'queue-limit'?: number | string;
       onmessage?: (event: SwRelayEventMap['message']) => void;
       onopen?: (event: SwRelayEventMap['open']) => void;
@@ -352,6 +364,7 @@ declare module 'svelte/elements' {
       | 'domain'
       | 'elect'
       | 'disabled'
+      | 'validate'
       | 'prefer-visible'
       | 'retain'
       | 'presence'
@@ -369,6 +382,7 @@ declare module 'svelte/elements' {
       domain?: TabChannelElement['domain'];
       elect?: TabChannelElement['elect'];
       disabled?: TabChannelElement['disabled'];
+      validate?: TabChannelElement['validate'];
       'prefer-visible'?: boolean;
       retain?: boolean;
       presence?: boolean;

@@ -38,6 +38,7 @@ declare module 'vue' {
       refresh?: PollFeedElement['refresh'];
       refreshTimeout?: PollFeedElement['refreshTimeout'];
       disabled?: PollFeedElement['disabled'];
+      validate?: PollFeedElement['validate'];
       'poll-hidden'?: boolean;
       'with-credentials'?: boolean;
       'last-event-id'?: string;
@@ -59,6 +60,7 @@ declare module 'vue' {
       targetOrigin?: PopupBridgeElement['targetOrigin'];
       queueLimit?: PopupBridgeElement['queueLimit'];
       disabled?: PopupBridgeElement['disabled'];
+      validate?: PopupBridgeElement['validate'];
       'target-origin'?: string;
       'queue-limit'?: number | string;
       onMessage?: (event: PopupBridgeEventMap['message']) => void;
@@ -89,6 +91,7 @@ declare module 'vue' {
       refresh?: SocketRelayElement['refresh'];
       refreshTimeout?: SocketRelayElement['refreshTimeout'];
       disabled?: SocketRelayElement['disabled'];
+      validate?: SocketRelayElement['validate'];
       'last-event-id'?: string;
       'queue-limit'?: number | string;
       'retry-min'?: number | string;
@@ -129,6 +132,7 @@ declare module 'vue' {
       refresh?: SseFeedElement['refresh'];
       refreshTimeout?: SseFeedElement['refreshTimeout'];
       disabled?: SseFeedElement['disabled'];
+      validate?: SseFeedElement['validate'];
       'with-credentials'?: boolean;
       'last-event-id'?: string;
       'retry-min'?: number | string;
@@ -156,6 +160,7 @@ declare module 'vue' {
       storageKey?: StorageSyncElement['storageKey'];
       value?: StorageSyncElement['value'];
       disabled?: StorageSyncElement['disabled'];
+      validate?: StorageSyncElement['validate'];
       'storage-key'?: string;
       default?: string;
       version?: number | string;
@@ -174,6 +179,7 @@ declare module 'vue' {
       echo?: SwRelayElement['echo'];
       queueLimit?: SwRelayElement['queueLimit'];
       disabled?: SwRelayElement['disabled'];
+      validate?: SwRelayElement['validate'];
       'queue-limit'?: number | string;
       onMessage?: (event: SwRelayEventMap['message']) => void;
       onOpen?: (event: SwRelayEventMap['open']) => void;
@@ -188,6 +194,7 @@ declare module 'vue' {
       domain?: TabChannelElement['domain'];
       elect?: TabChannelElement['elect'];
       disabled?: TabChannelElement['disabled'];
+      validate?: TabChannelElement['validate'];
       'prefer-visible'?: boolean;
       retain?: boolean;
       presence?: boolean;
@@ -201,3 +208,6 @@ declare module 'vue' {
     }>;
   }
 }
+
+// The entry point's own exports (useRealtime).
+export * from '../dist/vue.js';

@@ -4,7 +4,8 @@
  *
  * - the README's attribute / property, method and event tables (between `api:<tag>` markers);
  * - framework typings: frameworks/react.d.ts, preact.d.ts, solid.d.ts, vue.d.ts, svelte.d.ts;
- * - editor data: vscode.html-custom-data.json (VS Code) and web-types.json (JetBrains).
+ * - editor data: vscode.html-custom-data.json (VS Code) and web-types.json (JetBrains);
+ * - src/react-components.ts: React 18 wrapper components (`@lit/react`).
  *
  * `npm run docs -- --check` (part of `npm test`) fails when a committed file disagrees with what
  * the manifest gives, so the docs cannot drift from the code.
@@ -348,25 +349,80 @@ function webTypes() {
   };
 }
 
+/** `statechange` → `onStateChange`: React's camel case for an element's event. */
+const reactEventProp = (name) =>
+  `on${name.replace(/^./, (c) => c.toUpperCase()).replace(/(change|refresh)$/, (w) => w[0].toUpperCase() + w.slice(1))}`;
+
+/**
+ * src/react-components.ts: wrapper components for React 18 and older (which set every prop as
+ * an attribute and cannot listen to custom events), made by `@lit/react` from each element's
+ * class: object properties are set as properties, `onMessage`-style props become listeners.
+ */
+function reactComponents() {
+  const components = elements
+    .map((element) => {
+      const name = element.className.replace(/Element$/, '');
+      const events = element.events
+        .map(
+          (event) =>
+            `        ${reactEventProp(event.name)}: '${event.name}' as EventName<${element.eventMap}[${JSON.stringify(event.name)}]>,`,
+        )
+        .join('\n');
+      const settable = element.properties
+        .filter((property) => !property.readonly)
+        .map((property) => `'${property.name}'`)
+        .join(', ');
+      return `    ${name}: wrap(react, {\n      tagName: '${element.tag}',\n      elementClass: ${element.className},\n      displayName: '${name}',\n      properties: [${settable}],\n      events: {\n${events}\n      },\n    }),`;
+    })
+    .join('\n');
+  return `// Wrapper components of realtime-elements' tags for React 18 and older (\`@lit/react\`).
+// Generated from custom-elements.json by \`npm run docs\`: do not edit.
+import type { EventName } from '@lit/react';
+import type * as ReactModule from 'react';
+import './define.js';
+import { wrap } from './internal/react-wrapper.js';
+import { realtimeHook } from './internal/use-realtime.js';
+import {
+${elements.map((e) => `  ${e.className},\n  type ${e.eventMap},\n`).join('')}} from './index.js';
+
+/**
+ * The components, made with the page's own React (any version \`@lit/react\` supports: 16.8 to
+ * 19): \`const { TabChannel, SseFeed, useRealtime } = createRealtimeComponents(React)\`, once, at module level.
+ * Props that are element properties are set as properties (objects stay objects); event props
+ * are camel case (\`onMessage\`, \`onStateChange\`, \`onValueChange\` …), listening from mount to
+ * unmount; \`ref\` is the element.
+ * Importing this module defines every tag (\`realtime-elements/define\`).
+ */
+export function createRealtimeComponents(react: typeof ReactModule) {
+  return {
+    /** \`useRealtime(ref)\` of \`realtime-elements/react\`, run by this React (18 or later). */
+    useRealtime: realtimeHook(react),
+${components}
+  };
+}
+`;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const outputs = {
   'README.md': readmeWithTables(readFileSync('README.md', 'utf8')),
-  'frameworks/react.d.ts': jsxTypings(
-    'React',
-    'react',
-    (name) => `DetailedHTMLProps<HTMLAttributes<${name}>, ${name}>`,
-  ),
+  'frameworks/react.d.ts':
+    jsxTypings('React', 'react', (name) => `DetailedHTMLProps<HTMLAttributes<${name}>, ${name}>`) +
+    "\n// The entry point's own exports (useRealtime).\nexport * from '../dist/react.js';\n",
   'frameworks/preact.d.ts': jsxTypings(
     'Preact',
     'preact',
     (name) => `PreactJSX.HTMLAttributes<${name}>`,
   ),
   'frameworks/solid.d.ts': solidTypings(),
-  'frameworks/vue.d.ts': vueTypings(),
+  'frameworks/vue.d.ts':
+    vueTypings() +
+    "\n// The entry point's own exports (useRealtime).\nexport * from '../dist/vue.js';\n",
   'frameworks/svelte.d.ts': svelteTypings(),
   'vscode.html-custom-data.json': JSON.stringify(vscodeData(), null, 2),
   'web-types.json': JSON.stringify(webTypes(), null, 2),
+  'src/react-components.ts': reactComponents(),
 };
 
 mkdirSync('frameworks', { recursive: true });

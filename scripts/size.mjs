@@ -2,7 +2,7 @@
  * `npm run size`: min+gzip sizes against the budgets of the README (Budgets). Deterministic (same input,
  * same bytes), so it can fail `npm test`; the build itself never fails on size.
  *
- * - the core CDN bundle (every element, Lit included): ≤ 18 KB
+ * - the core CDN bundle (every element, Lit included): ≤ 16.05 KB
  * - each element's own code: ≤ 3 KB. Lit and the internals that two or more elements share
  *   (base element, events, reconnect controller, …) are excluded: they are paid once, and are
  *   reported on their own row against the same budget.
@@ -16,7 +16,22 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { minify } from 'terser';
 
 const KB = 1024;
-const budgets = { bundle: 18 * KB, element: 3 * KB, lazy: 3 * KB };
+// The core bundle: 16.7 KB after #25's stores and validation merged with main, 15.76 KB once
+// form reading/writing, the fallback hand-over, `refresh()`, Retry-After and the `validate`
+// checks load lazily and the CDN files mangle private member names; 16.02 KB with #29's
+// retain/presence/request hooks and storage-sync's version/migrate hooks (their code is lazy).
+// #25 asks for 15 KB: the budget holds what is reached so it cannot grow back; the next
+// candidates are the request /
+// reply machinery of <popup-bridge> and <sw-relay> and <sse-feed>'s native-mode error handling.
+const budgets = { bundle: 16.05 * KB, element: 3 * KB, lazy: 3 * KB };
+// The shared base carries, once for all seven elements, the store contract (`subscribe`,
+// `snapshot`) and `validate`'s ordering (issue #25; the checks themselves load lazily): 3.25 KB
+// rather than each element paying for them.
+const sharedBudget = 3.25 * KB;
+// `shared` mode's chunk (only pages with a `shared` feed load it) holds the leader election
+// with its one-follower takeover, `prefer-visible`, and the follower's filter of a new leader's
+// repeats: 3.25 KB.
+const sharedFeedBudget = 3.25 * KB;
 // <socket-relay>: the hub protocol client (hello, pacing, acks, frames) is a lazy chunk, but the
 // element keeps the credential renewal (refresh, expiring) and resume options (rewind,
 // last-event-id) it needs before that chunk loads: 3.5 KB.
@@ -72,7 +87,7 @@ const shared = new Set(
   [...uses].filter(([id, count]) => count > 1 || alwaysShared.test(id)).map(([id]) => id),
 );
 const { code: sharedCode } = await minified('virtual:shared', isLit, [virtualEntry([...shared])]);
-check(`shared internals (${shared.size} modules)`, gz(sharedCode), budgets.element);
+check(`shared internals (${shared.size} modules)`, gz(sharedCode), sharedBudget);
 
 for (const tag of tags) {
   const { code } = await minified(`dist/${tag}.js`, (id, importer) => {
@@ -92,7 +107,8 @@ if (existsSync('dist/cdn/chunks')) {
   for (const file of readdirSync('dist/cdn/chunks')
     .filter((f) => f.endsWith('.js'))
     .sort()) {
-    check(`lazy chunk ${file}`, gz(readFileSync(`dist/cdn/chunks/${file}`)), budgets.lazy);
+    const budget = file.startsWith('shared-feed-') ? sharedFeedBudget : budgets.lazy;
+    check(`lazy chunk ${file}`, gz(readFileSync(`dist/cdn/chunks/${file}`)), budget);
   }
 }
 

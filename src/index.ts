@@ -35,3 +35,16 @@ export {
 } from './internal/reconnect-controller.js';
 export type { StorageValueType } from './internal/storage-codec.js';
 export { SseParser, type ParsedEvent } from './internal/sse-parser.js';
+export type {
+  RealtimeSnapshot,
+  StorageSnapshot,
+  Readable,
+  SnapshotOf,
+  PayloadOf,
+} from './internal/realtime-element.js';
+export type {
+  Validator,
+  StandardSchemaV1,
+  StandardSchemaResult,
+  ValidationIssue,
+} from './internal/validation.js';

@@ -8,8 +8,8 @@ import {
   type HubMessageEvent,
 } from './internal/events.js';
 
-export interface PollFeedEventMap extends RealtimeEventMap {
-  message: HubMessageEvent;
+export interface PollFeedEventMap<In = unknown> extends RealtimeEventMap {
+  message: HubMessageEvent<In>;
   reset: ResetEvent;
   close: RealtimeCloseEvent;
   authrefresh: Event;
@@ -49,7 +49,7 @@ type HeadersSource =
  * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `forbidden-origin` (the hub refuses this page's origin: final); `unauthorized` (401 or 403, final; a 401 first calls `refresh` when set), `auth-failed` (`refresh` threw); `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
-export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
+export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEventMap<In>> {
   static override defaultTag = 'poll-feed';
 
   static override properties: PropertyDeclarations = {
@@ -203,7 +203,7 @@ export class PollFeedElement extends RetryingElement<PollFeedEventMap> {
   };
 }
 
-export interface PollFeedElement {
-  addEventListener: TypedEventTarget<PollFeedEventMap>['addEventListener'];
-  removeEventListener: TypedEventTarget<PollFeedEventMap>['removeEventListener'];
+export interface PollFeedElement<In = unknown> {
+  addEventListener: TypedEventTarget<PollFeedEventMap<In>>['addEventListener'];
+  removeEventListener: TypedEventTarget<PollFeedEventMap<In>>['removeEventListener'];
 }

@@ -6,13 +6,15 @@ import {
   type RealtimeEventMap,
 } from './internal/events.js';
 
-export interface PopupBridgeEventMap extends RealtimeEventMap {
-  message: PopupMessageEvent;
+export interface PopupBridgeEventMap<In = unknown> extends RealtimeEventMap {
+  message: PopupMessageEvent<In>;
   close: RealtimeCloseEvent;
 }
 
 /** A `message` from the other window; `reply` is there when the other side used `request()`. */
-export type PopupMessageEvent = RealtimeMessageEvent & { reply?: (value: unknown) => void };
+export type PopupMessageEvent<T = unknown> = RealtimeMessageEvent<T> & {
+  reply?: (value: unknown) => void;
+};
 
 /** Every bridge message travels in this envelope; anything else on `window` is ignored. */
 interface Envelope {
@@ -93,7 +95,9 @@ interface PendingRequest {
  * @fires {RealtimeErrorEvent} error - `code`: `blocked`, `no-opener`, `missing-target`, `queue-full`, `invalid-attribute` (a `target-origin` value that is no origin).
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
-export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
+export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
+  PopupBridgeEventMap<In>
+> {
   static override defaultTag = 'popup-bridge';
 
   static override properties: PropertyDeclarations = {
@@ -172,7 +176,7 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
    * @throws {DOMException} `DataCloneError` for data that cannot be cloned (nothing is queued);
    *   `InvalidStateError` when the element is disabled or removed.
    */
-  post(data: unknown): boolean {
+  post(data: Out): boolean {
     this.usable();
     return this.send({ rtBridge: 1, kind: 'data', data });
   }
@@ -182,7 +186,7 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
    * `BridgeRequestError` whose `code` is `timeout` or `closed` (the window closed). A request
    * that rejects while still queued (before the handshake) is dropped: no window ever gets it.
    */
-  request(data: unknown, { timeout = 10_000 }: { timeout?: number } = {}): Promise<unknown> {
+  request(data: Out, { timeout = 10_000 }: { timeout?: number } = {}): Promise<unknown> {
     this.usable();
     const id = this.nextId++;
     const envelope: Envelope = { rtBridge: 1, kind: 'request', id, data };
@@ -210,7 +214,7 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
         this.setState('error');
         return this.fail(
           'invalid-attribute',
-          `target-origin: "${each}" is not an origin (scheme://host[:port]), "*" or "null".`,
+          `target-origin: "${each}" is not an origin, "*" or "null".`,
         );
       }
       this.allowed.push(origin);
@@ -228,7 +232,7 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
       );
     } else if (this.allowed.includes('null')) {
       console.warn(
-        `<${this.localName} target-origin="null">: opaque origins are reached with "*"; a frame that navigates away may read these messages.`,
+        `<${this.localName} target-origin="null">: posts go to "*"; a frame that navigates away may read them.`,
       );
     }
     if (this.for) {
@@ -430,7 +434,8 @@ export class PopupBridgeElement extends RealtimeElement<PopupBridgeEventMap> {
   private readonly onPageHide = (): void => this.sayBye();
 }
 
-export interface PopupBridgeElement {
-  addEventListener: TypedEventTarget<PopupBridgeEventMap>['addEventListener'];
-  removeEventListener: TypedEventTarget<PopupBridgeEventMap>['removeEventListener'];
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- merges with the class: the same parameters
+export interface PopupBridgeElement<In = unknown, Out = In> {
+  addEventListener: TypedEventTarget<PopupBridgeEventMap<In>>['addEventListener'];
+  removeEventListener: TypedEventTarget<PopupBridgeEventMap<In>>['removeEventListener'];
 }

@@ -12,8 +12,8 @@ import { closeErrors, exceedsBytes, helloTimeout, type HubLimits } from './inter
 
 type HubClient = typeof import('./internal/hub-client.js');
 
-export interface SocketRelayEventMap extends RealtimeEventMap {
-  message: HubMessageEvent;
+export interface SocketRelayEventMap<In = unknown> extends RealtimeEventMap {
+  message: HubMessageEvent<In>;
   close: RealtimeCloseEvent;
   reset: ResetEvent;
   authrefresh: Event;
@@ -66,7 +66,9 @@ interface Pending {
  * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `timeout`, `heartbeat-timeout`, `queue-full`, `too-large`, `unavailable`, `unauthorized`, `forbidden-origin`, `policy`, `rate-limited`, `auth-failed`, `forbidden`, `bad-topic`, `bad-data`, `too-many-topics`, `bad-frame`, `parse-error`, `retries-exhausted`, `send-failed`, `unsupported` (meanings and what follows: Error codes below).
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
-export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
+export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
+  SocketRelayEventMap<In>
+> {
   static override defaultTag = 'socket-relay';
 
   static override properties: PropertyDeclarations = {
@@ -180,7 +182,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
    * @throws {RangeError} hub mode: the data's JSON is larger than the hub's `maxPayload` bytes.
    * @throws {DOMException} `InvalidStateError` when the element is removed, disabled or `close()`d.
    */
-  send(data: unknown, options: { topic?: string } = {}): boolean {
+  send(data: Out, options: { topic?: string } = {}): boolean {
     if (!this.isConnected || this.disabled || this.stopped) {
       throw new DOMException(
         `<${this.localName}> is ${this.isConnected ? 'closed' : 'not in the document'}.`,
@@ -219,9 +221,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
         !ArrayBuffer.isView(data) &&
         !(data instanceof ArrayBuffer)
       ) {
-        throw new TypeError(
-          'Raw text and binary sends take a string, Blob, ArrayBuffer or typed array.',
-        );
+        throw new TypeError('Raw sends take a string, Blob, ArrayBuffer or typed array.');
       }
     } else {
       const topic = options.topic ?? this.topics()[0];
@@ -245,10 +245,7 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
 
   private enqueue(pending: Pending): boolean {
     if (this.queue.length >= this.queueLimit) {
-      this.fail(
-        'queue-full',
-        `${this.queueLimit} sends are already waiting; this one was not queued.`,
-      );
+      this.fail('queue-full', `${this.queueLimit} sends are waiting: not queued.`);
       return false;
     }
     this.queue.push(pending);
@@ -562,7 +559,8 @@ export class SocketRelayElement extends RetryingElement<SocketRelayEventMap> {
   }
 }
 
-export interface SocketRelayElement {
-  addEventListener: TypedEventTarget<SocketRelayEventMap>['addEventListener'];
-  removeEventListener: TypedEventTarget<SocketRelayEventMap>['removeEventListener'];
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- merges with the class: the same parameters
+export interface SocketRelayElement<In = unknown, Out = In> {
+  addEventListener: TypedEventTarget<SocketRelayEventMap<In>>['addEventListener'];
+  removeEventListener: TypedEventTarget<SocketRelayEventMap<In>>['removeEventListener'];
 }

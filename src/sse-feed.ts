@@ -11,8 +11,8 @@ import {
 import type { NativeState } from './internal/native-event-source.js';
 import type { DoneEvent } from './internal/done-event.js';
 
-export interface SseFeedEventMap extends RealtimeEventMap {
-  message: SseMessageEvent;
+export interface SseFeedEventMap<In = unknown> extends RealtimeEventMap {
+  message: SseMessageEvent<In>;
   close: RealtimeCloseEvent;
   reset: ResetEvent;
   done: DoneEvent;
@@ -58,7 +58,7 @@ type HeadersSource =
  * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized` (401 or 403; a 401 first calls `refresh` when set), `auth-failed` (`refresh` threw), `interrupted` (`once`: cut before its end without event ids; final), `forbidden-origin` (the hub refuses this page's origin: final; native mode learns it with one plain `GET` after `EventSource` gives up), `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
-export class SseFeedElement extends RetryingElement<SseFeedEventMap> {
+export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMap<In>> {
   static override defaultTag = 'sse-feed';
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
@@ -542,7 +542,7 @@ const aborted = () => new DOMException('The stream was aborted.', 'AbortError');
 const failure = (event: { code: string; message: string } | null) =>
   Object.assign(new Error(event?.message), { code: event?.code });
 
-export interface SseFeedElement {
-  addEventListener: TypedEventTarget<SseFeedEventMap>['addEventListener'];
-  removeEventListener: TypedEventTarget<SseFeedEventMap>['removeEventListener'];
+export interface SseFeedElement<In = unknown> {
+  addEventListener: TypedEventTarget<SseFeedEventMap<In>>['addEventListener'];
+  removeEventListener: TypedEventTarget<SseFeedEventMap<In>>['removeEventListener'];
 }

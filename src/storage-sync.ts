@@ -8,19 +8,17 @@ import {
   storageValueTypes,
   type StorageValueType,
 } from './internal/storage-codec.js';
-import {
-  readForm,
-  resetForm,
-  syncedControls,
-  writeForm,
-  type FormControl,
-} from './internal/form-binding.js';
+import { syncedControls, type FormControl } from './internal/form-controls.js';
+import { check } from './internal/validation.js';
 import type { StorageMigration, StorageSerializer } from './storage-sync-extras.js';
 
 export type { StorageMigration, StorageSerializer } from './storage-sync-extras.js';
 
-export interface StorageSyncEventMap extends RealtimeEventMap {
-  valuechange: ValueChangeEvent;
+/** Reading and writing controls: loaded when the element first wraps a form. */
+type FormCode = typeof import('./internal/form-binding.js');
+
+export interface StorageSyncEventMap<T = unknown> extends RealtimeEventMap {
+  valuechange: ValueChangeEvent<T>;
 }
 
 /** Elements of this page by storage area and key: the `storage` event skips the writing page. */
@@ -55,7 +53,7 @@ const isQuotaError = (error: unknown) =>
  * @fires {RealtimeErrorEvent} error - `code`: `missing-key`, `invalid-attribute`, `parse-error`, `quota-exceeded`, `storage-unavailable`, `version-ahead` (stored by a newer `version`: left alone, the default used in memory), `migrate-failed`, `serialize-failed` (a `serializer`'s `stringify` threw on a form edit: nothing stored). `invalid-attribute` also for a `version` that is no whole number ≥ 0, or a `max-age` or `throttle` that is no number ≥ 0.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
-export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
+export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSyncEventMap<T>> {
   static override defaultTag = 'storage-sync';
 
   static override properties: PropertyDeclarations = {
@@ -115,6 +113,9 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   private shownGroup?: string;
   /** The peers group this element joined as it opened (its `key` may have changed since). */
   private group?: string;
+  private formCode?: FormCode;
+  /** Form work waiting for `formCode`, in order. */
+  private formPending?: Promise<unknown>;
 
   constructor() {
     super();
@@ -128,16 +129,16 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
    * same-key element; a value set before the element is connected (or while `disabled`) is written
    * when it opens. Setting `undefined` removes the key.
    */
-  get value(): unknown {
+  get value(): T {
     this.settle();
-    return this.hasCurrent ? this.current : this.fallback();
+    return (this.hasCurrent ? this.current : this.fallback()) as T;
   }
 
   /**
    * @throws {TypeError} when the value cannot be stored for `type` (cycles, BigInt, wrong type);
    *   storage keeps the old value.
    */
-  set value(value: unknown) {
+  set value(value: T) {
     if (value === undefined) {
       this.removeValue();
       return;
@@ -150,10 +151,14 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
       this.hasCurrent = true;
       return;
     }
+    // A framework re-rendering the same value (a new but equal object) is no change: a store
+    // subscriber re-rendering on it would set it again, forever.
+    const same = raw === this.raw && this.hasCurrent;
     this.commit(raw);
     this.current = this.dec(raw);
     this.hasCurrent = true;
     if (this.form()) this.restoreForm(syncedControls(this));
+    if (!same) this.changed();
   }
 
   /**
@@ -169,6 +174,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     }
     this.commit(null);
     this.hasCurrent = false;
+    this.changed();
   }
 
   protected override acquire(): void {
@@ -228,6 +234,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     if (this.shownGroup !== undefined && this.shownGroup !== group && !this.hasCurrent)
       this.resetControls();
     this.shownGroup = group;
+    if (this.form()) this.withForm(() => {});
     this.restoreForm(this.newControls());
     this.emit(new Event('open'));
   }
@@ -293,7 +300,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     if (raw === this.raw && !cleared) return;
     const oldValue = this.value;
     this.raw = raw;
-    this.readCurrent();
+    if (!this.readCurrent()) return;
     // A draft removed elsewhere is gone here too: the controls go back to their defaults, so
     // the next keystroke stores only what is shown, never the discarded draft.
     if (raw === null) this.resetControls();
@@ -301,46 +308,88 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     this.emit(new ValueChangeEvent(this.value, oldValue, this.key, removed, cleared));
   }
 
-  private readCurrent(): void {
-    this.hasCurrent = false;
-    if (this.raw === null) return;
+  /**
+   * Validates synchronously (storage is read synchronously): the value to use, or `undefined`
+   * after an `invalid-message` error (an async validator is refused too).
+   */
+  private validated(raw: unknown): { value: unknown } | undefined {
+    let checked = this.validate ? check(this.validate, raw) : { value: raw };
+    if (checked instanceof Promise)
+      checked = { issues: [{ message: 'validate must be sync here' }] };
+    return this.rejects(raw, checked) ? undefined : (checked as { value: unknown });
+  }
+
+  /** Parses and validates the stored string; false when `validate` refused it (the value stays). */
+  private readCurrent(): boolean {
+    if (this.raw === null) return !(this.hasCurrent = false);
     try {
-      this.current = this.dec(this.raw);
+      // After parsing and any migration (the extras wrap `dec`).
+      const checked = this.validated(this.dec(this.raw));
+      if (!checked) return false;
+      this.current = checked.value;
       this.hasCurrent = true;
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
+      this.hasCurrent = false;
       this.fail('parse-error', `"${this.key}" is not ${this.type}: ${error.message}`, {
         raw: this.raw,
       });
     }
+    return true;
   }
 
   private newControls(): FormControl[] {
     return syncedControls(this).filter((control) => !this.knownControls.has(control));
   }
 
+  /**
+   * Runs `run` with the form code: now once it has loaded (and nothing waits before it), else
+   * after it loads, in call order. `updateComplete` waits for it.
+   */
+  private withForm(run: (code: FormCode) => void): void {
+    if (this.formCode && !this.formPending) return run(this.formCode);
+    const pending: Promise<unknown> = (this.formPending = (
+      this.formPending ??
+      import('./internal/form-binding.js').then((code) => (this.formCode = code))
+    )
+      .then(() => run(this.formCode!))
+      .catch((cause: unknown) => this.fail('network', 'The form code did not load.', { cause }))
+      .finally(() => this.formPending === pending && (this.formPending = undefined)));
+  }
+
+  /** Writes controls without taking the writes for the user's edits. */
+  private writeControls(write: (code: FormCode) => void): void {
+    this.withForm((code) => {
+      if (this.area === undefined) return;
+      this.restoring = true;
+      try {
+        write(code);
+      } finally {
+        this.restoring = false;
+      }
+    });
+  }
+
   private restoreForm(controls: FormControl[]): void {
     for (const control of controls) this.knownControls.add(control);
     if (!this.hasCurrent || !controls.length) return;
-    this.restoring = true;
-    try {
-      writeForm(controls, this.current);
-    } finally {
-      this.restoring = false;
-    }
+    this.writeControls(({ writeForm }) => this.hasCurrent && writeForm(controls, this.current));
   }
 
   /** Controls back to the markup's defaults, then the element's default value if it is an object. */
   private resetControls(): void {
     const controls = syncedControls(this);
     if (!controls.length) return;
-    this.restoring = true;
-    try {
+    this.writeControls(({ resetForm, writeForm }) => {
       resetForm(controls);
       writeForm(controls, this.fallback());
-    } finally {
-      this.restoring = false;
-    }
+    });
+  }
+
+  protected override async getUpdateComplete(): Promise<boolean> {
+    const done = await super.getUpdateComplete();
+    await this.formPending;
+    return done;
   }
 
   /** A reset form discards its draft: the key is removed here and in every other tab. */
@@ -358,19 +407,22 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
     if (this.restoring || this.area === undefined) return;
     const controls = syncedControls(this);
     if (!controls.includes(event.target as FormControl)) return;
-    const data = {
-      ...(this.hasCurrent && typeof this.current === 'object' ? this.current : {}),
-      ...readForm(controls),
-    };
-    let raw: string;
-    try {
-      raw = this.enc(data); // a `serializer` of the page's may throw
-    } catch (error) {
-      return this.fail('serialize-failed', String(error));
-    }
-    this.current = data;
-    this.hasCurrent = true;
-    this.commit(raw);
+    this.withForm(({ readForm }) => {
+      if (this.area === undefined) return;
+      const data = {
+        ...(this.hasCurrent && typeof this.current === 'object' ? this.current : {}),
+        ...readForm(controls),
+      };
+      let raw: string;
+      try {
+        raw = this.enc(data); // a `serializer` of the page's may throw
+      } catch (error) {
+        return this.fail('serialize-failed', String(error));
+      }
+      this.current = data;
+      this.hasCurrent = true;
+      this.commit(raw);
+    });
   };
 
   private readonly onStorage = (event: StorageEvent): void => {
@@ -385,7 +437,7 @@ export class StorageSyncElement extends RealtimeElement<StorageSyncEventMap> {
   };
 }
 
-export interface StorageSyncElement {
-  addEventListener: TypedEventTarget<StorageSyncEventMap>['addEventListener'];
-  removeEventListener: TypedEventTarget<StorageSyncEventMap>['removeEventListener'];
+export interface StorageSyncElement<T = unknown> {
+  addEventListener: TypedEventTarget<StorageSyncEventMap<T>>['addEventListener'];
+  removeEventListener: TypedEventTarget<StorageSyncEventMap<T>>['removeEventListener'];
 }

@@ -6,8 +6,8 @@ import {
   type SwRelayMessageEvent,
 } from './internal/events.js';
 
-export interface SwRelayEventMap extends RealtimeEventMap {
-  message: SwRelayMessageEvent;
+export interface SwRelayEventMap<In = unknown> extends RealtimeEventMap {
+  message: SwRelayMessageEvent<In>;
   update: Event;
 }
 
@@ -46,7 +46,7 @@ const local = new Map<string, Set<SwRelayElement>>();
  * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `unsupported`, `register-failed`, `queue-full`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
-export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
+export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRelayEventMap<In>> {
   static override defaultTag = 'sw-relay';
 
   static override properties: PropertyDeclarations = {
@@ -86,7 +86,7 @@ export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
    *
    * @throws {DOMException} `DataCloneError` for uncloneable data; `InvalidStateError` when disabled or removed.
    */
-  post(data: unknown): boolean {
+  post(data: Out): boolean {
     this.usable();
     const copy = structuredClone(data);
     for (const peer of local.get(this.name) ?? []) {
@@ -102,7 +102,7 @@ export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
    * (the handler threw) or `queue-full`. A request that times out while still queued (no active
    * worker yet) is dropped: the worker never handles it.
    */
-  request(data: unknown, { timeout = 5000 }: { timeout?: number } = {}): Promise<unknown> {
+  request(data: Out, { timeout = 5000 }: { timeout?: number } = {}): Promise<unknown> {
     this.usable();
     structuredClone(data);
     const channel = new MessageChannel();
@@ -151,10 +151,7 @@ export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
     }
     if (!container) {
       this.setState('error');
-      return this.fail(
-        'unsupported',
-        'Service workers are not available here (an insecure or opaque-origin context).',
-      );
+      return this.fail('unsupported', 'No service workers here (an insecure or opaque origin).');
     }
     if (!local.has(this.name)) local.set(this.name, new Set());
     local.get(this.name)!.add(this);
@@ -268,7 +265,8 @@ export class SwRelayElement extends RealtimeElement<SwRelayEventMap> {
   };
 }
 
-export interface SwRelayElement {
-  addEventListener: TypedEventTarget<SwRelayEventMap>['addEventListener'];
-  removeEventListener: TypedEventTarget<SwRelayEventMap>['removeEventListener'];
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- merges with the class: the same parameters
+export interface SwRelayElement<In = unknown, Out = In> {
+  addEventListener: TypedEventTarget<SwRelayEventMap<In>>['addEventListener'];
+  removeEventListener: TypedEventTarget<SwRelayEventMap<In>>['removeEventListener'];
 }

@@ -1,7 +1,7 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
 import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.js';
-import type { Channel, FallbackHost } from './transports/open-fallback.js';
+import type { Channel } from './transports/open-fallback.js';
 import type {
   LeaderChangeEvent,
   TabChannelMessageEvent,
@@ -27,8 +27,8 @@ export type TabChannelTransport = 'auto' | 'broadcast' | 'storage' | 'idb' | 'co
 /** Posts held while a fallback transport loads. */
 const QUEUE_LIMIT = 1000;
 
-export interface TabChannelEventMap extends RealtimeEventMap {
-  message: TabChannelMessageEvent;
+export interface TabChannelEventMap<In = unknown> extends RealtimeEventMap {
+  message: TabChannelMessageEvent<In>;
   leaderchange: LeaderChangeEvent;
   peerschange: Event;
 }
@@ -62,7 +62,9 @@ export interface TabChannelEventMap extends RealtimeEventMap {
  * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `invalid-attribute`, `unsupported`, `deserialize-failed`, `too-large`, `quota-exceeded`, `serialize-failed`, `queue-full`, `message-lost`.
  * @fires {StateChangeEvent} statechange - The `state` attribute changed. Carries `state`, `previousState`.
  */
-export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
+export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
+  TabChannelEventMap<In>
+> {
   static override defaultTag = 'tab-channel';
 
   static override properties: PropertyDeclarations = {
@@ -140,7 +142,7 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
    *   `InvalidStateError` when the element is disabled, removed or has no open channel.
    * @throws {RangeError} when `data` is larger than the transport carries (cookie: about 3.7 KB).
    */
-  post(data: unknown): void {
+  post(data: Out): void {
     this.settle();
     const channel = this.channel;
     if (channel) {
@@ -229,15 +231,33 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
       return;
     }
     this.setState('connecting');
-    // Choosing, loading and opening a fallback is all lazy: it costs the core bundle nothing.
-    void import('./transports/open-fallback.js').then(
-      (m) => m.connect(this as unknown as FallbackHost, wanted, generation),
-      (cause) => {
-        if (generation !== this.generation) return;
-        this.setState('error');
-        this.fail('unsupported', String(cause), { cause });
-      },
-    );
+    void this.openFallback(wanted, generation);
+  }
+
+  /** Choosing and loading a fallback is itself lazy: it costs the core bundle nothing. */
+  private async openFallback(wanted: string, generation: number): Promise<void> {
+    const current = () => generation === this.generation;
+    try {
+      const { connectFallback } = await import('./transports/open-fallback.js');
+      await connectFallback(wanted, this.name, this.domain, {
+        current,
+        fail: (code, message, init) => this.fail(code, message, init),
+        attach: (kind, channel) => {
+          this.active = kind;
+          this.attach(channel);
+          if (this.superseded) return []; // an open listener disabled or removed the channel
+          const waiting = this.queue;
+          this.queue = [];
+          return waiting;
+        },
+      });
+    } catch (error) {
+      if (!current()) return;
+      this.setState('error');
+      this.fail((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
+        cause: error,
+      });
+    }
   }
 
   protected override release(): void {
@@ -293,7 +313,8 @@ export class TabChannelElement extends RealtimeElement<TabChannelEventMap> {
   }
 }
 
-export interface TabChannelElement {
-  addEventListener: TypedEventTarget<TabChannelEventMap>['addEventListener'];
-  removeEventListener: TypedEventTarget<TabChannelEventMap>['removeEventListener'];
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- merges with the class: the same parameters
+export interface TabChannelElement<In = unknown, Out = In> {
+  addEventListener: TypedEventTarget<TabChannelEventMap<In>>['addEventListener'];
+  removeEventListener: TypedEventTarget<TabChannelEventMap<In>>['removeEventListener'];
 }

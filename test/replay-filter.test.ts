@@ -52,6 +52,39 @@ describe('ReplayFilter (native mode: what a server replays to a new EventSource)
     expect(pass(filter, ['3', '4'])).to.deep.equal(['3', '4']);
   });
 
+  // Red team: a server that ignores the `lastEventId` query replays its whole buffer from the
+  // start (r3labs/sse#61 AutoReplay; athrvk/vayu#21 "a fresh EventSource replays the entire
+  // retained topic"); with ids that repeat, the replay's first id also appears later on.
+  it('ids that repeat: a replay from the start is dropped whole, not only from the last match', () => {
+    const filter = new ReplayFilter();
+    pass(filter, ['1', '2', '1', '2', '3']);
+    expect(pass(filter, ['1', '2', '1', '2', '3', '4'])).to.deep.equal(['4']);
+  });
+
+  it('seeded: a replay from any point of a stream of repeating ids is dropped whole', () => {
+    /** mulberry32: a small seeded PRNG, so a failing case can be replayed from its seed. */
+    const random = (seed: number) => () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const base = Date.now() % 100_000;
+    for (let seed = base; seed < base + 500; seed++) {
+      const next = random(seed);
+      // Ids from a small alphabet (repeats, runs: id-less events carry the id in force).
+      const delivered = Array.from({ length: 1 + Math.floor(next() * 30) }, () =>
+        'abc'.charAt(Math.floor(next() * 3)),
+      );
+      const from = Math.floor(next() * delivered.length);
+      const fresh = ['x1', 'x2', 'x3'];
+      const filter = new ReplayFilter();
+      pass(filter, delivered);
+      const passed = pass(filter, [...delivered.slice(from), ...fresh]);
+      expect(passed, `seed ${seed}: ${delivered} replayed from ${from}`).to.deep.equal(fresh);
+    }
+  });
+
   describe('reconnected(): the connection came back by itself with its own last id', () => {
     /** The ids of one connection that pass, without begin(): a reconnect of the same one. */
     const more = (filter: ReplayFilter, ids: string[]) =>

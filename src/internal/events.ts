@@ -1,3 +1,5 @@
+import type { ValidationIssue } from './validation.js';
+
 /**
  * Event classes shared by every element. They never bubble and are not composed, like the
  * native events they mirror, so an element's `error` never reaches window-level handlers.
@@ -18,8 +20,9 @@ export class StateChangeEvent extends Event {
 export interface RealtimeErrorInit {
   /** Extra machine-readable facts, e.g. the HTTP `status` or the `raw` string that failed to parse. */
   status?: number;
-  raw?: string;
+  raw?: unknown;
   cause?: unknown;
+  issues?: ReadonlyArray<ValidationIssue>;
 }
 
 /**
@@ -28,8 +31,14 @@ export interface RealtimeErrorInit {
  */
 export class RealtimeErrorEvent extends Event {
   readonly status?: number;
-  readonly raw?: string;
+  /**
+   * What failed, as received: the string that did not parse (`parse-error`, `too-large`), or
+   * the value a `validate` rejected (`invalid-message`: any value, so `unknown`).
+   */
+  readonly raw?: unknown;
   readonly cause?: unknown;
+  /** `invalid-message`: what the validator found (Standard Schema issues). */
+  readonly issues?: ReadonlyArray<ValidationIssue>;
   constructor(
     readonly code: string,
     readonly message: string,

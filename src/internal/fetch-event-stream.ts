@@ -1,5 +1,5 @@
 import { SseParser } from './sse-parser.js';
-import { retryAfterMs } from './retrying-element.js';
+import { retryAfterMs } from './retry-after.js';
 import { hubErrorCode } from './hub-refusal.js';
 import type { RealtimeErrorInit } from './events.js';
 import { ReplayFilter } from './replay-filter.js';

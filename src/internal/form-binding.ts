@@ -3,25 +3,9 @@
  * text-like inputs, textareas and single selects → string; multiple selects and checkbox groups
  * → string[]; a lone checkbox → boolean; a radio group → the checked value or null.
  */
-export type FormControl = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
-export type FormData = Record<string, string | string[] | boolean | null>;
+import { type FormControl, type FormData } from './form-controls.js';
 
-const neverSynced = new Set(['password', 'file', 'hidden', 'submit', 'button', 'reset', 'image']);
-
-/** Secrets and opted-out fields are never read from or written to storage. */
-export function isSynced(control: FormControl): boolean {
-  if (!control.name || neverSynced.has(control.type)) return false;
-  if (control.closest('[data-no-sync]')) return false;
-  const autocomplete =
-    control.getAttribute('autocomplete') ?? control.form?.getAttribute('autocomplete');
-  return autocomplete?.trim().toLowerCase() !== 'off';
-}
-
-export function syncedControls(root: Element): FormControl[] {
-  return [
-    ...root.querySelectorAll<FormControl>('input[name], select[name], textarea[name]'),
-  ].filter(isSynced);
-}
+export { isSynced, syncedControls, type FormControl, type FormData } from './form-controls.js';
 
 const groupOf = (controls: FormControl[], control: FormControl) =>
   controls.filter((other) => other.name === control.name && other.type === control.type);

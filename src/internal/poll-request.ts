@@ -1,4 +1,4 @@
-import { retryAfterMs } from './retrying-element.js';
+import { retryAfterMs } from './retry-after.js';
 import { hubErrorCode } from './hub-refusal.js';
 import { requestBody } from './request-body.js';
 import { RealtimeMessageEvent, ResetEvent, type RealtimeErrorInit } from './events.js';

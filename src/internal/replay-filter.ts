@@ -12,10 +12,12 @@ export class ReplayFilter {
   private readonly ids: string[] = [];
   /** How many delivered events carried `ids[i]` (id-less events carry the id in force). */
   private readonly counts: number[] = [];
-  /** Checking a new connection: -1 before its first id, else where in `ids` the replay is. */
-  private at = -1;
-  /** Events left to drop at `at`. */
-  private left = 0;
+  /**
+   * Checking a new connection: where in `ids` the replay may be (with ids that repeat, a
+   * replay's first id matches several places: each is followed until the replay leaves it),
+   * with the events left to drop there; undefined before its first id.
+   */
+  private places?: [at: number, left: number][];
   private checking = false;
 
   constructor(private readonly size = 1024) {}
@@ -33,6 +35,7 @@ export class ReplayFilter {
     if (this.ids.length > this.size) {
       this.ids.shift();
       this.counts.shift();
+      this.places = this.places?.map(([at, left]) => [at - 1, left]);
     }
   }
 
@@ -45,7 +48,7 @@ export class ReplayFilter {
   /** A new connection starts that may replay. */
   begin(): void {
     this.checking = this.ids.length > 0;
-    this.at = -1;
+    this.places = undefined;
   }
 
   /**
@@ -55,8 +58,8 @@ export class ReplayFilter {
    * check goes on and finds its place again.
    */
   reconnected(): void {
-    if (this.at === this.ids.length - 1) this.checking = false;
-    else this.at = -1;
+    if (this.places?.some(([at]) => at === this.ids.length - 1)) this.checking = false;
+    else this.places = undefined;
   }
 
   /**
@@ -65,10 +68,11 @@ export class ReplayFilter {
    * check. A `shared` follower uses it when a new leading tab's connection resumed behind it.
    */
   resumeAfter(id: string): void {
-    this.at = id === '' ? -1 : this.ids.lastIndexOf(id);
+    const at = id === '' ? -1 : this.ids.lastIndexOf(id);
     // Id-less events after the one with this id carried it too: they come again after it.
-    this.left = this.at === -1 ? 0 : this.counts[this.at] - 1;
-    this.checking = this.at !== -1 && (this.left > 0 || this.at < this.ids.length - 1);
+    const left = at === -1 ? 0 : this.counts[at] - 1;
+    this.places = [[at, left]];
+    this.checking = at !== -1 && (left > 0 || at < this.ids.length - 1);
   }
 
   /**
@@ -77,16 +81,17 @@ export class ReplayFilter {
    */
   isReplay(id: string): boolean {
     if (!this.checking || id === '') return false;
-    if (this.at === -1 || id !== this.ids[this.at] || this.left === 0) {
-      const next = this.at === -1 ? this.ids.lastIndexOf(id) : this.at + 1;
-      if (next === -1 || this.ids[next] !== id) {
-        this.checking = false;
-        return false;
+    const places: [number, number][] = [];
+    const follow = (at: number) => this.ids[at] === id && places.push([at, this.counts[at] - 1]);
+    if (!this.places) this.ids.forEach((_, at) => follow(at));
+    else
+      for (const [at, left] of this.places) {
+        // An id-less event after a replayed one carries its id: at most as many again.
+        if (at !== -1 && this.ids[at] === id && left > 0) places.push([at, left - 1]);
+        else follow(at + 1);
       }
-      this.at = next;
-      this.left = this.counts[next];
-    }
-    this.left--; // an id-less event after a replayed one carries its id: at most as many again
-    return true;
+    this.places = places;
+    this.checking = places.length > 0;
+    return this.checking;
   }
 }

@@ -5,21 +5,6 @@ import type { RealtimeEventMap } from './events.js';
 import type { SharedFeed } from '../shared/shared-feed.js';
 
 /**
- * `Retry-After` as ms: delta-seconds or an HTTP date (RFC 9110 § 10.2.3). A date is measured
- * from the response's own `Date` header (`date`), both on the server's clock, so a client
- * clock that is off or steps never stretches or drops the wait; without one, from `Date.now()`.
- */
-export function retryAfterMs(value: string | null, date?: string | null): number {
-  if (!value) return 0;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const until = Date.parse(value);
-  const sent = date ? Date.parse(date) : NaN;
-  if (Number.isNaN(until)) return 0;
-  return Math.max(0, until - (Number.isNaN(sent) ? Date.now() : sent));
-}
-
-/**
  * The base of the network elements: the shared reconnect policy as attributes (`retry-min`,
  * `retry-max`, `max-retries`), a `retryCount`, one way to go from a failure to the next
  * attempt or to giving up, and `shared` mode (one connection for all tabs, loaded on first use).
@@ -100,25 +85,16 @@ export abstract class RetryingElement<
     this.renewed = !expiring;
     // One call at a time: a 4440 while the `expiring` frame's renewal still runs joins it (a
     // rotating refresh token used twice at once signs the user out at many providers).
-    return (this.renewing ??= (async () => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      try {
-        await Promise.race([
-          refresh(),
-          new Promise((_, reject) => {
-            timer = setTimeout(
-              () => reject(new Error(`it did not settle within ${this.refreshTimeout} ms`)),
-              this.refreshTimeout,
-            );
-          }),
-        ]).finally(() => clearTimeout(timer));
-      } catch (error) {
-        this.fail('auth-failed', `refresh() threw: ${(error as Error).message}`, { cause: error });
-        return false;
-      }
-      this.emit(new Event('authrefresh') as never);
-      return true;
-    })().finally(() => (this.renewing = undefined)));
+    return (this.renewing ??= import('./renewal.js')
+      .then(({ renewal }) =>
+        renewal(refresh, this.refreshTimeout, this.fail.bind(this), () =>
+          this.emit(new Event('authrefresh') as never),
+        ),
+      )
+      .catch(
+        (cause: unknown) => (this.fail('auth-failed', 'refresh() did not load.', { cause }), false),
+      )
+      .finally(() => (this.renewing = undefined)));
   }
 
   /**
@@ -134,10 +110,7 @@ export abstract class RetryingElement<
         return this.reconnector.attempt++ ? this.settleRetry(this.scheduleRetry()) : this.connect();
       }
       this.setState('error');
-      this.fail(
-        'unauthorized',
-        'The server refused the credentials; refresh() could not renew them.',
-      );
+      this.fail('unauthorized', 'Credentials refused; refresh() could not renew them.');
     });
   }
 

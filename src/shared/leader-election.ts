@@ -269,6 +269,10 @@ export class LeaderElection {
       `${this.lockName}:takeover:${lease}`,
       { ifAvailable: true },
       (lock) => {
+        // Another follower took this one over. Should it hang before its first beat, no beat
+        // names a new lease: after another lease of silence the next takeover is for the lease
+        // after this one, which again only one follower gets.
+        if (!lock && this.lease === lease) this.lease = `${lease}+`;
         if (!lock || this.stopped) return;
         this.queue(true);
         return new Promise<void>((release) => this.takeovers.push(release));

@@ -41,6 +41,8 @@ export interface SharedHost extends HTMLElement {
   emit(event: Event): boolean;
   connect(): void;
   release(): void;
+  /** `<sse-feed>` native mode's memory of the stream: what its `EventSource`s replay is dropped. */
+  native?: { replays?: ReplayFilter };
   /** `<socket-relay>`: the hub's publisher id, shared by the group so every leader sends as one. */
   publisher?: string;
   sendFor?(
@@ -163,7 +165,13 @@ export class SharedFeed {
   }
 
   private fired(record: EventRecord): void {
-    if (record.t === 'message') this.replays.delivered((record.lastEventId as string) ?? '');
+    if (record.t !== 'message') return;
+    const id = (record.lastEventId as string) ?? '';
+    this.replays.delivered(id);
+    // Fired here from the leader's stream: should this tab lead in native mode, its new
+    // EventSource (which cannot send Last-Event-ID) drops what a server replays of these too.
+    if (!this.leading && this.host.native)
+      (this.host.native.replays ??= new ReplayFilter()).delivered(id);
   }
 
   /** `<socket-relay>`'s `send()` in shared mode: through the leader, kept until acknowledged. */

@@ -95,63 +95,45 @@ export const postFailureCode = (error: unknown): string =>
       ? 'quota-exceeded'
       : 'serialize-failed';
 
-/** What `connect` needs of `<tab-channel>` (its internals). */
+/** What `<tab-channel>` gives `connectFallback`. */
 export interface FallbackHost {
-  readonly name: string;
-  readonly domain: string;
-  readonly generation: number;
-  readonly superseded: boolean;
-  active: string;
-  queue: unknown[];
-  attach(channel: Channel): void;
-  setState(state: string): void;
+  /** False once the element moved on (closed, renamed): the channel is then closed unused. */
+  current(): boolean;
   fail(code: string, message: string, init?: { cause?: unknown }): void;
+  /** Takes the open channel; returns the posts that waited for it (none when superseded). */
+  attach(kind: string, channel: Channel): unknown[];
 }
 
 /**
- * Opens `<tab-channel>`'s fallback transport and attaches it, unless the element closed or
- * re-opened meanwhile (`generation`); then posts what waited. Failures become its `error`.
+ * Opens the fallback (see `openFallback`), waits until it receives, hands it to `host` and posts
+ * what waited; what the transport refuses now is reported (those posts were accepted earlier).
+ * Rejects with a `TransportError`. Here rather than in `<tab-channel>`, which loads it only when
+ * BroadcastChannel is not the transport: the core bundle pays nothing for fallbacks.
  */
-export async function connect(
-  host: FallbackHost,
+export async function connectFallback(
   wanted: string,
-  generation: number,
+  name: string,
+  domain: string,
+  host: FallbackHost,
 ): Promise<void> {
+  const { kind, channel } = await openFallback(wanted, name, domain);
+  // What goes wrong before it opens (IndexedDB blocked by another connection) is heard too.
+  channel.onerror = (event) => {
+    if (host.current()) host.fail(event.code, event.message);
+  };
   try {
-    const { kind, channel } = await openFallback(wanted, host.name, host.domain);
-    // What goes wrong before it opens (IndexedDB blocked by another connection) is heard too.
-    channel.onerror = (event) => {
-      if (generation === host.generation) host.fail(event.code, event.message);
-    };
-    try {
-      // `open` means what others post from now on arrives (IndexedDB: its database is open).
-      await channel.ready;
-    } catch (error) {
-      channel.close();
-      throw new TransportError('unsupported', (error as Error)?.message, { cause: error });
-    }
-    if (generation !== host.generation) {
-      channel.close();
-      return;
-    }
-    host.active = kind;
-    host.attach(channel);
-    if (host.superseded) return; // an open listener disabled or removed the channel
-    const waiting = host.queue;
-    host.queue = [];
-    for (const data of waiting) {
-      // These posts were accepted earlier, so what the transport refuses now is reported.
-      try {
-        channel.postMessage(data);
-      } catch (error) {
-        host.fail(postFailureCode(error), (error as Error).message, { cause: error });
-      }
-    }
+    // `open` means what others post from now on arrives (IndexedDB: its database is open).
+    await channel.ready;
   } catch (error) {
-    if (generation !== host.generation) return;
-    host.setState('error');
-    host.fail((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
-      cause: error,
-    });
+    channel.close();
+    throw new TransportError('unsupported', (error as Error)?.message, { cause: error });
+  }
+  if (!host.current()) return channel.close();
+  for (const data of host.attach(kind, channel)) {
+    try {
+      channel.postMessage(data);
+    } catch (error) {
+      host.fail(postFailureCode(error), (error as Error).message, { cause: error });
+    }
   }
 }

@@ -49,3 +49,16 @@ export const reactPackages = [
     requireReturnsDefault: 'preferred',
   }),
 ];
+
+/**
+ * `realtime-elements/vue` imports bare `vue`, whose default build needs a bundler's `process`:
+ * served as the browser build the tests import, so there is one Vue (one effect scope).
+ */
+export function vueBrowserBuild() {
+  return {
+    name: 'vue-browser-build',
+    resolveImport({ source }) {
+      if (source === 'vue') return '/node_modules/vue/dist/vue.esm-browser.js';
+    },
+  };
+}

@@ -156,6 +156,31 @@ const scenarios = {
     if (n === 1) setTimeout(() => res.socket?.destroy(), 100);
     else if (from < 9) setTimeout(() => res.end(), 100);
   },
+  // Seeded chaos for native mode's replay filter: ids 1..count, resumed only from the header
+  // (a new EventSource, which cannot send it, gets everything again). Each connection after the
+  // first, drawn from `seed` and its number: a 503 (EventSource gives up), or a `retry:` of 0,
+  // 30 or 300 ms and a cut after 1-4 events (a drop in the middle of a replay). From `count`
+  // on the stream stays open.
+  'replay-chaos'(req, res, { url, n }) {
+    let state = (Number(url.searchParams.get('seed')) * 7919 + n * 104_729) | 0;
+    const next = () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    if (n > 1 && next() < 0.2) {
+      res.writeHead(503, { 'Content-Type': 'text/plain' });
+      return void res.end('busy');
+    }
+    res.writeHead(200, streamHeaders);
+    const count = Number(url.searchParams.get('count') ?? 12);
+    const from = Number(headerId(req) || 0);
+    res.write(`retry: ${[0, 30, 300][Math.floor(next() * 3)]}\n\n`);
+    const to = Math.min(from + 1 + Math.floor(next() * 4), count);
+    for (let i = from + 1; i <= to; i++) res.write(`id: ${i}\ndata: ${i}\n\n`);
+    if (to < count) setTimeout(() => res.socket?.destroy(), 20);
+  },
   // An id-only block moves the resume point: the next connection must carry it.
   'id-only'(req, res, { n }) {
     res.writeHead(200, streamHeaders);

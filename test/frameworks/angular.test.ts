@@ -9,6 +9,9 @@ import {
 } from '@angular/core';
 import { createApplication } from '@angular/platform-browser';
 import { runPanelScenario, type PanelProps, type Recorder } from './scenario.js';
+import { runStoreScenario, type Chat } from './store-scenario.js';
+import { realtimeSignal } from '../../src/angular.js';
+import type { TabChannelElement } from '../../src/index.js';
 
 class PanelComponent {
   static record: Recorder;
@@ -49,6 +52,44 @@ describe('Angular', () => {
         },
         async unmount() {
           app.destroy();
+        },
+      };
+    }));
+});
+
+class LatestComponent {
+  static element: TabChannelElement<Chat>;
+  static rendered: () => void;
+  readonly snapshot = realtimeSignal(LatestComponent.element);
+  text(): string {
+    LatestComponent.rendered();
+    const snapshot = this.snapshot();
+    return `${snapshot?.state ?? ''}:${snapshot?.data?.text ?? ''}`;
+  }
+}
+
+Component({
+  selector: 'realtime-latest',
+  standalone: true,
+  template: `<p>{{ text() }}</p>`,
+})(LatestComponent);
+
+describe('Angular: realtimeSignal', () => {
+  it('renders from the store, updates on another tab, stops at unmount', () =>
+    runStoreScenario(async (host, element, rendered) => {
+      LatestComponent.element = element;
+      LatestComponent.rendered = rendered;
+      const root = document.createElement('realtime-latest');
+      host.append(root);
+      const app: ApplicationRef = await createApplication({
+        providers: [provideZonelessChangeDetection()],
+      });
+      app.bootstrap(LatestComponent, root);
+      await app.whenStable();
+      return {
+        async unmount() {
+          app.destroy();
+          root.remove();
         },
       };
     }));

@@ -3,6 +3,11 @@ import React from 'react';
 import ReactDOMClient from 'react-dom/client';
 import type {} from '../../frameworks/react.js';
 import { runPanelScenario, type PanelProps, type Recorder } from './scenario.js';
+import { runStoreScenario, type Chat } from './store-scenario.js';
+import { useRealtime } from '../../src/react.js';
+// The JSX typings are of dist/ (the published classes).
+import type { TabChannelElement } from '../../dist/index.js';
+import { uniqueName, waitUntil } from '../helpers.js';
 
 // React 19 sets a prop as a property when the element has it (so `value` gets the object) and
 // adds a listener for `on<event>`. `key` is React's own: <storage-sync> takes `storage-key` too.
@@ -42,4 +47,53 @@ describe('React 19', () => {
         },
       };
     }));
+});
+
+describe('React 19: useRealtime', () => {
+  it('renders from the store, updates on another tab, stops at unmount', () =>
+    runStoreScenario(async (host, element, rendered) => {
+      (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = false;
+      const ref = { current: element };
+      function Latest() {
+        const snapshot = useRealtime(ref);
+        rendered();
+        return <p>{`${snapshot?.state ?? ''}:${snapshot?.data?.text ?? ''}`}</p>;
+      }
+      const root = ReactDOMClient.createRoot(host);
+      root.render(
+        <React.StrictMode>
+          <Latest />
+        </React.StrictMode>,
+      );
+      return { unmount: async () => root.unmount() };
+    }));
+
+  it('follows an element of its own (a ref on the tag)', async () => {
+    (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = false;
+    const host = document.createElement('div');
+    document.body.append(host);
+    const name = uniqueName('own');
+    function Own() {
+      const ref = React.useRef<TabChannelElement<Chat>>(null);
+      const snapshot = useRealtime(ref);
+      return (
+        <>
+          <tab-channel ref={ref} name={name} />
+          <p>{`${snapshot?.state}:${snapshot?.data?.text ?? ''}`}</p>
+        </>
+      );
+    }
+    const root = ReactDOMClient.createRoot(host);
+    root.render(<Own />);
+    try {
+      await waitUntil(() => host.querySelector('p')?.textContent === 'open:', 5000);
+      const plain = new BroadcastChannel(name);
+      plain.postMessage({ text: 'hi' });
+      plain.close();
+      await waitUntil(() => host.querySelector('p')?.textContent === 'open:hi', 5000);
+    } finally {
+      root.unmount();
+      host.remove();
+    }
+  });
 });
