@@ -37,7 +37,10 @@ describe('<storage-sync> red team (#29)', () => {
     await opened(el);
     const input = el.querySelector('input')!;
     type(input, 'x');
+    // (form work may wait for the form chunk: wait for each edit to be taken)
+    await waitUntil(() => localStorage.getItem(a) === '{"q":"x"}', 30_000, 'the first write');
     type(input, 'xy'); // held by the throttle
+    await waitUntil(() => (el.value as { q?: string }).q === 'xy', 30_000, 'the edit taken');
     expect(localStorage.getItem(a)).to.equal('{"q":"x"}');
     el.key = b;
     await waitUntil(() => el.state === 'open' && el.key === b, 30_000, 'open on the new key');
