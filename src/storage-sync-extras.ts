@@ -17,8 +17,15 @@ export interface StorageSerializer {
   stringify(value: unknown): string;
 }
 
-/** Turns a value stored by an older release (`fromVersion`; 0 before `version` was set) into today's shape. */
+/**
+ * Turns a value stored by an older release (`fromVersion`; 0 before `version` was set) into
+ * today's shape; may return a Promise (as zustand's `persist` allows), awaited before the element
+ * opens.
+ */
 export type StorageMigration = (oldValue: unknown, fromVersion: number) => unknown;
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  !!value && typeof (value as PromiseLike<unknown>).then === 'function';
 
 /** What the extras need of their element. */
 export interface ExtrasHost {
@@ -35,7 +42,7 @@ export interface ExtrasHost {
 /** The element's own `emit` and `fail`, reached from here. */
 interface Reporter {
   emit(event: Event): void;
-  fail(code: string, message: string): void;
+  fail(code: string, message: string, init?: { cause?: unknown }): void;
 }
 
 interface Envelope {
@@ -47,13 +54,26 @@ interface Envelope {
 /** The longest delay `setTimeout` keeps (about 24.8 days); a later expiry is re-armed. */
 const MAX_DELAY = 2 ** 31 - 1;
 
-const number = (raw: string | null): number => (raw === null ? 0 : Number(raw) || 0);
+/** Attribute values that are not what they must be (read as 0 meanwhile). */
+type Invalid = string[];
+
+/** A number ≥ 0 (a whole one for `version`); absent is 0; anything else is listed in `invalid`. */
+const number = (host: ExtrasHost, name: string, invalid: Invalid, whole = false): number => {
+  const raw = host.getAttribute(name);
+  if (raw === null) return 0;
+  const value = raw.trim() === '' ? NaN : Number(raw);
+  if (value >= 0 && Number.isFinite(value) && (!whole || Number.isInteger(value))) return value;
+  invalid.push(`${name}="${raw}"`);
+  return 0;
+};
 
 export class StorageSyncExtras {
   readonly version: number;
   readonly maxAge: number;
   readonly mergeDefaults: boolean;
   readonly throttleMs: number;
+  /** Bad attribute values: the element reports `invalid-attribute` and stays closed. */
+  readonly invalid: Invalid = [];
   /** The stored value comes from a newer release: the element works in memory. */
   ahead = false;
   private expiry?: ReturnType<typeof setTimeout>;
@@ -64,10 +84,10 @@ export class StorageSyncExtras {
 
   constructor(host: object) {
     this.host = host as ExtrasHost;
-    this.version = number(this.host.getAttribute('version'));
-    this.maxAge = number(this.host.getAttribute('max-age'));
+    this.version = number(this.host, 'version', this.invalid, true);
+    this.maxAge = number(this.host, 'max-age', this.invalid);
     this.mergeDefaults = this.host.getAttribute('merge-defaults') !== null;
-    this.throttleMs = number(this.host.getAttribute('throttle'));
+    this.throttleMs = number(this.host, 'throttle', this.invalid);
   }
 
   private get area(): Storage {
@@ -85,7 +105,7 @@ export class StorageSyncExtras {
    */
   async prepare(type: StorageValueType): Promise<void> {
     if (!this.version) return;
-    const migrateOnce = (): void => {
+    const migrateOnce = async (): Promise<void> => {
       let raw: string | null;
       try {
         raw = this.area.getItem(this.host.key);
@@ -98,7 +118,12 @@ export class StorageSyncExtras {
       if (from > this.version) this.isAhead(from);
       if (from >= this.version) return;
       try {
-        const value = this.migrated(this.plain(stored.data, type), from);
+        // Awaited under the lock: an async migration is never stored as its Promise ("{}").
+        const plain = this.plain(stored.data, type);
+        const value = this.host.migrate ? await this.host.migrate(plain, from) : plain;
+        // Written by another tab meanwhile (an older release, without the lock): theirs stays,
+        // and is migrated as it is read.
+        if (this.area.getItem(this.host.key) !== raw) return;
         this.area.setItem(
           this.host.key,
           this.wrap(this.serialize(value, type), stored.expires ?? this.expires()),
@@ -111,7 +136,7 @@ export class StorageSyncExtras {
     if (!locks) return migrateOnce();
     await locks.request(
       `realtime-elements:storage-sync:${this.host.storage}:${this.host.key}`,
-      () => migrateOnce(),
+      migrateOnce,
     );
   }
 
@@ -228,8 +253,11 @@ export class StorageSyncExtras {
     return this.maxAge > 0 ? Date.now() + this.maxAge : undefined;
   }
 
+  /** Read (not at open): a value an older release wrote since; an async migration cannot run here. */
   private migrated(value: unknown, from: number): unknown {
-    return this.host.migrate ? this.host.migrate(value, from) : value;
+    const result = this.host.migrate ? this.host.migrate(value, from) : value;
+    if (isThenable(result)) throw new TypeError('an async migrate only runs as the element opens');
+    return result;
   }
 
   private serialize(value: unknown, type: StorageValueType): string {
@@ -308,6 +336,14 @@ interface Internals extends ExtrasHost, Reporter {
 export async function extend(element: object): Promise<void> {
   const host = element as Internals;
   const x = new StorageSyncExtras(host);
+  if (x.invalid.length) {
+    host.x = undefined; // read again when it re-opens
+    host.fail(
+      'invalid-attribute',
+      `Bad ${x.invalid.join(', ')}: a version is a whole number ≥ 0, max-age and throttle ms ≥ 0.`,
+    );
+    return;
+  }
   await x.prepare(host.type);
   if (!host.isConnected || host.disabled || host.area !== undefined) {
     host.x = undefined; // loads again when it opens
@@ -318,7 +354,23 @@ export async function extend(element: object): Promise<void> {
   host.dec = (raw) => x.decode(raw, type());
   host.enc = (value) => x.encode(value, type());
   const { commit, adopt, emit, release } = host;
-  host.commit = (raw) => x.throttle(() => commit.call(host, raw));
+  host.commit = (raw) => {
+    const { key, storage } = host;
+    x.throttle(() => {
+      if (host.key === key && host.storage === storage) return commit.call(host, raw);
+      // Held while the page switched `key` (flushed as the element re-opens): it belongs to the
+      // key it was typed for, never to the new one. Other tabs hear it; a full area drops it.
+      try {
+        const area = storage === 'session' ? sessionStorage : localStorage;
+        if (raw === null) area.removeItem(key);
+        else area.setItem(key, raw);
+      } catch (error) {
+        host.fail('quota-exceeded', `Storage full: a held write to "${key}" was lost.`, {
+          cause: error,
+        });
+      }
+    });
+  };
   host.release = () => {
     x.stop();
     release.call(host);

@@ -50,7 +50,7 @@ const isQuotaError = (error: unknown) =>
  *
  * @fires {ValueChangeEvent} valuechange - The value changed elsewhere: another tab, or another element of this page. Not fired for the initial value, nor on the element whose `value` the page set. `cleared` is true after `storage.clear()`; `removed` after `removeItem`/`removeValue()`; `expired` (with `max-age`) when it expired. Carries `value`, `oldValue`, `key`, `removed`, `cleared`, `expired`.
  * @fires {Event} open - Storage was read.
- * @fires {RealtimeErrorEvent} error - `code`: `missing-key`, `invalid-attribute`, `parse-error`, `quota-exceeded`, `storage-unavailable`, `version-ahead` (stored by a newer `version`: left alone, the default used in memory), `migrate-failed`.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-key`, `invalid-attribute`, `parse-error`, `quota-exceeded`, `storage-unavailable`, `version-ahead` (stored by a newer `version`: left alone, the default used in memory), `migrate-failed`, `serialize-failed` (a `serializer`'s `stringify` threw on a form edit: nothing stored). `invalid-attribute` also for a `version` that is no whole number ≥ 0, or a `max-age` or `throttle` that is no number ≥ 0.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSyncEventMap<T>> {
@@ -81,7 +81,8 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
   defaultAttribute: string | null = null;
   /**
    * With `version`: turns a value stored by an older release (`fromVersion`, 0 for one stored
-   * before `version` was set) into today's shape; the result is written back once.
+   * before `version` was set) into today's shape; the result is written back once. May be
+   * `async` (awaited as the element opens).
    */
   migrate?: StorageMigration;
   /** `{ parse, stringify }` instead of `type`'s, e.g. for `Date`, `Map`, `Set`. Set it before the element connects. */
@@ -110,6 +111,8 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
   private knownControls = new WeakSet<FormControl>();
   /** The storage area and key the controls last showed. */
   private shownGroup?: string;
+  /** The peers group this element joined as it opened (its `key` may have changed since). */
+  private group?: string;
   private formCode?: FormCode;
   /** Form work waiting for `formCode`, in order. */
   private formPending?: Promise<unknown>;
@@ -207,6 +210,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     if (this.shownGroup !== group) this.pendingRaw = undefined;
     if (!peers.has(group)) peers.set(group, new Set());
     peers.get(group)!.add(this);
+    this.group = group;
     window.addEventListener('storage', this.onStorage);
     this.observer = new MutationObserver(() => this.restoreForm(this.newControls()));
     this.observer.observe(this, { childList: true, subtree: true });
@@ -245,7 +249,8 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
 
   protected override release(): void {
     if (this.area === undefined) return;
-    peers.get(`${this.storage}\0${this.key}`)?.delete(this);
+    // By the key it opened with: a new `key` is already set when the element re-opens.
+    peers.get(this.group!)?.delete(this);
     window.removeEventListener('storage', this.onStorage);
     this.observer?.disconnect();
     this.observer = undefined;
@@ -408,9 +413,15 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
         ...(this.hasCurrent && typeof this.current === 'object' ? this.current : {}),
         ...readForm(controls),
       };
+      let raw: string;
+      try {
+        raw = this.enc(data); // a `serializer` of the page's may throw
+      } catch (error) {
+        return this.fail('serialize-failed', String(error));
+      }
       this.current = data;
       this.hasCurrent = true;
-      this.commit(this.enc(data));
+      this.commit(raw);
     });
   };
 

@@ -242,9 +242,14 @@ export class TabTeam {
   ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (this.stopped) return reject(requestError('closed', 'closed'));
+      if (typeof to !== 'string' || typeof timeout !== 'number' || Number.isNaN(timeout)) {
+        // A NaN deadline would never come: the request could hang.
+        return reject(new TypeError('request(): `to` is a string, `timeout` a number of ms.'));
+      }
       const id = `${this.id}:${++this.sent}`;
       const request: Pending = {
         to,
+        // (cloned by the element's request(): it may be sent later, receiver not yet known)
         data,
         sentTo: '',
         end: performance.now() + timeout,
@@ -347,9 +352,10 @@ export class TabTeam {
     let replied = false;
     const reply = (value: unknown): void => {
       if (replied || this.stopped) return;
-      replied = true;
+      // Cloned (posted) first: a value that cannot be cloned throws and leaves the reply unused.
       if (sender === this.id) this.settle(request.i, undefined, structuredClone(value));
       else this.election.post('res', { i: request.i, t: sender, v: value });
+      replied = true;
     };
     this.host.emit(message({ data: request.d, reply, sender }));
   }
@@ -388,7 +394,12 @@ export class TabTeam {
         this.clock = Math.max(this.clock, stamped.c);
         const answer = stamped.t === this.id;
         if (stamped.t && !answer) return;
-        if (newer(stamped, this.held)) {
+        if (answer && !this.caughtUp && this.held?.f === this.id && newer(stamped, this.held)) {
+          // This member posted (or cleared) as it joined, before it could know the clock: its
+          // post came after what was retained, so it is stamped again past it (and nothing is
+          // delivered as retained: a live post came first).
+          this.retainNew({ ...this.held, c: ++this.clock });
+        } else if (newer(stamped, this.held)) {
           this.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };
           if (answer && !this.caughtUp && !stamped.x) {
             this.host.emit(message({ data: stamped.d, retained: true }));

@@ -184,7 +184,11 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
    * @throws {TabRequestError} (a rejection) `code`: `timeout` (no reply within `timeout` ms,
    *   default 10000, judged on a worker timer that background tabs do not throttle),
    *   `no-leader` (for about 1.5 s no member could lead: none has `elect`), `closed` (this
-   *   element closed first, or was not open).
+   *   element closed first, or was not open). Also rejects at once with `DataCloneError` for
+   *   `data` structured clone cannot carry (it is cloned as it is at the call, as `post()` does),
+   *   and `TypeError` when `to` is no string or `timeout` no number.
+   *   The receiver's `reply(value)` throws `DataCloneError` for such a value, and may then be
+   *   called again.
    */
   request(data: unknown, options?: TabRequestOptions): Promise<unknown> {
     return this.together('request', data, options);
@@ -282,6 +286,8 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each method's own result
   private async together(method: 'request' | 'claim' | 'clear', ...args: any[]): Promise<any> {
     this.settle();
+    // A request's data as it is now, as `post()` takes it (a DataCloneError is this call's).
+    if (method === 'request') args[0] = structuredClone(args[0]);
     return (await import('./tab-channel-team.js')).use(this as unknown as TeamHost, method, args);
   }
 
