@@ -4,74 +4,9 @@
 // order of a handover is the test's to choose.
 import { expect } from '@open-wc/testing';
 import '../src/define.js';
-import type { SseFeedElement } from '../src/sse-feed.js';
 import type { RealtimeMessageEvent } from '../src/index.js';
 import { record, uniqueName, waitUntil } from './helpers.js';
-
-const feed = (src: string, mode: SseFeedElement['mode'] = 'auto') => {
-  const el = document.createElement('sse-feed') as SseFeedElement;
-  el.shared = true;
-  el.mode = mode;
-  el.retryMin = 20;
-  el.retryMax = 60;
-  el.src = src;
-  return el;
-};
-
-const heldLock = async (prefix: string) =>
-  (await navigator.locks.query()).held?.find((lock) => lock.name?.startsWith(prefix))?.name;
-
-/** A leading tab's voice on the group's channel: its beats (every 100 ms) and its events. */
-function standIn(channel: BroadcastChannel, id: string, cursor: string, lease = `${id}-lease`) {
-  const beat = () =>
-    channel.postMessage({ k: 'hb', f: id, p: ['open', cursor, undefined, null], e: lease });
-  beat();
-  const timer = setInterval(beat, 100);
-  return {
-    events(ids: number[]) {
-      for (const n of ids) {
-        cursor = String(n);
-        channel.postMessage({
-          k: 'ev',
-          f: id,
-          p: { t: 'message', data: String(n), lastEventId: cursor, origin: location.origin },
-        });
-      }
-    },
-    stop: () => clearInterval(timer),
-    /** The leader leaves (its tab closes): it says so, then its lock goes. */
-    bye: () => {
-      clearInterval(timer);
-      channel.postMessage({ k: 'bye', f: id });
-    },
-  };
-}
-
-/** Takes a lock by name until `release()` (a stolen one is let go quietly). */
-async function hold(name: string) {
-  let release = () => {};
-  navigator.locks
-    .request(name, () => new Promise<void>((done) => (release = done)))
-    .catch(() => {});
-  await waitUntil(async () => (await heldLock(name)) === name, 10_000, `lock ${name} taken`);
-  return () => release();
-}
-
-/** Takes the group's Web Lock as its leader would: the name is the one a lone element takes. */
-async function holdGroupLock(src: string, mode: SseFeedElement['mode'] = 'auto') {
-  const probe = feed(src, mode);
-  document.body.append(probe);
-  const name = String(
-    await waitUntil(
-      () => heldLock(`realtime-elements:sse-feed:${new URL(src, document.baseURI).href}:`),
-      10_000,
-      'lock',
-    ),
-  );
-  probe.remove();
-  await waitUntil(async () => !(await heldLock(name)), 10_000, 'lock released');
-  return { name, release: await hold(name) };
-}
+import { feed, hold, holdGroupLock, standIn } from './fixtures/stand-in-leader.js';
 
 afterEach(() => document.querySelectorAll('sse-feed').forEach((el) => el.remove()));
 

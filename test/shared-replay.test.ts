@@ -6,57 +6,9 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/define.js';
-import type { SseFeedElement } from '../src/sse-feed.js';
 import type { RealtimeMessageEvent } from '../src/index.js';
 import { Tab, closeAllTabs, hubConnections, record, uniqueName, waitUntil } from './helpers.js';
-
-const feed = (src: string) => {
-  const el = document.createElement('sse-feed') as SseFeedElement;
-  el.shared = true;
-  el.src = src;
-  return el;
-};
-
-const heldLock = async (prefix: string) =>
-  (await navigator.locks.query()).held?.find((lock) => lock.name?.startsWith(prefix))?.name;
-
-/** A leading tab's voice on the group's channel: its beats (every 100 ms) and its events. */
-function standIn(channel: BroadcastChannel, id: string, cursor: string) {
-  const beat = () =>
-    channel.postMessage({ k: 'hb', f: id, p: ['open', cursor, undefined, null], e: `${id}-lease` });
-  beat();
-  const timer = setInterval(beat, 100);
-  return {
-    events(ids: number[]) {
-      for (const n of ids) {
-        cursor = String(n);
-        channel.postMessage({
-          k: 'ev',
-          f: id,
-          p: { t: 'message', data: `event ${n}`, lastEventId: cursor, origin: location.origin },
-        });
-      }
-    },
-    stop: () => clearInterval(timer),
-  };
-}
-
-/** Takes the group's Web Lock as its leader would: the name is the one a lone element takes. */
-async function holdGroupLock(src: string) {
-  const probe = feed(src);
-  document.body.append(probe);
-  const name = String(
-    await waitUntil(() => heldLock('realtime-elements:sse-feed:'), 10_000, 'lock'),
-  );
-  probe.remove();
-  await waitUntil(async () => !(await heldLock(name)), 10_000, 'lock released');
-  let release = () => {};
-  navigator.locks
-    .request(name, () => new Promise<void>((done) => (release = done)))
-    .catch(() => {}); // stolen by a follower taking over: that is what some tests want
-  await waitUntil(async () => (await heldLock(name)) === name, 10_000, 'lock taken');
-  return { name, release: () => release() };
-}
+import { feed, holdGroupLock, standIn } from './fixtures/stand-in-leader.js';
 
 describe('shared followers across a change of leader', () => {
   it('drop, in order, what a new leader resuming behind them repeats, and lose nothing', async () => {
