@@ -24,6 +24,23 @@ export interface StorageSerializer {
  */
 export type StorageMigration = (oldValue: unknown, fromVersion: number) => unknown;
 
+/**
+ * An async migration's result, or a rejection after `MIGRATE_TIMEOUT`: one that never settles
+ * would hold the key's Web Lock, so neither this element nor any tab of the key would open.
+ */
+const settled = (result: unknown): Promise<unknown> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    result,
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`it did not settle within ${MIGRATE_TIMEOUT} ms`)),
+        MIGRATE_TIMEOUT,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+};
+
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   !!value && typeof (value as PromiseLike<unknown>).then === 'function';
 
@@ -53,6 +70,8 @@ interface Envelope {
 
 /** The longest delay `setTimeout` keeps (about 24.8 days); a later expiry is re-armed. */
 const MAX_DELAY = 2 ** 31 - 1;
+/** An async `migrate` that has not settled after this long (ms) is `migrate-failed`. */
+const MIGRATE_TIMEOUT = 10_000;
 
 /** Attribute values that are not what they must be (read as 0 meanwhile). */
 type Invalid = string[];
@@ -120,7 +139,7 @@ export class StorageSyncExtras {
       try {
         // Awaited under the lock: an async migration is never stored as its Promise ("{}").
         const plain = this.plain(stored.data, type);
-        const value = this.host.migrate ? await this.host.migrate(plain, from) : plain;
+        const value = this.host.migrate ? await settled(this.host.migrate(plain, from)) : plain;
         // Written by another tab meanwhile (an older release, without the lock): theirs stays,
         // and is migrated as it is read.
         if (this.area.getItem(this.host.key) !== raw) return;

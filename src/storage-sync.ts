@@ -82,7 +82,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
   /**
    * With `version`: turns a value stored by an older release (`fromVersion`, 0 for one stored
    * before `version` was set) into today's shape; the result is written back once. May be
-   * `async` (awaited as the element opens).
+   * `async` (awaited as the element opens; `migrate-failed` if it has not settled after 10 s).
    */
   migrate?: StorageMigration;
   /** `{ parse, stringify }` instead of `type`'s, e.g. for `Date`, `Map`, `Set`. Set it before the element connects. */
