@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Http2Request } from './http2.js';
 
 /** Topic names: 1–128 of letters, digits and `_ . : / -`; `reset` and `cursor` are the hub's own SSE events. */
 const topicPattern = /^[\w.:/-]{1,128}$/;
@@ -21,7 +22,7 @@ export function topicsOf(url: URL): { topics: string[]; bad?: { topic: string; w
 }
 
 export function requestUrl(req: IncomingMessage): URL {
-  return new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+  return new URL(req.url ?? '/', `http://${Http2Request.host(req) ?? 'localhost'}`);
 }
 
 /**
@@ -34,10 +35,10 @@ export function originAllowed(req: IncomingMessage, allowed: string[] | '*' | un
   if (allowed === '*') return true;
   if (allowed) return allowed.includes(origin);
   try {
-    // Host read with the Origin's scheme, so a default port a proxy spells out
-    // (`Host: app.example:443`, nginx's `$host:$server_port`) still matches `https://app.example`.
+    // Host (HTTP/2: `:authority`) read with the Origin's scheme, so a default port a proxy spells
+    // out (`Host: app.example:443`, nginx's `$host:$server_port`) still matches `https://app.example`.
     const page = new URL(origin);
-    return new URL(`${page.protocol}//${req.headers.host}`).host === page.host;
+    return new URL(`${page.protocol}//${Http2Request.host(req)}`).host === page.host;
   } catch {
     return false;
   }

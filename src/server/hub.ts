@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { requestUrl } from './http.js';
 import { WebSocketRelay } from './ws-relay.js';
@@ -28,12 +29,13 @@ export interface Hub {
   latestId(): Promise<string>;
   /**
    * Routes a request to the endpoint under `basePath` (`/sse`, `/poll`, `/publish`, `/health`);
-   * false when the path is not the hub's.
+   * false when the path is not the hub's. Takes `node:http` requests and `node:http2`
+   * compatibility-API ones alike (`http2.createSecureServer({ allowHTTP1: true }, handler)`).
    */
-  handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
-  handleSse(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  handlePoll(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  handlePublish(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  handleRequest(req: HubRequest, res: HubResponse): boolean;
+  handleSse(req: HubRequest, res: HubResponse): Promise<void>;
+  handlePoll(req: HubRequest, res: HubResponse): Promise<void>;
+  handlePublish(req: HubRequest, res: HubResponse): Promise<void>;
   /** Takes a WebSocket upgrade for `<basePath>/ws`; false (socket untouched) for other paths. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /**
@@ -52,7 +54,16 @@ export interface Hub {
   readonly options: ResolvedHubOptions;
 }
 
+/** A request from `node:http`, or from `node:http2`'s compatibility API. */
+export type HubRequest = IncomingMessage | Http2ServerRequest;
+/** A response of `node:http`, or of `node:http2`'s compatibility API. */
+export type HubResponse = ServerResponse | Http2ServerResponse;
+
 type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
+// The endpoints use only what both APIs share (`headers`, `url`, `method`, `writeHead`, `write`,
+// `end`, `destroy`, `close` events); what differs is read through `Http2Request`.
+const asHttp1 = (req: HubRequest, res: HubResponse) =>
+  [req as IncomingMessage, res as ServerResponse] as const;
 
 /**
  * Creates a hub: topics served over SSE (with history and `Last-Event-ID` replay), a WebSocket
@@ -71,9 +82,9 @@ export function createHub(options: HubOptions = {}): Hub {
   const health = new HealthEndpoint(core, stats);
   const ownStore = !options.store;
 
-  const handleSse = (req: IncomingMessage, res: ServerResponse) => sse.handle(req, res);
-  const handlePoll = (req: IncomingMessage, res: ServerResponse) => poll.handle(req, res);
-  const handlePublish = (req: IncomingMessage, res: ServerResponse) => publish.handle(req, res);
+  const handleSse = (req: HubRequest, res: HubResponse) => sse.handle(...asHttp1(req, res));
+  const handlePoll = (req: HubRequest, res: HubResponse) => poll.handle(...asHttp1(req, res));
+  const handlePublish = (req: HubRequest, res: HubResponse) => publish.handle(...asHttp1(req, res));
   const routes = new Map<string, Map<string, Handler>>([
     [`${basePath}/sse`, new Map([['GET', handleSse]])],
     [`${basePath}/poll`, new Map([['GET', handlePoll]])],
@@ -91,7 +102,8 @@ export function createHub(options: HubOptions = {}): Hub {
     handleSse,
     handlePoll,
     handlePublish,
-    handleRequest(req, res) {
+    handleRequest(request, response) {
+      const [req, res] = asHttp1(request, response);
       const route = routes.get(requestUrl(req).pathname);
       if (!route) return false;
       const handler = route.get(req.method ?? 'GET');

@@ -1,4 +1,4 @@
-export { createHub, type Hub } from './hub.js';
+export { createHub, type Hub, type HubRequest, type HubResponse } from './hub.js';
 export { HubError, type ResolvedHubOptions } from './core.js';
 export { MemoryStore, parseCursor } from './memory-store.js';
 export { closeCodes } from './ws-relay.js';

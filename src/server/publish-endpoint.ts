@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badTopic, HubError, noTopic, type HubCore } from './core.js';
 import { BodyTooLarge, corsHeaders, readBody, requestUrl, sendJson, topicsOf } from './http.js';
 import { HttpEndpoint } from './http-endpoint.js';
+import { Http2Request } from './http2.js';
 
 /**
  * `POST <basePath>/publish?topic=…`: a JSON body in, the stored event's id out. Several topics
@@ -27,7 +28,8 @@ export class PublishEndpoint extends HttpEndpoint {
         body = await readBody(req, core.options.maxPayload);
       } catch (error) {
         if (error instanceof BodyTooLarge) {
-          res.setHeader('Connection', 'close');
+          // HTTP/2 has no `Connection`: dropping the request (below) resets only its stream.
+          if (!Http2Request.is(req)) res.setHeader('Connection', 'close');
           res.once('finish', () => req.destroy());
           throw new HubError(
             'too-large',

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HubError, type HubCore } from './core.js';
 import { corsHeaders } from './http.js';
 import { HttpEndpoint } from './http-endpoint.js';
+import { Http2Request } from './http2.js';
 import { Subscriber, type SubscriberReset } from './subscriber.js';
 import type { HubEvent } from './types.js';
 
@@ -66,13 +67,16 @@ export class SseEndpoint extends HttpEndpoint {
       // be an error event on the response.
       if (res.writableEnded || res.destroyed) return;
       if (!res.headersSent) {
-        res.writeHead(200, {
-          'Content-Type': 'text/event-stream; charset=utf-8',
-          'Cache-Control': 'no-cache, no-transform',
-          'X-Accel-Buffering': 'no',
-          Connection: 'keep-alive',
-          ...corsHeaders(req),
-        });
+        res.writeHead(
+          200,
+          Http2Request.headers(req, {
+            'Content-Type': 'text/event-stream; charset=utf-8',
+            'Cache-Control': 'no-cache, no-transform',
+            'X-Accel-Buffering': 'no',
+            Connection: 'keep-alive',
+            ...corsHeaders(req),
+          }),
+        );
         const retry = Math.round(core.options.retry * (1 + Math.random() / 2));
         res.write(`retry: ${retry}\n: connected\n\n`);
         res.socket?.setNoDelay(true);
