@@ -37,6 +37,13 @@ export interface RedisStoreOptions {
   redisOptions?: Record<string, unknown>;
   /** Message ids remembered per publisher for de-duplication. Default 1000. */
   dedupWindow?: number;
+  /**
+   * Reads the log for events that Pub/Sub did not bring this often, ms; 0 turns it off. Default
+   * 1000 with `cluster` (ioredis moves a cluster's Pub/Sub connection to another node when its
+   * node fails, and says nothing: what was published meanwhile arrives within this time, not
+   * only with the next event), 0 on one Redis (a reconnect there catches up at once).
+   */
+  catchUpInterval?: number;
   /** A publisher's ids are forgotten once it has been silent this long (Redis `PEXPIRE`), ms. Default 300,000. */
   dedupAge?: number;
 }
@@ -96,6 +103,7 @@ export class RedisStore implements HubStore {
   private readonly statusListeners = new Set<(up: boolean, reason?: string) => void>();
   private readonly broadcastListeners = new Set<(message: string) => void>();
   private up?: boolean;
+  private readonly catchUpTimer?: ReturnType<typeof setInterval>;
   private everReady = false;
   private closed = false;
 
@@ -154,7 +162,20 @@ export class RedisStore implements HubStore {
     this.client.defineCommand('rtRotate', { numberOfKeys: 5, lua: rotateScript });
     // Its number of keys varies (one stream per topic): given with each call.
     this.client.defineCommand('rtTopics', { lua: topicsScript });
+    const every = options.catchUpInterval ?? (options.cluster ? 1000 : 0);
+    if (every > 0) {
+      this.catchUpTimer = setInterval(() => {
+        // Only once started (the first read sets where live delivery begins), one at a time.
+        if (this.epoch === undefined || this.client.status !== 'ready' || this.catching) return;
+        this.catching = true;
+        const done = () => (this.catching = false);
+        this.catchUp().then(done, done);
+      }, every);
+      this.catchUpTimer.unref();
+    }
   }
+
+  private catching = false;
 
   async append(
     topic: string,
@@ -315,6 +336,7 @@ export class RedisStore implements HubStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.catchUpTimer);
     this.broadcastListeners.clear();
     this.listeners.clear();
     this.epochListeners.clear();
