@@ -4,6 +4,7 @@ import { chromeArgs, findChrome } from './scripts/find-chrome.mjs';
 import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
 import { hubPlugin } from './test/e2e/hub-plugin.mjs';
 import { hubClusterPlugin } from './test/e2e/hub-cluster-plugin.mjs';
+import { hubHttp2Plugin } from './test/e2e/hub-http2-plugin.mjs';
 import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 import { wsTestServer } from './test/e2e/ws-test-server.mjs';
 import { swTestServer } from './test/e2e/sw-test-server.mjs';
@@ -66,6 +67,7 @@ export default {
     tabsPlugin(),
     hub,
     hubClusterPlugin(),
+    hubHttp2Plugin(),
     misbehaving,
     wsTestServer(),
     serviceWorkers,
