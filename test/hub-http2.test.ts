@@ -43,7 +43,7 @@ describe('the hub over HTTP/2 (TLS) in Chromium', () => {
     const opened = await waitUntil(
       async () => {
         const s = await state();
-        return s.sseH2 === 10 && s;
+        return s.sseH2 === 10 ? s : undefined;
       },
       30_000,
       'ten SSE streams over HTTP/2',
@@ -64,7 +64,7 @@ describe('the hub over HTTP/2 (TLS) in Chromium', () => {
     const done = await waitUntil(
       async () => {
         const s = await state();
-        return Object.values(s.tabs).every((t) => t.received.length === 3) && s;
+        return Object.values(s.tabs).every((t) => t.received.length === 3) ? s : undefined;
       },
       30_000,
       'every tab got its three events',
