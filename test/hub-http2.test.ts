@@ -40,10 +40,11 @@ describe('the hub over HTTP/2 (TLS) in Chromium', () => {
         }),
       );
     }
-    const opened = await waitUntil(
+    let opened!: H2State;
+    await waitUntil(
       async () => {
-        const s = await state();
-        return s.sseH2 === 10 ? s : undefined;
+        opened = await state();
+        return opened.sseH2 === 10;
       },
       30_000,
       'ten SSE streams over HTTP/2',
@@ -61,10 +62,11 @@ describe('the hub over HTTP/2 (TLS) in Chromium', () => {
     expect(
       await command('h2-tab-publish', { id: ids[3], topic: 'h2-all', data: 'from tab 3' }),
     ).to.equal(200);
-    const done = await waitUntil(
+    let done!: H2State;
+    await waitUntil(
       async () => {
-        const s = await state();
-        return Object.values(s.tabs).every((t) => t.received.length === 3) ? s : undefined;
+        done = await state();
+        return Object.values(done.tabs).every((t) => t.received.length === 3);
       },
       30_000,
       'every tab got its three events',
