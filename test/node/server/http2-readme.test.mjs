@@ -73,14 +73,13 @@ test("the README's HTTP/2 server serves SSE, long-poll and publish to its own or
       JSON.parse((await held).text).events.map((e) => e.data),
       [{ over: 'h2' }],
     );
-    stream.close();
-    await client.close();
+    // SIGTERM with the client's stream and connection still open, as a browser leaves them.
   } finally {
-    client?.session.destroy();
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     const [, signal] = await exited;
     clearTimeout(timer);
+    client?.session.destroy();
     rmSync(dir, { recursive: true, force: true });
     assert.equal(signal, null, `it did not stop on SIGTERM within 10 s: ${stderr}`);
   }

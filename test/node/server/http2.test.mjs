@@ -217,3 +217,46 @@ describe('hub over HTTP/2 (TLS)', () => {
     );
   });
 });
+
+describe('hub over HTTP/2: a slow stream among others on one connection', () => {
+  test('a stream that stops reading is cut off alone (RST_STREAM); its siblings keep every event', async () => {
+    const h = await startHttp2Hub({ maxBufferedBytes: 64 * 1024, keepAliveInterval: 60_000 });
+    const client = connectHttp2(h.origin, h.cert);
+    try {
+      const slow = await client.sse(h.path('/sse?topic=flood'));
+      const fast = await client.sse(h.path('/sse?topic=flood'));
+      await until(
+        () => [slow, fast].every((s) => s.records().some((r) => r.event === 'cursor')),
+        30_000,
+        'both streams open',
+      );
+      slow.stream.pause();
+      const chunk = 'x'.repeat(8 * 1024);
+      let n = 0;
+      // Until the hub gives up on the stream that does not read (flow control holds its bytes).
+      await until(
+        async () => {
+          await h.hub.publish('flood', { n: n++, chunk });
+          return h.hub.stats().sse === 1;
+        },
+        60_000,
+        'the slow stream cut off',
+      );
+      await h.hub.publish('flood', { n: n++, end: true });
+      await until(
+        () => fast.events().length === n,
+        60_000,
+        `the reading stream got all ${n} events`,
+      );
+      assert.deepEqual(
+        fast.events().map((r) => JSON.parse(r.data).n),
+        Array.from({ length: n }, (_, i) => i),
+      );
+      assert.equal(client.session.destroyed, false, 'the connection itself goes on');
+      assert.equal(h.sessions().total, 1);
+    } finally {
+      client.session.destroy();
+      await h.close();
+    }
+  });
+});
