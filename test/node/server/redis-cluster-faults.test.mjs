@@ -2,7 +2,8 @@
 // processes: fan-out across them, replay on the other process, and faults handled as on one
 // Redis — FLUSHALL on every node, SIGKILL + restart of the node that holds the hub's hash slot
 // (its data set is lost: a reset), and of a node that holds only a Pub/Sub connection (nothing
-// lost: the hub reads what Pub/Sub missed from its log). After each fault a marker is published;
+// lost: the hub reads what Pub/Sub missed from its log), and resharding that moves the hub's slot
+// to another node under traffic (nothing lost, nothing refused). After each fault a marker is published;
 // every subscriber on both hubs — SSE, WebSocket, long-poll — must have had every stored event
 // exactly once, or a `reset`, and then the marker. Seeded: SEED=<n> replays a run.
 import { test } from 'node:test';
@@ -45,7 +46,7 @@ const subscriberNodes = (cluster) =>
       .some((line) => / sub=[1-9]/.test(line)),
   );
 
-test(`Redis Cluster: fan-out, replay on another process, FLUSHALL on every node, node restarts (seed ${seed})`, async (t) => {
+test(`Redis Cluster: fan-out, replay on another process, FLUSHALL on every node, node restarts, resharding (seed ${seed})`, async (t) => {
   const cluster = await startCluster();
   const prefix = 'cf';
   const hubOptions = (name) => ({
@@ -110,13 +111,15 @@ test(`Redis Cluster: fan-out, replay on another process, FLUSHALL on every node,
       stream.close();
     });
 
-    const owner = cluster.ownerOf(`{${prefix}}`);
+    // The node that holds the hub's hash slot now (resharding moves it).
+    const slotOwner = () => cluster.ownerOf(`{${prefix}}`);
     const faults = {
       async 'FLUSHALL on every node'() {
         cluster.flushAll();
         return { lost: true };
       },
       async 'SIGKILL + restart of the node holding the hub slot'() {
+        const owner = slotOwner();
         await cluster.kill(owner);
         // Input: while it is down, publishing is refused at once (503), never left hanging.
         for (const hub of hubs) {
@@ -132,6 +135,7 @@ test(`Redis Cluster: fan-out, replay on another process, FLUSHALL on every node,
       async 'SIGKILL + restart of a node holding only Pub/Sub'() {
         // A node other than the slot's that holds a hub's Pub/Sub connection: ioredis picks the
         // node at random; a connection on the slot's node is cut until one lands elsewhere.
+        const owner = slotOwner();
         let victim;
         await until(
           () => {
@@ -162,6 +166,14 @@ test(`Redis Cluster: fan-out, replay on another process, FLUSHALL on every node,
           'the events the frozen node did not pass on, without a later publish',
         ).catch(withReport);
         await cluster.restart(victim);
+        return { lost: false };
+      },
+      async "resharding: every slot of the hub slot's node moves to another node"() {
+        const owner = slotOwner();
+        const target = pick(cluster.nodes.filter((n) => n !== owner));
+        // While the keys migrate, scripts get ASK / TRYAGAIN redirections (ioredis follows them).
+        await cluster.moveSlots(owner, target);
+        assert.equal(slotOwner(), target, 'the hub slot moved');
         return { lost: false };
       },
     };

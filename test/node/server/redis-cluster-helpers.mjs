@@ -1,13 +1,16 @@
 // A real Redis Cluster of `size` masters (no replicas, no persistence) on free loopback ports,
 // made with `redis-cli --cluster create`; nodes can be killed (SIGKILL) and started again with
-// the same cluster config file (same node id, same slots, empty data), or flushed.
-import { spawn, execFileSync } from 'node:child_process';
+// the same cluster config file (same node id, same slots, empty data), flushed, or emptied of
+// their slots (resharding).
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../free-port.mjs';
 import { until } from './hub-helpers.mjs';
 
+const run = promisify(execFile);
 const cli = (port, ...args) =>
   execFileSync('redis-cli', ['-p', String(port), ...args], { timeout: 10_000 }).toString();
 
@@ -87,6 +90,27 @@ export async function startCluster(size = 3) {
       });
     },
     flushAll: () => nodes.forEach((n) => cli(n.port, 'flushall')),
+    /** `redis-cli --cluster reshard`: every slot of `from` moves to `to`, keys and all. */
+    async moveSlots(from, to) {
+      const id = (n) => cli(n.port, 'cluster', 'myid').trim();
+      await run(
+        'redis-cli',
+        [
+          '--cluster',
+          'reshard',
+          `127.0.0.1:${from.port}`,
+          '--cluster-from',
+          id(from),
+          '--cluster-to',
+          id(to),
+          '--cluster-slots',
+          '16384',
+          '--cluster-yes',
+        ],
+        { maxBuffer: 1 << 28, timeout: 60_000 },
+      );
+      await healthy();
+    },
     async kill(node) {
       node.child.kill('SIGKILL');
       await new Promise((resolve) => node.child.once('exit', resolve));
