@@ -2,10 +2,10 @@
 // processes: fan-out across them, replay on the other process, and faults handled as on one
 // Redis — FLUSHALL on every node, SIGKILL + restart of the node that holds the hub's hash slot
 // (its data set is lost: a reset), and of a node that holds only a Pub/Sub connection (nothing
-// lost: the hub reads what Pub/Sub missed from its log), and resharding that moves the hub's slot
-// to another node under traffic (nothing lost, nothing refused). After each fault a marker is published;
-// every subscriber on both hubs — SSE, WebSocket, long-poll — must have had every stored event
-// exactly once, or a `reset`, and then the marker. Seeded: SEED=<n> replays a run.
+// lost: the hub reads what Pub/Sub missed from its log), and resharding that moves the hub's
+// slot to another node under traffic (nothing lost, nothing refused). After each fault a marker
+// is published; every subscriber on both hubs — SSE, WebSocket, long-poll — must have had every
+// stored event exactly once, or a `reset`, and then the marker. Seeded: SEED=<n> replays a run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
