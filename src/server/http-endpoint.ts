@@ -19,7 +19,9 @@ export abstract class HttpEndpoint {
   protected presence(res: ServerResponse): Presence {
     const presence = { gone: Boolean(res.socket?.destroyed) };
     res.once('close', () => {
-      if (!res.writableFinished) presence.gone = true;
+      // Closed before the hub ended its answer. Not `writableFinished`: HTTP/2's compatibility
+      // API reports a stream the client cancelled (RST_STREAM) as finished.
+      if (!res.writableEnded) presence.gone = true;
     });
     return presence;
   }

@@ -65,7 +65,7 @@ export class SseEndpoint extends HttpEndpoint {
     const write = (frame: string) => {
       // Answered already (a 503 while the hub closed during the start) or gone: a write would
       // be an error event on the response.
-      if (res.writableEnded || res.destroyed) return;
+      if (presence.gone || res.writableEnded || res.destroyed) return;
       if (!res.headersSent) {
         res.writeHead(
           200,

@@ -260,3 +260,45 @@ describe('hub over HTTP/2: a slow stream among others on one connection', () => 
     }
   });
 });
+
+describe('hub over HTTP/2: a stream cancelled while the hub is still deciding', () => {
+  test('RST_STREAM during an async authorize leaves no ghost subscriber; the session goes on', async () => {
+    let release;
+    const gate = new Promise((resolve) => (release = resolve));
+    let asked = 0;
+    const h = await startHttp2Hub({
+      authorize: async () => {
+        asked++;
+        await gate;
+        return true;
+      },
+    });
+    const client = connectHttp2(h.origin, h.cert);
+    try {
+      for (const path of ['/sse?topic=ghost', '/poll?topic=ghost&since=x-0']) {
+        const stream = client.session.request({ ':path': h.path(path) });
+        stream.on('error', () => {});
+        stream.end();
+      }
+      await until(() => asked === 2, 30_000, 'both requests in authorize');
+      // The connection goes (every stream on it is cancelled), then authorize answers.
+      client.session.destroy();
+      await until(() => h.sessions().open === 0, 30_000, 'the session gone');
+      release();
+      // A sentinel request on a new connection: once it is answered, the cancelled ones have
+      // been decided too (authorize resolved for all at once).
+      const again = connectHttp2(h.origin, h.cert);
+      const sentinel = await again.request({ ':path': h.path('/poll?topic=ghost&timeout=0') });
+      assert.equal(sentinel.status, 200);
+      await until(
+        () => h.hub.stats().sse === 0 && h.hub.stats().poll === 0,
+        5000,
+        `no ghost: ${JSON.stringify(h.hub.stats())}`,
+      );
+      await again.close();
+    } finally {
+      client.session.destroy();
+      await h.close();
+    }
+  });
+});
