@@ -5,7 +5,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
+import http2 from 'node:http2';
+import { once } from 'node:events';
 import WebSocket from 'ws';
+import { createHub } from '../../../dist/server/index.js';
 import { until } from './hub-helpers.mjs';
 import { connectHttp2, startHttp2Hub } from './http2-helpers.mjs';
 
@@ -299,6 +302,35 @@ describe('hub over HTTP/2: a stream cancelled while the hub is still deciding', 
     } finally {
       client.session.destroy();
       await h.close();
+    }
+  });
+});
+
+describe('hub over cleartext HTTP/2 (h2c, as a proxy in front may speak it)', () => {
+  test('SSE and a publish with Origin over h2c', async () => {
+    const hub = createHub();
+    const server = http2.createServer((req, res) => {
+      if (!hub.handleRequest(req, res)) res.writeHead(404).end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const origin = `http://127.0.0.1:${server.address().port}`;
+    const client = connectHttp2(origin);
+    try {
+      const stream = await client.sse('/realtime/sse?topic=h2c', { origin });
+      assert.equal(stream.status, 200);
+      await until(() => stream.records().some((r) => r.event === 'cursor'));
+      const published = await client.request(
+        { ':method': 'POST', ':path': '/realtime/publish?topic=h2c', origin },
+        '"clear"',
+      );
+      assert.equal(published.status, 200, published.text);
+      await until(() => stream.events().length === 1, 30_000, 'the event over h2c');
+      assert.equal(JSON.parse(stream.events()[0].data), 'clear');
+    } finally {
+      client.session.destroy();
+      await hub.close();
+      server.close();
     }
   });
 });
