@@ -44,10 +44,11 @@ describe('the hub over HTTP/2 (TLS) in Chromium', () => {
     await waitUntil(
       async () => {
         opened = await state();
-        return opened.sseH2 === 10;
+        const tabs = Object.values(opened.tabs);
+        return opened.sseH2 === 10 && tabs.every((t) => t.state === 'open');
       },
       30_000,
-      'ten SSE streams over HTTP/2',
+      'ten open feeds, ten SSE streams over HTTP/2',
     );
     expect(opened.hub.sse).to.equal(10);
     expect(opened.sseH1).to.equal(0);

@@ -5,7 +5,8 @@
  * Started on first use; the browser is told to accept the certificate per tab (DevTools
  * `Security.setIgnoreCertificateErrors`), so no other test runs with certificate checks off.
  * - `h2-start` → `{ origin }`;
- * - `h2-open-tab` `{ topics, native }` → a tab id, once its feed is `open`;
+ * - `h2-open-tab` `{ topics, native }` → a tab id, once its page has loaded (its feed opens
+ *   after: the test waits for it through `h2-state`, as one command must answer within 20 s);
  * - `h2-publish` `{ topic, data }`; `h2-tab-publish` `{ id, topic, data }`: the tab POSTs it
  *   (`fetch`, so Chromium sends `Origin`), → the status;
  * - `h2-state` → HTTP/2 sessions (total, open), TLS connections open, SSE requests open per HTTP
@@ -120,9 +121,6 @@ export function hubHttp2Plugin({ root = process.cwd() } = {}) {
           const query = payload.topics.map((t) => `topic=${t}`).join('&');
           await tab.goto(`${h.origin}/feed.html?${query}${payload.native ? '&native' : ''}`, {
             waitUntil: 'load',
-          });
-          await tab.waitForFunction(() => document.querySelector('sse-feed')?.state === 'open', {
-            timeout: 15_000,
           });
           const id = String(nextId++);
           tabs.set(id, tab);
