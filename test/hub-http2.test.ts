@@ -23,8 +23,8 @@ const command = <T>(name: string, payload?: unknown) =>
 const state = () => command<H2State>('h2-state');
 
 // Over HTTP/1.1 a browser opens at most six connections per origin, and each SSE stream holds
-// one: the seventh tab does not even load (verified on this machine), which is what `shared` mode works
-// around. Over HTTP/2 every stream of the origin is multiplexed on one TLS connection.
+// one: the seventh tab does not even load (seen in Chromium here), which is what `shared` mode
+// works around. Over HTTP/2 every stream of the origin is multiplexed on one TLS connection.
 describe('the hub over HTTP/2 (TLS) in Chromium', () => {
   afterEach(() => command('h2-close-tabs'));
 
