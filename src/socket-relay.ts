@@ -507,19 +507,6 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     else this.settleRetry(delay);
   }
 
-  /** The hub's `expiring`: renew, then a new `auth` frame on the same socket. */
-  protected async reauth(): Promise<void> {
-    const socket = this.socket;
-    try {
-      await this.renew(true);
-      const token = typeof this.auth === 'function' ? await this.auth() : this.auth;
-      if (token != null && socket === this.socket)
-        this.sendControl(this.json({ type: 'auth', token }));
-    } catch {
-      // No new token: the hub closes with 4440 at expiry and the reconnect asks again.
-    }
-  }
-
   private armHeartbeat(): void {
     const interval = this.heartbeatInterval;
     const ping = this.raw ? this.pingMessage : this.json({ type: 'ping' });

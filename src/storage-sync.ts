@@ -119,9 +119,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
 
   constructor() {
     super();
-    this.addEventListener('input', this.onControlEdited);
-    this.addEventListener('change', this.onControlEdited);
-    this.addEventListener('reset', this.onFormReset);
+    for (const type of ['input', 'change', 'reset']) this.addEventListener(type, this.onFormEvent);
   }
 
   /**
@@ -392,37 +390,13 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     return done;
   }
 
-  /** A reset form discards its draft: the key is removed here and in every other tab. */
-  private readonly onFormReset = (event: Event): void => {
-    const form = event.target;
-    if (this.area === undefined || !(form instanceof HTMLFormElement)) return;
-    // The reset itself runs after this event is dispatched, unless a later listener cancels it.
-    setTimeout(() => {
-      if (event.defaultPrevented || this.area === undefined) return;
-      if (syncedControls(this).some((control) => control.form === form)) this.removeValue();
-    });
-  };
-
-  private readonly onControlEdited = (event: Event): void => {
-    if (this.restoring || this.area === undefined) return;
-    const controls = syncedControls(this);
-    if (!controls.includes(event.target as FormControl)) return;
-    this.withForm(({ readForm }) => {
-      if (this.area === undefined) return;
-      const data = {
-        ...(this.hasCurrent && typeof this.current === 'object' ? this.current : {}),
-        ...readForm(controls),
-      };
-      let raw: string;
-      try {
-        raw = this.enc(data); // a `serializer` of the page's may throw
-      } catch (error) {
-        return this.fail('serialize-failed', String(error));
-      }
-      this.current = data;
-      this.hasCurrent = true;
-      this.commit(raw);
-    });
+  /**
+   * A control edited (`input`, `change`) or a form reset: handled by the form code, in order
+   * with its other work (the writes of a restore are not the user's edits).
+   */
+  private readonly onFormEvent = (event: Event): void => {
+    if (!this.restoring && this.area !== undefined && this.form())
+      this.withForm((code) => code.formEvent(this as never, event));
   };
 
   private readonly onStorage = (event: StorageEvent): void => {

@@ -308,6 +308,19 @@ export abstract class RealtimeElement<
     if (this.isUpdatePending && this.isConnected) this.performUpdate();
   }
 
+  /**
+   * For methods that act on an open element (`post()`, `request()` …): throws
+   * `InvalidStateError` when the element is disabled or not in the document.
+   */
+  protected usable(): void {
+    if (!this.isConnected || this.disabled) {
+      throw new DOMException(
+        `<${this.localName}> is ${this.disabled ? 'disabled' : 'not in the document'}.`,
+        'InvalidStateError',
+      );
+    }
+  }
+
   protected setState(state: string): void {
     if (this._superseded) return;
     const previous = this._state;
