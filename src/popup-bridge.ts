@@ -204,8 +204,7 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
       // Compared with `event.origin` as strings: `https://a.example/` must become `https://a.example`.
       const origin = each === '*' || each === 'null' ? each : originOf(each);
       if (!origin) {
-        this.setState('error');
-        return this.fail(
+        return this.halt(
           'invalid-attribute',
           `target-origin: "${each}" is not an origin, "*" or "null".`,
         );
@@ -231,18 +230,16 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
     if (this.for) {
       const frame = document.getElementById(this.for);
       if (!(frame instanceof HTMLIFrameElement) || !frame.contentWindow) {
-        this.setState('error');
-        return this.fail('missing-target', `No iframe with id "${this.for}".`);
+        return this.halt('missing-target', `No iframe with id "${this.for}".`);
       }
       return this.connectTo(frame.contentWindow);
     }
     if (this.src) return; // the opener side waits for open()
     const peer = window.opener ?? (window.parent !== window ? window.parent : null);
     if (!peer) {
-      this.setState('error');
-      return this.fail(
+      return this.halt(
         'no-opener',
-        'This window has no opener: the opener used noopener, or a Cross-Origin-Opener-Policy header cut the link.',
+        'No opener: it used noopener, or a Cross-Origin-Opener-Policy header cut the link.',
       );
     }
     this.connectTo(peer);

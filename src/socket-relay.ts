@@ -322,16 +322,14 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     this.stopped = false;
     if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
     if (!this.url()) {
-      this.setState('error');
-      return this.fail('invalid-url', `"${this.src}" is not a URL.`);
+      return this.halt('invalid-url', `"${this.src}" is not a URL.`);
     }
     // The hub refuses another rewind (bad-frame) and never subscribes: told here instead.
     if (
       !['text', 'json', 'binary'].includes(this.type) ||
       !(Number.isSafeInteger(this.rewind) && this.rewind >= 0)
     ) {
-      this.setState('error');
-      return this.fail('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
+      return this.halt('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
     }
     this.start();
   }
@@ -429,8 +427,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
       socket = new WebSocket(this.url()!, protocols);
     } catch (error) {
       // Repeated or malformed subprotocols throw a SyntaxError here.
-      this.setState('error');
-      return this.fail('invalid-attribute', `Bad protocols="${this.protocols}".`, { cause: error });
+      return this.halt('invalid-attribute', `Bad protocols="${this.protocols}".`, { cause: error });
     }
     socket.binaryType = 'arraybuffer';
     this.socket = socket;

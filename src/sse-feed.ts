@@ -176,25 +176,18 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
         new DOMException(`<${this.localName}> needs once and to be enabled.`, 'InvalidStateError'),
       );
     }
-    if (body !== undefined) this.body = body;
     this.finish('abort');
     this.disconnect();
-    this.freshStart();
-    this.cursor = this.startId ?? '';
-    this.setState('connecting');
     const attempt = this.attempt;
     // The run's code loads with fetch mode's (side by side): nothing is sent before.
     const running = Promise.all([
       import('./internal/sse-once.js'),
       import('./internal/sse-fetch-mode.js'),
     ]).then(
-      ([{ runOnce, aborted }]) =>
-        attempt === this.attempt ? runOnce(this as never) : Promise.reject(aborted()),
+      ([once]) => once.runOnce(this as never, attempt, body),
       (cause: unknown) => {
-        if (attempt === this.attempt) {
-          this.fail('network', 'The connection code did not load.', { cause });
-          this.stop('error');
-        }
+        if (attempt === this.attempt)
+          this.halt('network', 'The connection code did not load.', { cause });
         throw cause;
       },
     );
@@ -222,7 +215,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     try {
       new URL(this.src, document.baseURI);
     } catch {
-      return this.invalid('invalid-url', `"${this.src}" is not a URL.`);
+      return this.halt('invalid-url', `"${this.src}" is not a URL.`);
     }
     if (
       !['text', 'json'].includes(this.type) ||
@@ -231,14 +224,14 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
       // The hub answers another rewind 400 on every try: told once here instead.
       !(Number.isSafeInteger(this.rewind) && this.rewind >= 0)
     ) {
-      return this.invalid(
+      return this.halt(
         'invalid-attribute',
         `Bad type="${this.type}", mode="${this.mode}" or rewind="${this.rewind}".`,
       );
     }
     // A stream's ids never hold these (the parser splits lines there and ignores ids with NULL).
     if (/[\r\n\0]/.test(this.cursor)) {
-      return this.invalid('invalid-attribute', 'last-event-id cannot contain CR, LF or NUL.');
+      return this.halt('invalid-attribute', 'last-event-id cannot contain CR, LF or NUL.');
     }
     // A one-shot request is sent by stream() only.
     if (this.once) return;
@@ -257,11 +250,6 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     this.disconnect();
     this.reconnector.cancel();
     if (wasOpen) this.emit(new RealtimeCloseEvent(false));
-  }
-
-  private invalid(code: string, message: string): void {
-    this.setState('error');
-    this.fail(code, message);
   }
 
   private get url(): URL {

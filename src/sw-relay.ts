@@ -129,8 +129,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
       // Opaque origins (sandboxed frames) throw a SecurityError here.
     }
     if (!container) {
-      this.setState('error');
-      return this.fail('unsupported', 'No service workers here (an insecure or opaque origin).');
+      return this.halt('unsupported', 'No service workers here (an insecure or opaque origin).');
     }
     if (!local.has(this.name)) local.set(this.name, new Set());
     local.get(this.name)!.add(this);
@@ -156,8 +155,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
       },
       (error: Error) => {
         if (session !== this.session) return;
-        this.setState('error');
-        this.fail('register-failed', `Could not register ${this.src}: ${error.message}`, {
+        this.halt('register-failed', `Could not register ${this.src}: ${error.message}`, {
           cause: error,
         });
       },

@@ -254,8 +254,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
       });
     } catch (error) {
       if (!current()) return;
-      this.setState('error');
-      this.fail((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
+      this.halt((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
         cause: error,
       });
     }

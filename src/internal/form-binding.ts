@@ -134,6 +134,11 @@ export interface FormHost extends Element {
   readonly area?: Storage | null;
   current: unknown;
   hasCurrent: boolean;
+  /** Set while this code writes controls: their events are not the user's edits. */
+  restoring: boolean;
+  /** The controls shown the value since the element opened. */
+  readonly knownControls: WeakSet<FormControl>;
+  fallback(): unknown;
   enc(value: unknown): string;
   commit(raw: string | null): void;
   removeValue(): void;
@@ -172,4 +177,24 @@ export function formEvent(host: FormHost, event: Event): void {
   host.current = data;
   host.hasCurrent = true;
   host.commit(raw);
+}
+
+/**
+ * Shows `host`'s value in its controls: `all`, the `new` ones only (not shown since it opened),
+ * or `reset` (the markup's defaults, then the default value).
+ */
+export function show(host: FormHost, how: 'all' | 'new' | 'reset'): void {
+  if (host.area === undefined) return;
+  let controls = syncedControls(host);
+  if (how === 'new') controls = controls.filter((control) => !host.knownControls.has(control));
+  if (how !== 'reset') for (const control of controls) host.knownControls.add(control);
+  host.restoring = true;
+  try {
+    if (how === 'reset') {
+      resetForm(controls);
+      writeForm(controls, host.fallback());
+    } else if (host.hasCurrent) writeForm(controls, host.current);
+  } finally {
+    host.restoring = false;
+  }
 }

@@ -390,6 +390,12 @@ export abstract class RealtimeElement<
     return !!checked.issues;
   }
 
+  /** Stops in the `error` state and says why (an `error` event). */
+  protected halt(code: string, message: string, init?: RealtimeErrorInit): void {
+    this.setState('error');
+    this.fail(code, message, init);
+  }
+
   protected fail(code: string, message: string, init?: RealtimeErrorInit): void {
     this.emit(new RealtimeErrorEvent(code, message, init) as M['error']);
   }

@@ -8,11 +8,16 @@ export type RunEnd = 'abort' | 'fail' | undefined;
 
 /** The parts of `<sse-feed>` a run drives. */
 export interface OnceFeed {
+  /** Bumped by every new attempt and every stop: a run that finds it moved was aborted. */
+  readonly attempt: number;
+  body: unknown;
+  cursor: string;
+  readonly startId: string | null;
+  freshStart(): void;
   /** Set while a `stream()` runs: ends it (the element clears it first). */
   run?: (end?: RunEnd) => void;
   readonly error: { code: string; message: string } | null;
   readonly state: string;
-  readonly cursor: string;
   readonly reconnector: { cancel(): void };
   connect(): void;
   disconnect(): void;
@@ -24,10 +29,16 @@ export interface OnceFeed {
 export const aborted = () => new DOMException('The stream was aborted.', 'AbortError');
 
 /**
- * Starts `feed`'s one-shot request; resolves on `done`, rejects with an `AbortError` or an
- * `Error` carrying the `error` event's `code`.
+ * Starts `feed`'s one-shot request (`body`: replaces its `body`) unless another `stream()`,
+ * `close()` or removal came after the call that made attempt `attempt` (then an `AbortError`);
+ * resolves on `done`, rejects with an `AbortError` or an `Error` carrying the `error` event's
+ * `code`.
  */
-export function runOnce(feed: OnceFeed): Promise<void> {
+export function runOnce(feed: OnceFeed, attempt: number, body: unknown): Promise<void> {
+  if (attempt !== feed.attempt) return Promise.reject(aborted());
+  if (body !== undefined) feed.body = body;
+  feed.freshStart();
+  feed.cursor = feed.startId ?? '';
   /** `pagehide` aborts the request; a stream with an id resumes on `pageshow`. */
   const onPage = (event: Event): void => {
     if (event.type === 'pageshow') {
