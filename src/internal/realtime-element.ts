@@ -385,7 +385,10 @@ export abstract class RealtimeElement<
   /** Reports a value `validate` refused (`invalid-message`); true when it did. */
   protected rejects(raw: unknown, checked: Checked): boolean {
     if (checked.issues) {
-      this.fail('invalid-message', `Invalid: ${checked.issues[0]?.message}`, { raw, ...checked });
+      this.fail('invalid-message', `Invalid: ${checked.issues[0]?.message ?? 'no issue given'}`, {
+        raw,
+        ...checked,
+      });
     }
     return !!checked.issues;
   }
