@@ -54,12 +54,26 @@ export function privateNames() {
       source,
     );
   });
-  names.sort();
-  const props = Object.fromEntries(names.map((name, i) => [`$${name}`, `$${i.toString(36)}`]));
+  // The most used names get the shortest: `$` and one character for the first 64, then two.
+  const uses = (name) =>
+    source.match(new RegExp(`\\.${name.replace(/\$/g, '\\$')}\\b`, 'g'))?.length ?? 0;
+  names.sort((a, b) => uses(b) - uses(a) || (a < b ? -1 : 1));
+  const props = Object.fromEntries(names.map((name, i) => [`$${name}`, `$${short(i)}`]));
   return {
     regex: new RegExp(`^(?:${names.map((n) => n.replace(/\$/g, '\\$')).join('|')})$`),
     nameCache: { props: { props } },
   };
+}
+
+const alphabet = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_$';
+/** 0 → `0`, 63 → `$`, 64 → `00` …: the characters after the `$` of a short name. */
+function short(i) {
+  let name = '';
+  do {
+    name = alphabet[i % 64] + name;
+    i = Math.floor(i / 64) - 1;
+  } while (i >= 0);
+  return name;
 }
 
 /** Names every element inherits from the DOM: never mangled, whatever the source says. */

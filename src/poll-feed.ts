@@ -128,16 +128,14 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
     try {
       new URL(this.src, document.baseURI);
     } catch {
-      this.setState('error');
-      return this.fail('invalid-url', `"${this.src}" is not a URL.`);
+      return this.halt('invalid-url', `"${this.src}" is not a URL.`);
     }
     // The hub answers another rewind 400 on every try: told once here instead.
     if (
       !['text', 'json'].includes(this.type) ||
       !(Number.isSafeInteger(this.rewind) && this.rewind >= 0)
     ) {
-      this.setState('error');
-      return this.fail('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
+      return this.halt('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
     }
     this.etag = this.lastModified = '';
     this.cursor = this.startId ?? '';

@@ -53,23 +53,10 @@ function postTo(peer: Window, envelope: Envelope, origin: string): void {
   }
 }
 
-/** A rejected `request()`: `code` is `timeout`, `closed` or `disabled`. */
-export class BridgeRequestError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** The request bookkeeping: loaded with the first `request()`. */
+type Requests = typeof import('./internal/bridge-requests.js');
 
-interface PendingRequest {
-  resolve: (value: unknown) => void;
-  reject: (error: BridgeRequestError) => void;
-  timer: ReturnType<typeof setTimeout>;
-  /** Taken out of the queue when the request rejects: the caller saw it fail and may retry. */
-  envelope: Envelope;
-}
+export { BridgeRequestError } from './internal/bridge-requests.js';
 
 /**
  * Safe window ⇄ window messaging over `postMessage`: the same tag in the opener (with `src`),
@@ -121,7 +108,8 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
   private peer?: Window | null;
   private peerOrigin = '';
   private queue: unknown[] = [];
-  private requests = new Map<number, PendingRequest>();
+  /** The request bookkeeping, loading or loaded; every use waits for it, in call order. */
+  private asks?: Promise<Requests>;
   private nextId = 1;
   private helloTimer?: ReturnType<typeof setInterval>;
   private listening = false;
@@ -188,20 +176,25 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
    */
   request(data: Out, { timeout = 10_000 }: { timeout?: number } = {}): Promise<unknown> {
     this.usable();
+    const since = performance.now();
     const id = this.nextId++;
     const envelope: Envelope = { rtBridge: 1, kind: 'request', id, data };
-    // The reply comes in a later task, so the request is registered after it is sent.
-    if (!this.send(envelope)) {
-      return Promise.reject(new BridgeRequestError('queue-full', 'The queue is full.'));
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.requests.delete(id);
-        this.unqueue(envelope);
-        reject(new BridgeRequestError('timeout', `No reply within ${timeout} ms.`));
-      }, timeout);
-      this.requests.set(id, { resolve, reject, timer, envelope });
-    });
+    // Sent (or queued) now, in order with post(); the reply comes in a later task, after the
+    // bookkeeping (loaded on the first request) has registered it.
+    const sent = this.send(envelope);
+    return this.requests((r) =>
+      sent
+        ? r.track(this as never, id, envelope, timeout, since)
+        : r.refuse('queue-full', 'The queue is full.'),
+    );
+  }
+
+  /** Runs `use` with the request bookkeeping, after every earlier use. */
+  private requests<T>(use: (requests: Requests) => T): Promise<Awaited<T>> {
+    const asks = (this.asks ??= import('./internal/bridge-requests.js'));
+    // A chunk that did not load is tried again by the next call.
+    asks.catch(() => this.asks === asks && (this.asks = undefined));
+    return asks.then(use) as Promise<Awaited<T>>;
   }
 
   protected override acquire(): void {
@@ -211,8 +204,7 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
       // Compared with `event.origin` as strings: `https://a.example/` must become `https://a.example`.
       const origin = each === '*' || each === 'null' ? each : originOf(each);
       if (!origin) {
-        this.setState('error');
-        return this.fail(
+        return this.halt(
           'invalid-attribute',
           `target-origin: "${each}" is not an origin, "*" or "null".`,
         );
@@ -238,18 +230,16 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
     if (this.for) {
       const frame = document.getElementById(this.for);
       if (!(frame instanceof HTMLIFrameElement) || !frame.contentWindow) {
-        this.setState('error');
-        return this.fail('missing-target', `No iframe with id "${this.for}".`);
+        return this.halt('missing-target', `No iframe with id "${this.for}".`);
       }
       return this.connectTo(frame.contentWindow);
     }
     if (this.src) return; // the opener side waits for open()
     const peer = window.opener ?? (window.parent !== window ? window.parent : null);
     if (!peer) {
-      this.setState('error');
-      return this.fail(
+      return this.halt(
         'no-opener',
-        'This window has no opener: the opener used noopener, or a Cross-Origin-Opener-Policy header cut the link.',
+        'No opener: it used noopener, or a Cross-Origin-Opener-Policy header cut the link.',
       );
     }
     this.connectTo(peer);
@@ -274,15 +264,6 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
     const announce = this.state === 'open' || this.awaitingReturn;
     this.awaitingReturn = false;
     return announce;
-  }
-
-  private usable(): void {
-    if (!this.isConnected || this.disabled) {
-      throw new DOMException(
-        `<${this.localName}> is ${this.disabled ? 'disabled' : 'not in the document'}.`,
-        'InvalidStateError',
-      );
-    }
   }
 
   private connectTo(peer: Window): void {
@@ -358,10 +339,8 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
     if (from !== this.peerSession) return;
     if (kind === 'bye') return this.peerGone(true);
     if (kind === 'reply') {
-      const pending = this.requests.get(id!);
-      this.requests.delete(id!);
-      clearTimeout(pending?.timer);
-      return pending?.resolve(data);
+      if (this.asks) void this.requests((r) => r.settle(this as never, id!, data)).catch(() => {});
+      return;
     }
     const message = new RealtimeMessageEvent({ data, origin: event.origin }) as PopupMessageEvent;
     if (kind === 'request') {
@@ -410,19 +389,19 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
   }
 
   private rejectRequests(code: string, message: string): void {
-    for (const { reject, timer, envelope } of this.requests.values()) {
-      clearTimeout(timer);
-      this.unqueue(envelope);
-      reject(new BridgeRequestError(code, message));
-    }
-    this.requests.clear();
+    if (!this.asks) return;
+    // Out of the queue now, before any later handshake could flush them: the callers see
+    // them fail (`code`), so no window may ever get them.
+    this.queue = (this.queue as Envelope[]).filter((envelope) => envelope.kind !== 'request');
+    void this.requests((r) => r.rejectAll(this as never, code, message)).catch(() => {});
   }
 
   /**
    * A request the caller has seen reject must never reach a window later (the next popup, or
    * one that handshakes late): it would be acted on, and the caller's retry acted on again.
+   * (Called by the request bookkeeping.)
    */
-  private unqueue(envelope: Envelope): void {
+  protected unqueue(envelope: object): void {
     const at = this.queue.indexOf(envelope);
     if (at >= 0) this.queue.splice(at, 1);
   }

@@ -322,16 +322,14 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     this.stopped = false;
     if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
     if (!this.url()) {
-      this.setState('error');
-      return this.fail('invalid-url', `"${this.src}" is not a URL.`);
+      return this.halt('invalid-url', `"${this.src}" is not a URL.`);
     }
     // The hub refuses another rewind (bad-frame) and never subscribes: told here instead.
     if (
       !['text', 'json', 'binary'].includes(this.type) ||
       !(Number.isSafeInteger(this.rewind) && this.rewind >= 0)
     ) {
-      this.setState('error');
-      return this.fail('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
+      return this.halt('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
     }
     this.start();
   }
@@ -429,8 +427,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
       socket = new WebSocket(this.url()!, protocols);
     } catch (error) {
       // Repeated or malformed subprotocols throw a SyntaxError here.
-      this.setState('error');
-      return this.fail('invalid-attribute', `Bad protocols="${this.protocols}".`, { cause: error });
+      return this.halt('invalid-attribute', `Bad protocols="${this.protocols}".`, { cause: error });
     }
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
@@ -505,19 +502,6 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     if (wasOpen) this.emit(new RealtimeCloseEvent(delay >= 0, code, reason, wasClean));
     if (stop) this.setState('error');
     else this.settleRetry(delay);
-  }
-
-  /** The hub's `expiring`: renew, then a new `auth` frame on the same socket. */
-  protected async reauth(): Promise<void> {
-    const socket = this.socket;
-    try {
-      await this.renew(true);
-      const token = typeof this.auth === 'function' ? await this.auth() : this.auth;
-      if (token != null && socket === this.socket)
-        this.sendControl(this.json({ type: 'auth', token }));
-    } catch {
-      // No new token: the hub closes with 4440 at expiry and the reconnect asks again.
-    }
   }
 
   private armHeartbeat(): void {

@@ -10,6 +10,7 @@ import {
 } from './internal/events.js';
 import type { NativeState } from './internal/native-event-source.js';
 import type { DoneEvent } from './internal/done-event.js';
+import type { RunEnd } from './internal/sse-once.js';
 
 export interface SseFeedEventMap<In = unknown> extends RealtimeEventMap {
   message: SseMessageEvent<In>;
@@ -124,13 +125,9 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   /** The `events` filter, read once per connection: the hot path only looks it up. */
   private wanted: string[] = [];
   /** Native mode's memory of the stream (what was delivered, to drop a server's replays). */
-  private native: NativeState = {};
-  /** Native mode: when the EventSource last opened or failed (ms, `performance.now()`). */
-  private nativeAt = 0;
-  /** Native mode: its own reconnects in a row that came sooner than `retry-min` after that. */
-  private hurried = 0;
-  /** `once`: the promise of the running `stream()`. */
-  private run?: { resolve(): void; reject(error: unknown): void };
+  protected native: NativeState = {};
+  /** `once`: ends the running `stream()` (set by its code, `internal/sse-once.ts`). */
+  private run?: (end?: RunEnd) => void;
 
   /** As `EventSource.readyState`: 0 connecting, 1 open, 2 closed (`SseFeedElement.CONNECTING` …). */
   get readyState(): number {
@@ -158,7 +155,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   close(): void {
     this.intervene();
     this.unshare();
-    this.finish(aborted());
+    this.finish('abort');
     this.stop('closed');
   }
 
@@ -179,28 +176,31 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
         new DOMException(`<${this.localName}> needs once and to be enabled.`, 'InvalidStateError'),
       );
     }
-    if (body !== undefined) this.body = body;
-    this.finish(aborted());
+    this.finish('abort');
     this.disconnect();
-    this.freshStart();
-    this.cursor = this.startId ?? '';
-    const promise = new Promise<void>((resolve, reject) => (this.run = { resolve, reject }));
+    const attempt = this.attempt;
+    // The run's code loads with fetch mode's (side by side): nothing is sent before.
+    const running = Promise.all([
+      import('./internal/sse-once.js'),
+      import('./internal/sse-fetch-mode.js'),
+    ]).then(
+      ([once]) => once.runOnce(this as never, attempt, body),
+      (cause: unknown) => {
+        if (attempt === this.attempt)
+          this.halt('network', 'The connection code did not load.', { cause });
+        throw cause;
+      },
+    );
     // The page may ignore it: an abort must not surface as an unhandled rejection.
-    promise.catch(() => {});
-    addEventListener('pagehide', this.onPage);
-    addEventListener('pageshow', this.onPage);
-    this.connect();
-    return promise;
+    running.catch(() => {});
+    return running;
   }
 
-  /** Settles the running `stream()` (if any): resolves without `error`. */
-  private finish(error?: unknown): void {
+  /** Ends the running `stream()` (if any): resolved, aborted, or failed with `error`. */
+  private finish(end?: RunEnd): void {
     const run = this.run;
     this.run = undefined;
-    removeEventListener('pagehide', this.onPage);
-    removeEventListener('pageshow', this.onPage);
-    if (error) run?.reject(error);
-    else run?.resolve();
+    run?.(end);
   }
 
   protected override acquire(): void {
@@ -215,7 +215,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     try {
       new URL(this.src, document.baseURI);
     } catch {
-      return this.invalid('invalid-url', `"${this.src}" is not a URL.`);
+      return this.halt('invalid-url', `"${this.src}" is not a URL.`);
     }
     if (
       !['text', 'json'].includes(this.type) ||
@@ -224,14 +224,14 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
       // The hub answers another rewind 400 on every try: told once here instead.
       !(Number.isSafeInteger(this.rewind) && this.rewind >= 0)
     ) {
-      return this.invalid(
+      return this.halt(
         'invalid-attribute',
         `Bad type="${this.type}", mode="${this.mode}" or rewind="${this.rewind}".`,
       );
     }
     // A stream's ids never hold these (the parser splits lines there and ignores ids with NULL).
     if (/[\r\n\0]/.test(this.cursor)) {
-      return this.invalid('invalid-attribute', 'last-event-id cannot contain CR, LF or NUL.');
+      return this.halt('invalid-attribute', 'last-event-id cannot contain CR, LF or NUL.');
     }
     // A one-shot request is sent by stream() only.
     if (this.once) return;
@@ -244,17 +244,12 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
 
   protected override release(): void {
     super.release();
-    this.finish(aborted());
+    this.finish('abort');
     document.removeEventListener('visibilitychange', this.onVisibility);
     const wasOpen = this.state === 'open';
     this.disconnect();
     this.reconnector.cancel();
     if (wasOpen) this.emit(new RealtimeCloseEvent(false));
-  }
-
-  private invalid(code: string, message: string): void {
-    this.setState('error');
-    this.fail(code, message);
   }
 
   private get url(): URL {
@@ -291,7 +286,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     this.beginAttempt();
     const attempt = ++this.attempt;
     this.wanted = this.events.split(/\s+/).filter(Boolean);
-    if (this.useFetch) void this.connectFetch(attempt);
+    if (this.useFetch) this.connectFetch(attempt);
     else this.connectNative(attempt);
   }
 
@@ -310,7 +305,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     this.reconnector.cancel();
     this.setState(state);
     if (wasActive) this.emit(new RealtimeCloseEvent(false));
-    this.finish(state === 'error' ? failure(this.error) : undefined);
+    this.finish(state === 'error' ? 'fail' : undefined);
   }
 
   /**
@@ -338,18 +333,18 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
       if (!this.superseded) this.connect();
     } else if (delay < 0) {
       this.settleRetry(delay);
-      this.finish(failure(this.error));
+      this.finish('fail');
     }
   }
 
-  private opened(): void {
+  protected opened(): void {
     this.renewed = false;
     this.setState('open');
     this.reconnector.opened();
     this.emit(new Event('open'));
   }
 
-  private receive(type: string, data: string, lastEventId: string, origin: string): void {
+  protected receive(type: string, data: string, lastEventId: string, origin: string): void {
     // A listener of an earlier event closed or re-opened the feed: not delivered, not passed.
     if (this.superseded) return;
     this.cursor = lastEventId;
@@ -380,44 +375,11 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     this.emit(new RealtimeMessageEvent({ data: value, lastEventId, origin, eventType: type }));
   }
 
-  /** Fetch mode (`internal/fetch-event-stream.ts`, loaded on first use). */
+  /** Fetch mode (`internal/sse-fetch-mode.ts`, loaded on first use). */
   private connectFetch(attempt: number): void {
     const current = () => attempt === this.attempt;
-    const controller = new AbortController();
-    this.abort = () => controller.abort();
-    const request = {
-      url: this.url,
-      cursor: this.cursor,
-      method: this.method,
-      headers: this.headers,
-      body: this.body,
-      withCredentials: this.withCredentials,
-      signal: controller.signal,
-      native: this.native,
-      done: this.once ? ([this.doneEvent, this.doneData] as [string, string]) : undefined,
-    };
-    this.load(import('./internal/fetch-event-stream.js'), current, ({ fetchEventStream }) =>
-      fetchEventStream(request, {
-        current,
-        opened: (origin: string) => {
-          this.streamOrigin = origin;
-          this.opened();
-          this.armHeartbeat(attempt);
-        },
-        alive: () => this.armHeartbeat(attempt),
-        receive: this.receive.bind(this),
-        // Not past an event a listener kept from being delivered (it closed the feed).
-        cursor: (id) => this.superseded || (this.cursor = id),
-        floor: (ms) => (this.reconnector.serverFloor = ms),
-        fail: this.fail.bind(this),
-        retry: this.retry.bind(this),
-        stop: this.stop.bind(this),
-        renew: this.renew.bind(this),
-        done: (event: Event) => {
-          this.stop('closed');
-          this.emit(event as DoneEvent);
-        },
-      }),
+    this.load(import('./internal/sse-fetch-mode.js'), current, ({ connectFetch }) =>
+      connectFetch(this as never, attempt, current),
     );
   }
 
@@ -433,7 +395,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     );
   }
 
-  private armHeartbeat(attempt: number): void {
+  protected armHeartbeat(attempt: number): void {
     clearTimeout(this.heartbeat);
     if (!(this.heartbeatTimeout > 0)) return;
     this.heartbeat = setTimeout(() => {
@@ -449,79 +411,10 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   /** Native mode (`internal/native-event-source.ts`, loaded on first use). */
   private connectNative(attempt: number): void {
     const current = () => attempt === this.attempt;
-    const { url, withCredentials, cursor } = this;
-    // EventSource hears only the types it is told: with none listed, `message` and the hub's
-    // topics named in the URL (`?topic=a&topic=b` or `?topic=a%20b`: the type is the topic).
-    const topics = url.searchParams.getAll('topic').flatMap((value) => value.split(/[\s,]+/));
-    const named = this.wanted.length ? this.wanted : ['message', ...topics.filter(Boolean)];
-    const types = new Set([...named, 'reset', 'cursor']);
-    this.nativeAt = performance.now();
-    this.load(import('./internal/native-event-source.js'), current, ({ openEventSource }) => {
-      const host = {
-        current,
-        opened: () => {
-          this.nativeAt = performance.now();
-          this.opened();
-        },
-        receive: this.receive.bind(this),
-        error: (closed: boolean, refused?: boolean) =>
-          refused ? this.refuseOrigin() : this.nativeError(closed, current),
-      };
-      this.abort = openEventSource(host, this.native, url, withCredentials, types, cursor);
+    this.load(import('./internal/native-event-source.js'), current, ({ connectNative }) => {
+      this.abort = connectNative(this as never, current);
     });
   }
-
-  private nativeError(closed: boolean, current: () => boolean): void {
-    if (closed) {
-      // EventSource gave up (it shows no status): our backoff, then a new one.
-      if (this.state !== 'open') this.fail('network', 'EventSource gave up.');
-      return this.retry();
-    }
-    // EventSource reconnects by itself, after the server's `retry:`, which may be 0: a server
-    // that ends every stream at once (or keeps refusing) would be hit in a hot loop. The second
-    // of its reconnects in a row to come sooner than retry-min takes our backoff instead (a new
-    // EventSource: the cursor in the query and ReplayFilter keep the resume point).
-    const now = performance.now();
-    this.hurried = now - this.nativeAt < this.retryMin ? this.hurried + 1 : 0;
-    this.nativeAt = now;
-    if (this.hurried > 1) {
-      this.hurried = 0;
-      if (this.state !== 'open') this.fail('network', 'EventSource could not connect.');
-      return this.retry();
-    }
-    if (this.state === 'open') {
-      this.setState('connecting');
-      this.emit(new RealtimeCloseEvent(true));
-      return;
-    }
-    this.fail('network', 'EventSource could not connect; it retries.');
-    if (this.superseded || !current()) return;
-    if (++this.reconnector.attempt > this.maxRetries) {
-      this.disconnect();
-      this.settleRetry(-1);
-    }
-  }
-
-  /** Final: retrying cannot help until the hub allows this page's origin. */
-  private refuseOrigin(): void {
-    this.fail('forbidden-origin', `The hub does not allow the origin ${location.origin}.`, {
-      status: 403,
-    });
-    this.stop('error');
-  }
-
-  /** `once`: `pagehide` aborts the request; a stream with an id resumes on `pageshow`. */
-  private readonly onPage = (event: Event): void => {
-    if (event.type === 'pageshow') {
-      if (this.state === 'paused') this.connect();
-    } else if (this.cursor) {
-      this.disconnect();
-      this.reconnector.cancel();
-      this.setState('paused');
-    } else {
-      this.retry();
-    }
-  };
 
   private readonly onVisibility = (): void => {
     // A feed the page closed, or one stopped for good (204, 401, …), stays so: only a running
@@ -536,11 +429,6 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     }
   };
 }
-
-const aborted = () => new DOMException('The stream was aborted.', 'AbortError');
-/** A rejection for `stream()`: an `Error` with the `error` event's `code`. */
-const failure = (event: { code: string; message: string } | null) =>
-  Object.assign(new Error(event?.message), { code: event?.code });
 
 export interface SseFeedElement<In = unknown> {
   addEventListener: TypedEventTarget<SseFeedEventMap<In>>['addEventListener'];

@@ -108,7 +108,8 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
   private setWhileClosed?: string | null;
   private observer?: MutationObserver;
   private restoring = false;
-  private knownControls = new WeakSet<FormControl>();
+  /** The controls shown the value since it opened (read by the form code). */
+  protected knownControls = new WeakSet<FormControl>();
   /** The storage area and key the controls last showed. */
   private shownGroup?: string;
   /** The peers group this element joined as it opened (its `key` may have changed since). */
@@ -119,9 +120,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
 
   constructor() {
     super();
-    this.addEventListener('input', this.onControlEdited);
-    this.addEventListener('change', this.onControlEdited);
-    this.addEventListener('reset', this.onFormReset);
+    for (const type of ['input', 'change', 'reset']) this.addEventListener(type, this.onFormEvent);
   }
 
   /**
@@ -157,7 +156,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     this.commit(raw);
     this.current = this.dec(raw);
     this.hasCurrent = true;
-    if (this.form()) this.restoreForm(syncedControls(this));
+    this.show('all');
     if (!same) this.changed();
   }
 
@@ -212,7 +211,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     peers.get(group)!.add(this);
     this.group = group;
     window.addEventListener('storage', this.onStorage);
-    this.observer = new MutationObserver(() => this.restoreForm(this.newControls()));
+    this.observer = new MutationObserver(() => this.show('new'));
     this.observer.observe(this, { childList: true, subtree: true });
 
     // Open before reading: a parse-error or quota-exceeded met while reading stays in `error`.
@@ -226,16 +225,15 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
       this.raw = this.area?.getItem(this.key) ?? null;
       // Removed elsewhere while this element was closed (detached by a framework's keep-alive,
       // or disabled): the draft the controls still show is discarded, as when seen live.
-      if (this.shownGroup === group && shown !== null && this.raw === null) this.resetControls();
+      if (this.shownGroup === group && shown !== null && this.raw === null) this.show('reset');
     }
     this.readCurrent();
     // Switched to another key with nothing stored: the old key's draft must not carry over
     // (the next keystroke would store it under the new key).
     if (this.shownGroup !== undefined && this.shownGroup !== group && !this.hasCurrent)
-      this.resetControls();
+      this.show('reset');
     this.shownGroup = group;
-    if (this.form()) this.withForm(() => {});
-    this.restoreForm(this.newControls());
+    this.show('new');
     this.emit(new Event('open'));
   }
 
@@ -303,8 +301,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     if (!this.readCurrent()) return;
     // A draft removed elsewhere is gone here too: the controls go back to their defaults, so
     // the next keystroke stores only what is shown, never the discarded draft.
-    if (raw === null) this.resetControls();
-    else this.restoreForm(syncedControls(this));
+    this.show(raw === null ? 'reset' : 'all');
     this.emit(new ValueChangeEvent(this.value, oldValue, this.key, removed, cleared));
   }
 
@@ -338,10 +335,6 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     return true;
   }
 
-  private newControls(): FormControl[] {
-    return syncedControls(this).filter((control) => !this.knownControls.has(control));
-  }
-
   /**
    * Runs `run` with the form code: now once it has loaded (and nothing waits before it), else
    * after it loads, in call order. `updateComplete` waits for it.
@@ -357,33 +350,12 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
       .finally(() => this.formPending === pending && (this.formPending = undefined)));
   }
 
-  /** Writes controls without taking the writes for the user's edits. */
-  private writeControls(write: (code: FormCode) => void): void {
-    this.withForm((code) => {
-      if (this.area === undefined) return;
-      this.restoring = true;
-      try {
-        write(code);
-      } finally {
-        this.restoring = false;
-      }
-    });
-  }
-
-  private restoreForm(controls: FormControl[]): void {
-    for (const control of controls) this.knownControls.add(control);
-    if (!this.hasCurrent || !controls.length) return;
-    this.writeControls(({ writeForm }) => this.hasCurrent && writeForm(controls, this.current));
-  }
-
-  /** Controls back to the markup's defaults, then the element's default value if it is an object. */
-  private resetControls(): void {
-    const controls = syncedControls(this);
-    if (!controls.length) return;
-    this.writeControls(({ resetForm, writeForm }) => {
-      resetForm(controls);
-      writeForm(controls, this.fallback());
-    });
+  /**
+   * Shows the value in the form's controls (`new`: only those not shown since it opened;
+   * `reset`: the markup's defaults, then the default value), once the form code is there.
+   */
+  private show(how: 'all' | 'new' | 'reset'): void {
+    if (this.form()) this.withForm((code) => code.show(this as never, how));
   }
 
   protected override async getUpdateComplete(): Promise<boolean> {
@@ -392,37 +364,13 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     return done;
   }
 
-  /** A reset form discards its draft: the key is removed here and in every other tab. */
-  private readonly onFormReset = (event: Event): void => {
-    const form = event.target;
-    if (this.area === undefined || !(form instanceof HTMLFormElement)) return;
-    // The reset itself runs after this event is dispatched, unless a later listener cancels it.
-    setTimeout(() => {
-      if (event.defaultPrevented || this.area === undefined) return;
-      if (syncedControls(this).some((control) => control.form === form)) this.removeValue();
-    });
-  };
-
-  private readonly onControlEdited = (event: Event): void => {
-    if (this.restoring || this.area === undefined) return;
-    const controls = syncedControls(this);
-    if (!controls.includes(event.target as FormControl)) return;
-    this.withForm(({ readForm }) => {
-      if (this.area === undefined) return;
-      const data = {
-        ...(this.hasCurrent && typeof this.current === 'object' ? this.current : {}),
-        ...readForm(controls),
-      };
-      let raw: string;
-      try {
-        raw = this.enc(data); // a `serializer` of the page's may throw
-      } catch (error) {
-        return this.fail('serialize-failed', String(error));
-      }
-      this.current = data;
-      this.hasCurrent = true;
-      this.commit(raw);
-    });
+  /**
+   * A control edited (`input`, `change`) or a form reset: handled by the form code, in order
+   * with its other work (the writes of a restore are not the user's edits).
+   */
+  private readonly onFormEvent = (event: Event): void => {
+    if (!this.restoring && this.area !== undefined && this.form())
+      this.withForm((code) => code.formEvent(this as never, event));
   };
 
   private readonly onStorage = (event: StorageEvent): void => {

@@ -11,15 +11,7 @@ export interface SwRelayEventMap<In = unknown> extends RealtimeEventMap {
   update: Event;
 }
 
-/** A rejected `request()`: `code` is `timeout`, `worker-error` or `closed`. */
-export class RelayRequestError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { RelayRequestError } from './internal/relay-requests.js';
 
 /** The elements of this page by channel: the worker relays to other tabs, the page to itself. */
 const local = new Map<string, Set<SwRelayElement>>();
@@ -105,29 +97,16 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
   request(data: Out, { timeout = 5000 }: { timeout?: number } = {}): Promise<unknown> {
     this.usable();
     structuredClone(data);
+    const since = performance.now();
     const channel = new MessageChannel();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        channel.port1.close();
-        // Seen to fail, so never handled later: a request still queued is dropped.
-        this.queue = this.queue.filter((queued) => queued.port !== channel.port2);
-        reject(new RelayRequestError('timeout', `The worker did not answer within ${timeout} ms.`));
-      }, timeout);
-      channel.port1.onmessage = ({ data: reply }) => {
-        clearTimeout(timer);
-        channel.port1.close();
-        if (reply?.ok) resolve(reply.value);
-        else reject(new RelayRequestError('worker-error', String(reply?.message)));
-      };
-      const queued = this.send(
-        { rtRelay: 1, kind: 'request', channel: this.name, sender: this.senderId, data },
-        channel.port2,
-      );
-      if (!queued) {
-        clearTimeout(timer);
-        reject(new RelayRequestError('queue-full', 'The queue is full.'));
-      }
-    });
+    // Sent (or queued) now, in order with post(); the wait for the answer loads on first use.
+    const queued = this.send(
+      { rtRelay: 1, kind: 'request', channel: this.name, sender: this.senderId, data },
+      channel.port2,
+    );
+    return import('./internal/relay-requests.js').then((m) =>
+      m.answer(this as never, channel, timeout, since, queued),
+    );
   }
 
   /**
@@ -150,8 +129,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
       // Opaque origins (sandboxed frames) throw a SecurityError here.
     }
     if (!container) {
-      this.setState('error');
-      return this.fail('unsupported', 'No service workers here (an insecure or opaque origin).');
+      return this.halt('unsupported', 'No service workers here (an insecure or opaque origin).');
     }
     if (!local.has(this.name)) local.set(this.name, new Set());
     local.get(this.name)!.add(this);
@@ -177,8 +155,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
       },
       (error: Error) => {
         if (session !== this.session) return;
-        this.setState('error');
-        this.fail('register-failed', `Could not register ${this.src}: ${error.message}`, {
+        this.halt('register-failed', `Could not register ${this.src}: ${error.message}`, {
           cause: error,
         });
       },
@@ -196,13 +173,9 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     this.switching = this.announcedOpen = false;
   }
 
-  private usable(): void {
-    if (!this.isConnected || this.disabled) {
-      throw new DOMException(
-        `<${this.localName}> is ${this.disabled ? 'disabled' : 'not in the document'}.`,
-        'InvalidStateError',
-      );
-    }
+  /** A request that timed out while queued (no active worker yet) is dropped. */
+  protected unqueue(port: MessagePort): void {
+    this.queue = this.queue.filter((queued) => queued.port !== port);
   }
 
   private send(envelope: object, port?: MessagePort): boolean {

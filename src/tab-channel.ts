@@ -154,8 +154,9 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
       }
       this.queue.push(structuredClone(data));
     } else {
+      this.usable();
       throw new DOMException(
-        `<${this.localName}> cannot post: ${this.whyClosed()}.`,
+        `<${this.localName}> has no open channel${this.name ? '' : ': it has no name'}.`,
         'InvalidStateError',
       );
     }
@@ -253,8 +254,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
       });
     } catch (error) {
       if (!current()) return;
-      this.setState('error');
-      this.fail((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
+      this.halt((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
         cause: error,
       });
     }
@@ -303,13 +303,6 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
 
   private deliver(data: unknown, origin: string): void {
     this.emit(new RealtimeMessageEvent({ data, origin }));
-  }
-
-  private whyClosed(): string {
-    if (!this.isConnected) return 'it is not in the document';
-    if (this.disabled) return 'it is disabled';
-    if (!this.name) return 'it has no name';
-    return 'its channel is not open';
   }
 }
 

@@ -174,6 +174,72 @@ describe('validate', () => {
     expect(got).to.deep.equal([{ then: 'soon' }, { then: 'later' }]);
     el.remove();
   });
+  it('a validator that throws anything (null, an object with no string form, a throwing message getter; sync or async) is invalid-message, never an uncaught error', async () => {
+    const el = await channel();
+    const thrown = [
+      null,
+      Object.create(null),
+      {
+        toString() {
+          throw new Error('no string');
+        },
+      },
+      {
+        get message(): string {
+          throw new Error('no message');
+        },
+      },
+    ];
+    el.validate = (value) => {
+      if (value === 'ok') return value;
+      const n = value as number;
+      if (n < 4) throw thrown[n];
+      return Promise.reject(thrown[n - 4]);
+    };
+    const messages = record<MessageEvent>(el, 'message');
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    post(el.name, 0, 1, 2, 3, 4, 5, 6, 7, 'ok');
+    await waitUntil(() => messages.length === 1 && errors.length === 8, 5000);
+    expect(errors.map((e) => [e.code, e.raw])).to.deep.equal(
+      [...Array(8).keys()].map((n) => ['invalid-message', n]),
+    );
+    expect(errors[1]!.cause).to.equal(thrown[1]);
+    expect(messages[0]!.data).to.equal('ok');
+    expect(el.state).to.equal('open');
+  });
+
+  it('a Standard Schema failure with no issue listed is invalid-message with a readable message', async () => {
+    const el = await channel();
+    el.validate = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: (value: unknown) => (value === 'ok' ? { value } : { issues: [] }),
+      },
+    };
+    const messages = record<MessageEvent>(el, 'message');
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    post(el.name, 'bad', 'ok');
+    await waitUntil(() => messages.length === 1 && errors.length === 1, 5000);
+    expect(errors[0]!.code).to.equal('invalid-message');
+    expect(errors[0]!.message).not.to.contain('undefined');
+  });
+
+  it('<storage-sync>: a validator that throws an object with no string form is invalid-message', async () => {
+    const key = uniqueName('throws');
+    localStorage.setItem(key, '"stored"');
+    const el = document.createElement('storage-sync') as StorageSyncElement;
+    el.key = key;
+    el.validate = () => {
+      throw Object.create(null);
+    };
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    document.body.append(el);
+    await waitUntil(() => errors.length === 1, 5000);
+    expect(errors[0]!.code).to.equal('invalid-message');
+    expect(el.value).to.equal(null);
+    localStorage.removeItem(key);
+  });
 });
 
 describe('subscribe (the store contract)', () => {

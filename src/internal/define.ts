@@ -24,7 +24,7 @@ export function defineElement(
   }
   if (existing) {
     console.warn(
-      `realtime-elements: <${tag}> is already defined by another class (two copies of the library?); keeping the first.`,
+      `realtime-elements: <${tag}> is already defined by another class (a second copy?): kept.`,
     );
     return;
   }

@@ -3,7 +3,7 @@
  * text-like inputs, textareas and single selects → string; multiple selects and checkbox groups
  * → string[]; a lone checkbox → boolean; a radio group → the checked value or null.
  */
-import { type FormControl, type FormData } from './form-controls.js';
+import { syncedControls, type FormControl, type FormData } from './form-controls.js';
 
 export { isSynced, syncedControls, type FormControl, type FormData } from './form-controls.js';
 
@@ -126,4 +126,75 @@ export function resetForm(controls: FormControl[]): boolean {
 function announce(control: FormControl): void {
   control.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
   control.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+/** What the form code needs of `<storage-sync>`. */
+export interface FormHost extends Element {
+  /** The storage area while open (`null`: memory only), `undefined` while closed. */
+  readonly area?: Storage | null;
+  current: unknown;
+  hasCurrent: boolean;
+  /** Set while this code writes controls: their events are not the user's edits. */
+  restoring: boolean;
+  /** The controls shown the value since the element opened. */
+  readonly knownControls: WeakSet<FormControl>;
+  fallback(): unknown;
+  enc(value: unknown): string;
+  commit(raw: string | null): void;
+  removeValue(): void;
+  fail(code: string, message: string): void;
+}
+
+/**
+ * The page edited a control (`input`, `change`): the form's values, merged into the current
+ * object, are stored. A form reset discards the draft: the key is removed here and in every
+ * other tab.
+ */
+export function formEvent(host: FormHost, event: Event): void {
+  if (host.area === undefined) return;
+  const controls = syncedControls(host);
+  if (event.type === 'reset') {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    // The reset itself runs after this event is dispatched, unless a later listener cancels it.
+    setTimeout(() => {
+      if (event.defaultPrevented || host.area === undefined) return;
+      if (syncedControls(host).some((control) => control.form === form)) host.removeValue();
+    });
+    return;
+  }
+  if (!controls.includes(event.target as FormControl)) return;
+  const data = {
+    ...(host.hasCurrent && typeof host.current === 'object' ? host.current : {}),
+    ...readForm(controls),
+  };
+  let raw: string;
+  try {
+    raw = host.enc(data); // a `serializer` of the page's may throw
+  } catch (error) {
+    return host.fail('serialize-failed', String(error));
+  }
+  host.current = data;
+  host.hasCurrent = true;
+  host.commit(raw);
+}
+
+/**
+ * Shows `host`'s value in its controls: `all`, the `new` ones only (not shown since it opened),
+ * or `reset` (the markup's defaults, then the default value).
+ */
+export function show(host: FormHost, how: 'all' | 'new' | 'reset'): void {
+  if (host.area === undefined) return;
+  let controls = syncedControls(host);
+  if (how === 'new') controls = controls.filter((control) => !host.knownControls.has(control));
+  if (how !== 'reset') for (const control of controls) host.knownControls.add(control);
+  host.restoring = true;
+  try {
+    if (how === 'reset') {
+      resetForm(controls);
+      writeForm(controls, host.fallback());
+    } else if (host.hasCurrent) writeForm(controls, host.current);
+  } finally {
+    host.restoring = false;
+  }
 }

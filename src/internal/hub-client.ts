@@ -38,7 +38,8 @@ export interface HubRelay {
   topics(): string[];
   emit(event: Event): boolean;
   fail(code: string, message: string, init?: object): void;
-  reauth(): Promise<void>;
+  readonly auth: string | (() => string | Promise<string>) | null;
+  renew(expiring?: boolean): Promise<boolean>;
 }
 
 /**
@@ -122,6 +123,19 @@ export function refuseLargest(relay: HubRelay): void {
   else relay.fail('too-large', 'The server refused a message as too large (1009).');
 }
 
+/** The hub's `expiring`: renew, then a new `auth` frame on the same socket. */
+async function reauth(relay: HubRelay): Promise<void> {
+  const socket = relay.socket;
+  try {
+    await relay.renew(true);
+    const token = typeof relay.auth === 'function' ? await relay.auth() : relay.auth;
+    if (token != null && socket === relay.socket)
+      relay.sendControl(relay.json({ type: 'auth', token }));
+  } catch {
+    // No new token: the hub closes with 4440 at expiry and the reconnect asks again.
+  }
+}
+
 /** One frame from the hub. */
 export function receive(relay: HubRelay, raw: unknown): void {
   let frame: { type?: string; [field: string]: unknown };
@@ -149,7 +163,7 @@ export function receive(relay: HubRelay, raw: unknown): void {
       if (frame.id && !relay.cursor) relay.cursor = frame.id as string;
       break;
     case 'expiring':
-      void relay.reauth();
+      void reauth(relay);
       break;
     case 'ack':
       acknowledged(relay, frame.ref, frame.id as string);

@@ -1,9 +1,110 @@
 import { refusedOrigin } from './hub-refusal.js';
 import { ReplayFilter } from './replay-filter.js';
+import { RealtimeCloseEvent, type RealtimeErrorInit } from './events.js';
+import type { ReconnectController } from './reconnect-controller.js';
 
 /** What `<sse-feed>` keeps across the `EventSource`s it makes for one stream. */
 export interface NativeState {
   replays?: ReplayFilter;
+  /** When an `EventSource` last opened or failed (ms, `performance.now()`). */
+  at?: number;
+  /** Its own reconnects in a row that came sooner than `retry-min` after that. */
+  hurried?: number;
+}
+
+/** The parts of `<sse-feed>` native mode drives. */
+export interface NativeFeed {
+  readonly url: URL;
+  readonly withCredentials: boolean;
+  readonly cursor: string;
+  /** The `events` filter (empty: every type the stream is known to send). */
+  readonly wanted: string[];
+  readonly native: NativeState;
+  readonly state: string;
+  readonly superseded: boolean;
+  readonly retryMin: number;
+  readonly maxRetries: number;
+  readonly reconnector: ReconnectController;
+  opened(): void;
+  receive(type: string, data: string, lastEventId: string, origin: string): void;
+  fail(code: string, message: string, init?: RealtimeErrorInit): void;
+  setState(state: string): void;
+  emit(event: Event): boolean;
+  retry(): void;
+  stop(state: 'closed' | 'error'): void;
+  disconnect(): void;
+  settleRetry(delay: number): void;
+}
+
+/**
+ * Native mode for `feed`'s current attempt (`current()`): the types to listen for (`events`,
+ * else `message` and the hub's topics named in the URL), one `EventSource`, and what its
+ * errors mean. Returns the function that closes it.
+ */
+export function connectNative(feed: NativeFeed, current: () => boolean): () => void {
+  const { url, native } = feed;
+  // EventSource hears only the types it is told: with none listed, `message` and the hub's
+  // topics named in the URL (`?topic=a&topic=b` or `?topic=a%20b`: the type is the topic).
+  const topics = url.searchParams.getAll('topic').flatMap((value) => value.split(/[\s,]+/));
+  const named = feed.wanted.length ? feed.wanted : ['message', ...topics.filter(Boolean)];
+  native.at = performance.now();
+  const host: NativeHost = {
+    current,
+    opened: () => {
+      native.at = performance.now();
+      feed.opened();
+    },
+    receive: feed.receive.bind(feed),
+    error: (closed, refused) => (refused ? refuse(feed) : nativeError(feed, closed, current)),
+  };
+  return openEventSource(
+    host,
+    native,
+    url,
+    feed.withCredentials,
+    new Set([...named, 'reset', 'cursor']),
+    feed.cursor,
+  );
+}
+
+function nativeError(feed: NativeFeed, closed: boolean, current: () => boolean): void {
+  if (closed) {
+    // EventSource gave up (it shows no status): our backoff, then a new one.
+    if (feed.state !== 'open') feed.fail('network', 'EventSource gave up.');
+    return feed.retry();
+  }
+  // EventSource reconnects by itself, after the server's `retry:`, which may be 0: a server
+  // that ends every stream at once (or keeps refusing) would be hit in a hot loop. The second
+  // of its reconnects in a row to come sooner than retry-min takes our backoff instead (a new
+  // EventSource: the cursor in the query and ReplayFilter keep the resume point).
+  const { native } = feed;
+  const now = performance.now();
+  native.hurried = now - (native.at ?? 0) < feed.retryMin ? (native.hurried ?? 0) + 1 : 0;
+  native.at = now;
+  if (native.hurried > 1) {
+    native.hurried = 0;
+    if (feed.state !== 'open') feed.fail('network', 'EventSource could not connect.');
+    return feed.retry();
+  }
+  if (feed.state === 'open') {
+    feed.setState('connecting');
+    feed.emit(new RealtimeCloseEvent(true));
+    return;
+  }
+  feed.fail('network', 'EventSource could not connect; it retries.');
+  if (feed.superseded || !current()) return;
+  if (++feed.reconnector.attempt > feed.maxRetries) {
+    feed.disconnect();
+    feed.settleRetry(-1);
+  }
+}
+
+/** Final: retrying cannot help until the hub allows this page's origin. */
+function refuse(feed: NativeFeed): void {
+  feed.fail('forbidden-origin', `The hub does not allow the origin ${location.origin}.`, {
+    status: 403,
+  });
+  feed.stop('error');
 }
 
 /** The element's side: each call is made only while the attempt is current. */

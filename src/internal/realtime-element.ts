@@ -308,6 +308,19 @@ export abstract class RealtimeElement<
     if (this.isUpdatePending && this.isConnected) this.performUpdate();
   }
 
+  /**
+   * For methods that act on an open element (`post()`, `request()` …): throws
+   * `InvalidStateError` when the element is disabled or not in the document.
+   */
+  protected usable(): void {
+    if (!this.isConnected || this.disabled) {
+      throw new DOMException(
+        `<${this.localName}> is ${this.disabled ? 'disabled' : 'not in the document'}.`,
+        'InvalidStateError',
+      );
+    }
+  }
+
   protected setState(state: string): void {
     if (this._superseded) return;
     const previous = this._state;
@@ -372,9 +385,18 @@ export abstract class RealtimeElement<
   /** Reports a value `validate` refused (`invalid-message`); true when it did. */
   protected rejects(raw: unknown, checked: Checked): boolean {
     if (checked.issues) {
-      this.fail('invalid-message', `Invalid: ${checked.issues[0]?.message}`, { raw, ...checked });
+      this.fail('invalid-message', `Invalid: ${checked.issues[0]?.message ?? 'no issue given'}`, {
+        raw,
+        ...checked,
+      });
     }
     return !!checked.issues;
+  }
+
+  /** Stops in the `error` state and says why (an `error` event). */
+  protected halt(code: string, message: string, init?: RealtimeErrorInit): void {
+    this.setState('error');
+    this.fail(code, message, init);
   }
 
   protected fail(code: string, message: string, init?: RealtimeErrorInit): void {

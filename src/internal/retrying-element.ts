@@ -103,15 +103,10 @@ export abstract class RetryingElement<
    */
   protected renewThen(expiring: boolean, stale: () => boolean): void {
     this.setState('connecting');
-    void this.renew(expiring).then((renewed) => {
-      if (stale()) return;
-      // At once after a stable connection; an expiry again soon after takes the backoff.
-      if (renewed || expiring) {
-        return this.reconnector.attempt++ ? this.settleRetry(this.scheduleRetry()) : this.connect();
-      }
-      this.setState('error');
-      this.fail('unauthorized', 'Credentials refused; refresh() could not renew them.');
-    });
+    void import('./renewal.js').then(
+      (m) => m.renewThen(this as never, expiring, stale),
+      (cause: unknown) => stale() || this.halt('auth-failed', 'refresh() did not load.', { cause }),
+    );
   }
 
   /** The page asked for a fresh start (`reconnect()`): a new backoff, and `refresh` a new turn. */
@@ -134,8 +129,7 @@ export abstract class RetryingElement<
       })
       .catch((error: unknown) => {
         if (this.joining !== joining) return;
-        this.setState('error');
-        this.fail('unsupported', 'Shared mode needs BroadcastChannel.', { cause: error });
+        this.halt('unsupported', 'Shared mode needs BroadcastChannel.', { cause: error });
       });
   }
 
@@ -185,8 +179,7 @@ export abstract class RetryingElement<
   /** Reflects the outcome of `scheduleRetry` (call it after any `close` event). */
   protected settleRetry(delay: number): void {
     if (delay >= 0) return this.setState('connecting');
-    this.setState('error');
-    this.fail(
+    this.halt(
       'retries-exhausted',
       `Gave up after ${this.maxRetries} attempts; call reconnect() to try again.`,
     );

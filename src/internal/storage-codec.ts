@@ -5,56 +5,43 @@ export const storageValueTypes: readonly StorageValueType[] = ['json', 'text', '
 
 export class ParseError extends Error {}
 
+/** The JavaScript type each plain `type` stores (`json` stores any JSON value). */
+const plain: Record<string, string> = { text: 'string', number: 'number', boolean: 'boolean' };
+
 /** Parses a stored string; throws `ParseError` when it is not valid for `type`. */
 export function decode(raw: string, type: StorageValueType): unknown {
-  switch (type) {
-    case 'text':
-      return raw;
-    case 'number': {
-      const value = raw.trim() === '' ? NaN : Number(raw);
-      if (Number.isNaN(value)) throw new ParseError(`"${raw}" is not a number`);
-      return value;
+  if (type === 'text') return raw;
+  if (type === 'json') {
+    try {
+      return JSON.parse(raw);
+    } catch (error) {
+      throw new ParseError((error as Error).message);
     }
-    case 'boolean':
-      if (raw === 'true') return true;
-      if (raw === 'false') return false;
-      throw new ParseError(`"${raw}" is not true or false`);
-    default:
-      try {
-        return JSON.parse(raw);
-      } catch (error) {
-        throw new ParseError((error as Error).message);
-      }
   }
+  const value =
+    type === 'number'
+      ? raw.trim()
+        ? Number(raw)
+        : NaN
+      : raw === 'true' || (raw === 'false' ? false : NaN);
+  if (Number.isNaN(value)) throw new ParseError(`"${raw}" is not a ${type}`);
+  return value;
 }
 
 /** Serialises a value for storage; throws a `TypeError` naming the problem when it cannot. */
 export function encode(value: unknown, type: StorageValueType): string {
-  switch (type) {
-    case 'text':
-      if (typeof value !== 'string')
-        throw new TypeError(`type="text" stores strings, not ${typeof value}`);
-      return value;
-    case 'number':
-      if (typeof value !== 'number' || Number.isNaN(value)) {
-        throw new TypeError(`type="number" stores numbers, not ${String(value)}`);
-      }
-      return String(value);
-    case 'boolean':
-      if (typeof value !== 'boolean')
-        throw new TypeError(`type="boolean" stores true or false, not ${String(value)}`);
-      return String(value);
-    default: {
-      let raw: string | undefined;
-      try {
-        raw = JSON.stringify(value);
-      } catch (error) {
-        // Cycles and BigInt: JSON cannot represent them.
-        throw new TypeError(`The value cannot be stored as JSON: ${(error as Error).message}`);
-      }
-      if (raw === undefined)
-        throw new TypeError(`The value cannot be stored as JSON: ${typeof value}`);
-      return raw;
-    }
+  if (type !== 'json') {
+    if (typeof value !== plain[type] || Number.isNaN(value))
+      throw new TypeError(`type="${type}" stores a ${plain[type]}, not ${String(value)}`);
+    return String(value);
   }
+  let raw: string | undefined;
+  try {
+    raw = JSON.stringify(value);
+  } catch (error) {
+    // Cycles and BigInt: JSON cannot represent them.
+    throw new TypeError(`The value cannot be stored as JSON: ${(error as Error).message}`);
+  }
+  if (raw === undefined) throw new TypeError(`The value cannot be stored as JSON: ${typeof value}`);
+  return raw;
 }

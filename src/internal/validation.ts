@@ -35,10 +35,19 @@ export type Checked =
   | { value: unknown; issues?: undefined }
   | { issues: ReadonlyArray<ValidationIssue>; cause?: unknown };
 
-const thrown = (cause: unknown): Checked => ({
-  issues: [{ message: String((cause as Error | null)?.message ?? cause) }],
-  cause,
-});
+/**
+ * What a validator threw, as an issue. A validator may throw anything: `null`, an object with
+ * no string form (`Object.create(null)`), one whose `message` getter or `toString` throws.
+ */
+function thrown(cause: unknown): Checked {
+  let message = 'validate threw';
+  try {
+    message = String((cause as Error | null)?.message ?? cause);
+  } catch {
+    // No readable message: the generic one, and the value itself in `cause`.
+  }
+  return { issues: [{ message }], cause };
+}
 
 /** A promise of any realm or library; a plain object with a `then` field is data. */
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
