@@ -12,6 +12,7 @@ export interface PollHost {
   src: string;
   long: boolean;
   interval?: number;
+  timeout: number;
   type: 'text' | 'json';
   method: string;
   body: unknown;
@@ -54,6 +55,9 @@ export async function pollRequest(host: PollHost, controller: AbortController): 
   const url = new URL(host.src, document.baseURI);
   let response: Response;
   let body: string;
+  // A poll that never settles (a server or proxy that holds it for ever) must not stop the feed.
+  let late = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const headers = new Headers(
       (typeof host.headers === 'function' ? await host.headers() : host.headers) ?? undefined,
@@ -68,6 +72,12 @@ export async function pollRequest(host: PollHost, controller: AbortController): 
     const method = host.method || 'GET';
     const payload = /^(GET|HEAD)$/i.test(method) ? null : requestBody(host.body, headers);
     if (!current()) return;
+    if (host.timeout > 0) {
+      timer = setTimeout(() => {
+        late = true;
+        controller.abort();
+      }, host.timeout);
+    }
     response = await fetch(url, {
       method,
       headers,
@@ -80,8 +90,11 @@ export async function pollRequest(host: PollHost, controller: AbortController): 
   } catch (error) {
     if (!current()) return;
     host.inFlight = undefined;
-    host.fail('network', `The poll failed: ${(error as Error).message}`, { cause: error });
+    if (late) host.fail('timeout', `No answer after ${host.timeout} ms.`);
+    else host.fail('network', `The poll failed: ${(error as Error).message}`, { cause: error });
     return host.settleRetry(host.scheduleRetry());
+  } finally {
+    clearTimeout(timer);
   }
   if (!current()) return;
   const { status } = response;
