@@ -41,7 +41,7 @@ type HeadersSource =
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
  * @attr {boolean} disabled - Keeps it stopped.
- * @attr {string} state - `connecting`, `open`, `paused` (hidden tab), `closed`, `error`.
+ * @attr {string} state - `connecting`, `open`, `paused` (hidden tab, or page in the back/forward cache), `closed`, `error`.
  *
  * @fires {HubMessageEvent} message - New content (short), or each hub event (long). Carries `data`, `origin`; long polling also `lastEventId`, `topic`, `id`.
  * @fires {Event} open - The first poll succeeded.
@@ -156,6 +156,12 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
     this.stopPolling();
     this.reconnector.cancel();
     if (this.opened) this.emit(new RealtimeCloseEvent(false));
+    this.opened = false;
+  }
+
+  protected override suspend(): void {
+    this.stopPolling();
+    // Back from the cache it opens again, with `open`, like the other feeds.
     this.opened = false;
   }
 

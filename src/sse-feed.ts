@@ -48,7 +48,7 @@ type HeadersSource =
  * @attr {string} done-event - With `once`: the SSE event type that ends the stream (default `done`); not delivered as a `message`.
  * @attr {string} done-data - With `once`: data that ends the stream, e.g. `[DONE]`; not delivered as a `message`.
  * @attr {boolean} disabled - Keeps the feed closed.
- * @attr {string} state - `connecting`, `open`, `paused`, `closed`, `error`.
+ * @attr {string} state - `connecting`, `open`, `paused` (hidden tab with `pause-hidden`, or page in the back/forward cache), `closed`, `error`.
  *
  * @fires {SseMessageEvent} message - An SSE event. Its own type is in `eventType`: a server never chooses a DOM event type. Carries `data`, `lastEventId`, `eventType`, `origin`.
  * @fires {Event} open - The stream is open (fetch: a 200 `text/event-stream` answer).
@@ -190,8 +190,6 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     const promise = new Promise<void>((resolve, reject) => (this.run = { resolve, reject }));
     // The page may ignore it: an abort must not surface as an unhandled rejection.
     promise.catch(() => {});
-    addEventListener('pagehide', this.onPage);
-    addEventListener('pageshow', this.onPage);
     this.connect();
     return promise;
   }
@@ -200,8 +198,6 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   private finish(error?: unknown): void {
     const run = this.run;
     this.run = undefined;
-    removeEventListener('pagehide', this.onPage);
-    removeEventListener('pageshow', this.onPage);
     if (error) run?.reject(error);
     else run?.resolve();
   }
@@ -236,6 +232,9 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     if (/[\r\n\0]/.test(this.cursor)) {
       return this.invalid('invalid-attribute', 'last-event-id cannot contain CR, LF or NUL.');
     }
+    // The back/forward cache (`pagehide` → `suspend()`): loaded now, not on `pagehide`, when the
+    // page may be frozen before an import settles.
+    void import('./internal/page-lifecycle.js').then((m) => m.default(this as never));
     // A one-shot request is sent by stream() only.
     if (this.once) return;
     // Shared feeds stay connected: the leading tab may be hidden while others are not.
@@ -297,6 +296,13 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     this.arm(attempt, this.connectTimeout, 'timeout');
     if (this.useFetch) void this.connectFetch(attempt);
     else this.connectNative(attempt);
+  }
+
+  /** `once`: `pagehide` aborts the request; a stream with an id resumes on `pageshow`. */
+  protected override suspend(): void {
+    // Without an id to resume from, a one-shot request is never sent again: `interrupted`.
+    if (this.once && !this.cursor) this.retry();
+    else this.disconnect();
   }
 
   /** Ends the current attempt without scheduling another. */
@@ -517,19 +523,6 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     });
     this.stop('error');
   }
-
-  /** `once`: `pagehide` aborts the request; a stream with an id resumes on `pageshow`. */
-  private readonly onPage = (event: Event): void => {
-    if (event.type === 'pageshow') {
-      if (this.state === 'paused') this.connect();
-    } else if (this.cursor) {
-      this.disconnect();
-      this.reconnector.cancel();
-      this.setState('paused');
-    } else {
-      this.retry();
-    }
-  };
 
   private readonly onVisibility = (): void => {
     // A feed the page closed, or one stopped for good (204, 401, …), stays so: only a running

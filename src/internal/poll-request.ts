@@ -1,6 +1,7 @@
 import { retryAfterMs } from './retry-after.js';
 import { hubErrorCode } from './hub-refusal.js';
 import { requestBody } from './request-body.js';
+import followPage, { type PageHost } from './page-lifecycle.js';
 import { RealtimeMessageEvent, ResetEvent, type RealtimeErrorInit } from './events.js';
 import type { ReconnectController } from './reconnect-controller.js';
 
@@ -51,6 +52,8 @@ interface HubPoll {
  * the element's `inFlight` while the poll is current; a page that closes the feed drops it.
  */
 export async function pollRequest(host: PollHost, controller: AbortController): Promise<void> {
+  // The back/forward cache (`pagehide` → `suspend()`): followed from the first poll on.
+  followPage(host as unknown as PageHost);
   const current = () => host.inFlight === controller;
   const url = new URL(host.src, document.baseURI);
   let response: Response;
