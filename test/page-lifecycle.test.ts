@@ -143,4 +143,32 @@ describe('back/forward cache (Chromium)', () => {
     expect(await first.eval('window.el.leader')).to.equal(false);
     expect(await second.eval('window.el.leader')).to.equal(true);
   });
+
+  it('a shared <socket-relay> back from the cache resumes and sends on a socket of its own: every message once', async () => {
+    const topic = uniqueName('bfcache-relay');
+    const html = `<socket-relay shared type="json" src="/realtime/ws" topic="${topic}"></socket-relay>`;
+    const first = await tabWith(html);
+    await until(first, 'window.el.leader');
+    const second = await tabWith(html);
+    await publish(topic, 0, 3);
+    for (const tab of [first, second])
+      await until(tab, `window.entries.filter((e) => e.type === 'message').length >= 3`);
+
+    await awayAndBack(first, async () => {
+      await until(second, 'window.el.leader');
+      await publish(topic, 3, 6);
+      await until(second, `window.entries.filter((e) => e.type === 'message').length >= 6`);
+    });
+    await until(first, `window.el.state === 'open'`);
+    await first.eval(`window.el.send({ n: 6 })`);
+    await until(second, `window.entries.some((e) => e.n === 6)`);
+    // A sentinel after the last message: anything doubled would have arrived before it.
+    await publish(topic, 7, 8);
+    for (const tab of [first, second]) await until(tab, `window.entries.some((e) => e.n === 7)`);
+    const messages = async (tab: Tab) =>
+      (await entries(tab)).filter((e) => e.type === 'message').map((e) => e.n);
+    // A sender never hears its own message.
+    expect(await messages(first)).to.deep.equal([0, 1, 2, 3, 4, 5, 7]);
+    expect(await messages(second)).to.deep.equal(numbers(0, 8));
+  });
 });

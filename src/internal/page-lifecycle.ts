@@ -8,13 +8,16 @@ export interface PageHost {
   readonly shared: boolean;
   readonly reconnector: ReconnectController;
   sharing?: object;
+  /** `<socket-relay echo>`: its own sends are delivered to it too. */
+  readonly echo?: boolean;
   setState(state: string): void;
+  emit(event: Event): boolean;
   unshare(): void;
   suspend(): void;
   start(): void;
   connect(): void;
   /** `<socket-relay>`: sends on its own socket (what a shared leader does for every tab). */
-  sendFor?(data: unknown, options: object): boolean;
+  sendFor?(data: unknown, options: object, acked: (id?: string) => void): boolean;
 }
 
 /** The elements that follow the page, and whether `pagehide` paused each. */
@@ -69,11 +72,46 @@ function thaw(host: PageHost, persisted: boolean): void {
   // Shared: the group went on without this tab, and a follower only hears what is sent from
   // now on. So the tab resumes from its own cursor on a connection of its own, leading a group
   // of one, until it is re-opened (`start()` leaves this stand-in and joins the group again).
-  host.sharing = {
-    leading: true,
-    pass: () => true,
-    leave() {},
-    send: (data: unknown, options: object) => host.sendFor!(data, options),
-  };
+  host.sharing = alone(host);
   host.connect();
+}
+
+/**
+ * A group of one for a restored shared tab. `<socket-relay>` publishes a shared tab's sends
+ * with `echo` (each tab of a group drops its own), so this drops them too: a message waits
+ * while a send is unacknowledged (the acknowledgement names the id of its echo), then is
+ * delivered unless it is the echo of this tab's own send (or the element asked for `echo`).
+ */
+function alone(host: PageHost): object {
+  const own = new Set<string | undefined>();
+  const held: Event[] = [];
+  let waiting = 0;
+  let replaying = false;
+  const mine = (event: Event) => own.delete((event as Event & { id?: string }).id) && !host.echo;
+  return {
+    leading: true,
+    leave() {},
+    pass: (event: Event) => {
+      if (replaying || event.type !== 'message') return true;
+      if (waiting) return !held.push(event);
+      return !mine(event);
+    },
+    send(data: unknown, options: object) {
+      waiting++;
+      let sent = false;
+      try {
+        sent = host.sendFor!(data, options, (id) => {
+          own.add(id);
+          if (--waiting) return;
+          replaying = true;
+          for (const event of held.splice(0)) if (!mine(event)) host.emit(event);
+          replaying = false;
+        });
+      } finally {
+        // Refused (a full queue) or thrown: no acknowledgement will come.
+        if (!sent) waiting--;
+      }
+      return sent;
+    },
+  };
 }
