@@ -5,6 +5,7 @@ import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
 import { hubPlugin } from './test/e2e/hub-plugin.mjs';
 import { hubClusterPlugin } from './test/e2e/hub-cluster-plugin.mjs';
 import { hubHttp2Plugin } from './test/e2e/hub-http2-plugin.mjs';
+import { faultSuites } from './test/fault-suites.mjs';
 import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 import { wsTestServer } from './test/e2e/ws-test-server.mjs';
 import { swTestServer } from './test/e2e/sw-test-server.mjs';
@@ -33,7 +34,11 @@ const filterBrowserLogs = ({ args }) => {
 
 export default {
   filterBrowserLogs,
-  files: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+  // FAULTS=1 (`npm run test:faults`): only the long seeded fault runs; otherwise all but them.
+  // `--files` on the command line still picks any one file.
+  files: process.env.FAULTS
+    ? faultSuites.browser
+    : ['test/**/*.test.ts', 'test/**/*.test.tsx', ...faultSuites.browser.map((file) => `!${file}`)],
   // Svelte's browser build (its default export condition is the server build).
   nodeResolve: { exportConditions: ['browser', 'development'] },
   concurrency: 1,

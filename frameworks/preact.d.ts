@@ -25,6 +25,7 @@ declare module 'preact' {
         PreactJSX.HTMLAttributes<PollFeedElement>,
         | 'src'
         | 'interval'
+        | 'timeout'
         | 'type'
         | 'long'
         | 'pollHidden'
@@ -56,6 +57,7 @@ declare module 'preact' {
       > & {
         src?: PollFeedElement['src'];
         interval?: PollFeedElement['interval'];
+        timeout?: PollFeedElement['timeout'];
         type?: PollFeedElement['type'];
         long?: PollFeedElement['long'];
         pollHidden?: PollFeedElement['pollHidden'];
@@ -209,6 +211,7 @@ declare module 'preact' {
         | 'type'
         | 'withCredentials'
         | 'method'
+        | 'connectTimeout'
         | 'heartbeatTimeout'
         | 'pauseHidden'
         | 'once'
@@ -230,6 +233,7 @@ declare module 'preact' {
         | 'retry-min'
         | 'retry-max'
         | 'max-retries'
+        | 'connect-timeout'
         | 'heartbeat-timeout'
         | 'pause-hidden'
         | 'done-event'
@@ -249,6 +253,7 @@ declare module 'preact' {
         type?: SseFeedElement['type'];
         withCredentials?: SseFeedElement['withCredentials'];
         method?: SseFeedElement['method'];
+        connectTimeout?: SseFeedElement['connectTimeout'];
         heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
         pauseHidden?: SseFeedElement['pauseHidden'];
         once?: SseFeedElement['once'];
@@ -270,6 +275,7 @@ declare module 'preact' {
         'retry-min'?: number | string;
         'retry-max'?: number | string;
         'max-retries'?: number | string;
+        'connect-timeout'?: number | string;
         'heartbeat-timeout'?: number | string;
         'pause-hidden'?: boolean;
         'done-event'?: string;

@@ -24,6 +24,7 @@ declare module 'solid-js' {
         JSX.HTMLAttributes<PollFeedElement>,
         | 'src'
         | 'interval'
+        | 'timeout'
         | 'type'
         | 'long'
         | 'pollHidden'
@@ -48,6 +49,7 @@ declare module 'solid-js' {
         | 'max-retries'
         | 'prop:src'
         | 'prop:interval'
+        | 'prop:timeout'
         | 'prop:type'
         | 'prop:long'
         | 'prop:pollHidden'
@@ -73,6 +75,7 @@ declare module 'solid-js' {
       > & {
         src?: PollFeedElement['src'];
         interval?: PollFeedElement['interval'];
+        timeout?: PollFeedElement['timeout'];
         type?: PollFeedElement['type'];
         long?: PollFeedElement['long'];
         pollHidden?: PollFeedElement['pollHidden'];
@@ -97,6 +100,7 @@ declare module 'solid-js' {
         'max-retries'?: number | string;
         'prop:src'?: PollFeedElement['src'];
         'prop:interval'?: PollFeedElement['interval'];
+        'prop:timeout'?: PollFeedElement['timeout'];
         'prop:type'?: PollFeedElement['type'];
         'prop:long'?: PollFeedElement['long'];
         'prop:pollHidden'?: PollFeedElement['pollHidden'];
@@ -304,6 +308,7 @@ declare module 'solid-js' {
         | 'type'
         | 'withCredentials'
         | 'method'
+        | 'connectTimeout'
         | 'heartbeatTimeout'
         | 'pauseHidden'
         | 'once'
@@ -325,6 +330,7 @@ declare module 'solid-js' {
         | 'retry-min'
         | 'retry-max'
         | 'max-retries'
+        | 'connect-timeout'
         | 'heartbeat-timeout'
         | 'pause-hidden'
         | 'done-event'
@@ -335,6 +341,7 @@ declare module 'solid-js' {
         | 'prop:type'
         | 'prop:withCredentials'
         | 'prop:method'
+        | 'prop:connectTimeout'
         | 'prop:heartbeatTimeout'
         | 'prop:pauseHidden'
         | 'prop:once'
@@ -366,6 +373,7 @@ declare module 'solid-js' {
         type?: SseFeedElement['type'];
         withCredentials?: SseFeedElement['withCredentials'];
         method?: SseFeedElement['method'];
+        connectTimeout?: SseFeedElement['connectTimeout'];
         heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
         pauseHidden?: SseFeedElement['pauseHidden'];
         once?: SseFeedElement['once'];
@@ -387,6 +395,7 @@ declare module 'solid-js' {
         'retry-min'?: number | string;
         'retry-max'?: number | string;
         'max-retries'?: number | string;
+        'connect-timeout'?: number | string;
         'heartbeat-timeout'?: number | string;
         'pause-hidden'?: boolean;
         'done-event'?: string;
@@ -397,6 +406,7 @@ declare module 'solid-js' {
         'prop:type'?: SseFeedElement['type'];
         'prop:withCredentials'?: SseFeedElement['withCredentials'];
         'prop:method'?: SseFeedElement['method'];
+        'prop:connectTimeout'?: SseFeedElement['connectTimeout'];
         'prop:heartbeatTimeout'?: SseFeedElement['heartbeatTimeout'];
         'prop:pauseHidden'?: SseFeedElement['pauseHidden'];
         'prop:once'?: SseFeedElement['once'];

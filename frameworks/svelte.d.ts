@@ -24,6 +24,7 @@ declare module 'svelte/elements' {
       HTMLAttributes<PollFeedElement>,
       | 'src'
       | 'interval'
+      | 'timeout'
       | 'type'
       | 'long'
       | 'pollHidden'
@@ -55,6 +56,7 @@ declare module 'svelte/elements' {
     > & {
       src?: PollFeedElement['src'];
       interval?: PollFeedElement['interval'];
+      timeout?: PollFeedElement['timeout'];
       type?: PollFeedElement['type'];
       long?: PollFeedElement['long'];
       pollHidden?: PollFeedElement['pollHidden'];
@@ -208,6 +210,7 @@ declare module 'svelte/elements' {
       | 'type'
       | 'withCredentials'
       | 'method'
+      | 'connectTimeout'
       | 'heartbeatTimeout'
       | 'pauseHidden'
       | 'once'
@@ -229,6 +232,7 @@ declare module 'svelte/elements' {
       | 'retry-min'
       | 'retry-max'
       | 'max-retries'
+      | 'connect-timeout'
       | 'heartbeat-timeout'
       | 'pause-hidden'
       | 'done-event'
@@ -248,6 +252,7 @@ declare module 'svelte/elements' {
       type?: SseFeedElement['type'];
       withCredentials?: SseFeedElement['withCredentials'];
       method?: SseFeedElement['method'];
+      connectTimeout?: SseFeedElement['connectTimeout'];
       heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
       pauseHidden?: SseFeedElement['pauseHidden'];
       once?: SseFeedElement['once'];
@@ -269,6 +274,7 @@ declare module 'svelte/elements' {
       'retry-min'?: number | string;
       'retry-max'?: number | string;
       'max-retries'?: number | string;
+      'connect-timeout'?: number | string;
       'heartbeat-timeout'?: number | string;
       'pause-hidden'?: boolean;
       'done-event'?: string;

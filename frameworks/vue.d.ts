@@ -23,6 +23,7 @@ declare module 'vue' {
     'poll-feed': DefineComponent<{
       src?: PollFeedElement['src'];
       interval?: PollFeedElement['interval'];
+      timeout?: PollFeedElement['timeout'];
       type?: PollFeedElement['type'];
       long?: PollFeedElement['long'];
       pollHidden?: PollFeedElement['pollHidden'];
@@ -117,6 +118,7 @@ declare module 'vue' {
       type?: SseFeedElement['type'];
       withCredentials?: SseFeedElement['withCredentials'];
       method?: SseFeedElement['method'];
+      connectTimeout?: SseFeedElement['connectTimeout'];
       heartbeatTimeout?: SseFeedElement['heartbeatTimeout'];
       pauseHidden?: SseFeedElement['pauseHidden'];
       once?: SseFeedElement['once'];
@@ -138,6 +140,7 @@ declare module 'vue' {
       'retry-min'?: number | string;
       'retry-max'?: number | string;
       'max-retries'?: number | string;
+      'connect-timeout'?: number | string;
       'heartbeat-timeout'?: number | string;
       'pause-hidden'?: boolean;
       'done-event'?: string;

@@ -36,17 +36,18 @@ type HeadersSource =
  * @attr {string} method - The HTTP method (default `GET`; `body` is sent with any other).
  * @attr {string} last-event-id - Long polling: start from this cursor.
  * @attr {number} rewind - Long polling: without a cursor, start with the last N events of the topics (`rewind=N`); a whole number ≥ 0, another value is `invalid-attribute`.
+ * @attr {number} timeout - A poll not answered by then (ms, the whole response; 0: never) is aborted with `timeout` and retried. Default 40000: above the hub's 25 s long-poll hold and the 30 s many servers use.
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
  * @attr {boolean} disabled - Keeps it stopped.
- * @attr {string} state - `connecting`, `open`, `paused` (hidden tab), `closed`, `error`.
+ * @attr {string} state - `connecting`, `open`, `paused` (hidden tab, or page in the back/forward cache), `closed`, `error`.
  *
  * @fires {HubMessageEvent} message - New content (short), or each hub event (long). Carries `data`, `origin`; long polling also `lastEventId`, `topic`, `id`.
  * @fires {Event} open - The first poll succeeded.
  * @fires {ResetEvent} reset - Long polling: the hub could not resume from the cursor. Carries `reason`, `lastEventId`, `topics` (those that missed events, when named).
  * @fires {Event} authrefresh - `refresh` renewed the credentials after a 401; the poll is made again at once.
- * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `forbidden-origin` (the hub refuses this page's origin: final); `unauthorized` (401 or 403, final; a 401 first calls `refresh` when set), `auth-failed` (`refresh` threw); `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
+ * @fires {RealtimeErrorEvent} error - `missing-src`, `invalid-url`, `invalid-attribute`; `forbidden-origin` (the hub refuses this page's origin: final); `unauthorized` (401 or 403, final; a 401 first calls `refresh` when set), `auth-failed` (`refresh` threw); `http-status` (with `status`; retried with backoff, honouring `Retry-After`); `network`, `timeout` (retried); `parse-error` (`raw`; polling goes on); `retries-exhausted`. Carries `code`, `message`, `status`, `raw`.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEventMap<In>> {
@@ -55,6 +56,7 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
   static override properties: PropertyDeclarations = {
     src: { reflect: true },
     interval: { type: Number },
+    timeout: { type: Number },
     type: { reflect: true },
     long: { type: Boolean, reflect: true },
     pollHidden: { type: Boolean, attribute: 'poll-hidden' },
@@ -76,6 +78,7 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
 
   src = '';
   interval?: number;
+  timeout = 40_000;
   type: 'text' | 'json' = 'text';
   long = false;
   pollHidden = false;
@@ -151,6 +154,12 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
     this.stopPolling();
     this.reconnector.cancel();
     if (this.opened) this.emit(new RealtimeCloseEvent(false));
+    this.opened = false;
+  }
+
+  protected override suspend(): void {
+    this.stopPolling();
+    // Back from the cache it opens again, with `open`, like the other feeds.
     this.opened = false;
   }
 

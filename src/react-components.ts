@@ -41,6 +41,7 @@ export function createRealtimeComponents(react: typeof ReactModule) {
       properties: [
         'src',
         'interval',
+        'timeout',
         'type',
         'long',
         'pollHidden',
@@ -138,6 +139,7 @@ export function createRealtimeComponents(react: typeof ReactModule) {
         'type',
         'withCredentials',
         'method',
+        'connectTimeout',
         'heartbeatTimeout',
         'pauseHidden',
         'once',

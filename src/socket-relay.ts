@@ -56,7 +56,7 @@ interface Pending {
  * @attr {string} ping-message - Raw mode: the text sent as a ping (an identical incoming text is not delivered).
  * @attr {string} stop-codes - Close codes that stop reconnecting (policy violation, unauthorized, forbidden origin).
  * @attr {boolean} disabled - Keeps the socket closed.
- * @attr {string} state - `connecting`, `open`, `closed`, `error`.
+ * @attr {string} state - `connecting`, `open`, `paused` (page in the back/forward cache), `closed`, `error`.
  *
  * @fires {HubMessageEvent} message - A message arrived. Carries `data`; hub mode also `topic`, `id` (= `lastEventId`).
  * @fires {Event} open - Connected (hub mode: after the hub's `hello` — or 2 s without one, an older hub — the `auth` frame and the subscription are sent; queued sends follow).
@@ -331,6 +331,9 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     ) {
       return this.halt('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
     }
+    // The back/forward cache (`pagehide` → `suspend()`): loaded now, not on `pagehide`, when the
+    // page may be frozen before an import settles.
+    void import('./internal/page-lifecycle.js').then((m) => m.default(this as never));
     this.start();
   }
 
@@ -340,6 +343,11 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     this.shutdown(1000, '');
     // Shared: each tab keeps its own unacknowledged sends and gives them to the next leader.
     if (this.shared) this.queue = this.unacked = [];
+  }
+
+  protected override suspend(): void {
+    // Unacknowledged sends go back to the queue and are sent again after the restore.
+    this.shutdown(1000, '');
   }
 
   private topics(): string[] {

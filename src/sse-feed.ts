@@ -42,13 +42,14 @@ type HeadersSource =
  * @attr {number} retry-min - Smallest reconnect delay after an error, ms (full jitter backoff).
  * @attr {number} retry-max - Largest reconnect delay, ms (a server's `Retry-After` or `retry:` may exceed it).
  * @attr {number} max-retries - Consecutive failed attempts before giving up with `retries-exhausted` (default: never).
+ * @attr {number} connect-timeout - An attempt not open by then (ms; 0: never) is abandoned with `timeout` and retried: a server that accepts and never answers, a fetch that never settles, or an `EventSource` that never reports (WebKit's, for a refused port). Default 10000.
  * @attr {number} heartbeat-timeout - Fetch mode: no byte (comments count) for this long → reconnect. The hub sends a comment every 15 s: 45000 is a good value.
  * @attr {boolean} pause-hidden - Close while the tab is hidden, resume with replay when visible. Off by default, so switching tabs never re-sends a request. Never pauses a `once` stream.
  * @attr {boolean} once - One-shot streams (fetch mode), e.g. a generated answer: nothing is sent until `stream()`; the stream ends (`done`, state `closed`) on a clean end of the body, a `done-event` or `done-data`. A drop is resumed only by id (`Last-Event-ID`), else `interrupted`: a request is never sent twice.
  * @attr {string} done-event - With `once`: the SSE event type that ends the stream (default `done`); not delivered as a `message`.
  * @attr {string} done-data - With `once`: data that ends the stream, e.g. `[DONE]`; not delivered as a `message`.
  * @attr {boolean} disabled - Keeps the feed closed.
- * @attr {string} state - `connecting`, `open`, `paused`, `closed`, `error`.
+ * @attr {string} state - `connecting`, `open`, `paused` (hidden tab with `pause-hidden`, or page in the back/forward cache), `closed`, `error`.
  *
  * @fires {SseMessageEvent} message - An SSE event. Its own type is in `eventType`: a server never chooses a DOM event type. Carries `data`, `lastEventId`, `eventType`, `origin`.
  * @fires {Event} open - The stream is open (fetch: a 200 `text/event-stream` answer).
@@ -56,7 +57,7 @@ type HeadersSource =
  * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`, `too-many`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`, and `topics` (those that missed events) when the hub names them.
  * @fires {DoneEvent} done - `once`: the stream ended as the server meant it to. Carries `reason` (`end`, `event`, `data`), `data`, `lastEventId`.
  * @fires {Event} authrefresh - `refresh` renewed the credentials (after a 401 or the hub's expiry); the feed reconnects at once with its cursor.
- * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `http-status`, `unauthorized` (401 or 403; a 401 first calls `refresh` when set), `auth-failed` (`refresh` threw), `interrupted` (`once`: cut before its end without event ids; final), `forbidden-origin` (the hub refuses this page's origin: final; native mode learns it with one plain `GET` after `EventSource` gives up), `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `timeout` (not open within `connect-timeout`; retried), `http-status`, `unauthorized` (401 or 403; a 401 first calls `refresh` when set), `auth-failed` (`refresh` threw), `interrupted` (`once`: cut before its end without event ids; final), `forbidden-origin` (the hub refuses this page's origin: final; native mode learns it with one plain `GET` after `EventSource` gives up), `content-type`, `heartbeat-timeout`, `parse-error`, `retries-exhausted`; `status` when there is one.
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMap<In>> {
@@ -74,6 +75,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     method: {},
     startId: { attribute: 'last-event-id' },
     rewind: { type: Number },
+    connectTimeout: { type: Number, attribute: 'connect-timeout' },
     heartbeatTimeout: { type: Number, attribute: 'heartbeat-timeout' },
     pauseHidden: { type: Boolean, attribute: 'pause-hidden' },
     once: { type: Boolean, reflect: true },
@@ -103,6 +105,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   method = 'GET';
   /** @internal The `last-event-id` attribute. */
   startId: string | null = null;
+  connectTimeout = 10_000;
   heartbeatTimeout = 0;
   pauseHidden = false;
   once = false;
@@ -233,6 +236,9 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     if (/[\r\n\0]/.test(this.cursor)) {
       return this.halt('invalid-attribute', 'last-event-id cannot contain CR, LF or NUL.');
     }
+    // The back/forward cache (`pagehide` → `suspend()`): loaded now, not on `pagehide`, when the
+    // page may be frozen before an import settles.
+    void import('./internal/page-lifecycle.js').then((m) => m.default(this as never));
     // A one-shot request is sent by stream() only.
     if (this.once) return;
     // Shared feeds stay connected: the leading tab may be hidden while others are not.
@@ -286,8 +292,16 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     this.beginAttempt();
     const attempt = ++this.attempt;
     this.wanted = this.events.split(/\s+/).filter(Boolean);
+    this.armHeartbeat(attempt, this.connectTimeout, 'timeout');
     if (this.useFetch) this.connectFetch(attempt);
     else this.connectNative(attempt);
+  }
+
+  /** `once`: `pagehide` aborts the request; a stream with an id resumes on `pageshow`. */
+  protected override suspend(): void {
+    // Without an id to resume from, a one-shot request is never sent again: `interrupted`.
+    if (this.once && !this.cursor) this.retry();
+    else this.disconnect();
   }
 
   /** Ends the current attempt without scheduling another. */
@@ -395,17 +409,22 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     );
   }
 
-  protected armHeartbeat(attempt: number): void {
+  /**
+   * One timer per attempt: until the stream opens `connect-timeout` (code `timeout`), then in
+   * fetch mode `heartbeat-timeout`. Either abandons the attempt and retries; `ms` 0 clears it.
+   */
+  protected armHeartbeat(
+    attempt: number,
+    ms = this.heartbeatTimeout,
+    code = 'heartbeat-timeout',
+  ): void {
     clearTimeout(this.heartbeat);
-    if (!(this.heartbeatTimeout > 0)) return;
+    if (!(ms > 0)) return;
     this.heartbeat = setTimeout(() => {
       if (attempt !== this.attempt) return;
-      this.fail(
-        'heartbeat-timeout',
-        `Nothing received for ${this.heartbeatTimeout} ms; reconnecting.`,
-      );
+      this.fail(code, `Nothing received for ${ms} ms; reconnecting.`);
       this.retry();
-    }, this.heartbeatTimeout);
+    }, ms);
   }
 
   /** Native mode (`internal/native-event-source.ts`, loaded on first use). */

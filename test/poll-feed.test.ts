@@ -177,6 +177,19 @@ describe('<poll-feed>', () => {
     expect(errors[0].code).to.equal('network');
   });
 
+  it('a poll not answered within timeout is aborted with timeout and retried', async () => {
+    const key = uniqueName('never');
+    const el = poller(`/poll-test/slow?key=${key}&ms=30000`, { timeout: '300' });
+    expect(poller('/x').timeout).to.equal(40_000);
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    document.body.append(el);
+    await waitUntil(() => errors.length >= 2, 20_000);
+    expect(errors.map((e) => e.code).slice(0, 2)).to.deep.equal(['timeout', 'timeout']);
+    expect(el.state).to.equal('connecting');
+    // The timed-out poll was aborted, not left open beside its retry.
+    await waitUntil(async () => (await requests(key)).log[0].closed, 20_000);
+  });
+
   // Offline emulation cuts the test page's own link to the runner, so this runs in a second tab.
   it('makes no request while offline and polls at once on online', async () => {
     const key = uniqueName('offline');

@@ -34,6 +34,9 @@ export interface NativeFeed {
   stop(state: 'closed' | 'error'): void;
   disconnect(): void;
   settleRetry(delay: number): void;
+  readonly attempt: number;
+  readonly connectTimeout: number;
+  armHeartbeat(attempt: number, ms: number, code?: string): void;
 }
 
 /**
@@ -52,6 +55,8 @@ export function connectNative(feed: NativeFeed, current: () => boolean): () => v
     current,
     opened: () => {
       native.at = performance.now();
+      // Open: the connect timeout is over (native mode has no heartbeat timer).
+      feed.armHeartbeat(feed.attempt, 0);
       feed.opened();
     },
     receive: feed.receive.bind(feed),
@@ -87,6 +92,8 @@ function nativeError(feed: NativeFeed, closed: boolean, current: () => boolean):
     return feed.retry();
   }
   if (feed.state === 'open') {
+    // EventSource reconnects by itself: that attempt gets a connect timeout too.
+    feed.armHeartbeat(feed.attempt, feed.connectTimeout, 'timeout');
     feed.setState('connecting');
     feed.emit(new RealtimeCloseEvent(true));
     return;

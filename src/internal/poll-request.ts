@@ -1,6 +1,7 @@
 import { retryAfterMs } from './retry-after.js';
 import { hubErrorCode } from './hub-refusal.js';
 import { requestBody } from './request-body.js';
+import followPage, { type PageHost } from './page-lifecycle.js';
 import { RealtimeMessageEvent, ResetEvent, type RealtimeErrorInit } from './events.js';
 import type { ReconnectController } from './reconnect-controller.js';
 
@@ -12,6 +13,7 @@ export interface PollHost {
   src: string;
   long: boolean;
   interval?: number;
+  timeout: number;
   type: 'text' | 'json';
   method: string;
   body: unknown;
@@ -50,10 +52,15 @@ interface HubPoll {
  * the element's `inFlight` while the poll is current; a page that closes the feed drops it.
  */
 export async function pollRequest(host: PollHost, controller: AbortController): Promise<void> {
+  // The back/forward cache (`pagehide` → `suspend()`): followed from the first poll on.
+  followPage(host as unknown as PageHost);
   const current = () => host.inFlight === controller;
   const url = new URL(host.src, document.baseURI);
   let response: Response;
   let body: string;
+  // A poll that never settles (a server or proxy that holds it for ever) must not stop the feed.
+  let late = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const headers = new Headers(
       (typeof host.headers === 'function' ? await host.headers() : host.headers) ?? undefined,
@@ -68,6 +75,12 @@ export async function pollRequest(host: PollHost, controller: AbortController): 
     const method = host.method || 'GET';
     const payload = /^(GET|HEAD)$/i.test(method) ? null : requestBody(host.body, headers);
     if (!current()) return;
+    if (host.timeout > 0) {
+      timer = setTimeout(() => {
+        late = true;
+        controller.abort();
+      }, host.timeout);
+    }
     response = await fetch(url, {
       method,
       headers,
@@ -80,8 +93,11 @@ export async function pollRequest(host: PollHost, controller: AbortController): 
   } catch (error) {
     if (!current()) return;
     host.inFlight = undefined;
-    host.fail('network', `The poll failed: ${(error as Error).message}`, { cause: error });
+    if (late) host.fail('timeout', `No answer after ${host.timeout} ms.`);
+    else host.fail('network', `The poll failed: ${(error as Error).message}`, { cause: error });
     return host.settleRetry(host.scheduleRetry());
+  } finally {
+    clearTimeout(timer);
   }
   if (!current()) return;
   const { status } = response;

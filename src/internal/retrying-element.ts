@@ -7,7 +7,9 @@ import type { SharedFeed } from '../shared/shared-feed.js';
 /**
  * The base of the network elements: the shared reconnect policy as attributes (`retry-min`,
  * `retry-max`, `max-retries`), a `retryCount`, one way to go from a failure to the next
- * attempt or to giving up, and `shared` mode (one connection for all tabs, loaded on first use).
+ * attempt or to giving up, `shared` mode (one connection for all tabs, loaded on first use),
+ * and the back/forward cache (`internal/page-lifecycle.ts`, which each element loads when it
+ * opens: its `suspend()` is called on `pagehide`).
  */
 export abstract class RetryingElement<
   M extends RealtimeEventMap = RealtimeEventMap,
@@ -68,6 +70,13 @@ export abstract class RetryingElement<
 
   /** Starts one connection attempt. Never called by a following tab. */
   protected abstract connect(): void;
+
+  /**
+   * Drops the connection without a word (no `close`, no `error`; the state is `paused`
+   * already): the page is being hidden. Late callbacks of the dropped connection must be
+   * ignored. The cursor stays.
+   */
+  protected abstract suspend(): void;
 
   /** Shared mode, following: another tab holds the connection. */
   protected get following(): boolean {

@@ -1,5 +1,6 @@
 /**
- * `<sse-feed once>`'s `stream()` run: its promise, and `pagehide` / `pageshow` while it runs.
+ * `<sse-feed once>`'s `stream()` run and its promise (`pagehide` / `pageshow` go through the
+ * element's `suspend()`, `internal/page-lifecycle.ts`).
  * Loaded on the first `stream()`, side by side with fetch mode (one-shot streams use fetch).
  */
 
@@ -39,22 +40,8 @@ export function runOnce(feed: OnceFeed, attempt: number, body: unknown): Promise
   if (body !== undefined) feed.body = body;
   feed.freshStart();
   feed.cursor = feed.startId ?? '';
-  /** `pagehide` aborts the request; a stream with an id resumes on `pageshow`. */
-  const onPage = (event: Event): void => {
-    if (event.type === 'pageshow') {
-      if (feed.state === 'paused') feed.connect();
-    } else if (feed.cursor) {
-      feed.disconnect();
-      feed.reconnector.cancel();
-      feed.setState('paused');
-    } else {
-      feed.retry();
-    }
-  };
   const promise = new Promise<void>((resolve, reject) => {
     feed.run = (end) => {
-      removeEventListener('pagehide', onPage);
-      removeEventListener('pageshow', onPage);
       const error = feed.error;
       if (end === 'abort') reject(aborted());
       else if (end) reject(Object.assign(new Error(error?.message), { code: error?.code }));
@@ -63,8 +50,6 @@ export function runOnce(feed: OnceFeed, attempt: number, body: unknown): Promise
   });
   // The page may ignore it: an abort must not surface as an unhandled rejection.
   promise.catch(() => {});
-  addEventListener('pagehide', onPage);
-  addEventListener('pageshow', onPage);
   feed.connect();
   return promise;
 }

@@ -67,6 +67,12 @@ const scenarios = {
     res.writeHead(200, { 'Content-Type': 'text/html' });
     res.end('<!doctype html><p>a login page</p>');
   },
+  // The first `hang` requests (default 1) are accepted and never answered: no status, no headers.
+  'no-answer'(req, res, { url, n }) {
+    if (n <= Number(url.searchParams.get('hang') ?? 1)) return;
+    res.writeHead(200, streamHeaders);
+    res.write(`data: answered ${n}\n\n`);
+  },
   silent(req, res, { n }) {
     res.writeHead(200, streamHeaders);
     res.write(`data: connection ${n}\n\n`);

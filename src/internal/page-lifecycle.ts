@@ -1,0 +1,117 @@
+import type { ReconnectController } from './reconnect-controller.js';
+
+/** What the page lifecycle uses of a network element (protected members, reached on purpose). */
+export interface PageHost {
+  readonly isConnected: boolean;
+  readonly disabled: boolean;
+  readonly state: string;
+  readonly shared: boolean;
+  readonly reconnector: ReconnectController;
+  sharing?: object;
+  /** `<socket-relay echo>`: its own sends are delivered to it too. */
+  readonly echo?: boolean;
+  setState(state: string): void;
+  emit(event: Event): boolean;
+  unshare(): void;
+  suspend(): void;
+  start(): void;
+  connect(): void;
+  /** `<socket-relay>`: sends on its own socket (what a shared leader does for every tab). */
+  sendFor?(data: unknown, options: object, acked: (id?: string) => void): boolean;
+}
+
+/** The elements that follow the page, and whether `pagehide` paused each. */
+const hosts = new Map<PageHost, boolean>();
+
+/**
+ * The back/forward cache (HTML § 7.4.6 "page lifecycle": `pagehide`, `pageshow`). On
+ * `pagehide` (unload, or entering the cache) a running network element closes its connection
+ * quietly: state `paused`, no `close`, no `error`; a `shared` leader leaves its group first, so
+ * another tab takes the lock over at once. On a `pageshow` with `persisted` (restored from the
+ * cache) it reconnects at once, resuming from its cursor: nothing lost, nothing doubled.
+ *
+ * Why close at all: Firefox keeps a page with an open stream or socket out of the cache, and
+ * Chromium (149+) and WebKit close an open WebSocket themselves and report that only after the
+ * restore — a connection dropped here has its late callbacks ignored, so those reports never
+ * reach the page. Only `pagehide`/`pageshow` are listened to: an `unload` listener alone makes
+ * a page ineligible for the cache.
+ */
+export default function followPage(host: PageHost): void {
+  if (!hosts.size) {
+    addEventListener('pagehide', onPage);
+    addEventListener('pageshow', onPage);
+  }
+  if (!hosts.has(host)) hosts.set(host, false);
+}
+
+function onPage(event: PageTransitionEvent): void {
+  for (const [host, frozen] of hosts) {
+    // Removed from the page: forgotten (re-inserting follows the page again).
+    if (!host.isConnected) hosts.delete(host);
+    else if (event.type === 'pagehide') freeze(host);
+    else if (frozen) thaw(host, event.persisted);
+  }
+}
+
+function freeze(host: PageHost): void {
+  // A stopped feed stays so; a paused one (hidden tab) resumes by its own rule.
+  if (host.disabled || ['closed', 'error', 'paused'].includes(host.state)) return;
+  hosts.set(host, true);
+  // Leave first: the leader's `paused` is its own, not the group's.
+  host.unshare();
+  host.reconnector.cancel();
+  host.setState('paused');
+  host.suspend();
+}
+
+function thaw(host: PageHost, persisted: boolean): void {
+  hosts.set(host, false);
+  if (!persisted || host.disabled || host.state !== 'paused') return;
+  host.reconnector.reset();
+  if (!host.shared) return host.start();
+  // Shared: the group went on without this tab, and a follower only hears what is sent from
+  // now on. So the tab resumes from its own cursor on a connection of its own, leading a group
+  // of one, until it is re-opened (`start()` leaves this stand-in and joins the group again).
+  host.sharing = alone(host);
+  host.connect();
+}
+
+/**
+ * A group of one for a restored shared tab. `<socket-relay>` publishes a shared tab's sends
+ * with `echo` (each tab of a group drops its own), so this drops them too: a message waits
+ * while a send is unacknowledged (the acknowledgement names the id of its echo), then is
+ * delivered unless it is the echo of this tab's own send (or the element asked for `echo`).
+ */
+function alone(host: PageHost): object {
+  const own = new Set<string | undefined>();
+  const held: Event[] = [];
+  let waiting = 0;
+  let replaying = false;
+  const mine = (event: Event) => own.delete((event as Event & { id?: string }).id) && !host.echo;
+  return {
+    leading: true,
+    leave() {},
+    pass: (event: Event) => {
+      if (replaying || event.type !== 'message') return true;
+      if (waiting) return !held.push(event);
+      return !mine(event);
+    },
+    send(data: unknown, options: object) {
+      waiting++;
+      let sent = false;
+      try {
+        sent = host.sendFor!(data, options, (id) => {
+          own.add(id);
+          if (--waiting) return;
+          replaying = true;
+          for (const event of held.splice(0)) if (!mine(event)) host.emit(event);
+          replaying = false;
+        });
+      } finally {
+        // Refused (a full queue) or thrown: no acknowledgement will come.
+        if (!sent) waiting--;
+      }
+      return sent;
+    },
+  };
+}
