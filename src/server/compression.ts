@@ -90,7 +90,8 @@ export class Compression {
   }
 
   /**
-   * `ws`'s `perMessageDeflate` option: messages from `threshold` bytes up are compressed, with
+   * `ws`'s `perMessageDeflate` option (the relay asks for compression per message, from
+   * `threshold` bytes up: ws's own threshold holds only without context takeover), with
    * the server's window negotiated down to 2^13 bytes and zlib memory level 7: about 100 KiB of
    * zlib state per connection once it has sent a compressed message, rather than about 300 KiB
    * at zlib's defaults (see BENCHMARKS.md). ws runs at most 10 zlib jobs at once (its default).

@@ -45,7 +45,7 @@ export class WebSocketRelay {
 
   constructor(
     private readonly core: HubCore,
-    compression?: Compression,
+    private readonly compression?: Compression,
   ) {
     const { options } = core;
     this.limits = {
@@ -60,7 +60,7 @@ export class WebSocketRelay {
       noServer: true,
       maxPayload: options.maxPayload + frameOverhead,
       clientTracking: false,
-      perMessageDeflate: compression?.perMessageDeflate ?? false,
+      perMessageDeflate: this.compression?.perMessageDeflate ?? false,
     });
     this.heartbeat = setInterval(() => {
       for (const socket of this.sockets) {
@@ -115,6 +115,7 @@ export class WebSocketRelay {
     }
     const core = this.core;
     const limits = this.limits;
+    const compressFrom = this.compression?.websocket ? this.compression.threshold : Infinity;
     let publisher = newPublisher();
     const subscriptions = new Set<Subscriber>();
     let token: string | undefined;
@@ -143,7 +144,9 @@ export class WebSocketRelay {
 
     const send = (frame: object) => {
       if (ended || socket.readyState !== socket.OPEN) return;
-      socket.send(JSON.stringify(frame));
+      const text = JSON.stringify(frame);
+      // ws applies its own threshold only without context takeover: the hub's applies always.
+      socket.send(text, { compress: text.length >= compressFrom });
       // A subscriber that cannot keep up is cut off; it replays from its last id on reconnect.
       if (socket.bufferedAmount > core.options.maxBufferedBytes) {
         core.log.incident('slow WebSocket consumers cut off', 'cut off a slow WebSocket consumer');
