@@ -4,6 +4,7 @@ import { chromeArgs, findChrome } from './scripts/find-chrome.mjs';
 import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
 import { hubPlugin } from './test/e2e/hub-plugin.mjs';
 import { hubClusterPlugin } from './test/e2e/hub-cluster-plugin.mjs';
+import { drainPlugin } from './test/e2e/drain-plugin.mjs';
 import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 import { wsTestServer } from './test/e2e/ws-test-server.mjs';
 import { swTestServer } from './test/e2e/sw-test-server.mjs';
@@ -14,6 +15,7 @@ const serviceWorkers = swTestServer();
 const polling = pollTestServer();
 
 const hub = hubPlugin();
+const draining = drainPlugin();
 const misbehaving = sseTestServer();
 
 const executablePath = findChrome();
@@ -54,6 +56,7 @@ export default {
       return next();
     },
     hub.middleware,
+    draining.middleware,
     misbehaving.middleware,
     serviceWorkers.middleware,
     polling.middleware,
@@ -66,6 +69,7 @@ export default {
     tabsPlugin(),
     hub,
     hubClusterPlugin(),
+    draining,
     misbehaving,
     wsTestServer(),
     serviceWorkers,
