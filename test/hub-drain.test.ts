@@ -151,7 +151,7 @@ describe('compressed hub streams', () => {
         .map((e) => e as PerformanceResourceTiming)
         .find((e) => e.name.includes(`/gz/sse?topic=${topic}`) && e.initiatorType === 'fetch'),
     );
-    const timing = entry;
+    const timing = entry!;
     expect(timing.encodedBodySize).to.be.greaterThan(0);
     expect(timing.encodedBodySize).to.be.lessThan(timing.decodedBodySize / 3);
   });
