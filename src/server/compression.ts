@@ -17,6 +17,9 @@ export interface CompressionOptions {
   level?: number;
 }
 
+/** How many events' compressed frames are kept for the streams that send them next. */
+const recentFrames = 16;
+
 /** `gzip` (or `*`) with a q-value above 0 in `Accept-Encoding` (RFC 9110 § 12.5.3). */
 function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
@@ -45,8 +48,12 @@ export class Compression {
   readonly level: number;
   readonly sse: boolean;
   readonly websocket: boolean;
-  /** Each event's compressed frame, made by the first stream that sends it. */
-  private readonly frames = new WeakMap<object, Buffer>();
+  /**
+   * The last few events' compressed frames, made by the first stream that sends each. A fan-out
+   * sends one event to every stream in one turn, so a few suffice; a WeakMap would keep a frame
+   * for as long as the memory store keeps the event (history bytes not counted by its bounds).
+   */
+  private readonly frames = new Map<object, Buffer>();
 
   constructor(options: boolean | CompressionOptions | undefined) {
     const given = typeof options === 'object' && options !== null ? options : {};
@@ -84,7 +91,10 @@ export class Compression {
     let blocks = key && this.frames.get(key);
     if (!blocks) {
       blocks = deflateRawSync(bytes, { level: this.level, finishFlush: constants.Z_SYNC_FLUSH });
-      if (key) this.frames.set(key, blocks);
+      if (key) {
+        this.frames.set(key, blocks);
+        if (this.frames.size > recentFrames) this.frames.delete(this.frames.keys().next().value!);
+      }
     }
     return blocks;
   }
