@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
-import type { PerMessageDeflateOptions } from 'ws';
 
 /** The hub's `compression` option (see `HubOptions.compression`). */
 export interface CompressionOptions {
@@ -106,7 +105,14 @@ export class Compression {
    * zlib state per connection once it has sent a compressed message, rather than about 300 KiB
    * at zlib's defaults (see BENCHMARKS.md). ws runs at most 10 zlib jobs at once (its default).
    */
-  get perMessageDeflate(): false | PerMessageDeflateOptions {
+  // Typed here, not as ws's PerMessageDeflateOptions: the published types must not need @types/ws.
+  get perMessageDeflate():
+    | false
+    | {
+        threshold: number;
+        serverMaxWindowBits: number;
+        zlibDeflateOptions: { level: number; memLevel: number };
+      } {
     if (!this.websocket) return false;
     return {
       threshold: this.threshold,
