@@ -6,6 +6,7 @@ import { hubPlugin } from './test/e2e/hub-plugin.mjs';
 import { hubClusterPlugin } from './test/e2e/hub-cluster-plugin.mjs';
 import { hubHttp2Plugin } from './test/e2e/hub-http2-plugin.mjs';
 import { faultSuites } from './test/fault-suites.mjs';
+import { drainPlugin } from './test/e2e/drain-plugin.mjs';
 import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 import { wsTestServer } from './test/e2e/ws-test-server.mjs';
 import { swTestServer } from './test/e2e/sw-test-server.mjs';
@@ -16,6 +17,7 @@ const serviceWorkers = swTestServer();
 const polling = pollTestServer();
 
 const hub = hubPlugin();
+const draining = drainPlugin();
 const misbehaving = sseTestServer();
 
 const executablePath = findChrome();
@@ -60,6 +62,7 @@ export default {
       return next();
     },
     hub.middleware,
+    draining.middleware,
     misbehaving.middleware,
     serviceWorkers.middleware,
     polling.middleware,
@@ -73,6 +76,7 @@ export default {
     hub,
     hubClusterPlugin(),
     hubHttp2Plugin(),
+    draining,
     misbehaving,
     wsTestServer(),
     serviceWorkers,

@@ -10,6 +10,8 @@
  * - hub-capacity.mjs: one hub process against a raw node:http SSE loop, better-sse and a bare
  *   `ws` broadcast loop;
  * - hub-scale-out.mjs: 1, 2 and 4 hub processes through Redis;
+ * - compression.mjs: memory per connection and CPU per delivered event with and without
+ *   `compression` (gzip SSE, permessage-deflate);
  * - shared-tabs.mjs: ten tabs with and without `shared`.
  */
 import { writeFileSync, readFileSync } from 'node:fs';
@@ -40,6 +42,7 @@ const { result: scaleOut } = await import('./hub-scale-out.mjs');
 const { sharedTabs } = await import('./shared-tabs.mjs');
 const { parserBench, hugeEventBench, parserSection } = await import('./sse-parser.mjs');
 const { dedupMemory } = await import('./dedup-memory.mjs');
+const { compressionBench, compressionSection } = await import('./compression.mjs');
 const { findChrome } = await import('../scripts/find-chrome.mjs');
 const { median } = await import('./stats.mjs');
 
@@ -59,6 +62,7 @@ const parser = parserBench();
 const huge = await hugeEventBench();
 const capacity = await hubCapacity();
 const dedup = await dedupMemory();
+const compression = await compressionBench();
 const shared = await sharedTabs();
 
 const version = (name) =>
@@ -377,6 +381,7 @@ listpack, larger ones as a skiplist).
 | --- | --- | --- |
 ${dedup.rows.map((r) => `| ${r.name} | ${(r.heap / 1024).toFixed(0)} KB | ${(r.redis / 1024).toFixed(0)} KB |`).join('\n')}
 
+${compressionSection(compression)}
 ## Hub scale-out through Redis
 
 ${scaleOut.events} events published over HTTP (${scaleOut.concurrency} concurrent publishers, round-robin across the

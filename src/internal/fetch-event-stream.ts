@@ -89,27 +89,30 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
   const contentType = response.headers.get('Content-Type') ?? '';
   // The MIME type's essence, parameters aside (`text/event-stream;charset=utf-8` is fine).
   const wrongType = contentType.split(';')[0].trim().toLowerCase() !== 'text/event-stream';
-  if (
-    status === 403 &&
-    hubErrorCode(await response.text().catch(() => '')) === 'forbidden-origin'
-  ) {
-    if (!host.current()) return;
+  // The hub's refusals say why in a JSON body: read for the two that change what comes next.
+  const code =
+    status === 403 || status === 503
+      ? hubErrorCode(await response.text().catch(() => ''))
+      : undefined;
+  if (!host.current()) return;
+  if (code === 'forbidden-origin') {
     host.fail('forbidden-origin', `The hub does not allow the origin ${location.origin}.`, {
       status,
     });
     return host.stop('error');
   }
-  if (!host.current()) return;
+  const retryAfter = retryAfterMs(
+    response.headers.get('Retry-After'),
+    response.headers.get('Date'),
+  );
+  // A hub process being drained (a rolling deploy): routine, not an error; again after its
+  // Retry-After, when the load balancer sends the request to another process.
+  if (code === 'draining') return host.retry(retryAfter, true);
   if (status !== 200 || wrongType) void response.body?.cancel().catch(() => {});
   if (status === 401 || status === 403) return refused(host, status);
   if (status !== 200) {
     host.fail('http-status', `The server answered ${status}.`, { status });
-    if (status === 429 || status >= 500) {
-      return host.retry(
-        retryAfterMs(response.headers.get('Retry-After'), response.headers.get('Date')),
-        true,
-      );
-    }
+    if (status === 429 || status >= 500) return host.retry(retryAfter, true);
     return host.stop('error');
   }
   if (wrongType) {

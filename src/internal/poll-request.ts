@@ -124,7 +124,10 @@ export async function pollRequest(host: PollHost, controller: AbortController): 
         { status },
       );
     }
-    host.fail('http-status', `The server answered ${status}.`, { status });
+    // A hub process being drained (a rolling deploy) is routine, not an error: again after its
+    // Retry-After, when the load balancer sends the poll to another process.
+    if (hubErrorCode(body) !== 'draining')
+      host.fail('http-status', `The server answered ${status}.`, { status });
     return host.settleRetry(
       host.scheduleRetry(
         retryAfterMs(response.headers.get('Retry-After'), response.headers.get('Date')),

@@ -23,8 +23,11 @@ import type {
  */
 const SECONDS_BELOW = 1e12;
 
-/** Why the hub ends a connection early: its grant expired, or `hub.disconnect` matched it. */
-export type EndReason = 'expired' | 'revoked';
+/**
+ * Why the hub ends a connection early: its grant expired, `hub.disconnect` matched it, or it is
+ * moved to another process (`drain`: `hub.drain`, `maxConnectionAge`).
+ */
+export type EndReason = 'expired' | 'revoked' | 'drain';
 
 export type ResolvedHubOptions = Required<
   Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger' | 'history'>
@@ -139,6 +142,7 @@ const defaults = {
   dedupWindow: defaultLimits.dedupWindow,
   dedupAge: defaultLimits.dedupAge,
   pollTimeout: 25_000,
+  maxConnectionAge: 0,
 };
 
 /** The part of the hub that every transport uses. */
@@ -147,11 +151,15 @@ export class HubCore {
   readonly store: HubStore;
   readonly log: HubLog;
   closing = false;
+  /** Set by `hub.drain`: new subscriptions are refused (`503 draining`), live ones are moved. */
+  draining = false;
+  /** Called for every new live connection (draining, `maxConnectionAge`); returns its release. */
+  onTrack?: (connection: HubConnection, end: (reason: EndReason) => void) => () => void;
   /** False while the store says it is unreachable (requests are refused at once meanwhile). */
   storeUp = true;
   private readonly byTopic = new Map<string, Set<Subscriber>>();
-  /** Every live connection and how to end it (`disconnect`, expiry). */
-  private readonly connections = new Map<HubConnection, (reason: EndReason) => void>();
+  /** Every live connection and how to end it (`disconnect`, expiry, draining), oldest first. */
+  readonly connections = new Map<HubConnection, (reason: EndReason) => void>();
   private readonly unsubscribeStore: (() => void)[];
   private outage?: { since: number; refused: number };
 
@@ -200,6 +208,12 @@ export class HubCore {
     if (this.closing)
       throw new HubError('closing', 'The hub is shutting down.', 503, this.retryAfter);
     if (!this.storeUp) throw this.unavailable();
+  }
+
+  /** `assertOpen`, and `503 draining` while draining: a new subscription would only be moved again. */
+  assertAdmitting(): void {
+    this.assertOpen();
+    if (this.draining) throw drainingError();
   }
 
   /** `authorize`'s answer as a grant (`true`: `{}`), or null for a refusal (or a throw). */
@@ -280,8 +294,10 @@ export class HubCore {
   track(connection: HubConnection, end: (reason: EndReason) => void): () => void {
     this.connections.set(connection, end);
     const timer = expiryTimer(connection.expiresAt, () => end('expired'));
+    const release = this.onTrack?.(connection, end);
     return () => {
       clearTimeout(timer);
+      release?.();
       this.connections.delete(connection);
     };
   }
@@ -527,6 +543,10 @@ export const badTopic = (topic: unknown, within?: string): HubError =>
     }: ${topicRules}.`,
     400,
   );
+
+/** `503 draining` (`Retry-After: 1`): this process is being drained, another one takes the client. */
+export const drainingError = (): HubError =>
+  new HubError('draining', 'This hub process is draining: connect again.', 503, 1);
 
 export const noTopic = (): HubError =>
   new HubError('bad-topic', 'No topic given: add ?topic=<name> (or several).', 400);

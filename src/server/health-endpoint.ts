@@ -6,7 +6,7 @@ import { HttpEndpoint } from './http-endpoint.js';
 /**
  * `GET <basePath>/health`, for load balancers and rolling deploys: `200 {"status":"ok"}` when
  * the hub accepts publishes and its store answers, else `503` with `Retry-After` and the code
- * (`closing`, `unavailable`). No origin check: it tells nothing about topics.
+ * (`closing`, `unavailable`, `draining` from the moment `hub.drain` is called). No origin check: it tells nothing about topics.
  */
 export class HealthEndpoint extends HttpEndpoint {
   constructor(
@@ -21,7 +21,7 @@ export class HealthEndpoint extends HttpEndpoint {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const core = this.core;
     try {
-      core.assertOpen();
+      core.assertAdmitting();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(

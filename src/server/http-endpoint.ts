@@ -86,7 +86,7 @@ export abstract class HttpEndpoint {
     if (!this.admit(req, res)) return undefined;
     const url = requestUrl(req);
     try {
-      this.core.assertOpen();
+      this.core.assertAdmitting();
       const { topics, bad } = topicsOf(url);
       if (bad) throw badTopic(bad.topic, bad.within);
       const asked = url.searchParams.get('rewind');

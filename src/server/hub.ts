@@ -10,6 +10,9 @@ import { PublishEndpoint } from './publish-endpoint.js';
 import { Preflight } from './preflight.js';
 import { HealthEndpoint } from './health-endpoint.js';
 import type { DisconnectSelector, HubEvent, HubOptions } from './types.js';
+import { Compression } from './compression.js';
+import { Drain } from './drain.js';
+import { ConnectionAge } from './connection-age.js';
 
 export interface Hub {
   /** Publishes `data` (any JSON value) to `topic`; resolves with the event once stored. */
@@ -47,6 +50,18 @@ export interface Hub {
    * (`{ transport, req, user, info, expiresAt, token }`). Resolves with the number ended here.
    */
   disconnect(selector: DisconnectSelector): Promise<number>;
+  /**
+   * For rolling deploys: `/health` answers `503 draining` at once, new subscriptions (SSE,
+   * long-poll, WebSocket upgrades) are refused with `503` and `Retry-After: 1`, and the live
+   * connections are closed spread evenly over `within` ms (default 10,000), oldest first: an SSE
+   * stream ends after a jittered `retry:` of at most 1 s, a WebSocket closes with 1001, a held
+   * long-poll is answered; responses also close their HTTP/1.1 connection. Clients resume at
+   * once from their cursors on the other processes, at a steady rate rather than in a herd.
+   * Publishes are still served. Resolves when every connection has closed (a client that does
+   * not close within 2 s of being told is cut); then `close()`. A second call can only bring
+   * the end forward. Rejects with a `RangeError` for a bad `within`.
+   */
+  drain(options?: { within?: number }): Promise<void>;
   /** Ends every stream (WebSockets with 1001), answers pending polls, stops timers. */
   close(): Promise<void>;
   /** Live connection counts, for monitoring and tests. */
@@ -73,11 +88,19 @@ const asHttp1 = (req: HubRequest, res: HubResponse) =>
 export function createHub(options: HubOptions = {}): Hub {
   const core = new HubCore(options);
   const { basePath } = core.options;
-  const sse = new SseEndpoint(core);
+  const compression = new Compression(options.compression);
+  const sse = new SseEndpoint(core, compression);
   const poll = new PollEndpoint(core);
   const publish = new PublishEndpoint(core);
   const preflight = new Preflight(core);
-  const relay = new WebSocketRelay(core);
+  const relay = new WebSocketRelay(core, compression);
+  const drain = new Drain(core);
+  const age = new ConnectionAge(core.options.maxConnectionAge);
+  core.onTrack = (connection, end) => {
+    const rotation = age.track(connection, end);
+    const draining = drain.track(connection, end);
+    return () => (rotation(), draining());
+  };
   const stats = () => ({ sse: sse.size, ws: relay.size, poll: poll.size });
   const health = new HealthEndpoint(core, stats);
   const ownStore = !options.store;
@@ -106,6 +129,8 @@ export function createHub(options: HubOptions = {}): Hub {
       const [req, res] = asHttp1(request, response);
       const route = routes.get(requestUrl(req).pathname);
       if (!route) return false;
+      // Draining: every answer closes its connection, so the client's next request goes elsewhere.
+      if (core.draining && !res.headersSent) res.setHeader('Connection', 'close');
       const handler = route.get(req.method ?? 'GET');
       if (handler) void handler(req, res);
       else if (req.method === 'OPTIONS') preflight.handle(req, res);
@@ -117,9 +142,10 @@ export function createHub(options: HubOptions = {}): Hub {
     },
     handleUpgrade(req, socket, head) {
       if (requestUrl(req).pathname !== `${basePath}/ws`) return false;
-      relay.handleUpgrade(req, socket, head);
+      if (!drain.refuseUpgrade(req, socket)) relay.handleUpgrade(req, socket, head);
       return true;
     },
+    drain: ({ within = 10_000 } = {}) => drain.drain(within),
     async close() {
       if (core.closing) return;
       core.close();

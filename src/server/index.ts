@@ -14,3 +14,4 @@ export type {
   Replay,
 } from './types.js';
 export type { RedisStoreOptions } from './redis-store.js';
+export type { CompressionOptions } from './compression.js';

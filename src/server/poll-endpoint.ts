@@ -89,7 +89,9 @@ export class PollEndpoint extends HttpEndpoint {
     // Expired: answered with what it has (the next poll renews its credentials on the 401).
     // Disconnected (`hub.disconnect`): 401, as for credentials that are no longer good.
     const untrack = core.track({ transport: 'poll', req, ...grant }, (reason) => {
-      if (reason === 'expired') return answerEmpty();
+      // Draining: answered now, on a connection that then closes (the next poll goes elsewhere).
+      if (reason === 'drain' && !res.headersSent) res.setHeader('Connection', 'close');
+      if (reason === 'expired' || reason === 'drain') return answerEmpty();
       if (!finish()) return;
       const message = 'The hub ended this client (hub.disconnect).';
       sendJson(res, 401, { error: 'unauthorized', message }, corsHeaders(req));

@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HubError, type HubCore } from './core.js';
+import { drainingError, HubError, type HubCore } from './core.js';
 import { corsHeaders } from './http.js';
 import { HttpEndpoint } from './http-endpoint.js';
 import { Http2Request } from './http2.js';
 import { Subscriber, type SubscriberReset } from './subscriber.js';
 import type { HubEvent } from './types.js';
+import type { Compression } from './compression.js';
+import { GzipEventStream, plainWriter, type EventStreamWriter } from './gzip-event-stream.js';
+import { closeAfterResponse, drainRetry } from './drain.js';
 
 /** One SSE frame. JSON never contains a raw newline, so `data` is always one line. */
 export const sseFrame = (event: HubEvent): string =>
@@ -15,14 +18,18 @@ const resetFrame = ({ reason, latest, topics }: SubscriberReset): string =>
 
 /** `GET <basePath>/sse`: a Server-Sent Events stream with `Last-Event-ID` replay. */
 export class SseEndpoint extends HttpEndpoint {
-  private readonly streams = new Set<ServerResponse>();
+  /** Each live stream and what it writes through (gzip or not). */
+  private readonly streams = new Map<ServerResponse, EventStreamWriter>();
   private readonly keepAlive: ReturnType<typeof setInterval>;
 
-  constructor(core: HubCore) {
+  constructor(
+    core: HubCore,
+    private readonly compression?: Compression,
+  ) {
     super(core);
     this.keepAlive = setInterval(() => {
-      for (const res of this.streams) {
-        if (res.headersSent && !res.writableEnded) res.write(': keep-alive\n\n');
+      for (const [res, out] of this.streams) {
+        if (res.headersSent && !res.writableEnded) out.write(': keep-alive\n\n');
       }
     }, core.options.keepAliveInterval);
     this.keepAlive.unref();
@@ -35,8 +42,8 @@ export class SseEndpoint extends HttpEndpoint {
   /** Ends every stream (a stream still starting is answered `503 closing`) and the keep-alive. */
   close(): void {
     clearInterval(this.keepAlive);
-    for (const res of this.streams) {
-      if (res.headersSent) res.end();
+    for (const [res, out] of this.streams) {
+      if (res.headersSent) out.end();
       else {
         this.fail(
           res.req,
@@ -62,7 +69,9 @@ export class SseEndpoint extends HttpEndpoint {
 
     // The 200 goes out with the first frame, i.e. only once the store has answered: a store
     // that is down gets the client a readable `503` instead of an empty stream.
-    const write = (frame: string) => {
+    const gzip = this.compression?.gzipFor(req);
+    const out = gzip ? new GzipEventStream(res, this.compression!) : plainWriter(res);
+    const write = (frame: string, event?: HubEvent) => {
       // Answered already (a 503 while the hub closed during the start) or gone: a write would
       // be an error event on the response.
       if (presence.gone || res.writableEnded || res.destroyed) return;
@@ -75,13 +84,14 @@ export class SseEndpoint extends HttpEndpoint {
             'X-Accel-Buffering': 'no',
             Connection: 'keep-alive',
             ...corsHeaders(req),
+            ...(gzip ? { 'Content-Encoding': 'gzip', Vary: 'Origin, Accept-Encoding' } : {}),
           }),
         );
         const retry = Math.round(core.options.retry * (1 + Math.random() / 2));
-        res.write(`retry: ${retry}\n: connected\n\n`);
+        out.write(`retry: ${retry}\n: connected\n\n`);
         res.socket?.setNoDelay(true);
       }
-      res.write(frame);
+      out.write(frame, event);
       if (res.writableLength > core.options.maxBufferedBytes) {
         core.log.incident(
           'slow SSE consumers cut off',
@@ -90,17 +100,25 @@ export class SseEndpoint extends HttpEndpoint {
         res.destroy();
       }
     };
-    const subscriber = new Subscriber(topics, (event) => write(sseFrame(event)));
+    const subscriber = new Subscriber(topics, (event) => write(sseFrame(event), event));
     subscriber.onReset = (reset) => write(resetFrame(reset));
     // Registered in the same turn as the check above: no await in between, so no ghost.
-    this.streams.add(res);
+    this.streams.set(res, out);
     core.attach(subscriber);
     // Expired or disconnected: a final control event whose name no topic can have (`$`), then
     // the end. The client resumes at once with fresh credentials (`$expired`) or treats it as
     // a 401 (`$revoked`); its cursor is where it was.
     const untrack = core.track({ transport: 'sse', req, ...grant }, (reason) => {
-      write(`event: $${reason}\ndata: {}\n\n`);
-      res.end();
+      // Moved (draining, maxConnectionAge): a plain end after a short jittered `retry:`, which
+      // every client (EventSource too) follows at once, with its cursor.
+      if (reason === 'drain' && !res.headersSent) return this.fail(req, res, drainingError());
+      write(
+        reason === 'drain'
+          ? `retry: ${drainRetry(core.options.retry)}\n\n`
+          : `event: $${reason}\ndata: {}\n\n`,
+      );
+      if (!res.writableEnded) out.end();
+      if (reason === 'drain') closeAfterResponse(req);
     });
     res.once('close', () => {
       untrack();

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { HistoryOptions } from './history-policy.js';
+import type { CompressionOptions } from './compression.js';
 
 export type { HistoryBounds, HistoryOptions } from './history-policy.js';
 
@@ -210,6 +211,19 @@ export interface HubOptions {
   heartbeatInterval?: number;
   /** Longest hold of a long-poll request, ms. Default 25,000. */
   pollTimeout?: number;
+  /**
+   * Rotates SSE streams and WebSockets older than about this many ms (each drawn within ±10 %),
+   * the way `hub.drain` moves them: the client resumes at once from its cursor, through the load
+   * balancer, so connections spread again over the processes after a scale-out. Default 0 (off).
+   */
+  maxConnectionAge?: number;
+  /**
+   * Opt-in compression, `true` or `{ threshold, sse, websocket, level }`: gzip for SSE streams
+   * whose request's `Accept-Encoding` allows it (each event compressed once for every stream,
+   * flushed with it) and WebSocket `permessage-deflate` (RFC 7692) for clients that offer it.
+   * Frames and messages under `threshold` bytes (default 1024) go uncompressed. Default off.
+   */
+  compression?: boolean | CompressionOptions;
   /**
    * Origins allowed for WebSocket upgrades, cross-origin SSE/poll (CORS) and HTTP publish.
    * Default: same host only. `'*'` allows any. Each is compared as an origin (RFC 6454 § 6.2):

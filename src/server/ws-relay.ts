@@ -17,6 +17,7 @@ import { expired, expiryTimer, HubError, mergeGrants, parseRewind, type HubCore 
 import type { AuthGrant, HubConnection } from './types.js';
 import { originAllowed } from './http.js';
 import { Subscriber } from './subscriber.js';
+import type { Compression } from './compression.js';
 
 export { closeCodes };
 
@@ -42,7 +43,10 @@ export class WebSocketRelay {
   private readonly alive = new WeakSet<WebSocket>();
   readonly limits: HubLimits;
 
-  constructor(private readonly core: HubCore) {
+  constructor(
+    private readonly core: HubCore,
+    private readonly compression?: Compression,
+  ) {
     const { options } = core;
     this.limits = {
       maxPayload: options.maxPayload,
@@ -56,6 +60,7 @@ export class WebSocketRelay {
       noServer: true,
       maxPayload: options.maxPayload + frameOverhead,
       clientTracking: false,
+      perMessageDeflate: this.compression?.perMessageDeflate ?? false,
     });
     this.heartbeat = setInterval(() => {
       for (const socket of this.sockets) {
@@ -110,6 +115,7 @@ export class WebSocketRelay {
     }
     const core = this.core;
     const limits = this.limits;
+    const compressFrom = this.compression?.websocket ? this.compression.threshold : Infinity;
     let publisher = newPublisher();
     const subscriptions = new Set<Subscriber>();
     let token: string | undefined;
@@ -138,7 +144,9 @@ export class WebSocketRelay {
 
     const send = (frame: object) => {
       if (ended || socket.readyState !== socket.OPEN) return;
-      socket.send(JSON.stringify(frame));
+      const text = JSON.stringify(frame);
+      // ws applies its own threshold only without context takeover: the hub's applies always.
+      socket.send(text, { compress: text.length >= compressFrom });
       // A subscriber that cannot keep up is cut off; it replays from its last id on reconnect.
       if (socket.bufferedAmount > core.options.maxBufferedBytes) {
         core.log.incident('slow WebSocket consumers cut off', 'cut off a slow WebSocket consumer');
@@ -149,7 +157,12 @@ export class WebSocketRelay {
       ended = true;
       socket.close(code, reason);
     };
-    const untrack = core.track(connection, () => end(closeCodes.unauthorized, 'disconnected'));
+    const untrack = core.track(connection, (reason) =>
+      // Moved (draining, maxConnectionAge): 1001, after which clients resume at once elsewhere.
+      reason === 'drain'
+        ? end(closeCodes.goingAway, 'going away')
+        : end(closeCodes.unauthorized, 'disconnected'),
+    );
     /**
      * Takes a grant's expiry (`fresh`: a new `auth` frame's, replacing the old; else the earliest
      * stays): `expiring` a little before (once per expiry), then 4440 unless an `auth` frame
