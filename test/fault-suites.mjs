@@ -7,7 +7,8 @@
 export const faultSuites = {
   // Measured on 2 cores under load (test time, not counting start-up): socket-relay chaos 26 s
   // (three tabs, two hub processes, redis-server), native replay chaos 29 s, clock steps 19 s;
-  // history, hub and Redis fault runs 10 + 1 + 11 s.
+  // history, hub and Redis fault runs 10 + 1 + 11 s; the 2,000-subscriber drain 10–23 s; the
+  // three-node Redis Cluster faults 12–20 s.
   /** Browser test files (wtr `files` patterns). */
   browser: [
     'test/socket-relay-chaos.test.ts',
@@ -19,5 +20,7 @@ export const faultSuites = {
     'test/node/server/history-faults.test.mjs',
     'test/node/server/hub-faults.test.mjs',
     'test/node/server/redis-faults.test.mjs',
+    'test/node/server/drain.test.mjs',
+    'test/node/server/redis-cluster-faults.test.mjs',
   ],
 };
