@@ -5,6 +5,7 @@ import { defaultLimits, messageIdPattern } from '../internal/protocol.js';
 import { isValidTopic } from './http.js';
 import { MemoryStore } from './memory-store.js';
 import type { Subscriber } from './subscriber.js';
+import { createPresence, type Presence } from './presence.js';
 import type {
   AuthGrant,
   AuthorizeRequest,
@@ -27,9 +28,12 @@ const SECONDS_BELOW = 1e12;
 export type EndReason = 'expired' | 'revoked';
 
 export type ResolvedHubOptions = Required<
-  Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger' | 'history'>
+  Omit<
+    HubOptions,
+    'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger' | 'history' | 'presence'
+  >
 > &
-  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis' | 'logger' | 'history'>;
+  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis' | 'logger' | 'history' | 'presence'>;
 
 /** What `hub.history()` answers: events to render and the cursor a page subscribes from. */
 export interface HistoryPage {
@@ -139,6 +143,8 @@ const defaults = {
   dedupWindow: defaultLimits.dedupWindow,
   dedupAge: defaultLimits.dedupAge,
   pollTimeout: 25_000,
+  maxPresenceMembers: 1000,
+  presenceTtl: 30_000,
 };
 
 /** The part of the hub that every transport uses. */
@@ -146,6 +152,8 @@ export class HubCore {
   readonly options: ResolvedHubOptions;
   readonly store: HubStore;
   readonly log: HubLog;
+  /** Who is subscribed to the presence topics (the `presence` option); none without it. */
+  readonly presence?: Presence;
   closing = false;
   /** False while the store says it is unreachable (requests are refused at once meanwhile). */
   storeUp = true;
@@ -165,6 +173,7 @@ export class HubCore {
       (options.redis
         ? redisStore(options.redis, this.options, options)
         : new MemoryStore(this.options));
+    this.presence = createPresence(this.options, this.log, this.retryAfter);
     this.unsubscribeStore = [
       this.store.onEvent((event) => this.fanOut(event)),
       this.store.onEpoch?.((latest, previous) => this.newEpoch(latest, previous)) ?? (() => {}),
