@@ -17,6 +17,22 @@ export interface SocketRelayEventMap<In = unknown> extends RealtimeEventMap {
   close: RealtimeCloseEvent;
   reset: ResetEvent;
   authrefresh: Event;
+  presencechange: PresenceChangeEvent;
+}
+
+/**
+ * Hub mode, a presence topic (the hub's `presence` option) changed: `action` `snapshot` (the
+ * members on every (re)subscribe), `join` (`user`'s first connection anywhere, with its `info`)
+ * or `leave` (its last one gone). `members` is the topic's entry of `presence` after it.
+ */
+export interface PresenceChangeEvent extends Event {
+  readonly topic: string;
+  readonly action: 'snapshot' | 'join' | 'leave';
+  /** With `join` and `leave`. */
+  readonly user?: string;
+  /** With `join`: what `authorize` returned as the user's `info`. */
+  readonly info?: unknown;
+  readonly members: ReadonlyMap<string, unknown>;
 }
 
 type AuthSource = string | (() => string | Promise<string>);
@@ -119,6 +135,12 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
    * credentials expire (fresh tokens), sent in the `auth` frame before subscribing.
    */
   auth: AuthSource | null = null;
+  /**
+   * Hub mode: who is subscribed to each presence topic (the hub's `presence` option), topic →
+   * user → `info`, as the hub's last snapshot and the joins and leaves since; updated before each
+   * `presencechange`. Kept through a reconnect until the new snapshot replaces it.
+   */
+  readonly presence = new Map<string, Map<string, unknown>>();
 
   /**
    * Hub mode: the publisher id the hub gave this element (its `hello`), presented again on

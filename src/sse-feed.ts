@@ -454,7 +454,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     // topics named in the URL (`?topic=a&topic=b` or `?topic=a%20b`: the type is the topic).
     const topics = url.searchParams.getAll('topic').flatMap((value) => value.split(/[\s,]+/));
     const named = this.wanted.length ? this.wanted : ['message', ...topics.filter(Boolean)];
-    const types = new Set([...named, 'reset', 'cursor']);
+    const types = new Set([...named, 'reset', 'cursor', '$presence']);
     this.nativeAt = performance.now();
     this.load(import('./internal/native-event-source.js'), current, ({ openEventSource }) => {
       const host = {

@@ -67,7 +67,9 @@ test(
         'members of the killed process leave',
       );
       const took = performance.now() - killed;
-      console.log(`members of a SIGKILLed process left after ${Math.round(took)} ms (bound ${bound} ms)`);
+      console.log(
+        `members of a SIGKILLed process left after ${Math.round(took)} ms (bound ${bound} ms)`,
+      );
       // The bound plus a scheduling allowance for this loaded 2-core machine.
       assert.ok(took <= bound + 1500, `took ${took} ms, bound ${bound} ms`);
       assert.deepEqual(watchB.users(), ['alice', 'watch-b']);
@@ -111,7 +113,9 @@ test(
         'rebuilt after FLUSHALL',
       );
       admin.disconnect();
-      assert.deepEqual((await reader.hub.presence('room:2')).find((m) => m.user === 'x').info, { n: 1 });
+      assert.deepEqual((await reader.hub.presence('room:2')).find((m) => m.user === 'x').info, {
+        n: 1,
+      });
       assert.ok(!watch.log.some((m) => m.action === 'leave'), JSON.stringify(watch.log));
 
       await redis.kill();
@@ -124,9 +128,17 @@ test(
       );
       // A change after the restart still reaches every view (Pub/Sub resubscribed).
       const z = await sseView(b.url, 'room:2', 'z');
-      await until(() => watch.members.has('z') && x.members.has('z'), 20_000, 'z join after restart');
+      await until(
+        () => watch.members.has('z') && x.members.has('z'),
+        20_000,
+        'z join after restart',
+      );
       y.close();
-      await until(() => !watch.members.has('y') && !x.members.has('y'), 20_000, 'y leave after restart');
+      await until(
+        () => !watch.members.has('y') && !x.members.has('y'),
+        20_000,
+        'y leave after restart',
+      );
       assert.deepEqual(watch.users(), ['watch', 'x', 'z']);
       for (const view of [watch, x, z]) assert.deepEqual(view.faults, []);
       for (const view of [watch, x, z]) view.close();
@@ -144,7 +156,7 @@ test(
   async () => {
     const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
     let state = seed;
-    const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const a = await startHubProcess(redis.url, 'presence-a3', options);
     const b = await startHubProcess(redis.url, 'presence-b3', options);
     const reader = await startHub({ redis: redis.url, ...options });

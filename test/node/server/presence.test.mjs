@@ -12,7 +12,9 @@ const authorize = ({ req, token }) => {
   return {
     user,
     ...(req.headers['x-info'] ? { info: JSON.parse(req.headers['x-info']) } : {}),
-    ...(req.headers['x-expires'] ? { expiresAt: Date.now() + Number(req.headers['x-expires']) } : {}),
+    ...(req.headers['x-expires']
+      ? { expiresAt: Date.now() + Number(req.headers['x-expires']) }
+      : {}),
   };
 };
 
@@ -36,10 +38,13 @@ test(
     assert.equal(observer.members.get('bob'), null);
     await until(() => carol.users().length === 4, 10_000, 'carol snapshot');
     assert.deepEqual(await users(h, 'room:1'), ['alice', 'bob', 'carol', 'observer']);
-    assert.deepEqual((await h.hub.presence('room:1')).find((m) => m.user === 'alice'), {
-      user: 'alice',
-      info: { name: 'Alice' },
-    });
+    assert.deepEqual(
+      (await h.hub.presence('room:1')).find((m) => m.user === 'alice'),
+      {
+        user: 'alice',
+        info: { name: 'Alice' },
+      },
+    );
 
     // One of alice's two connections goes: she stays. A sentinel (bob leaving) shows that no
     // leave of alice came before it.
@@ -57,7 +62,12 @@ test(
     );
     for (const view of [observer, alice, aliceTab2, bob, carol]) assert.deepEqual(view.faults, []);
     // The SSE events carry no id: the stream's cursor is not moved by presence.
-    assert.ok(bob.stream.records().filter((r) => r.event === '$presence').every((r) => r.id === undefined));
+    assert.ok(
+      bob.stream
+        .records()
+        .filter((r) => r.event === '$presence')
+        .every((r) => r.id === undefined),
+    );
     carol.close();
     observer.close();
     await until(async () => (await users(h, 'room:1')).length === 0, 10_000, 'all gone');
@@ -107,10 +117,17 @@ test(
     const h = await startHub({ presence: [''], authorize });
     const observer = await sseView(h.url, 'lobby', 'observer');
     await until(() => observer.snapshots === 1, 10_000, 'snapshot');
-    const shortLived = await openSse(h.url('/sse?topic=lobby'), { 'X-User': 'brief', 'X-Expires': '400' });
+    const shortLived = await openSse(h.url('/sse?topic=lobby'), {
+      'X-User': 'brief',
+      'X-Expires': '400',
+    });
     const banned = await wsView(h.url, 'lobby', 'banned');
     const anonymous = await sseView(h.url, 'lobby', 'anonymous');
-    await until(() => observer.members.has('brief') && observer.members.has('banned'), 10_000, 'joins');
+    await until(
+      () => observer.members.has('brief') && observer.members.has('banned'),
+      10_000,
+      'joins',
+    );
     await until(() => anonymous.snapshots === 1, 10_000, 'anonymous snapshot');
     assert.ok(!anonymous.members.has('anonymous'));
     assert.equal(await h.hub.disconnect({ user: 'banned' }), 1);
@@ -186,7 +203,7 @@ test(
   async () => {
     const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
     let state = seed;
-    const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     try {
       const h = await startHub({
         presence: ['room:'],
@@ -222,7 +239,11 @@ test(
       );
       const wanted = [...new Set(['observer', ...open.map((view) => view.user)])].sort();
       await until(async () => (await expected()) === wanted.join(), 20_000, 'hub.presence agrees');
-      await until(async () => observer.users().join() === (await expected()), 20_000, 'observer agrees');
+      await until(
+        async () => observer.users().join() === (await expected()),
+        20_000,
+        'observer agrees',
+      );
       for (const view of open) {
         await until(async () => view.users().join() === (await expected()), 20_000, 'view agrees');
       }
