@@ -78,8 +78,9 @@ interface Pending {
  * @fires {Event} open - Connected (hub mode: after the hub's `hello` — or 2 s without one, an older hub — the `auth` frame and the subscription are sent; queued sends follow).
  * @fires {RealtimeCloseEvent} close - An open connection ended. Carries `code`, `reason`, `wasClean`, `willReconnect`.
  * @fires {Event} authrefresh - Hub mode: `refresh` renewed the credentials (the hub closed with 4401, or said they expire); a new `auth` frame follows, or a reconnect at once.
+ * @fires {PresenceChangeEvent} presencechange - Hub mode, a presence topic (the hub's `presence` option): `action` `snapshot` (on every subscribe), `join` or `leave`; carries `topic`, `action`, `user`, `info`, `members` (the topic's entry of `presence`, already updated).
  * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`, `topics` (those that missed events).
- * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `timeout`, `heartbeat-timeout`, `queue-full`, `too-large`, `unavailable`, `unauthorized`, `forbidden-origin`, `policy`, `rate-limited`, `auth-failed`, `forbidden`, `bad-topic`, `bad-data`, `too-many-topics`, `bad-frame`, `parse-error`, `retries-exhausted`, `send-failed`, `unsupported` (meanings and what follows: Error codes below).
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `timeout`, `heartbeat-timeout`, `queue-full`, `too-large`, `unavailable`, `unauthorized`, `forbidden-origin`, `policy`, `rate-limited`, `auth-failed`, `forbidden`, `bad-topic`, `bad-data`, `too-many-topics`, `presence-full`, `bad-frame`, `parse-error`, `retries-exhausted`, `send-failed`, `unsupported` (meanings and what follows: Error codes below).
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
