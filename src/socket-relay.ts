@@ -141,7 +141,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
    * user → `info`, as the hub's last snapshot and the joins and leaves since; updated before each
    * `presencechange`. Kept through a reconnect until the new snapshot replaces it.
    */
-  readonly presence = new Map<string, Map<string, unknown>>();
+  readonly presence: Map<string, Map<string, unknown>> = new Map();
 
   /**
    * Hub mode: the publisher id the hub gave this element (its `hello`), presented again on
