@@ -89,7 +89,8 @@ export class Presence {
    * store's error. A grant without a `user` holds nothing: it is not a member.
    */
   enter(topics: Iterable<string>, grant: AuthGrant): { ready: Promise<void>; release: () => void } {
-    const { user } = grant;
+    // A numeric id (a database key) is the same user as its string.
+    const user = typeof grant.user === 'number' ? String(grant.user) : grant.user;
     const mine = [...topics].filter((topic) => this.enabled(topic));
     if (typeof user !== 'string' || !mine.length || this.closed) {
       return { ready: Promise.resolve(), release: () => {} };
@@ -167,12 +168,19 @@ export class Presence {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    // Connections still held (an SSE stream whose close event is yet to come) leave now, not
+    // after presenceTtl: a graceful stop is seen at once by the other processes.
+    for (const [topic, users] of this.holds) {
+      for (const user of users.keys()) this.track(this.backend.leave(topic, user).catch(() => {}));
+    }
+    this.holds.clear();
     await Promise.allSettled([...this.pending]);
     await this.backend.close();
   }
 
   private drop(topic: string, user: string, hold: Hold): void {
-    if (--hold.count > 0) return;
+    // After `close`, its holds have left already.
+    if (--hold.count > 0 || this.closed) return;
     const users = this.holds.get(topic);
     if (users?.get(user) === hold) users.delete(user);
     if (users?.size === 0) this.holds.delete(topic);

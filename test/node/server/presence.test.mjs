@@ -259,3 +259,36 @@ test(
     }
   },
 );
+
+test(
+  'red team: a numeric user id (a database key) is a member, the same one as its string; info that is not JSON is null, not a crash',
+  { timeout: 20_000 },
+  async () => {
+    const cyclic = {};
+    cyclic.self = cyclic;
+    const h = await startHub({
+      presence: ['room:'],
+      authorize: ({ req, token }) => {
+        const name = token ?? req.headers['x-user'];
+        return name === 'cyclic'
+          ? { user: 'cyclic', info: cyclic }
+          : { user: 42, info: { n: name } };
+      },
+      logger: { info() {}, warn() {} },
+    });
+    const a = await sseView(h.url, 'room:n', 'x');
+    const b = await wsView(h.url, 'room:n', 'y');
+    const c = await wsView(h.url, 'room:n', 'cyclic');
+    await until(() => a.users().join() === '42,cyclic', 10_000, 'members');
+    assert.deepEqual(await h.hub.presence('room:n'), [
+      { user: '42', info: { n: 'x' } },
+      { user: 'cyclic', info: null },
+    ]);
+    a.close();
+    b.close();
+    await until(async () => (await users(h, 'room:n')).join() === 'cyclic', 10_000, '42 leaves');
+    assert.deepEqual(c.faults, []);
+    c.close();
+    await h.close();
+  },
+);
