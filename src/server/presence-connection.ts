@@ -8,6 +8,8 @@ import type { AuthGrant } from './types.js';
  */
 export class ConnectionPresence {
   private readonly held = new Map<string, () => void>();
+  /** The user each topic is held for. */
+  private readonly users = new Map<string, unknown>();
   private readonly views = new Map<string, () => void>();
 
   constructor(
@@ -24,6 +26,7 @@ export class ConnectionPresence {
     const entries = fresh.map((topic) => {
       const entry = this.presence!.enter([topic], this.grant);
       this.held.set(topic, entry.release);
+      this.users.set(topic, this.grant.user);
       return entry;
     });
     try {
@@ -44,6 +47,23 @@ export class ConnectionPresence {
     }
   }
 
+  /**
+   * A new `auth` frame changed the user (a sign-in on an open socket): the held topics move to
+   * the new user (the old one leaves, the new one joins). A topic full for the new user throws
+   * `presence-full`; its subscription stays, without a member.
+   */
+  async regrant(): Promise<void> {
+    const moved = [...this.held.keys()].filter(
+      (topic) => this.users.get(topic) !== this.grant.user,
+    );
+    if (!moved.length) return;
+    for (const topic of moved) {
+      this.held.get(topic)!();
+      this.held.delete(topic);
+    }
+    await this.enter(moved);
+  }
+
   /** Stops the views of `topics` and releases their holds. */
   leave(topics: Iterable<string>): void {
     for (const topic of topics) {
@@ -51,6 +71,7 @@ export class ConnectionPresence {
       this.views.delete(topic);
       this.held.get(topic)?.();
       this.held.delete(topic);
+      this.users.delete(topic);
     }
   }
 

@@ -242,6 +242,7 @@ export class WebSocketRelay {
           if (!grant || expired(grant)) return end(closeCodes.unauthorized, 'unauthorized');
           connection.token = token;
           expireAt(grant, true);
+          await presence.regrant();
           if (!ended && subscriptions.size) await recheck();
         },
       ],

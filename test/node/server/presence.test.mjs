@@ -292,3 +292,29 @@ test(
     await h.close();
   },
 );
+
+test(
+  'red team: a new auth frame of another user on an open WebSocket moves its presence (the old user leaves, the new one joins)',
+  { timeout: 20_000 },
+  async () => {
+    const h = await startHub({ presence: ['room:'], authorize });
+    const observer = await sseView(h.url, 'room:m', 'observer');
+    const w = await wsView(h.url, 'room:m', 'anonymous');
+    await until(() => w.snapshots === 1 && observer.snapshots === 1, 10_000, 'snapshots');
+    assert.deepEqual(observer.users(), ['observer']);
+    w.ws.send({ type: 'auth', token: 'first' });
+    await until(() => observer.members.has('first'), 10_000, 'first joins');
+    w.ws.send({ type: 'auth', token: 'second' });
+    await until(
+      () => observer.members.has('second') && !observer.members.has('first'),
+      10_000,
+      'second replaces first',
+    );
+    assert.deepEqual(await users(h, 'room:m'), ['observer', 'second']);
+    assert.deepEqual(observer.faults, []);
+    w.close();
+    await until(() => !observer.members.has('second'), 10_000, 'second leaves');
+    observer.close();
+    await h.close();
+  },
+);
