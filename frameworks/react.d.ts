@@ -159,6 +159,7 @@ declare module 'react' {
         | 'onopen'
         | 'onclose'
         | 'onauthrefresh'
+        | 'onpresencechange'
         | 'onreset'
         | 'onerror'
         | 'onstatechange'
@@ -199,6 +200,7 @@ declare module 'react' {
         onopen?: (event: SocketRelayEventMap['open']) => void;
         onclose?: (event: SocketRelayEventMap['close']) => void;
         onauthrefresh?: (event: SocketRelayEventMap['authrefresh']) => void;
+        onpresencechange?: (event: SocketRelayEventMap['presencechange']) => void;
         onreset?: (event: SocketRelayEventMap['reset']) => void;
         onerror?: (event: SocketRelayEventMap['error']) => void;
         onstatechange?: (event: SocketRelayEventMap['statechange']) => void;

@@ -234,6 +234,7 @@ declare module 'solid-js' {
         | 'on:open'
         | 'on:close'
         | 'on:authrefresh'
+        | 'on:presencechange'
         | 'on:reset'
         | 'on:error'
         | 'on:statechange'
@@ -296,6 +297,7 @@ declare module 'solid-js' {
         'on:open'?: (event: SocketRelayEventMap['open']) => void;
         'on:close'?: (event: SocketRelayEventMap['close']) => void;
         'on:authrefresh'?: (event: SocketRelayEventMap['authrefresh']) => void;
+        'on:presencechange'?: (event: SocketRelayEventMap['presencechange']) => void;
         'on:reset'?: (event: SocketRelayEventMap['reset']) => void;
         'on:error'?: (event: SocketRelayEventMap['error']) => void;
         'on:statechange'?: (event: SocketRelayEventMap['statechange']) => void;

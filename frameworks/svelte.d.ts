@@ -158,6 +158,7 @@ declare module 'svelte/elements' {
       | 'onopen'
       | 'onclose'
       | 'onauthrefresh'
+      | 'onpresencechange'
       | 'onreset'
       | 'onerror'
       | 'onstatechange'
@@ -198,6 +199,7 @@ declare module 'svelte/elements' {
       onopen?: (event: SocketRelayEventMap['open']) => void;
       onclose?: (event: SocketRelayEventMap['close']) => void;
       onauthrefresh?: (event: SocketRelayEventMap['authrefresh']) => void;
+      onpresencechange?: (event: SocketRelayEventMap['presencechange']) => void;
       onreset?: (event: SocketRelayEventMap['reset']) => void;
       onerror?: (event: SocketRelayEventMap['error']) => void;
       onstatechange?: (event: SocketRelayEventMap['statechange']) => void;

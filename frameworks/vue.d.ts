@@ -107,6 +107,7 @@ declare module 'vue' {
       onOpen?: (event: SocketRelayEventMap['open']) => void;
       onClose?: (event: SocketRelayEventMap['close']) => void;
       onAuthrefresh?: (event: SocketRelayEventMap['authrefresh']) => void;
+      onPresencechange?: (event: SocketRelayEventMap['presencechange']) => void;
       onReset?: (event: SocketRelayEventMap['reset']) => void;
       onError?: (event: SocketRelayEventMap['error']) => void;
       onStatechange?: (event: SocketRelayEventMap['statechange']) => void;

@@ -123,6 +123,7 @@ export function createRealtimeComponents(react: typeof ReactModule) {
         onOpen: 'open' as EventName<SocketRelayEventMap['open']>,
         onClose: 'close' as EventName<SocketRelayEventMap['close']>,
         onAuthRefresh: 'authrefresh' as EventName<SocketRelayEventMap['authrefresh']>,
+        onPresenceChange: 'presencechange' as EventName<SocketRelayEventMap['presencechange']>,
         onReset: 'reset' as EventName<SocketRelayEventMap['reset']>,
         onError: 'error' as EventName<SocketRelayEventMap['error']>,
         onStateChange: 'statechange' as EventName<SocketRelayEventMap['statechange']>,

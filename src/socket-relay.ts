@@ -17,6 +17,22 @@ export interface SocketRelayEventMap<In = unknown> extends RealtimeEventMap {
   close: RealtimeCloseEvent;
   reset: ResetEvent;
   authrefresh: Event;
+  presencechange: PresenceChangeEvent;
+}
+
+/**
+ * Hub mode, a presence topic (the hub's `presence` option) changed: `action` `snapshot` (the
+ * members on every (re)subscribe), `join` (`user`'s first connection anywhere, with its `info`)
+ * or `leave` (its last one gone). `members` is the topic's entry of `presence` after it.
+ */
+export interface PresenceChangeEvent extends Event {
+  readonly topic: string;
+  readonly action: 'snapshot' | 'join' | 'leave';
+  /** With `join` and `leave`. */
+  readonly user?: string;
+  /** With `join`: what `authorize` returned as the user's `info`. */
+  readonly info?: unknown;
+  readonly members: ReadonlyMap<string, unknown>;
 }
 
 type AuthSource = string | (() => string | Promise<string>);
@@ -62,8 +78,9 @@ interface Pending {
  * @fires {Event} open - Connected (hub mode: after the hub's `hello` — or 2 s without one, an older hub — the `auth` frame and the subscription are sent; queued sends follow).
  * @fires {RealtimeCloseEvent} close - An open connection ended. Carries `code`, `reason`, `wasClean`, `willReconnect`.
  * @fires {Event} authrefresh - Hub mode: `refresh` renewed the credentials (the hub closed with 4401, or said they expire); a new `auth` frame follows, or a reconnect at once.
+ * @fires {PresenceChangeEvent} presencechange - Hub mode, a presence topic (the hub's `presence` option): `action` `snapshot` (on every subscribe), `join` or `leave`; carries `topic`, `action`, `user`, `info`, `members` (the topic's entry of `presence`, already updated).
  * @fires {ResetEvent} reset - The hub could not resume from the last id (hub restarted, history too short). Carries `reason`, `lastEventId`, `topics` (those that missed events).
- * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `timeout`, `heartbeat-timeout`, `queue-full`, `too-large`, `unavailable`, `unauthorized`, `forbidden-origin`, `policy`, `rate-limited`, `auth-failed`, `forbidden`, `bad-topic`, `bad-data`, `too-many-topics`, `bad-frame`, `parse-error`, `retries-exhausted`, `send-failed`, `unsupported` (meanings and what follows: Error codes below).
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-src`, `invalid-url`, `invalid-attribute`, `network`, `timeout`, `heartbeat-timeout`, `queue-full`, `too-large`, `unavailable`, `unauthorized`, `forbidden-origin`, `policy`, `rate-limited`, `auth-failed`, `forbidden`, `bad-topic`, `bad-data`, `too-many-topics`, `presence-full`, `bad-frame`, `parse-error`, `retries-exhausted`, `send-failed`, `unsupported` (meanings and what follows: Error codes below).
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
@@ -119,6 +136,12 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
    * credentials expire (fresh tokens), sent in the `auth` frame before subscribing.
    */
   auth: AuthSource | null = null;
+  /**
+   * Hub mode: who is subscribed to each presence topic (the hub's `presence` option), topic →
+   * user → `info`, as the hub's last snapshot and the joins and leaves since; updated before each
+   * `presencechange`. Kept through a reconnect until the new snapshot replaces it.
+   */
+  readonly presence: Map<string, Map<string, unknown>> = new Map();
 
   /**
    * Hub mode: the publisher id the hub gave this element (its `hello`), presented again on

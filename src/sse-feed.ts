@@ -51,7 +51,7 @@ type HeadersSource =
  * @attr {boolean} disabled - Keeps the feed closed.
  * @attr {string} state - `connecting`, `open`, `paused` (hidden tab with `pause-hidden`, or page in the back/forward cache), `closed`, `error`.
  *
- * @fires {SseMessageEvent} message - An SSE event. Its own type is in `eventType`: a server never chooses a DOM event type. Carries `data`, `lastEventId`, `eventType`, `origin`.
+ * @fires {SseMessageEvent} message - An SSE event. Its own type is in `eventType`: a server never chooses a DOM event type. Carries `data`, `lastEventId`, `eventType`, `origin`. The hub's presence (its `presence` option) arrives as `eventType` `$presence`, data `{ topic, action: 'snapshot' | 'join' | 'leave', members | user, info }`.
  * @fires {Event} open - The stream is open (fetch: a 200 `text/event-stream` answer).
  * @fires {RealtimeCloseEvent} close - An open stream ended: dropped (`willReconnect: true`, `readyState` already 0, as `EventSource`) or stopped. Carries `willReconnect`.
  * @fires {ResetEvent} reset - The server could not resume from the cursor (the hub's `reset` event: `epoch`, `too-old`, `invalid`, `too-many`). Events may have been missed: re-sync. Carries `reason`, `lastEventId`, and `topics` (those that missed events) when the hub names them.

@@ -121,13 +121,16 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
   }
   const origin = new URL(response.url || url).origin;
   const [doneEvent, doneData] = request.done ?? [];
-  /** The hub's final control event (`$expired`, `$revoked`): no topic has a `$`. */
+  /**
+   * The hub's final control event (`$expired`, `$revoked`): no topic has a `$`. `$presence`
+   * (the hub's presence option) is not final: it is delivered as a `message` of that type.
+   */
   let control: string | undefined;
   const parser = new SseParser(
     {
       onEvent: (event) => {
         if (!host.current() || control) return;
-        if (event.type[0] === '$') {
+        if (event.type[0] === '$' && event.type !== '$presence') {
           control = event.type;
           return;
         }

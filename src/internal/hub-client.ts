@@ -1,5 +1,5 @@
 import { RealtimeMessageEvent, ResetEvent } from './events.js';
-import type { HubLimits } from './protocol.js';
+import type { HubLimits, PresenceFrame } from './protocol.js';
 
 /**
  * `<socket-relay>`'s hub protocol client, loaded on the first hub-mode connect (raw mode never
@@ -24,6 +24,7 @@ export interface HubRelay {
   /** `last-event-id`: the cursor to start from while the element has none of its own. */
   startId: string;
   rewind: number;
+  readonly presence: Map<string, Map<string, unknown>>;
   /** A refresh was made since the last subscription (a second refusal is final). */
   renewed: boolean;
   greeted: boolean;
@@ -83,6 +84,9 @@ export function greet(relay: HubRelay, hello?: { publisher: string; limits: HubL
   if (relay.token !== undefined)
     relay.sendControl(relay.json({ type: 'auth', token: relay.token }));
   const topics = relay.topics();
+  // Topics no longer subscribed have no presence.
+  for (const topic of relay.presence.keys())
+    if (!topics.includes(topic)) relay.presence.delete(topic);
   if (topics.length) {
     // The hub ignores `rewind` with a cursor: a resume never rewinds.
     relay.cursor ||= relay.startId;
@@ -136,6 +140,19 @@ async function reauth(relay: HubRelay): Promise<void> {
   }
 }
 
+/** A presence frame: the topic's members updated, then `presencechange`. */
+function presence(relay: HubRelay, frame: PresenceFrame): void {
+  const { topic, action, user, info } = frame;
+  let members = relay.presence.get(topic);
+  if (!members || action === 'snapshot') {
+    relay.presence.set(topic, (members = new Map()));
+    for (const member of frame.members ?? []) members.set(member.user, member.info);
+  }
+  if (action === 'join') members.set(user!, info);
+  if (action === 'leave') members.delete(user!);
+  relay.emit(Object.assign(new Event('presencechange'), { topic, action, user, info, members }));
+}
+
 /** One frame from the hub. */
 export function receive(relay: HubRelay, raw: unknown): void {
   let frame: { type?: string; [field: string]: unknown };
@@ -183,6 +200,9 @@ export function receive(relay: HubRelay, raw: unknown): void {
     }
     case 'hello':
       greet(relay, frame as never);
+      break;
+    case 'presence':
+      presence(relay, frame as unknown as PresenceFrame);
       break;
     default:
     // `pong` and frames of later versions: the activity alone is all that matters.

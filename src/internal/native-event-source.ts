@@ -67,7 +67,7 @@ export function connectNative(feed: NativeFeed, current: () => boolean): () => v
     native,
     url,
     feed.withCredentials,
-    new Set([...named, 'reset', 'cursor']),
+    new Set([...named, 'reset', 'cursor', '$presence']),
     feed.cursor,
   );
 }

@@ -29,6 +29,7 @@ export const hubFrameTypes = [
   'error',
   'pong',
   'expiring',
+  'presence',
 ] as const;
 export type HubFrameType = (typeof hubFrameTypes)[number];
 
@@ -81,6 +82,7 @@ export const errorCodes = [
   'forbidden',
   'unavailable',
   'closing',
+  'presence-full',
 ] as const;
 
 /**
@@ -102,6 +104,22 @@ export interface SubscribeFrame {
   since?: string;
   rewind?: number;
   ref?: unknown;
+}
+
+/**
+ * Presence of a topic (the hub's `presence` option), per `user` of `authorize`: on subscribe
+ * `{"type":"presence","topic":…,"action":"snapshot","members":[{"user":…,"info":…}]}`, then
+ * `"action":"join"` (`user`, `info`: a user's first connection anywhere) and `"action":"leave"`
+ * (`user`: its last connection gone). Over SSE the same object is the data of a `$presence`
+ * event.
+ */
+export interface PresenceFrame {
+  type: 'presence';
+  topic: string;
+  action: 'snapshot' | 'join' | 'leave';
+  members?: { user: string; info?: unknown }[];
+  user?: string;
+  info?: unknown;
 }
 
 /** What the hub announces in its hello; every duration in ms, sizes in bytes. */

@@ -5,6 +5,7 @@ import { defaultLimits, messageIdPattern } from '../internal/protocol.js';
 import { isValidTopic } from './http.js';
 import { MemoryStore } from './memory-store.js';
 import type { Subscriber } from './subscriber.js';
+import { createPresence, type Presence } from './presence.js';
 import type {
   AuthGrant,
   AuthorizeRequest,
@@ -30,9 +31,12 @@ const SECONDS_BELOW = 1e12;
 export type EndReason = 'expired' | 'revoked' | 'drain';
 
 export type ResolvedHubOptions = Required<
-  Omit<HubOptions, 'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger' | 'history'>
+  Omit<
+    HubOptions,
+    'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger' | 'history' | 'presence'
+  >
 > &
-  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis' | 'logger' | 'history'>;
+  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis' | 'logger' | 'history' | 'presence'>;
 
 /** What `hub.history()` answers: events to render and the cursor a page subscribes from. */
 export interface HistoryPage {
@@ -143,6 +147,8 @@ const defaults = {
   dedupAge: defaultLimits.dedupAge,
   pollTimeout: 25_000,
   maxConnectionAge: 0,
+  maxPresenceMembers: 1000,
+  presenceTtl: 30_000,
 };
 
 /** The part of the hub that every transport uses. */
@@ -150,6 +156,8 @@ export class HubCore {
   readonly options: ResolvedHubOptions;
   readonly store: HubStore;
   readonly log: HubLog;
+  /** Who is subscribed to the presence topics (the `presence` option); none without it. */
+  readonly presence?: Presence;
   closing = false;
   /** Set by `hub.drain`: new subscriptions are refused (`503 draining`), live ones are moved. */
   draining = false;
@@ -173,6 +181,7 @@ export class HubCore {
       (options.redis
         ? redisStore(options.redis, this.options, options)
         : new MemoryStore(this.options));
+    this.presence = createPresence(this.options, this.log, this.retryAfter);
     this.unsubscribeStore = [
       this.store.onEvent((event) => this.fanOut(event)),
       this.store.onEpoch?.((latest, previous) => this.newEpoch(latest, previous)) ?? (() => {}),

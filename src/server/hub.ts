@@ -9,6 +9,7 @@ import { PollEndpoint } from './poll-endpoint.js';
 import { PublishEndpoint } from './publish-endpoint.js';
 import { Preflight } from './preflight.js';
 import { HealthEndpoint } from './health-endpoint.js';
+import { presenceOf, type PresenceMember } from './presence.js';
 import type { DisconnectSelector, HubEvent, HubOptions } from './types.js';
 import { Compression } from './compression.js';
 import { Drain } from './drain.js';
@@ -28,6 +29,12 @@ export interface Hub {
     topics: string | string[],
     options?: { limit?: number; since?: string },
   ): Promise<HistoryPage>;
+  /**
+   * The members of a presence topic now (see the `presence` option): `{ user, info }` per user,
+   * across processes with Redis. Rejects with `HubError` `bad-topic`, `no-presence` (not a
+   * presence topic) or `unavailable` (store down).
+   */
+  presence(topic: string): Promise<PresenceMember[]>;
   /** The id of the newest event of the hub (any topic), `<epoch>-<seq>`; `<epoch>-0` before any. */
   latestId(): Promise<string>;
   /**
@@ -121,6 +128,7 @@ export function createHub(options: HubOptions = {}): Hub {
     disconnect: (selector) => core.disconnect(selector),
     history: (topics, opts) =>
       core.history(topics, opts).catch((error) => Promise.reject(core.unavailable(error))),
+    presence: (topic) => presenceOf(core, topic),
     latestId: () => core.store.latestId().catch((error) => Promise.reject(core.unavailable(error))),
     handleSse,
     handlePoll,
@@ -152,6 +160,7 @@ export function createHub(options: HubOptions = {}): Hub {
       poll.close();
       sse.close();
       await relay.close();
+      await core.presence?.close();
       if (ownStore) await core.store.close();
     },
     stats,

@@ -120,12 +120,19 @@ export class SseEndpoint extends HttpEndpoint {
       if (!res.writableEnded) out.end();
       if (reason === 'drain') closeAfterResponse(req);
     });
+    // Presence (the `presence` option): the user is held while the stream lives; the stream
+    // gets `$presence` events (a name no topic can have).
+    const held = core.presence?.enter(topics, grant);
+    let unwatch: (() => void) | undefined;
     res.once('close', () => {
       untrack();
       this.streams.delete(res);
       core.detach(subscriber);
+      held?.release();
+      unwatch?.();
     });
     try {
+      await held?.ready;
       // A client with no cursor gets one at once, as a `cursor` event (native EventSource code
       // cannot read the id of a frame without data): a drop before the first event loses nothing.
       await subscriber.start(
@@ -135,7 +142,13 @@ export class SseEndpoint extends HttpEndpoint {
         { rewind, max: core.options.maxReplay },
       );
       if (!res.headersSent && !presence.gone) write(': resumed\n\n');
+      if (!presence.gone && !res.writableEnded) {
+        unwatch = core.presence?.watch(topics, (message) =>
+          write(`event: $presence\ndata: ${JSON.stringify(message)}\n\n`),
+        );
+      }
     } catch (error) {
+      held?.release();
       this.streams.delete(res);
       core.detach(subscriber);
       this.fail(req, res, core.unavailable(error));

@@ -243,6 +243,27 @@ export interface HubOptions {
    * `realtime-elements-server` CLI logs to the console.
    */
   logger?: HubLogger;
+  /**
+   * Topic prefixes with presence on (`['room:']`; `['']`: every topic). For those topics the hub
+   * keeps who is subscribed, per `user` of `authorize`'s grant (not per connection), with the
+   * grant's `info`: SSE and WebSocket subscribers get a snapshot, then `join` / `leave` (SSE:
+   * `$presence` events; WebSocket: `presence` frames); `hub.presence(topic)` reads it. A grant
+   * without a `user` is not a member; long-poll requests are not members. With `redis`, shared
+   * by every process: a process that dies leaves within `presenceTtl * 4 / 3` ms.
+   */
+  presence?: string[];
+  /**
+   * Members (distinct users, across processes) per presence topic. A subscription that would
+   * add one more is refused: `429 presence-full` with `Retry-After` (WebSocket: an `error` frame
+   * `presence-full`); users already present may open more connections. Default 1,000.
+   */
+  maxPresenceMembers?: number;
+  /**
+   * With `redis`: ms a process's presence lives without renewal (renewed every third of it); a
+   * process killed without closing has its members leave within `presenceTtl * 4 / 3`. Default
+   * 30,000.
+   */
+  presenceTtl?: number;
   /** A store other than memory (see the Redis store). */
   store?: HubStore;
   /**

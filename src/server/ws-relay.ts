@@ -18,6 +18,7 @@ import type { AuthGrant, HubConnection } from './types.js';
 import { originAllowed } from './http.js';
 import { Subscriber } from './subscriber.js';
 import type { Compression } from './compression.js';
+import { ConnectionPresence } from './presence-connection.js';
 
 export { closeCodes };
 
@@ -127,6 +128,9 @@ export class WebSocketRelay {
     let ended = false;
 
     const connection: HubConnection = { transport: 'ws', req };
+    const presence = new ConnectionPresence(core.presence, connection, (message) =>
+      send({ type: 'presence', ...message }),
+    );
     let expiry: (ReturnType<typeof setTimeout> | undefined)[] = [];
     let announced: number | undefined;
     // Cleanup first: a client can leave while any handler below is awaiting.
@@ -137,6 +141,7 @@ export class WebSocketRelay {
       this.sockets.delete(socket);
       for (const subscription of subscriptions) core.detach(subscription);
       subscriptions.clear();
+      presence.close();
     });
     this.sockets.add(socket);
     this.alive.add(socket);
@@ -218,6 +223,7 @@ export class WebSocketRelay {
       }
       if (!refused.length) return;
       unsubscribe(refused);
+      presence.leave(refused);
       send({ type: 'unsubscribed', topics: refused });
       send({
         type: 'error',
@@ -249,6 +255,7 @@ export class WebSocketRelay {
           if (!grant || expired(grant)) return end(closeCodes.unauthorized, 'unauthorized');
           connection.token = token;
           expireAt(grant, true);
+          await presence.regrant();
           if (!ended && subscriptions.size) await recheck();
         },
       ],
@@ -271,6 +278,8 @@ export class WebSocketRelay {
           const { topics, grant } = await core.checkSubscribe(req, asked, token);
           if (ended) return;
           expireAt(grant, false);
+          await presence.enter(topics);
+          if (ended) return;
           unsubscribe(topics);
           const subscription = new Subscriber(
             topics,
@@ -300,10 +309,12 @@ export class WebSocketRelay {
               (latest) => send({ type: 'subscribed', topics, id: latest, ...ref }),
               { rewind, max: core.options.maxReplay },
             );
+            presence.watch(topics);
           } catch (error) {
             // Without its replay the subscription would have a gap: drop it, the client retries.
             core.detach(subscription);
             subscriptions.delete(subscription);
+            presence.leave(topics);
             throw new HubError(
               'unavailable',
               `The store could not replay: ${(error as Error).message}`,
@@ -316,7 +327,9 @@ export class WebSocketRelay {
         'unsubscribe',
         (frame) => {
           const topics = Array.isArray(frame.topics) ? frame.topics : [frame.topic];
-          unsubscribe(topics.filter((topic): topic is string => typeof topic === 'string'));
+          const named = topics.filter((topic): topic is string => typeof topic === 'string');
+          unsubscribe(named);
+          presence.leave(named);
           send({ type: 'unsubscribed', topics });
         },
       ],

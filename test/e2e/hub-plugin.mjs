@@ -9,6 +9,7 @@
  *   `Authorization: Bearer …` (SSE, poll) or in the `auth` frame; `authorize` returns
  *   `{ user, expiresAt }`, so the hub expires them. `hub-expiring-publish` publishes numbered
  *   events there, `hub-disconnect` ends the connections of a user.
+ * - /presence: presence on `room-` topics, the user being the auth token or `?user=`.
  * The `hub-other-origin` command starts hubs on a server of their own (127.0.0.1, another port:
  * another origin than the test page): /realtime with the default origin policy (refuses the
  * page), /open allowing any origin. It counts the requests each gets.
@@ -72,6 +73,15 @@ export function hubPlugin(options = {}) {
       historyLimit: 10_000,
       retry: 200,
       authorize: ({ req, token }) => tokens.get(tokenOf(req, token)) ?? false,
+    }),
+    // Presence on `room-` topics; the user is the auth token or `?user=` (test pages only).
+    createHub({
+      basePath: '/presence',
+      presence: ['room-'],
+      authorize: ({ req, token }) => {
+        const user = token ?? new URL(req.url, 'http://x').searchParams.get('user') ?? undefined;
+        return { user, info: { name: user?.toUpperCase() } };
+      },
     }),
   ];
   const expiring = others[3];

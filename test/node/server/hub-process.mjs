@@ -11,7 +11,11 @@ const hub = createHub({
   retry: 100,
   logger: { info: (line) => console.error(line), warn: (line) => console.error(line) },
   // Who a client is: its WebSocket auth token, or its X-User header (hub.disconnect tests).
-  authorize: ({ req, token }) => ({ user: token ?? req.headers['x-user'] }),
+  // `X-Info` (JSON): the grant's info (presence tests).
+  authorize: ({ req, token }) => ({
+    user: token ?? req.headers['x-user'],
+    ...(req.headers['x-info'] ? { info: JSON.parse(req.headers['x-info']) } : {}),
+  }),
   ...JSON.parse(extra || '{}'),
 });
 const server = createServer((req, res) => {
