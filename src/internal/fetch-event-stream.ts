@@ -124,8 +124,9 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
     {
       onEvent: (event) => {
         if (!host.current() || control) return;
+        // Other `$` events (`$unsubscribed`) are the hub's notes: the stream goes on.
         if (event.type[0] === '$') {
-          control = event.type;
+          if (event.type === '$expired' || event.type === '$revoked') control = event.type;
           return;
         }
         const reason =

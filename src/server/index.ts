@@ -12,5 +12,7 @@ export type {
   HubOptions,
   HubStore,
   Replay,
+  TopicInfo,
 } from './types.js';
+export type { MetricsOptions } from './metrics.js';
 export type { RedisStoreOptions } from './redis-store.js';

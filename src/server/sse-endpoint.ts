@@ -79,6 +79,7 @@ export class SseEndpoint extends HttpEndpoint {
       }
       res.write(frame);
       if (res.writableLength > core.options.maxBufferedBytes) {
+        core.metrics?.slowConsumer('sse');
         core.log.incident(
           'slow SSE consumers cut off',
           `cut off a slow SSE consumer (${res.writableLength} bytes queued > maxBufferedBytes); it resumes from its cursor`,
@@ -86,18 +87,38 @@ export class SseEndpoint extends HttpEndpoint {
         res.destroy();
       }
     };
-    const subscriber = new Subscriber(topics, (event) => write(sseFrame(event)));
-    subscriber.onReset = (reset) => write(resetFrame(reset));
+    const subscriber = new Subscriber(topics, (event) => {
+      core.metrics?.delivered('sse');
+      write(sseFrame(event));
+    });
+    subscriber.onReset = (reset) => {
+      core.metrics?.reset(reset.reason);
+      write(resetFrame(reset));
+    };
     // Registered in the same turn as the check above: no await in between, so no ghost.
     this.streams.add(res);
     core.attach(subscriber);
     // Expired or disconnected: a final control event whose name no topic can have (`$`), then
     // the end. The client resumes at once with fresh credentials (`$expired`) or treats it as
     // a 401 (`$revoked`); its cursor is where it was.
-    const untrack = core.track({ transport: 'sse', req, ...grant }, (reason) => {
-      write(`event: $${reason}\ndata: {}\n\n`);
-      res.end();
-    });
+    const untrack = core.track(
+      { transport: 'sse', req, ...grant },
+      (reason) => {
+        write(`event: $${reason}\ndata: {}\n\n`);
+        res.end();
+      },
+      // `hub.unsubscribe`: `$unsubscribed` names the topics; a stream left with none ends.
+      (drop) => {
+        const gone = [...subscriber.topics].filter((topic) => drop.has(topic));
+        if (!gone.length) return false;
+        core.detach(subscriber);
+        for (const topic of gone) subscriber.topics.delete(topic);
+        core.attach(subscriber);
+        write(`event: $unsubscribed\ndata: ${JSON.stringify({ topics: gone })}\n\n`);
+        if (!subscriber.topics.size) res.end();
+        return true;
+      },
+    );
     res.once('close', () => {
       untrack();
       this.streams.delete(res);

@@ -141,6 +141,7 @@ export class WebSocketRelay {
       socket.send(JSON.stringify(frame));
       // A subscriber that cannot keep up is cut off; it replays from its last id on reconnect.
       if (socket.bufferedAmount > core.options.maxBufferedBytes) {
+        core.metrics?.slowConsumer('ws');
         core.log.incident('slow WebSocket consumers cut off', 'cut off a slow WebSocket consumer');
         socket.terminate();
       }
@@ -149,7 +150,19 @@ export class WebSocketRelay {
       ended = true;
       socket.close(code, reason);
     };
-    const untrack = core.track(connection, () => end(closeCodes.unauthorized, 'disconnected'));
+    const untrack = core.track(
+      connection,
+      () => end(closeCodes.unauthorized, 'disconnected'),
+      // `hub.unsubscribe`: an `unsubscribed` frame the client did not ask for; the socket stays.
+      (drop) => {
+        const held = subscribedTopics();
+        const gone = [...drop].filter((topic) => held.has(topic));
+        if (!gone.length) return false;
+        unsubscribe(gone);
+        send({ type: 'unsubscribed', topics: gone });
+        return true;
+      },
+    );
     /**
      * Takes a grant's expiry (`fresh`: a new `auth` frame's, replacing the old; else the earliest
      * stays): `expiring` a little before (once per expiry), then 4440 unless an `auth` frame
@@ -261,19 +274,23 @@ export class WebSocketRelay {
           unsubscribe(topics);
           const subscription = new Subscriber(
             topics,
-            (event) =>
-              send({ type: 'message', topic: event.topic, id: event.id, data: event.data }),
+            (event) => {
+              core.metrics?.delivered('ws');
+              send({ type: 'message', topic: event.topic, id: event.id, data: event.data });
+            },
             publisher,
           );
           // Before any later message: of the cursor, or of a store that lost its data (new epoch).
           // `topics`: those that missed events (all of them but for a `too-old` of some).
-          subscription.onReset = (reset) =>
+          subscription.onReset = (reset) => {
+            core.metrics?.reset(reset.reason);
             send({
               type: 'reset',
               topics: reset.topics ?? topics,
               reason: reset.reason,
               id: reset.latest,
             });
+          };
           subscriptions.add(subscription);
           core.attach(subscription);
           const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
@@ -328,6 +345,7 @@ export class WebSocketRelay {
             req,
             token,
             origin: frame.echo === true ? undefined : publisher,
+            via: 'ws',
             ...(frame.msg !== undefined ? { dedup: { publisher, msg: String(frame.msg) } } : {}),
           });
           if (frame.ref !== undefined) {
@@ -348,6 +366,7 @@ export class WebSocketRelay {
       tokens = Math.min(limits.burst, tokens + ((now - refilled) / 1000) * limits.rate);
       refilled = now;
       if (--tokens < 0) {
+        core.metrics?.rateLimited('ws');
         core.log.incident('rate-limited WebSockets', 'closed a WebSocket over rateLimit (4429)');
         return end(closeCodes.rateLimited, 'rate limited');
       }
