@@ -203,7 +203,26 @@ export class HubMetrics {
   }
 }
 
+/** Every label value each counter can have starts at 0, so a rate is defined from the start. */
+const zeros: [keyof Instruments, string, string[]][] = [
+  ['deliveries', 'transport', ['sse', 'ws', 'poll']],
+  ['publishes', 'source', ['http', 'ws', 'api']],
+  ['duplicates', 'source', ['http', 'ws', 'api']],
+  ['resets', 'reason', ['epoch', 'too-old', 'invalid', 'too-many']],
+  ['slow', 'transport', ['sse', 'ws']],
+  ['rateLimited', 'transport', ['ws']],
+];
+
 function instruments(client: PromClient, registry: Registry): Instruments {
+  const made = make(client, registry);
+  for (const [name, label, values] of zeros) {
+    for (const value of values) (made[name] as Counter<string>).inc({ [label]: value }, 0);
+  }
+  for (const source of ['http', 'ws', 'api']) made.latency.zero({ source });
+  return made;
+}
+
+function make(client: PromClient, registry: Registry): Instruments {
   const registers = [registry];
   const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
     new client.Counter<L>({ name, help, labelNames, registers });

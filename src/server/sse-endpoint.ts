@@ -88,7 +88,7 @@ export class SseEndpoint extends HttpEndpoint {
       }
     };
     const subscriber = new Subscriber(topics, (event) => {
-      core.metrics?.delivered('sse');
+      if (!res.writableEnded && !res.destroyed) core.metrics?.delivered('sse');
       write(sseFrame(event));
     });
     subscriber.onReset = (reset) => {

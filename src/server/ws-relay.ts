@@ -275,7 +275,7 @@ export class WebSocketRelay {
           const subscription = new Subscriber(
             topics,
             (event) => {
-              core.metrics?.delivered('ws');
+              if (!ended && socket.readyState === socket.OPEN) core.metrics?.delivered('ws');
               send({ type: 'message', topic: event.topic, id: event.id, data: event.data });
             },
             publisher,
