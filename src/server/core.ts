@@ -619,7 +619,8 @@ async function appendEach(
 ): Promise<HubEvent[]> {
   if (store.appendMany) return store.appendMany(items, data, json, origin);
   const events: HubEvent[] = [];
-  for (const { topic, dedup } of items) events.push(await store.append(topic, data, json, origin, dedup));
+  for (const { topic, dedup } of items)
+    events.push(await store.append(topic, data, json, origin, dedup));
   return events;
 }
 

@@ -120,7 +120,9 @@ export function createHub(options: HubOptions = {}): Hub {
   return {
     options: core.options,
     publish: ((topics: string | string[], data: unknown) =>
-      Array.isArray(topics) ? core.publishMany(topics, data) : core.publish(topics, data)) as Hub['publish'],
+      Array.isArray(topics)
+        ? core.publishMany(topics, data)
+        : core.publish(topics, data)) as Hub['publish'],
     unsubscribe: (selector, topics) => core.unsubscribe(selector, topics),
     topics: () => core.topics(),
     topic: async (name) => (await core.topics([name]))[0]!,

@@ -93,8 +93,11 @@ export class HubMetrics {
     this.gauge('realtime_hub_connections', 'Open client connections.', 'transport', () => {
       return new Map(Object.entries(this.connections()));
     });
-    this.gauge('realtime_hub_store_up', 'Whether the store (Redis) is reachable: 1 or 0.', '', () =>
-      this.storeUp() ? 1 : 0,
+    this.gauge(
+      'realtime_hub_store_up',
+      'Whether the store (Redis) is reachable: 1 or 0.',
+      '',
+      () => (this.storeUp() ? 1 : 0),
     );
   }
 
@@ -139,15 +142,14 @@ export class HubMetrics {
    * Adds a gauge read at each scrape (e.g. presence members): `read` returns one value, or values
    * by `label` (a `Map` of label value → value). Hubs sharing a registry are summed.
    */
-  gauge(
-    name: string,
-    help: string,
-    label: string,
-    read: () => Map<string, number> | number,
-  ): void {
+  gauge(name: string, help: string, label: string, read: () => Map<string, number> | number): void {
     this.gauges.set(name, read);
     if (this.client) this.registerGauge(name, help, label);
-    else void this.ready.then(() => this.registerGauge(name, help, label), () => {});
+    else
+      void this.ready.then(
+        () => this.registerGauge(name, help, label),
+        () => {},
+      );
   }
 
   /** The registry in Prometheus text format, with its content type. */

@@ -223,7 +223,12 @@ export class RedisStore implements HubStore {
     for (const { topic, dedup } of items) {
       const { limit, ttl } = this.policy.of(topic);
       keys.push(this.keys.dedup + (dedup?.publisher ?? ''), this.keys.topic + topic);
-      args.push(topic, dedup?.msg ?? '', limit === Infinity ? -1 : limit, ttl === Infinity ? 0 : ttl);
+      args.push(
+        topic,
+        dedup?.msg ?? '',
+        limit === Infinity ? -1 : limit,
+        ttl === Infinity ? 0 : ttl,
+      );
     }
     const [epoch, ...results] = await this.scripts.rtAppendMany(
       this.common.length + 1 + keys.length,

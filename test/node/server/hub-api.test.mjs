@@ -127,7 +127,10 @@ describe('hub.unsubscribe', () => {
       assert.ok(!other.records().some((r) => r.event === '$unsubscribed'), 'u2 is untouched');
       await until(() => sock.of('message').length === 1);
       assert.deepEqual(
-        sse.records().map((e) => e.event).filter(Boolean),
+        sse
+          .records()
+          .map((e) => e.event)
+          .filter(Boolean),
         ['cursor', '$unsubscribed', 'keep'],
         'no event of the dropped topic after $unsubscribed',
       );
@@ -151,8 +154,14 @@ describe('hub.unsubscribe', () => {
       // Nobody holds it any more: 0.
       assert.equal(await h.hub.unsubscribe({ user: 'u1' }, ['keep']), 0);
       assert.equal(await h.hub.unsubscribe(() => true, ['nobody']), 0);
-      await assert.rejects(h.hub.unsubscribe(() => true, ['bad topic!']), { code: 'bad-topic' });
-      await assert.rejects(h.hub.unsubscribe(() => true, []), { code: 'bad-topic' });
+      await assert.rejects(
+        h.hub.unsubscribe(() => true, ['bad topic!']),
+        { code: 'bad-topic' },
+      );
+      await assert.rejects(
+        h.hub.unsubscribe(() => true, []),
+        { code: 'bad-topic' },
+      );
       // A predicate that throws matches nothing.
       assert.equal(
         await h.hub.unsubscribe(() => {
