@@ -7,7 +7,8 @@ if #ARGV < 3 then
   redis.call('SREM', KEYS[1], ARGV[1])
   return 0
 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+-- In slices: unpack has a stack limit (a few thousand values).
+for i = 3, #ARGV, 1000 do redis.call('HSET', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 redis.call('SADD', KEYS[1], ARGV[1])
 return 1`;
@@ -29,8 +30,14 @@ for _, process in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     if redis.call('EXISTS', key) == 0 then
       redis.call('SREM', KEYS[1], process)
     elseif #ARGV > 2 then
-      local values = redis.call('HMGET', key, unpack(ARGV, 3))
-      for i = 3, #ARGV do if values[i - 2] then add(ARGV[i], tonumber(values[i - 2])) end end
+      for from = 3, #ARGV, 1000 do
+        local to = math.min(from + 999, #ARGV)
+        local values = redis.call('HMGET', key, unpack(ARGV, from, to))
+        for i = from, to do
+          local n = values[i - from + 1]
+          if n then add(ARGV[i], tonumber(n)) end
+        end
+      end
     else
       local all = redis.call('HGETALL', key)
       for i = 1, #all, 2 do add(all[i], tonumber(all[i + 1])) end

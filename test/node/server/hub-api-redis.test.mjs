@@ -248,6 +248,28 @@ describe('server API and metrics with Redis', () => {
     }
   });
 
+  test('counts of thousands of topics cross processes (Lua unpack limits)', async () => {
+    const tag = prefix();
+    const options = { redis: { url: redis.url, prefix: tag, countsInterval: 100 } };
+    const a = await startHub(options);
+    const b = await startHub({ ...options, maxTopicsPerConnection: 5000 });
+    try {
+      const sock = await openWs(ws(b));
+      const topics = Array.from({ length: 5000 }, (_, i) => `many${i}`);
+      sock.send({ type: 'subscribe', topics });
+      await until(() => sock.of('subscribed').length === 1, 30_000, 'subscribed');
+      await until(async () => (await a.hub.topics()).length === 5000, 30_000, 'all counted');
+      assert.deepEqual(await a.hub.topic('many4999'), {
+        topic: 'many4999',
+        subscribers: 1,
+        local: 0,
+      });
+      sock.socket.close();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   test('hub.unsubscribe({ user }) reaches subscriptions on another process', async () => {
     const tag = prefix();
     const a = await startHub({ redis: { url: redis.url, prefix: tag } });

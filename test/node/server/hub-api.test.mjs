@@ -2,6 +2,7 @@
 // Prometheus metrics, on the memory store, with real clients over every transport.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { Registry } from 'prom-client';
 import { httpJson, openSse, openWs, startHub, until } from './hub-helpers.mjs';
@@ -251,7 +252,25 @@ describe('metrics', () => {
     }
   });
 
-  test('off by default: no /metrics route, prom-client not loaded', async () => {
+  test('prom-client loads only for a hub with metrics; without it /metrics is 503 metrics-unavailable', () => {
+    const probe = (...args) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['test/node/server/prom-client-probe.mjs', ...args], {
+          encoding: 'utf8',
+        }),
+      );
+    const present = probe();
+    assert.equal(present.withoutMetrics, false, 'a hub without metrics never imports prom-client');
+    assert.equal(present.withMetrics, true);
+    assert.equal(present.status, 200);
+    assert.match(present.body, /realtime_hub_publishes_total\{source="api"\} 1/);
+    const missing = probe('missing');
+    assert.equal(missing.status, 503);
+    assert.equal(JSON.parse(missing.body).error, 'metrics-unavailable');
+    assert.ok(missing.logged.some((line) => /npm install prom-client/.test(line)));
+  });
+
+  test('off by default: no /metrics route', async () => {
     const h = await startHub();
     try {
       const m = await scrape(h.url('/metrics'));

@@ -13,7 +13,7 @@ export function scrape(url) {
       res.on('data', (chunk) => (text += chunk));
       res.on('end', () => {
         const values = new Map();
-        for (const line of text.split('\n')) {
+        for (const line of res.statusCode === 200 ? text.split('\n') : []) {
           if (!line || line.startsWith('#')) continue;
           const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
           assert.ok(match, `not a Prometheus sample line: ${line}`);
