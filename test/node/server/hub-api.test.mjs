@@ -2,7 +2,8 @@
 // Prometheus metrics, on the memory store, with real clients over every transport.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { connect } from 'node:net';
 import { Registry } from 'prom-client';
 import { httpJson, openSse, openWs, startHub, until } from './hub-helpers.mjs';
@@ -268,6 +269,31 @@ describe('metrics', () => {
     assert.equal(missing.status, 503);
     assert.equal(JSON.parse(missing.body).error, 'metrics-unavailable');
     assert.ok(missing.logged.some((line) => /npm install prom-client/.test(line)));
+  });
+
+  test('realtime-elements-server --metrics serves /metrics', async () => {
+    const child = spawn(process.execPath, ['dist/server/cli.js', '--port', '0', '--metrics'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    try {
+      const origin = await until(
+        () => /http:\/\/127\.0\.0\.1:\d+/.exec(output)?.[0],
+        30_000,
+        'listening',
+      );
+      const posted = await httpJson(`${origin}/realtime/publish?topic=cli&topic=cli2`, {
+        method: 'POST',
+        body: '1',
+      });
+      assert.equal(posted.body.ids.length, 2);
+      const m = await scrape(`${origin}/realtime/metrics`);
+      assert.equal(m.value('realtime_hub_publishes_total', { source: 'http' }), 2);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
   });
 
   test('off by default: no /metrics route', async () => {
