@@ -349,7 +349,10 @@ export class HubCore {
    */
   async unsubscribe(selector: DisconnectSelector, topics: string | string[]): Promise<number> {
     const list = typeof topics === 'string' ? [topics] : topics;
-    if (!Array.isArray(list) || !list.length) throw noTopic();
+    if (!Array.isArray(list)) {
+      throw new HubError('bad-topic', 'topics is a topic name or an array of them.', 400);
+    }
+    if (!list.length) throw noTopic();
     for (const topic of list) if (!isValidTopic(topic)) throw badTopic(topic);
     if (typeof selector === 'function') return this.dropMatching(selector, list);
     const dropped = this.dropMatching(matcher(selector), list);

@@ -88,7 +88,18 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => unknown;
  * endpoint over the shared `HubCore`; this function only routes to them.
  */
 export function createHub(options: HubOptions = {}): Hub {
+  // First: a bad `metrics` option throws before anything (a Redis connection) is opened.
+  const metrics =
+    options.metrics === undefined || options.metrics === false
+      ? undefined
+      : new HubMetrics(
+          options.metrics,
+          () => stats(),
+          () => core.storeUp,
+          (line) => core.log.warn(line),
+        );
   const core = new HubCore(options);
+  core.metrics = metrics;
   const { basePath } = core.options;
   const sse = new SseEndpoint(core);
   const poll = new PollEndpoint(core);
@@ -98,10 +109,6 @@ export function createHub(options: HubOptions = {}): Hub {
   const stats = () => ({ sse: sse.size, ws: relay.size, poll: poll.size });
   const health = new HealthEndpoint(core, stats);
   const ownStore = !options.store;
-  if (options.metrics) {
-    const metricsOptions = options.metrics === true ? true : options.metrics;
-    core.metrics = new HubMetrics(metricsOptions, stats, () => core.storeUp, core.log);
-  }
 
   const handleSse = (req: IncomingMessage, res: ServerResponse) => sse.handle(req, res);
   const handlePoll = (req: IncomingMessage, res: ServerResponse) => poll.handle(req, res);

@@ -1,5 +1,4 @@
 import type { Counter, Histogram, Registry } from 'prom-client';
-import type { HubLog } from './hub-log.js';
 import type { ResetReason } from './types.js';
 
 /** A connection's transport (the `transport` label). */
@@ -74,15 +73,27 @@ export class HubMetrics {
     private readonly connections: () => Record<MetricsTransport, number>,
     /** Whether the store is reachable, read at each scrape. */
     private readonly storeUp: () => boolean,
-    log: HubLog,
+    /** Where the failure to load prom-client is reported (the hub's log). */
+    warn: (line: string) => void,
   ) {
+    if (options !== true && (typeof options !== 'object' || options === null)) {
+      throw new TypeError('metrics is true or { registry, endpoint }.');
+    }
     const { registry, endpoint = true } = options === true ? {} : options;
+    const registryLike = registry as { registerMetric?: unknown; metrics?: unknown } | undefined;
+    if (
+      registry !== undefined &&
+      (typeof registryLike?.registerMetric !== 'function' ||
+        typeof registryLike.metrics !== 'function')
+    ) {
+      throw new TypeError('metrics.registry is a prom-client Registry (new Registry()).');
+    }
     this.endpoint = endpoint;
     this.ready = import('prom-client').then(
       (client) => this.start(client, registry as Registry | undefined),
       (error: unknown) => {
         this.pending = undefined;
-        log.warn(
+        warn(
           `metrics: prom-client could not be loaded (npm install prom-client): ${(error as Error).message}`,
         );
         throw error;

@@ -164,6 +164,13 @@ describe('hub.unsubscribe', () => {
         h.hub.unsubscribe(() => true, []),
         { code: 'bad-topic' },
       );
+      await assert.rejects(
+        h.hub.unsubscribe(() => true, new Set(['keep'])),
+        {
+          code: 'bad-topic',
+          message: /an array/,
+        },
+      );
       // A predicate that throws matches nothing.
       assert.equal(
         await h.hub.unsubscribe(() => {
@@ -294,6 +301,16 @@ describe('metrics', () => {
       child.kill('SIGTERM');
       await once(child, 'exit');
     }
+  });
+
+  test('a bad metrics option throws at createHub, before anything is opened', async () => {
+    const { createHub } = await import('../../../dist/server/index.js');
+    assert.throws(() => createHub({ metrics: 'yes' }), TypeError);
+    assert.throws(() => createHub({ metrics: { registry: {} } }), /prom-client Registry/);
+    // Off: false or absent.
+    const h = await startHub({ metrics: false });
+    assert.equal((await scrape(h.url('/metrics'))).status, 404);
+    await h.close();
   });
 
   test('off by default: no /metrics route', async () => {
