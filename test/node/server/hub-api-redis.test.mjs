@@ -139,6 +139,38 @@ describe('server API and metrics with Redis', () => {
     }
   });
 
+  test('Redis out of memory (maxmemory, noeviction): a multi-topic publish stores no topic', async () => {
+    const tag = prefix();
+    const h = await startHub({ redis: { url: redis.url, prefix: tag } });
+    const [, maxmemory] = await raw.config('GET', 'maxmemory');
+    const [, policy] = await raw.config('GET', 'maxmemory-policy');
+    try {
+      await h.hub.publish(['m1', 'm2'], 'before');
+      const before = await h.hub.latestId();
+      const used = Number(/used_memory:(\d+)/.exec(await raw.info('memory'))[1]);
+      await raw.config('SET', 'maxmemory-policy', 'noeviction');
+      await raw.config('SET', 'maxmemory', String(Math.max(1, used - 1024 * 1024)));
+      const big = 'x'.repeat(60_000);
+      for (let i = 0; i < 5; i++) {
+        await assert.rejects(h.hub.publish(['m1', 'm2', 'm3'], big), { code: 'unavailable' });
+      }
+      await raw.config('SET', 'maxmemory', '0');
+      assert.equal(await h.hub.latestId(), before);
+      const { events } = await h.hub.history(['m1', 'm2', 'm3']);
+      assert.deepEqual(
+        events.map((e) => [e.topic, e.data]),
+        [
+          ['m1', 'before'],
+          ['m2', 'before'],
+        ],
+      );
+    } finally {
+      await raw.config('SET', 'maxmemory', maxmemory);
+      await raw.config('SET', 'maxmemory-policy', policy);
+      await h.close();
+    }
+  });
+
   test(
     'redis-server killed mid-flood of multi-topic publishes: every value is in all its topics or none',
     withSeed(async () => {
