@@ -145,7 +145,10 @@ export class RedisStore implements HubStore {
           })
         : new Redis(options.url, { ...common, ...extra });
     this.client = connect({ commandTimeout: 2000, ...common });
-    this.subscriber = connect({ enableOfflineQueue: true });
+    // The store subscribes again on each 'ready' itself (with a handler): ioredis's own
+    // resubscribe is fire-and-forget, an unhandled rejection when the connection drops again or
+    // SUBSCRIBE is refused (redis/ioredis#2187) — a crash on Node ≥ 15.
+    this.subscriber = connect({ enableOfflineQueue: true, autoResubscribe: false });
     this.client.on('error', () => {});
     this.subscriber.on('error', () => {});
     this.client.on('ready', () => {
@@ -160,12 +163,18 @@ export class RedisStore implements HubStore {
     });
     // After a reconnect, catch up on what Pub/Sub missed meanwhile (and notice an epoch change:
     // a Redis that restarted empty).
-    this.subscriber.on('ready', () => {
+    // A refused SUBSCRIBE (an ACL change) is tried again each second: live events would
+    // otherwise stop in silence; the catch-up after it delivers what was missed meanwhile.
+    const subscribe = () => {
       this.subscriber.subscribe(this.keys.channel, this.keys.control).then(
         () => void this.catchUp(),
-        () => {},
+        () => {
+          if (!this.closed && this.subscriber.status === 'ready')
+            setTimeout(subscribe, 1000).unref();
+        },
       );
-    });
+    };
+    this.subscriber.on('ready', subscribe);
     this.client.defineCommand('rtAppend', { numberOfKeys: 8, lua: appendScript });
     this.client.defineCommand('rtLog', { numberOfKeys: 5, lua: logScript });
     this.client.defineCommand('rtRotate', { numberOfKeys: 5, lua: rotateScript });
