@@ -130,8 +130,9 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
     {
       onEvent: (event) => {
         if (!host.current() || control) return;
-        if (event.type[0] === '$' && event.type !== '$presence') {
-          control = event.type;
+        // Other `$` events (`$unsubscribed`, `$presence`) are the hub's notes: the stream goes on.
+        if (event.type[0] === '$') {
+          if (event.type === '$expired' || event.type === '$revoked') control = event.type;
           return;
         }
         const reason =

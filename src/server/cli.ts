@@ -15,9 +15,11 @@ import { demoEndpoints } from './demo.js';
 const name = 'realtime-elements-server';
 const usage = `Usage: ${name} [--port 8080] [--host 127.0.0.1] [--static DIR | --demo]
   [--base-path /realtime] [--allowed-origin https://app.example ...] [--redis redis://host:6379]
+  [--metrics]
 
 Serves SSE at <base-path>/sse, long-poll at /poll, HTTP publish at /publish, the WebSocket
-relay at /ws and a health check at /health, plus the files of --static, or with --demo this
+relay at /ws and a health check at /health (with --metrics, Prometheus metrics at /metrics:
+needs the prom-client package), plus the files of --static, or with --demo this
 package's demo pages at /demo/ (with a price ticker and a connection cutter that only the demos
 use). --port defaults to $PORT, else 8080.`;
 
@@ -38,6 +40,7 @@ try {
       'base-path': { type: 'string', default: '/realtime' },
       'allowed-origin': { type: 'string', multiple: true },
       redis: { type: 'string' },
+      metrics: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }));
@@ -65,6 +68,7 @@ const hub = createHub({
   basePath,
   allowedOrigins: values['allowed-origin'],
   redis: values.redis,
+  metrics: values.metrics,
   logger: console,
 });
 if (values.demo && values.static) usageError('--demo and --static cannot be combined');

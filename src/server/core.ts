@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { defaultLimits, messageIdPattern } from '../internal/protocol.js';
 import { isValidTopic } from './http.js';
 import { MemoryStore } from './memory-store.js';
+import type { HubMetrics, PublishSourceLabel } from './metrics.js';
 import type { Subscriber } from './subscriber.js';
 import { createPresence, type Presence } from './presence.js';
 import type {
@@ -16,6 +17,7 @@ import type {
   HubOptions,
   HubStore,
   ResetReason,
+  TopicInfo,
 } from './types.js';
 
 /**
@@ -33,10 +35,20 @@ export type EndReason = 'expired' | 'revoked' | 'drain';
 export type ResolvedHubOptions = Required<
   Omit<
     HubOptions,
-    'authorize' | 'store' | 'allowedOrigins' | 'redis' | 'logger' | 'history' | 'presence'
+    | 'authorize'
+    | 'store'
+    | 'allowedOrigins'
+    | 'redis'
+    | 'logger'
+    | 'history'
+    | 'presence'
+    | 'metrics'
   >
 > &
-  Pick<HubOptions, 'authorize' | 'allowedOrigins' | 'redis' | 'logger' | 'history' | 'presence'>;
+  Pick<
+    HubOptions,
+    'authorize' | 'allowedOrigins' | 'redis' | 'logger' | 'history' | 'presence' | 'metrics'
+  >;
 
 /** What `hub.history()` answers: events to render and the cursor a page subscribes from. */
 export interface HistoryPage {
@@ -65,6 +77,21 @@ class LazyStore implements HubStore {
   }
   append(...args: Parameters<HubStore['append']>) {
     return this.store.then((store) => store.append(...args));
+  }
+  appendMany(...args: Parameters<NonNullable<HubStore['appendMany']>>) {
+    return this.store.then((store) => appendEach(store, ...args));
+  }
+  subscriberCounts(topics?: readonly string[]) {
+    // Undefined without counts across processes: the hub counts its own then.
+    return this.store.then(
+      (store) => store.subscriberCounts?.(topics) as Promise<Map<string, number>>,
+    );
+  }
+  shareCounts(read: () => ReadonlyMap<string, number>) {
+    return this.later((store) => store.shareCounts?.(read));
+  }
+  onGapFill(listener: (events: number) => void) {
+    return this.later((store) => store.onGapFill?.(listener));
   }
   replay(...args: Parameters<HubStore['replay']>) {
     return this.store.then((store) => store.replay(...args));
@@ -166,8 +193,13 @@ export class HubCore {
   /** False while the store says it is unreachable (requests are refused at once meanwhile). */
   storeUp = true;
   private readonly byTopic = new Map<string, Set<Subscriber>>();
-  /** Every live connection and how to end it (`disconnect`, expiry, draining), oldest first. */
-  readonly connections = new Map<HubConnection, (reason: EndReason) => void>();
+  /**
+   * Every live connection, how to end it (`disconnect`, expiry, draining) and to drop topics of
+   * it (`hub.unsubscribe`), oldest first.
+   */
+  readonly connections = new Map<HubConnection, Tracked>();
+  /** Prometheus metrics, when the `metrics` option is on (set by `createHub`). */
+  metrics?: HubMetrics;
   private readonly unsubscribeStore: (() => void)[];
   private outage?: { since: number; refused: number };
 
@@ -187,6 +219,8 @@ export class HubCore {
       this.store.onEpoch?.((latest, previous) => this.newEpoch(latest, previous)) ?? (() => {}),
       this.store.onStatus?.((up, reason) => this.storeStatus(up, reason)) ?? (() => {}),
       this.store.onBroadcast?.((message) => this.onBroadcast(message)) ?? (() => {}),
+      this.store.onGapFill?.((events) => this.metrics?.gapFilled(events)) ?? (() => {}),
+      this.store.shareCounts?.(() => this.localCounts()) ?? (() => {}),
     ];
   }
 
@@ -300,8 +334,16 @@ export class HubCore {
    * Registers a live connection and how to end it; returns its release. With an `expiresAt`,
    * `end('expired')` is called then (a timer: a wall-clock step later does not move it).
    */
-  track(connection: HubConnection, end: (reason: EndReason) => void): () => void {
-    this.connections.set(connection, end);
+  track(
+    connection: HubConnection,
+    end: (reason: EndReason) => void,
+    /**
+     * Removes `topics` from this connection's subscriptions and tells the client
+     * (`hub.unsubscribe`); true when it held any of them.
+     */
+    drop?: (topics: ReadonlySet<string>) => boolean,
+  ): () => void {
+    this.connections.set(connection, { end, drop });
     const timer = expiryTimer(connection.expiresAt, () => end('expired'));
     const release = this.onTrack?.(connection, end);
     return () => {
@@ -326,14 +368,8 @@ export class HubCore {
 
   private endMatching(predicate: (connection: HubConnection) => boolean): number {
     let ended = 0;
-    for (const [connection, end] of [...this.connections]) {
-      let match = false;
-      try {
-        match = predicate(connection) === true;
-      } catch {
-        // A predicate that throws matches nothing.
-      }
-      if (!match) continue;
+    for (const [connection, { end }] of [...this.connections]) {
+      if (!matches(predicate, connection)) continue;
       this.connections.delete(connection);
       end('revoked');
       ended++;
@@ -341,15 +377,75 @@ export class HubCore {
     return ended;
   }
 
-  /** Another process's `disconnect` selector (or this one's, back from the store: a no-op then). */
+  /**
+   * Removes `topics` from the live subscriptions of the connections `selector` matches, on every
+   * transport; their other topics go on (`hub.unsubscribe`). An object selector also reaches every
+   * other process on the store. Resolves with the number of connections that lost a topic here.
+   */
+  async unsubscribe(selector: DisconnectSelector, topics: string | string[]): Promise<number> {
+    const list = typeof topics === 'string' ? [topics] : topics;
+    if (!Array.isArray(list)) {
+      throw new HubError('bad-topic', 'topics is a topic name or an array of them.', 400);
+    }
+    if (!list.length) throw noTopic();
+    for (const topic of list) if (!isValidTopic(topic)) throw badTopic(topic);
+    if (typeof selector === 'function') return this.dropMatching(selector, list);
+    const dropped = this.dropMatching(matcher(selector), list);
+    await this.store.broadcast?.(JSON.stringify({ unsubscribe: selector, topics: list }));
+    return dropped;
+  }
+
+  private dropMatching(predicate: (c: HubConnection) => boolean, topics: string[]): number {
+    const set = new Set(topics);
+    let dropped = 0;
+    for (const [connection, { drop }] of [...this.connections]) {
+      if (drop && matches(predicate, connection) && drop(set)) dropped++;
+    }
+    return dropped;
+  }
+
+  /** Another process's selector (or this one's, back from the store: a no-op then). */
   private onBroadcast(message: string): void {
-    let selector: unknown;
+    let parsed: { disconnect?: unknown; unsubscribe?: unknown; topics?: unknown };
     try {
-      selector = (JSON.parse(message) as { disconnect?: unknown }).disconnect;
+      parsed = JSON.parse(message) as typeof parsed;
     } catch {
       return;
     }
-    if (selector && typeof selector === 'object') this.endMatching(matcher(selector));
+    const { disconnect, unsubscribe, topics } = parsed ?? {};
+    if (disconnect && typeof disconnect === 'object') this.endMatching(matcher(disconnect));
+    if (unsubscribe && typeof unsubscribe === 'object' && Array.isArray(topics)) {
+      const valid = topics.filter((topic): topic is string => isValidTopic(topic));
+      if (valid.length) this.dropMatching(matcher(unsubscribe), valid);
+    }
+  }
+
+  /** This process's live subscriptions per topic. */
+  localCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const [topic, set] of this.byTopic) counts.set(topic, set.size);
+    return counts;
+  }
+
+  /**
+   * Subscribers per topic — of `names`, or of every topic with any — across every process on the
+   * store (others' counts as last written, see `countsInterval`), sorted by topic.
+   */
+  async topics(names?: string[]): Promise<TopicInfo[]> {
+    if (names) for (const topic of names) if (!isValidTopic(topic)) throw badTopic(topic);
+    const local = this.localCounts();
+    let all: Map<string, number> | undefined;
+    try {
+      all = await this.store.subscriberCounts?.(names);
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+    all ??= local;
+    const list = names ?? [...all.keys()];
+    return [...new Set(list)]
+      .sort()
+      .map((topic) => ({ topic, subscribers: all.get(topic) ?? 0, local: local.get(topic) ?? 0 }))
+      .filter((info) => names || info.subscribers > 0);
   }
 
   /**
@@ -364,9 +460,9 @@ export class HubCore {
 
   /**
    * Publishes one value to several topics: every topic is validated and authorized first, then
-   * each gets its own event (one id each, in the order given). A store failure part-way rejects
-   * with `unavailable`; the events stored before it stay stored (a retry with the same
-   * `Idempotency-Key` stores only the rest).
+   * each gets its own event (one id each, in the order given) in one atomic step of the store:
+   * all of them are stored or none (memory, Redis; a custom store without `appendMany` appends
+   * one by one). A store failure rejects with `unavailable`.
    */
   async publishMany(topics: unknown[], data: unknown, from?: PublishSource): Promise<HubEvent[]> {
     if (!topics.length) throw noTopic();
@@ -397,16 +493,24 @@ export class HubCore {
     // A client that left while `authorize` ran would never learn the id: it would publish again.
     if (from?.gone?.()) throw new HubError('gone', 'The client left.', 499);
     this.assertOpen();
-    const events: HubEvent[] = [];
-    for (const topic of topics as string[]) {
-      try {
-        // One message id per topic: the same key publishes to each topic once.
-        const dedup = dedupOf(from, topic, json);
-        events.push(await this.store.append(topic, data, json, from?.origin, dedup));
-      } catch (error) {
-        throw this.unavailable(error);
-      }
+    // One message id per topic: the same key publishes to each topic once.
+    const items = (topics as string[]).map((topic) => ({
+      topic,
+      dedup: dedupOf(from, topic, json),
+    }));
+    const started = performance.now();
+    let events: HubEvent[];
+    try {
+      events =
+        items.length === 1
+          ? [await this.store.append(items[0]!.topic, data, json, from?.origin, items[0]!.dedup)]
+          : await appendEach(this.store, items, data, json, from?.origin);
+    } catch (error) {
+      throw this.unavailable(error);
     }
+    const duplicates = events.filter((event) => event.duplicate).length;
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics?.published(from?.via ?? 'api', events.length - duplicates, duplicates, seconds);
     return events;
   }
 
@@ -472,6 +576,7 @@ export class HubCore {
 
   close(): void {
     this.closing = true;
+    this.metrics?.close();
     for (const off of this.unsubscribeStore) off();
     this.log.flush();
   }
@@ -523,6 +628,38 @@ export interface PublishSource {
   dedup?: Dedup;
   /** HTTP `Idempotency-Key`. */
   idempotencyKey?: string;
+  /** The transport it came through (the metrics' `source` label; `api` without a source). */
+  via?: PublishSourceLabel;
+}
+
+/** A live connection's ends: `end` closes it, `drop` removes topics from it. */
+interface Tracked {
+  end: (reason: EndReason) => void;
+  drop?: (topics: ReadonlySet<string>) => boolean;
+}
+
+/** Whether `predicate` selects `connection`; a predicate that throws selects nothing. */
+function matches(predicate: (c: HubConnection) => boolean, connection: HubConnection): boolean {
+  try {
+    return predicate(connection) === true;
+  } catch {
+    return false;
+  }
+}
+
+/** `appendMany` of `store`, or (a custom store without it) one `append` after the other. */
+async function appendEach(
+  store: HubStore,
+  items: readonly { topic: string; dedup?: Dedup }[],
+  data: unknown,
+  json: string,
+  origin?: string,
+): Promise<HubEvent[]> {
+  if (store.appendMany) return store.appendMany(items, data, json, origin);
+  const events: HubEvent[] = [];
+  for (const { topic, dedup } of items)
+    events.push(await store.append(topic, data, json, origin, dedup));
+  return events;
 }
 
 /**

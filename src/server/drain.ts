@@ -95,7 +95,7 @@ export class Drain {
         if (allowance < 1) break;
         allowance--;
         this.told.set(connection, now);
-        connections.get(connection)?.('drain');
+        connections.get(connection)?.end('drain');
       }
       setTimeout(step, tick);
     };

@@ -10,14 +10,42 @@ import { PublishEndpoint } from './publish-endpoint.js';
 import { Preflight } from './preflight.js';
 import { HealthEndpoint } from './health-endpoint.js';
 import { presenceOf, type PresenceMember } from './presence.js';
-import type { DisconnectSelector, HubEvent, HubOptions } from './types.js';
+import type { DisconnectSelector, HubEvent, HubOptions, TopicInfo } from './types.js';
 import { Compression } from './compression.js';
 import { Drain } from './drain.js';
 import { ConnectionAge } from './connection-age.js';
+import { HubMetrics } from './metrics.js';
+import { MetricsEndpoint } from './metrics-endpoint.js';
 
 export interface Hub {
   /** Publishes `data` (any JSON value) to `topic`; resolves with the event once stored. */
   publish(topic: string, data: unknown): Promise<HubEvent>;
+  /**
+   * Publishes `data` to several topics at once: each gets its own event (its own id, in the order
+   * given), all of them stored in one atomic step or none (memory and Redis stores). Rejects with
+   * `HubError` `bad-topic`, `bad-data`, `too-large`, `closing` or `unavailable` (nothing stored).
+   */
+  publish(topics: string[], data: unknown): Promise<HubEvent[]>;
+  /**
+   * Removes `topics` from the live subscriptions of the connections `selector` matches, on every
+   * transport, without closing them or their other topics. SSE: an `event: $unsubscribed` with
+   * `data: {"topics":[…]}`, and the stream ends when no topic is left; WebSocket: an
+   * `{"type":"unsubscribed","topics":[…]}` frame; a held long-poll is answered with
+   * `"unsubscribed": […]` when no topic is left (else its answer carries it). Nothing of those
+   * topics is delivered after it. A client that subscribes again (a reconnect, the next poll)
+   * is asked `authorize` again: refuse there what must stay out. An object selector (`{ user }`,
+   * `{ token }`) reaches every process on the Redis store. Resolves with the number of
+   * connections that lost a topic in this process.
+   */
+  unsubscribe(selector: DisconnectSelector, topics: string | string[]): Promise<number>;
+  /**
+   * Topics with subscribers and their counts (`{ topic, subscribers, local }`, by name), across
+   * every process on the Redis store: another process's counts are at most its `countsInterval`
+   * (5 s) old, a crashed one's are gone within 3 × that.
+   */
+  topics(): Promise<TopicInfo[]>;
+  /** One topic's subscriber counts, as in `topics()` (0 when nobody is subscribed). */
+  topic(name: string): Promise<TopicInfo>;
   /**
    * The kept events of `topics` (one or several, merged in id order) and the cursor to subscribe
    * from, for a server that renders them into a page: the newest `limit` (default and cap
@@ -93,7 +121,18 @@ const asHttp1 = (req: HubRequest, res: HubResponse) =>
  * endpoint over the shared `HubCore`; this function only routes to them.
  */
 export function createHub(options: HubOptions = {}): Hub {
+  // First: a bad `metrics` option throws before anything (a Redis connection) is opened.
+  const metrics =
+    options.metrics === undefined || options.metrics === false
+      ? undefined
+      : new HubMetrics(
+          options.metrics,
+          () => stats(),
+          () => core.storeUp,
+          (line) => core.log.warn(line),
+        );
   const core = new HubCore(options);
+  core.metrics = metrics;
   const { basePath } = core.options;
   const compression = new Compression(options.compression);
   const sse = new SseEndpoint(core, compression);
@@ -121,10 +160,20 @@ export function createHub(options: HubOptions = {}): Hub {
     [`${basePath}/publish`, new Map([['POST', handlePublish]])],
     [`${basePath}/health`, new Map([['GET', (req, res) => health.handle(req, res)]])],
   ]);
+  if (core.metrics?.endpoint) {
+    const metrics = new MetricsEndpoint(core, core.metrics);
+    routes.set(`${basePath}/metrics`, new Map([['GET', (req, res) => metrics.handle(req, res)]]));
+  }
 
   return {
     options: core.options,
-    publish: (topic, data) => core.publish(topic, data),
+    publish: ((topics: string | string[], data: unknown) =>
+      Array.isArray(topics)
+        ? core.publishMany(topics, data)
+        : core.publish(topics, data)) as Hub['publish'],
+    unsubscribe: (selector, topics) => core.unsubscribe(selector, topics),
+    topics: () => core.topics(),
+    topic: async (name) => (await core.topics([name]))[0]!,
     disconnect: (selector) => core.disconnect(selector),
     history: (topics, opts) =>
       core.history(topics, opts).catch((error) => Promise.reject(core.unavailable(error))),

@@ -12,6 +12,8 @@ export type {
   HubOptions,
   HubStore,
   Replay,
+  TopicInfo,
 } from './types.js';
+export type { MetricsOptions } from './metrics.js';
 export type { RedisStoreOptions } from './redis-store.js';
 export type { CompressionOptions } from './compression.js';

@@ -78,6 +78,32 @@ export class MemoryStore implements HubStore {
     origin?: string,
     dedup?: Dedup,
   ): Promise<HubEvent> {
+    const event = this.store(topic, data, json, origin, dedup);
+    if (!event.duplicate) for (const listener of this.listeners) listener(event);
+    return event;
+  }
+
+  /** Every topic's event is stored before any fans out: all of them or none. */
+  async appendMany(
+    items: readonly { topic: string; dedup?: Dedup }[],
+    data: unknown,
+    json: string,
+    origin?: string,
+  ): Promise<HubEvent[]> {
+    const events = items.map(({ topic, dedup }) => this.store(topic, data, json, origin, dedup));
+    for (const event of events) {
+      if (!event.duplicate) for (const listener of this.listeners) listener(event);
+    }
+    return events;
+  }
+
+  private store(
+    topic: string,
+    data: unknown,
+    json: string,
+    origin?: string,
+    dedup?: Dedup,
+  ): HubEvent {
     if (dedup) {
       const stored = this.dedup.get(dedup.publisher, dedup.msg);
       if (stored !== undefined) {
@@ -89,7 +115,6 @@ export class MemoryStore implements HubStore {
     const event: HubEvent = { id: `${this.epoch}-${seq}`, seq, topic, data, json, origin };
     if (dedup) this.dedup.set(dedup.publisher, dedup.msg, seq);
     this.keep(event);
-    for (const listener of this.listeners) listener(event);
     return event;
   }
 

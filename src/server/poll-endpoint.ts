@@ -40,6 +40,8 @@ export class PollEndpoint extends HttpEndpoint {
     let flushTimer: ReturnType<typeof setImmediate> | undefined;
     let holdTimer: ReturnType<typeof setTimeout> | undefined;
     let cursor = since;
+    /** Topics `hub.unsubscribe` removed from this poll. */
+    const dropped: string[] = [];
 
     /** Releases everything this poll holds; true the first time only. */
     const finish = (): boolean => {
@@ -55,6 +57,8 @@ export class PollEndpoint extends HttpEndpoint {
     /** `eventsFollow`: the reset came first and `events` go on from it (a start's reset). */
     const answer = (reset?: SubscriberReset, eventsFollow = false) => {
       if (!finish()) return;
+      core.metrics?.delivered('poll', events.length);
+      if (reset) core.metrics?.reset(reset.reason);
       const last = eventsFollow
         ? (events.at(-1)?.id ?? reset!.latest)
         : (reset?.latest ?? events.at(-1)?.id ?? cursor);
@@ -64,6 +68,7 @@ export class PollEndpoint extends HttpEndpoint {
         {
           events: events.map(({ id, topic, data }) => ({ id, topic, data })),
           cursor: last,
+          ...(dropped.length ? { unsubscribed: dropped } : {}),
           ...(reset
             ? { reset: { reason: reset.reason, ...(reset.topics ? { topics: reset.topics } : {}) } }
             : {}),
@@ -88,14 +93,29 @@ export class PollEndpoint extends HttpEndpoint {
     core.attach(subscriber);
     // Expired: answered with what it has (the next poll renews its credentials on the 401).
     // Disconnected (`hub.disconnect`): 401, as for credentials that are no longer good.
-    const untrack = core.track({ transport: 'poll', req, ...grant }, (reason) => {
-      // Draining: answered now, on a connection that then closes (the next poll goes elsewhere).
-      if (reason === 'drain' && !res.headersSent) res.setHeader('Connection', 'close');
-      if (reason === 'expired' || reason === 'drain') return answerEmpty();
-      if (!finish()) return;
-      const message = 'The hub ended this client (hub.disconnect).';
-      sendJson(res, 401, { error: 'unauthorized', message }, corsHeaders(req));
-    });
+    const untrack = core.track(
+      { transport: 'poll', req, ...grant },
+      (reason) => {
+        // Draining: answered now, on a connection that then closes (the next poll goes elsewhere).
+        if (reason === 'drain' && !res.headersSent) res.setHeader('Connection', 'close');
+        if (reason === 'expired' || reason === 'drain') return answerEmpty();
+        if (!finish()) return;
+        const message = 'The hub ended this client (hub.disconnect).';
+        sendJson(res, 401, { error: 'unauthorized', message }, corsHeaders(req));
+      },
+      // `hub.unsubscribe`: the answer names the topics (`unsubscribed`); a poll left with none
+      // is answered at once. Events of them already taken stay in it (they precede the removal).
+      (drop) => {
+        const gone = [...subscriber.topics].filter((topic) => drop.has(topic));
+        if (!gone.length || done) return false;
+        core.detach(subscriber);
+        for (const topic of gone) subscriber.topics.delete(topic);
+        core.attach(subscriber);
+        dropped.push(...gone);
+        if (!subscriber.topics.size && started) answerEmpty();
+        return true;
+      },
+    );
     this.pending.add(answerEmpty);
     res.once('close', finish);
     try {
@@ -109,7 +129,7 @@ export class PollEndpoint extends HttpEndpoint {
       if (done || events.length) return answer();
       // A poll without a cursor answers at once with one: a drop while holding it would
       // otherwise leave the client with no cursor, and a gap.
-      if (core.closing || hold === 0 || !since) return answer();
+      if (core.closing || hold === 0 || !since || !subscriber.topics.size) return answer();
       holdTimer = setTimeout(answerEmpty, hold);
     } catch (error) {
       if (finish()) this.fail(req, res, core.unavailable(error));

@@ -48,6 +48,7 @@ export class PublishEndpoint extends HttpEndpoint {
       const key = req.headers['idempotency-key'];
       const events = await core.publishMany(topics, data, {
         req,
+        via: 'http',
         gone: () => presence.gone,
         ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
       });

@@ -147,3 +147,84 @@ return out`;
 export const rotateScript = `${epochLib}
 if epoch == ARGV[3] then newEpoch(ARGV[1], ARGV[2]) end
 return 1`;
+
+/**
+ * Appends one value to several topics as one atomic step: every topic gets its own event (its
+ * own seq, in the order given), or none does. Every key it writes is type-checked before the
+ * first write: a script that fails part-way keeps what it wrote (Redis has no rollback), so the
+ * only failure allowed after a write is none. A message id already in the window (per topic, as
+ * for one append) answers its original seq, negated, and stores nothing for that topic.
+ * KEYS: log, seq, epoch, lost, topics, channel, then per topic: dedup, topic stream.
+ * ARGV: tag, new epoch, json, origin, log limit, known epoch, seq delivered under it, window,
+ * age (ms), then per topic: name, message id ('' when none), limit (-1: none), ttl (0: none).
+ */
+export const appendManyScript = `
+local expected = { [1] = 'stream', [2] = 'string', [3] = 'string', [4] = 'hash', [5] = 'set' }
+for i = 1, #KEYS do
+  local want = expected[i]
+  if i > 6 then want = (i % 2 == 1) and 'zset' or 'stream' end
+  if want then
+    local kind = redis.call('TYPE', KEYS[i])['ok']
+    if kind ~= 'none' and kind ~= want then
+      return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' is a ' .. kind .. ', not a ' .. want)
+    end
+  end
+end
+local current = redis.call('GET', KEYS[2])
+if current and not tonumber(current) then
+  return redis.error_reply('ERR ' .. KEYS[2] .. ' is not a number')
+end
+-- XADD refuses an id at or below a stream's last one: a counter behind its streams would fail
+-- part-way, so it fails here instead.
+local function lastSeq(key)
+  if redis.call('EXISTS', key) == 0 then return 0 end
+  local info = redis.call('XINFO', 'STREAM', key)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then return tonumber(string.sub(info[i + 1], 3)) or 0 end
+  end
+  return 0
+end
+for i = 1, #KEYS do
+  if (i == 1 or (i > 6 and i % 2 == 0)) and lastSeq(KEYS[i]) > tonumber(current or '0') then
+    return redis.error_reply('ERR ' .. KEYS[i] .. ' is ahead of ' .. KEYS[2])
+  end
+end
+${epochLib}
+if epoch == ARGV[6] and tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[7]) then
+  epoch = newEpoch(ARGV[1], ARGV[2])
+end
+local out = { epoch }
+local messages = {}
+for t = 0, (#KEYS - 6) / 2 - 1 do
+  local dedupKey, stream = KEYS[7 + t * 2], KEYS[8 + t * 2]
+  local topic, msg = ARGV[10 + t * 4], ARGV[11 + t * 4]
+  local limit, ttl = tonumber(ARGV[12 + t * 4]), tonumber(ARGV[13 + t * 4])
+  local stored = nil
+  if msg ~= '' then stored = redis.call('ZSCORE', dedupKey, msg) end
+  if stored then
+    out[#out + 1] = -tonumber(stored)
+  else
+    local seq = redis.call('INCR', KEYS[2])
+    local id = '0-' .. seq
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], id, 't', topic, 'd', ARGV[3], 'o', ARGV[4])
+    if limit == 0 then
+      redis.call('HSET', KEYS[4], topic, seq)
+    else
+      redis.call('XADD', stream, id, 'd', ARGV[3], 'o', ARGV[4], 'ts', now)
+      redis.call('SADD', KEYS[5], topic)
+      trim(stream, topic, limit, ttl)
+    end
+    messages[#messages + 1] = cjson.encode({ epoch, seq, topic, ARGV[3], ARGV[4] })
+    if msg ~= '' then
+      redis.call('ZADD', dedupKey, seq, msg)
+      local extra = redis.call('ZCARD', dedupKey) - tonumber(ARGV[8])
+      if extra > 0 then redis.call('ZREMRANGEBYRANK', dedupKey, 0, extra - 1) end
+      redis.call('PEXPIRE', dedupKey, ARGV[9])
+    end
+    out[#out + 1] = seq
+  end
+end
+-- Last: a PUBLISH that is refused (an ACL without the channel) then fails after every write,
+-- never between two topics; the processes find the events through their gap fill.
+for _, message in ipairs(messages) do redis.call('PUBLISH', KEYS[6], message) end
+return out`;

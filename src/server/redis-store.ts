@@ -1,7 +1,14 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { HistoryPolicy, type HistoryOptions, type ResolvedBounds } from './history-policy.js';
 import { mergeBySeq, newEpoch, parseCursor } from './memory-store.js';
-import { appendScript, logScript, rotateScript, topicsScript } from './redis-scripts.js';
+import {
+  appendManyScript,
+  appendScript,
+  logScript,
+  rotateScript,
+  topicsScript,
+} from './redis-scripts.js';
+import { RedisSubscriberCounts } from './redis-counts.js';
 import type { Dedup, HubEvent, HubStore, Recent, Replay } from './types.js';
 
 export interface RedisStoreOptions {
@@ -46,6 +53,11 @@ export interface RedisStoreOptions {
   catchUpInterval?: number;
   /** A publisher's ids are forgotten once it has been silent this long (Redis `PEXPIRE`), ms. Default 300,000. */
   dedupAge?: number;
+  /**
+   * How often this process writes its subscriber counts for `hub.topics()` (when they changed),
+   * ms; they expire after 3 × this when the process is gone. Default 5,000.
+   */
+  countsInterval?: number;
 }
 
 type Entry = [string, string[]];
@@ -65,6 +77,7 @@ interface TopicsState {
 
 type Scripts = {
   rtAppend(...args: (string | number)[]): Promise<[string, number]>;
+  rtAppendMany(...args: (string | number)[]): Promise<[string, ...number[]]>;
   rtLog(...args: (string | number)[]): Promise<[string, number, Entry[]]>;
   rtTopics(...args: (string | number)[]): Promise<(string | number | Entry[])[]>;
   rtRotate(...args: string[]): Promise<number>;
@@ -102,8 +115,11 @@ export class RedisStore implements HubStore {
   private readonly epochListeners = new Set<(latest: string, previous: string) => void>();
   private readonly statusListeners = new Set<(up: boolean, reason?: string) => void>();
   private readonly broadcastListeners = new Set<(message: string) => void>();
+  private readonly gapListeners = new Set<(events: number) => void>();
   private up?: boolean;
   private readonly catchUpTimer?: ReturnType<typeof setInterval>;
+  private counts?: RedisSubscriberCounts;
+  private readonly countsInterval: number;
   private everReady = false;
   private closed = false;
 
@@ -121,6 +137,7 @@ export class RedisStore implements HubStore {
     this.logLimit = options.logLimit ?? 10_000;
     this.dedupWindow = options.dedupWindow ?? 1000;
     this.dedupAge = options.dedupAge ?? 300_000;
+    this.countsInterval = options.countsInterval ?? 5000;
     // Commands fail at once while Redis is away (no unbounded offline queue), and after 2 s
     // when it does not answer (paused, overloaded): requests get 503 instead of hanging.
     const common: RedisOptions = {
@@ -136,7 +153,10 @@ export class RedisStore implements HubStore {
           })
         : new Redis(options.url, { ...common, ...extra });
     this.client = connect({ commandTimeout: 2000, ...common });
-    this.subscriber = connect({ enableOfflineQueue: true });
+    // The store subscribes again on each 'ready' itself (with a handler): ioredis's own
+    // resubscribe is fire-and-forget, an unhandled rejection when the connection drops again or
+    // SUBSCRIBE is refused (redis/ioredis#2187) — a crash on Node ≥ 15.
+    this.subscriber = connect({ enableOfflineQueue: true, autoResubscribe: false });
     this.client.on('error', () => {});
     this.subscriber.on('error', () => {});
     this.client.on('ready', () => {
@@ -151,12 +171,18 @@ export class RedisStore implements HubStore {
     });
     // After a reconnect, catch up on what Pub/Sub missed meanwhile (and notice an epoch change:
     // a Redis that restarted empty).
-    this.subscriber.on('ready', () => {
+    // A refused SUBSCRIBE (an ACL change) is tried again each second: live events would
+    // otherwise stop in silence; the catch-up after it delivers what was missed meanwhile.
+    const subscribe = () => {
       this.subscriber.subscribe(this.keys.channel, this.keys.control).then(
         () => void this.catchUp(),
-        () => {},
+        () => {
+          if (!this.closed && this.subscriber.status === 'ready')
+            setTimeout(subscribe, 1000).unref();
+        },
       );
-    });
+    };
+    this.subscriber.on('ready', subscribe);
     this.client.defineCommand('rtAppend', { numberOfKeys: 8, lua: appendScript });
     this.client.defineCommand('rtLog', { numberOfKeys: 5, lua: logScript });
     this.client.defineCommand('rtRotate', { numberOfKeys: 5, lua: rotateScript });
@@ -173,6 +199,7 @@ export class RedisStore implements HubStore {
       }, every);
       this.catchUpTimer.unref();
     }
+    this.client.defineCommand('rtAppendMany', { lua: appendManyScript });
   }
 
   private catching = false;
@@ -211,6 +238,52 @@ export class RedisStore implements HubStore {
     if (origin) event.origin = origin;
     if (Number(result) < 0) event.duplicate = true;
     return event;
+  }
+
+  /** One value to several topics in one script: each topic gets its event, or none does. */
+  async appendMany(
+    items: readonly { topic: string; dedup?: Dedup }[],
+    data: unknown,
+    json: string,
+    origin = '',
+  ): Promise<HubEvent[]> {
+    await this.ready();
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const { topic, dedup } of items) {
+      const { limit, ttl } = this.policy.of(topic);
+      keys.push(this.keys.dedup + (dedup?.publisher ?? ''), this.keys.topic + topic);
+      args.push(
+        topic,
+        dedup?.msg ?? '',
+        limit === Infinity ? -1 : limit,
+        ttl === Infinity ? 0 : ttl,
+      );
+    }
+    const [epoch, ...results] = await this.scripts.rtAppendMany(
+      this.common.length + 1 + keys.length,
+      ...this.common,
+      this.keys.channel,
+      ...keys,
+      this.tag,
+      newEpoch(),
+      json,
+      origin,
+      this.logLimit,
+      this.epoch ?? '',
+      this.delivered,
+      this.dedupWindow,
+      this.dedupAge,
+      ...args,
+    );
+    if (epoch !== this.epoch) this.catchUp();
+    return items.map(({ topic }, i) => {
+      const seq = Math.abs(Number(results[i]));
+      const event: HubEvent = { id: `${epoch}-${seq}`, seq, topic, data, json };
+      if (origin) event.origin = origin;
+      if (Number(results[i]) < 0) event.duplicate = true;
+      return event;
+    });
   }
 
   async replay(
@@ -319,6 +392,30 @@ export class RedisStore implements HubStore {
     return () => this.epochListeners.delete(listener);
   }
 
+  /** Shares this process's subscriber counts with the others (see `RedisSubscriberCounts`). */
+  shareCounts(read: () => ReadonlyMap<string, number>): () => void {
+    const counts = (this.counts = new RedisSubscriberCounts(
+      this.client,
+      this.tag,
+      read,
+      this.countsInterval,
+    ));
+    return () => void counts.stop();
+  }
+
+  /** Subscribers per topic (of `topics`, or all) across every live process. */
+  async subscriberCounts(topics?: readonly string[]): Promise<Map<string, number>> {
+    await this.ready();
+    if (!this.counts) throw new Error('shareCounts was not called.');
+    return this.counts.total(topics);
+  }
+
+  /** Hears each gap filled from the log: the number of events read there instead of Pub/Sub. */
+  onGapFill(listener: (events: number) => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
+  }
+
   onStatus(listener: (up: boolean, reason?: string) => void): () => void {
     this.statusListeners.add(listener);
     return () => this.statusListeners.delete(listener);
@@ -335,12 +432,16 @@ export class RedisStore implements HubStore {
   }
 
   async close(): Promise<void> {
+    // Its counts expire anyway: a Redis that does not answer does not hold the close up.
+    const stopped = this.counts?.stop();
+    if (stopped) await Promise.race([stopped, new Promise((r) => setTimeout(r, 500).unref())]);
     this.closed = true;
     clearInterval(this.catchUpTimer);
     this.broadcastListeners.clear();
     this.listeners.clear();
     this.epochListeners.clear();
     this.statusListeners.clear();
+    this.gapListeners.clear();
     this.subscriber.disconnect();
     this.client.disconnect();
   }
@@ -491,6 +592,18 @@ export class RedisStore implements HubStore {
 
   /** Delivers every stored event after `delivered`; switches epoch first when Redis has a new one. */
   private async fill(): Promise<void> {
+    const before = this.delivered;
+    const epoch = this.epoch;
+    try {
+      await this.fillFromLog();
+    } finally {
+      // Events that came from the log, not from Pub/Sub (within one epoch): a filled gap.
+      const filled = this.epoch === epoch && epoch !== undefined ? this.delivered - before : 0;
+      if (filled > 0) for (const listener of this.gapListeners) listener(filled);
+    }
+  }
+
+  private async fillFromLog(): Promise<void> {
     for (;;) {
       if (this.closed) return;
       const known = this.epoch;

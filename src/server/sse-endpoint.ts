@@ -93,6 +93,7 @@ export class SseEndpoint extends HttpEndpoint {
       }
       out.write(frame, event);
       if (res.writableLength > core.options.maxBufferedBytes) {
+        core.metrics?.slowConsumer('sse');
         core.log.incident(
           'slow SSE consumers cut off',
           `cut off a slow SSE consumer (${res.writableLength} bytes queued > maxBufferedBytes); it resumes from its cursor`,
@@ -100,26 +101,46 @@ export class SseEndpoint extends HttpEndpoint {
         res.destroy();
       }
     };
-    const subscriber = new Subscriber(topics, (event) => write(sseFrame(event), event));
-    subscriber.onReset = (reset) => write(resetFrame(reset));
+    const subscriber = new Subscriber(topics, (event) => {
+      if (!res.writableEnded && !res.destroyed) core.metrics?.delivered('sse');
+      write(sseFrame(event), event);
+    });
+    subscriber.onReset = (reset) => {
+      core.metrics?.reset(reset.reason);
+      write(resetFrame(reset));
+    };
     // Registered in the same turn as the check above: no await in between, so no ghost.
     this.streams.set(res, out);
     core.attach(subscriber);
     // Expired or disconnected: a final control event whose name no topic can have (`$`), then
     // the end. The client resumes at once with fresh credentials (`$expired`) or treats it as
     // a 401 (`$revoked`); its cursor is where it was.
-    const untrack = core.track({ transport: 'sse', req, ...grant }, (reason) => {
-      // Moved (draining, maxConnectionAge): a plain end after a short jittered `retry:`, which
-      // every client (EventSource too) follows at once, with its cursor.
-      if (reason === 'drain' && !res.headersSent) return this.fail(req, res, drainingError());
-      write(
-        reason === 'drain'
-          ? `retry: ${drainRetry(core.options.retry)}\n\n`
-          : `event: $${reason}\ndata: {}\n\n`,
-      );
-      if (!res.writableEnded) out.end();
-      if (reason === 'drain') closeAfterResponse(req);
-    });
+    const untrack = core.track(
+      { transport: 'sse', req, ...grant },
+      (reason) => {
+        // Moved (draining, maxConnectionAge): a plain end after a short jittered `retry:`, which
+        // every client (EventSource too) follows at once, with its cursor.
+        if (reason === 'drain' && !res.headersSent) return this.fail(req, res, drainingError());
+        write(
+          reason === 'drain'
+            ? `retry: ${drainRetry(core.options.retry)}\n\n`
+            : `event: $${reason}\ndata: {}\n\n`,
+        );
+        if (!res.writableEnded) out.end();
+        if (reason === 'drain') closeAfterResponse(req);
+      },
+      // `hub.unsubscribe`: `$unsubscribed` names the topics; a stream left with none ends.
+      (drop) => {
+        const gone = [...subscriber.topics].filter((topic) => drop.has(topic));
+        if (!gone.length) return false;
+        core.detach(subscriber);
+        for (const topic of gone) subscriber.topics.delete(topic);
+        core.attach(subscriber);
+        write(`event: $unsubscribed\ndata: ${JSON.stringify({ topics: gone })}\n\n`);
+        if (!subscriber.topics.size && !res.writableEnded) out.end();
+        return true;
+      },
+    );
     // Presence (the `presence` option): the user is held while the stream lives; the stream
     // gets `$presence` events (a name no topic can have).
     const held = core.presence?.enter(topics, grant);

@@ -136,6 +136,8 @@ export class Subscriber {
     if (event.seq <= this.lastSeq) return;
     this.lastSeq = event.seq;
     if (event.origin !== undefined && event.origin === this.skipOrigin) return;
+    // A topic dropped meanwhile (`hub.unsubscribe`): what was buffered or replayed of it stays out.
+    if (!this.topics.has(event.topic)) return;
     this.write(event);
   }
 }

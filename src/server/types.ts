@@ -102,6 +102,26 @@ export interface HubStore {
   broadcast?(message: string): Promise<void>;
   /** Optional: hears every `broadcast`, from any process. Returns an unsubscribe function. */
   onBroadcast?(listener: (message: string) => void): () => void;
+  /**
+   * Optional: appends one value to several topics as one atomic step — every topic gets its own
+   * event (in the order given), or none does (the promise rejects). Each `dedup` is checked as
+   * `append` checks it. Without it, the hub appends topic by topic (not atomic).
+   */
+  appendMany?(
+    items: readonly { topic: string; dedup?: Dedup }[],
+    data: unknown,
+    json: string,
+    origin?: string,
+  ): Promise<HubEvent[]>;
+  /** Optional: hears each gap filled from a log (events read there instead of live). */
+  onGapFill?(listener: (events: number) => void): () => void;
+  /**
+   * Optional: shares this process's subscriber counts per topic (`read`, called when it likes)
+   * with the other processes on the store, for `subscriberCounts`. Returns a stop function.
+   */
+  shareCounts?(read: () => ReadonlyMap<string, number>): () => void;
+  /** Optional: subscribers per topic (of `topics`, or every topic) across every process. */
+  subscriberCounts?(topics?: readonly string[]): Promise<Map<string, number>>;
   close(): Promise<void>;
 }
 
@@ -284,5 +304,28 @@ export interface HubOptions {
         redisOptions?: Record<string, unknown>;
         dedupWindow?: number;
         dedupAge?: number;
+        /**
+         * ms between writes of this process's subscriber counts (`hub.topics()`); a gone
+         * process's counts expire after 3 × this. Default 5,000.
+         */
+        countsInterval?: number;
       };
+  /**
+   * Prometheus metrics at `<basePath>/metrics` (needs the `prom-client` package; nothing of it
+   * loads otherwise): `true`, or `{ registry, endpoint }` to add them to your prom-client
+   * `Registry` (and `endpoint: false` to serve it yourself). Off by default.
+   */
+  metrics?: boolean | { registry?: unknown; endpoint?: boolean };
+}
+
+/** A topic's subscribers, as `hub.topics()` and `hub.topic(name)` answer. */
+export interface TopicInfo {
+  topic: string;
+  /**
+   * Live subscriptions (SSE streams, WebSocket subscriptions, held long-polls) across every
+   * process on the store; another process's share may be up to its `countsInterval` old.
+   */
+  subscribers: number;
+  /** This process's share of `subscribers`, live. */
+  local: number;
 }

@@ -154,6 +154,7 @@ export class WebSocketRelay {
       socket.send(text, { compress: text.length >= compressFrom });
       // A subscriber that cannot keep up is cut off; it replays from its last id on reconnect.
       if (socket.bufferedAmount > core.options.maxBufferedBytes) {
+        core.metrics?.slowConsumer('ws');
         core.log.incident('slow WebSocket consumers cut off', 'cut off a slow WebSocket consumer');
         socket.terminate();
       }
@@ -162,11 +163,22 @@ export class WebSocketRelay {
       ended = true;
       socket.close(code, reason);
     };
-    const untrack = core.track(connection, (reason) =>
-      // Moved (draining, maxConnectionAge): 1001, after which clients resume at once elsewhere.
-      reason === 'drain'
-        ? end(closeCodes.goingAway, 'going away')
-        : end(closeCodes.unauthorized, 'disconnected'),
+    const untrack = core.track(
+      connection,
+      (reason) =>
+        // Moved (draining, maxConnectionAge): 1001, after which clients resume at once elsewhere.
+        reason === 'drain'
+          ? end(closeCodes.goingAway, 'going away')
+          : end(closeCodes.unauthorized, 'disconnected'),
+      // `hub.unsubscribe`: an `unsubscribed` frame the client did not ask for; the socket stays.
+      (drop) => {
+        const held = subscribedTopics();
+        const gone = [...drop].filter((topic) => held.has(topic));
+        if (!gone.length) return false;
+        unsubscribe(gone);
+        send({ type: 'unsubscribed', topics: gone });
+        return true;
+      },
     );
     /**
      * Takes a grant's expiry (`fresh`: a new `auth` frame's, replacing the old; else the earliest
@@ -283,19 +295,23 @@ export class WebSocketRelay {
           unsubscribe(topics);
           const subscription = new Subscriber(
             topics,
-            (event) =>
-              send({ type: 'message', topic: event.topic, id: event.id, data: event.data }),
+            (event) => {
+              if (!ended && socket.readyState === socket.OPEN) core.metrics?.delivered('ws');
+              send({ type: 'message', topic: event.topic, id: event.id, data: event.data });
+            },
             publisher,
           );
           // Before any later message: of the cursor, or of a store that lost its data (new epoch).
           // `topics`: those that missed events (all of them but for a `too-old` of some).
-          subscription.onReset = (reset) =>
+          subscription.onReset = (reset) => {
+            core.metrics?.reset(reset.reason);
             send({
               type: 'reset',
               topics: reset.topics ?? topics,
               reason: reset.reason,
               id: reset.latest,
             });
+          };
           subscriptions.add(subscription);
           core.attach(subscription);
           const ref = frame.ref !== undefined ? { ref: frame.ref } : {};
@@ -354,6 +370,7 @@ export class WebSocketRelay {
             req,
             token,
             origin: frame.echo === true ? undefined : publisher,
+            via: 'ws',
             ...(frame.msg !== undefined ? { dedup: { publisher, msg: String(frame.msg) } } : {}),
           });
           if (frame.ref !== undefined) {
@@ -374,6 +391,7 @@ export class WebSocketRelay {
       tokens = Math.min(limits.burst, tokens + ((now - refilled) / 1000) * limits.rate);
       refilled = now;
       if (--tokens < 0) {
+        core.metrics?.rateLimited('ws');
         core.log.incident('rate-limited WebSockets', 'closed a WebSocket over rateLimit (4429)');
         return end(closeCodes.rateLimited, 'rate limited');
       }

@@ -16,6 +16,7 @@
  * `hub-connections` counts the main server's open hub connections whose URL includes a string
  * (a test's own topic): unlike `hub-stats`, not moved by earlier tests' closing tabs.
  * `hub-refuse` refuses the main hub's WebSocket upgrades for `ms` (503), as a hub that is down.
+ * `hub-unsubscribe` removes `topics` from every live subscription of the main hub (hub.unsubscribe).
  */
 import { createServer } from 'node:http';
 import { once } from 'node:events';
@@ -148,6 +149,9 @@ export function hubPlugin(options = {}) {
           for (const [token, grant] of tokens)
             if (grant.user === payload.user) tokens.delete(token);
           return { ended: await expiring.disconnect({ user: payload.user }) };
+        case 'hub-unsubscribe':
+          // The main hub: `topics` leave every live subscription that holds them.
+          return { left: await hub.unsubscribe(() => true, payload.topics) };
         case 'hub-stats':
           return hub.stats();
         case 'hub-connections': {
