@@ -130,8 +130,9 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
     {
       onEvent: (event) => {
         if (!host.current() || control) return;
-        // Other `$` events (`$unsubscribed`, `$presence`) are the hub's notes: the stream goes on.
-        if (event.type[0] === '$') {
+        // Other `$` events are the hub's notes (`$unsubscribed`): the stream goes on. `$presence`
+        // is delivered as a `message` of that type.
+        if (event.type[0] === '$' && event.type !== '$presence') {
           if (event.type === '$expired' || event.type === '$revoked') control = event.type;
           return;
         }
