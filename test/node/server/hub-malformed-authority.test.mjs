@@ -61,6 +61,8 @@ describe('hub: a malformed authority is answered, never thrown', () => {
         assert.equal(withOrigin.status, 403, `${authority}: ${withOrigin.text}`);
         assert.equal(JSON.parse(withOrigin.text).error, 'forbidden-origin');
       }
+      const doubleSlash = await client.request({ ':path': '//a%zz' + h.path('/poll?topic=t') });
+      assert.equal(doubleSlash.status, 404, 'an origin-form :path starting with //');
       assert.deepEqual(uncaught.map(String), []);
       const good = await client.request({ ':path': h.path('/poll?topic=t&timeout=0') });
       assert.equal(good.status, 200);
@@ -93,11 +95,13 @@ describe('hub: a malformed authority is answered, never thrown', () => {
         port,
         'GET http://a%zz/realtime/poll?topic=t&timeout=0 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
       );
-      assert.match(
-        absolute,
-        /^HTTP\/1\.1 404 /,
-        'absolute-form target with a bad host: not a hub path',
+      assert.match(absolute, /^HTTP\/1\.1 200 /, 'absolute-form target: read by its path');
+      // Origin-form `//host/path` is a path (RFC 9112 § 3.2.1), not a protocol-relative URL.
+      const doubleSlash = await rawRequest(
+        port,
+        'GET //a%zz/realtime/poll?topic=t&timeout=0 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
       );
+      assert.match(doubleSlash, /^HTTP\/1\.1 404 /, '//a%zz/realtime/poll is not a hub path');
       const upgrade = await rawRequest(
         port,
         'GET /realtime/ws HTTP/1.1\r\nHost: a%zz\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
