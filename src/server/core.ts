@@ -186,7 +186,8 @@ export class HubCore {
     if (error instanceof HubError) return error;
     if (this.outage) this.outage.refused++;
     else this.log.incident('store errors', `store error: ${describe(error)}`);
-    const detail = error ? `: ${describe(error)}` : '';
+    // The cause's own closing period would double the sentence's (`reachable.. Try`).
+    const detail = error ? `: ${describe(error).replace(/[.\s]+$/, '')}` : '';
     return new HubError(
       'unavailable',
       `The store is unavailable${detail}. Try again later.`,
