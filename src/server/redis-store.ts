@@ -5,8 +5,11 @@ import { appendScript, logScript, rotateScript, topicsScript } from './redis-scr
 import type { Dedup, HubEvent, HubStore, Recent, Replay } from './types.js';
 
 export interface RedisStoreOptions {
-  /** `redis://host:port/db`; with `cluster`, any node of the cluster. */
-  url: string;
+  /**
+   * `redis://host:port/db`; with `cluster`, any node of the cluster, or several (seed nodes,
+   * tried in turn): with one, a hub started while that node is down cannot start at all.
+   */
+  url: string | string[];
   /**
    * Redis Cluster: connect through ioredis `Cluster` from the node at `url`. Every key of the hub
    * shares one hash tag, so all of them live in one slot (no sharding gain across them).
@@ -128,13 +131,17 @@ export class RedisStore implements HubStore {
       maxRetriesPerRequest: 1,
       ...options.redisOptions,
     };
+    const seeds = ([] as string[]).concat(options.url);
+    if (!seeds.length || (!options.cluster && seeds.length > 1)) {
+      throw new TypeError('Redis url: one URL, or several seed nodes with cluster: true.');
+    }
     const connect = (extra: RedisOptions): Redis | Cluster =>
       options.cluster
-        ? new Cluster([options.url], {
+        ? new Cluster(seeds, {
             enableOfflineQueue: extra.enableOfflineQueue,
             redisOptions: { ...common, ...extra },
           })
-        : new Redis(options.url, { ...common, ...extra });
+        : new Redis(seeds[0], { ...common, ...extra });
     this.client = connect({ commandTimeout: 2000, ...common });
     this.subscriber = connect({ enableOfflineQueue: true });
     this.client.on('error', () => {});

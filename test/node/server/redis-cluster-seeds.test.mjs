@@ -50,3 +50,11 @@ test('a hub started while its first seed node is down connects through the next 
     await cluster.stop();
   }
 });
+
+test('several URLs without cluster: a clear TypeError at createHub, not a hub on the first', async () => {
+  const { createHub } = await import('../../../dist/server/index.js');
+  assert.throws(
+    () => createHub({ redis: { url: ['redis://127.0.0.1:1', 'redis://127.0.0.1:2'] } }),
+    (error) => error instanceof TypeError && /cluster: true/.test(error.message),
+  );
+});
