@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { defaultLimits, messageIdPattern } from '../internal/protocol.js';
 import { isValidTopic } from './http.js';
 import { MemoryStore } from './memory-store.js';
+import { redisSeeds } from './redis-seeds.js';
 import type { Subscriber } from './subscriber.js';
 import type {
   AuthGrant,
@@ -102,6 +103,7 @@ function redisStore(
   { historyLimit }: HubOptions,
 ): HubStore {
   const options = typeof redis === 'string' ? { url: redis } : redis;
+  redisSeeds(options.url, options.cluster);
   return new LazyStore(async () => {
     const { RedisStore } = await import('./redis-store.js');
     return new RedisStore({ history, historyLimit, dedupWindow, dedupAge, ...options });

@@ -1,6 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { HistoryPolicy, type HistoryOptions, type ResolvedBounds } from './history-policy.js';
 import { mergeBySeq, newEpoch, parseCursor } from './memory-store.js';
+import { redisSeeds } from './redis-seeds.js';
 import { appendScript, logScript, rotateScript, topicsScript } from './redis-scripts.js';
 import type { Dedup, HubEvent, HubStore, Recent, Replay } from './types.js';
 
@@ -131,10 +132,7 @@ export class RedisStore implements HubStore {
       maxRetriesPerRequest: 1,
       ...options.redisOptions,
     };
-    const seeds = ([] as string[]).concat(options.url);
-    if (!seeds.length || (!options.cluster && seeds.length > 1)) {
-      throw new TypeError('Redis url: one URL, or several seed nodes with cluster: true.');
-    }
+    const seeds = redisSeeds(options.url, options.cluster);
     const connect = (extra: RedisOptions): Redis | Cluster =>
       options.cluster
         ? new Cluster(seeds, {
