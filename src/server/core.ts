@@ -5,6 +5,7 @@ import { defaultLimits, messageIdPattern } from '../internal/protocol.js';
 import { isValidTopic } from './http.js';
 import { MemoryStore } from './memory-store.js';
 import type { HubMetrics, PublishSourceLabel } from './metrics.js';
+import { redisSeeds } from './redis-seeds.js';
 import type { Subscriber } from './subscriber.js';
 import { createPresence, type Presence } from './presence.js';
 import type {
@@ -136,6 +137,7 @@ function redisStore(
   { historyLimit }: HubOptions,
 ): HubStore {
   const options = typeof redis === 'string' ? { url: redis } : redis;
+  redisSeeds(options.url, options.cluster);
   return new LazyStore(async () => {
     const { RedisStore } = await import('./redis-store.js');
     return new RedisStore({ history, historyLimit, dedupWindow, dedupAge, ...options });
@@ -237,7 +239,8 @@ export class HubCore {
     if (error instanceof HubError) return error;
     if (this.outage) this.outage.refused++;
     else this.log.incident('store errors', `store error: ${describe(error)}`);
-    const detail = error ? `: ${describe(error)}` : '';
+    // The cause's own closing period would double the sentence's (`reachable.. Try`).
+    const detail = error ? `: ${describe(error).replace(/[.\s]+$/, '')}` : '';
     return new HubError(
       'unavailable',
       `The store is unavailable${detail}. Try again later.`,

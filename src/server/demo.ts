@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { requestUrl } from './http.js';
 import type { Hub } from './hub.js';
 
 /**
@@ -84,7 +85,7 @@ export function demoEndpoints(hub: Hub, workerFile: string): DemoEndpoints {
 
   return {
     handleRequest(req, res) {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const path = requestUrl(req).pathname;
       if (path === '/demo-api/cut' && req.method === 'POST') {
         const cut = connections.size;
         for (const connection of connections) {

@@ -21,9 +21,21 @@ export function topicsOf(url: URL): { topics: string[]; bad?: { topic: string; w
   return { topics: [...topics] };
 }
 
+/**
+ * The request's path and query as a URL. Its host is a fixed placeholder, never the request's
+ * `Host` / `:authority`: those come from the client, and one the URL parser refuses (`a%zz`,
+ * `[zz`, `x:99999` — nghttp2 and llhttp pass them) would throw out of the request handler and
+ * stop the process. An absolute-form target (RFC 9112 § 3.2.2) is read by its path alone; an
+ * origin-form one is a path even when it starts with `//`.
+ */
 export function requestUrl(req: IncomingMessage): URL {
-  return new URL(req.url ?? '/', `http://${Http2Request.host(req) ?? 'localhost'}`);
+  const target = (req.url ?? '/').replace(absoluteForm, '');
+  // Appended, not resolved: `//a%zz/x` is a path here, not a protocol-relative URL.
+  return new URL(`http://hub.invalid${target.startsWith('/') ? '' : '/'}${target}`);
 }
+
+/** `scheme://authority` at the start of an absolute-form request target. */
+const absoluteForm = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
 
 /**
  * Whether the request's `Origin` may use the hub. No `Origin` (a server-side client) is

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { redisSeeds } from './redis-seeds.js';
 import { randomBytes } from 'node:crypto';
 import type { PresenceBackend, PresenceChange } from './presence-backend.js';
 
@@ -113,7 +114,7 @@ return out
 `;
 
 export interface RedisPresenceOptions {
-  url: string;
+  url: string | string[];
   prefix?: string;
   cluster?: boolean;
   redisOptions?: Record<string, unknown>;
@@ -218,10 +219,11 @@ export class RedisPresence implements PresenceBackend {
     // Commands wait for a connection that is coming (so a join and its leave keep their order)
     // but fail after one reconnect attempt, and after 2 s without an answer.
     const common = { maxRetriesPerRequest: 1, ...redisOptions };
+    const seeds = redisSeeds(url, cluster);
     const open = (extra: object): Redis | Cluster =>
       cluster
-        ? new Cluster([url], { redisOptions: { ...common, ...extra } })
-        : new Redis(url, { ...common, ...extra });
+        ? new Cluster(seeds, { redisOptions: { ...common, ...extra } })
+        : new Redis(seeds[0]!, { ...common, ...extra });
     const client = open({ commandTimeout: 2000 });
     const subscriber = open({});
     client.on('error', () => {});

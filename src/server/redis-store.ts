@@ -9,11 +9,15 @@ import {
   topicsScript,
 } from './redis-scripts.js';
 import { RedisSubscriberCounts } from './redis-counts.js';
+import { redisSeeds } from './redis-seeds.js';
 import type { Dedup, HubEvent, HubStore, Recent, Replay } from './types.js';
 
 export interface RedisStoreOptions {
-  /** `redis://host:port/db`; with `cluster`, any node of the cluster. */
-  url: string;
+  /**
+   * `redis://host:port/db`; with `cluster`, any node of the cluster, or several (seed nodes,
+   * tried in turn): with one, a hub started while that node is down cannot start at all.
+   */
+  url: string | string[];
   /**
    * Redis Cluster: connect through ioredis `Cluster` from the node at `url`. Every key of the hub
    * shares one hash tag, so all of them live in one slot (no sharding gain across them).
@@ -145,13 +149,14 @@ export class RedisStore implements HubStore {
       maxRetriesPerRequest: 1,
       ...options.redisOptions,
     };
+    const seeds = redisSeeds(options.url, options.cluster);
     const connect = (extra: RedisOptions): Redis | Cluster =>
       options.cluster
-        ? new Cluster([options.url], {
+        ? new Cluster(seeds, {
             enableOfflineQueue: extra.enableOfflineQueue,
             redisOptions: { ...common, ...extra },
           })
-        : new Redis(options.url, { ...common, ...extra });
+        : new Redis(seeds[0], { ...common, ...extra });
     this.client = connect({ commandTimeout: 2000, ...common });
     // The store subscribes again on each 'ready' itself (with a handler): ioredis's own
     // resubscribe is fire-and-forget, an unhandled rejection when the connection drops again or

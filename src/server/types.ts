@@ -293,10 +293,11 @@ export interface HubOptions {
   redis?:
     | string
     | {
-        url: string;
+        /** A Redis URL; with `cluster`, one seed node or several (tried in turn). */
+        url: string | string[];
         /** Key prefix; used as the hash tag of every key (`{rt}:seq`), so the hub runs on Redis Cluster. */
         prefix?: string;
-        /** `url` is a node of a Redis Cluster (ioredis `Cluster`). */
+        /** `url` is a node (or several) of a Redis Cluster (ioredis `Cluster`). */
         cluster?: boolean;
         /** Alias of `history.default.limit` for this store; at least 10,000 unless `history` is given. */
         historyLimit?: number;
