@@ -215,7 +215,9 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     // Built in every tab, so data that cannot be sent throws here, in the sender's tab (a shared
     // send is built again by the leading tab, with its own ref).
     const pending = this.pending(data, options);
-    return this.shared ? this.shareSend(data, options) : this.enqueue(pending);
+    // Shared: the send as built now goes to the leader (the shared code takes its data from
+    // the JSON or the copied bytes), not the caller's object, which may change meanwhile.
+    return this.shared ? this.shareSend(pending, options) : this.enqueue(pending);
   }
 
   /**
@@ -236,7 +238,6 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
   private pending(data: unknown, options: { topic?: string }, msg?: string): Pending {
     let pending: Pending;
     if (this.raw) {
-      pending = { frame: this.type === 'json' ? this.json(data) : (data as Outgoing) };
       if (
         this.type !== 'json' &&
         typeof data !== 'string' &&
@@ -246,6 +247,11 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
       ) {
         throw new TypeError('Raw sends take a string, Blob, ArrayBuffer or typed array.');
       }
+      // Taken as it is at the call: a send queued until open is not changed by later writes to
+      // its buffer (strings and Blobs cannot change: their clones are cheap).
+      pending = {
+        frame: this.type === 'json' ? this.json(data) : structuredClone(data as Outgoing),
+      };
     } else {
       const topic = options.topic ?? this.topics()[0];
       if (!topic) throw new TypeError(`<${this.localName}> needs a topic to publish to.`);

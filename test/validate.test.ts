@@ -108,6 +108,43 @@ describe('validate', () => {
     expect(seen, `seed ${seed}`).to.deep.equal(sent.map((n) => (n === 13 ? 'invalid-message' : n)));
   });
 
+  // Red team #25: `validate` changed mid-stream. Messages received while an async check was
+  // in flight must not overtake it, whatever `validate` is by then (null, another validator).
+  it('validate changed mid-stream (to null, to a sync function): order is kept', async () => {
+    const el = await channel<string>();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    el.validate = async (raw) => {
+      await gate;
+      return `${raw as string}:slow`;
+    };
+    const seen: string[] = [];
+    el.addEventListener('message', (event) => seen.push(event.data));
+    const sentinel = record<MessageEvent<string>>(el, 'message');
+    post(el.name, 'first');
+    await waitUntil(() => (el as unknown as { _checking?: unknown })._checking !== undefined);
+    // A channel made after the element's hears each message after it (HTML § 9.5.2: in
+    // creation order), so once it has heard one the element has received it too.
+    const probe = new BroadcastChannel(el.name);
+    const heard: unknown[] = [];
+    probe.onmessage = (event) => heard.push(event.data);
+    const received = async (value: string) => {
+      await waitUntil(() => heard.includes(value), 5000, `${value} received`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    el.validate = null;
+    post(el.name, 'second');
+    await received('second');
+    el.validate = (raw) => `${raw as string}:sync`;
+    post(el.name, 'third');
+    await received('third');
+    expect(seen, 'nothing overtakes the message being checked').to.deep.equal([]);
+    release();
+    probe.close();
+    await waitUntil(() => sentinel.length === 3, 5000, 'all three');
+    expect(seen).to.deep.equal(['first:slow', 'second', 'third:sync']);
+  });
+
   it('a message validated after the element re-opened is dropped, not delivered late', async () => {
     const el = await channel<number>();
     let release!: () => void;

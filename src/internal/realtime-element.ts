@@ -334,7 +334,8 @@ export abstract class RealtimeElement<
   protected emit<K extends keyof M & string>(event: M[K] & Event): boolean {
     if (this._superseded) return false;
     if (event.type === 'message' && event !== this._passing) {
-      if (this.validate) return this._admit(event as unknown as MessageEvent);
+      // Behind a check in flight even when `validate` was cleared since: order is kept.
+      if (this.validate || this._checking) return this._admit(event as unknown as MessageEvent);
     }
     if (event instanceof RealtimeErrorEvent) this._error = event;
     if (event.type === 'message') {
@@ -359,7 +360,7 @@ export abstract class RealtimeElement<
   /** Validates a message, then delivers it (or reports it) in the order messages came. */
   private _admit(event: MessageEvent): boolean {
     const epoch = this._epoch;
-    const validate = this.validate!;
+    const validate = this.validate ?? ((value: unknown) => value);
     const deliver = (checked: Checked) => {
       if (epoch !== this._epoch || this.rejects(event.data, checked)) return;
       Object.defineProperty(event, 'data', { value: (checked as { value: unknown }).value });

@@ -2,7 +2,7 @@ import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement } from './realtime-element.js';
 import { ReconnectController } from './reconnect-controller.js';
 import type { RealtimeEventMap } from './events.js';
-import type { SharedFeed } from '../shared/shared-feed.js';
+import type { BuiltSend, SharedFeed } from '../shared/shared-feed.js';
 
 /**
  * The base of the network elements: the shared reconnect policy as attributes (`retry-min`,
@@ -56,7 +56,7 @@ export abstract class RetryingElement<
   protected sharing?: SharedFeed;
   private joining?: object;
   /** Shared sends made while the shared machinery loads. */
-  private early: [data: unknown, options: object][] = [];
+  private early: [pending: BuiltSend, options: object][] = [];
 
   /** Consecutive failed attempts since the last stable connection. */
   get retryCount(): number {
@@ -150,10 +150,10 @@ export abstract class RetryingElement<
     this.toggleAttribute('leader', false);
   }
 
-  /** `<socket-relay>` sends in shared mode: through the leading tab. */
-  protected shareSend(data: unknown, options: object): boolean {
-    if (this.sharing) return this.sharing.send(data, options);
-    this.early.push([data, options]);
+  /** `<socket-relay>` sends in shared mode (the send as built at the call): through the leading tab. */
+  protected shareSend(pending: BuiltSend, options: object): boolean {
+    if (this.sharing) return this.sharing.send(pending, options);
+    this.early.push([pending, options]);
     return true;
   }
 

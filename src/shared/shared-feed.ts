@@ -28,6 +28,12 @@ import {
   ResetEvent,
 } from '../internal/events.js';
 
+/** `<socket-relay>`: a send as built at the call (a raw frame, or hub mode's frame and JSON). */
+export interface BuiltSend {
+  frame: unknown;
+  json?: string;
+}
+
 /** What the shared machinery uses of an element (protected members, reached on purpose). */
 export interface SharedHost extends HTMLElement {
   readonly state: string;
@@ -43,6 +49,9 @@ export interface SharedHost extends HTMLElement {
   release(): void;
   /** `<sse-feed>` native mode's memory of the stream: what its `EventSource`s replay is dropped. */
   native?: { replays?: ReplayFilter };
+  /** `<socket-relay>`: raw mode and its `type`. */
+  raw?: boolean;
+  type?: string;
   /** `<socket-relay>`: the hub's publisher id, shared by the group so every leader sends as one. */
   publisher?: string;
   sendFor?(
@@ -174,8 +183,17 @@ export class SharedFeed {
       (this.host.native.replays ??= new ReplayFilter()).delivered(id);
   }
 
-  /** `<socket-relay>`'s `send()` in shared mode: through the leader, kept until acknowledged. */
-  send(data: unknown, options: object): boolean {
+  /**
+   * `<socket-relay>`'s `send()` in shared mode: through the leader, kept until acknowledged.
+   * `pending` is the send as the tab built it at the call (its JSON, or a copy of its bytes):
+   * what is sent is the data as it was then, whatever the caller changes while it waits.
+   */
+  send(pending: BuiltSend, options: object): boolean {
+    const host = this.host;
+    const data =
+      host.raw && host.type != 'json'
+        ? pending.frame
+        : JSON.parse(pending.json ?? (pending.frame as string));
     const limit = this.host.queueLimit ?? 1000;
     if (this.outbox.size >= limit) {
       this.failHere('queue-full', `${limit} sends are already waiting; this one was not queued.`);

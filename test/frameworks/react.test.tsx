@@ -97,3 +97,88 @@ describe('React 19: useRealtime', () => {
     }
   });
 });
+
+// Red team #25: `useRealtime(ref)` subscribed once per ref object, so when the ref later
+// pointed to another element (a keyed remount, a conditional swap) it stayed on the old one.
+describe('React 19: useRealtime follows the ref to a new element', () => {
+  const text = (host: HTMLElement) => host.querySelector('p')?.textContent;
+  const say = (name: string, message: string) => {
+    const plain = new BroadcastChannel(name);
+    plain.postMessage({ text: message });
+    plain.close();
+  };
+
+  it('a keyed remount in the same component', async () => {
+    (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = false;
+    const host = document.createElement('div');
+    document.body.append(host);
+    const names = { a: uniqueName('swap-a'), b: uniqueName('swap-b') };
+    let swap!: (which: 'a' | 'b') => void;
+    function Swapping() {
+      const [which, setWhich] = React.useState<'a' | 'b'>('a');
+      swap = setWhich;
+      const ref = React.useRef<TabChannelElement<Chat>>(null);
+      const snapshot = useRealtime(ref);
+      return (
+        <>
+          <tab-channel key={which} ref={ref} name={names[which]} />
+          <p>{`${snapshot?.state}:${snapshot?.data?.text ?? ''}`}</p>
+        </>
+      );
+    }
+    const root = ReactDOMClient.createRoot(host);
+    root.render(
+      <React.StrictMode>
+        <Swapping />
+      </React.StrictMode>,
+    );
+    try {
+      await waitUntil(() => text(host) === 'open:', 5000);
+      say(names.a, 'from a');
+      await waitUntil(() => text(host) === 'open:from a', 5000);
+      swap('b');
+      await waitUntil(() => text(host) === 'open:', 5000, 'the new element, open');
+      say(names.b, 'from b');
+      await waitUntil(() => text(host) === 'open:from b', 5000, 'a message on the new element');
+    } finally {
+      root.unmount();
+      host.remove();
+    }
+  });
+
+  it('a child that remounts its element while the component holding the ref does not render', async () => {
+    (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = false;
+    const host = document.createElement('div');
+    document.body.append(host);
+    const names = { a: uniqueName('child-a'), b: uniqueName('child-b') };
+    let swap!: (which: 'a' | 'b') => void;
+    function Child({ feed }: { feed: React.RefObject<TabChannelElement<Chat> | null> }) {
+      const [which, setWhich] = React.useState<'a' | 'b'>('a');
+      swap = setWhich;
+      return <tab-channel key={which} ref={feed} name={names[which]} />;
+    }
+    function Parent() {
+      const ref = React.useRef<TabChannelElement<Chat>>(null);
+      const snapshot = useRealtime(ref);
+      return (
+        <>
+          <Child feed={ref} />
+          <p>{`${snapshot?.state}:${snapshot?.data?.text ?? ''}`}</p>
+        </>
+      );
+    }
+    const root = ReactDOMClient.createRoot(host);
+    root.render(<Parent />);
+    try {
+      await waitUntil(() => text(host) === 'open:', 5000);
+      swap('b');
+      await waitUntil(() => host.querySelector('tab-channel')?.getAttribute('name') === names.b);
+      await waitUntil(() => text(host) === 'open:', 5000, 'the new element, open');
+      say(names.b, 'from b');
+      await waitUntil(() => text(host) === 'open:from b', 5000, 'a message on the new element');
+    } finally {
+      root.unmount();
+      host.remove();
+    }
+  });
+});
