@@ -218,14 +218,10 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
       .join('');
     window.addEventListener('message', this.onMessage);
     window.addEventListener('pagehide', this.onPageHide);
-    if (this.allowsAny) {
-      console.warn(
-        `<${this.localName} target-origin="*">: any site can read and send these messages.`,
-      );
-    } else if (this.allowed.includes('null')) {
-      console.warn(
-        `<${this.localName} target-origin="null">: posts go to "*"; a frame that navigates away may read them.`,
-      );
+    if (this.allowsAny || this.allowed.includes('null')) {
+      // Loaded only when warned (`internal/origin-warning.ts`).
+      const [tag, any] = [this.localName, this.allowsAny];
+      void import('./internal/origin-warning.js').then((m) => m.warnOrigin(tag, any));
     }
     if (this.for) {
       const frame = document.getElementById(this.for);

@@ -3,7 +3,6 @@ import type { TypedEventTarget } from './internal/realtime-element.js';
 import { RetryingElement } from './internal/retrying-element.js';
 import {
   RealtimeCloseEvent,
-  RealtimeMessageEvent,
   ResetEvent,
   type RealtimeEventMap,
   type SseMessageEvent,
@@ -126,7 +125,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   private abort?: () => void;
   private heartbeat?: ReturnType<typeof setTimeout>;
   /** The `events` filter, read once per connection: the hot path only looks it up. */
-  private wanted: string[] = [];
+  protected wanted: string[] = [];
   /** Native mode's memory of the stream (what was delivered, to drop a server's replays). */
   protected native: NativeState = {};
   /** `once`: ends the running `stream()` (set by its code, `internal/sse-once.ts`). */
@@ -356,37 +355,6 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     this.setState('open');
     this.reconnector.opened();
     this.emit(new Event('open'));
-  }
-
-  protected receive(type: string, data: string, lastEventId: string, origin: string): void {
-    // A listener of an earlier event closed or re-opened the feed: not delivered, not passed.
-    if (this.superseded) return;
-    this.cursor = lastEventId;
-    // The hub's control events: `cursor` starts a fresh stream's cursor, `reset` is announced.
-    if (type === 'cursor') return;
-    if (type === 'reset') {
-      let body: { reason?: string; topics?: string[] } = {};
-      try {
-        body = JSON.parse(data);
-      } catch {
-        // A reset without a JSON body still is one.
-      }
-      this.emit(new ResetEvent(body.reason ?? 'unknown', lastEventId, body.topics));
-      return;
-    }
-    if (this.wanted.length && !this.wanted.includes(type)) return;
-    let value: unknown = data;
-    if (this.type === 'json') {
-      try {
-        value = JSON.parse(data);
-      } catch (error) {
-        this.fail('parse-error', `Event data is not JSON: ${(error as Error).message}`, {
-          raw: data,
-        });
-        return;
-      }
-    }
-    this.emit(new RealtimeMessageEvent({ data: value, lastEventId, origin, eventType: type }));
   }
 
   /** Fetch mode (`internal/sse-fetch-mode.ts`, loaded on first use). */

@@ -337,6 +337,8 @@ describe('<popup-bridge>', () => {
     try {
       document.body.append(el);
       await el.updateComplete;
+      // The warning's text loads with it (internal/origin-warning.ts).
+      await waitUntil(() => warnings.length > 0, 15_000, 'the warning');
     } finally {
       console.warn = warn;
     }
@@ -460,6 +462,8 @@ describe('<popup-bridge>', () => {
     console.warn = (message: unknown) => warnings.push(message);
     try {
       await fixture(html`<popup-bridge target-origin="*"></popup-bridge>`);
+      // The warning's text loads with it (internal/origin-warning.ts).
+      await waitUntil(() => warnings.length > 0, 15_000, 'the warning');
     } finally {
       console.warn = original;
     }

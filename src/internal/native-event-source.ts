@@ -1,3 +1,4 @@
+import { receive, type ReceivingFeed } from './sse-receive.js';
 import { refusedOrigin } from './hub-refusal.js';
 import { ReplayFilter } from './replay-filter.js';
 import { RealtimeCloseEvent, type RealtimeErrorInit } from './events.js';
@@ -13,7 +14,7 @@ export interface NativeState {
 }
 
 /** The parts of `<sse-feed>` native mode drives. */
-export interface NativeFeed {
+export interface NativeFeed extends ReceivingFeed {
   readonly url: URL;
   readonly withCredentials: boolean;
   readonly cursor: string;
@@ -26,7 +27,6 @@ export interface NativeFeed {
   readonly maxRetries: number;
   readonly reconnector: ReconnectController;
   opened(): void;
-  receive(type: string, data: string, lastEventId: string, origin: string): void;
   fail(code: string, message: string, init?: RealtimeErrorInit): void;
   setState(state: string): void;
   emit(event: Event): boolean;
@@ -59,7 +59,7 @@ export function connectNative(feed: NativeFeed, current: () => boolean): () => v
       feed.armHeartbeat(feed.attempt, 0);
       feed.opened();
     },
-    receive: feed.receive.bind(feed),
+    receive: (...event) => receive(feed, ...event),
     error: (closed, refused) => (refused ? refuse(feed) : nativeError(feed, closed, current)),
   };
   return openEventSource(

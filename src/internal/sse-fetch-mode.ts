@@ -2,6 +2,7 @@
  * `<sse-feed>`'s fetch mode as the element drives it, loaded on first use:
  * one attempt's request from the feed's properties, and the feed's side of the stream.
  */
+import { receive, type ReceivingFeed } from './sse-receive.js';
 import { fetchEventStream } from './fetch-event-stream.js';
 import type { RealtimeErrorInit } from './events.js';
 import type { DoneEvent } from './done-event.js';
@@ -9,7 +10,7 @@ import type { NativeState } from './native-event-source.js';
 import type { ReconnectController } from './reconnect-controller.js';
 
 /** The parts of `<sse-feed>` fetch mode reads and drives. */
-export interface FetchFeed {
+export interface FetchFeed extends ReceivingFeed {
   readonly url: URL;
   cursor: string;
   readonly method: string;
@@ -26,7 +27,6 @@ export interface FetchFeed {
   abort?: () => void;
   opened(): void;
   armHeartbeat(attempt: number): void;
-  receive(type: string, data: string, lastEventId: string, origin: string): void;
   fail(code: string, message: string, init?: RealtimeErrorInit): void;
   retry(retryAfter?: number, answered?: boolean): void;
   stop(state: 'closed' | 'error'): void;
@@ -57,7 +57,7 @@ export function connectFetch(feed: FetchFeed, attempt: number, current: () => bo
       feed.armHeartbeat(attempt);
     },
     alive: () => feed.armHeartbeat(attempt),
-    receive: feed.receive.bind(feed),
+    receive: (...event) => receive(feed, ...event),
     // Not past an event a listener kept from being delivered (it closed the feed).
     cursor: (id) => feed.superseded || (feed.cursor = id),
     floor: (ms) => (feed.reconnector.serverFloor = ms),
