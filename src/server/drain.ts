@@ -111,19 +111,21 @@ export const drainRetry = (retry: number): number =>
   Math.round(Math.random() * Math.min(1000, retry));
 
 /**
+ * Cuts a connection that did not close when told. On HTTP/2 `req.socket` is the whole session
+ * (every other stream of that client): only this stream is reset there — with `destroy()`, as
+ * `stream.close()` first waits for the queued data to be sent, which a client that reads
+ * nothing (its flow-control window full) never lets happen.
+ */
+function cut(req: IncomingMessage): void {
+  if (req.httpVersionMajor === 1) req.socket?.destroy();
+  else (req as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+}
+
+/**
  * Closes an HTTP/1.1 connection once its response is out, so the client's next request opens a
  * new one (through the load balancer, to another process). HTTP/2 streams share their
  * connection: nothing to do there.
  */
-/**
- * Cuts a connection that did not close when told. On HTTP/2 `req.socket` is the whole session
- * (every other stream of that client): only this stream is closed there.
- */
-function cut(req: IncomingMessage): void {
-  if (req.httpVersionMajor === 1) req.socket?.destroy();
-  else (req as unknown as { stream?: { close(): void } }).stream?.close();
-}
-
 export function closeAfterResponse(req: IncomingMessage): void {
   if (req.httpVersionMajor === 1) req.socket?.end();
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { drainingError, HubError, type HubCore } from './core.js';
+import { HubError, type EndReason, type HubCore } from './core.js';
 import { corsHeaders } from './http.js';
 import { HttpEndpoint } from './http-endpoint.js';
 import { Http2Request } from './http2.js';
@@ -105,13 +105,17 @@ export class SseEndpoint extends HttpEndpoint {
     // Registered in the same turn as the check above: no await in between, so no ghost.
     this.streams.set(res, out);
     core.attach(subscriber);
+    // A stream told to move while it still starts (its replay awaits the store) ends once it has
+    // started: admitted before the drain, a 503 would be an `error` to EventSource.
+    let started = false;
+    let moveWhenStarted = false;
     // Expired or disconnected: a final control event whose name no topic can have (`$`), then
     // the end. The client resumes at once with fresh credentials (`$expired`) or treats it as
     // a 401 (`$revoked`); its cursor is where it was.
-    const untrack = core.track({ transport: 'sse', req, ...grant }, (reason) => {
+    const end = (reason: EndReason) => {
       // Moved (draining, maxConnectionAge): a plain end after a short jittered `retry:`, which
       // every client (EventSource too) follows at once, with its cursor.
-      if (reason === 'drain' && !res.headersSent) return this.fail(req, res, drainingError());
+      if (reason === 'drain' && !started) return void (moveWhenStarted = true);
       write(
         reason === 'drain'
           ? `retry: ${drainRetry(core.options.retry)}\n\n`
@@ -119,7 +123,8 @@ export class SseEndpoint extends HttpEndpoint {
       );
       if (!res.writableEnded) out.end();
       if (reason === 'drain') closeAfterResponse(req);
-    });
+    };
+    const untrack = core.track({ transport: 'sse', req, ...grant }, end);
     res.once('close', () => {
       untrack();
       this.streams.delete(res);
@@ -135,6 +140,8 @@ export class SseEndpoint extends HttpEndpoint {
         { rewind, max: core.options.maxReplay },
       );
       if (!res.headersSent && !presence.gone) write(': resumed\n\n');
+      started = true;
+      if (moveWhenStarted) end('drain');
     } catch (error) {
       this.streams.delete(res);
       core.detach(subscriber);
