@@ -186,3 +186,17 @@ test('HTTP/2: a stream that reads nothing is cut alone after the drain; its sess
   assert.equal(answer.status, 200, answer.text);
   assert.equal(h.sessions().total, 1, 'on the same session');
 });
+
+test('HTTP/2: a moved stream GOAWAYs its session, so the client’s next request opens a new connection (to another process), not the draining one', async (t) => {
+  const h = await startHttp2Hub();
+  t.after(() => h.close());
+  const client = connectHttp2(h.origin, h.cert);
+  t.after(() => client.session.destroy());
+  const goaway = new Promise((resolve) => client.session.once('goaway', () => resolve(true)));
+  const live = await client.sse(h.path('/sse?topic=a'));
+  await until(() => live.records().some((r) => r.event === 'cursor'));
+  await h.hub.drain({ within: 0 });
+  assert.equal(await goaway, true);
+  await until(() => live.closed, 15_000, 'the stream to end');
+  assert.ok(live.records().at(-1).retry !== undefined, 'ended with retry:');
+});
