@@ -122,10 +122,12 @@ function cut(req: IncomingMessage): void {
 }
 
 /**
- * Closes an HTTP/1.1 connection once its response is out, so the client's next request opens a
- * new one (through the load balancer, to another process). HTTP/2 streams share their
- * connection: nothing to do there.
+ * Closes the connection once its response is out, so the client's next request opens a new one
+ * (through the load balancer, to another process). On HTTP/2 that is a GOAWAY (RFC 9113 § 6.8,
+ * `session.close()`): the session's other streams run on until they end, no new ones are taken,
+ * and the browser opens its next request on a new connection instead of back to this process.
  */
 export function closeAfterResponse(req: IncomingMessage): void {
   if (req.httpVersionMajor === 1) req.socket?.end();
+  else (req as unknown as { stream?: { session?: { close(): void } } }).stream?.session?.close();
 }
