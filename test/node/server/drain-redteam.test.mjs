@@ -200,3 +200,22 @@ test('HTTP/2: a moved stream GOAWAYs its session, so the client’s next request
   await until(() => live.closed, 15_000, 'the stream to end');
   assert.ok(live.records().at(-1).retry !== undefined, 'ended with retry:');
 });
+
+test('HTTP/2: while draining, a 503 (and a held long-poll answered) GOAWAYs its session, with no Connection header', async (t) => {
+  const h = await startHttp2Hub();
+  t.after(() => h.close());
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w.name);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const drained = h.hub.drain({ within: 100 });
+  const client = connectHttp2(h.origin, h.cert);
+  t.after(() => client.session.destroy());
+  const goaway = new Promise((resolve) => client.session.once('goaway', () => resolve(true)));
+  const answer = await client.request({ ':path': h.path('/sse?topic=a') });
+  assert.equal(answer.status, 503);
+  assert.equal(answer.headers.connection, undefined);
+  assert.equal(await goaway, true);
+  await drained;
+  assert.ok(!warnings.includes('UnsupportedWarning'), warnings.join());
+});
