@@ -131,3 +131,16 @@ export function closeAfterResponse(req: IncomingMessage): void {
   if (req.httpVersionMajor === 1) req.socket?.end();
   else (req as unknown as { stream?: { session?: { close(): void } } }).stream?.session?.close();
 }
+
+/**
+ * Marks an answer given while draining (or a held long-poll answered by the drain) so its
+ * connection closes once it is out: `Connection: close` on HTTP/1.1, a GOAWAY on HTTP/2 (where a
+ * `Connection` header is malformed, RFC 9113 § 8.2.2).
+ */
+export function closeWithAnswer(
+  req: IncomingMessage,
+  res: { setHeader(n: string, v: string): unknown },
+): void {
+  if (req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
+  else closeAfterResponse(req);
+}
