@@ -55,8 +55,13 @@ export class Compression {
   private readonly frames = new Map<object, Buffer>();
 
   constructor(options: boolean | CompressionOptions | undefined) {
+    if (options != null && typeof options !== 'boolean' && typeof options !== 'object') {
+      throw new TypeError(
+        `compression is true, false or { threshold, sse, websocket, level }, not ${String(options)}.`,
+      );
+    }
     const given = typeof options === 'object' && options !== null ? options : {};
-    const on = options === true || typeof options === 'object';
+    const on = options === true || (typeof options === 'object' && options !== null);
     const { threshold = 1024, level = 6 } = given;
     if (!Number.isSafeInteger(threshold) || threshold < 0) {
       throw new RangeError(

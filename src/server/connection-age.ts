@@ -3,6 +3,8 @@ import type { HubConnection } from './types.js';
 
 /** The longest delay `setTimeout` honours, ms. */
 const maxTimer = 2 ** 31 - 1;
+/** The shortest `maxConnectionAge`, ms: time for a client to subscribe and get its replay. */
+const minAge = 1000;
 
 /**
  * `maxConnectionAge`: an SSE stream or WebSocket older than about this many ms is moved as a
@@ -14,8 +16,12 @@ const maxTimer = 2 ** 31 - 1;
  */
 export class ConnectionAge {
   constructor(private readonly maxAge: number) {
-    if (typeof maxAge !== 'number' || !(maxAge >= 0)) {
-      throw new RangeError(`maxConnectionAge is a number of ms ≥ 0, not ${String(maxAge)}.`);
+    // Under a second a connection could be moved before its client subscribed or got its
+    // replay, over and over: a client that never receives anything.
+    if (typeof maxAge !== 'number' || !(maxAge === 0 || maxAge >= minAge)) {
+      throw new RangeError(
+        `maxConnectionAge is 0 (off) or a number of ms ≥ ${minAge}, not ${String(maxAge)}.`,
+      );
     }
   }
 

@@ -111,19 +111,36 @@ export const drainRetry = (retry: number): number =>
   Math.round(Math.random() * Math.min(1000, retry));
 
 /**
- * Closes an HTTP/1.1 connection once its response is out, so the client's next request opens a
- * new one (through the load balancer, to another process). HTTP/2 streams share their
- * connection: nothing to do there.
- */
-/**
  * Cuts a connection that did not close when told. On HTTP/2 `req.socket` is the whole session
- * (every other stream of that client): only this stream is closed there.
+ * (every other stream of that client): only this stream is reset there — with `destroy()`, as
+ * `stream.close()` first waits for the queued data to be sent, which a client that reads
+ * nothing (its flow-control window full) never lets happen.
  */
 function cut(req: IncomingMessage): void {
   if (req.httpVersionMajor === 1) req.socket?.destroy();
-  else (req as unknown as { stream?: { close(): void } }).stream?.close();
+  else (req as unknown as { stream?: { destroy(): void } }).stream?.destroy();
 }
 
+/**
+ * Closes the connection once its response is out, so the client's next request opens a new one
+ * (through the load balancer, to another process). On HTTP/2 that is a GOAWAY (RFC 9113 § 6.8,
+ * `session.close()`): the session's other streams run on until they end, no new ones are taken,
+ * and the browser opens its next request on a new connection instead of back to this process.
+ */
 export function closeAfterResponse(req: IncomingMessage): void {
   if (req.httpVersionMajor === 1) req.socket?.end();
+  else (req as unknown as { stream?: { session?: { close(): void } } }).stream?.session?.close();
+}
+
+/**
+ * Marks an answer given while draining (or a held long-poll answered by the drain) so its
+ * connection closes once it is out: `Connection: close` on HTTP/1.1, a GOAWAY on HTTP/2 (where a
+ * `Connection` header is malformed, RFC 9113 § 8.2.2).
+ */
+export function closeWithAnswer(
+  req: IncomingMessage,
+  res: { setHeader(n: string, v: string): unknown },
+): void {
+  if (req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
+  else closeAfterResponse(req);
 }

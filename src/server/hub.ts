@@ -12,7 +12,7 @@ import { HealthEndpoint } from './health-endpoint.js';
 import { presenceOf, type PresenceMember } from './presence.js';
 import type { DisconnectSelector, HubEvent, HubOptions, TopicInfo } from './types.js';
 import { Compression } from './compression.js';
-import { Drain } from './drain.js';
+import { closeWithAnswer, Drain } from './drain.js';
 import { ConnectionAge } from './connection-age.js';
 import { HubMetrics } from './metrics.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
@@ -187,7 +187,7 @@ export function createHub(options: HubOptions = {}): Hub {
       const route = routes.get(requestUrl(req).pathname);
       if (!route) return false;
       // Draining: every answer closes its connection, so the client's next request goes elsewhere.
-      if (core.draining && !res.headersSent) res.setHeader('Connection', 'close');
+      if (core.draining && !res.headersSent) closeWithAnswer(req, res);
       const handler = route.get(req.method ?? 'GET');
       if (handler) void handler(req, res);
       else if (req.method === 'OPTIONS') preflight.handle(req, res);

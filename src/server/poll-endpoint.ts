@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HubCore } from './core.js';
 import { corsHeaders, sendJson } from './http.js';
+import { closeWithAnswer } from './drain.js';
 import { HttpEndpoint } from './http-endpoint.js';
 import { Subscriber, type SubscriberReset } from './subscriber.js';
 import type { HubEvent } from './types.js';
@@ -97,7 +98,7 @@ export class PollEndpoint extends HttpEndpoint {
       { transport: 'poll', req, ...grant },
       (reason) => {
         // Draining: answered now, on a connection that then closes (the next poll goes elsewhere).
-        if (reason === 'drain' && !res.headersSent) res.setHeader('Connection', 'close');
+        if (reason === 'drain' && !res.headersSent) closeWithAnswer(req, res);
         if (reason === 'expired' || reason === 'drain') return answerEmpty();
         if (!finish()) return;
         const message = 'The hub ended this client (hub.disconnect).';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { drainingError, HubError, type HubCore } from './core.js';
+import { HubError, type EndReason, type HubCore } from './core.js';
 import { corsHeaders } from './http.js';
 import { HttpEndpoint } from './http-endpoint.js';
 import { Http2Request } from './http2.js';
@@ -112,23 +112,28 @@ export class SseEndpoint extends HttpEndpoint {
     // Registered in the same turn as the check above: no await in between, so no ghost.
     this.streams.set(res, out);
     core.attach(subscriber);
+    // A stream told to move while it still starts (its replay awaits the store) ends once it has
+    // started: admitted before the drain, a 503 would be an `error` to EventSource.
+    let started = false;
+    let moveWhenStarted = false;
     // Expired or disconnected: a final control event whose name no topic can have (`$`), then
     // the end. The client resumes at once with fresh credentials (`$expired`) or treats it as
     // a 401 (`$revoked`); its cursor is where it was.
+    const end = (reason: EndReason) => {
+      // Moved (draining, maxConnectionAge): a plain end after a short jittered `retry:`, which
+      // every client (EventSource too) follows at once, with its cursor.
+      if (reason === 'drain' && !started) return void (moveWhenStarted = true);
+      write(
+        reason === 'drain'
+          ? `retry: ${drainRetry(core.options.retry)}\n\n`
+          : `event: $${reason}\ndata: {}\n\n`,
+      );
+      if (!res.writableEnded) out.end();
+      if (reason === 'drain') closeAfterResponse(req);
+    };
     const untrack = core.track(
       { transport: 'sse', req, ...grant },
-      (reason) => {
-        // Moved (draining, maxConnectionAge): a plain end after a short jittered `retry:`, which
-        // every client (EventSource too) follows at once, with its cursor.
-        if (reason === 'drain' && !res.headersSent) return this.fail(req, res, drainingError());
-        write(
-          reason === 'drain'
-            ? `retry: ${drainRetry(core.options.retry)}\n\n`
-            : `event: $${reason}\ndata: {}\n\n`,
-        );
-        if (!res.writableEnded) out.end();
-        if (reason === 'drain') closeAfterResponse(req);
-      },
+      end,
       // `hub.unsubscribe`: `$unsubscribed` names the topics; a stream left with none ends.
       (drop) => {
         const gone = [...subscriber.topics].filter((topic) => drop.has(topic));
@@ -168,6 +173,8 @@ export class SseEndpoint extends HttpEndpoint {
           write(`event: $presence\ndata: ${JSON.stringify(message)}\n\n`),
         );
       }
+      started = true;
+      if (moveWhenStarted) end('drain');
     } catch (error) {
       held?.release();
       this.streams.delete(res);

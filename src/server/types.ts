@@ -234,14 +234,17 @@ export interface HubOptions {
   /**
    * Rotates SSE streams and WebSockets older than about this many ms (each drawn within ±10 %),
    * the way `hub.drain` moves them: the client resumes at once from its cursor, through the load
-   * balancer, so connections spread again over the processes after a scale-out. Default 0 (off).
+   * balancer, so connections spread again over the processes after a scale-out. Default 0 (off);
+   * else at least 1000 (a shorter age could move a connection before its client subscribed or
+   * got its replay, again and again): other values throw a `RangeError`.
    */
   maxConnectionAge?: number;
   /**
    * Opt-in compression, `true` or `{ threshold, sse, websocket, level }`: gzip for SSE streams
    * whose request's `Accept-Encoding` allows it (each event compressed once for every stream,
    * flushed with it) and WebSocket `permessage-deflate` (RFC 7692) for clients that offer it.
-   * Frames and messages under `threshold` bytes (default 1024) go uncompressed. Default off.
+   * Frames and messages under `threshold` bytes (default 1024) go uncompressed. Default off
+   * (`false`, `null`, `undefined`); any other kind of value throws a `TypeError`.
    */
   compression?: boolean | CompressionOptions;
   /**
