@@ -1,0 +1,157 @@
+// Red-team pass on issue #27 (presence, hub.publish([topics]), hub.unsubscribe, metrics): the
+// seams between them. Uses dist/: run `npm run build` first.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { get } from 'node:http';
+import { createGunzip } from 'node:zlib';
+import { startHub, openSse, openWs, until, sseRecords } from './hub-helpers.mjs';
+import { createHub } from '../../../dist/server/index.js';
+
+const authorize = ({ req, token }) => ({ user: token ?? req.headers['x-user'] });
+const users = async (h, topic) => (await h.hub.presence(topic)).map((m) => m.user).sort();
+
+test('hub.unsubscribe of a presence topic: the SSE user leaves that topic, keeps the other, hears no more of it', async (t) => {
+  const h = await startHub({ presence: ['room:'], authorize });
+  t.after(() => h.close());
+  const alice = await openSse(h.url('/sse?topic=room:1&topic=room:2'), { 'X-User': 'alice' });
+  await until(async () => (await users(h, 'room:1')).length === 1, 10_000, 'alice joined');
+  await until(() => alice.text.includes('$presence'), 10_000, 'snapshots');
+  assert.equal(await h.hub.unsubscribe({ user: 'alice' }, 'room:1'), 1);
+  await until(() => alice.text.includes('$unsubscribed'), 10_000, '$unsubscribed');
+  await until(async () => (await users(h, 'room:1')).length === 0, 10_000, 'alice left room:1');
+  assert.deepEqual(await users(h, 'room:2'), ['alice']);
+  // Sentinel: bob joins both rooms; alice's stream hears bob on room:2 only.
+  const bob = await openSse(h.url('/sse?topic=room:1&topic=room:2'), { 'X-User': 'bob' });
+  const after = () =>
+    sseRecords(alice.text.slice(alice.text.indexOf('$unsubscribed')))
+      .filter((r) => r.event === '$presence')
+      .map((r) => JSON.parse(r.data));
+  await until(() => after().some((m) => m.action === 'join' && m.user === 'bob'), 10_000, 'bob');
+  assert.deepEqual(
+    after().map((m) => m.topic),
+    ['room:2'],
+  );
+  alice.close();
+  bob.close();
+});
+
+test('hub.unsubscribe of a presence topic: the WebSocket user leaves that topic, keeps the other, hears no more of it', async (t) => {
+  const h = await startHub({ presence: ['room:'], authorize });
+  t.after(() => h.close());
+  const ws = await openWs(h.url('/ws').replace('http', 'ws'));
+  ws.send({ type: 'auth', token: 'alice' });
+  ws.send({ type: 'subscribe', topics: ['room:1', 'room:2'], ref: 1 });
+  await until(() => ws.of('presence').length === 2, 10_000, 'snapshots');
+  assert.equal(await h.hub.unsubscribe({ user: 'alice' }, ['room:1']), 1);
+  await until(() => ws.of('unsubscribed').length === 1, 10_000, 'unsubscribed frame');
+  await until(async () => (await users(h, 'room:1')).length === 0, 10_000, 'alice left room:1');
+  assert.deepEqual(await users(h, 'room:2'), ['alice']);
+  const seen = ws.frames.length;
+  const bob = await openWs(h.url('/ws').replace('http', 'ws'));
+  bob.send({ type: 'auth', token: 'bob' });
+  bob.send({ type: 'subscribe', topics: ['room:1', 'room:2'], ref: 1 });
+  const later = () => ws.frames.slice(seen).filter((f) => f.type === 'presence');
+  await until(() => later().some((f) => f.user === 'bob'), 10_000, 'bob join on room:2');
+  assert.deepEqual(
+    later().map((f) => f.topic),
+    ['room:2'],
+  );
+  ws.socket.terminate();
+  bob.socket.terminate();
+});
+
+test('hub.unsubscribe on a gzip SSE stream: $unsubscribed arrives decoded and the stream ends cleanly', async (t) => {
+  const h = await startHub({ compression: { threshold: 0 }, presence: ['room:'], authorize });
+  t.after(() => h.close());
+  const stream = await new Promise((resolve, reject) => {
+    const req = get(
+      h.url('/sse?topic=room:1'),
+      { headers: { 'accept-encoding': 'gzip', 'x-user': 'alice' }, agent: false },
+      (res) => {
+        const s = { res, text: '', ended: false, aborted: false };
+        const body = res.pipe(createGunzip());
+        body.setEncoding('utf8');
+        body.on('data', (c) => (s.text += c));
+        body.on('end', () => (s.ended = true));
+        body.on('error', (e) => (s.error = e));
+        res.on('aborted', () => (s.aborted = true));
+        resolve(s);
+      },
+    );
+    req.on('error', reject);
+  });
+  assert.equal(stream.res.headers['content-encoding'], 'gzip');
+  await until(() => stream.text.includes('$presence'), 10_000, 'snapshot');
+  assert.equal(await h.hub.unsubscribe({ user: 'alice' }, 'room:1'), 1);
+  await until(() => stream.ended || stream.error || stream.aborted, 10_000, 'end');
+  assert.equal(stream.error, undefined);
+  assert.equal(stream.aborted, false);
+  assert.ok(stream.text.includes('event: $unsubscribed\ndata: {"topics":["room:1"]}\n\n'));
+  await until(async () => (await users(h, 'room:1')).length === 0, 10_000, 'alice left');
+});
+
+test('hub.publish([topics]): a topic listed twice is published once (the same event in both places); [] and 1,000 topics', async (t) => {
+  const h = await startHub();
+  t.after(() => h.close());
+  const stream = await openSse(h.url('/sse?topic=a&topic=b'));
+  await until(() => stream.text.includes('event: cursor'), 10_000, 'cursor');
+  const events = await h.hub.publish(['a', 'b', 'a'], { n: 1 });
+  assert.equal(events.length, 3);
+  assert.equal(events[0].id, events[2].id);
+  assert.notEqual(events[0].id, events[1].id);
+  await h.hub.publish('b', 'sentinel');
+  await until(() => stream.events().some((e) => e.data === '"sentinel"'), 10_000, 'sentinel');
+  assert.deepEqual(
+    stream.events().map((e) => e.data),
+    ['{"n":1}', '{"n":1}', '"sentinel"'],
+  );
+  await assert.rejects(h.hub.publish([], 1), { code: 'no-topic' });
+  const many = Array.from({ length: 1000 }, (_, i) => `t${i}`);
+  const out = await h.hub.publish(many, 1);
+  assert.equal(new Set(out.map((e) => e.id)).size, 1000);
+  assert.deepEqual(
+    out.map((e) => e.topic),
+    many,
+  );
+  stream.close();
+});
+
+test('maxPresenceMembers: NaN and negative are refused at createHub; 0 admits nobody as a member', async (t) => {
+  for (const bad of [NaN, -1, 1.5, '3']) {
+    assert.throws(() => createHub({ presence: [''], maxPresenceMembers: bad }), TypeError, String(bad));
+  }
+  const h = await startHub({ presence: ['room:'], maxPresenceMembers: 0, authorize });
+  t.after(() => h.close());
+  const s = await openSse(h.url('/sse?topic=room:1'), { 'X-User': 'alice' });
+  assert.equal(s.status, 429);
+  s.close();
+  assert.deepEqual(await users(h, 'room:1'), []);
+});
+
+test('presence user ids with ":", "{", "}", unicode and info with newlines round-trip (memory)', async (t) => {
+  const odd = ['a:b', '{tag}', 'x}{y', 'ü🙂', 'line\nbreak', ''];
+  const h = await startHub({
+    presence: ['room:'],
+    authorize: ({ req }) => ({
+      user: decodeURIComponent(req.headers['x-user']),
+      info: { bio: 'two\nlines\n\ndata: fake' },
+    }),
+  });
+  t.after(() => h.close());
+  const streams = [];
+  for (const user of odd) {
+    streams.push(
+      await openSse(h.url('/sse?topic=room:1'), { 'X-User': encodeURIComponent(user) }),
+    );
+  }
+  await until(async () => (await users(h, 'room:1')).length === odd.length, 10_000, 'all joined');
+  assert.deepEqual(await users(h, 'room:1'), [...odd].sort());
+  const last = streams.at(-1);
+  await until(() => last.text.includes('$presence'), 10_000, 'snapshot');
+  const snapshot = sseRecords(last.text).find((r) => r.event === '$presence');
+  const members = JSON.parse(snapshot.data).members;
+  assert.equal(members.length, odd.length);
+  assert.ok(members.every((m) => m.info.bio === 'two\nlines\n\ndata: fake'));
+  for (const s of streams) s.close();
+  await until(async () => (await users(h, 'room:1')).length === 0, 10_000, 'all left');
+});
