@@ -84,11 +84,15 @@ export class Presence {
   /**
    * Holds the grant's `user` on the presence topics among `topics`, for one connection. Call
    * `release` when the connection ends or leaves the topics (any number of times, also while
-   * `ready` is pending). `ready` rejects with `429 presence-full` when a topic already has
+   * `ready` is pending; `release(topics)` lets go of those topics only, as `hub.unsubscribe`
+   * does). `ready` rejects with `429 presence-full` when a topic already has
    * `maxPresenceMembers` other members (the connection is refused; release it), or with the
    * store's error. A grant without a `user` holds nothing: it is not a member.
    */
-  enter(topics: Iterable<string>, grant: AuthGrant): { ready: Promise<void>; release: () => void } {
+  enter(
+    topics: Iterable<string>,
+    grant: AuthGrant,
+  ): { ready: Promise<void>; release: (topics?: Iterable<string>) => void } {
     // A numeric id (a database key) is the same user as its string.
     const user = typeof grant.user === 'number' ? String(grant.user) : grant.user;
     const mine = [...topics].filter((topic) => this.enabled(topic));
@@ -109,11 +113,15 @@ export class Presence {
       hold.count++;
       return { topic, hold };
     });
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      for (const { topic, hold } of taken) this.drop(topic, user, hold);
+    // Each hold is let go of once, whether all at once or topic by topic.
+    const released = taken.map(() => false);
+    const release = (only?: Iterable<string>) => {
+      const some = only && new Set(only);
+      taken.forEach(({ topic, hold }, index) => {
+        if (released[index] || (some && !some.has(topic))) return;
+        released[index] = true;
+        this.drop(topic, user, hold);
+      });
     };
     const ready = Promise.all(taken.map(({ hold }) => hold.joined)).then((answers) => {
       const full = mine.filter((_, index) => !answers[index]);
@@ -130,9 +138,12 @@ export class Presence {
 
   /**
    * Sends `send` the presence of every presence topic among `topics`: a snapshot, then the
-   * changes. Returns the function that stops it.
+   * changes. Returns the function that stops it (for `topics` only, when given).
    */
-  watch(topics: Iterable<string>, send: (message: PresenceMessage) => void): () => void {
+  watch(
+    topics: Iterable<string>,
+    send: (message: PresenceMessage) => void,
+  ): (topics?: Iterable<string>) => void {
     const mine = [...new Set(topics)].filter((topic) => this.enabled(topic));
     const views = mine.map((topic) => {
       const view: View = { topic, send, known: new Map(), buffer: [] };
@@ -142,8 +153,10 @@ export class Presence {
       void this.snapshot(view);
       return view;
     });
-    return () => {
+    return (only) => {
+      const some = only && new Set(only);
       for (const view of views) {
+        if (some && !some.has(view.topic)) continue;
         const set = this.views.get(view.topic);
         set?.delete(view);
         if (set?.size === 0) this.views.delete(view.topic);

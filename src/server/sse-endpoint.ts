@@ -136,6 +136,9 @@ export class SseEndpoint extends HttpEndpoint {
         core.detach(subscriber);
         for (const topic of gone) subscriber.topics.delete(topic);
         core.attach(subscriber);
+        // Not a member of those topics any more, nor told of their presence.
+        held?.release(gone);
+        unwatch?.(gone);
         write(`event: $unsubscribed\ndata: ${JSON.stringify({ topics: gone })}\n\n`);
         if (!subscriber.topics.size && !res.writableEnded) out.end();
         return true;
@@ -144,7 +147,7 @@ export class SseEndpoint extends HttpEndpoint {
     // Presence (the `presence` option): the user is held while the stream lives; the stream
     // gets `$presence` events (a name no topic can have).
     const held = core.presence?.enter(topics, grant);
-    let unwatch: (() => void) | undefined;
+    let unwatch: ((topics?: Iterable<string>) => void) | undefined;
     res.once('close', () => {
       untrack();
       this.streams.delete(res);
@@ -164,7 +167,8 @@ export class SseEndpoint extends HttpEndpoint {
       );
       if (!res.headersSent && !presence.gone) write(': resumed\n\n');
       if (!presence.gone && !res.writableEnded) {
-        unwatch = core.presence?.watch(topics, (message) =>
+        // The topics left: `hub.unsubscribe` may have dropped some while the stream started.
+        unwatch = core.presence?.watch(subscriber.topics, (message) =>
           write(`event: $presence\ndata: ${JSON.stringify(message)}\n\n`),
         );
       }

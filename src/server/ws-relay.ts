@@ -176,6 +176,8 @@ export class WebSocketRelay {
         const gone = [...drop].filter((topic) => held.has(topic));
         if (!gone.length) return false;
         unsubscribe(gone);
+        // Not a member of those topics any more, nor told of their presence.
+        presence.leave(gone);
         send({ type: 'unsubscribed', topics: gone });
         return true;
       },
