@@ -155,3 +155,39 @@ test('presence user ids with ":", "{", "}", unicode and info with newlines round
   for (const s of streams) s.close();
   await until(async () => (await users(h, 'room:1')).length === 0, 10_000, 'all left');
 });
+
+test('a presence snapshot larger than maxBufferedBytes (many members with big info) reaches a new subscriber; it is not cut off on every reconnect', async (t) => {
+  // 3 members × 40 KB of info: a 120 KB snapshot, past a 64 KB maxBufferedBytes.
+  const big = 'x'.repeat(40_000);
+  const h = await startHub({
+    presence: ['room:'],
+    maxBufferedBytes: 64 * 1024,
+    authorize: ({ req, token }) => ({ user: token ?? req.headers['x-user'], info: { big } }),
+  });
+  t.after(() => h.close());
+  const streams = [];
+  for (const user of ['a', 'b', 'c']) {
+    streams.push(await openSse(h.url('/sse?topic=room:1'), { 'X-User': user }));
+  }
+  await until(async () => (await users(h, 'room:1')).length === 3, 10_000, 'three members');
+  const d = await openSse(h.url('/sse?topic=room:1'), { 'X-User': 'd' });
+  assert.equal(d.status, 200);
+  await until(
+    () => sseRecords(d.text).some((r) => r.event === '$presence' && r.data.includes('snapshot')),
+    10_000,
+    'SSE snapshot',
+  );
+  const snapshot = JSON.parse(sseRecords(d.text).find((r) => r.event === '$presence').data);
+  assert.equal(snapshot.members.length, 4);
+  const ws = await openWs(h.url('/ws').replace('http', 'ws'));
+  ws.send({ type: 'auth', token: 'e' });
+  ws.send({ type: 'subscribe', topics: ['room:1'], ref: 1 });
+  await until(() => ws.of('presence').some((f) => f.action === 'snapshot'), 10_000, 'WS snapshot');
+  assert.equal(ws.of('presence')[0].members.length, 5);
+  assert.equal(ws.socket.readyState, ws.socket.OPEN);
+  // The stream is still open: a publish after it arrives.
+  await h.hub.publish('room:1', 'after');
+  await until(() => d.events().some((e) => e.data === '"after"'), 10_000, 'event after snapshot');
+  for (const s of [...streams, d]) s.close();
+  ws.socket.terminate();
+});
