@@ -91,8 +91,12 @@ export class SseEndpoint extends HttpEndpoint {
         out.write(`retry: ${retry}\n: connected\n\n`);
         res.socket?.setNoDelay(true);
       }
+      // Cut off when what was queued before this frame is still past the bound: one frame
+      // larger than maxBufferedBytes (a presence snapshot of many members) is not, by itself, a
+      // slow consumer — cutting it would cut the same client on every reconnect.
+      const backlog = res.writableLength;
       out.write(frame, event);
-      if (res.writableLength > core.options.maxBufferedBytes) {
+      if (backlog > core.options.maxBufferedBytes) {
         core.metrics?.slowConsumer('sse');
         core.log.incident(
           'slow SSE consumers cut off',
