@@ -118,7 +118,11 @@ test('hub.publish([topics]): a topic listed twice is published once (the same ev
 
 test('maxPresenceMembers: NaN and negative are refused at createHub; 0 admits nobody as a member', async (t) => {
   for (const bad of [NaN, -1, 1.5, '3']) {
-    assert.throws(() => createHub({ presence: [''], maxPresenceMembers: bad }), TypeError, String(bad));
+    assert.throws(
+      () => createHub({ presence: [''], maxPresenceMembers: bad }),
+      TypeError,
+      String(bad),
+    );
   }
   const h = await startHub({ presence: ['room:'], maxPresenceMembers: 0, authorize });
   t.after(() => h.close());
@@ -140,9 +144,7 @@ test('presence user ids with ":", "{", "}", unicode and info with newlines round
   t.after(() => h.close());
   const streams = [];
   for (const user of odd) {
-    streams.push(
-      await openSse(h.url('/sse?topic=room:1'), { 'X-User': encodeURIComponent(user) }),
-    );
+    streams.push(await openSse(h.url('/sse?topic=room:1'), { 'X-User': encodeURIComponent(user) }));
   }
   await until(async () => (await users(h, 'room:1')).length === odd.length, 10_000, 'all joined');
   assert.deepEqual(await users(h, 'room:1'), [...odd].sort());
