@@ -191,3 +191,59 @@ test('a presence snapshot larger than maxBufferedBytes (many members with big in
   for (const s of [...streams, d]) s.close();
   ws.socket.terminate();
 });
+
+test('Redis: odd user ids (":", "{…}", unicode) across two processes; hub.unsubscribe from the other process takes the user out of presence; drain of one process keeps a user present on the other', async (t) => {
+  const { startRedis } = await import('./redis-helpers.mjs');
+  const redis = await startRedis({ persistence: false });
+  t.after(() => redis.stop());
+  const options = {
+    redis: redis.url,
+    presence: ['room:'],
+    presenceTtl: 4000,
+    authorize: ({ req }) => ({
+      user: decodeURIComponent(req.headers['x-user']),
+      info: { n: decodeURIComponent(req.headers['x-user']) },
+    }),
+  };
+  const a = await startHub(options);
+  const b = await startHub(options);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const odd = ['a:b', '{tag}', 'x}{y', 'ü🙂'];
+  const on = (h, user, topics = 'topic=room:1&topic=room:2') =>
+    openSse(h.url(`/sse?${topics}`), { 'X-User': encodeURIComponent(user) });
+  const streams = [];
+  for (const [i, user] of odd.entries()) streams.push(await on(i < 2 ? b : a, user));
+  await until(async () => (await users(b, 'room:1')).length === odd.length, 15_000, 'joined');
+  assert.deepEqual(await users(a, 'room:1'), [...odd].sort());
+  assert.deepEqual((await a.hub.presence('room:1')).find((m) => m.user === 'ü🙂').info, {
+    n: 'ü🙂',
+  });
+  // '{tag}' is on process b; the unsubscribe is called on a.
+  await a.hub.unsubscribe({ user: '{tag}' }, 'room:1');
+  await until(
+    async () => !(await users(a, 'room:1')).includes('{tag}'),
+    15_000,
+    '{tag} left room:1',
+  );
+  assert.ok((await users(a, 'room:2')).includes('{tag}'));
+  // 'a:b' (on b) opens a second stream on a; a drains: 'a:b' stays, 'x}{y' and 'ü🙂' (a only)
+  // leave.
+  const second = await on(a, 'a:b', 'topic=room:1');
+  await until(() => second.text.includes('event: cursor'), 15_000, 'second stream');
+  const observer = await on(b, 'observer', 'topic=room:1');
+  await until(() => observer.text.includes('$presence'), 15_000, 'observer snapshot');
+  await a.hub.drain({ within: 100 });
+  await until(
+    async () => (await users(b, 'room:1')).join() === ['a:b', 'observer'].join(),
+    15_000,
+    'the members of a left with it',
+  );
+  assert.ok((await users(b, 'room:1')).includes('a:b'));
+  const leaves = sseRecords(observer.text.slice(0, observer.text.lastIndexOf('\n\n') + 2))
+    .filter((r) => r.event === '$presence')
+    .map((r) => JSON.parse(r.data))
+    .filter((m) => m.action === 'leave')
+    .map((m) => m.user);
+  assert.deepEqual(leaves.sort(), ['x}{y', 'ü🙂'].sort());
+  for (const s of [...streams, second, observer]) s.close();
+});
