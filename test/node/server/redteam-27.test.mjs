@@ -247,3 +247,25 @@ test('Redis: odd user ids (":", "{…}", unicode) across two processes; hub.unsu
   assert.deepEqual(leaves.sort(), ['x}{y', 'ü🙂'].sort());
   for (const s of [...streams, second, observer]) s.close();
 });
+
+test('a grant info past maxPayload is not spread to every subscriber: it is logged and the member shows info null', async (t) => {
+  const lines = [];
+  const h = await startHub({
+    presence: ['room:'],
+    maxPayload: 1024,
+    logger: { warn: (line) => lines.push(String(line)), info: () => {} },
+    authorize: ({ req }) => ({
+      user: req.headers['x-user'],
+      info: req.headers['x-user'] === 'big' ? { blob: 'x'.repeat(5000) } : { ok: 1 },
+    }),
+  });
+  t.after(() => h.close());
+  const big = await openSse(h.url('/sse?topic=room:1'), { 'X-User': 'big' });
+  const small = await openSse(h.url('/sse?topic=room:1'), { 'X-User': 'small' });
+  await until(async () => (await users(h, 'room:1')).length === 2, 10_000, 'both joined');
+  const members = Object.fromEntries((await h.hub.presence('room:1')).map((m) => [m.user, m.info]));
+  assert.deepEqual(members, { big: null, small: { ok: 1 } });
+  await until(() => lines.some((l) => /info/.test(l) && /maxPayload/.test(l)), 10_000, 'logged');
+  big.close();
+  small.close();
+});
