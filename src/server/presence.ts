@@ -1,5 +1,6 @@
 import { badTopic, HubError, type HubCore } from './core.js';
 import { isValidTopic } from './http.js';
+import { defaultLimits } from '../internal/protocol.js';
 import type { HubLog } from './hub-log.js';
 import type { PresenceBackend, PresenceChange, PresenceMember } from './presence-backend.js';
 
@@ -25,6 +26,8 @@ export interface PresenceSettings {
   max: number;
   /** ms a process's holds live in a shared store without a renewal. */
   ttl: number;
+  /** Largest `info` (JSON bytes) a member carries (`maxPayload`); a larger one is `null`. */
+  maxInfo: number;
 }
 
 /** This process's connections of one user to one topic. */
@@ -99,7 +102,7 @@ export class Presence {
     if (typeof user !== 'string' || !mine.length || this.closed) {
       return { ready: Promise.resolve(), release: () => {} };
     }
-    const info = infoJson(grant.info, this.log);
+    const info = infoJson(grant.info, this.settings.maxInfo, this.log);
     const taken = mine.map((topic) => {
       let users = this.holds.get(topic);
       if (!users) this.holds.set(topic, (users = new Map()));
@@ -292,14 +295,25 @@ export class Presence {
   }
 }
 
-/** A grant's `info` as JSON; one that is not JSON (a cycle, a BigInt) is logged and `null`. */
-function infoJson(info: unknown, log: HubLog): string {
+/**
+ * A grant's `info` as JSON; one that is not JSON (a cycle, a BigInt) or is larger than `max`
+ * bytes is logged and `null`: every subscriber of the topic gets each member's info, in each
+ * snapshot, so it is bounded as a published event is.
+ */
+function infoJson(info: unknown, max: number, log: HubLog): string {
+  let json: string;
   try {
-    return JSON.stringify(info ?? null) ?? 'null';
+    json = JSON.stringify(info ?? null) ?? 'null';
   } catch (error) {
     log.incident('presence errors', `authorize's info is not JSON: ${(error as Error).message}`);
     return 'null';
   }
+  if (Buffer.byteLength(json) <= max) return json;
+  log.incident(
+    'presence errors',
+    `authorize's info is ${Buffer.byteLength(json)} bytes, more than maxPayload (${max}): the member's info is null`,
+  );
+  return 'null';
 }
 
 /**
@@ -333,7 +347,12 @@ export function createPresence(
     : new MemoryPresence();
   return new Presence(
     backend,
-    { prefixes, max: maxPresenceMembers, ttl: presenceTtl },
+    {
+      prefixes,
+      max: maxPresenceMembers,
+      ttl: presenceTtl,
+      maxInfo: options.maxPayload ?? defaultLimits.maxPayload,
+    },
     log,
     retryAfter,
   );
