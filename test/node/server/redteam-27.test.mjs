@@ -269,3 +269,43 @@ test('a grant info past maxPayload is not spread to every subscriber: it is logg
   big.close();
   small.close();
 });
+
+test('hub.unsubscribe while a subscription is still starting (its store read pending): no presence of the dropped topic follows (SSE, WebSocket)', async (t) => {
+  const { MemoryStore } = await import('../../../dist/server/index.js');
+  let open;
+  const gate = new Promise((resolve) => (open = resolve));
+  class SlowStore extends MemoryStore {
+    async latestId() {
+      await gate;
+      return super.latestId();
+    }
+  }
+  const h = await startHub({ store: new SlowStore(), presence: ['room:'], authorize });
+  t.after(() => (open(), h.close()));
+  const pending = openSse(h.url('/sse?topic=room:1&topic=room:2'), { 'X-User': 'alice' });
+  const ws = await openWs(h.url('/ws').replace('http', 'ws'));
+  ws.send({ type: 'auth', token: 'alice' });
+  ws.send({ type: 'subscribe', topics: ['room:1', 'room:2'], ref: 1 });
+  await until(
+    async () => (await h.hub.topic('room:1')).subscribers === 2,
+    10_000,
+    'both subscriptions attached, still starting',
+  );
+  assert.equal(await h.hub.unsubscribe({ user: 'alice' }, 'room:1'), 2);
+  open();
+  const sse = await pending;
+  const presenceOf = () =>
+    sseRecords(sse.text.slice(0, sse.text.lastIndexOf('\n\n') + 2))
+      .filter((r) => r.event === '$presence')
+      .map((r) => JSON.parse(r.data));
+  // Sentinel: bob joins both rooms; alice hears him on room:2 only, on both transports.
+  const bob = await openSse(h.url('/sse?topic=room:1&topic=room:2'), { 'X-User': 'bob' });
+  await until(() => presenceOf().some((m) => m.user === 'bob'), 10_000, 'bob on SSE');
+  await until(() => ws.of('presence').some((f) => f.user === 'bob'), 10_000, 'bob on WS');
+  assert.deepEqual([...new Set(presenceOf().map((m) => m.topic))], ['room:2']);
+  assert.deepEqual([...new Set(ws.of('presence').map((f) => f.topic))], ['room:2']);
+  assert.deepEqual(await users(h, 'room:1'), ['bob']);
+  sse.close();
+  bob.close();
+  ws.socket.terminate();
+});
