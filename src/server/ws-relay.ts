@@ -330,7 +330,8 @@ export class WebSocketRelay {
               (latest) => send({ type: 'subscribed', topics, id: latest, ...ref }),
               { rewind, max: core.options.maxReplay },
             );
-            presence.watch(topics);
+            // The topics left: `hub.unsubscribe` may have dropped some while it started.
+            presence.watch(topics.filter((topic) => subscription.topics.has(topic)));
           } catch (error) {
             // Without its replay the subscription would have a gap: drop it, the client retries.
             core.detach(subscription);
