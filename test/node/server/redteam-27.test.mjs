@@ -239,13 +239,18 @@ test('Redis: odd user ids (":", "{…}", unicode) across two processes; hub.unsu
     'the members of a left with it',
   );
   assert.ok((await users(b, 'room:1')).includes('a:b'));
-  const leaves = sseRecords(observer.text.slice(0, observer.text.lastIndexOf('\n\n') + 2))
-    .filter((r) => r.event === '$presence')
-    .map((r) => JSON.parse(r.data))
+  // Sentinel: 'z' joins on b; every leave before it has reached the observer by then.
+  const z = await on(b, 'z', 'topic=room:1');
+  const told = () =>
+    sseRecords(observer.text.slice(0, observer.text.lastIndexOf('\n\n') + 2))
+      .filter((r) => r.event === '$presence')
+      .map((r) => JSON.parse(r.data));
+  await until(() => told().some((m) => m.action === 'join' && m.user === 'z'), 15_000, 'z');
+  const leaves = told()
     .filter((m) => m.action === 'leave')
     .map((m) => m.user);
   assert.deepEqual(leaves.sort(), ['x}{y', 'ü🙂'].sort());
-  for (const s of [...streams, second, observer]) s.close();
+  for (const s of [...streams, second, observer, z]) s.close();
 });
 
 test('a grant info past maxPayload is not spread to every subscriber: it is logged and the member shows info null', async (t) => {
