@@ -314,3 +314,29 @@ test('hub.unsubscribe while a subscription is still starting (its store read pen
   bob.close();
   ws.socket.terminate();
 });
+
+test('metrics: a reset reason outside the known set (a custom store) is counted as "other", not as a new label value each', async (t) => {
+  const { MemoryStore } = await import('../../../dist/server/index.js');
+  let n = 0;
+  class OddStore extends MemoryStore {
+    async replay(cursor, topics, max) {
+      const replay = await super.replay(cursor, topics, max);
+      return { ...replay, reset: `lost-${n++}`, events: [] };
+    }
+  }
+  const { scrape } = await import('./metrics-helpers.mjs');
+  const h = await startHub({ store: new OddStore(), metrics: true });
+  t.after(() => h.close());
+  const first = await h.hub.publish('a', 1);
+  for (let i = 0; i < 3; i++) {
+    const s = await openSse(h.url('/sse?topic=a'), { 'Last-Event-ID': first.id });
+    await until(() => s.text.includes('event: reset'), 10_000, 'reset');
+    s.close();
+  }
+  const m = await scrape(h.url('/metrics'));
+  const reasons = [...m.text.matchAll(/realtime_hub_resets_total\{reason="([^"]+)"\}/g)].map(
+    (x) => x[1],
+  );
+  assert.deepEqual(reasons.sort(), ['epoch', 'invalid', 'other', 'too-many', 'too-old']);
+  assert.equal(m.value('realtime_hub_resets_total', { reason: 'other' }), 3);
+});
