@@ -496,8 +496,10 @@ export class HubCore {
     // A client that left while `authorize` ran would never learn the id: it would publish again.
     if (from?.gone?.()) throw new HubError('gone', 'The client left.', 499);
     this.assertOpen();
-    // One message id per topic: the same key publishes to each topic once.
-    const items = (topics as string[]).map((topic) => ({
+    // One message id per topic: the same key publishes to each topic once. A topic listed twice
+    // is published once (its subscribers would get the data twice); both places get that event.
+    const distinct = [...new Set(topics as string[])];
+    const items = distinct.map((topic) => ({
       topic,
       dedup: dedupOf(from, topic, json),
     }));
@@ -514,7 +516,9 @@ export class HubCore {
     const duplicates = events.filter((event) => event.duplicate).length;
     const seconds = (performance.now() - started) / 1000;
     this.metrics?.published(from?.via ?? 'api', events.length - duplicates, duplicates, seconds);
-    return events;
+    if (distinct.length === topics.length) return events;
+    const byTopic = new Map(distinct.map((topic, index) => [topic, events[index]!]));
+    return (topics as string[]).map((topic) => byTopic.get(topic)!);
   }
 
   /**

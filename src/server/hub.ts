@@ -22,7 +22,8 @@ export interface Hub {
   publish(topic: string, data: unknown): Promise<HubEvent>;
   /**
    * Publishes `data` to several topics at once: each gets its own event (its own id, in the order
-   * given), all of them stored in one atomic step or none (memory and Redis stores). Rejects with
+   * given), all of them stored in one atomic step or none (memory and Redis stores). A topic
+   * listed twice is published once: both of its places in the answer hold that event. Rejects with
    * `HubError` `bad-topic`, `bad-data`, `too-large`, `closing` or `unavailable` (nothing stored).
    */
   publish(topics: string[], data: unknown): Promise<HubEvent[]>;

@@ -126,9 +126,13 @@ export class HubMetrics {
     });
   }
 
-  /** A `reset` sent to a subscriber. */
+  /**
+   * A `reset` sent to a subscriber. A reason outside the known set (a custom store's) is
+   * counted as `other`: each label value is a time series of its own, so the set stays closed.
+   */
   reset(reason: ResetReason): void {
-    this.record((m) => m.resets.inc({ reason }));
+    const known = (resetReasons as readonly string[]).includes(reason);
+    this.record((m) => m.resets.inc({ reason: known ? reason : 'other' }));
   }
 
   /** A subscriber cut off for a send queue past `maxBufferedBytes`. */
@@ -216,12 +220,15 @@ export class HubMetrics {
   }
 }
 
+/** The reset reasons the hub sends (`ResetReason`); any other is counted as `other`. */
+const resetReasons = ['epoch', 'too-old', 'invalid', 'too-many'] as const;
+
 /** Every label value each counter can have starts at 0, so a rate is defined from the start. */
 const zeros: [keyof Instruments, string, string[]][] = [
   ['deliveries', 'transport', ['sse', 'ws', 'poll']],
   ['publishes', 'source', ['http', 'ws', 'api']],
   ['duplicates', 'source', ['http', 'ws', 'api']],
-  ['resets', 'reason', ['epoch', 'too-old', 'invalid', 'too-many']],
+  ['resets', 'reason', [...resetReasons, 'other']],
   ['slow', 'transport', ['sse', 'ws']],
   ['rateLimited', 'transport', ['ws']],
 ];

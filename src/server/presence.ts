@@ -1,5 +1,6 @@
 import { badTopic, HubError, type HubCore } from './core.js';
 import { isValidTopic } from './http.js';
+import { defaultLimits } from '../internal/protocol.js';
 import type { HubLog } from './hub-log.js';
 import type { PresenceBackend, PresenceChange, PresenceMember } from './presence-backend.js';
 
@@ -25,6 +26,8 @@ export interface PresenceSettings {
   max: number;
   /** ms a process's holds live in a shared store without a renewal. */
   ttl: number;
+  /** Largest `info` (JSON bytes) a member carries (`maxPayload`); a larger one is `null`. */
+  maxInfo: number;
 }
 
 /** This process's connections of one user to one topic. */
@@ -84,18 +87,22 @@ export class Presence {
   /**
    * Holds the grant's `user` on the presence topics among `topics`, for one connection. Call
    * `release` when the connection ends or leaves the topics (any number of times, also while
-   * `ready` is pending). `ready` rejects with `429 presence-full` when a topic already has
+   * `ready` is pending; `release(topics)` lets go of those topics only, as `hub.unsubscribe`
+   * does). `ready` rejects with `429 presence-full` when a topic already has
    * `maxPresenceMembers` other members (the connection is refused; release it), or with the
    * store's error. A grant without a `user` holds nothing: it is not a member.
    */
-  enter(topics: Iterable<string>, grant: AuthGrant): { ready: Promise<void>; release: () => void } {
+  enter(
+    topics: Iterable<string>,
+    grant: AuthGrant,
+  ): { ready: Promise<void>; release: (topics?: Iterable<string>) => void } {
     // A numeric id (a database key) is the same user as its string.
     const user = typeof grant.user === 'number' ? String(grant.user) : grant.user;
     const mine = [...topics].filter((topic) => this.enabled(topic));
     if (typeof user !== 'string' || !mine.length || this.closed) {
       return { ready: Promise.resolve(), release: () => {} };
     }
-    const info = infoJson(grant.info, this.log);
+    const info = infoJson(grant.info, this.settings.maxInfo, this.log);
     const taken = mine.map((topic) => {
       let users = this.holds.get(topic);
       if (!users) this.holds.set(topic, (users = new Map()));
@@ -109,11 +116,15 @@ export class Presence {
       hold.count++;
       return { topic, hold };
     });
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      for (const { topic, hold } of taken) this.drop(topic, user, hold);
+    // Each hold is let go of once, whether all at once or topic by topic.
+    const released = taken.map(() => false);
+    const release = (only?: Iterable<string>) => {
+      const some = only && new Set(only);
+      taken.forEach(({ topic, hold }, index) => {
+        if (released[index] || (some && !some.has(topic))) return;
+        released[index] = true;
+        this.drop(topic, user, hold);
+      });
     };
     const ready = Promise.all(taken.map(({ hold }) => hold.joined)).then((answers) => {
       const full = mine.filter((_, index) => !answers[index]);
@@ -130,9 +141,12 @@ export class Presence {
 
   /**
    * Sends `send` the presence of every presence topic among `topics`: a snapshot, then the
-   * changes. Returns the function that stops it.
+   * changes. Returns the function that stops it (for `topics` only, when given).
    */
-  watch(topics: Iterable<string>, send: (message: PresenceMessage) => void): () => void {
+  watch(
+    topics: Iterable<string>,
+    send: (message: PresenceMessage) => void,
+  ): (topics?: Iterable<string>) => void {
     const mine = [...new Set(topics)].filter((topic) => this.enabled(topic));
     const views = mine.map((topic) => {
       const view: View = { topic, send, known: new Map(), buffer: [] };
@@ -142,8 +156,10 @@ export class Presence {
       void this.snapshot(view);
       return view;
     });
-    return () => {
+    return (only) => {
+      const some = only && new Set(only);
       for (const view of views) {
+        if (some && !some.has(view.topic)) continue;
         const set = this.views.get(view.topic);
         set?.delete(view);
         if (set?.size === 0) this.views.delete(view.topic);
@@ -279,14 +295,25 @@ export class Presence {
   }
 }
 
-/** A grant's `info` as JSON; one that is not JSON (a cycle, a BigInt) is logged and `null`. */
-function infoJson(info: unknown, log: HubLog): string {
+/**
+ * A grant's `info` as JSON; one that is not JSON (a cycle, a BigInt) or is larger than `max`
+ * bytes is logged and `null`: every subscriber of the topic gets each member's info, in each
+ * snapshot, so it is bounded as a published event is.
+ */
+function infoJson(info: unknown, max: number, log: HubLog): string {
+  let json: string;
   try {
-    return JSON.stringify(info ?? null) ?? 'null';
+    json = JSON.stringify(info ?? null) ?? 'null';
   } catch (error) {
     log.incident('presence errors', `authorize's info is not JSON: ${(error as Error).message}`);
     return 'null';
   }
+  if (Buffer.byteLength(json) <= max) return json;
+  log.incident(
+    'presence errors',
+    `authorize's info is ${Buffer.byteLength(json)} bytes, more than maxPayload (${max}): the member's info is null`,
+  );
+  return 'null';
 }
 
 /**
@@ -320,7 +347,12 @@ export function createPresence(
     : new MemoryPresence();
   return new Presence(
     backend,
-    { prefixes, max: maxPresenceMembers, ttl: presenceTtl },
+    {
+      prefixes,
+      max: maxPresenceMembers,
+      ttl: presenceTtl,
+      maxInfo: options.maxPayload ?? defaultLimits.maxPayload,
+    },
     log,
     retryAfter,
   );

@@ -91,8 +91,12 @@ export class SseEndpoint extends HttpEndpoint {
         out.write(`retry: ${retry}\n: connected\n\n`);
         res.socket?.setNoDelay(true);
       }
+      // Cut off when what was queued before this frame is still past the bound: one frame
+      // larger than maxBufferedBytes (a presence snapshot of many members) is not, by itself, a
+      // slow consumer — cutting it would cut the same client on every reconnect.
+      const backlog = res.writableLength;
       out.write(frame, event);
-      if (res.writableLength > core.options.maxBufferedBytes) {
+      if (backlog > core.options.maxBufferedBytes) {
         core.metrics?.slowConsumer('sse');
         core.log.incident(
           'slow SSE consumers cut off',
@@ -141,6 +145,9 @@ export class SseEndpoint extends HttpEndpoint {
         core.detach(subscriber);
         for (const topic of gone) subscriber.topics.delete(topic);
         core.attach(subscriber);
+        // Not a member of those topics any more, nor told of their presence.
+        held?.release(gone);
+        unwatch?.(gone);
         write(`event: $unsubscribed\ndata: ${JSON.stringify({ topics: gone })}\n\n`);
         if (!subscriber.topics.size && !res.writableEnded) out.end();
         return true;
@@ -149,7 +156,7 @@ export class SseEndpoint extends HttpEndpoint {
     // Presence (the `presence` option): the user is held while the stream lives; the stream
     // gets `$presence` events (a name no topic can have).
     const held = core.presence?.enter(topics, grant);
-    let unwatch: (() => void) | undefined;
+    let unwatch: ((topics?: Iterable<string>) => void) | undefined;
     res.once('close', () => {
       untrack();
       this.streams.delete(res);
@@ -169,7 +176,8 @@ export class SseEndpoint extends HttpEndpoint {
       );
       if (!res.headersSent && !presence.gone) write(': resumed\n\n');
       if (!presence.gone && !res.writableEnded) {
-        unwatch = core.presence?.watch(topics, (message) =>
+        // The topics left: `hub.unsubscribe` may have dropped some while the stream started.
+        unwatch = core.presence?.watch(subscriber.topics, (message) =>
           write(`event: $presence\ndata: ${JSON.stringify(message)}\n\n`),
         );
       }

@@ -217,7 +217,11 @@ export interface HubOptions {
   retry?: number;
   /** Largest accepted payload (JSON bytes) for a publish, any transport. Default 64 KiB. */
   maxPayload?: number;
-  /** Bytes queued for one subscriber before it is cut off (it replays on reconnect). Default 1 MiB. */
+  /**
+   * Bytes queued for one subscriber before it is cut off (it replays on reconnect): the next
+   * frame sent while more than this is still queued cuts it off, so one frame larger than this
+   * (a presence snapshot of many members) goes through. Default 1 MiB.
+   */
   maxBufferedBytes?: number;
   /** Topics one connection may subscribe to. Default 32. */
   maxTopicsPerConnection?: number;

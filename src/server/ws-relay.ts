@@ -150,10 +150,13 @@ export class WebSocketRelay {
     const send = (frame: object) => {
       if (ended || socket.readyState !== socket.OPEN) return;
       const text = JSON.stringify(frame);
+      // What was queued before this frame: one frame larger than the bound (a presence
+      // snapshot of many members) is not, by itself, a slow consumer.
+      const backlog = socket.bufferedAmount;
       // ws applies its own threshold only without context takeover: the hub's applies always.
       socket.send(text, { compress: text.length >= compressFrom });
       // A subscriber that cannot keep up is cut off; it replays from its last id on reconnect.
-      if (socket.bufferedAmount > core.options.maxBufferedBytes) {
+      if (backlog > core.options.maxBufferedBytes) {
         core.metrics?.slowConsumer('ws');
         core.log.incident('slow WebSocket consumers cut off', 'cut off a slow WebSocket consumer');
         socket.terminate();
@@ -176,6 +179,8 @@ export class WebSocketRelay {
         const gone = [...drop].filter((topic) => held.has(topic));
         if (!gone.length) return false;
         unsubscribe(gone);
+        // Not a member of those topics any more, nor told of their presence.
+        presence.leave(gone);
         send({ type: 'unsubscribed', topics: gone });
         return true;
       },
@@ -325,7 +330,8 @@ export class WebSocketRelay {
               (latest) => send({ type: 'subscribed', topics, id: latest, ...ref }),
               { rewind, max: core.options.maxReplay },
             );
-            presence.watch(topics);
+            // The topics left: `hub.unsubscribe` may have dropped some while it started.
+            presence.watch(topics.filter((topic) => subscription.topics.has(topic)));
           } catch (error) {
             // Without its replay the subscription would have a gap: drop it, the client retries.
             core.detach(subscription);
