@@ -6,17 +6,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHub } from '../../../dist/server/index.js';
 import { startRedis } from './redis-helpers.mjs';
+import { seeded } from './seeded.mjs';
 
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-/** mulberry32: a small seeded generator, so a failing run can be replayed (SEED=<n>). */
-function seeded(a) {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let redis;
 before(async () => {

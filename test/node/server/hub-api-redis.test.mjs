@@ -9,17 +9,9 @@ import { appendScript } from '../../../dist/server/redis-scripts.js';
 import { openSse, openWs, startHub, until } from './hub-helpers.mjs';
 import { startHubProcess, startRedis } from './redis-helpers.mjs';
 import { expectKnownTraffic, knownTraffic, scrape } from './metrics-helpers.mjs';
+import { seeded } from './seeded.mjs';
 
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function seeded(a) {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = seeded(seed);
 const withSeed = (fn) => async (t) => {
   try {

@@ -6,16 +6,9 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { MemoryStore } from '../../../dist/server/index.js';
 import { httpJson, openSse, openWs, startHub, until } from './hub-helpers.mjs';
+import { seeded } from './seeded.mjs';
 
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-function seeded(a) {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = seeded(seed);
 const between = (low, high) => low + Math.floor(random() * (high - low));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
