@@ -10,6 +10,9 @@ export interface PageHost {
   sharing?: object;
   /** `<socket-relay echo>`: its own sends are delivered to it too. */
   readonly echo?: boolean;
+  /** `<socket-relay>`: raw mode and its `type` (how a send built at the call holds its data). */
+  readonly raw?: boolean;
+  readonly type?: string;
   setState(state: string): void;
   emit(event: Event): boolean;
   unshare(): void;
@@ -96,7 +99,13 @@ function alone(host: PageHost): object {
       if (waiting) return !held.push(event);
       return !mine(event);
     },
-    send(data: unknown, options: object) {
+    // The send as built at the call (`SharedFeed.send`'s input, so data changed after the call
+    // is not what goes): its data again, as the group's leader would take it.
+    send(pending: { frame: unknown; json?: string }, options: object) {
+      const data =
+        host.raw && host.type != 'json'
+          ? pending.frame
+          : JSON.parse(pending.json ?? (pending.frame as string));
       waiting++;
       let sent = false;
       try {
