@@ -1,11 +1,16 @@
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
+import puppeteerCore from 'puppeteer-core';
 import { chromeArgs, findChrome } from './scripts/find-chrome.mjs';
+import { findFirefox, firefoxPrefs } from './scripts/find-firefox.mjs';
+import { findWebKit } from './scripts/find-webkit.mjs';
+import { WebKitLauncher } from './test/e2e/webkit-launcher.mjs';
+import { engineGaps, selectedEngines } from './test/engines.mjs';
+import { faultSuites } from './test/fault-suites.mjs';
 import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
 import { hubPlugin } from './test/e2e/hub-plugin.mjs';
 import { hubClusterPlugin } from './test/e2e/hub-cluster-plugin.mjs';
 import { hubHttp2Plugin } from './test/e2e/hub-http2-plugin.mjs';
-import { faultSuites } from './test/fault-suites.mjs';
 import { drainPlugin } from './test/e2e/drain-plugin.mjs';
 import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 import { wsTestServer } from './test/e2e/ws-test-server.mjs';
@@ -20,9 +25,50 @@ const hub = hubPlugin();
 const draining = drainPlugin();
 const misbehaving = sseTestServer();
 
-const executablePath = findChrome();
-if (!executablePath) {
-  throw new Error('No Chrome or Chromium found: install one or set CHROME_PATH to its executable.');
+/**
+ * Every engine by default; `BROWSERS=firefox` (or `npm test -- --engine firefox`) runs one. A
+ * missing engine fails the run with CI=true; elsewhere it is left out with a warning.
+ */
+const launchers = {
+  chromium() {
+    const executablePath = findChrome();
+    if (!executablePath) return 'No Chrome or Chromium found: install one or set CHROME_PATH.';
+    return chromeLauncher({ launchOptions: { executablePath, headless: true, args: chromeArgs } });
+  },
+  firefox() {
+    const executablePath = findFirefox();
+    if (!executablePath) return 'No Firefox found: install firefox-esr or set FIREFOX_PATH.';
+    // puppeteer-core drives Firefox over WebDriver BiDi (no geckodriver needed).
+    return chromeLauncher({
+      puppeteer: puppeteerCore,
+      launchOptions: {
+        browser: 'firefox',
+        executablePath,
+        headless: true,
+        extraPrefsFirefox: firefoxPrefs,
+      },
+    });
+  },
+  webkit() {
+    if (!findWebKit()) return 'No WebKitGTK found: install webkit2gtk-driver and xvfb.';
+    return new WebKitLauncher();
+  },
+};
+
+const browsers = [];
+for (const engine of selectedEngines()) {
+  const launcher = launchers[engine]();
+  if (typeof launcher !== 'string') browsers.push(launcher);
+  else if (process.env.CI) throw new Error(`${launcher} (CI never skips an engine)`);
+  else console.warn(`\n⚠ ${launcher} Its tests are NOT run.\n`);
+}
+if (!browsers.length) throw new Error('No browser to test in.');
+
+for (const gap of engineGaps) {
+  if (!selectedEngines().includes(gap.engine)) continue;
+  console.log(
+    `ℹ not in ${gap.engine}: ${gap.file}${gap.test ? ` › ${gap.test}` : ''} — ${gap.reason}`,
+  );
 }
 
 /** Lit's dev-mode notice is printed by every test page: show it once. */
@@ -52,9 +98,7 @@ export default {
   testsFinishTimeout: 600_000,
   testsStartTimeout: 60_000,
   browserStartTimeout: 60_000,
-  browsers: [
-    chromeLauncher({ launchOptions: { executablePath, headless: true, args: chromeArgs } }),
-  ],
+  browsers,
   middleware: [
     // Opaque-origin frames (sandboxed iframes) load the library from this server too.
     function allowAnyOrigin(context, next) {

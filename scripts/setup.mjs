@@ -1,11 +1,13 @@
 /**
  * Installs what `npm start` and `npm test` need when it is missing: npm packages always; on
- * Debian as root, Chromium (and other system packages) through apt. Uses only Node built-ins,
- * because it runs before node_modules exists.
+ * Debian as root, the browsers (Chromium, Firefox ESR, WebKitGTK with Xvfb) and other system
+ * packages through apt. Uses only Node built-ins, because it runs before node_modules exists.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { findChrome } from './find-chrome.mjs';
+import { findFirefox } from './find-firefox.mjs';
+import { findWebKit } from './find-webkit.mjs';
 
 const run = (command, args, options = {}) =>
   execFileSync(command, args, { stdio: 'inherit', ...options });
@@ -63,4 +65,38 @@ export function ensureCommand(command, debianPackage) {
   }
   console.error(`${command} is required: install the ${debianPackage} package.`);
   process.exit(1);
+}
+
+/** Each engine: how to find it, its Debian packages, and what to set when it lives elsewhere. */
+const engines = {
+  chromium: { find: findChrome, packages: ['chromium'], hint: 'set CHROME_PATH' },
+  firefox: { find: findFirefox, packages: ['firefox-esr'], hint: 'set FIREFOX_PATH' },
+  webkit: {
+    find: findWebKit,
+    packages: ['webkit2gtk-driver', 'xvfb'],
+    hint: 'set WEBKIT_DRIVER_PATH, WEBKIT_BROWSER_PATH and XVFB_PATH',
+  },
+};
+
+/**
+ * The browsers of the engines to test in, installed on Debian as root when missing. Returns the
+ * engines still missing; with CI=true a missing engine ends the run (CI never skips one).
+ */
+export function ensureEngines(names) {
+  const missing = names.filter((name) => !engines[name].find());
+  const packages = missing.flatMap((name) => engines[name].packages);
+  if (packages.length && isDebianRoot()) {
+    console.log(`› installing ${packages.join(', ')} (apt-get install)`);
+    aptInstall(packages);
+  }
+  const still = names.filter((name) => !engines[name].find());
+  for (const name of still) {
+    const { packages: debian, hint } = engines[name];
+    console.error(`${name} is not installed: install ${debian.join(' ')} (Debian), or ${hint}.`);
+  }
+  if (still.length && process.env.CI) {
+    console.error('CI=true: every engine must run.');
+    process.exit(1);
+  }
+  return still;
 }

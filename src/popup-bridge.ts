@@ -135,7 +135,13 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
       this.peer.focus();
       return this.peer;
     }
-    const popup = window.open(this.src, this.name || '_blank', this.features || undefined);
+    let popup: Window | null = null;
+    try {
+      popup = window.open(this.src, this.name || '_blank', this.features || undefined);
+    } catch {
+      // Firefox throws InvalidAccessError where others return null (a sandbox without
+      // allow-popups): blocked all the same.
+    }
     if (!popup) {
       this.fail('blocked', 'The browser blocked the popup: call open() from a click or key press.');
       return null;

@@ -272,6 +272,8 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
 
   /** Writes (or removes, for null) and tells the page's other elements of this key. */
   private commit(raw: string | null): void {
+    // A retry of the same refused write is not a new failure: it was reported once.
+    const retrying = raw !== null && raw === this.pendingRaw;
     this.pendingRaw = undefined;
     this.raw = raw;
     if (this.area) {
@@ -281,9 +283,11 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
       } catch (error) {
         if (!isQuotaError(error)) throw error;
         this.pendingRaw = raw!;
-        this.fail('quota-exceeded', `Storage full: "${this.key}" kept in memory.`, {
-          cause: error,
-        });
+        // Firefox may send the storage event before the freed space is counted.
+        if (!retrying)
+          this.fail('quota-exceeded', `Storage full: "${this.key}" kept in memory.`, {
+            cause: error,
+          });
       }
     }
     for (const peer of peers.get(`${this.storage}\0${this.key}`) ?? []) {

@@ -353,6 +353,15 @@ for (const impl of impls) {
         // README: a message ≤ about 3.7 KB with its channel name.
         expect(() => here.postMessage('x'.repeat(2000))).to.throw(RangeError);
       }
+      // Both joined before the post that counts: WebKit registers a new native channel with its
+      // other processes asynchronously, and a post made meanwhile is lost (whatwg/html#7267).
+      const heard: unknown[] = [];
+      here.addEventListener('message', (event) => heard.push((event as MessageEvent).data));
+      await waitUntil(
+        async () => heard.includes('joined') || void (await other.call('post', 't', 'joined')),
+        10_000,
+        'this channel hearing the other tab',
+      );
       here.postMessage('x');
       await other.page.waitFor(`window.peer.received('t').includes('x')`, 30_000);
       expect(await other.call('received', 't')).to.deep.equal(['x']);

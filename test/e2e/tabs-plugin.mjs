@@ -3,8 +3,21 @@
  * (so they share BroadcastChannel, storage, cookies and service workers with the test page),
  * count live objects through the DevTools protocol, and serve folders from a plain static
  * server on another loopback port.
+ *
+ * Per engine: Chromium and Firefox are driven through puppeteer (CDP, WebDriver BiDi), WebKitGTK
+ * through WebDriver classic (webdriver-tabs.mjs). DevTools-only commands (`count-objects`,
+ * `event-listeners`) exist only in Chromium: test/helpers.ts measures the same thing inside the
+ * page elsewhere. `crash-tab` is DevTools `Page.crash` in Chromium; elsewhere the tab's unload
+ * events are silenced and it is closed, which is what a crash looks like to the other tabs.
  */
 import { createServer } from 'node:http';
+import { engineOf, gapsFor } from '../engines.mjs';
+import {
+  WebDriverTabs,
+  navigateScript,
+  navigatedScript,
+  silenceUnload,
+} from './webdriver-tabs.mjs';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
 
@@ -69,11 +82,17 @@ const steppableClock = `(() => {
   };
 })();`;
 
+const clockParameter = 'steppable-clock';
+
 export function tabsPlugin({ root = process.cwd() } = {}) {
-  /** @type {Map<string, {page: import('puppeteer-core').Page, errors: string[], owner: string}>} */
+  /**
+   * puppeteer tabs: {page, errors, owner}; WebDriver windows: {handle, owner}.
+   * @type {Map<string, {page?: import('puppeteer-core').Page, handle?: string, errors?: string[], owner: string}>}
+   */
   const tabs = new Map();
   let nextId = 1;
   const staticServers = new Map();
+  const webDrivers = new WeakMap();
 
   const tab = (id) => {
     const entry = tabs.get(id);
@@ -81,21 +100,79 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
     return entry;
   };
 
+  /** The WebDriver window manager of a session, or undefined for a puppeteer browser. */
+  const windows = (session) => {
+    if (session.browser.type !== 'webdriver') return undefined;
+    const { driver } = session.browser;
+    if (!webDrivers.has(driver)) webDrivers.set(driver, new WebDriverTabs(driver));
+    return webDrivers.get(driver);
+  };
+
+  const chromiumOnly = (session, command) => {
+    const engine = engineOf(session.browser);
+    if (engine !== 'chromium')
+      throw new Error(`${command} needs the DevTools protocol: Chromium only, not ${engine}.`);
+  };
+
+  const track = (page, session) => {
+    const id = String(nextId++);
+    const errors = [];
+    page.on('pageerror', (error) => {
+      const message = String(error?.message ?? error);
+      // Firefox logs a WebSocket that fails to connect or is cut as a script error (over BiDi,
+      // puppeteer reports it as one), though nothing was thrown: the tests check the element's
+      // own handling of it.
+      if (
+        /^(Firefox can.t establish a connection to the server at wss?:|The connection to wss?:)/.test(
+          message,
+        )
+      )
+        return;
+      errors.push(message);
+    });
+    tabs.set(id, { page, errors, failed: [], owner: session.id });
+    return id;
+  };
+
   return {
     name: 'realtime-tabs',
+    /** `?steppable-clock` (WebKit's tabs): the clock script runs first, inline in the head. */
+    transform(context) {
+      if (!context.URL.searchParams.has(clockParameter) || !context.response.is('html')) return;
+      const script = `<script>${steppableClock}</script>`;
+      const body = String(context.body);
+      const head = /<head[^>]*>/i.exec(body) ?? /<!doctype[^>]*>/i.exec(body);
+      const at = head ? head.index + head[0].length : 0;
+      return { body: body.slice(0, at) + script + body.slice(at) };
+    },
     async serverStop() {
       for (const server of staticServers.values()) (await server).close();
     },
     async executeCommand({ command, payload = {}, session }) {
       switch (command) {
+        case 'engine':
+          // Which engine runs this test file, and what the suite cannot do in it.
+          return {
+            engine: engineOf(session.browser),
+            gaps: gapsFor(engineOf(session.browser), session.testFile, root),
+          };
         case 'open-tab': {
+          const driven = windows(session);
+          if (driven) {
+            const base = await session.browser.getBrowserUrl(session.id);
+            const address = new URL(payload.url, base);
+            // WebDriver classic has no script-before-the-page: the server puts it first instead.
+            if (payload.steppableClock) address.searchParams.set(clockParameter, '');
+            const url = address.href;
+            const handle = await driven.open(url, payload.ready);
+            const id = String(nextId++);
+            tabs.set(id, { handle, owner: session.id });
+            return { id, url };
+          }
           const testPage = session.browser.getPage(session.id);
           const page = await testPage.browserContext().newPage();
-          const id = String(nextId++);
-          const errors = [];
-          const failed = [];
-          page.on('pageerror', (error) => errors.push(String(error?.message ?? error)));
-          tabs.set(id, { page, errors, failed, owner: session.id });
+          const id = track(page, session);
+          const { errors, failed } = tabs.get(id);
           if (payload.steppableClock) await page.evaluateOnNewDocument(steppableClock);
           const url = new URL(payload.url, testPage.url()).href;
           page.on('requestfailed', (request) => failed.push(request.url()));
@@ -116,19 +193,29 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
         }
         case 'find-tab': {
           // A page the test did not open itself (a popup): found by URL, then driven like a tab.
+          const driven = windows(session);
+          if (driven) {
+            const known = new Set([...tabs.values()].map((entry) => entry.handle));
+            const handle = await driven.find(payload.urlIncludes, known, payload.ready);
+            const id = String(nextId++);
+            tabs.set(id, { handle, owner: session.id });
+            return { id };
+          }
           const testPage = session.browser.getPage(session.id);
           const deadline = Date.now() + 10_000;
           for (;;) {
             const pages = await testPage.browserContext().pages();
             const known = new Set([...tabs.values()].map((entry) => entry.page));
-            const page = pages.find((p) => !known.has(p) && p.url().includes(payload.urlIncludes));
-            if (page) {
-              const id = String(nextId++);
-              const errors = [];
-              page.on('pageerror', (error) => errors.push(String(error?.message ?? error)));
-              tabs.set(id, { page, errors, failed: [], owner: session.id });
+            for (const p of pages) {
+              if (p === testPage || known.has(p)) continue;
+              // Firefox (BiDi) keeps a popup's p.url() at about:blank: ask the page itself.
+              const url = p.url().includes(payload.urlIncludes)
+                ? p.url()
+                : await p.evaluate(() => location.href).catch(() => '');
+              if (!url.includes(payload.urlIncludes)) continue;
+              const id = track(p, session);
               if (payload.ready)
-                await page.waitForFunction(payload.ready, { timeout: 10_000, polling: 50 });
+                await p.waitForFunction(payload.ready, { timeout: 10_000, polling: 50 });
               return { id };
             }
             if (Date.now() > deadline) throw new Error(`No page with ${payload.urlIncludes}`);
@@ -136,29 +223,67 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
           }
         }
         case 'tab-eval': {
-          const { page, errors } = tab(payload.id);
+          const entry = tab(payload.id);
+          if (entry.handle)
+            return { value: await windows(session).eval(entry.handle, payload.expression) };
+          const { page, errors } = entry;
           const value = await page.evaluate(payload.expression);
           if (errors.length) throw new Error(`Tab ${payload.id} threw: ${errors.join('; ')}`);
           return { value: value ?? null };
         }
-        case 'tab-errors':
-          return tab(payload.id).errors;
         case 'tab-diagnostics': {
           // Why a tab is not ready: its uncaught errors and the requests that failed.
-          const { errors, failed } = tab(payload.id);
+          const { errors = [], failed = [] } = tab(payload.id);
           return { errors, failed };
+        }
+        case 'tab-errors': {
+          const entry = tab(payload.id);
+          return entry.handle ? windows(session).errors(entry.handle) : entry.errors;
+        }
+        case 'tab-navigate': {
+          // payload.to: a URL (relative to the tab's page), 'back' or 'forward'; waits for load
+          // and then for payload.ready.
+          const entry = tab(payload.id);
+          const driven = windows(session);
+          if (driven) {
+            await driven.navigate(entry.handle, payload.to, payload.ready);
+            return true;
+          }
+          // From inside the page, as a link or the back button would: Firefox keeps pages that
+          // the automation protocol navigates out of its back/forward cache.
+          const { page } = entry;
+          await page.evaluate(navigateScript(payload.to));
+          await page.waitForFunction(navigatedScript(payload.ready), {
+            timeout: 10_000,
+            polling: 50,
+          });
+          return true;
         }
         case 'close-tab': {
           const entry = tabs.get(payload.id);
           tabs.delete(payload.id);
-          if (entry && !entry.page.isClosed())
+          if (entry?.handle) await windows(session).close(entry.handle);
+          else if (entry && !entry.page.isClosed())
             await entry.page.close({ runBeforeUnload: !!payload.runBeforeUnload });
           return true;
         }
         case 'crash-tab': {
+          const entry = tab(payload.id);
+          if (entry.handle) {
+            tabs.delete(payload.id);
+            await windows(session).close(entry.handle, { crash: true });
+            return true;
+          }
+          const { page } = entry;
+          if (engineOf(session.browser) !== 'chromium') {
+            // No Page.crash over BiDi: the tab goes without its unload events reaching the page.
+            tabs.delete(payload.id);
+            await page.evaluate(silenceUnload.replace('return true;', ''));
+            await page.close({ runBeforeUnload: false });
+            return true;
+          }
           // A renderer crash (DevTools Page.crash): no unload, no goodbye; the tab is kept so
           // close-all-tabs can still close it.
-          const { page } = tab(payload.id);
           const cdp = await page.createCDPSession();
           cdp.send('Page.crash').catch(() => {});
           await new Promise((resolve) => page.once('error', resolve));
@@ -169,12 +294,15 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
             if (entry.owner !== session.id) continue;
             tabs.delete(id);
             // A popup may have closed itself meanwhile.
-            if (!entry.page.isClosed()) await entry.page.close().catch(() => {});
+            if (entry.page && !entry.page.isClosed()) await entry.page.close().catch(() => {});
           }
+          // WebDriver: popups the test never looked at are windows too.
+          await windows(session)?.closeOthers();
           return true;
         }
         case 'count-objects': {
           // Live instances of a prototype after a full GC: a leak check with no test hooks.
+          chromiumOnly(session, command);
           const page = payload.id ? tab(payload.id).page : session.browser.getPage(session.id);
           const cdp = await page.createCDPSession();
           try {
@@ -195,6 +323,7 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
         }
         case 'event-listeners': {
           // Listener types registered on a global target (window, document), from DevTools.
+          chromiumOnly(session, command);
           const page = session.browser.getPage(session.id);
           const cdp = await page.createCDPSession();
           try {
@@ -211,6 +340,8 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
         }
         case 'set-offline': {
           // Real network emulation: navigator.onLine flips and online/offline events fire.
+          if (windows(session))
+            throw new Error('set-offline: WebDriver classic (WebKitGTK) has no network emulation.');
           const page = payload.id ? tab(payload.id).page : session.browser.getPage(session.id);
           await page.setOfflineMode(!!payload.offline);
           return true;

@@ -1,4 +1,5 @@
 // `npm start`'s server, driven by real Chromium: the demo pages load and work across two tabs.
+// DEMO_ENGINE=firefox drives Firefox instead (puppeteer-core over WebDriver BiDi).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -6,17 +7,19 @@ import { once } from 'node:events';
 import puppeteer from 'puppeteer-core';
 import { startDemoServer } from '../../demo/server.mjs';
 import { chromeArgs, findChrome } from '../../scripts/find-chrome.mjs';
+import { findFirefox, firefoxPrefs } from '../../scripts/find-firefox.mjs';
+
+const launchOptions =
+  process.env.DEMO_ENGINE === 'firefox'
+    ? { browser: 'firefox', executablePath: findFirefox(), extraPrefsFirefox: firefoxPrefs }
+    : { executablePath: findChrome(), args: chromeArgs };
 
 let server;
 let browser;
 
 before(async () => {
   server = await startDemoServer({ port: 0, host: 'localhost' });
-  browser = await puppeteer.launch({
-    executablePath: findChrome(),
-    headless: true,
-    args: chromeArgs,
-  });
+  browser = await puppeteer.launch({ ...launchOptions, headless: true });
 });
 
 after(async () => {
