@@ -1,0 +1,280 @@
+/**
+ * The README's "Browser support" table, generated (`npm run docs`; `npm test` checks it):
+ *
+ * - the three tested columns come from what the suite runs: a row is ✓ in an engine unless
+ *   `test/engines.mjs` lists one of the row's test files as a gap there (then — or a footnote);
+ * - engine differences the elements handle, and open ones, are footnotes kept here by the row;
+ * - the minimum column is computed from MDN's browser-compat-data (the devDependency's version
+ *   is printed under the table) over every web API and language feature the row's code uses:
+ *   the newest "version_added" wins. It is compatibility data, not a test.
+ */
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { engineGaps } from '../test/engines.mjs';
+
+const require = createRequire(import.meta.url);
+
+/** The versions `npm test` runs here (Debian bookworm packages; setup.mjs installs them). */
+export const testedEngines = [
+  ['chromium', 'Chromium 156'],
+  ['firefox', 'Firefox 153 ESR'],
+  ['webkit', 'WebKitGTK 2.50'],
+];
+
+/**
+ * What every element needs: the ES2021 build (logical assignment is its newest syntax, Lit's
+ * floor too), custom elements, and `structuredClone` — messages are copied at the call, so a
+ * change after `post()`/`send()` is not what goes (every element that sends one).
+ */
+const base = [
+  'javascript.operators.logical_or_assignment',
+  'javascript.builtins.Promise.any',
+  'api.CustomElementRegistry.define',
+];
+
+/**
+ * Each row: its label, the compatibility-data keys of what its code uses, the test files that
+ * prove it (for the tested columns), and notes by engine (footnotes; `open: true` marks a
+ * difference not handled).
+ */
+export const rows = [
+  {
+    label: 'every element (custom elements, ES2021 build)',
+    features: base,
+    tests: ['test/define.test.ts', 'test/inherited-names.test.ts', 'test/lazy-chunks.test.ts'],
+  },
+  {
+    label: 'CDN bundles and the autoloader',
+    features: [...base, 'api.MutationObserver'],
+    tests: ['test/cdn.test.ts'],
+  },
+  {
+    label: '`<tab-channel>` BroadcastChannel',
+    features: [...base, 'api.BroadcastChannel', 'api.structuredClone'],
+    tests: [
+      'test/tab-channel.test.ts',
+      'test/broadcastchannel-wpt.test.ts',
+      'test/broadcastchannel-wpt-contexts.test.ts',
+      'test/broadcastchannel-wpt-redteam.test.ts',
+      'test/tab-channel-redteam-29.test.ts',
+    ],
+  },
+  {
+    label: '`<tab-channel>` storage, IndexedDB and cookie transports',
+    features: [
+      ...base,
+      'api.structuredClone',
+      'javascript.builtins.Object.hasOwn',
+      'api.Window.storage_event',
+      'api.IDBFactory.open',
+      'api.MessageChannel',
+    ],
+    tests: ['test/tab-channel-transports.test.ts', 'test/tab-channel-clock-steps.test.ts'],
+  },
+  {
+    label: '`<tab-channel>` `elect`, requests, `shared` mode (Web Locks)',
+    features: [...base, 'api.LockManager.request', 'api.structuredClone'],
+    tests: [
+      'test/tab-channel-team.test.ts',
+      'test/shared.test.ts',
+      'test/shared-redteam.test.ts',
+      'test/shared-replay.test.ts',
+    ],
+  },
+  {
+    label: '`<storage-sync>`',
+    features: [...base, 'api.Window.storage_event', 'api.Window.localStorage'],
+    tests: [
+      'test/storage-sync.test.ts',
+      'test/storage-sync-extras.test.ts',
+      'test/storage-sync-closed-removal.test.ts',
+      'test/storage-sync-redteam-29.test.ts',
+    ],
+  },
+  {
+    label: '`<popup-bridge>` popup and iframe',
+    features: [...base, 'api.Window.postMessage', 'api.structuredClone', 'api.MessageChannel'],
+    tests: ['test/popup-bridge.test.ts', 'test/popup-bridge-races.test.ts'],
+  },
+  {
+    label: '`<sw-relay>`',
+    features: [
+      ...base,
+      'api.ServiceWorkerContainer.register',
+      'api.Clients.matchAll',
+      'api.structuredClone',
+      'api.MessageChannel',
+    ],
+    tests: ['test/sw-relay.test.ts', 'test/sw-relay-unregistered.test.ts'],
+  },
+  {
+    label: '`<sse-feed>` fetch mode',
+    features: [
+      ...base,
+      'api.Response.body',
+      'api.ReadableStreamDefaultReader.read',
+      'api.TextDecoder.decode',
+      'api.AbortController.abort',
+    ],
+    tests: [
+      'test/sse-feed.test.ts',
+      'test/sse-feed-spec.test.ts',
+      'test/sse-feed-peers.test.ts',
+      'test/sse-feed-redteam.test.ts',
+      'test/sse-feed-once.test.ts',
+      'test/sse-feed-connect-timeout.test.ts',
+      'test/sse-parser.test.ts',
+      'test/sse-parser-peers.test.ts',
+    ],
+  },
+  {
+    label: '`<sse-feed>` native mode (EventSource)',
+    features: [...base, 'api.EventSource'],
+    tests: [
+      'test/sse-feed.test.ts',
+      'test/sse-feed-spec.test.ts',
+      'test/sse-feed-peers.test.ts',
+      'test/native-replay-redteam.test.ts',
+    ],
+  },
+  {
+    label: '`<socket-relay>`',
+    features: [...base, 'api.WebSocket', 'api.structuredClone'],
+    tests: ['test/socket-relay.test.ts', 'test/socket-relay-chaos.test.ts'],
+  },
+  {
+    label: '`<poll-feed>`',
+    features: [...base, 'api.fetch', 'api.AbortController.abort'],
+    tests: ['test/poll-feed.test.ts'],
+  },
+  {
+    label: 'reconnects: backoff, `online`/`offline`, clock steps',
+    features: [...base, 'api.Window.online_event', 'api.Navigator.onLine'],
+    tests: [
+      'test/reconnect-controller.test.ts',
+      'test/replay-filter.test.ts',
+      'test/clock-steps.test.ts',
+    ],
+  },
+  {
+    label: 'the hub from the browser (origins, presence, expiry, HTTP/2)',
+    features: [...base, 'api.EventSource', 'api.WebSocket', 'api.fetch'],
+    tests: [
+      'test/hub.test.ts',
+      'test/hub-origin.test.ts',
+      'test/hub-presence.test.ts',
+      'test/hub-expiry.test.ts',
+      'test/hub-history.test.ts',
+      'test/hub-unsubscribe.test.ts',
+      'test/hub-drain.test.ts',
+      'test/hub-http2.test.ts',
+      'test/redteam-24.test.ts',
+    ],
+  },
+  {
+    label: 'back/forward cache (network elements)',
+    features: [...base, 'api.Window.pageshow_event', 'api.PageTransitionEvent.persisted'],
+    tests: ['test/page-lifecycle.test.ts'],
+  },
+  {
+    label: 'framework wrappers (Vue, Svelte, Angular, React), `validate`',
+    features: base,
+    tests: [
+      'test/validate.test.ts',
+      'test/redteam-25.test.ts',
+      'test/frameworks/vue.test.ts',
+      'test/frameworks/svelte.test.ts',
+      'test/frameworks/angular.test.ts',
+      'test/frameworks/react.test.tsx',
+      'test/frameworks/react18.test.ts',
+    ],
+  },
+];
+
+/** Engine differences, each a footnote on its row and engine: `[row label, engine, text]`. */
+export const differences = [];
+
+const browsers = [
+  ['chrome', 'Chrome'],
+  ['firefox', 'Firefox'],
+  ['safari', 'Safari'],
+];
+
+/** The first version of a compatibility-data support entry (the first, unflagged statement). */
+function versionAdded(support) {
+  const statements = Array.isArray(support) ? support : [support];
+  const plain = statements.find((s) => s && !s.flags && !s.prefix && !s.alternative_name);
+  const version = plain?.version_added;
+  return typeof version === 'string' ? version.replace(/^≤/, '') : undefined;
+}
+
+const compare = (a, b) => {
+  const [x, y] = [a, b].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  }
+  return 0;
+};
+
+/** The minimum versions for a list of feature keys: `Chrome 98, Firefox 94, Safari 15.4`. */
+export function minimum(features, data = require('@mdn/browser-compat-data')) {
+  return browsers
+    .map(([id, name]) => {
+      let newest = '0';
+      for (const key of features) {
+        const entry = key.split('.').reduce((node, part) => node?.[part], data);
+        const version = entry && versionAdded(entry.__compat.support[id]);
+        if (!version) throw new Error(`browser-compat-data has no ${id} version for ${key}`);
+        if (compare(version, newest) > 0) newest = version;
+      }
+      return `${name} ${newest}`;
+    })
+    .join(', ');
+}
+
+/** The table and its footnotes, as Markdown. Every browser test file must be in a row. */
+export function browserSupportTable(data = require('@mdn/browser-compat-data')) {
+  const covered = new Set(rows.flatMap((row) => row.tests));
+  const files = readdirSync('test', { recursive: true })
+    .map((file) => `test/${file}`)
+    .filter((file) => /\.test\.tsx?$/.test(file) && !file.startsWith('test/types/'));
+  const missing = files.filter((file) => !covered.has(file));
+  if (missing.length) throw new Error(`Browser support: no row tests ${missing.join(', ')}`);
+  const notes = [];
+  const mark = (text) => {
+    let index = notes.indexOf(text);
+    if (index < 0) index = notes.push(text) - 1;
+    return String(index + 1).replace(/\d/g, (d) => '⁰¹²³⁴⁵⁶⁷⁸⁹'[d]);
+  };
+  const header = [
+    'element / transport',
+    ...testedEngines.map(([, name]) => name),
+    'minimum (compatibility data)',
+  ];
+  const lines = [header, header.map(() => '---')];
+  for (const row of rows) {
+    const cells = [row.label];
+    for (const [engine] of testedEngines) {
+      const gaps = engineGaps.filter(
+        (gap) => gap.engine === engine && row.tests.includes(gap.file),
+      );
+      const whole = gaps.some((gap) => !gap.test);
+      let cell = whole && gaps.length === row.tests.length ? '—' : '✓';
+      for (const gap of gaps) {
+        cell += mark(
+          `${gap.test ? `not tested: "${gap.test}"` : `\`${gap.file}\` not run`} — ${gap.reason}.`,
+        );
+      }
+      for (const [label, on, text] of differences) {
+        if (label === row.label && on === engine) cell += mark(text);
+      }
+      cells.push(cell);
+    }
+    cells.push(minimum(row.features, data));
+    lines.push(cells);
+  }
+  const table = lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+  const { version } = data.__meta;
+  const footnotes = notes.map((text) => `${mark(text)} ${text}`).join('\n\n');
+  return `${table}\n\nMinimum versions: the newest first version among the APIs and syntax each row uses, from MDN's browser-compat-data ${version}; **not tested here**.\n${footnotes ? `\n${footnotes}\n` : ''}`;
+}
