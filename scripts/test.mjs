@@ -1,16 +1,24 @@
 /**
- * `npm test`: installs what is missing, builds, then runs every check in order and stops at the
- * first failure — types, lint and format, size budgets, generated docs, Node tests, browser tests
- * (Chromium, then Firefox and WebKit side by side).
+ * `npm test`: installs what is missing, builds, then runs every check and stops at the first
+ * failure: types, lint and format, size budgets, generated docs, Node tests, browser tests in
+ * Chromium, Firefox and WebKit.
+ *
+ * After the build the steps run in lanes side by side (each lane one step after another), because
+ * most of the time a browser or Node test waits (for a timer, a socket, another process) and the
+ * 2 cores would stand idle. Each step's output is kept and printed as one block when it ends; the
+ * first failure stops the other steps and ends the run with its output shown.
  *
  * `npm test -- --engine firefox` (or `BROWSERS=firefox npm test`) tests in one engine; further
- * words pick steps by name: `npm test -- --engine webkit browser` runs only the browser tests.
+ * words pick steps by name: `npm test -- --engine webkit browser` runs only the browser tests,
+ * `npm test -- node lint` the Node tests and ESLint. `--serial` runs the steps one after another
+ * (to tell a timing failure under load from a real one).
  *
  * `npm run test:faults` (`--faults`) runs the long seeded fault runs that `npm test` leaves out
  * (listed in test/fault-suites.mjs), Node and browser, in the same engines.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ensureCommand, ensureEngines, ensureNodeModules } from './setup.mjs';
 import { selectedEngines } from '../test/engines.mjs';
@@ -20,8 +28,10 @@ const args = process.argv.slice(2);
 const only = [];
 const picked = [];
 let faults = false;
+let serial = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--faults') faults = true;
+  else if (args[i] === '--serial') serial = true;
   else if (args[i] === '--engine') picked.push(args[++i] ?? '');
   else if (args[i].startsWith('--engine=')) picked.push(args[i].slice('--engine='.length));
   else only.push(args[i]);
@@ -43,36 +53,72 @@ const nodeTests = readdirSync('test/node', { recursive: true })
   .filter((file) => faultSuites.node.includes(file) === faults)
   .sort();
 
+/**
+ * @typedef {{ name: string, command: string, args: string[], count?: (output: string) => void,
+ *   env?: Record<string, string> }} Step
+ */
+
+/** @type {Step} */
+const build = { name: 'build', command: 'npm', args: ['run', '--silent', 'build'] };
+
+/** @type {Step[]} The static checks, one lane: each is short and uses a whole core. */
 const checks = [
-  ['build', 'npm', ['run', '--silent', 'build']],
   ['type check (tests included)', 'npx', ['tsc', '-p', 'tsconfig.test.json']],
   ['lint', 'npx', ['eslint', '--max-warnings=0', '.']],
   ['format', 'npx', ['prettier', '--check', '--log-level=warn', '.']],
   ['size budgets', 'node', ['scripts/size.mjs']],
   ['docs agree with the code', 'node', ['scripts/generate-docs.mjs', '--check']],
-];
-const steps = [
-  ...(faults ? checks.slice(0, 1) : checks),
-  [
-    faults ? 'node fault runs' : 'node tests',
-    'node',
-    ['--test', '--test-reporter=spec', ...nodeTests],
-    countNodeTests,
+].map(([name, command, stepArgs]) => ({ name, command, args: stepArgs }));
+
+/** @type {Step} */
+const nodeStep = {
+  name: faults ? 'node fault runs' : 'node tests',
+  command: 'node',
+  // Each file is its own process and mostly waits on sockets and child processes; node's
+  // default on 2 cores is one file at a time.
+  args: [
+    '--test',
+    `--test-concurrency=${process.env.NODE_TEST_CONCURRENCY ?? 3}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    // FILE_TIMES=<path>: each file's time too (test/node/file-times-reporter.mjs), `%s` = node.
+    ...(process.env.FILE_TIMES
+      ? [
+          '--test-reporter=./test/node/file-times-reporter.mjs',
+          `--test-reporter-destination=${process.env.FILE_TIMES.replace('%s', 'node')}`,
+        ]
+      : []),
+    ...nodeTests,
   ],
-  // Chromium alone, then Firefox and WebKit side by side in one run. Measured here (2 cores, load
-  // average 19): all three at once 329 s with timing failures; one after the other 148 + 198 +
-  // 182 s; Chromium, then Firefox with WebKit, 148 + 263 s and green.
-  ...[['chromium'], ['firefox', 'webkit']]
-    .map((group) => group.filter((engine) => engines.includes(engine) && !missing.includes(engine)))
-    .filter((group) => group.length)
-    .map((group) => [
-      `browser ${faults ? 'fault runs' : 'tests'}: ${group.join(' + ')}`,
-      'npx',
-      ['wtr', '--config', 'web-test-runner.config.mjs'],
-      countBrowserTests,
-      { BROWSERS: group.join(','), ...(faults && { FAULTS: '1' }) },
-    ]),
-];
+  count: countNodeTests,
+};
+
+/** @type {(group: string[]) => Step} One wtr run in the engines of the group. */
+const browserStep = (group) => ({
+  name: `browser ${faults ? 'fault runs' : 'tests'}: ${group.join(' + ')}`,
+  command: 'npx',
+  args: ['wtr', '--config', 'web-test-runner.config.mjs'],
+  count: countBrowserTests,
+  env: { BROWSERS: group.join(','), ...(faults && { FAULTS: '1' }) },
+});
+const browserSteps = [['chromium'], ['firefox'], ['webkit']]
+  .map((group) => group.filter((engine) => engines.includes(engine) && !missing.includes(engine)))
+  .filter((group) => group.length)
+  .map(browserStep);
+
+/**
+ * The lanes that run side by side after the build. Measured here (2 cores, see README "Tests"):
+ * LANES_MEASURED
+ * @type {Step[][]}
+ */
+const lanes = faults
+  ? [[nodeStep], browserSteps]
+  : [browserSteps.slice(0, 1), browserSteps.slice(1), [...checks, nodeStep]];
+
+const pickedStep = (step) => !only.length || only.some((word) => step.name.includes(word));
+const plan = [[build], ...lanes]
+  .map((lane) => lane.filter(pickedStep))
+  .filter((lane) => lane.length);
 
 const totals = { passed: 0, failed: 0 };
 
@@ -96,46 +142,98 @@ function countBrowserTests(output) {
   }
 }
 
-/** Runs a command with its output shown live and also kept, so the totals can be counted. */
-function runCounted(command, args, count, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      stdio: ['inherit', 'pipe', 'inherit'],
-      env: { ...process.env, ...env },
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+const load = () => loadavg()[0].toFixed(1);
+const started = Date.now();
+const timings = [];
+/** @type {Map<Step, { child: import('node:child_process').ChildProcess, since: number }>} */
+const running = new Map();
+let failing = false;
+
+/**
+ * Runs a step in a process group of its own (so a failure elsewhere can stop it with everything
+ * it started: browsers, Xvfb, hubs), its stdout and stderr kept together and printed as one block
+ * at the end. Resolves with the exit code.
+ */
+function runStep(step) {
+  return new Promise((resolve) => {
+    const since = Date.now();
+    const child = spawn(step.command, step.args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0', ...step.env },
+      detached: true,
     });
+    running.set(step, { child, since });
+    if (!serial) console.log(`› ${step.name} started (load ${load()})`);
     let output = '';
-    child.stdout.on('data', (chunk) => {
-      process.stdout.write(chunk);
+    const keep = (chunk) => {
       output += chunk;
-      if (output.length > 1_000_000) output = output.slice(-100_000);
-    });
-    child.on('close', (code) => {
-      count(output);
-      if (code === 0) resolve();
-      else reject(new Error(`exit ${code}`));
+      if (output.length > 4_000_000) output = `…\n${output.slice(-1_000_000)}`;
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (error) => keep(`${error.stack}\n`));
+    child.on('close', (code, signal) => {
+      running.delete(step);
+      if (failing && signal) return resolve(null);
+      step.count?.(output);
+      const time = seconds(since);
+      timings.push(`${step.name} ${time} (load ${load()} at the end)`);
+      console.log(`\n› ${step.name} — ${code === 0 ? 'passed' : 'FAILED'} in ${time}`);
+      if (output.trim()) console.log(output.trimEnd());
+      resolve(code ?? 1);
     });
   });
 }
 
-const timings = [];
-for (const [name, command, stepArgs, count, env] of steps) {
-  if (only.length && !only.some((word) => name.includes(word))) continue;
-  console.log(`\n› ${name}`);
-  const started = Date.now();
-  try {
-    if (count) await runCounted(command, stepArgs, count, env);
-    else execFileSync(command, stepArgs, { stdio: 'inherit' });
-  } catch {
-    console.log(
-      `\n${[...timings, `${name} ${((Date.now() - started) / 1000).toFixed(1)} s`].join('\n')}`,
-    );
-    console.error(`\n✗ ${name} failed`);
-    console.log(`tests: ${totals.passed} passed, ${Math.max(1, totals.failed)} failed`);
-    process.exit(1);
+function fail(step) {
+  if (failing) return;
+  failing = true;
+  for (const { child } of running.values()) {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
   }
-  timings.push(`${name} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`\n${timings.join('\n')}\ntotal ${seconds(started)}`);
+  console.error(`\n✗ ${step.name} failed`);
+  console.log(`tests: ${totals.passed} passed, ${Math.max(1, totals.failed)} failed`);
+  process.exit(1);
 }
-console.log(`\n${timings.join('\n')}`);
+
+/** Stops the steps' process groups when the run is interrupted. */
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    for (const { child } of running.values()) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(130);
+  });
+
+/** A line every minute while steps run, so a quiet CI log is not taken for a hang. */
+const heartbeat = setInterval(() => {
+  const names = [...running].map(([step, { since }]) => `${step.name} (${seconds(since)})`);
+  if (names.length) console.log(`… ${seconds(started)}, load ${load()}: ${names.join(', ')}`);
+}, 60_000);
+
+async function runLane(lane) {
+  for (const step of lane) if ((await runStep(step)) !== 0) fail(step);
+}
+
+if (plan[0]?.[0] === build) {
+  await runLane([build]);
+  plan.shift();
+}
+if (serial) for (const lane of plan) await runLane(lane);
+else await Promise.all(plan.map(runLane));
+clearInterval(heartbeat);
+
+console.log(`\n${timings.join('\n')}\ntotal ${seconds(started)}`);
 if (missing.length) console.warn(`\n⚠ NOT tested in ${missing.join(', ')} (not installed).`);
 console.log('\n✓ all checks passed');
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);

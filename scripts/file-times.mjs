@@ -1,0 +1,24 @@
+/**
+ * Prints the per-file times that test/e2e/file-times-reporter.mjs wrote (`FILE_TIMES=<path>`),
+ * slowest first, one column per browser: `node scripts/file-times.mjs /tmp/t.json [more.json]`.
+ */
+import { readFileSync } from 'node:fs';
+
+const rows = new Map();
+const browsers = new Set();
+for (const path of process.argv.slice(2))
+  for (const { file, browser, seconds, passed } of JSON.parse(readFileSync(path, 'utf8'))) {
+    browsers.add(browser);
+    const row = rows.get(file) ?? {};
+    row[browser] = `${seconds.toFixed(1)}${passed ? '' : ' ✗'}`;
+    row.max = Math.max(row.max ?? 0, seconds);
+    rows.set(file, row);
+  }
+const columns = [...browsers];
+const sums = columns.map((browser) =>
+  [...rows.values()].reduce((sum, row) => sum + (parseFloat(row[browser]) || 0), 0),
+);
+console.log(`| file | ${columns.join(' | ')} |\n| --- |${columns.map(() => ' ---: |').join('')}`);
+for (const [file, row] of [...rows].sort((a, b) => b[1].max - a[1].max))
+  console.log(`| ${file} | ${columns.map((browser) => row[browser] ?? '').join(' | ')} |`);
+console.log(`| **sum** | ${sums.map((sum) => sum.toFixed(0)).join(' | ')} |`);
