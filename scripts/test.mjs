@@ -18,6 +18,8 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ensureCommand, ensureEngines, ensureNodeModules } from './setup.mjs';
@@ -93,11 +95,23 @@ const nodeStep = {
   count: countNodeTests,
 };
 
+/**
+ * A port nothing listens on now. wtr looks for one itself, but two runs starting together find
+ * the same one and the second fails with EADDRINUSE; the kernel hands out different ones.
+ */
+async function freePort() {
+  const server = createServer().listen(0);
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  return port;
+}
+
 /** @type {(group: string[]) => Step} One wtr run in the engines of the group. */
 const browserStep = (group) => ({
   name: `browser ${faults ? 'fault runs' : 'tests'}: ${group.join(' + ')}`,
   command: 'npx',
-  args: ['wtr', '--config', 'web-test-runner.config.mjs'],
+  args: ['wtr', '--config', 'web-test-runner.config.mjs', '--port', '(free)'],
   count: countBrowserTests,
   env: { BROWSERS: group.join(','), ...(faults && { FAULTS: '1' }) },
 });
@@ -155,19 +169,24 @@ let failing = false;
  * it started: browsers, Xvfb, hubs), its stdout and stderr kept together and printed as one block
  * at the end. Resolves with the exit code.
  */
-function runStep(step) {
+async function runStep(step) {
+  const stepArgs = await Promise.all(
+    step.args.map((arg) => (arg === '(free)' ? freePort().then(String) : arg)),
+  );
   return new Promise((resolve) => {
     const since = Date.now();
-    const child = spawn(step.command, step.args, {
+    const child = spawn(step.command, stepArgs, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0', ...step.env },
       detached: true,
     });
-    running.set(step, { child, since });
+    const entry = { child, since, output: '' };
+    running.set(step, entry);
     if (!serial) console.log(`› ${step.name} started (load ${load()})`);
     let output = '';
     const keep = (chunk) => {
       output += chunk;
+      entry.output = output;
       if (output.length > 4_000_000) output = `…\n${output.slice(-1_000_000)}`;
     };
     child.stdout.on('data', keep);
@@ -180,10 +199,35 @@ function runStep(step) {
       const time = seconds(since);
       timings.push(`${step.name} ${time} (load ${load()} at the end)`);
       console.log(`\n› ${step.name} — ${code === 0 ? 'passed' : 'FAILED'} in ${time}`);
-      if (output.trim()) console.log(output.trimEnd());
+      const shown = screen(output).trimEnd();
+      if (shown.trim()) console.log(shown);
       resolve(code ?? 1);
     });
   });
+}
+
+/**
+ * The output as a terminal would show it at the end: wtr redraws its progress lines in place
+ * (erase line, cursor up), which printed later as a block would erase the blocks above it.
+ * Colours stay when the run's own output is a terminal.
+ */
+function screen(output) {
+  const lines = [''];
+  let row = 0;
+  // eslint-disable-next-line no-control-regex -- terminal escapes
+  for (const token of output.split(/(\x1b\[[0-9;?]*[A-Za-z]|\r?\n)/)) {
+    if (!token) continue;
+    if (token.endsWith('\n')) {
+      row++;
+      if (row === lines.length) lines.push('');
+    } else if (token.startsWith('\x1b[')) {
+      const [, count, command] = /^.\[([0-9;?]*)([A-Za-z])$/.exec(token);
+      if (command === 'A') row = Math.max(0, row - (Number(count) || 1));
+      else if (command === 'K') lines[row] = '';
+      else if (command === 'm' && process.stdout.isTTY) lines[row] += token;
+    } else lines[row] += token;
+  }
+  return lines.join('\n');
 }
 
 function fail(step) {
@@ -215,9 +259,19 @@ for (const signal of ['SIGINT', 'SIGTERM'])
     process.exit(130);
   });
 
+/** How far a step has come, from its output: wtr's `12/49 test files`, node's `✔` count. */
+function progress(output) {
+  const files = [...output.matchAll(/\| (\d+\/\d+) test files/g)].map((match) => match[1]);
+  if (files.length) return `, ${[...new Set(files.slice(-3))].join(' ')} files`;
+  const passed = output.match(/^\s*✔/gm)?.length;
+  return passed ? `, ${passed} passed` : '';
+}
+
 /** A line every minute while steps run, so a quiet CI log is not taken for a hang. */
 const heartbeat = setInterval(() => {
-  const names = [...running].map(([step, { since }]) => `${step.name} (${seconds(since)})`);
+  const names = [...running].map(
+    ([step, { since, output }]) => `${step.name} (${seconds(since)}${progress(output)})`,
+  );
   if (names.length) console.log(`… ${seconds(started)}, load ${load()}: ${names.join(', ')}`);
 }, 60_000);
 

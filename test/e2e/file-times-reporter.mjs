@@ -9,20 +9,41 @@ import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import os from 'node:os';
 
+function slowTests(suite, path = [], found = {}) {
+  for (const test of suite?.tests ?? [])
+    if ((test.duration ?? 0) >= 2000)
+      found[[...path, test.name].join(' › ')] = test.duration / 1000;
+  for (const child of suite?.suites ?? []) slowTests(child, [...path, child.name], found);
+  return found;
+}
+
+function failedTests(suite, path = [], found = []) {
+  for (const test of suite?.tests ?? [])
+    if (!test.passed && !test.skipped) found.push([...path, test.name].join(' › '));
+  for (const child of suite?.suites ?? []) failedTests(child, [...path, child.name], found);
+  return found;
+}
+
 export function fileTimesReporter(path) {
   const started = new Map();
   const times = [];
   return {
     start({ sessions }) {
+      // The first files may be initializing already: they count from here.
+      const now = Date.now();
+      for (const session of sessions.all()) started.set(session.id, now);
       sessions.on('session-status-updated', (session) => {
         if (session.status === 'INITIALIZING') started.set(session.id, Date.now());
-        if (session.status === 'FINISHED' && started.has(session.id))
+        if (session.status === 'FINISHED')
           times.push({
             file: relative(process.cwd(), session.testFile),
             browser: session.browser.name,
             seconds: (Date.now() - started.get(session.id)) / 1000,
             passed: session.passed,
             load: os.loadavg()[0],
+            // Tests of 2 s and more, by full title, in seconds.
+            slowTests: slowTests(session.testResults),
+            failedTests: failedTests(session.testResults),
           });
       });
     },
