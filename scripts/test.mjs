@@ -121,13 +121,11 @@ const browserSteps = [['chromium'], ['firefox'], ['webkit']]
   .map(browserStep);
 
 /**
- * The lanes that run side by side after the build. Measured here (2 cores, see README "Tests"):
- * LANES_MEASURED
+ * The lanes that run side by side after the build: each engine in a wtr run (and a browser) of
+ * its own, and the static checks followed by the Node tests. Measured here: see README "Tests".
  * @type {Step[][]}
  */
-const lanes = faults
-  ? [[nodeStep], browserSteps]
-  : [browserSteps.slice(0, 1), browserSteps.slice(1), [...checks, nodeStep]];
+const lanes = [...browserSteps.map((step) => [step]), faults ? [nodeStep] : [...checks, nodeStep]];
 
 const pickedStep = (step) => !only.length || only.some((word) => step.name.includes(word));
 const plan = [[build], ...lanes]

@@ -45,6 +45,8 @@ export function fileTimesReporter(path) {
             slowTests: slowTests(session.testResults),
             failedTests: failedTests(session.testResults),
           });
+        // Written as it goes: a run stopped half-way still tells where its time went.
+        if (session.status === 'FINISHED') writeFileSync(path, JSON.stringify(times, null, 1));
       });
     },
     stop() {
