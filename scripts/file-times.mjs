@@ -1,13 +1,21 @@
 /**
  * Prints the per-file times that test/e2e/file-times-reporter.mjs wrote (`FILE_TIMES=<path>`),
- * slowest first, one column per browser: `node scripts/file-times.mjs /tmp/t.json [more.json]`.
+ * slowest first, one column per browser: `node scripts/file-times.mjs /tmp/t.json [more.json]`;
+ * `--tests` then lists each file's tests of 2 s and more, and the failed ones, per browser.
  */
 import { readFileSync } from 'node:fs';
 
+const paths = process.argv.slice(2).filter((arg) => arg !== '--tests');
 const rows = new Map();
 const browsers = new Set();
-for (const path of process.argv.slice(2))
-  for (const { file, browser, seconds, passed } of JSON.parse(readFileSync(path, 'utf8'))) {
+const tests = [];
+for (const path of paths)
+  for (const { file, browser, seconds, passed, slowTests = {}, failedTests = [] } of JSON.parse(
+    readFileSync(path, 'utf8'),
+  )) {
+    for (const [title, time] of Object.entries(slowTests))
+      tests.push(`${file} [${browser}] ${time.toFixed(1)} s ${title}`);
+    for (const title of failedTests) tests.push(`${file} [${browser}] FAILED ${title}`);
     browsers.add(browser);
     const row = rows.get(file) ?? {};
     row[browser] = `${seconds.toFixed(1)}${passed ? '' : ' ✗'}`;
@@ -22,3 +30,4 @@ console.log(`| file | ${columns.join(' | ')} |\n| --- |${columns.map(() => ' ---
 for (const [file, row] of [...rows].sort((a, b) => b[1].max - a[1].max))
   console.log(`| ${file} | ${columns.map((browser) => row[browser] ?? '').join(' | ')} |`);
 console.log(`| **sum** | ${sums.map((sum) => sum.toFixed(0)).join(' | ')} |`);
+if (process.argv.includes('--tests')) console.log(`\n${tests.sort().join('\n')}`);
