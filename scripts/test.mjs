@@ -259,8 +259,8 @@ for (const signal of ['SIGINT', 'SIGTERM'])
 
 /** How far a step has come, from its output: wtr's `12/49 test files`, node's `✔` count. */
 function progress(output) {
-  const files = [...output.matchAll(/\| (\d+\/\d+) test files/g)].map((match) => match[1]);
-  if (files.length) return `, ${[...new Set(files.slice(-3))].join(' ')} files`;
+  const files = [...output.matchAll(/\| (\d+\/\d+) test files/g)].at(-1)?.[1];
+  if (files) return `, ${files} files`;
   const passed = output.match(/^\s*✔/gm)?.length;
   return passed ? `, ${passed} passed` : '';
 }
