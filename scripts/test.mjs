@@ -77,10 +77,12 @@ const nodeStep = {
   name: faults ? 'node fault runs' : 'node tests',
   command: 'node',
   // Each file is its own process and mostly waits on sockets and child processes; node's
-  // default on 2 cores is one file at a time.
+  // default on 2 cores is one file at a time. Measured: one at a time 209 s (load 5), three at a
+  // time 190 s (load 11-18, beside two browser runs). Not on the critical path (the browser
+  // lanes are), so two: less CPU taken from the browsers at once. NODE_TEST_CONCURRENCY changes it.
   args: [
     '--test',
-    `--test-concurrency=${process.env.NODE_TEST_CONCURRENCY ?? 3}`,
+    `--test-concurrency=${process.env.NODE_TEST_CONCURRENCY ?? 2}`,
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     // FILE_TIMES=<path>: each file's time too (test/node/file-times-reporter.mjs), `%s` = node.
