@@ -11,7 +11,8 @@
  * `npm test -- --engine firefox` (or `BROWSERS=firefox npm test`) tests in one engine; further
  * words pick steps by name: `npm test -- --engine webkit browser` runs only the browser tests,
  * `npm test -- node lint` the Node tests and ESLint. `--serial` runs the steps one after another
- * (to tell a timing failure under load from a real one).
+ * (to tell a timing failure under load from a real one); `--keep-going` runs every lane to its
+ * end after a failure (a lane stops at its own first failure) and fails at the end.
  *
  * `npm run test:faults` (`--faults`) runs the long seeded fault runs that `npm test` leaves out
  * (listed in test/fault-suites.mjs), Node and browser, in the same engines.
@@ -31,9 +32,11 @@ const only = [];
 const picked = [];
 let faults = false;
 let serial = false;
+let keepGoing = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--faults') faults = true;
   else if (args[i] === '--serial') serial = true;
+  else if (args[i] === '--keep-going') keepGoing = true;
   else if (args[i] === '--engine') picked.push(args[++i] ?? '');
   else if (args[i].startsWith('--engine=')) picked.push(args[i].slice('--engine='.length));
   else only.push(args[i]);
@@ -275,8 +278,14 @@ const heartbeat = setInterval(() => {
   if (names.length) console.log(`… ${seconds(started)}, load ${load()}: ${names.join(', ')}`);
 }, 60_000);
 
+const failed = [];
 async function runLane(lane) {
-  for (const step of lane) if ((await runStep(step)) !== 0) fail(step);
+  for (const step of lane) {
+    if ((await runStep(step)) === 0) continue;
+    if (!keepGoing) fail(step);
+    failed.push(step.name);
+    return;
+  }
 }
 
 if (plan[0]?.[0] === build) {
@@ -288,6 +297,11 @@ else await Promise.all(plan.map(runLane));
 clearInterval(heartbeat);
 
 console.log(`\n${timings.join('\n')}\ntotal ${seconds(started)}`);
+if (failed.length) {
+  console.error(`\n✗ failed: ${failed.join(', ')}`);
+  console.log(`tests: ${totals.passed} passed, ${Math.max(1, totals.failed)} failed`);
+  process.exit(1);
+}
 if (missing.length) console.warn(`\n⚠ NOT tested in ${missing.join(', ')} (not installed).`);
 console.log('\n✓ all checks passed');
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);
