@@ -201,7 +201,8 @@ async function runStep(step) {
       step.count?.(output);
       const time = seconds(since);
       timings.push(`${step.name} ${time} (load ${load()} at the end)`);
-      console.log(`\n› ${step.name} — ${code === 0 ? 'passed' : 'FAILED'} in ${time}`);
+      const verdict = code === 0 ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`;
+      console.log(`\n› ${step.name} — ${verdict} in ${time}`);
       const shown = screen(output).trimEnd();
       if (shown.trim()) console.log(shown);
       resolve(code ?? 1);
