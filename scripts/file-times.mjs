@@ -5,13 +5,24 @@
  */
 import { readFileSync } from 'node:fs';
 
+/** The Node reporter (test/node/file-times-reporter.mjs) writes `{ file: seconds }`. */
+const entries = (json) =>
+  Array.isArray(json)
+    ? json
+    : Object.entries(json).map(([file, seconds]) => ({
+        file,
+        browser: 'node',
+        seconds,
+        passed: true,
+      }));
+
 const paths = process.argv.slice(2).filter((arg) => arg !== '--tests');
 const rows = new Map();
 const browsers = new Set();
 const tests = [];
 for (const path of paths)
-  for (const { file, browser, seconds, passed, slowTests = {}, failedTests = [] } of JSON.parse(
-    readFileSync(path, 'utf8'),
+  for (const { file, browser, seconds, passed, slowTests = {}, failedTests = [] } of entries(
+    JSON.parse(readFileSync(path, 'utf8')),
   )) {
     for (const [title, time] of Object.entries(slowTests))
       tests.push(`${file} [${browser}] ${time.toFixed(1)} s ${title}`);
