@@ -1,3 +1,4 @@
+import { defaultReporter } from '@web/test-runner';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import puppeteerCore from 'puppeteer-core';
@@ -7,6 +8,7 @@ import { findWebKit } from './scripts/find-webkit.mjs';
 import { WebKitLauncher } from './test/e2e/webkit-launcher.mjs';
 import { engineGaps, selectedEngines } from './test/engines.mjs';
 import { faultSuites } from './test/fault-suites.mjs';
+import { fileTimesReporter } from './test/e2e/file-times-reporter.mjs';
 import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
 import { hubPlugin } from './test/e2e/hub-plugin.mjs';
 import { hubClusterPlugin } from './test/e2e/hub-cluster-plugin.mjs';
@@ -99,6 +101,14 @@ export default {
   testsStartTimeout: 60_000,
   browserStartTimeout: 60_000,
   browsers,
+  // FILE_TIMES=<path>: also write each file's time per browser there (test/e2e/file-times-reporter.mjs);
+  // `%s` in it stands for the engines of the run.
+  ...(process.env.FILE_TIMES && {
+    reporters: [
+      defaultReporter(),
+      fileTimesReporter(process.env.FILE_TIMES.replace('%s', selectedEngines().join('+'))),
+    ],
+  }),
   middleware: [
     // Opaque-origin frames (sandboxed iframes) load the library from this server too.
     function allowAnyOrigin(context, next) {

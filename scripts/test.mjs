@@ -1,16 +1,27 @@
 /**
- * `npm test`: installs what is missing, builds, then runs every check in order and stops at the
- * first failure — types, lint and format, size budgets, generated docs, Node tests, browser tests
- * (Chromium, then Firefox and WebKit side by side).
+ * `npm test`: installs what is missing, builds, then runs every check and stops at the first
+ * failure: types, lint and format, size budgets, generated docs, Node tests, browser tests in
+ * Chromium, Firefox and WebKit.
+ *
+ * After the build the steps run in lanes side by side (each lane one step after another), because
+ * most of the time a browser or Node test waits (for a timer, a socket, another process) and the
+ * 2 cores would stand idle. Each step's output is kept and printed as one block when it ends; the
+ * first failure stops the other steps and ends the run with its output shown.
  *
  * `npm test -- --engine firefox` (or `BROWSERS=firefox npm test`) tests in one engine; further
- * words pick steps by name: `npm test -- --engine webkit browser` runs only the browser tests.
+ * words pick steps by name: `npm test -- --engine webkit browser` runs only the browser tests,
+ * `npm test -- node lint` the Node tests and ESLint. `--serial` runs the steps one after another
+ * (to tell a timing failure under load from a real one); `--keep-going` runs every lane to its
+ * end after a failure (a lane stops at its own first failure) and fails at the end.
  *
  * `npm run test:faults` (`--faults`) runs the long seeded fault runs that `npm test` leaves out
  * (listed in test/fault-suites.mjs), Node and browser, in the same engines.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ensureCommand, ensureEngines, ensureNodeModules } from './setup.mjs';
 import { selectedEngines } from '../test/engines.mjs';
@@ -20,8 +31,12 @@ const args = process.argv.slice(2);
 const only = [];
 const picked = [];
 let faults = false;
+let serial = false;
+let keepGoing = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--faults') faults = true;
+  else if (args[i] === '--serial') serial = true;
+  else if (args[i] === '--keep-going') keepGoing = true;
   else if (args[i] === '--engine') picked.push(args[++i] ?? '');
   else if (args[i].startsWith('--engine=')) picked.push(args[i].slice('--engine='.length));
   else only.push(args[i]);
@@ -43,36 +58,88 @@ const nodeTests = readdirSync('test/node', { recursive: true })
   .filter((file) => faultSuites.node.includes(file) === faults)
   .sort();
 
+/**
+ * @typedef {{ name: string, command: string, args: string[], count?: (output: string) => void,
+ *   env?: Record<string, string> }} Step
+ */
+
+/** @type {Step} */
+const build = { name: 'build', command: 'npm', args: ['run', '--silent', 'build'] };
+
+/** @type {Step[]} The static checks, one lane: each is short and uses a whole core. */
 const checks = [
-  ['build', 'npm', ['run', '--silent', 'build']],
   ['type check (tests included)', 'npx', ['tsc', '-p', 'tsconfig.test.json']],
   ['lint', 'npx', ['eslint', '--max-warnings=0', '.']],
   ['format', 'npx', ['prettier', '--check', '--log-level=warn', '.']],
   ['size budgets', 'node', ['scripts/size.mjs']],
   ['docs agree with the code', 'node', ['scripts/generate-docs.mjs', '--check']],
-];
-const steps = [
-  ...(faults ? checks.slice(0, 1) : checks),
-  [
-    faults ? 'node fault runs' : 'node tests',
-    'node',
-    ['--test', '--test-reporter=spec', ...nodeTests],
-    countNodeTests,
+].map(([name, command, stepArgs]) => ({ name, command, args: stepArgs }));
+
+/** @type {Step} */
+const nodeStep = {
+  name: faults ? 'node fault runs' : 'node tests',
+  command: 'node',
+  // Each file is its own process and mostly waits on sockets and child processes; node's
+  // default on 2 cores is one file at a time. Measured: one at a time 209 s (load 5), three at a
+  // time 190 s (load 11-18, beside two browser runs). Not on the critical path (the browser
+  // lanes are), so two: less CPU taken from the browsers at once. NODE_TEST_CONCURRENCY changes it.
+  args: [
+    '--test',
+    `--test-concurrency=${process.env.NODE_TEST_CONCURRENCY ?? 2}`,
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    // FILE_TIMES=<path>: each file's time too (test/node/file-times-reporter.mjs), `%s` = node.
+    ...(process.env.FILE_TIMES
+      ? [
+          '--test-reporter=./test/node/file-times-reporter.mjs',
+          `--test-reporter-destination=${process.env.FILE_TIMES.replace('%s', 'node')}`,
+        ]
+      : []),
+    ...nodeTests,
   ],
-  // Chromium alone, then Firefox and WebKit side by side in one run. Measured here (2 cores, load
-  // average 19): all three at once 329 s with timing failures; one after the other 148 + 198 +
-  // 182 s; Chromium, then Firefox with WebKit, 148 + 263 s and green.
-  ...[['chromium'], ['firefox', 'webkit']]
-    .map((group) => group.filter((engine) => engines.includes(engine) && !missing.includes(engine)))
-    .filter((group) => group.length)
-    .map((group) => [
-      `browser ${faults ? 'fault runs' : 'tests'}: ${group.join(' + ')}`,
-      'npx',
-      ['wtr', '--config', 'web-test-runner.config.mjs'],
-      countBrowserTests,
-      { BROWSERS: group.join(','), ...(faults && { FAULTS: '1' }) },
-    ]),
-];
+  count: countNodeTests,
+};
+
+/**
+ * A port nothing listens on now. wtr looks for one itself, but two runs starting together find
+ * the same one and the second fails with EADDRINUSE; the kernel hands out different ones.
+ */
+async function freePort() {
+  const server = createServer().listen(0);
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  return port;
+}
+
+/** @type {(group: string[]) => Step} One wtr run in the engines of the group. */
+const browserStep = (group) => ({
+  name: `browser ${faults ? 'fault runs' : 'tests'}: ${group.join(' + ')}`,
+  command: 'npx',
+  args: ['wtr', '--config', 'web-test-runner.config.mjs', '--port', '(free)'],
+  count: countBrowserTests,
+  env: { BROWSERS: group.join(','), ...(faults && { FAULTS: '1' }) },
+});
+const browserSteps = [['chromium'], ['firefox'], ['webkit']]
+  .map((group) => group.filter((engine) => engines.includes(engine) && !missing.includes(engine)))
+  .filter((group) => group.length)
+  .map(browserStep);
+
+/**
+ * The lanes that run side by side after the build: each engine in a wtr run (and a browser) of
+ * its own, and the static checks followed by the Node tests. Measured on this 2-core machine
+ * while other jobs ran too (load average in brackets): Chromium alone 429 s; Chromium beside
+ * Firefox, the checks and the Node tests 575 s (8-19), beside Firefox, WebKit, the checks and
+ * the Node tests 724 s (24-43) and green; Firefox then WebKit in one lane was still in Firefox
+ * after 980 s (11-20), so each engine needs a lane of its own.
+ * @type {Step[][]}
+ */
+const lanes = [...browserSteps.map((step) => [step]), faults ? [nodeStep] : [...checks, nodeStep]];
+
+const pickedStep = (step) => !only.length || only.some((word) => step.name.includes(word));
+const plan = [[build], ...lanes]
+  .map((lane) => lane.filter(pickedStep))
+  .filter((lane) => lane.length);
 
 const totals = { passed: 0, failed: 0 };
 
@@ -96,46 +163,150 @@ function countBrowserTests(output) {
   }
 }
 
-/** Runs a command with its output shown live and also kept, so the totals can be counted. */
-function runCounted(command, args, count, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      stdio: ['inherit', 'pipe', 'inherit'],
-      env: { ...process.env, ...env },
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+const load = () => loadavg()[0].toFixed(1);
+const started = Date.now();
+const timings = [];
+/** @type {Map<Step, { child: import('node:child_process').ChildProcess, since: number }>} */
+const running = new Map();
+let failing = false;
+
+/**
+ * Runs a step in a process group of its own (so a failure elsewhere can stop it with everything
+ * it started: browsers, Xvfb, hubs), its stdout and stderr kept together and printed as one block
+ * at the end. Resolves with the exit code.
+ */
+async function runStep(step) {
+  const stepArgs = await Promise.all(
+    step.args.map((arg) => (arg === '(free)' ? freePort().then(String) : arg)),
+  );
+  return new Promise((resolve) => {
+    const since = Date.now();
+    const child = spawn(step.command, stepArgs, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0', ...step.env },
+      detached: true,
     });
+    const entry = { child, since, output: '' };
+    running.set(step, entry);
+    if (!serial) console.log(`› ${step.name} started (load ${load()})`);
     let output = '';
-    child.stdout.on('data', (chunk) => {
-      process.stdout.write(chunk);
+    const keep = (chunk) => {
       output += chunk;
-      if (output.length > 1_000_000) output = output.slice(-100_000);
-    });
-    child.on('close', (code) => {
-      count(output);
-      if (code === 0) resolve();
-      else reject(new Error(`exit ${code}`));
+      entry.output = output;
+      if (output.length > 4_000_000) output = `…\n${output.slice(-1_000_000)}`;
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (error) => keep(`${error.stack}\n`));
+    child.on('close', (code, signal) => {
+      running.delete(step);
+      if (failing && signal) return resolve(null);
+      step.count?.(output);
+      const time = seconds(since);
+      timings.push(`${step.name} ${time} (load ${load()} at the end)`);
+      const verdict = code === 0 ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`;
+      console.log(`\n› ${step.name} — ${verdict} in ${time}`);
+      const shown = screen(output).trimEnd();
+      if (shown.trim()) console.log(shown);
+      resolve(code ?? 1);
     });
   });
 }
 
-const timings = [];
-for (const [name, command, stepArgs, count, env] of steps) {
-  if (only.length && !only.some((word) => name.includes(word))) continue;
-  console.log(`\n› ${name}`);
-  const started = Date.now();
-  try {
-    if (count) await runCounted(command, stepArgs, count, env);
-    else execFileSync(command, stepArgs, { stdio: 'inherit' });
-  } catch {
-    console.log(
-      `\n${[...timings, `${name} ${((Date.now() - started) / 1000).toFixed(1)} s`].join('\n')}`,
-    );
-    console.error(`\n✗ ${name} failed`);
-    console.log(`tests: ${totals.passed} passed, ${Math.max(1, totals.failed)} failed`);
-    process.exit(1);
+/**
+ * The output as a terminal would show it at the end: wtr redraws its progress lines in place
+ * (erase line, cursor up), which printed later as a block would erase the blocks above it.
+ * Colours stay when the run's own output is a terminal.
+ */
+function screen(output) {
+  const lines = [''];
+  let row = 0;
+  // eslint-disable-next-line no-control-regex -- terminal escapes
+  for (const token of output.split(/(\x1b\[[0-9;?]*[A-Za-z]|\r?\n)/)) {
+    if (!token) continue;
+    if (token.endsWith('\n')) {
+      row++;
+      if (row === lines.length) lines.push('');
+    } else if (token.startsWith('\x1b[')) {
+      const [, count, command] = /^.\[([0-9;?]*)([A-Za-z])$/.exec(token);
+      if (command === 'A') row = Math.max(0, row - (Number(count) || 1));
+      else if (command === 'K') lines[row] = '';
+      else if (command === 'm' && process.stdout.isTTY) lines[row] += token;
+    } else lines[row] += token;
   }
-  timings.push(`${name} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return lines.join('\n');
 }
-console.log(`\n${timings.join('\n')}`);
+
+function fail(step) {
+  if (failing) return;
+  failing = true;
+  for (const { child } of running.values()) {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  console.log(`\n${timings.join('\n')}\ntotal ${seconds(started)}`);
+  console.error(`\n✗ ${step.name} failed`);
+  console.log(`tests: ${totals.passed} passed, ${Math.max(1, totals.failed)} failed`);
+  process.exit(1);
+}
+
+/** Stops the steps' process groups when the run is interrupted. */
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.on(signal, () => {
+    for (const { child } of running.values()) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(130);
+  });
+
+/** How far a step has come, from its output: wtr's `12/49 test files`, node's `✔` count. */
+function progress(output) {
+  const files = [...output.matchAll(/\| (\d+\/\d+) test files/g)].at(-1)?.[1];
+  if (files) return `, ${files} files`;
+  const passed = output.match(/^\s*✔/gm)?.length;
+  return passed ? `, ${passed} passed` : '';
+}
+
+/** A line every minute while steps run, so a quiet CI log is not taken for a hang. */
+const heartbeat = setInterval(() => {
+  const names = [...running].map(
+    ([step, { since, output }]) => `${step.name} (${seconds(since)}${progress(output)})`,
+  );
+  if (names.length) console.log(`… ${seconds(started)}, load ${load()}: ${names.join(', ')}`);
+}, 60_000);
+
+const failed = [];
+async function runLane(lane) {
+  for (const step of lane) {
+    if ((await runStep(step)) === 0) continue;
+    if (!keepGoing) fail(step);
+    failed.push(step.name);
+    return;
+  }
+}
+
+if (plan[0]?.[0] === build) {
+  await runLane([build]);
+  plan.shift();
+}
+if (serial) for (const lane of plan) await runLane(lane);
+else await Promise.all(plan.map(runLane));
+clearInterval(heartbeat);
+
+console.log(`\n${timings.join('\n')}\ntotal ${seconds(started)}`);
+if (failed.length) {
+  console.error(`\n✗ failed: ${failed.join(', ')}`);
+  console.log(`tests: ${totals.passed} passed, ${Math.max(1, totals.failed)} failed`);
+  process.exit(1);
+}
 if (missing.length) console.warn(`\n⚠ NOT tested in ${missing.join(', ')} (not installed).`);
 console.log('\n✓ all checks passed');
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed`);

@@ -59,7 +59,7 @@ describe('<sse-feed> resumes across origins like EventSource', () => {
   // expects a preflight), drops after 5 events and resumes only from the Last-Event-ID header.
   it('control: a plain EventSource resumes 1-10 (no preflight for its own Last-Event-ID)', async function () {
     this.timeout(60_000);
-    const { key, src } = scenario('numbered', 'count=10&cut=5', true);
+    const { key, src } = scenario('numbered', 'count=10&cut=5&retry=100', true);
     const { source, events } = control(src);
     await waitUntil(() => events.length === 10, 15_000, '10 events');
     source.close();
@@ -85,7 +85,7 @@ describe('<sse-feed> resumes across origins like EventSource', () => {
   for (const mode of ['auto', 'native'] as const) {
     it(`mode="${mode}" resumes 1-10 exactly, with no preflight and no duplicate`, async function () {
       this.timeout(60_000);
-      const { key, src } = scenario('numbered', 'count=10&cut=5', true);
+      const { key, src } = scenario('numbered', 'count=10&cut=5&retry=100', true);
       const el = feed(src, { mode, 'retry-min': '50', 'retry-max': '300' });
       const messages = messagesOf(el);
       const errors = record<RealtimeErrorEvent>(el, 'error');
@@ -105,7 +105,7 @@ describe('<sse-feed> resumes across origins like EventSource', () => {
   }
 
   it('mode="fetch" cross-origin: resuming needs the preflight; refused, it says so and never re-delivers', async () => {
-    const { key, src } = scenario('numbered', 'count=10&cut=5', true);
+    const { key, src } = scenario('numbered', 'count=10&cut=5&retry=100', true);
     const el = feed(src, { mode: 'fetch' });
     const messages = messagesOf(el);
     const errors = record<RealtimeErrorEvent>(el, 'error');
@@ -135,8 +135,12 @@ describe('<sse-feed> resumes across origins like EventSource', () => {
 describe('<sse-feed> sends ids as UTF-8, and no id breaks a reconnect', () => {
   it('control: EventSource sends café-1 as UTF-8, and trims the spaces around " sp1 "', async function () {
     this.timeout(60_000);
-    const cafe = scenario('ids', `cut=1&ids=${encodeURIComponent('café-1,café-2')}`, true);
-    const spaced = scenario('ids', `cut=1&ids=${encodeURIComponent(' sp1 ,x')}`, true);
+    const cafe = scenario(
+      'ids',
+      `cut=1&retry=100&ids=${encodeURIComponent('café-1,café-2')}`,
+      true,
+    );
+    const spaced = scenario('ids', `cut=1&retry=100&ids=${encodeURIComponent(' sp1 ,x')}`, true);
     const a = control(cafe.src);
     const b = control(spaced.src);
     await waitUntil(() => a.events.length === 2 && b.events.length === 2, 15_000);
@@ -149,7 +153,9 @@ describe('<sse-feed> sends ids as UTF-8, and no id breaks a reconnect', () => {
   for (const mode of ['fetch', 'native'] as const) {
     it(`mode="${mode}": café-1..4 with a cut after each resumes on the UTF-8 id`, async () => {
       const ids = 'café-1,café-2,café-3,café-4';
-      const { key, src } = scenario('ids', `cut=1&ids=${encodeURIComponent(ids)}`);
+      // EventSource reconnects after its default (3 s in Chromium, 5 s in Firefox) unless told.
+      const retry = mode === 'native' ? '&retry=100' : '';
+      const { key, src } = scenario('ids', `cut=1${retry}&ids=${encodeURIComponent(ids)}`);
       const el = feed(src, { mode });
       const messages = messagesOf(el);
       document.body.append(el);

@@ -28,6 +28,12 @@ function readBody(req) {
 }
 
 /** `scenario` → a handler; `n` is the request's number (1-based) within its key. */
+/**
+ * EventSource's own reconnect after 100 ms instead of its default (3 s in Chromium, 5 s in
+ * Firefox): longer than the tests' retry-min, so it is never taken for a hurried one.
+ */
+const quickRetry = 'retry: 100\n\n';
+
 const scenarios = {
   // Numbered events; the stream ends after `count` (default: stays open).
   events(req, res, { url }) {
@@ -118,12 +124,14 @@ const scenarios = {
     }
     if (sent === cut && from + sent < count) setTimeout(() => res.socket?.destroy(), 20);
   },
-  // Ids from `ids` (comma-separated), from the header's position on; cut after `cut` events.
+  // Ids from `ids` (comma-separated), from the header's position on; cut after `cut` events;
+  // `retry`: a retry line first.
   ids(req, res, { url }) {
     res.writeHead(200, streamHeaders);
     const ids = url.searchParams.get('ids').split(',');
     const cut = Number(url.searchParams.get('cut') ?? Infinity);
     const last = headerId(req) ?? url.searchParams.get('lastEventId');
+    if (url.searchParams.has('retry')) res.write(`retry: ${url.searchParams.get('retry')}\n`);
     // A header cannot carry spaces around a value: the id is found trimmed too.
     let at = last === null ? 0 : ids.findIndex((id) => id === last || id.trim() === last) + 1;
     let sent = 0;
@@ -140,6 +148,7 @@ const scenarios = {
     }
     res.writeHead(200, streamHeaders);
     const from = Number(headerId(req) || 0);
+    if (n === 1) res.write(quickRetry);
     for (let i = from + 1; i <= (n === 1 ? 3 : 5); i++) res.write(`id: ${i}\ndata: ${i}\n\n`);
     if (n === 1) setTimeout(() => res.socket?.destroy(), 20);
   },
@@ -154,7 +163,7 @@ const scenarios = {
     }
     res.writeHead(200, streamHeaders);
     const from = Number(headerId(req) || 0);
-    if (n > 1) res.write('retry: 50\n\n');
+    res.write(n > 1 ? 'retry: 50\n\n' : quickRetry);
     const to = n === 1 ? 6 : Math.min(from + 3, 9);
     for (let i = from + 1; i <= to; i++) res.write(`id: ${i}\ndata: ${i}\n\n`);
     // 100 ms: longer than the test's retry-min, so EventSource's reconnects are never hurried
@@ -191,7 +200,7 @@ const scenarios = {
   'id-only'(req, res, { n }) {
     res.writeHead(200, streamHeaders);
     if (n === 1) {
-      res.write('id: 1\ndata: one\n\nid: 42\n\n');
+      res.write(`${quickRetry}id: 1\ndata: one\n\nid: 42\n\n`);
       setTimeout(() => res.socket?.destroy(), 20);
     } else {
       res.write(`data: resumed from ${headerId(req)}\n\n`);
