@@ -54,26 +54,75 @@ function demoSuite(engine) {
 
   const open = (path, origin = server.url) => browser.open(new URL(path, origin).href);
 
-  test('the index links every demo page, and each loads without errors', async () => {
+  /** The demo pages the index links, and the popup page, which opened on its own has no opener. */
+  async function demoPages(origin) {
+    const index = await (await fetch(new URL('/demo/', origin))).text();
+    const links = [...index.matchAll(/href="(\/demo\/[^"]+\.html)"/g)].map(([, href]) => href);
+    assert.ok(links.length >= 9, index);
+    return [...links, '/demo/popup-bridge-popup.html'];
+  }
+
+  /**
+   * Opens each page and waits until it has settled: every element open, paused or closed, or
+   * failed with its error's code shown on the page (the popup page without an opener fails at
+   * once, before its script listens). Then: nothing thrown, no missing file, and no element
+   * failed but that one.
+   */
+  async function checkPages(origin) {
+    for (const link of await demoPages(origin)) {
+      const page = await open(link, origin);
+      const noOpener = link === '/demo/popup-bridge-popup.html';
+      const settled = (noOpener) => {
+        const shown = [...document.querySelectorAll('.status')].map((el) => el.textContent).join();
+        const elements = [...document.querySelectorAll('[state]')];
+        const failed = elements.filter((el) => el.error);
+        const done =
+          elements.every((el) =>
+            el.error
+              ? shown.includes(el.error.code)
+              : ['open', 'paused', 'closed'].includes(el.state),
+          ) &&
+          (!noOpener || failed.length > 0);
+        return done && failed.map((el) => `<${el.localName}> ${el.error.code}`);
+      };
+      const failed = await page
+        .waitFor(settled, { polling: 100, timeout: 30_000 }, noOpener)
+        .catch(async (error) => {
+          const states = await page.evaluate(() =>
+            [...document.querySelectorAll('[state]')].map(
+              (el) => `${el.localName}:${el.state}:${el.error?.code}`,
+            ),
+          );
+          throw new Error(`${link} did not settle, or hides an error: ${states.join(', ')}`, {
+            cause: error,
+          });
+        });
+      assert.deepEqual(failed, noOpener ? ['<popup-bridge> no-opener'] : [], link);
+      assert.deepEqual(await page.errors(), [], `${link} threw`);
+      assert.deepEqual(await page.failed(), [], `${link} asked for missing files (a favicon?)`);
+      await page.close();
+    }
+  }
+
+  test('every demo page loads with no error and no missing file, and shows any failure with its reason', async () => {
     const index = await open('/demo/');
     const links = await index.evaluate(() =>
       [...document.querySelectorAll('a[href^="/demo/"]')].map((a) => a.getAttribute('href')),
     );
-    assert.ok(links.length >= 7, links.join());
-    for (const link of links) {
-      const demo = await open(link);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.deepEqual(await demo.errors(), [], `${link} threw`);
-      assert.deepEqual(await demo.failed(), [], `${link} asked for missing files (a favicon?)`);
-      await demo.close();
-    }
+    assert.deepEqual(
+      [...links, '/demo/popup-bridge-popup.html'],
+      await demoPages(server.url),
+      'the index links every page',
+    );
+    assert.deepEqual([...(await index.errors()), ...(await index.failed())], []);
     await index.close();
+    await checkPages(server.url);
   });
 
   // The same pages from the published bin (`realtime-elements-server --demo`), which serves them
-  // without @web/dev-server: each loads with no error and no missing file, and its elements open
-  // (the red-team pass also ran this whole file against the bin installed from the tarball).
-  test('realtime-elements-server --demo: every demo page loads, with no missing file, and opens', async () => {
+  // without @web/dev-server (the red-team pass also ran this whole file against the bin
+  // installed from the tarball).
+  test('realtime-elements-server --demo: the same checks', async () => {
     const child = spawn(process.execPath, ['dist/server/cli.js', '--demo', '--port', '0'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -87,72 +136,10 @@ function demoSuite(engine) {
         });
         child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
       });
-      const index = await (await fetch(`${origin}/demo/`)).text();
-      const links = [...index.matchAll(/href="(\/demo\/[^"]+\.html)"/g)].map(([, href]) => href);
-      assert.ok(links.length >= 7, index);
-      for (const link of links) {
-        const page = await open(link, origin);
-        // Settled: nothing still connecting, nothing failed (popups are closed until opened).
-        await page
-          .waitFor(
-            () =>
-              [...document.querySelectorAll('[state]')].every(
-                (el) => ['open', 'paused', 'closed'].includes(el.state) && !el.error,
-              ),
-            { polling: 100, timeout: 30_000 },
-          )
-          .catch(async (error) => {
-            const states = await page.evaluate(() =>
-              [...document.querySelectorAll('[state]')].map(
-                (el) => `${el.localName}:${el.state}:${el.error?.code}`,
-              ),
-            );
-            throw new Error(`${link}: ${states.join(', ')}`, { cause: error });
-          });
-        assert.deepEqual([...(await page.errors()), ...(await page.failed())], [], link);
-        await page.close();
-      }
+      await checkPages(origin);
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');
-    }
-  });
-
-  test('every demo page shows the reason of an error state, even one raised before it listened', async () => {
-    const index = await open('/demo/');
-    const links = await index.evaluate(() =>
-      [...document.querySelectorAll('a[href^="/demo/"]')].map((a) => a.getAttribute('href')),
-    );
-    await index.close();
-    // The popup page opened on its own has no opener: an error at once, before any listener.
-    for (const link of [...links, '/demo/popup-bridge-popup.html']) {
-      const demo = await open(link);
-      const found = await demo.evaluate(async (noOpener) => {
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        // Then until each failure is shown (a status renders after its event, later on a loaded
-        // machine) and the page without an opener has failed; what is left after 10 s is reported.
-        const end = performance.now() + 10_000;
-        for (;;) {
-          const failed = [...document.querySelectorAll('[state]')].filter((el) => el.error);
-          const shown = [...document.querySelectorAll('.status')]
-            .map((el) => el.textContent)
-            .join();
-          const found = failed.map((el) => ({
-            tag: el.localName,
-            code: el.error.code,
-            shown: shown.includes(el.error.code),
-          }));
-          const done = found.every((f) => f.shown) && (!noOpener || found.length > 0);
-          if (done || performance.now() > end) return found;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }, link === '/demo/popup-bridge-popup.html');
-      for (const { tag, code, shown } of found)
-        assert.ok(shown, `${link}: <${tag}> failed with ${code}, and the page does not say so`);
-      if (link === '/demo/popup-bridge-popup.html')
-        assert.deepEqual(found, [{ tag: 'popup-bridge', code: 'no-opener', shown: true }]);
-      if (link === '/demo/popup-bridge.html') assert.deepEqual(found, []);
-      await demo.close();
     }
   });
 
@@ -372,29 +359,35 @@ function demoSuite(engine) {
       const before = await stats();
       const pages = [];
       for (let i = 0; i < 3; i++) pages.push(await open('/demo/shared.html', own.url));
-      for (const page of pages)
-        await page.waitFor(() => Number(document.getElementById('count').textContent) >= 2, {
-          polling: 100,
-          timeout: 30_000,
-        });
+      await Promise.all(
+        pages.map((page) =>
+          page.waitFor(() => Number(document.getElementById('count').textContent) >= 2, {
+            polling: 100,
+            timeout: 30_000,
+          }),
+        ),
+      );
       assert.equal((await stats()) - before, 1, 'one SSE connection for three tabs');
       const leading = await Promise.all(pages.map((page) => page.evaluate(isLeader)));
       assert.equal(leading.filter(Boolean).length, 1);
       const leader = pages[leading.indexOf(true)];
       const others = pages.filter((page) => page !== leader);
       await leader.close();
-      for (const page of others) {
-        const seen = await page.evaluate(count);
-        await page.waitFor(
-          (n) => Number(document.getElementById('count').textContent) >= n + 3,
-          { polling: 100, timeout: 30_000 },
-          seen,
-        );
+      await Promise.all(
+        others.map(async (page) => {
+          const seen = await page.evaluate(count);
+          await page.waitFor(
+            (n) => Number(document.getElementById('count').textContent) >= n + 3,
+            { polling: 100, timeout: 30_000 },
+            seen,
+          );
+        }),
+      );
+      for (const page of others)
         assert.equal(
           await page.evaluate(() => document.getElementById('gaps').textContent),
           'none',
         );
-      }
       const now = await Promise.all(others.map((page) => page.evaluate(isLeader)));
       assert.equal(now.filter(Boolean).length, 1);
       for (const page of others) assert.deepEqual(await page.errors(), []);
