@@ -63,8 +63,10 @@ async function launchPuppeteer(engine) {
     return {
       page,
       evaluate: (fn, ...args) => page.evaluate(fn, ...args),
-      waitFor: (fn, options, ...args) =>
-        page.waitForFunction(fn, { polling: 50, timeout: 15_000, ...options }, ...args),
+      waitFor: async (fn, options, ...args) =>
+        (
+          await page.waitForFunction(fn, { polling: 50, timeout: 15_000, ...options }, ...args)
+        ).jsonValue(),
       type: (selector, text) => page.type(selector, text),
       click: (selector) => page.click(selector),
       reload: () => page.reload({ waitUntil: 'load' }),
