@@ -122,10 +122,15 @@ async function launchWebKit() {
   const home = await driver.getWindowHandle();
   const known = new Set([home]);
   let queue = Promise.resolve();
-  /** One command sequence at a time, each in its own window. */
+  let current = home;
+  /** One command sequence at a time, each in its own window (a switch only when it changes). */
   const inWindow = (handle, fn) => {
     const run = queue.then(async () => {
-      await driver.switchToWindow(handle);
+      if (current !== handle) {
+        current = undefined;
+        await driver.switchToWindow(handle);
+        current = handle;
+      }
       return fn();
     });
     queue = run.catch(() => {});
@@ -178,6 +183,7 @@ async function launchWebKit() {
     },
     close: () =>
       inWindow(handle, async () => {
+        current = undefined;
         await driver.closeWindow();
         known.delete(handle);
       }),
@@ -185,11 +191,12 @@ async function launchWebKit() {
   return {
     engine: 'webkit',
     async open(url) {
-      const handle = await inWindow(home, async () => {
+      const handle = await inWindow(current ?? home, async () => {
         // A window, not a tab: a background tab of MiniBrowser would not run its timers.
         const { handle } = await driver.createWindow('window');
         known.add(handle);
         await driver.switchToWindow(handle);
+        current = handle;
         await driver.navigateTo(url);
         await instrument();
         return handle;
