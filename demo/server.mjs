@@ -50,7 +50,17 @@ async function bindLoopback(server) {
   });
 }
 
-export async function startDemoServer({ port = 8000, host = 'localhost' } = {}) {
+/**
+ * Serves the demo on `host`:`port` (0: a free port). `middleware` (Koa) and `plugins`
+ * (@web/dev-server) are added to the dev server's own: the demo test counts requests and
+ * records page errors with them.
+ */
+export async function startDemoServer({
+  port = 8000,
+  host = 'localhost',
+  middleware = [],
+  plugins = [],
+} = {}) {
   await assertPortFree(port);
   const hub = createHub();
   // The demo-only endpoints (ticker, cutter, stats, the relay worker at the root), as
@@ -66,7 +76,9 @@ export async function startDemoServer({ port = 8000, host = 'localhost' } = {}) 
       open: false,
       watch: false,
       clearTerminalOnReload: false,
+      plugins,
       middleware: [
+        ...middleware,
         function demoOnly(context, next) {
           if (!demo.handleRequest(context.req, context.res)) return next();
           context.respond = false;

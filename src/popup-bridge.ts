@@ -219,9 +219,8 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
     }
     this.allowsAny = this.allowed.includes('*');
     this.listening = true;
-    this.session = [...crypto.getRandomValues(new Uint32Array(4))]
-      .map((n) => n.toString(36))
-      .join('');
+    // 128 random bits: the proof a window's `bye` is trusted by.
+    this.session = crypto.getRandomValues(new Uint32Array(4)).join('.');
     window.addEventListener('message', this.onMessage);
     window.addEventListener('pagehide', this.onPageHide);
     if (this.allowsAny || this.allowed.includes('null')) {
@@ -272,10 +271,13 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
     this.peer = peer;
     this.setState('connecting');
     clearInterval(this.helloTimer);
-    // Either side may load first: both say hello until one answers (and notice a closed popup).
+    // The opened window (popup, iframe) says hello until this side answers: a hello from here
+    // could reach its initial about:blank, of the wrong origin, and the browser would log an
+    // error for each one (Firefox as an uncaught error). This side only notices a closed popup.
     const tick = () => {
       if (this.peer?.closed) return this.peerGone(false);
-      if (this.state === 'connecting') this.postRaw({ rtBridge: 1, kind: 'hello' });
+      if (this.state === 'connecting' && !this.src && !this.for)
+        this.postRaw({ rtBridge: 1, kind: 'hello' });
     };
     this.helloTimer = setInterval(tick, 100);
     tick();
