@@ -193,10 +193,23 @@ async function refused(host: FetchHost, status: number): Promise<void> {
 }
 
 /**
+ * WebKit's network layer sends a header value's characters as UTF-8 (WebCore's `String::utf8()`),
+ * where Chromium and Firefox send each one as a byte (Fetch: a header value is a byte sequence,
+ * the string isomorphic-encoded). Verified with WebKitGTK 2.50: `é` arrives as C3 A9, the bytes
+ * E2 80 A6 given as three characters arrive as six. No script API shows the difference (`Headers`
+ * takes and returns the same string in every engine), so it is read from the engine's
+ * `navigator.vendor`, fixed in WebCore for every WebKit browser.
+ */
+const utf8Headers = /^Apple/.test(navigator.vendor);
+
+/**
  * The cursor as a `Last-Event-ID` value, or `null` when no header can carry it.
  *
- * - UTF-8, as `EventSource` sends it: `Headers` sends each character below U+0100 as one byte,
- *   so the value is the id's UTF-8 bytes one per character (lone surrogates become U+FFFD).
+ * - UTF-8, as `EventSource` sends it (HTML § 9.2 "Last-Event-ID"): `Headers` sends each
+ *   character below U+0100 as one byte, so the value is the id's UTF-8 bytes one per character
+ *   (lone surrogates become U+FFFD). In WebKit (see `utf8Headers`) the id itself is the value,
+ *   which it sends as UTF-8; an id with a character above U+00FF, which `Headers` refuses, cannot
+ *   go in a header there.
  * - Spaces and tabs around the id are dropped: HTTP strips them from any field value, and
  *   `EventSource` sends the id trimmed too.
  * - Control characters (U+0001–U+001F but tab, U+007F) are refused by HTTP servers (Node
@@ -206,6 +219,7 @@ function headerValue(id: string): string | null {
   const trimmed = id.replace(/^[ \t]+|[ \t]+$/g, '');
   // eslint-disable-next-line no-control-regex
   if (!trimmed || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(trimmed)) return null;
+  if (utf8Headers) return /[\u0100-\uffff]/.test(trimmed) ? null : trimmed;
   let bytes = '';
   for (const byte of new TextEncoder().encode(trimmed)) bytes += String.fromCharCode(byte);
   return bytes;
