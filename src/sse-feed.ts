@@ -46,7 +46,7 @@ type HeadersSource =
  * @attr {boolean} pause-hidden - Close while the tab is hidden, resume with replay when visible. Off by default, so switching tabs never re-sends a request. Never pauses a `once` stream.
  * @attr {boolean} once - One-shot streams (fetch mode), e.g. a generated answer: nothing is sent until `stream()`; the stream ends (`done`, state `closed`) on a clean end of the body, a `done-event` or `done-data`. A drop is resumed only by id (`Last-Event-ID`), else `interrupted`: a request is never sent twice.
  * @attr {string} done-event - With `once`: the SSE event type that ends the stream (default `done`); not delivered as a `message`.
- * @attr {string} done-data - With `once`: data that ends the stream, e.g. `[DONE]`; not delivered as a `message`.
+ * @attr {string} done-data - With `once`: data that ends the stream, e.g. `[DONE]`; not delivered as a `message`. Set it where the server sends such data: WebKit reads a cut body as a complete one, and with `done-data` set it takes an end without it for a cut (resumed by id, else `interrupted`).
  * @attr {boolean} disabled - Keeps the feed closed.
  * @attr {string} state - `connecting`, `open`, `paused` (hidden tab with `pause-hidden`, or page in the back/forward cache), `closed`, `error`.
  *

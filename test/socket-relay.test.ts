@@ -372,7 +372,8 @@ describe('<socket-relay>', () => {
       const realSetTimeout = window.setTimeout;
       window.setTimeout = ((handler: TimerHandler, ms?: number, ...rest: unknown[]) => {
         const stack = new Error().stack ?? '';
-        if (/\.failed \(.*reconnect-controller/.test(stack)) scheduled.push(ms ?? 0);
+        // V8 writes a frame `at ReconnectController.failed (url)`, Firefox and WebKit `failed@url`.
+        if (/\bfailed(?: \(|@)[^\n]*reconnect-controller/.test(stack)) scheduled.push(ms ?? 0);
         return realSetTimeout(handler, ms, ...rest);
       }) as typeof window.setTimeout;
       let at: number;

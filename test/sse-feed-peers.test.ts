@@ -13,10 +13,11 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/sse-feed-define.js';
 import type { SseFeedElement } from '../src/sse-feed.js';
 import type { RealtimeErrorEvent, RealtimeMessageEvent } from '../src/index.js';
-import { record, uniqueName, waitUntil } from './helpers.js';
+import { engine, record, uniqueName, waitUntil } from './helpers.js';
 
 interface SeenRequest {
   lastEventId: string | null;
+  query: string | null;
   accept: string | null;
   cacheControl: string | null;
 }
@@ -240,7 +241,8 @@ describe('WPT eventsource/ format-*', () => {
 describe('WPT eventsource/ format-field-id*', () => {
   it('format-field-id.any.js and format-field-id-2.any.js: "…" resumes; id-less events keep it', async () => {
     for (const kind of kinds) {
-      const seen = await collect(kind, scenario('wpt-last-event-id').src, 3);
+      const { key, src } = scenario('wpt-last-event-id');
+      const seen = await collect(kind, src, 3);
       expect(
         seen.map((e) => [e.data, e.lastEventId]),
         kind,
@@ -249,6 +251,13 @@ describe('WPT eventsource/ format-field-id*', () => {
         ['…', '…'],
         ['…', '…'],
       ]);
+      // How "…" travelled. WebKit's fetch sends a header's characters as UTF-8 and refuses one
+      // above U+00FF, so fetch mode can only send it in the lastEventId query there; everywhere
+      // else, and from EventSource, it is the Last-Event-ID header's UTF-8 bytes.
+      const [, second] = await requestsFor(key);
+      expect([second.lastEventId, second.query], kind).to.deep.equal(
+        kind === 'fetch' && engine === 'webkit' ? [null, '…'] : ['…', null],
+      );
     }
   });
 
@@ -283,11 +292,13 @@ describe('WPT eventsource/ format-field-id*', () => {
   });
 
   it('format-field-id-null.window.js: an id containing NULL is ignored', async function () {
-    this.timeout(60_000);
+    this.timeout(engine === 'firefox' ? 150_000 : 60_000);
     for (const idvalue of ['\0\0', 'x\0', '\0x', 'x\0x', ' \0']) {
       for (const kind of kinds) {
         const { key, src } = scenario('wpt-last-event-id', { idvalue });
-        const seen = await collect(kind, src, 2);
+        // Firefox 153's EventSource (so also native mode) reconnects here after 5-6 s, not the
+        // retry: 200 it keeps with a plain id (0.5 s): measured, the cause is Firefox's.
+        const seen = await collect(kind, src, 2, ['message'], engine === 'firefox' ? 15_000 : 5000);
         expect(
           seen.map((e) => [e.data, e.lastEventId]),
           `${kind}, ${JSON.stringify(idvalue)}`,

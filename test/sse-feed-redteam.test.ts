@@ -39,12 +39,18 @@ afterEach(() => {
   document.querySelectorAll('sse-feed').forEach((el) => el.remove());
 });
 
+/**
+ * The tab's visibility, stood in for: the test page is not always in front (in Firefox it is a
+ * background tab once a test opened another), so visible is pinned too, and released after each test.
+ */
+const pinVisibility = (state: 'hidden' | 'visible') =>
+  Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
 const setHidden = (hidden: boolean) => {
-  if (hidden)
-    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
-  else delete (document as { visibilityState?: string }).visibilityState;
+  pinVisibility(hidden ? 'hidden' : 'visible');
   document.dispatchEvent(new Event('visibilitychange'));
 };
+beforeEach(() => pinVisibility('visible'));
+afterEach(() => delete (document as { visibilityState?: string }).visibilityState);
 
 describe('<sse-feed> red team (issue #19)', () => {
   // Kind: a server's `retry:` the client mishandles (fanout/reconnecting-eventsource#73, a set

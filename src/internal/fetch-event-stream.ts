@@ -7,6 +7,17 @@ import type { NativeState } from './native-event-source.js';
 import { DoneEvent } from './done-event.js';
 import { requestBody } from './request-body.js';
 
+/**
+ * WebKit's network layer, where no script API shows it (so read from `navigator.vendor`, fixed
+ * in WebCore for every WebKit browser), verified with WebKitGTK 2.50:
+ * - it sends a header value's characters as UTF-8 (`é` arrives as C3 A9, the bytes E2 80 A6
+ *   given as three characters arrive as six), where Chromium and Firefox send each one as a
+ *   byte (Fetch: a header value is a byte sequence, the string isomorphic-encoded);
+ * - a chunked body cut before its last chunk ends the read like a complete one (Chromium and
+ *   Firefox reject the read with a network error, as Fetch says).
+ */
+const webkit = /^Apple/.test(globalThis.navigator?.vendor ?? '');
+
 /** What one fetch-mode attempt sends. */
 export interface FetchRequest {
   url: URL;
@@ -178,6 +189,9 @@ export async function fetchEventStream(request: FetchRequest, host: FetchHost): 
   parser.push(decoder.decode());
   parser.end();
   host.cursor(parser.lastEventId);
+  // In WebKit a cut reads as the end: where `done-data` says how a stream ends, an end without
+  // it is taken for the cut it may be (resumed by id, else interrupted), never for the end.
+  if (webkit && doneData) cut = true;
   if (request.done && !cut) return host.done(new DoneEvent('end', '', parser.lastEventId));
   host.retry();
 }
@@ -195,8 +209,11 @@ async function refused(host: FetchHost, status: number): Promise<void> {
 /**
  * The cursor as a `Last-Event-ID` value, or `null` when no header can carry it.
  *
- * - UTF-8, as `EventSource` sends it: `Headers` sends each character below U+0100 as one byte,
- *   so the value is the id's UTF-8 bytes one per character (lone surrogates become U+FFFD).
+ * - UTF-8, as `EventSource` sends it (HTML § 9.2 "Last-Event-ID"): `Headers` sends each
+ *   character below U+0100 as one byte, so the value is the id's UTF-8 bytes one per character
+ *   (lone surrogates become U+FFFD). In WebKit (see `webkit`) the id itself is the value,
+ *   which it sends as UTF-8; an id with a character above U+00FF, which `Headers` refuses, cannot
+ *   go in a header there.
  * - Spaces and tabs around the id are dropped: HTTP strips them from any field value, and
  *   `EventSource` sends the id trimmed too.
  * - Control characters (U+0001–U+001F but tab, U+007F) are refused by HTTP servers (Node
@@ -206,6 +223,7 @@ function headerValue(id: string): string | null {
   const trimmed = id.replace(/^[ \t]+|[ \t]+$/g, '');
   // eslint-disable-next-line no-control-regex
   if (!trimmed || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(trimmed)) return null;
+  if (webkit) return /[\u0100-\uffff]/.test(trimmed) ? null : trimmed;
   let bytes = '';
   for (const byte of new TextEncoder().encode(trimmed)) bytes += String.fromCharCode(byte);
   return bytes;

@@ -124,14 +124,15 @@ const scenarios = {
     }
     if (sent === cut && from + sent < count) setTimeout(() => res.socket?.destroy(), 20);
   },
-  // Ids from `ids` (comma-separated), from the header's position on; cut after `cut` events;
-  // `retry`: a retry line first.
+  // Ids from `ids` (comma-separated), from the header's (or `lastEventId` query's) position
+  // on; cut after `cut` events.
   ids(req, res, { url }) {
     res.writeHead(200, streamHeaders);
+    // `retry`: EventSource's reconnection time (Firefox's default is 5 s, Chromium's 3 s).
+    if (url.searchParams.has('retry')) res.write(`retry: ${url.searchParams.get('retry')}\n\n`);
     const ids = url.searchParams.get('ids').split(',');
     const cut = Number(url.searchParams.get('cut') ?? Infinity);
     const last = headerId(req) ?? url.searchParams.get('lastEventId');
-    if (url.searchParams.has('retry')) res.write(`retry: ${url.searchParams.get('retry')}\n`);
     // A header cannot carry spaces around a value: the id is found trimmed too.
     let at = last === null ? 0 : ids.findIndex((id) => id === last || id.trim() === last) + 1;
     let sent = 0;
@@ -213,10 +214,15 @@ const scenarios = {
     else res.write(`data: two\n\n`);
   },
   // WPT eventsource/resources/last-event-id.py: an id (default "…"), retry 200 and hello,
-  // then the stream ends; a request with Last-Event-ID gets it back as data.
+  // then the stream ends; a request with Last-Event-ID gets it back as data. Also from the
+  // lastEventId query, as the hub reads it: where fetch cannot send an id in a header (WebKit,
+  // an id above U+00FF) <sse-feed> sends it there.
   'wpt-last-event-id'(req, res, { url }) {
     res.writeHead(200, streamHeaders);
-    const last = req.headers['last-event-id'];
+    const query = url.searchParams.get('lastEventId');
+    const last =
+      req.headers['last-event-id'] ??
+      (query === null ? undefined : Buffer.from(query, 'utf8').toString('latin1'));
     if (last)
       return void res.end(
         Buffer.concat([Buffer.from('data: '), Buffer.from(last, 'latin1'), Buffer.from('\n\n')]),
