@@ -104,7 +104,8 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
   const windows = (session) => {
     if (session.browser.type !== 'webdriver') return undefined;
     const { driver } = session.browser;
-    if (!webDrivers.has(driver)) webDrivers.set(driver, new WebDriverTabs(driver));
+    if (!webDrivers.has(driver))
+      webDrivers.set(driver, new WebDriverTabs(driver, session.browser.driverManager));
     return webDrivers.get(driver);
   };
 
