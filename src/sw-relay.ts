@@ -219,6 +219,12 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
       return;
     }
     this.switching = false;
+    // A new registration's clients.claim() takes this worker's pages; unregistered, it then
+    // goes redundant (Firefox, WebKit) and relays nothing: open again on the scope's new one.
+    active.onstatechange = () =>
+      active.state == 'redundant' &&
+      this.registration == registration &&
+      (this.release(), this.acquire());
     this.setState('open');
     if (!this.announcedOpen) this.emit(new Event('open'));
     this.announcedOpen = true;

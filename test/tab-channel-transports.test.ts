@@ -131,6 +131,16 @@ describe('<tab-channel transport>', () => {
         await tab.eval(`(() => { window.channel.post('before'); return true; })()`);
         // Posted means written: the IndexedDB row commits a moment after post() returns.
         if (transport === 'idb') await waitUntil(async () => (await idbRows(name)) === 1);
+        // Posted means seen here: WebKit copies another tab's localStorage write into this page
+        // a moment later, with its storage event, and until then it is not "before" here.
+        if (transport === 'storage')
+          await waitUntil(() =>
+            Object.keys(localStorage).some(
+              (key) =>
+                key.startsWith('realtime-elements/tab-channel:') &&
+                localStorage.getItem(key)!.includes('"before"'),
+            ),
+          );
         const here = await channelHere(name, { transport, echo: '' });
         await tab.eval(`(() => { window.channel.post('after'); return true; })()`);
         here.el.post('own');
