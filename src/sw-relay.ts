@@ -219,12 +219,11 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
       return;
     }
     this.switching = false;
-    // A new registration's clients.claim() takes this worker's pages; unregistered, it then
-    // goes redundant (Firefox, WebKit) and relays nothing: open again on the scope's new one.
-    active.onstatechange = () =>
-      active.state == 'redundant' &&
-      this.registration == registration &&
-      (this.release(), this.acquire());
+    // An active worker changes state only to `redundant`. Replaced by an update, the
+    // registration has its successor; unregistered, and its pages claimed by a new
+    // registration (Firefox, WebKit), it has none and relays nothing: open again as for a new
+    // `src`, on the registration the scope has now.
+    active.onstatechange = () => registration.active || this.requestUpdate('src');
     this.setState('open');
     if (!this.announcedOpen) this.emit(new Event('open'));
     this.announcedOpen = true;
