@@ -219,6 +219,11 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
       return;
     }
     this.switching = false;
+    // An active worker changes state only to `redundant`. Replaced by an update, the
+    // registration has its successor; unregistered, and its pages claimed by a new
+    // registration (Firefox, WebKit), it has none and relays nothing: open again as for a new
+    // `src`, on the registration the scope has now.
+    active.onstatechange = () => registration.active || this.requestUpdate('src');
     this.setState('open');
     if (!this.announcedOpen) this.emit(new Event('open'));
     this.announcedOpen = true;

@@ -41,14 +41,6 @@ export const engineGaps = [
     test: 'makes no attempt while offline and one at once on online',
     reason: 'WebDriver classic (WebKitWebDriver) has no network emulation to go offline',
   },
-  {
-    engine: 'webkit',
-    file: 'test/tab-channel-transports.test.ts',
-    test: 'picks BroadcastChannel where it exists, cookie when a domain is set',
-    reason:
-      'the test sets domain to the page host, localhost, and WebKit refuses Domain=localhost ' +
-      'cookies; the cookie transport between real sibling hosts passes in WebKit',
-  },
 ];
 
 /** The engines chosen for this run: `BROWSERS=firefox,webkit` or `--engine` via scripts/test.mjs. */

@@ -1,4 +1,4 @@
-import { executeServerCommand } from '@web/test-runner-commands';
+import { executeServerCommand, sendKeys } from '@web/test-runner-commands';
 
 /** The engine running this page, from its user agent (WebKitGTK reads as Safari). */
 export const engine: 'chromium' | 'firefox' | 'webkit' = /Firefox\//.test(navigator.userAgent)
@@ -244,6 +244,16 @@ export async function hubStream(topic: string, count: number, cuts: number): Pro
       cuts: Math.round((cuts * chunk) / count),
     });
   }
+}
+
+/**
+ * Types `text` into the focused control with real key events, as a user would. In WebKitGTK one
+ * command per character: its WebDriver key actions lost a key out of a longer sequence on a
+ * loaded machine ('half a thought' arrived as 'half athought').
+ */
+export async function typeText(text: string): Promise<void> {
+  if (engine !== 'webkit') return sendKeys({ type: text });
+  for (const key of text) await sendKeys({ type: key });
 }
 
 /** Closes every tab the current test file opened. Use in `afterEach`. */

@@ -1,8 +1,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
-import { sendKeys } from '@web/test-runner-commands';
 import '../src/storage-sync-define.js';
 import { StorageSyncElement } from '../src/storage-sync.js';
-import { Tab, closeAllTabs, uniqueName, waitUntil } from './helpers.js';
+import { Tab, closeAllTabs, typeText, uniqueName, waitUntil } from './helpers.js';
 
 const draftForm = (key: string, storage = 'local') =>
   html`<storage-sync key=${key} storage=${storage}>
@@ -56,7 +55,7 @@ describe('<storage-sync> draft removed while the element was closed, or its key 
       expect(body.value).to.equal('');
       expect(b.querySelector<HTMLInputElement>('[name=title]')!.value).to.equal('Untitled');
       body.focus();
-      await sendKeys({ type: 'x' });
+      await typeText('x');
       expect(JSON.parse(localStorage.getItem(key)!)).to.deep.equal({
         title: 'Untitled',
         body: 'x',
@@ -110,14 +109,14 @@ describe('<storage-sync> draft removed while the element was closed, or its key 
     await first.updateComplete;
     await second.updateComplete;
     first.querySelector('textarea')!.focus();
-    await sendKeys({ type: 'draft' });
+    await typeText('draft');
     expect(second.querySelector('textarea')!.value).to.equal('draft');
     // The README's submit pattern; focus is still in the field that was typed in.
     first.removeValue();
     first.querySelector('form')!.reset();
     expect(second.querySelector('textarea')!.value).to.equal('');
     second.querySelector('textarea')!.focus();
-    await sendKeys({ type: 'y' });
+    await typeText('y');
 
     expect(JSON.parse(sessionStorage.getItem(key)!)).to.deep.equal({
       title: 'Untitled',
@@ -170,7 +169,7 @@ describe('<storage-sync> draft removed while the element was closed, or its key 
     const b = await fixture<StorageSyncElement>(draftForm(key));
     const body = b.querySelector('textarea')!;
     body.focus();
-    await sendKeys({ type: 'half a thought' });
+    await typeText('half a thought');
     expect(JSON.parse(localStorage.getItem(key)!).body).to.equal('half a thought');
     const a = await Tab.open();
     await a.eval(`(localStorage.removeItem(${JSON.stringify(key)}), true)`);

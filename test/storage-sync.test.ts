@@ -1,5 +1,4 @@
 import { expect, fixture, html } from '@open-wc/testing';
-import { sendKeys } from '@web/test-runner-commands';
 import '../src/storage-sync-define.js';
 import { StorageSyncElement } from '../src/storage-sync.js';
 import { RealtimeErrorEvent, ValueChangeEvent } from '../src/index.js';
@@ -10,6 +9,7 @@ import {
   record,
   runInOpaqueFrame,
   sleep,
+  typeText,
   uniqueName,
   waitUntil,
 } from './helpers.js';
@@ -328,7 +328,7 @@ describe('<storage-sync>', () => {
       const f = el.querySelector('form')!;
       for (const name of ['title', 'password', 'otp', 'secret', 'nested']) {
         (f.elements.namedItem(name) as HTMLInputElement).focus();
-        await sendKeys({ type: `typed-${name}` });
+        await typeText(`typed-${name}`);
       }
       f.querySelector<HTMLInputElement>('[value=red]')!.click();
       f.querySelector<HTMLInputElement>('[value=free]')!.click();
@@ -418,7 +418,7 @@ describe('<storage-sync>', () => {
         // Resetting wrote nothing back.
         expect(localStorage.getItem(key)).to.equal(null);
         body.focus();
-        await sendKeys({ type: 'x' });
+        await typeText('x');
         const stored = JSON.parse(localStorage.getItem(key)!);
         expect(stored).to.deep.equal({ title: 'Untitled', body: 'x', urgent: false, size: 'm' });
         expect(
@@ -465,7 +465,7 @@ describe('<storage-sync>', () => {
         );
         const input = el.querySelector('input')!;
         input.focus();
-        await sendKeys({ type: 'draft' });
+        await typeText('draft');
         expect(JSON.parse(localStorage.getItem(key)!)).to.deep.equal({ title: 'draft' });
         const other = await Tab.open();
         await syncIn(other, key, '', '<form><input name=title></form>');
@@ -524,7 +524,7 @@ describe('<storage-sync>', () => {
       // Names the stored object does not have are left alone, not filled from its prototype.
       expect([field('constructor').value, field('toString').value]).to.deep.equal(['', '']);
       field('constructor').focus();
-      await sendKeys({ type: 'c' });
+      await typeText('c');
       el.querySelector<HTMLInputElement>('[value=b]')!.click();
       const stored = JSON.parse(localStorage.getItem(key)!);
       expect(Object.keys(stored).sort()).to.deep.equal(
@@ -561,7 +561,7 @@ describe('<storage-sync>', () => {
       );
       const body = el.querySelector('textarea')!;
       body.focus();
-      await sendKeys({ type: 'first draft' });
+      await typeText('first draft');
       // A single-page app switches documents: the element now saves another key.
       el.key = second;
       await el.updateComplete;

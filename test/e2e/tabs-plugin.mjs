@@ -84,6 +84,26 @@ const steppableClock = `(() => {
 
 const clockParameter = 'steppable-clock';
 
+/**
+ * page.evaluate(string) in Firefox, with the value as JSON, as DevTools gives it in Chromium:
+ * over WebDriver BiDi a typed array comes back without its contents (null) and a Map or Set
+ * as itself, where the tests compare what JSON would carry.
+ */
+async function evaluateAsJson(page, expression) {
+  const json = await page.evaluate(
+    (source) =>
+      Promise.resolve((0, eval)(source)).then((value) => {
+        try {
+          return JSON.stringify(value);
+        } catch {
+          return undefined; // cycles: null, as the other engines give
+        }
+      }),
+    expression,
+  );
+  return json === undefined ? null : JSON.parse(json);
+}
+
 export function tabsPlugin({ root = process.cwd() } = {}) {
   /**
    * puppeteer tabs: {page, errors, owner}; WebDriver windows: {handle, owner}.
@@ -104,7 +124,8 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
   const windows = (session) => {
     if (session.browser.type !== 'webdriver') return undefined;
     const { driver } = session.browser;
-    if (!webDrivers.has(driver)) webDrivers.set(driver, new WebDriverTabs(driver));
+    if (!webDrivers.has(driver))
+      webDrivers.set(driver, new WebDriverTabs(driver, session.browser.driverManager));
     return webDrivers.get(driver);
   };
 
@@ -227,7 +248,10 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
           if (entry.handle)
             return { value: await windows(session).eval(entry.handle, payload.expression) };
           const { page, errors } = entry;
-          const value = await page.evaluate(payload.expression);
+          const value =
+            engineOf(session.browser) === 'firefox'
+              ? await evaluateAsJson(page, payload.expression)
+              : await page.evaluate(payload.expression);
           if (errors.length) throw new Error(`Tab ${payload.id} threw: ${errors.join('; ')}`);
           return { value: value ?? null };
         }

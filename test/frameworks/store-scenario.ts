@@ -46,6 +46,8 @@ export async function runStoreScenario(mount: MountStore): Promise<void> {
     const mounted = await mount(host, element, () => renders++);
     // Rendered from the store: the element's state, no message yet.
     await waitUntil(() => text() === 'open:', 5000, 'the first render from the store');
+    // React subscribes in an effect after the render (in WebKit the render was seen first).
+    await waitUntil(() => subscriptions(element) >= 1, 5000, 'the subscription');
     expect(subscriptions(element)).to.equal(1);
 
     // Another tab's message reaches the component.
