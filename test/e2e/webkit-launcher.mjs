@@ -58,7 +58,11 @@ async function waitForDriver(port, child) {
 }
 
 export class WebKitLauncher extends WebdriverLauncher {
-  constructor(paths = findWebKit()) {
+  /**
+   * `certificates`: `{ host, certificateFile }` (PEM) that MiniBrowser trusts for that host, for
+   * the whole session (WebDriver classic has no per-window switch): a test's own TLS server.
+   */
+  constructor(paths = findWebKit(), { certificates = [] } = {}) {
     if (!paths) throw new Error('WebKitGTK is not installed (Debian: webkit2gtk-driver, xvfb).');
     super({
       hostname: '127.0.0.1',
@@ -76,6 +80,7 @@ export class WebKitLauncher extends WebdriverLauncher {
             // Otherwise window.open() returns null.
             '--javascript-can-open-windows-automatically=true',
           ],
+          certificates,
         },
       },
     });
