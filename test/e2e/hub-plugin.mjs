@@ -29,7 +29,7 @@ import { createHub } from '../../dist/server/index.js';
 import { engineOf } from '../engines.mjs';
 
 /** The engine a request comes from (a page, a worker or a tab of it), by its User-Agent. */
-const engineOfRequest = (req) => {
+export const engineOfRequest = (req) => {
   const agent = req.headers['user-agent'] ?? '';
   if (/Firefox\//.test(agent)) return 'firefox';
   return /Chrome\//.test(agent) ? 'chromium' : 'webkit';
