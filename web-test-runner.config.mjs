@@ -12,7 +12,7 @@ import { fileTimesReporter } from './test/e2e/file-times-reporter.mjs';
 import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
 import { hubPlugin } from './test/e2e/hub-plugin.mjs';
 import { hubClusterPlugin } from './test/e2e/hub-cluster-plugin.mjs';
-import { hubHttp2Plugin } from './test/e2e/hub-http2-plugin.mjs';
+import { http2Tls, hubHttp2Plugin } from './test/e2e/hub-http2-plugin.mjs';
 import { drainPlugin } from './test/e2e/drain-plugin.mjs';
 import { sseTestServer } from './test/e2e/sse-test-server.mjs';
 import { wsTestServer } from './test/e2e/ws-test-server.mjs';
@@ -53,7 +53,8 @@ const launchers = {
   },
   webkit() {
     if (!findWebKit()) return 'No WebKitGTK found: install webkit2gtk-driver and xvfb.';
-    return new WebKitLauncher();
+    // The HTTP/2 test server's self-signed certificate (hub-http2.test.ts).
+    return new WebKitLauncher(undefined, { certificates: http2Tls.certificates });
   },
 };
 

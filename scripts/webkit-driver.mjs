@@ -89,12 +89,17 @@ export async function startWebKitDriver(paths) {
  * webdriverio capabilities for MiniBrowser; `args` are MiniBrowser's command-line flags
  * (`--automation` is always there: without it the new-session request never returns).
  */
-export function webkitCapabilities(paths, args = []) {
+export function webkitCapabilities(paths, args = [], certificates = []) {
   return {
     browserName: 'MiniBrowser',
     // WebKitWebDriver 2.50 has no BiDi: without this, webdriverio asks for webSocketUrl and the
     // session is refused.
     'wdio:enforceWebDriverClassic': true,
-    'webkitgtk:browserOptions': { binary: paths.browser, args: ['--automation', ...args] },
+    // certificates: `{ host, certificateFile }` trusted for the whole session.
+    'webkitgtk:browserOptions': {
+      binary: paths.browser,
+      args: ['--automation', ...args],
+      certificates,
+    },
   };
 }

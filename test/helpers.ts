@@ -87,15 +87,18 @@ export class Tab {
    * Opens `url` (relative to the test page) and waits until `ready` (an expression) is true.
    * The wait is polled from here, not inside the opening command: loading a page and running
    * its scripts on a loaded machine may take longer than the 20 s one command has.
+   * `acceptInsecureCerts`: the tab accepts the self-signed certificate of a test's TLS server
+   * (tabs-plugin.mjs says how, per engine).
    */
   static async open(
     url = '/test/fixtures/tab.html',
     ready = 'window.tabReady === true',
-    { steppableClock = false } = {},
+    { steppableClock = false, acceptInsecureCerts = false } = {},
   ): Promise<Tab> {
     const { id } = await executeServerCommand<{ id: string }, unknown>('open-tab', {
       url,
       steppableClock,
+      acceptInsecureCerts,
     });
     return new Tab(id).ready(ready);
   }
@@ -155,7 +158,7 @@ export class Tab {
       const slice = Math.max(0, Math.min(10_000, end - performance.now()));
       try {
         const result = await this.poll<T>(expression, slice);
-        if ('value' in result) return result.value;
+        if ('met' in result) return result.value;
         thrown = result.thrown;
       } catch (error) {
         if (navigations++ > 2 || !String(error).includes('Execution context was destroyed'))
@@ -166,7 +169,10 @@ export class Tab {
     }
   }
 
-  private poll<T>(expression: string, timeout: number): Promise<{ value: T } | { thrown: string }> {
+  private poll<T>(
+    expression: string,
+    timeout: number,
+  ): Promise<{ met: true; value: T } | { thrown: string }> {
     return this.eval(`(async () => {
       const end = performance.now() + ${timeout};
       let thrown = '';
@@ -174,7 +180,9 @@ export class Tab {
         // A page that has just loaded may not have run its scripts yet: a throw is a "not yet".
         try {
           const value = (${expression});
-          if (value) return { value };
+          // "met" marks it: a truthy value JSON cannot carry (a class, a node) comes back as
+          // null or is dropped, over BiDi and WebDriver classic alike.
+          if (value) return { met: true, value };
         } catch (error) {
           thrown = ' (last threw: ' + error + ')';
         }

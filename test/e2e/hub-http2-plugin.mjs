@@ -1,24 +1,38 @@
 /**
  * A hub behind a real HTTPS server that speaks HTTP/2 (`http2.createSecureServer({ allowHTTP1:
- * true })`, a self-signed certificate made at start), serving its own pages (`/feed.html`, one
- * `<sse-feed>` from the built CDN bundle) so tabs of the test's browser talk to it over h2.
- * Started on first use; the browser is told to accept the certificate per tab (DevTools
- * `Security.setIgnoreCertificateErrors`), so no other test runs with certificate checks off.
+ * true })`, a self-signed certificate made when this module loads), serving its own pages
+ * (`/feed.html`, one `<sse-feed>` from the built CDN bundle) so tabs of the test's browser talk
+ * to it over h2. The tabs are the generic ones of tabs-plugin.mjs, opened with
+ * `acceptInsecureCerts` (how each engine is told to accept the certificate is written there;
+ * WebKitGTK gets `http2Tls.certificates` at launch), so no other test runs with certificate
+ * checks off. Started on first use, one per engine:
  * - `h2-start` → `{ origin }`;
- * - `h2-open-tab` `{ topics, native }` → a tab id, once its page has loaded (its feed opens
- *   after: the test waits for it through `h2-state`, as one command must answer within 20 s);
- * - `h2-publish` `{ topic, data }`; `h2-tab-publish` `{ id, topic, data }`: the tab POSTs it
- *   (`fetch`, so Chromium sends `Origin`), → the status;
- * - `h2-state` → HTTP/2 sessions (total, open), TLS connections open, SSE requests open per HTTP
- *   version, and per tab what its feed received and its page's `nextHopProtocol`;
- * - `h2-close-tabs`.
+ * - `h2-publish` `{ topic, data }`;
+ * - `h2-state` → HTTP/2 sessions (total, open), TLS connections (total, open), SSE requests open per HTTP
+ *   version, the hub's stats, and each request with the connection that carried it.
  */
 import http2 from 'node:http2';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { createHub } from '../../dist/server/index.js';
 import { makeCertificate } from '../node/server/http2-helpers.mjs';
+import { engineOf } from '../engines.mjs';
+
+/**
+ * The server's key and certificate, and the certificate as a file for a browser told at launch
+ * to trust it for 127.0.0.1 (`certificates` of WebKitLauncher). The file goes with the process.
+ */
+export const http2Tls = await (async () => {
+  const { key, cert } = await makeCertificate();
+  const dir = mkdtempSync(join(tmpdir(), 'realtime-h2-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const certificateFile = join(dir, 'cert.pem');
+  writeFileSync(certificateFile, cert);
+  return { key, cert, certificates: [{ host: '127.0.0.1', certificateFile }] };
+})();
 
 const page = (topics, native) => `<!doctype html>
 <meta charset="utf-8">
@@ -36,10 +50,17 @@ const page = (topics, native) => `<!doctype html>
 async function startServer(root) {
   const hub = createHub({ keepAliveInterval: 1000 });
   const cdn = join(root, 'dist/cdn');
-  const { key, cert } = await makeCertificate();
+  const { key, cert } = http2Tls;
   const sse = { 1: 0, 2: 0 };
+  /** Which connection carried each request: `h2#1 GET /feed.html`, `h1#2 …` (for failures). */
+  const numbers = new WeakMap();
+  const requests = [];
   const server = http2.createSecureServer({ key, cert, allowHTTP1: true }, async (req, res) => {
     const url = new URL(req.url, 'https://x');
+    const via = req.stream
+      ? `h2#${numbers.get(req.stream.session)}`
+      : `h1#${numbers.get(req.socket)}`;
+    requests.push(`${via} ${req.method} ${url.pathname}`);
     if (url.pathname.endsWith('/sse')) {
       const version = req.httpVersionMajor;
       sse[version] = (sse[version] ?? 0) + 1;
@@ -66,12 +87,14 @@ async function startServer(root) {
   const sessions = new Set();
   let sessionsTotal = 0;
   server.on('session', (session) => {
-    sessionsTotal++;
+    numbers.set(session, ++sessionsTotal);
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });
   const sockets = new Set();
+  let socketsTotal = 0;
   server.on('secureConnection', (socket) => {
+    numbers.set(socket, ++socketsTotal);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -84,8 +107,10 @@ async function startServer(root) {
       sessionsTotal,
       sessionsOpen: sessions.size,
       tlsOpen: sockets.size,
+      tlsTotal: socketsTotal,
       sseH2: sse[2],
       sseH1: sse[1],
+      requests,
     }),
     async stop() {
       await hub.close();
@@ -97,67 +122,26 @@ async function startServer(root) {
 }
 
 export function hubHttp2Plugin({ root = process.cwd() } = {}) {
-  let started;
-  const tabs = new Map();
-  let nextId = 1;
+  /** A server per engine: Firefox and WebKit run side by side, and the test counts connections. */
+  const started = new Map();
   return {
     name: 'hub-http2',
     async serverStop() {
-      for (const page of tabs.values()) await page.close().catch(() => {});
-      await (await started)?.stop();
+      for (const server of started.values()) await (await server).stop();
     },
     async executeCommand({ command, payload = {}, session }) {
       if (!command.startsWith('h2-')) return undefined;
-      started ??= startServer(root);
-      const h = await started;
+      const engine = engineOf(session.browser);
+      if (!started.has(engine)) started.set(engine, startServer(root));
+      const h = await started.get(engine);
       switch (command) {
         case 'h2-start':
           return { origin: h.origin };
-        case 'h2-open-tab': {
-          const testPage = session.browser.getPage(session.id);
-          const tab = await testPage.browserContext().newPage();
-          const cdp = await tab.createCDPSession();
-          await cdp.send('Security.setIgnoreCertificateErrors', { ignore: true });
-          const query = payload.topics.map((t) => `topic=${t}`).join('&');
-          await tab.goto(`${h.origin}/feed.html?${query}${payload.native ? '&native' : ''}`, {
-            waitUntil: 'load',
-          });
-          const id = String(nextId++);
-          tabs.set(id, tab);
-          return id;
-        }
         case 'h2-publish':
           await h.hub.publish(payload.topic, payload.data);
           return true;
-        case 'h2-tab-publish':
-          return tabs.get(payload.id).evaluate(
-            (topic, data) =>
-              fetch(`/realtime/publish?topic=${topic}`, {
-                method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body: JSON.stringify(data),
-              }).then((response) => response.status),
-            payload.topic,
-            payload.data,
-          );
-        case 'h2-state': {
-          const perTab = {};
-          for (const [id, tab] of tabs) {
-            perTab[id] = await tab.evaluate(() => ({
-              received: window.received,
-              errors: window.errors,
-              protocol: performance.getEntriesByType('navigation')[0]?.nextHopProtocol,
-              state: document.querySelector('sse-feed').state,
-            }));
-          }
-          return { ...h.counts(), hub: h.hub.stats(), tabs: perTab };
-        }
-        case 'h2-close-tabs':
-          for (const [id, tab] of tabs) {
-            await tab.close();
-            tabs.delete(id);
-          }
-          return true;
+        case 'h2-state':
+          return { ...h.counts(), hub: h.hub.stats() };
         default:
           return undefined;
       }

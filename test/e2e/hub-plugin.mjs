@@ -13,6 +13,11 @@
  * The `hub-other-origin` command starts hubs on a server of their own (127.0.0.1, another port:
  * another origin than the test page): /realtime with the default origin policy (refuses the
  * page), /open allowing any origin. It counts the requests each gets.
+ *
+ * Firefox and WebKit run side by side in one test run (scripts/test.mjs): what a command does to
+ * connections (`hub-cut`, `hub-stream`'s cuts, `hub-refuse`) touches only those of the calling
+ * test's engine (told by the request's User-Agent), and each engine gets its own other-origin
+ * server, so one engine's test never cuts or counts the other's.
  * `hub-connections` counts the main server's open hub connections whose URL includes a string
  * (a test's own topic): unlike `hub-stats`, not moved by earlier tests' closing tabs.
  * `hub-refuse` refuses the main hub's WebSocket upgrades for `ms` (503), as a hub that is down.
@@ -21,6 +26,14 @@
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { createHub } from '../../dist/server/index.js';
+import { engineOf } from '../engines.mjs';
+
+/** The engine a request comes from (a page, a worker or a tab of it), by its User-Agent. */
+export const engineOfRequest = (req) => {
+  const agent = req.headers['user-agent'] ?? '';
+  if (/Firefox\//.test(agent)) return 'firefox';
+  return /Chrome\//.test(agent) ? 'chromium' : 'webkit';
+};
 
 /** Hubs on their own loopback port: another origin than the test runner's pages. */
 async function startOtherOrigin() {
@@ -88,10 +101,22 @@ export function hubPlugin(options = {}) {
   const expiring = others[3];
   const hubs = [hub, ...others];
   const streams = new Set();
-  /** Each stream's request URL, for `hub-connections`. */
+  /** Each stream's request URL, for `hub-connections`, and its engine. */
   const urls = new WeakMap();
-  let otherOrigin;
-  let refuseUntil = 0;
+  const engines = new WeakMap();
+  /** Per engine: its other-origin server (a promise), and until when its upgrades are refused. */
+  const otherOrigins = new Map();
+  const refuseUntil = new Map();
+  const track = (stream, req) => {
+    streams.add(stream);
+    urls.set(stream, req.url);
+    engines.set(stream, engineOfRequest(req));
+  };
+  /** Cuts the open hub connections (SSE, long-poll, WebSocket) of one engine, server side. */
+  const cut = (engine) => {
+    for (const stream of streams)
+      if (engines.get(stream) === engine) (stream.socket ?? stream).destroy();
+  };
   return {
     name: 'realtime-hub',
     hub,
@@ -103,28 +128,28 @@ export function hubPlugin(options = {}) {
       // be listed by the test runner as a missing file.
       if (!res.headersSent) res.statusCode = 200;
       if (context.path.endsWith('/sse') || context.path.endsWith('/poll')) {
-        streams.add(res);
-        urls.set(res, req.url);
+        track(res, req);
         res.on('close', () => streams.delete(res));
       }
     },
     serverStart({ server }) {
       server.on('upgrade', (req, socket, head) => {
-        if (Date.now() < refuseUntil && req.url.startsWith(`${hub.options.basePath}/ws`)) {
+        const refused = Date.now() < (refuseUntil.get(engineOfRequest(req)) ?? 0);
+        if (refused && req.url.startsWith(`${hub.options.basePath}/ws`)) {
           socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n');
           return;
         }
         if (!hubs.some((h) => h.handleUpgrade(req, socket, head))) return;
-        streams.add(socket);
-        urls.set(socket, req.url);
+        track(socket, req);
         socket.on('close', () => streams.delete(socket));
       });
     },
     async serverStop() {
       await Promise.all(hubs.map((h) => h.close()));
-      await (await otherOrigin)?.close();
+      for (const other of otherOrigins.values()) await (await other).close();
     },
-    async executeCommand({ command, payload = {} }) {
+    async executeCommand({ command, payload = {}, session }) {
+      const engine = engineOf(session.browser);
       switch (command) {
         case 'hub-publish': {
           const ids = [];
@@ -165,14 +190,14 @@ export function hubPlugin(options = {}) {
           return counts;
         }
         case 'hub-other-origin': {
-          otherOrigin ??= startOtherOrigin();
-          const other = await otherOrigin;
+          if (!otherOrigins.has(engine)) otherOrigins.set(engine, startOtherOrigin());
+          const other = await otherOrigins.get(engine);
           if (payload.publish)
             await other.hubs[1].publish(payload.publish.topic, payload.publish.data);
           return { origin: other.origin, requests: Object.fromEntries(other.requests) };
         }
         case 'hub-refuse':
-          refuseUntil = Date.now() + payload.ms;
+          refuseUntil.set(engine, Date.now() + payload.ms);
           return true;
         case 'hub-publish-paced': {
           // `count` events `{ f: 'hub', n }` from `from` (default 0), a few at a time, while the
@@ -184,22 +209,20 @@ export function hubPlugin(options = {}) {
           }
           return true;
         }
-        case 'hub-cut': {
-          // Drops every open hub connection (SSE, long-poll, WebSocket) from the server side.
-          for (const stream of streams) (stream.socket ?? stream).destroy();
+        case 'hub-cut':
+          cut(engine);
           return true;
-        }
         case 'hub-stream': {
           // Publishes `count` numbered events from `from` (default 1), cutting every hub
-          // connection at `cuts` random points among them (callers go in chunks: one command must
-          // answer within the runner's 20 s).
+          // connection of the engine at `cuts` random points among them (callers go in chunks:
+          // one command must answer within the runner's 20 s).
           const from = payload.from ?? 1;
           const cutAt = new Set();
           while (cutAt.size < Math.min(payload.cuts, payload.count - 1))
             cutAt.add(from + 1 + Math.floor(Math.random() * (payload.count - 1)));
           for (let i = from; i < from + payload.count; i++) {
             await hub.publish(payload.topic, i);
-            if (cutAt.has(i)) for (const stream of streams) (stream.socket ?? stream).destroy();
+            if (cutAt.has(i)) cut(engine);
             if (i % 25 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
           }
           return true;

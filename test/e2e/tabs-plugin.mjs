@@ -104,6 +104,37 @@ async function evaluateAsJson(page, expression) {
   return json === undefined ? null : JSON.parse(json);
 }
 
+/**
+ * `open-tab` with `acceptInsecureCerts` (a test's own TLS server, self-signed), per engine:
+ * Chromium ignores certificate errors in that tab only (DevTools); WebKitGTK trusts, for the
+ * whole session, the certificates its launcher was given (WebDriver classic has no per-window
+ * switch); Firefox opens the tab in a user context of its own whose pages accept any certificate
+ * (WebDriver BiDi `browser.createUserContext` with `acceptInsecureCerts`), made once per
+ * browser. Such a Firefox tab shares no storage, BroadcastChannel or cookies with the test page.
+ */
+const insecureContexts = new WeakMap();
+function insecureContext(browser) {
+  if (!insecureContexts.has(browser)) {
+    // puppeteer-core 24 does not pass the parameter on: it is added to its one request.
+    const { connection } = browser;
+    const { send } = connection;
+    const own = Object.hasOwn(connection, 'send');
+    connection.send = (method, params, ...rest) =>
+      send.call(
+        connection,
+        method,
+        method === 'browser.createUserContext' ? { ...params, acceptInsecureCerts: true } : params,
+        ...rest,
+      );
+    const created = browser.createBrowserContext().finally(() => {
+      if (own) connection.send = send;
+      else delete connection.send;
+    });
+    insecureContexts.set(browser, created);
+  }
+  return insecureContexts.get(browser);
+}
+
 export function tabsPlugin({ root = process.cwd() } = {}) {
   /**
    * puppeteer tabs: {page, errors, owner}; WebDriver windows: {handle, owner}.
@@ -191,9 +222,18 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
             return { id, url };
           }
           const testPage = session.browser.getPage(session.id);
-          const page = await testPage.browserContext().newPage();
+          const firefoxTls = payload.acceptInsecureCerts && engineOf(session.browser) === 'firefox';
+          const context = firefoxTls
+            ? await insecureContext(testPage.browser())
+            : testPage.browserContext();
+          const page = await context.newPage();
           const id = track(page, session);
           const { errors, failed } = tabs.get(id);
+          if (payload.acceptInsecureCerts && !firefoxTls) {
+            // Chromium: this tab only (DevTools).
+            const cdp = await page.createCDPSession();
+            await cdp.send('Security.setIgnoreCertificateErrors', { ignore: true });
+          }
           if (payload.steppableClock) await page.evaluateOnNewDocument(steppableClock);
           const url = new URL(payload.url, testPage.url()).href;
           page.on('requestfailed', (request) => failed.push(request.url()));

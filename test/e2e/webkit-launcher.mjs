@@ -8,14 +8,22 @@ import { startWebKitDriver, webkitCapabilities } from '../../scripts/webkit-driv
 import { startSiblingProxy } from './sibling-proxy.mjs';
 
 export class WebKitLauncher extends WebdriverLauncher {
-  constructor(paths = findWebKit()) {
+  /**
+   * `certificates`: `{ host, certificateFile }` (PEM) that MiniBrowser trusts for that host, for
+   * the whole session (WebDriver classic has no per-window switch): a test's own TLS server.
+   */
+  constructor(paths = findWebKit(), { certificates = [] } = {}) {
     if (!paths) throw new Error('WebKitGTK is not installed (Debian: webkit2gtk-driver, xvfb).');
     super({
       hostname: '127.0.0.1',
       port: 4444,
       logLevel: 'error',
       // Otherwise window.open() returns null.
-      capabilities: webkitCapabilities(paths, ['--javascript-can-open-windows-automatically=true']),
+      capabilities: webkitCapabilities(
+        paths,
+        ['--javascript-can-open-windows-automatically=true'],
+        certificates,
+      ),
     });
     this.paths = paths;
   }
