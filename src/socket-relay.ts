@@ -486,7 +486,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     socket.onclose = (event) => this.dropped(event.code, event.reason, event.wasClean);
     // WebKit (2.50) fires an error and no close when a connection is refused before it began
     // (a blocked port), leaving readyState at CONNECTING: that error is the drop (1006).
-    socket.onerror = () => socket.readyState === 0 && this.dropped(1006, '', false);
+    socket.onerror = () => socket.readyState || this.dropped(1006, '', false);
   }
 
   /** A control frame: sent at once, but counted against the pacing bucket. */

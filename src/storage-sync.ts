@@ -273,7 +273,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
   /** Writes (or removes, for null) and tells the page's other elements of this key. */
   private commit(raw: string | null): void {
     // A retry of the same refused write is not a new failure: it was reported once.
-    const retrying = raw !== null && raw === this.pendingRaw;
+    const retrying = raw === this.pendingRaw;
     this.pendingRaw = undefined;
     this.raw = raw;
     if (this.area) {
