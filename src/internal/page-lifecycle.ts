@@ -7,7 +7,11 @@ export interface PageHost {
   readonly state: string;
   readonly shared: boolean;
   readonly reconnector: ReconnectController;
+  /** `<sse-feed>`: false while its connection is an `EventSource`. */
+  readonly useFetch?: boolean;
   sharing?: object;
+  /** Set here: `leaving(host)`, for the element's own connection code. */
+  left?: () => boolean;
   /** `<socket-relay echo>`: its own sends are delivered to it too. */
   readonly echo?: boolean;
   /** `<socket-relay>`: raw mode and its `type` (how a send built at the call holds its data). */
@@ -56,6 +60,7 @@ export default function followPage(host: PageHost): void {
     addEventListener('pageshow', onPage);
   }
   if (!hosts.has(host)) hosts.set(host, false);
+  host.left = () => leaving(host);
 }
 
 /**
@@ -74,16 +79,21 @@ function onLeave(): void {
   leftAt = performance.now();
   leavingUntil = leftAt + stay;
   clearTimeout(stayTimer);
-  stayTimer = setTimeout(stayed, stay);
+  stayTimer = setTimeout(stayed, stay, true);
 }
 
 /** No `pagehide` yet: the elements paused by the navigation try again. */
-function stayed(): void {
+function stayed(first: boolean): void {
+  // WebKit also stalls an open EventSource for good when a navigation starts: it stays OPEN and
+  // delivers nothing more (WebKitGTK 2.50, a navigation answered 204). One the page kept is
+  // replaced by a new one, from the cursor.
+  if (first)
+    for (const [host] of hosts) if (host.isConnected && host.useFetch === false) freeze(host);
   const held = [...hosts].filter(([host, frozen]) => frozen && host.isConnected);
   // Nothing failed, or the navigation takes too long: failures count as failures again.
   if (!held.length || performance.now() - leftAt > leaveLimit) return void (leavingUntil = 0);
   leavingUntil = performance.now() + stay;
-  stayTimer = setTimeout(stayed, stay);
+  stayTimer = setTimeout(stayed, stay, false);
   for (const [host] of held) thaw(host, true);
 }
 
