@@ -143,13 +143,14 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
     /**
      * `?steppable-clock` (WebKit's tabs): the clock script runs first, inline in the head. The
      * pages of extra tabs and popups (test/fixtures/) lose the dev server's WebSocket, which only
-     * test pages use (for commands): Firefox keeps any page with an open WebSocket out of its
-     * back/forward cache, so a tab with it could never be restored from there.
+     * test pages use (for commands), in Firefox: it keeps any page with an open WebSocket out of
+     * its back/forward cache, so a tab with it could never be restored from there.
      */
     transform(context) {
       if (!context.response.is('html')) return;
       let body = String(context.body);
-      if (context.path.startsWith('/test/fixtures/')) body = body.replace(devServerSocket, '');
+      if (context.path.startsWith('/test/fixtures/') && /Firefox\//.test(context.get('user-agent')))
+        body = body.replace(devServerSocket, '');
       if (!context.URL.searchParams.has(clockParameter)) return { body };
       const script = `<script>${steppableClock}</script>`;
       const head = /<head[^>]*>/i.exec(body) ?? /<!doctype[^>]*>/i.exec(body);
