@@ -483,7 +483,9 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
       this.timers.push(setTimeout(() => this.hub!.greet(this as never), helloTimeout));
     };
     socket.onmessage = (event) => this.receive(event.data);
-    socket.onclose = (event) => this.dropped(event.code, event.reason, event.wasClean);
+    // Firefox closes it (1001) as a navigation starts, before pagehide: paused quietly then.
+    socket.onclose = (event) =>
+      this.left?.() || this.dropped(event.code, event.reason, event.wasClean);
     // WebKit (2.50) fires an error and no close when a connection is refused before it began
     // (a blocked port), leaving readyState at CONNECTING: that error is the drop (1006).
     socket.onerror = () => socket.readyState || this.dropped(1006, '', false);
@@ -509,7 +511,8 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
 
   private write(pending: Pending): void {
     this.socket!.send(pending.frame as string);
-    if (pending.ref !== undefined) this.unacked.push(pending);
+    // Refs count from 1: a send without one is not acknowledged.
+    if (pending.ref) this.unacked.push(pending);
     else pending.acked?.();
   }
 

@@ -16,18 +16,22 @@ export const engineGaps = [
   {
     engine: 'firefox',
     file: 'test/page-lifecycle.test.ts',
+    test: 'with its connection open',
     reason:
-      'Firefox 153 driven over WebDriver BiDi never restores a page from the back/forward cache ' +
-      '(checked with a bare static page: going back reloads it), so there is nothing to test; ' +
-      'the elements run the same pagehide/pageshow code as in Chromium and WebKit',
+      'Firefox 153 keeps a page with an open EventSource, WebSocket or fetch out of the ' +
+      'back/forward cache: it decides when the navigation starts, so closing them on ' +
+      'beforeunload or pagehide is too late (verified without automation: a bare page is ' +
+      'restored, the same page with one open stream is loaded again). A <poll-feed> between ' +
+      'two polls is cached, and its bfcache test runs in Firefox',
   },
   {
     engine: 'firefox',
     file: 'test/storage-sync-closed-removal.test.ts',
     test: 'a tab in the back-forward cache learns of the removal when it is restored',
     reason:
-      'Firefox 153 driven over WebDriver BiDi never restores a page from the back/forward cache ' +
-      '(going back reloads it, and a reloaded page reads the storage afresh)',
+      'Firefox 153 restores the tab from the back/forward cache but fires no storage event for ' +
+      'a removal made while it was frozen, and <storage-sync> does not read the storage again ' +
+      'on pageshow yet (an element fix, not an engine limit: see the bfcache report of #22)',
   },
   {
     engine: 'webkit',

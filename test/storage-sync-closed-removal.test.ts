@@ -77,10 +77,12 @@ describe('<storage-sync> draft removed while the element was closed, or its key 
       window.addEventListener('pageshow', (e) => (window.restored = e.persisted));
       return window.sync.querySelector('textarea').value === 'secret plan';
     })()`);
-    await tab.eval(`(location.href = '/test/fixtures/tab.html?away', true)`);
-    await tab.waitFor(`location.search === '?away' && window.tabReady`);
+    await tab.navigate(
+      '/test/fixtures/tab.html?away',
+      `location.search === '?away' && window.tabReady`,
+    );
     localStorage.removeItem(key);
-    await tab.eval(`(history.back(), true)`);
+    await tab.navigate('back', 'window.restored');
     const shown = await tab.waitFor<string[]>(
       `window.restored && window.sync.querySelector('textarea').value === '' &&
         [window.sync.querySelector('[name=title]').value, String(window.sync.value)]`,

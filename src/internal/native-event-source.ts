@@ -1,6 +1,7 @@
 import { receive, type ReceivingFeed } from './sse-receive.js';
 import { refusedOrigin } from './hub-refusal.js';
 import { ReplayFilter } from './replay-filter.js';
+import { leaving, type PageHost } from './page-lifecycle.js';
 import { RealtimeCloseEvent, type RealtimeErrorInit } from './events.js';
 import type { ReconnectController } from './reconnect-controller.js';
 
@@ -60,7 +61,10 @@ export function connectNative(feed: NativeFeed, current: () => boolean): () => v
       feed.opened();
     },
     receive: (...event) => receive(feed, ...event),
-    error: (closed, refused) => (refused ? refuse(feed) : nativeError(feed, closed, current)),
+    // A page being navigated away (WebKit refuses new loads then): paused quietly instead.
+    error: (closed, refused) =>
+      leaving(feed as never as PageHost) ||
+      (refused ? refuse(feed) : nativeError(feed, closed, current)),
   };
   return openEventSource(
     host,

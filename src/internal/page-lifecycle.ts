@@ -7,7 +7,11 @@ export interface PageHost {
   readonly state: string;
   readonly shared: boolean;
   readonly reconnector: ReconnectController;
+  /** `<sse-feed>`: false while its connection is an `EventSource`. */
+  readonly useFetch?: boolean;
   sharing?: object;
+  /** Set here: `leaving(host)`, for the element's own connection code. */
+  left?: () => boolean;
   /** `<socket-relay echo>`: its own sends are delivered to it too. */
   readonly echo?: boolean;
   /** `<socket-relay>`: raw mode and its `type` (how a send built at the call holds its data). */
@@ -23,8 +27,17 @@ export interface PageHost {
   sendFor?(data: unknown, options: object, acked: (id?: string) => void): boolean;
 }
 
-/** The elements that follow the page, and whether `pagehide` paused each. */
+/** The elements that follow the page, and whether `pagehide` (or a leaving failure) paused each. */
 const hosts = new Map<PageHost, boolean>();
+
+/** Until when (`performance.now()`, ms) a failure counts as the navigation's doing. */
+let leavingUntil = 0;
+/** When `beforeunload` fired: a navigation pending longer than `leaveLimit` is not waited out. */
+let leftAt = 0;
+let stayTimer: ReturnType<typeof setTimeout> | undefined;
+/** Ms after which a paused element tries again if the page is still here (a download, a 204). */
+const stay = 1000;
+const leaveLimit = 30_000;
 
 /**
  * The back/forward cache (HTML § 7.4.6 "page lifecycle": `pagehide`, `pageshow`). On
@@ -33,21 +46,60 @@ const hosts = new Map<PageHost, boolean>();
  * another tab takes the lock over at once. On a `pageshow` with `persisted` (restored from the
  * cache) it reconnects at once, resuming from its cursor: nothing lost, nothing doubled.
  *
- * Why close at all: Firefox keeps a page with an open stream or socket out of the cache, and
- * Chromium (149+) and WebKit close an open WebSocket themselves and report that only after the
- * restore — a connection dropped here has its late callbacks ignored, so those reports never
- * reach the page. Only `pagehide`/`pageshow` are listened to: an `unload` listener alone makes
- * a page ineligible for the cache.
+ * Why close at all: Chromium (149+) and WebKit close an open WebSocket themselves and report that
+ * only after the restore — a connection dropped here has its late callbacks ignored, so those
+ * reports never reach the page. (Firefox decides when the navigation starts, before any of these
+ * events: a page with an open stream, socket or fetch is not cached there, whatever it closes.)
+ * Only `beforeunload` (never cancelled), `pagehide` and `pageshow` are listened to: an `unload`
+ * listener alone makes a page ineligible for the cache.
  */
 export default function followPage(host: PageHost): void {
   if (!hosts.size) {
+    addEventListener('beforeunload', onLeave);
     addEventListener('pagehide', onPage);
     addEventListener('pageshow', onPage);
   }
   if (!hosts.has(host)) hosts.set(host, false);
+  host.left = () => leaving(host);
+}
+
+/**
+ * Called by a connection that failed: true when the page is leaving, and the element is then
+ * paused quietly (or already was). WebKit cancels a page's fetches as soon as a navigation
+ * starts, before `pagehide` ("Load failed"), and refuses new ones while the navigation is pending:
+ * between `beforeunload` and `pagehide` a failure is the navigation's doing, not the server's.
+ * If the page stays after all (a download, a 204 answer, a cancelled navigation) the element
+ * resumes from its cursor `stay` ms later; a navigation still pending then pauses it again.
+ */
+export function leaving(host: PageHost): boolean {
+  return performance.now() < leavingUntil && (!!hosts.get(host) || freeze(host));
+}
+
+function onLeave(): void {
+  leftAt = performance.now();
+  leavingUntil = leftAt + stay;
+  clearTimeout(stayTimer);
+  stayTimer = setTimeout(stayed, stay, true);
+}
+
+/** No `pagehide` yet: the elements paused by the navigation try again. */
+function stayed(first: boolean): void {
+  // WebKit also stalls an open EventSource for good when a navigation starts: it stays OPEN and
+  // delivers nothing more (WebKitGTK 2.50, a navigation answered 204). One the page kept is
+  // replaced by a new one, from the cursor.
+  if (first)
+    for (const [host] of hosts) if (host.isConnected && host.useFetch === false) freeze(host);
+  const held = [...hosts].filter(([host, frozen]) => frozen && host.isConnected);
+  // Nothing failed, or the navigation takes too long: failures count as failures again.
+  if (!held.length || performance.now() - leftAt > leaveLimit) return void (leavingUntil = 0);
+  leavingUntil = performance.now() + stay;
+  stayTimer = setTimeout(stayed, stay, false);
+  for (const [host] of held) thaw(host, true);
 }
 
 function onPage(event: PageTransitionEvent): void {
+  clearTimeout(stayTimer);
+  leavingUntil = 0;
   for (const [host, frozen] of hosts) {
     // Removed from the page: forgotten (re-inserting follows the page again).
     if (!host.isConnected) hosts.delete(host);
@@ -56,15 +108,17 @@ function onPage(event: PageTransitionEvent): void {
   }
 }
 
-function freeze(host: PageHost): void {
+/** Pauses a running element quietly; false when it was not running. */
+function freeze(host: PageHost): boolean {
   // A stopped feed stays so; a paused one (hidden tab) resumes by its own rule.
-  if (host.disabled || ['closed', 'error', 'paused'].includes(host.state)) return;
+  if (host.disabled || ['closed', 'error', 'paused'].includes(host.state)) return false;
   hosts.set(host, true);
   // Leave first: the leader's `paused` is its own, not the group's.
   host.unshare();
   host.reconnector.cancel();
   host.setState('paused');
   host.suspend();
+  return true;
 }
 
 function thaw(host: PageHost, persisted: boolean): void {

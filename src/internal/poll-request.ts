@@ -1,7 +1,7 @@
 import { retryAfterMs } from './retry-after.js';
 import { hubErrorCode } from './hub-refusal.js';
 import { requestBody } from './request-body.js';
-import followPage, { type PageHost } from './page-lifecycle.js';
+import followPage, { leaving, type PageHost } from './page-lifecycle.js';
 import { RealtimeMessageEvent, ResetEvent, type RealtimeErrorInit } from './events.js';
 import type { ReconnectController } from './reconnect-controller.js';
 
@@ -91,7 +91,8 @@ export async function pollRequest(host: PollHost, controller: AbortController): 
     });
     body = response.status === 304 ? '' : await response.text();
   } catch (error) {
-    if (!current()) return;
+    // A page being navigated away (WebKit cuts its fetches then): paused quietly instead.
+    if (!current() || leaving(host as unknown as PageHost)) return;
     host.inFlight = undefined;
     if (late) host.fail('timeout', `No answer after ${host.timeout} ms.`);
     else host.fail('network', `The poll failed: ${(error as Error).message}`, { cause: error });

@@ -54,6 +54,8 @@ export abstract class RetryingElement<
   /** The resume point: the last event id delivered. */
   protected cursor = '';
   protected sharing?: SharedFeed;
+  /** Set by `internal/page-lifecycle.ts`: true (the element then paused) while the page leaves. */
+  declare protected left?: () => boolean;
   private joining?: object;
   /** Shared sends made while the shared machinery loads. */
   private early: [pending: BuiltSend, options: object][] = [];

@@ -4,6 +4,7 @@
  */
 import { receive, type ReceivingFeed } from './sse-receive.js';
 import { fetchEventStream } from './fetch-event-stream.js';
+import { leaving, type PageHost } from './page-lifecycle.js';
 import type { RealtimeErrorInit } from './events.js';
 import type { DoneEvent } from './done-event.js';
 import type { NativeState } from './native-event-source.js';
@@ -61,8 +62,9 @@ export function connectFetch(feed: FetchFeed, attempt: number, current: () => bo
     // Not past an event a listener kept from being delivered (it closed the feed).
     cursor: (id) => feed.superseded || (feed.cursor = id),
     floor: (ms) => (feed.reconnector.serverFloor = ms),
-    fail: feed.fail.bind(feed),
-    retry: feed.retry.bind(feed),
+    // A page being navigated away: WebKit cut the request, the feed pauses quietly instead.
+    fail: (...args) => leaving(feed as never as PageHost) || feed.fail(...args),
+    retry: (...args) => leaving(feed as never as PageHost) || feed.retry(...args),
     stop: feed.stop.bind(feed),
     renew: feed.renew.bind(feed),
     done: (event: DoneEvent) => {

@@ -135,6 +135,10 @@ function insecureContext(browser) {
   return insecureContexts.get(browser);
 }
 
+/** The script the dev server adds to every HTML page: it opens the command WebSocket (`/wds`). */
+const devServerSocket =
+  /(<!-- injected by web-dev-server -->\s*)?<script type="module" src="\/__web-dev-server__web-socket\.js"><\/script>/;
+
 export function tabsPlugin({ root = process.cwd() } = {}) {
   /**
    * puppeteer tabs: {page, errors, owner}; WebDriver windows: {handle, owner}.
@@ -188,11 +192,19 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
 
   return {
     name: 'realtime-tabs',
-    /** `?steppable-clock` (WebKit's tabs): the clock script runs first, inline in the head. */
+    /**
+     * `?steppable-clock` (WebKit's tabs): the clock script runs first, inline in the head. The
+     * pages of extra tabs and popups (test/fixtures/) lose the dev server's WebSocket, which only
+     * test pages use (for commands), in Firefox: it keeps any page with an open WebSocket out of
+     * its back/forward cache, so a tab with it could never be restored from there.
+     */
     transform(context) {
-      if (!context.URL.searchParams.has(clockParameter) || !context.response.is('html')) return;
+      if (!context.response.is('html')) return;
+      let body = String(context.body);
+      if (context.path.startsWith('/test/fixtures/') && /Firefox\//.test(context.get('user-agent')))
+        body = body.replace(devServerSocket, '');
+      if (!context.URL.searchParams.has(clockParameter)) return { body };
       const script = `<script>${steppableClock}</script>`;
-      const body = String(context.body);
       const head = /<head[^>]*>/i.exec(body) ?? /<!doctype[^>]*>/i.exec(body);
       const at = head ? head.index + head[0].length : 0;
       return { body: body.slice(0, at) + script + body.slice(at) };
@@ -313,15 +325,21 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
             await driven.navigate(entry.handle, payload.to, payload.ready);
             return true;
           }
-          // From inside the page, as a link or the back button would: Firefox keeps pages that
-          // the automation protocol navigates out of its back/forward cache.
+          // From inside the page, as a link or the back button would.
           const { page } = entry;
           await page.evaluate(navigateScript(payload.to));
-          await page.waitForFunction(navigatedScript(payload.ready), {
-            timeout: 10_000,
-            polling: 50,
-          });
-          return true;
+          // Short checks, each given up after 1 s: in Firefox a script that reaches the page as
+          // it enters the back/forward cache never answers (its realm is frozen, not destroyed).
+          const check = `!!(${navigatedScript(payload.ready)})`;
+          const deadline = Date.now() + 15_000;
+          for (;;) {
+            const evaluation = page.evaluate(check).catch(() => false);
+            const late = new Promise((resolve) => setTimeout(resolve, 1000, false));
+            if (await Promise.race([evaluation, late])) return true;
+            if (Date.now() > deadline)
+              throw new Error(`Timed out waiting for: ${payload.ready || 'the new page'}`);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
         }
         case 'close-tab': {
           const entry = tabs.get(payload.id);
