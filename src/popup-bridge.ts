@@ -135,7 +135,7 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
       this.peer.focus();
       return this.peer;
     }
-    let popup: Window | null = null;
+    let popup: Window | null | undefined;
     try {
       popup = window.open(this.src, this.name || '_blank', this.features || undefined);
     } catch {
@@ -220,7 +220,7 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
     this.allowsAny = this.allowed.includes('*');
     this.listening = true;
     // 128 random bits: the proof a window's `bye` is trusted by.
-    this.session = crypto.getRandomValues(new Uint32Array(4)).join('.');
+    this.session = crypto.getRandomValues(new Uint32Array(4)).join();
     window.addEventListener('message', this.onMessage);
     window.addEventListener('pagehide', this.onPageHide);
     if (this.allowsAny || this.allowed.includes('null')) {
@@ -276,7 +276,7 @@ export class PopupBridgeElement<In = unknown, Out = In> extends RealtimeElement<
     // error for each one (Firefox as an uncaught error). This side only notices a closed popup.
     const tick = () => {
       if (this.peer?.closed) return this.peerGone(false);
-      if (this.state === 'connecting' && !this.src && !this.for)
+      if (this.state == 'connecting' && !this.src && !this.for)
         this.postRaw({ rtBridge: 1, kind: 'hello' });
     };
     this.helloTimer = setInterval(tick, 100);

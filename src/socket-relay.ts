@@ -471,7 +471,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     this.timers.push(
       setTimeout(() => {
         this.fail('timeout', `Not connected after ${this.connectTimeout} ms.`);
-        if (!this.superseded) this.dropped(4000, 'connect timeout', false);
+        if (!this.superseded) this.dropped(4000, 'connect timeout');
       }, this.connectTimeout),
     );
     this.greeted = false;
@@ -488,7 +488,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
       this.left?.() || this.dropped(event.code, event.reason, event.wasClean);
     // WebKit (2.50) fires an error and no close when a connection is refused before it began
     // (a blocked port), leaving readyState at CONNECTING: that error is the drop (1006).
-    socket.onerror = () => socket.readyState || this.dropped(1006, '', false);
+    socket.onerror = () => socket.readyState || this.dropped(1006, '');
   }
 
   /** A control frame: sent at once, but counted against the pacing bucket. */
@@ -517,7 +517,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
   }
 
   /** The socket closed on its own (or timed out): report, then reconnect unless told to stop. */
-  private dropped(code: number, reason: string, wasClean: boolean): void {
+  private dropped(code: number, reason: string, wasClean = false): void {
     const wasOpen = this.state === 'open';
     this.detach();
     const meaning = closeErrors.get(code);
@@ -557,7 +557,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
           'heartbeat-timeout',
           `Nothing received for ${this.heartbeatTimeout} ms after a ping; reconnecting.`,
         );
-        if (!this.superseded) this.dropped(4000, 'heartbeat timeout', false);
+        if (!this.superseded) this.dropped(4000, 'heartbeat timeout');
         return;
       }
       if (this.socket) this.sendControl(ping);

@@ -136,7 +136,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
       // Opaque origins (sandboxed frames) throw a SecurityError here.
     }
     // Firefox gives opaque origins a container whose every promise rejects.
-    if (!container || self.origin == 'null') {
+    if (!container || origin == 'null') {
       return this.halt('unsupported', 'No service workers here (an insecure or opaque origin).');
     }
     if (!local.has(this.name)) local.set(this.name, new Set());
@@ -212,7 +212,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     // WebKit (2.50) may leave a second window's view of the worker at `activating` for good
     // while the worker already controls that window: a controlling worker is ready.
     const controlling =
-      active?.state === 'activating' && this.container?.controller?.scriptURL === active.scriptURL;
+      active?.state == 'activating' && this.container?.controller?.scriptURL == active.scriptURL;
     if (!active || (active.state !== 'activated' && !controlling)) {
       const pending = registration.installing ?? registration.waiting ?? active;
       pending?.addEventListener('statechange', this.onWorkerChange, { once: true });
