@@ -191,8 +191,96 @@ export const rows = [
   },
 ];
 
-/** Engine differences, each a footnote on its row and engine: `[row label, engine, text]`. */
-export const differences = [];
+const fetchRow = '`<sse-feed>` fetch mode';
+const nativeRow = '`<sse-feed>` native mode (EventSource)';
+
+/**
+ * Engine differences seen in this suite, each a footnote on its row and engine: `[row label,
+ * engine, text]`. Where the element handles the difference, the text says how (and a test in
+ * that engine proves it); "Open:" marks what it cannot change.
+ */
+export const differences = [
+  [
+    fetchRow,
+    'webkit',
+    "WebKit's `fetch` sends a header's characters as UTF-8 (the others one byte each, as Fetch says): the element sends an id up to U+00FF in `Last-Event-ID` as it is, and one with a character above U+00FF (which no engine's `fetch` can put in a header) in the `lastEventId` query, which the hub reads. Open: a server that reads only the header does not resume such an id in WebKit.",
+  ],
+  [
+    fetchRow,
+    'webkit',
+    'WebKitGTK reports a cut chunked body as its normal end: with `done-data` set, an end without it counts as a cut (resumed by id, else `interrupted`). Open: without `done-data` a `once` stream cannot tell a cut from the end there.',
+  ],
+  [
+    fetchRow,
+    'webkit',
+    "WebKit's `EventSource` reports nothing at all for a refused port (`readyState` stays `CONNECTING`): `connect-timeout` (10 s) abandons any attempt not open by then with `timeout` and retries, in both modes.",
+  ],
+  [
+    nativeRow,
+    'webkit',
+    "WebKit's `EventSource` reports nothing at all for a refused port (`readyState` stays `CONNECTING`): `connect-timeout` (10 s) abandons any attempt not open by then with `timeout` and retries, in both modes.",
+  ],
+  [
+    nativeRow,
+    'firefox',
+    "Open: Firefox's and WebKit's `EventSource` do not move the resume point on an `id:` block without `data` (HTML § 9.2.6 and Chromium do): native mode resumes there from the last event with data, as plain `EventSource` does. Fetch mode follows the spec in every engine.",
+  ],
+  [
+    nativeRow,
+    'webkit',
+    "Open: Firefox's and WebKit's `EventSource` do not move the resume point on an `id:` block without `data` (HTML § 9.2.6 and Chromium do): native mode resumes there from the last event with data, as plain `EventSource` does. Fetch mode follows the spec in every engine.",
+  ],
+  [
+    nativeRow,
+    'firefox',
+    "Firefox's `EventSource` waits 5 s before reconnecting unless the server sends `retry:` (Chromium and WebKit 3 s); the hub sends one.",
+  ],
+  [
+    '`<socket-relay>`',
+    'webkit',
+    'WebKit fires `error` and no `close` when a connection is refused before it began: the element takes that error as the drop (1006) and retries.',
+  ],
+  [
+    '`<socket-relay>`',
+    'firefox',
+    "Firefox closes a page's WebSockets with 1001 as a navigation starts, before `pagehide`: taken as the navigation's doing (paused, no error; resumed if the page stays).",
+  ],
+  [
+    '`<poll-feed>`',
+    'webkit',
+    'WebKitGTK (libsoup 3.2) sends every `POST` on a new connection, HTTP/2 too: a `method="POST"` poll never reuses one. Safari has another network stack (not tested).',
+  ],
+  [
+    '`<sw-relay>`',
+    'firefox',
+    "A worker unregistered and replaced by a new registration whose `clients.claim()` takes the pages goes `redundant` in Firefox and WebKit (Chromium's keeps answering): the element opens again on the new registration. An opaque-origin frame gets a `navigator.serviceWorker` whose every promise rejects: reported `unsupported`, as where it throws.",
+  ],
+  [
+    '`<sw-relay>`',
+    'webkit',
+    "A worker unregistered and replaced by a new registration whose `clients.claim()` takes the pages goes `redundant` in Firefox and WebKit (Chromium's keeps answering): the element opens again on the new registration. A second window may see the worker stay `activating` while it already controls that window: counted as ready.",
+  ],
+  [
+    '`<popup-bridge>` popup and iframe',
+    'firefox',
+    "`window.open` throws in a sandbox without `allow-popups` (others return `null`): `blocked` either way. A message to a popup's first `about:blank` (the opener's origin) is an uncaught error in Firefox: only the opened window says hello.",
+  ],
+  [
+    '`<storage-sync>`',
+    'firefox',
+    "The `storage` event after another tab's removal may come before the freed space counts: a write refused for quota is retried and reported once. A tab restored from the back/forward cache gets no `storage` event for what changed meanwhile: the element reads its key again on `pageshow`.",
+  ],
+  [
+    '`<tab-channel>` storage, IndexedDB and cookie transports',
+    'webkit',
+    'WebKit refuses `Domain=localhost` cookies: the cookie transport reports `unsupported` for `domain="localhost"`; real sibling hosts work (the tests reach them through a loopback proxy, as WebKitGTK cannot map host names).',
+  ],
+  [
+    '`<tab-channel>` BroadcastChannel',
+    'webkit',
+    "Open: WebKit registers a new `BroadcastChannel` asynchronously (whatwg/html#7267): a post made by another tab in the moment right after this tab's channel was created may not reach it. `<tab-channel>`'s own handshakes are not affected (each answer follows a registration that is complete).",
+  ],
+];
 
 const browsers = [
   ['chrome', 'Chrome'],
