@@ -95,11 +95,14 @@ export class Tab {
     ready = 'window.tabReady === true',
     { steppableClock = false, acceptInsecureCerts = false } = {},
   ): Promise<Tab> {
-    const { id } = await executeServerCommand<{ id: string }, unknown>('open-tab', {
-      url,
-      steppableClock,
-      acceptInsecureCerts,
-    });
+    const { id, pending } = await executeServerCommand<{ id: string; pending?: boolean }, unknown>(
+      'open-tab',
+      { url, steppableClock, acceptInsecureCerts },
+    );
+    // WebKit: the window was still being made when the command had to answer.
+    for (let waited = 0; pending && !(await executeServerCommand('tab-opened', { id }));) {
+      if ((waited += 8) > 60) throw new Error(`Tab ${id} (${url}) did not open within 60 s`);
+    }
     return new Tab(id).ready(ready);
   }
 

@@ -139,6 +139,18 @@ function insecureContext(browser) {
 const devServerSocket =
   /(<!-- injected by web-dev-server -->\s*)?<script type="module" src="\/__web-dev-server__web-socket\.js"><\/script>/;
 
+/** Whether `promise` settles (either way) within `ms`. */
+const settledWithin = (promise, ms) => {
+  let timer;
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms, false))),
+  ]).finally(() => clearTimeout(timer));
+};
+
 export function tabsPlugin({ root = process.cwd() } = {}) {
   /**
    * puppeteer tabs: {page, errors, owner}; WebDriver windows: {handle, owner}.
@@ -228,10 +240,15 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
             // WebDriver classic has no script-before-the-page: the server puts it first instead.
             if (payload.steppableClock) address.searchParams.set(clockParameter, '');
             const url = address.href;
-            const handle = await driven.open(url, payload.ready);
+            // A new MiniBrowser window on a loaded machine can take longer than the 20 s the
+            // runner gives a command: answer within 8 s, and the test page awaits the rest with
+            // `tab-opened` (test/helpers.ts, Tab.open).
+            const opening = driven.open(url, payload.ready);
             const id = String(nextId++);
-            tabs.set(id, { handle, owner: session.id });
-            return { id, url };
+            const entry = { opening, owner: session.id };
+            tabs.set(id, entry);
+            opening.then((handle) => (entry.handle = handle)).catch(() => {});
+            return { id, url, pending: !(await settledWithin(opening, 8000)) };
           }
           const testPage = session.browser.getPage(session.id);
           const firefoxTls = payload.acceptInsecureCerts && engineOf(session.browser) === 'firefox';
@@ -341,9 +358,17 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
             await new Promise((resolve) => setTimeout(resolve, 50));
           }
         }
+        case 'tab-opened': {
+          // true once an `open-tab` that answered `pending` has its window (or its error).
+          const { opening } = tab(payload.id);
+          if (!(await settledWithin(opening, 8000))) return false;
+          await opening;
+          return true;
+        }
         case 'close-tab': {
           const entry = tabs.get(payload.id);
           tabs.delete(payload.id);
+          await entry?.opening?.catch(() => {});
           if (entry?.handle) await windows(session).close(entry.handle);
           else if (entry && !entry.page.isClosed())
             await entry.page.close({ runBeforeUnload: !!payload.runBeforeUnload });
@@ -375,6 +400,8 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
           for (const [id, entry] of tabs) {
             if (entry.owner !== session.id) continue;
             tabs.delete(id);
+            // A window still opening is closed with the others once it exists.
+            await entry.opening?.catch(() => {});
             // A popup may have closed itself meanwhile.
             if (entry.page && !entry.page.isClosed()) await entry.page.close().catch(() => {});
           }

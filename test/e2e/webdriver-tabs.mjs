@@ -144,20 +144,30 @@ export class WebDriverTabs {
    * readiness check.
    */
   async open(url, ready) {
-    const handle = await this.exclusive(undefined, async () => {
-      const { handle } = await this.driver.createWindow('window');
-      return handle;
-    });
-    await this.exclusive(handle, async () => {
-      await this.driver.setTimeouts(undefined, 10_000);
-      try {
-        await this.driver.navigateTo(url).catch((error) => {
-          if (!/timeout/i.test(String(error))) throw error;
-        });
-      } finally {
-        await this.driver.setTimeouts(undefined, 300_000);
-      }
-    });
+    // Making a window and loading its page are not bounded by the command's 20 s any more
+    // (tabs-plugin answers `pending` and the test page waits): a loaded machine gets 30 s each.
+    const handle = await this.exclusive(
+      undefined,
+      async () => {
+        const { handle } = await this.driver.createWindow('window');
+        return handle;
+      },
+      30_000,
+    );
+    await this.exclusive(
+      handle,
+      async () => {
+        await this.driver.setTimeouts(undefined, 10_000);
+        try {
+          await this.driver.navigateTo(url).catch((error) => {
+            if (!/timeout/i.test(String(error))) throw error;
+          });
+        } finally {
+          await this.driver.setTimeouts(undefined, 300_000);
+        }
+      },
+      30_000,
+    );
     await this.exclusive(handle, () =>
       this.driver.executeScript(`${instrument}; return true;`, []),
     );
