@@ -270,4 +270,57 @@ describe(`red team #22: back/forward cache (${engine})`, function () {
     if (!cached) return;
     await until(second, 'window.last?.n === 2');
   });
+
+  it('<storage-sync>: a value set while the tab is in the cache is shown when it comes back', async () => {
+    const key = uniqueName('rt22-sync');
+    localStorage.setItem(key, JSON.stringify('before'));
+    const tab = await tabWith(`<storage-sync key="${key}"></storage-sync>`);
+    expect(await tab.eval('window.el.value')).to.equal('before');
+    // A reload would read the storage afresh: only a restored page can be stale.
+    const cached = await awayAndBack(
+      tab,
+      async () => localStorage.setItem(key, JSON.stringify('while away')),
+      '',
+      true,
+    );
+    if (!cached) return;
+    await until(tab, `window.el.value === 'while away'`);
+  });
+
+  it('<sw-relay>: a post made while a tab is in the cache reaches it when it comes back', async () => {
+    const name = uniqueName('rt22-sw');
+    const relayTab = async () => {
+      const tab = await Tab.open('/sw-test/tab.html');
+      await tab.eval(`(async () => {
+        window.shows = [];
+        addEventListener('pageshow', (event) => window.shows.push(event.persisted ? 'cached' : 'loaded'));
+        const el = document.createElement('sw-relay');
+        el.setAttribute('name', ${JSON.stringify(name)});
+        el.setAttribute('src', '/sw-test/worker.js');
+        window.log = [];
+        el.addEventListener('message', (e) => window.log.push(e.data));
+        document.body.append(el);
+        while (el.state !== 'open') await new Promise((r) => setTimeout(r, 10));
+        window.relay = window.el = el;
+        window.entries = [];
+        return true;
+      })()`);
+      return tab;
+    };
+    const first = await relayTab();
+    const second = await relayTab();
+    await first.eval(`window.relay.post({ n: 1 }), true`);
+    await second.waitFor('window.log.some((m) => m.n === 1)', 30_000);
+    // A reload (the engine kept the page out of the cache) has nothing to check.
+    const cached = await awayAndBack(
+      second,
+      () => first.eval(`window.relay.post({ n: 2 }), true`),
+      '',
+      true,
+    );
+    if (!cached) return;
+    await first.eval(`window.relay.post({ n: 3 }), true`);
+    await second.waitFor('window.log.some((m) => m.n === 3)', 30_000);
+    expect(await second.eval('window.log.map((m) => m.n)')).to.deep.equal([1, 2, 3]);
+  });
 });
