@@ -1,3 +1,24 @@
+// Results on this machine (02:40 UTC, Chromium 156 / Firefox 153 ESR / WebKitGTK 2.50):
+// FAILS
+// - "leaving the page is quiet" › <sse-feed> connecting …: Firefox, WebKit (error:network
+//   before pagehide); Chromium passes.
+// - "leaving the page is quiet" › <sse-feed> open …: Firefox, WebKit (close code 0, then a
+//   reconnect, before pagehide); Chromium passes.
+// - "leaving the page is quiet" › <socket-relay> connecting/open …: Firefox (close 1001 then a
+//   reconnect before pagehide); Chromium and WebKit pass.
+// - bfcache › <sse-feed> / <sse-feed mode="native"> still connecting …: WebKit (error:network
+//   before the pause); <socket-relay> variant: WebKit, intermittent.
+// - bfcache › <tab-channel retain> post while cached: WebKit (the post is dropped; the restored
+//   tab stays stale). Chromium evicts the page instead (reload: nothing to check).
+// - bfcache › <sw-relay> post while cached: Chromium and WebKit (the post never arrives).
+// - bfcache › <storage-sync> value set while cached: WebKit, intermittent (1 of 2 runs).
+// - bfcache › <sse-feed> closed … / away and back twice: WebKit, intermittent — the WebDriver
+//   command waiting for the page after history.back() hangs (> 15 s) and the following tests'
+//   commands hang too; not seen with a bare page or an open feed. Cause not isolated.
+// HELD (all engines that can run it): pause-hidden across the cache, socket-relay send in the
+// navigating task and on pageshow, shared follower away and back, elect and presence across
+// the cache (WebKit), storage-sync set while cached (Chromium).
+//
 // Red-team pass for issue #22 (every engine, back/forward cache): inputs a user could hit in
 // Firefox and WebKit. Each test names the peer report that suggested it. The page-lifecycle
 // helpers are copied from test/page-lifecycle.test.ts (a tab the test opened itself, navigated
@@ -323,4 +344,53 @@ describe(`red team #22: back/forward cache (${engine})`, function () {
     await second.waitFor('window.log.some((m) => m.n === 3)', 30_000);
     expect(await second.eval('window.log.map((m) => m.n)')).to.deep.equal([1, 2, 3]);
   });
+});
+
+// README "Back/forward cache": "on pagehide a running element closes its connection quietly: ...
+// no close and no error event" — in every engine, cached or not. The events are written to
+// sessionStorage as they fire, so they are read on the page navigated to (Firefox, which does
+// not restore such a page here, included).
+describe(`red team #22: leaving the page is quiet (${engine})`, () => {
+  afterEach(() => closeAllTabs());
+  const kinds = {
+    '<sse-feed>': (topic: string) =>
+      `<sse-feed type="json" src="/realtime/sse?topic=${topic}"></sse-feed>`,
+    '<sse-feed mode="native">': (topic: string) =>
+      `<sse-feed mode="native" type="json" src="/realtime/sse?topic=${topic}"></sse-feed>`,
+    '<socket-relay>': (topic: string) =>
+      `<socket-relay type="json" src="/realtime/ws" topic="${topic}"></socket-relay>`,
+  };
+  for (const [name, html] of Object.entries(kinds))
+    for (const when of ['connecting', 'open'])
+      it(`${name} ${when} when the page navigates away: no error and no close event`, async () => {
+        const topic = uniqueName('rt22-quiet');
+        const key = uniqueName('rt22-log');
+        const tab = await Tab.open();
+        await tab.eval(`(() => {
+          const holder = document.createElement('div');
+          holder.innerHTML = ${JSON.stringify(html(topic))};
+          const el = (window.el = holder.firstElementChild);
+          const log = (entry) => sessionStorage.setItem('${key}', JSON.stringify([...JSON.parse(sessionStorage.getItem('${key}') || '[]'), entry]));
+          addEventListener('pagehide', () => log('pagehide'));
+          for (const type of ['error', 'close', 'statechange'])
+            el.addEventListener(type, (event) => log(type + ':' + (event.code ?? event.state ?? '')));
+          document.body.append(el);
+          return true;
+        })()`);
+        if (when === 'open') await tab.waitFor(`window.el.state === 'open'`, 30_000);
+        await tab.eval(`setTimeout(() => (location.href = '/test/fixtures/away.html'), 0), true`);
+        await tab.waitFor(
+          `document.title === 'away' && document.readyState === 'complete'`,
+          30_000,
+        );
+        // A task or two on the new page for anything late from the old one.
+        await tab.eval('new Promise((r) => setTimeout(r, 100)).then(() => true)');
+        const log = await tab.eval<string[]>(
+          `JSON.parse(sessionStorage.getItem('${key}') || '[]')`,
+        );
+        expect(
+          log.filter((entry) => entry.startsWith('error') || entry.startsWith('close:')),
+          JSON.stringify(log),
+        ).to.deep.equal([]);
+      });
 });
