@@ -174,7 +174,7 @@ export const rows = [
   {
     label: 'back/forward cache (network elements)',
     features: [...base, 'api.Window.pageshow_event', 'api.PageTransitionEvent.persisted'],
-    tests: ['test/page-lifecycle.test.ts'],
+    tests: ['test/page-lifecycle.test.ts', 'test/redteam-22.test.ts'],
   },
   {
     label: 'framework wrappers (Vue, Svelte, Angular, React), `validate`',
@@ -199,7 +199,23 @@ const nativeRow = '`<sse-feed>` native mode (EventSource)';
  * engine, text]`. Where the element handles the difference, the text says how (and a test in
  * that engine proves it); "Open:" marks what it cannot change.
  */
+const cacheRow = 'back/forward cache (network elements)';
+const leavingOpen =
+  'Open (red team of #22): a connection still being set up when a navigation starts (not yet `open`) reports a `network` error before `pagehide` in Firefox and WebKit; an open one pauses quietly.';
+
 export const differences = [
+  [cacheRow, 'firefox', leavingOpen],
+  [cacheRow, 'webkit', leavingOpen],
+  [
+    cacheRow,
+    'webkit',
+    'Open (red team of #22): a `<tab-channel retain>` or `<sw-relay>` message posted while a tab is in the cache does not reach it after the restore (WebKit keeps such pages cached and drops what is posted to them; Chromium evicts a page with a BroadcastChannel on the first message).',
+  ],
+  [
+    cacheRow,
+    'chromium',
+    'Open (red team of #22): a `<sw-relay>` message the worker relays while a tab is in the cache does not reach it after the restore.',
+  ],
   [
     fetchRow,
     'webkit',
