@@ -26,16 +26,6 @@ export const engineGaps = [
   },
   {
     engine: 'firefox',
-    file: 'test/redteam-22.test.ts',
-    test: 'red team #22: back/forward cache',
-    reason:
-      'each of these tests needs its page restored from the back/forward cache, and Firefox 153 ' +
-      'loads these pages afresh on Back (an open EventSource, WebSocket or fetch keeps a page out ' +
-      'of its cache: see the page-lifecycle entry); the "leaving the page is quiet" tests of the ' +
-      'file run in Firefox',
-  },
-  {
-    engine: 'firefox',
     file: 'test/storage-sync-closed-removal.test.ts',
     test: 'a tab in the back-forward cache learns of the removal when it is restored',
     reason:
