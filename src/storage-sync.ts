@@ -380,7 +380,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
   private readonly onStorage = (event: StorageEvent): void => {
     if (!this.area) return;
     // Back from the back/forward cache: a change made while the page was frozen may have come
-    // with no `storage` event (Firefox 153 sends none): read the key again.
+    // with no `storage` event (Firefox 153 and WebKitGTK 2.50 send none): read the key again.
     if (event.type == 'pageshow') {
       const raw = this.area.getItem(this.key);
       if (raw !== this.raw) this.adopt(raw, raw === null, false);
