@@ -24,9 +24,8 @@ export interface StorageSyncEventMap<T = unknown> extends RealtimeEventMap {
 /** Elements of this page by storage area and key: the `storage` event skips the writing page. */
 const peers = new Map<string, Set<StorageSyncElement>>();
 
-const isQuotaError = (error: unknown) =>
-  error instanceof DOMException &&
-  (error.name === 'QuotaExceededError' || error.name === 'NS_ERROR_DOM_QUOTA_REACHED');
+/** `QuotaExceededError`, or Firefox's older `NS_ERROR_DOM_QUOTA_REACHED`. */
+const isQuotaError = (error: unknown) => error instanceof DOMException && /quota/i.test(error.name);
 
 /**
  * A value kept in `localStorage` or `sessionStorage` and shared live with every tab and every
@@ -211,6 +210,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     peers.get(group)!.add(this);
     this.group = group;
     window.addEventListener('storage', this.onStorage);
+    window.addEventListener('pageshow', this.onStorage as never);
     this.observer = new MutationObserver(() => this.show('new'));
     this.observer.observe(this, { childList: true, subtree: true });
 
@@ -250,6 +250,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
     // By the key it opened with: a new `key` is already set when the element re-opens.
     peers.get(this.group!)?.delete(this);
     window.removeEventListener('storage', this.onStorage);
+    window.removeEventListener('pageshow', this.onStorage as never);
     this.observer?.disconnect();
     this.observer = undefined;
     this.area = undefined;
@@ -315,8 +316,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
    */
   private validated(raw: unknown): { value: unknown } | undefined {
     let checked = this.validate ? check(this.validate, raw) : { value: raw };
-    if (checked instanceof Promise)
-      checked = { issues: [{ message: 'validate must be sync here' }] };
+    if (checked instanceof Promise) checked = { issues: [{ message: 'validate is async' }] };
     return this.rejects(raw, checked) ? undefined : (checked as { value: unknown });
   }
 
@@ -378,8 +378,14 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
   };
 
   private readonly onStorage = (event: StorageEvent): void => {
-    if (!this.area || event.storageArea !== this.area) return;
-    if (event.key === null) {
+    if (!this.area) return;
+    // Back from the back/forward cache: a change made while the page was frozen may have come
+    // with no `storage` event (Firefox 153 and WebKitGTK 2.50 send none): read the key again.
+    if (event.type == 'pageshow') {
+      const raw = this.area.getItem(this.key);
+      if (raw !== this.raw) this.adopt(raw, raw === null, false);
+    } else if (event.storageArea !== this.area) return;
+    else if (event.key === null) {
       this.adopt(null, false, true);
     } else if (event.key === this.key) {
       this.adopt(event.newValue, event.newValue === null, false);

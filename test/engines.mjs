@@ -25,15 +25,6 @@ export const engineGaps = [
       'two polls is cached, and its bfcache test runs in Firefox',
   },
   {
-    engine: 'firefox',
-    file: 'test/storage-sync-closed-removal.test.ts',
-    test: 'a tab in the back-forward cache learns of the removal when it is restored',
-    reason:
-      'Firefox 153 restores the tab from the back/forward cache but fires no storage event for ' +
-      'a removal made while it was frozen, and <storage-sync> does not read the storage again ' +
-      'on pageshow yet (an element fix, not an engine limit: see the bfcache report of #22)',
-  },
-  {
     engine: 'webkit',
     file: 'test/poll-feed.test.ts',
     test: 'makes no request while offline and polls at once on online',

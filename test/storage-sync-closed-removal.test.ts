@@ -75,6 +75,8 @@ describe('<storage-sync> draft removed while the element was closed, or its key 
       await window.sync.updateComplete;
       window.restored = false;
       window.addEventListener('pageshow', (e) => (window.restored = e.persisted));
+      window.changes = [];
+      window.sync.addEventListener('valuechange', (e) => window.changes.push([e.removed, e.value]));
       return window.sync.querySelector('textarea').value === 'secret plan';
     })()`);
     await tab.navigate(
@@ -88,6 +90,8 @@ describe('<storage-sync> draft removed while the element was closed, or its key 
         [window.sync.querySelector('[name=title]').value, String(window.sync.value)]`,
     );
     expect(shown).to.deep.equal(['Untitled', 'null']);
+    // Announced as a storage event would announce it: one valuechange, removed.
+    expect(await tab.eval('window.changes')).to.deep.equal([[true, null]]);
   });
 
   it('a draft never stored is left alone when the element re-opens (the user may have typed meanwhile)', async () => {

@@ -190,9 +190,6 @@ export abstract class RetryingElement<
   /** Reflects the outcome of `scheduleRetry` (call it after any `close` event). */
   protected settleRetry(delay: number): void {
     if (delay >= 0) return this.setState('connecting');
-    this.halt(
-      'retries-exhausted',
-      `Gave up after ${this.maxRetries} attempts; call reconnect() to try again.`,
-    );
+    this.halt('retries-exhausted', `Gave up after ${this.maxRetries} attempts.`);
   }
 }

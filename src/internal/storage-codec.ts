@@ -40,8 +40,8 @@ export function encode(value: unknown, type: StorageValueType): string {
     raw = JSON.stringify(value);
   } catch (error) {
     // Cycles and BigInt: JSON cannot represent them.
-    throw new TypeError(`The value cannot be stored as JSON: ${(error as Error).message}`);
+    throw new TypeError(`Not JSON: ${(error as Error).message}`);
   }
-  if (raw === undefined) throw new TypeError(`The value cannot be stored as JSON: ${typeof value}`);
+  if (raw === undefined) throw new TypeError(`Not JSON: ${typeof value}`);
   return raw;
 }
