@@ -101,7 +101,7 @@ export class Tab {
     );
     // WebKit: the window was still being made when the command had to answer.
     for (let waited = 0; pending && !(await executeServerCommand('tab-opened', { id }));) {
-      if ((waited += 8) > 60) throw new Error(`Tab ${id} (${url}) did not open within 60 s`);
+      if ((waited += 8) > 120) throw new Error(`Tab ${id} (${url}) did not open within 120 s`);
     }
     return new Tab(id).ready(ready);
   }

@@ -145,14 +145,15 @@ export class WebDriverTabs {
    */
   async open(url, ready) {
     // Making a window and loading its page are not bounded by the command's 20 s any more
-    // (tabs-plugin answers `pending` and the test page waits): a loaded machine gets 30 s each.
+    // (tabs-plugin answers `pending` and the test page waits): a loaded machine gets 60 s each
+    // (CI saw a MiniBrowser window take over 30 s while the other engines' lanes started).
     const handle = await this.exclusive(
       undefined,
       async () => {
         const { handle } = await this.driver.createWindow('window');
         return handle;
       },
-      30_000,
+      60_000,
     );
     await this.exclusive(
       handle,
@@ -166,7 +167,7 @@ export class WebDriverTabs {
           await this.driver.setTimeouts(undefined, 300_000);
         }
       },
-      30_000,
+      60_000,
     );
     await this.exclusive(handle, () =>
       this.driver.executeScript(`${instrument}; return true;`, []),
