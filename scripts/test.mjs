@@ -6,7 +6,8 @@
  * After the build the steps run in lanes side by side (each lane one step after another), because
  * most of the time a browser or Node test waits (for a timer, a socket, another process) and the
  * 2 cores would stand idle. Each step's output is kept and printed as one block when it ends; the
- * first failure stops the other steps and ends the run with its output shown.
+ * first failure stops the other steps and ends the run with its output shown. The WebKit tests
+ * run last, alone (see `webkitStep`).
  *
  * `npm test -- --engine firefox` (or `BROWSERS=firefox npm test`) tests in one engine; further
  * words pick steps by name: `npm test -- --engine webkit browser` runs only the browser tests,
@@ -125,20 +126,19 @@ const browserSteps = [['chromium'], ['firefox'], ['webkit']]
   .filter((group) => group.length)
   .map(browserStep);
 
-// WebKit runs after Chromium, in its lane: MiniBrowser makes a window several times slower than
-// the others, and with four lanes starting at once (load 20-25) CI saw tests time out waiting
-// for one (clean-clone runs 2 and 3 of session 8); by then only Firefox still runs.
+// WebKit runs last, alone: with other lanes beside it, MiniBrowser's windows and page loads
+// stall (CI runs of session 8 saw a new tab's navigation take over 60 s at load 2.8, and again
+// here at load 11, while the same files alone never did). The Firefox lane is the longest, so
+// waiting for it costs about as much as sharing Chromium's lane did (1110 s against 1094 s).
 const webkitStep = browserSteps.find((step) => step.env.BROWSERS === 'webkit');
 const browserLanes = browserSteps.filter((step) => step !== webkitStep).map((step) => [step]);
-if (webkitStep) (browserLanes[0] ?? browserLanes[browserLanes.push([]) - 1]).push(webkitStep);
 
 /**
- * The lanes that run side by side after the build: each engine in a wtr run (and a browser) of
- * its own, and the static checks followed by the Node tests. Measured on this 2-core machine
- * while other jobs ran too (load average in brackets): Chromium alone 429 s; Chromium beside
- * Firefox, the checks and the Node tests 575 s (8-19), beside Firefox, WebKit, the checks and
- * the Node tests 724 s (24-43) and green; Firefox then WebKit in one lane was still in Firefox
- * after 980 s (11-20), so each engine needs a lane of its own.
+ * The lanes that run side by side after the build: each engine but WebKit in a wtr run (and a
+ * browser) of its own, and the static checks followed by the Node tests. Measured on this 2-core
+ * machine while other jobs ran too (load average in brackets): Chromium alone 429 s; Chromium
+ * beside Firefox, the checks and the Node tests 575 s (8-19); Firefox then WebKit in one lane was
+ * still in Firefox after 980 s (11-20), so each engine needs a lane of its own.
  * @type {Step[][]}
  */
 const lanes = [...browserLanes, faults ? [nodeStep] : [...checks, nodeStep]];
@@ -147,6 +147,8 @@ const pickedStep = (step) => !only.length || only.some((word) => step.name.inclu
 const plan = [[build], ...lanes]
   .map((lane) => lane.filter(pickedStep))
   .filter((lane) => lane.length);
+/** Runs after every lane has ended. */
+const last = [webkitStep].filter((step) => step && pickedStep(step));
 
 const totals = { passed: 0, failed: 0 };
 
@@ -306,6 +308,7 @@ if (plan[0]?.[0] === build) {
 }
 if (serial) for (const lane of plan) await runLane(lane);
 else await Promise.all(plan.map(runLane));
+await runLane(last);
 clearInterval(heartbeat);
 
 console.log(`\n${timings.join('\n')}\ntotal ${seconds(started)}`);

@@ -79,6 +79,9 @@ const runnerCalls = ['startSession', 'stopSession', 'performActions', 'sendKeys'
 /** Longest a tab command may hold the session: its caller has 20 s in all. */
 const callLimit = 15_000;
 
+/** A call slower than this (ms) is reported on the runner's output. */
+const slowCall = 5_000;
+
 export class WebDriverTabs {
   /** `manager`: the launcher's SessionManager, whose calls on the session are queued too. */
   constructor(driver, manager) {
@@ -99,8 +102,9 @@ export class WebDriverTabs {
    * Runs `fn` alone, on window `handle` (undefined: the test page's); `limit` ms (0: none)
    * bounds it, so one stuck call cannot stall every later command.
    */
-  exclusive(handle, fn, limit = callLimit) {
+  exclusive(handle, fn, limit = callLimit, label = 'call') {
     const run = this.queue.then(async () => {
+      const started = Date.now();
       if (this.main === undefined) this.current = this.main = await this.driver.getWindowHandle();
       const target = handle ?? this.main;
       if (this.current !== target) {
@@ -119,7 +123,12 @@ export class WebDriverTabs {
             reject(new Error(`WebDriver call on a tab took over ${limit} ms`));
           }, limit);
         }),
-      ]).finally(() => clearTimeout(timer));
+      ]).finally(() => {
+        clearTimeout(timer);
+        // A slow call is the first sign of the engine's trouble: say which one it was.
+        const took = Date.now() - started;
+        if (took > slowCall) console.warn(`WebKit: WebDriver ${label} took ${took} ms`);
+      });
     });
     this.queue = run.catch(() => {});
     return run;
@@ -154,6 +163,7 @@ export class WebDriverTabs {
         return handle;
       },
       60_000,
+      'new window',
     );
     await this.exclusive(
       handle,
@@ -168,6 +178,7 @@ export class WebDriverTabs {
         }
       },
       60_000,
+      `navigation to ${url}`,
     );
     await this.exclusive(handle, () =>
       this.driver.executeScript(`${instrument}; return true;`, []),
@@ -234,14 +245,19 @@ export class WebDriverTabs {
   async close(handle, { crash = false } = {}) {
     const open = await this.exclusive(undefined, () => this.driver.getWindowHandles());
     if (!open.includes(handle)) return;
-    await this.exclusive(handle, async () => {
-      if (crash) await this.driver.executeScript(silenceUnload, []);
-      this.current = undefined;
-      await this.driver.closeWindow();
-      // Back on the test page's window at once: the runner's heartbeat reads the current one.
-      await this.driver.switchToWindow(this.main);
-      this.current = this.main;
-    }).catch(async (error) => {
+    await this.exclusive(
+      handle,
+      async () => {
+        if (crash) await this.driver.executeScript(silenceUnload, []);
+        this.current = undefined;
+        await this.driver.closeWindow();
+        // Back on the test page's window at once: the runner's heartbeat reads the current one.
+        await this.driver.switchToWindow(this.main);
+        this.current = this.main;
+      },
+      callLimit,
+      'window close',
+    ).catch(async (error) => {
       // Gone meanwhile (a popup that closed itself) is closed all the same.
       const still = await this.exclusive(undefined, () => this.driver.getWindowHandles());
       if (still.includes(handle)) throw error;
