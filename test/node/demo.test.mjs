@@ -38,6 +38,25 @@ async function demoServer() {
 const hasLine = (selector, matches) =>
   [...document.querySelectorAll(selector)].some((li) => new RegExp(matches).test(li.textContent));
 
+/**
+ * Cuts the demo's stream (its Cut button), runs `afterCut`, then waits for two more ticks and
+ * checks the page counted no gap and threw nothing; closes the page.
+ */
+async function noGapAcrossCut(page, afterCut = async () => {}) {
+  const text = (id) => document.getElementById(id).textContent;
+  await page.click('#cut');
+  await afterCut();
+  const before = Number(await page.evaluate(text, 'count'));
+  await page.waitFor(
+    (n) => Number(document.getElementById('count').textContent) >= n + 2,
+    { polling: 100, timeout: 30_000 },
+    before,
+  );
+  assert.equal(await page.evaluate(text, 'gaps'), 'none');
+  assert.deepEqual(await page.errors(), []);
+  await page.close();
+}
+
 function demoSuite(engine) {
   let server;
   let browser;
@@ -221,22 +240,13 @@ function demoSuite(engine) {
 
   test('sse-feed demo: ticks keep coming with no gap across a server-side cut', async () => {
     const page = await open('/demo/sse-feed.html');
-    const text = (id) => document.getElementById(id).textContent;
     await page.waitFor(() => Number(document.getElementById('count').textContent) >= 2, {
       polling: 100,
       timeout: 30_000,
     });
-    await page.click('#cut');
-    await page.waitFor(() => Number(document.getElementById('drops').textContent) >= 1);
-    const before = Number(await page.evaluate(text, 'count'));
-    await page.waitFor(
-      (n) => Number(document.getElementById('count').textContent) >= n + 2,
-      { polling: 100, timeout: 30_000 },
-      before,
+    await noGapAcrossCut(page, () =>
+      page.waitFor(() => Number(document.getElementById('drops').textContent) >= 1),
     );
-    assert.equal(await page.evaluate(text, 'gaps'), 'none');
-    assert.deepEqual(await page.errors(), []);
-    await page.close();
   });
 
   test('chat demo: one POST per prompt, the answer appended as text, Stop aborts it', async () => {
@@ -329,22 +339,12 @@ function demoSuite(engine) {
 
   test('poll-feed demo: long-polled ticks keep coming with no gap across a server-side cut', async () => {
     const page = await open('/demo/poll-feed.html');
-    const text = (id) => document.getElementById(id).textContent;
     await page.front();
     await page.waitFor(() => Number(document.getElementById('count').textContent) >= 1, {
       polling: 100,
       timeout: 30_000,
     });
-    await page.click('#cut');
-    const before = Number(await page.evaluate(text, 'count'));
-    await page.waitFor(
-      (n) => Number(document.getElementById('count').textContent) >= n + 2,
-      { polling: 100, timeout: 30_000 },
-      before,
-    );
-    assert.equal(await page.evaluate(text, 'gaps'), 'none');
-    assert.deepEqual(await page.errors(), []);
-    await page.close();
+    await noGapAcrossCut(page);
   });
 
   test('shared demo: three tabs hold one server connection; closing the leader loses no tick', async () => {
