@@ -292,22 +292,32 @@ describe('WPT eventsource/ format-field-id*', () => {
   });
 
   it('format-field-id-null.window.js: an id containing NULL is ignored', async function () {
-    this.timeout(engine === 'firefox' ? 150_000 : 60_000);
-    for (const idvalue of ['\0\0', 'x\0', '\0x', 'x\0x', ' \0']) {
-      for (const kind of kinds) {
-        const { key, src } = scenario('wpt-last-event-id', { idvalue });
-        // Firefox 153's EventSource (so also native mode) reconnects here after 5-6 s, not the
-        // retry: 200 it keeps with a plain id (0.5 s): measured, the cause is Firefox's.
-        const seen = await collect(kind, src, 2, ['message'], engine === 'firefox' ? 15_000 : 5000);
-        expect(
-          seen.map((e) => [e.data, e.lastEventId]),
-          `${kind}, ${JSON.stringify(idvalue)}`,
-        ).to.deep.equal([
-          ['hello', ''],
-          ['hello', ''],
-        ]);
-        expect((await requestsFor(key)).map((r) => r.lastEventId)).to.include.members([null]);
-      }
+    this.timeout(engine === 'firefox' ? 90_000 : 60_000);
+    for (const kind of kinds) {
+      // The five ids side by side (five streams, under the six connections a host gets): Firefox
+      // 153's EventSource (so also native mode) reconnects here after 5-6 s, not the retry: 200
+      // it keeps with a plain id (0.5 s) — measured, the cause is Firefox's — and one after
+      // another they took 50 s there.
+      await Promise.all(
+        ['\0\0', 'x\0', '\0x', 'x\0x', ' \0'].map(async (idvalue) => {
+          const { key, src } = scenario('wpt-last-event-id', { idvalue });
+          const seen = await collect(
+            kind,
+            src,
+            2,
+            ['message'],
+            engine === 'firefox' ? 15_000 : 5000,
+          );
+          expect(
+            seen.map((e) => [e.data, e.lastEventId]),
+            `${kind}, ${JSON.stringify(idvalue)}`,
+          ).to.deep.equal([
+            ['hello', ''],
+            ['hello', ''],
+          ]);
+          expect((await requestsFor(key)).map((r) => r.lastEventId)).to.include.members([null]);
+        }),
+      );
     }
   });
 });
