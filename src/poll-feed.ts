@@ -145,6 +145,7 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
     this.lastBody = undefined;
     this.opened = false;
     document.addEventListener('visibilitychange', this.onVisibility);
+    this.follow();
     this.start();
   }
 
@@ -184,11 +185,11 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
     const controller = (this.inFlight = new AbortController());
     import('./internal/poll-request.js').then(
       ({ pollRequest }) => pollRequest(this as never, controller),
-      (error: unknown) => {
+      (cause: unknown) => {
         if (controller !== this.inFlight) return;
         this.inFlight = undefined;
-        this.fail('network', 'The polling code did not load.', { cause: error });
-        this.settleRetry(this.scheduleRetry());
+        if (this.lost('network', 'The polling code did not load.', { cause }))
+          this.settleRetry(this.scheduleRetry());
       },
     );
   }
