@@ -188,7 +188,7 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
       (cause: unknown) => {
         if (controller !== this.inFlight) return;
         this.inFlight = undefined;
-        if (this.lost('network', 'The polling code did not load.', { cause }))
+        if (this.lost('network', 'The connection code did not load.', { cause }))
           this.settleRetry(this.scheduleRetry());
       },
     );

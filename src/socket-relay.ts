@@ -454,7 +454,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
       } catch (cause) {
         if (
           attempt === this.attempt &&
-          this.lost('network', 'The hub protocol client did not load.', { cause })
+          this.lost('network', 'The connection code did not load.', { cause })
         )
           this.settleRetry(this.scheduleRetry());
         return;

@@ -80,6 +80,7 @@ describe(`red team #22: leaving the page while connecting is quiet (${engine})`,
     '<sse-feed mode="native">': `<sse-feed mode="native" type="json" src="/realtime/sse?topic=${topic}"></sse-feed>`,
     '<socket-relay>': `<socket-relay type="json" src="/realtime/ws" topic="${topic}"></socket-relay>`,
     '<poll-feed long>': `<poll-feed long type="json" src="/realtime/poll?topic=${topic}"></poll-feed>`,
+    '<sse-feed shared>': `<sse-feed shared type="json" src="/realtime/sse?topic=${topic}"></sse-feed>`,
   });
 
   /**

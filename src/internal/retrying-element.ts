@@ -153,10 +153,13 @@ export abstract class RetryingElement<
         const sharing = (this.sharing = new SharedFeed(this as never));
         for (const [data, options] of this.early.splice(0)) sharing.send(data, options);
       })
-      .catch((error: unknown) => {
-        if (this.joining !== joining) return;
-        this.halt('unsupported', 'Shared mode needs BroadcastChannel.', { cause: error });
-      });
+      // A load the navigation cancelled (Firefox, WebKit) is its doing: paused quietly.
+      .catch(
+        (cause: unknown) =>
+          this.joining === joining &&
+          this.lost() &&
+          this.halt('unsupported', 'Shared mode needs BroadcastChannel.', { cause }),
+      );
   }
 
   /** Leaves the group of sharing tabs (a leader's connection is then taken over). */
