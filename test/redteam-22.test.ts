@@ -175,4 +175,24 @@ describe(`red team #22: leaving the page while connecting is quiet (${engine})`,
     const entries = await log();
     expect(loud(entries), JSON.stringify(entries)).to.deep.equal([]);
   });
+
+  it('a refusal the server sends while the page navigates (a 401 in fetch mode) is reported, not taken for the navigation', async () => {
+    const key = uniqueName('rt22-401');
+    const { tab, log } = await tabWith(
+      { '<sse-feed>': `<sse-feed src="/sse-test/status?status=401&key=${key}"></sse-feed>` },
+      0,
+      `/poll-test/status?status=204&key=${key}`,
+    );
+    // Chromium answers it during the navigation; Firefox and WebKit cut it, and ask again once
+    // the page has stayed.
+    await tab.waitFor(`window.els[0].state === 'error'`, 30_000).catch(async (error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(await log())}`);
+    });
+    const entries = await log();
+    // Stopped: the error, then `close` (as for any stop).
+    expect(loud(entries), JSON.stringify(entries)).to.deep.equal([
+      '<sse-feed> error:unauthorized',
+      '<sse-feed> close:0',
+    ]);
+  });
 });

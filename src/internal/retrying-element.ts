@@ -54,7 +54,8 @@ export abstract class RetryingElement<
   declare protected renewing?: Promise<boolean>;
 
   protected readonly reconnector = new ReconnectController(this, () => {
-    if (!this.superseded) this.connect();
+    // A `shared` feed whose shared-mode code did not load tries to join again.
+    if (!this.superseded) this.shared && !this.sharing ? this.start() : this.connect();
   });
   /** The resume point: the last event id delivered. */
   protected cursor = '';
@@ -148,18 +149,23 @@ export abstract class RetryingElement<
     this.beginAttempt();
     const joining = (this.joining = {});
     import('../shared/shared-feed.js')
-      .then(({ SharedFeed }) => {
-        if (this.joining !== joining) return;
-        const sharing = (this.sharing = new SharedFeed(this as never));
-        for (const [data, options] of this.early.splice(0)) sharing.send(data, options);
-      })
-      // A load the navigation cancelled (Firefox, WebKit) is its doing: paused quietly.
-      .catch(
+      .then(
+        ({ SharedFeed }) => {
+          if (this.joining !== joining) return;
+          const sharing = (this.sharing = new SharedFeed(this as never));
+          for (const [data, options] of this.early.splice(0)) sharing.send(data, options);
+        },
+        // A load that failed (one the navigation cancelled: quiet) is tried again, as any
+        // connection code's.
         (cause: unknown) =>
           this.joining === joining &&
-          this.lost() &&
-          this.halt('unsupported', 'Shared mode needs BroadcastChannel.', { cause }),
-      );
+          this.lost('network', 'The connection code did not load.', { cause }) &&
+          this.settleRetry(this.scheduleRetry()),
+      )
+      .catch((cause: unknown) => {
+        if (this.joining !== joining) return;
+        this.halt('unsupported', 'Shared mode needs BroadcastChannel.', { cause });
+      });
   }
 
   /** Leaves the group of sharing tabs (a leader's connection is then taken over). */
