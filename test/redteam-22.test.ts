@@ -195,4 +195,21 @@ describe(`red team #22: leaving the page while connecting is quiet (${engine})`,
       '<sse-feed> close:0',
     ]);
   });
+
+  // Peers' reports (lukas-reining/eventsource#23, Yaffle/EventSource#195, socket.io#3639): an
+  // `error` (or a disconnect) on every reload. A reload is a navigation like any other here.
+  it('each kind open when the page reloads: no error and no close event', async () => {
+    const { tab, log } = await tabWith(hub(uniqueName('rt22-reload')), null);
+    await tab.waitFor(`window.els.every((el) => el.state === 'open')`, 30_000);
+    await tab.eval(`setTimeout(() => location.reload(), 0), true`);
+    // The reloaded page has run its scripts (its `tabReady`) and has no elements of the test.
+    await tab.waitFor(
+      `window.tabReady && !window.els && document.readyState === 'complete'`,
+      30_000,
+    );
+    await tab.eval('new Promise((r) => setTimeout(r, 100)).then(() => true)');
+    const entries = await log();
+    expect(loud(entries), JSON.stringify(entries)).to.deep.equal([]);
+    expect(entries, 'the page was reloaded').to.include('pagehide');
+  });
 });
