@@ -167,13 +167,27 @@ describe(`red team #22: leaving the page while connecting is quiet (${engine})`,
         throw new Error(`${error.message}: ${JSON.stringify(await log())}`);
       });
     await executeServerCommand('hub-publish', { topic, many: [{ n: 1 }] });
+    // A sentinel after it: anything doubled would have arrived before it.
+    await executeServerCommand('hub-publish', { topic, many: [{ n: 2 }] });
     const kinds = Object.keys(elements);
     await tab.waitFor(
-      `${JSON.stringify(kinds)}.every((kind) => window.logged().includes(kind + ' message:1'))`,
+      `${JSON.stringify(kinds)}.every((kind) => window.logged().includes(kind + ' message:2'))`,
       30_000,
     );
     const entries = await log();
-    expect(loud(entries), JSON.stringify(entries)).to.deep.equal([]);
+    // No error, every message once. A `close` (a drop after the element opened, resumed from
+    // its cursor) is accepted: Firefox (153, seen once under load) cut a `shared` feed's stream
+    // opened while the navigation was pending, seconds after `beforeunload` (likely when the 204
+    // came); nothing tells that drop from a server's.
+    expect(
+      loud(entries).filter((entry) => !/ close:/.test(entry)),
+      JSON.stringify(entries),
+    ).to.deep.equal([]);
+    for (const kind of kinds)
+      expect(
+        entries.filter((entry) => entry === `${kind} message:1`),
+        `${kind}: ${JSON.stringify(entries)}`,
+      ).to.have.length(1);
   });
 
   it('a refusal the server sends while the page navigates (a 401 in fetch mode) is reported, not taken for the navigation', async () => {
