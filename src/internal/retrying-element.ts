@@ -55,7 +55,9 @@ export abstract class RetryingElement<
 
   protected readonly reconnector = new ReconnectController(this, () => {
     // A `shared` feed whose shared-mode code did not load tries to join again.
-    if (!this.superseded) this.shared && !this.sharing ? this.start() : this.connect();
+    if (this.superseded) return;
+    if (this.shared && !this.sharing) this.start();
+    else this.connect();
   });
   /** The resume point: the last event id delivered. */
   protected cursor = '';
