@@ -145,7 +145,6 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
     this.lastBody = undefined;
     this.opened = false;
     document.addEventListener('visibilitychange', this.onVisibility);
-    this.follow();
     this.start();
   }
 

@@ -360,7 +360,6 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     ) {
       return this.halt('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
     }
-    this.follow();
     this.start();
   }
 

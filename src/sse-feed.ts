@@ -235,7 +235,6 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     if (/[\r\n\0]/.test(this.cursor)) {
       return this.halt('invalid-attribute', 'last-event-id cannot contain CR, LF or NUL.');
     }
-    this.follow();
     // A one-shot request is sent by stream() only.
     if (this.once) return;
     // Shared feeds stay connected: the leading tab may be hidden while others are not.

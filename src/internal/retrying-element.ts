@@ -13,7 +13,7 @@ const onUnload = () => void (unloading = performance.now());
  * `retry-max`, `max-retries`), a `retryCount`, one way to go from a failure to the next
  * attempt or to giving up, `shared` mode (one connection for all tabs, loaded on first use),
  * and the back/forward cache (`internal/page-lifecycle.ts`, which each element loads when it
- * opens, `follow()`: its `suspend()` is called on `pagehide`), with the one path of every
+ * first connects, `beginAttempt()`: its `suspend()` is called on `pagehide`), with the one path of every
  * failure of the network's kind, `lost()`, quiet while the page leaves.
  */
 export abstract class RetryingElement<
@@ -76,21 +76,6 @@ export abstract class RetryingElement<
   /** Shared mode: this tab holds the connection (the reflected `leader` attribute). */
   get leader(): boolean {
     return this.hasAttribute('leader');
-  }
-
-  /**
-   * Follows the page from the element's open on: `beforeunload` is heard at once, so a failure
-   * in a navigation's wake is known as such even before the back/forward cache code
-   * (`internal/page-lifecycle.ts`) has loaded — loaded now too, not on `pagehide`, when the page
-   * may be frozen before an import settles.
-   */
-  protected follow(): void {
-    addEventListener('beforeunload', onUnload);
-    // A load the navigation cancelled: `lost()` loads it again when it needs it.
-    import('./page-lifecycle.js').then(
-      (m) => m.default(this as never, unloading),
-      () => {},
-    );
   }
 
   /**
@@ -196,8 +181,19 @@ export abstract class RetryingElement<
     return !this.sharing || this.sharing.pass(event) ? super.emit(event) : false;
   }
 
-  /** Takes the current policy attributes and marks the element as connecting. */
+  /**
+   * Takes the current policy attributes and marks the element as connecting. Follows the page
+   * from the first attempt on: `beforeunload` is heard at once, so a failure in a navigation's
+   * wake is known as such even before the back/forward cache code (`internal/page-lifecycle.ts`)
+   * has loaded — loaded now too, not on `pagehide`, when the page may be frozen before an import
+   * settles; a load the navigation cancelled is tried again with the next attempt.
+   */
   protected beginAttempt(): void {
+    addEventListener('beforeunload', onUnload);
+    import('./page-lifecycle.js').then(
+      (m) => m.default(this as never, unloading),
+      () => {},
+    );
     Object.assign(this.reconnector.policy, {
       retryMin: this.retryMin,
       retryMax: this.retryMax,
