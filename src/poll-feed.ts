@@ -184,11 +184,11 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
     const controller = (this.inFlight = new AbortController());
     import('./internal/poll-request.js').then(
       ({ pollRequest }) => pollRequest(this as never, controller),
-      (error: unknown) => {
+      (cause: unknown) => {
         if (controller !== this.inFlight) return;
         this.inFlight = undefined;
-        this.fail('network', 'The polling code did not load.', { cause: error });
-        this.settleRetry(this.scheduleRetry());
+        if (this.lost('network', 'The connection code did not load.', { cause }))
+          this.settleRetry(this.scheduleRetry());
       },
     );
   }

@@ -360,9 +360,6 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     ) {
       return this.halt('invalid-attribute', `Bad type="${this.type}" or rewind="${this.rewind}".`);
     }
-    // The back/forward cache (`pagehide` → `suspend()`): loaded now, not on `pagehide`, when the
-    // page may be frozen before an import settles.
-    void import('./internal/page-lifecycle.js').then((m) => m.default(this as never));
     this.start();
   }
 
@@ -441,20 +438,25 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     let token: string | undefined;
     try {
       token = typeof this.auth === 'function' ? await this.auth() : (this.auth ?? undefined);
-    } catch (error) {
-      this.fail('auth-failed', `The auth function threw: ${(error as Error).message}`, {
-        cause: error,
-      });
-      return this.settleRetry(this.scheduleRetry());
+    } catch (cause) {
+      // A token fetch the navigation cut is the navigation's doing too (tried again if it stays).
+      if (
+        this.lost('auth-failed', `The auth function threw: ${(cause as Error).message}`, { cause })
+      )
+        this.settleRetry(this.scheduleRetry());
+      return;
     }
     if (attempt !== this.attempt) return;
     if (!this.raw && !this.hub) {
       try {
         this.hub = await import('./internal/hub-client.js');
-      } catch (error) {
-        if (attempt !== this.attempt) return;
-        this.fail('network', 'The hub protocol client did not load.', { cause: error });
-        return this.settleRetry(this.scheduleRetry());
+      } catch (cause) {
+        if (
+          attempt === this.attempt &&
+          this.lost('network', 'The connection code did not load.', { cause })
+        )
+          this.settleRetry(this.scheduleRetry());
+        return;
       }
       if (attempt !== this.attempt) return;
     }
@@ -469,10 +471,13 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     this.timers.push(
-      setTimeout(() => {
-        this.fail('timeout', `Not connected after ${this.connectTimeout} ms.`);
-        if (!this.superseded) this.dropped(4000, 'connect timeout');
-      }, this.connectTimeout),
+      setTimeout(
+        () =>
+          this.lost('timeout', `Not connected after ${this.connectTimeout} ms.`) &&
+          !this.superseded &&
+          this.dropped(4000, 'connect timeout'),
+        this.connectTimeout,
+      ),
     );
     this.greeted = false;
     this.token = token;
@@ -483,12 +488,14 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
       this.timers.push(setTimeout(() => this.hub!.greet(this as never), helloTimeout));
     };
     socket.onmessage = (event) => this.receive(event.data);
-    // Firefox closes it (1001) as a navigation starts, before pagehide: paused quietly then.
+    // Firefox closes it (1001) as a navigation starts, before pagehide: paused quietly then. A
+    // close that means something (a refusal, a policy) is the server's, whenever it comes.
     socket.onclose = (event) =>
-      this.left?.() || this.dropped(event.code, event.reason, event.wasClean);
+      (closeErrors.has(event.code) || this.lost()) &&
+      this.dropped(event.code, event.reason, event.wasClean);
     // WebKit (2.50) fires an error and no close when a connection is refused before it began
     // (a blocked port), leaving readyState at CONNECTING: that error is the drop (1006).
-    socket.onerror = () => socket.readyState || this.dropped(1006, '');
+    socket.onerror = () => socket.readyState || (this.lost() && this.dropped(1006, ''));
   }
 
   /** A control frame: sent at once, but counted against the pacing bucket. */
@@ -553,11 +560,14 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
     if (!(interval > 0) || !ping) return;
     const tick = () => {
       if (performance.now() - this.lastActivity > interval + this.heartbeatTimeout) {
-        this.fail(
-          'heartbeat-timeout',
-          `Nothing received for ${this.heartbeatTimeout} ms after a ping; reconnecting.`,
-        );
-        if (!this.superseded) this.dropped(4000, 'heartbeat timeout');
+        if (
+          this.lost(
+            'heartbeat-timeout',
+            `Nothing received for ${this.heartbeatTimeout} ms after a ping; reconnecting.`,
+          ) &&
+          !this.superseded
+        )
+          this.dropped(4000, 'heartbeat timeout');
         return;
       }
       if (this.socket) this.sendControl(ping);

@@ -235,9 +235,6 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     if (/[\r\n\0]/.test(this.cursor)) {
       return this.halt('invalid-attribute', 'last-event-id cannot contain CR, LF or NUL.');
     }
-    // The back/forward cache (`pagehide` → `suspend()`): loaded now, not on `pagehide`, when the
-    // page may be frozen before an import settles.
-    void import('./internal/page-lifecycle.js').then((m) => m.default(this as never));
     // A one-shot request is sent by stream() only.
     if (this.once) return;
     // Shared feeds stay connected: the leading tab may be hidden while others are not.
@@ -369,11 +366,10 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
   private load<T>(module: Promise<T>, current: () => boolean, run: (module: T) => unknown): void {
     module.then(
       (loaded) => current() && run(loaded),
-      (error: unknown) => {
-        if (!current()) return;
-        this.fail('network', 'The connection code did not load.', { cause: error });
-        this.retry();
-      },
+      (cause: unknown) =>
+        current() &&
+        this.lost('network', 'The connection code did not load.', { cause }) &&
+        this.retry(),
     );
   }
 
@@ -389,9 +385,11 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     clearTimeout(this.heartbeat);
     if (!(ms > 0)) return;
     this.heartbeat = setTimeout(() => {
-      if (attempt !== this.attempt) return;
-      this.fail(code, `Nothing received for ${ms} ms; reconnecting.`);
-      this.retry();
+      if (
+        attempt === this.attempt &&
+        this.lost(code, `Nothing received for ${ms} ms; reconnecting.`)
+      )
+        this.retry();
     }, ms);
   }
 

@@ -1,4 +1,5 @@
 import { RealtimeMessageEvent, ResetEvent } from './events.js';
+import { renew } from './renewal.js';
 import type { HubLimits, PresenceFrame } from './protocol.js';
 
 /**
@@ -40,7 +41,6 @@ export interface HubRelay {
   emit(event: Event): boolean;
   fail(code: string, message: string, init?: object): void;
   readonly auth: string | (() => string | Promise<string>) | null;
-  renew(expiring?: boolean): Promise<boolean>;
 }
 
 /**
@@ -131,7 +131,7 @@ export function refuseLargest(relay: HubRelay): void {
 async function reauth(relay: HubRelay): Promise<void> {
   const socket = relay.socket;
   try {
-    await relay.renew(true);
+    await renew(relay as never, true);
     const token = typeof relay.auth === 'function' ? await relay.auth() : relay.auth;
     if (token != null && socket === relay.socket)
       relay.sendControl(relay.json({ type: 'auth', token }));

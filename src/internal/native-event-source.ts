@@ -1,7 +1,6 @@
 import { receive, type ReceivingFeed } from './sse-receive.js';
 import { refusedOrigin } from './hub-refusal.js';
 import { ReplayFilter } from './replay-filter.js';
-import { leaving, type PageHost } from './page-lifecycle.js';
 import { RealtimeCloseEvent, type RealtimeErrorInit } from './events.js';
 import type { ReconnectController } from './reconnect-controller.js';
 
@@ -29,6 +28,7 @@ export interface NativeFeed extends ReceivingFeed {
   readonly reconnector: ReconnectController;
   opened(): void;
   fail(code: string, message: string, init?: RealtimeErrorInit): void;
+  lost(): boolean;
   setState(state: string): void;
   emit(event: Event): boolean;
   retry(): void;
@@ -61,10 +61,10 @@ export function connectNative(feed: NativeFeed, current: () => boolean): () => v
       feed.opened();
     },
     receive: (...event) => receive(feed, ...event),
-    // A page being navigated away (WebKit refuses new loads then): paused quietly instead.
+    // A page being navigated away (Firefox and WebKit cut its streams and refuse new loads
+    // then): paused quietly instead. A hub that refuses this page's origin says so at any time.
     error: (closed, refused) =>
-      leaving(feed as never as PageHost) ||
-      (refused ? refuse(feed) : nativeError(feed, closed, current)),
+      refused ? refuse(feed) : feed.lost() && nativeError(feed, closed, current),
   };
   return openEventSource(
     host,

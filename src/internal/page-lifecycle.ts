@@ -53,12 +53,14 @@ const leaveLimit = 30_000;
  * Only `beforeunload` (never cancelled), `pagehide` and `pageshow` are listened to: an `unload`
  * listener alone makes a page ineligible for the cache.
  */
-export default function followPage(host: PageHost): void {
+export default function followPage(host: PageHost, since: number): void {
   if (!hosts.size) {
     addEventListener('beforeunload', onLeave);
     addEventListener('pagehide', onPage);
     addEventListener('pageshow', onPage);
   }
+  // `beforeunload` came before this code had loaded: the element heard it (`since`).
+  if (since > leftAt) leave(since);
   if (!hosts.has(host)) hosts.set(host, false);
   host.left = () => leaving(host);
 }
@@ -75,11 +77,14 @@ export function leaving(host: PageHost): boolean {
   return performance.now() < leavingUntil && (!!hosts.get(host) || freeze(host));
 }
 
-function onLeave(): void {
-  leftAt = performance.now();
-  leavingUntil = leftAt + stay;
+const onLeave = () => leave(performance.now());
+
+/** The navigation started at `at` (`performance.now()`). */
+function leave(at: number): void {
+  leftAt = at;
+  leavingUntil = at + stay;
   clearTimeout(stayTimer);
-  stayTimer = setTimeout(stayed, stay, true);
+  stayTimer = setTimeout(stayed, leavingUntil - performance.now(), true);
 }
 
 /** No `pagehide` yet: the elements paused by the navigation try again. */

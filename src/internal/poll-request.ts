@@ -1,7 +1,7 @@
 import { retryAfterMs } from './retry-after.js';
 import { hubErrorCode } from './hub-refusal.js';
 import { requestBody } from './request-body.js';
-import followPage, { leaving, type PageHost } from './page-lifecycle.js';
+import { renew } from './renewal.js';
 import { RealtimeMessageEvent, ResetEvent, type RealtimeErrorInit } from './events.js';
 import type { ReconnectController } from './reconnect-controller.js';
 
@@ -37,7 +37,7 @@ export interface PollHost {
   settleRetry(delay: number): void;
   schedule(delay: number): void;
   connect(): void;
-  renew(): Promise<boolean>;
+  lost(code?: string, message?: string, init?: RealtimeErrorInit): boolean;
 }
 
 interface HubPoll {
@@ -52,8 +52,6 @@ interface HubPoll {
  * the element's `inFlight` while the poll is current; a page that closes the feed drops it.
  */
 export async function pollRequest(host: PollHost, controller: AbortController): Promise<void> {
-  // The back/forward cache (`pagehide` → `suspend()`): followed from the first poll on.
-  followPage(host as unknown as PageHost);
   const current = () => host.inFlight === controller;
   const url = new URL(host.src, document.baseURI);
   let response: Response;
@@ -91,12 +89,13 @@ export async function pollRequest(host: PollHost, controller: AbortController): 
     });
     body = response.status === 304 ? '' : await response.text();
   } catch (error) {
-    // A page being navigated away (WebKit cuts its fetches then): paused quietly instead.
-    if (!current() || leaving(host as unknown as PageHost)) return;
+    if (!current()) return;
     host.inFlight = undefined;
-    if (late) host.fail('timeout', `No answer after ${host.timeout} ms.`);
-    else host.fail('network', `The poll failed: ${(error as Error).message}`, { cause: error });
-    return host.settleRetry(host.scheduleRetry());
+    // A page being navigated away (Firefox and WebKit cut its fetches then): paused quietly.
+    const reported = late
+      ? host.lost('timeout', `No answer after ${host.timeout} ms.`)
+      : host.lost('network', `The poll failed: ${(error as Error).message}`, { cause: error });
+    return void (reported && host.settleRetry(host.scheduleRetry()));
   } finally {
     clearTimeout(timer);
   }
@@ -104,7 +103,7 @@ export async function pollRequest(host: PollHost, controller: AbortController): 
   const { status } = response;
   if (status >= 400 || (status < 200 && status !== 304)) {
     // Still in flight while `refresh` runs: a visibility change cannot start a second poll.
-    const renewed = status === 401 && (await host.renew());
+    const renewed = status === 401 && (await renew(host as never));
     // Removed, re-enabled or re-pointed while `refresh` ran: nothing of this poll is reported.
     if (!current()) return;
     if (renewed) {

@@ -30,10 +30,39 @@ export async function renewal(
   return true;
 }
 
+/** What `renew` uses of a network element (protected members, reached on purpose). */
+export interface Refreshing {
+  readonly refresh: (() => unknown) | null;
+  readonly refreshTimeout: number;
+  renewed: boolean;
+  renewing?: Promise<boolean>;
+  fail(code: string, message: string, init?: RealtimeErrorInit): void;
+  emit(event: Event): boolean;
+}
+
+/**
+ * Calls the element's `refresh` (`expiring`: the hub asked, so not counted as a refusal) and
+ * fires `authrefresh`; false when there is none, it failed, or it already ran after the last
+ * refusal (the caller then reports `unauthorized`, final). Every caller is connection code
+ * loaded on first use, so this loads with it, not with every page.
+ */
+export function renew(element: Refreshing, expiring?: boolean): Promise<boolean> {
+  const { refresh } = element;
+  if (!refresh || (element.renewed && !expiring)) return Promise.resolve(false);
+  element.renewed = !expiring;
+  // One call at a time: a 4440 while the `expiring` frame's renewal still runs joins it (a
+  // rotating refresh token used twice at once signs the user out at many providers).
+  return (element.renewing ??= renewal(
+    refresh,
+    element.refreshTimeout,
+    element.fail.bind(element),
+    () => element.emit(new Event('authrefresh')),
+  ).finally(() => (element.renewing = undefined)));
+}
+
 /** What `renewThen` drives of a network element. */
-interface Renewing {
+interface Renewing extends Refreshing {
   readonly reconnector: { attempt: number };
-  renew(expiring?: boolean): Promise<boolean>;
   connect(): void;
   scheduleRetry(): number;
   settleRetry(delay: number): void;
@@ -51,7 +80,7 @@ export async function renewThen(
 ): Promise<void> {
   // The page may have acted while this code loaded: then it is not this refusal's to renew.
   if (stale()) return;
-  const renewed = await element.renew(expiring);
+  const renewed = await renew(element, expiring);
   if (stale()) return;
   // At once after a stable connection; an expiry again soon after takes the backoff.
   if (renewed || expiring) {

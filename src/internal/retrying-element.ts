@@ -1,15 +1,20 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement } from './realtime-element.js';
 import { ReconnectController } from './reconnect-controller.js';
-import type { RealtimeEventMap } from './events.js';
+import type { RealtimeErrorInit, RealtimeEventMap } from './events.js';
 import type { BuiltSend, SharedFeed } from '../shared/shared-feed.js';
+
+/** When the page last fired `beforeunload` (`performance.now()`, ms), heard from the first open on. */
+let unloading = -1e9;
+const onUnload = () => void (unloading = performance.now());
 
 /**
  * The base of the network elements: the shared reconnect policy as attributes (`retry-min`,
  * `retry-max`, `max-retries`), a `retryCount`, one way to go from a failure to the next
  * attempt or to giving up, `shared` mode (one connection for all tabs, loaded on first use),
  * and the back/forward cache (`internal/page-lifecycle.ts`, which each element loads when it
- * opens: its `suspend()` is called on `pagehide`).
+ * first connects, `beginAttempt()`: its `suspend()` is called on `pagehide`), with the one path of every
+ * failure of the network's kind, `lost()`, quiet while the page leaves.
  */
 export abstract class RetryingElement<
   M extends RealtimeEventMap = RealtimeEventMap,
@@ -45,11 +50,14 @@ export abstract class RetryingElement<
   refreshTimeout = 30_000;
   /** `refresh` ran after a refusal and no connection has been accepted since. */
   protected renewed = false;
-  /** The `refresh` call in flight, which a second reason to renew joins. */
-  private renewing?: Promise<boolean>;
+  /** The `refresh` call in flight, which a second reason to renew joins (`internal/renewal.ts`). */
+  declare protected renewing?: Promise<boolean>;
 
   protected readonly reconnector = new ReconnectController(this, () => {
-    if (!this.superseded) this.connect();
+    // A `shared` feed whose shared-mode code did not load tries to join again.
+    if (this.superseded) return;
+    if (this.shared && !this.sharing) this.start();
+    else this.connect();
   });
   /** The resume point: the last event id delivered. */
   protected cursor = '';
@@ -70,6 +78,24 @@ export abstract class RetryingElement<
     return this.hasAttribute('leader');
   }
 
+  /**
+   * The one path of every failure of the network's kind (`code`: `network`, `timeout`,
+   * `heartbeat-timeout`, a rejected `auth`; none: a drop or a close) — of the connection, or of
+   * loading its code. While the page leaves (from `beforeunload` on; Firefox and WebKit cut a
+   * leaving page's requests, sockets and chunk loads before `pagehide`) it is the navigation's
+   * doing: the element pauses quietly (state `paused`, no `error`, no `close`) and resumes from
+   * its cursor if the page stays after all or comes back from the back/forward cache
+   * (`internal/page-lifecycle.ts`). Else `code` is reported. True when the caller goes on (to
+   * retry): not paused.
+   */
+  protected lost(code?: string, message = '', init?: RealtimeErrorInit): boolean {
+    if (this.left?.()) return false;
+    // Within a second of `beforeunload` without the page-lifecycle code (its load may have been
+    // cancelled too): not reported either, and tried again as usual — the page may stay.
+    if (code && performance.now() - unloading > 1000) this.fail(code, message, init);
+    return true;
+  }
+
   /** Starts one connection attempt. Never called by a following tab. */
   protected abstract connect(): void;
 
@@ -83,29 +109,6 @@ export abstract class RetryingElement<
   /** Shared mode, following: another tab holds the connection. */
   protected get following(): boolean {
     return this.shared && !this.sharing?.leading;
-  }
-
-  /**
-   * Calls `refresh` (`expiring`: the hub asked, so not counted as a refusal) and fires
-   * `authrefresh`; false when there is none, it failed, or it already ran after the last
-   * refusal (the caller then reports `unauthorized`, final).
-   */
-  protected renew(expiring?: boolean): Promise<boolean> {
-    const { refresh } = this;
-    if (!refresh || (this.renewed && !expiring)) return Promise.resolve(false);
-    this.renewed = !expiring;
-    // One call at a time: a 4440 while the `expiring` frame's renewal still runs joins it (a
-    // rotating refresh token used twice at once signs the user out at many providers).
-    return (this.renewing ??= import('./renewal.js')
-      .then(({ renewal }) =>
-        renewal(refresh, this.refreshTimeout, this.fail.bind(this), () =>
-          this.emit(new Event('authrefresh') as never),
-        ),
-      )
-      .catch(
-        (cause: unknown) => (this.fail('auth-failed', 'refresh() did not load.', { cause }), false),
-      )
-      .finally(() => (this.renewing = undefined)));
   }
 
   /**
@@ -133,14 +136,22 @@ export abstract class RetryingElement<
     this.beginAttempt();
     const joining = (this.joining = {});
     import('../shared/shared-feed.js')
-      .then(({ SharedFeed }) => {
+      .then(
+        ({ SharedFeed }) => {
+          if (this.joining !== joining) return;
+          const sharing = (this.sharing = new SharedFeed(this as never));
+          for (const [data, options] of this.early.splice(0)) sharing.send(data, options);
+        },
+        // A load that failed (one the navigation cancelled: quiet) is tried again, as any
+        // connection code's.
+        (cause: unknown) =>
+          this.joining === joining &&
+          this.lost('network', 'The connection code did not load.', { cause }) &&
+          this.settleRetry(this.scheduleRetry()),
+      )
+      .catch((cause: unknown) => {
         if (this.joining !== joining) return;
-        const sharing = (this.sharing = new SharedFeed(this as never));
-        for (const [data, options] of this.early.splice(0)) sharing.send(data, options);
-      })
-      .catch((error: unknown) => {
-        if (this.joining !== joining) return;
-        this.halt('unsupported', 'Shared mode needs BroadcastChannel.', { cause: error });
+        this.halt('unsupported', 'Shared mode needs BroadcastChannel.', { cause });
       });
   }
 
@@ -170,8 +181,19 @@ export abstract class RetryingElement<
     return !this.sharing || this.sharing.pass(event) ? super.emit(event) : false;
   }
 
-  /** Takes the current policy attributes and marks the element as connecting. */
+  /**
+   * Takes the current policy attributes and marks the element as connecting. Follows the page
+   * from the first attempt on: `beforeunload` is heard at once, so a failure in a navigation's
+   * wake is known as such even before the back/forward cache code (`internal/page-lifecycle.ts`)
+   * has loaded — loaded now too, not on `pagehide`, when the page may be frozen before an import
+   * settles; a load the navigation cancelled is tried again with the next attempt.
+   */
   protected beginAttempt(): void {
+    addEventListener('beforeunload', onUnload);
+    import('./page-lifecycle.js').then(
+      (m) => m.default(this as never, unloading),
+      () => {},
+    );
     Object.assign(this.reconnector.policy, {
       retryMin: this.retryMin,
       retryMax: this.retryMax,

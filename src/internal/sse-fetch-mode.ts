@@ -4,7 +4,7 @@
  */
 import { receive, type ReceivingFeed } from './sse-receive.js';
 import { fetchEventStream } from './fetch-event-stream.js';
-import { leaving, type PageHost } from './page-lifecycle.js';
+import { renew } from './renewal.js';
 import type { RealtimeErrorInit } from './events.js';
 import type { DoneEvent } from './done-event.js';
 import type { NativeState } from './native-event-source.js';
@@ -29,9 +29,9 @@ export interface FetchFeed extends ReceivingFeed {
   opened(): void;
   armHeartbeat(attempt: number): void;
   fail(code: string, message: string, init?: RealtimeErrorInit): void;
+  lost(code?: string, message?: string, init?: RealtimeErrorInit): boolean;
   retry(retryAfter?: number, answered?: boolean): void;
   stop(state: 'closed' | 'error'): void;
-  renew(expiring?: boolean): Promise<boolean>;
   emit(event: Event): boolean;
 }
 
@@ -62,11 +62,12 @@ export function connectFetch(feed: FetchFeed, attempt: number, current: () => bo
     // Not past an event a listener kept from being delivered (it closed the feed).
     cursor: (id) => feed.superseded || (feed.cursor = id),
     floor: (ms) => (feed.reconnector.serverFloor = ms),
-    // A page being navigated away: WebKit cut the request, the feed pauses quietly instead.
-    fail: (...args) => leaving(feed as never as PageHost) || feed.fail(...args),
-    retry: (...args) => leaving(feed as never as PageHost) || feed.retry(...args),
+    // A page being navigated away (Firefox and WebKit cut the request, a `headers` function's
+    // own fetch too): the feed pauses quietly instead. Other failures are the server's.
+    fail: (...args) => (args[0] === 'network' ? feed.lost(...args) : feed.fail(...args)),
+    retry: (...args) => current() && feed.lost() && feed.retry(...args),
     stop: feed.stop.bind(feed),
-    renew: feed.renew.bind(feed),
+    renew: (expiring) => renew(feed as never, expiring),
     done: (event: DoneEvent) => {
       feed.stop('closed');
       feed.emit(event);
