@@ -22,6 +22,13 @@
  *   comes back. A member that is asked as leader but no longer leads says so (`nak`), and the
  *   request goes again on the next tick. Deadlines are judged on the tick (a worker's timer, not
  *   throttled in background tabs), so a request always settles.
+ * - The back/forward cache: what is posted to a cached page is lost (WebKit drops it; Chromium and
+ *   Firefox evict the page instead, which then loads afresh and joins late). A member restored
+ *   from the cache (`pageshow` with `persisted`) comes back as a late joiner does: it says hello,
+ *   asks for the retained message again (delivered with `retained: true` when it is newer than
+ *   the one held, a clear included; nothing when it is not) and sends its pending requests again
+ *   — a receiver that already ran one answers again with the reply it gave (it remembers the
+ *   replies of its last 1,000 requests), never running it twice.
  */
 import { RealtimeMessageEvent } from './internal/events.js';
 import type { GroupMessage, LeaderElection } from './shared/leader-election.js';
@@ -176,12 +183,15 @@ export class TabTeam {
   private readonly since = Date.now();
   private readonly members = new Map<string, Member>();
   private readonly pending = new Map<string, Pending>();
-  private readonly handled = new Set<string>();
+  /** Requests run here, with their reply once given (sent again if the request comes again). */
+  private readonly handled = new Map<string, { v?: unknown }>();
   private readonly claims: [() => void, (error: TabRequestError) => void][] = [];
   private readonly untick: () => void;
   private clock = 0;
   private held?: Stamped;
   private caughtUp = false;
+  /** This member posted (or cleared) before it was caught up: its stamp may be behind. */
+  private early = false;
   private sent = 0;
   private ticks = 0;
   private lastTick = performance.now();
@@ -204,6 +214,7 @@ export class TabTeam {
     );
     this.untick = E.onTick(() => this.tick());
     addEventListener('pagehide', this.out);
+    addEventListener('pageshow', this.back);
     document.addEventListener('visibilitychange', this.beat);
     this.beat(true);
     if (this.retain) this.election.post('ask');
@@ -290,6 +301,7 @@ export class TabTeam {
     this.election.stop();
     this.untick();
     removeEventListener('pagehide', this.out);
+    removeEventListener('pageshow', this.back);
     document.removeEventListener('visibilitychange', this.beat);
     for (const id of [...this.pending.keys()]) {
       this.settle(id, requestError('closed', 'closed'));
@@ -300,6 +312,7 @@ export class TabTeam {
 
   private retainNew(stamped: Stamped): void {
     this.held = stamped;
+    this.early = !this.caughtUp;
     this.election.post('ret', stamped);
   }
 
@@ -341,20 +354,29 @@ export class TabTeam {
   }
 
   private answer(request: { i: string; t: string; l: boolean; d: unknown }, sender: string): void {
-    if (this.stopped || request.t !== this.id || this.handled.has(request.i)) return;
+    if (this.stopped || request.t !== this.id) return;
+    const done = this.handled.get(request.i);
+    if (done) {
+      // Asked again (the sender was in the back/forward cache when the reply came): the reply it
+      // gave, never a second run.
+      if ('v' in done) this.election.post('res', { i: request.i, t: sender, v: done.v });
+      return;
+    }
     // Sent to the leader: a member that is not (any more) says so; the sender tries again.
     if (request.l && !this.election.valid()) {
       this.election.post('nak', { i: request.i, t: sender });
       return;
     }
-    this.handled.add(request.i);
-    if (this.handled.size > HANDLED) this.handled.delete(this.handled.values().next().value!);
+    const record: { v?: unknown } = {};
+    this.handled.set(request.i, record);
+    if (this.handled.size > HANDLED) this.handled.delete(this.handled.keys().next().value!);
     let replied = false;
     const reply = (value: unknown): void => {
       if (replied || this.stopped) return;
       // Cloned (posted) first: a value that cannot be cloned throws and leaves the reply unused.
       if (sender === this.id) this.settle(request.i, undefined, structuredClone(value));
       else this.election.post('res', { i: request.i, t: sender, v: value });
+      record.v = value;
       replied = true;
     };
     this.host.emit(message({ data: request.d, reply, sender }));
@@ -384,7 +406,8 @@ export class TabTeam {
         this.reroute();
         break;
       case 'ask':
-        if (this.retain && this.held && !this.held.x) {
+        // A clear too: a member back from the back/forward cache may still hold what was cleared.
+        if (this.retain && this.held) {
           this.election.post('ret', { ...this.held, t: from });
         }
         return;
@@ -394,7 +417,13 @@ export class TabTeam {
         this.clock = Math.max(this.clock, stamped.c);
         const answer = stamped.t === this.id;
         if (stamped.t && !answer) return;
-        if (answer && !this.caughtUp && this.held?.f === this.id && newer(stamped, this.held)) {
+        if (
+          answer &&
+          !this.caughtUp &&
+          this.early &&
+          this.held?.f === this.id &&
+          newer(stamped, this.held)
+        ) {
           // This member posted (or cleared) as it joined, before it could know the clock: its
           // post came after what was retained, so it is stamped again past it (and nothing is
           // delivered as retained: a live post came first).
@@ -491,8 +520,23 @@ export class TabTeam {
     this.show();
   };
 
-  /** Leaving, or the page going away (or into the back/forward cache: it beats again on return). */
+  /** Leaving, or the page going away (or into the back/forward cache: see `back`). */
   private readonly out = (): void => this.election.post('out');
+
+  /**
+   * Back from the back/forward cache, where what the others sent was lost: hello again (the
+   * others answer at once), the retained message asked for again, pending requests sent again.
+   */
+  private readonly back = (event: PageTransitionEvent): void => {
+    if (!event.persisted || this.stopped) return;
+    this.beat(true);
+    if (this.retain) {
+      this.caughtUp = false;
+      this.election.post('ask');
+    }
+    for (const request of this.pending.values()) request.sentTo = '';
+    this.reroute();
+  };
 
   /** Fires `peerschange` (with `presence`) when the list changed. */
   private show(): void {
