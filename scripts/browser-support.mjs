@@ -174,7 +174,11 @@ export const rows = [
   {
     label: 'back/forward cache (network elements)',
     features: [...base, 'api.Window.pageshow_event', 'api.PageTransitionEvent.persisted'],
-    tests: ['test/page-lifecycle.test.ts', 'test/redteam-22.test.ts'],
+    tests: [
+      'test/page-lifecycle.test.ts',
+      'test/redteam-22.test.ts',
+      'test/tab-channel-bfcache.test.ts',
+    ],
   },
   {
     label: 'framework wrappers (Vue, Svelte, Angular, React), `validate`',
@@ -209,7 +213,7 @@ export const differences = [
   [
     cacheRow,
     'webkit',
-    'Open (red team of #22): a `<tab-channel retain>` or `<sw-relay>` message posted while a tab is in the cache does not reach it after the restore (WebKit keeps such pages cached and drops what is posted to them; Chromium evicts a page with a BroadcastChannel on the first message).',
+    'WebKit keeps a page with a `BroadcastChannel` in the cache and drops what is posted to it meanwhile (Chromium and Firefox evict such a page on the first message: it loads afresh on Back). A `<tab-channel>` member with `retain`, `presence`, `elect` or pending requests catches up on `pageshow` as a late joiner does: the newest retained message (or its clear) and the replies given meanwhile reach it. Open (red team of #22): a `<sw-relay>` message the worker relays while a tab is in the cache does not reach it after the restore.',
   ],
   [
     cacheRow,
