@@ -3,6 +3,13 @@
  * The service-worker side of `<sw-relay>`: relays each page's posts to every other window
  * client of the origin (the pages filter by channel; a worker may be stopped when idle, so it
  * keeps no subscriptions of its own) and answers `request()`s over their MessageChannel.
+ *
+ * The back/forward cache: a page in it gets nothing (Chromium's `clients.matchAll` leaves it
+ * out; WebKit drops what is posted to it). So every relayed post is numbered (`s`, in this
+ * worker instance `e`) and the newest `keep` are kept; a page back from the cache asks
+ * (`since`) for what was relayed after the last number it saw, and hears how many it can no
+ * longer have (`lost`), or that this worker is not the one it last heard (`e` differs: a browser
+ * stops an idle worker, and what the previous one relayed is gone).
  */
 
 export interface RelayOptions {
@@ -11,14 +18,32 @@ export interface RelayOptions {
    * window clients of the origin.
    */
   onRequest?: (data: unknown, context: { channel: string; clientId: string }) => unknown;
+  /**
+   * How many of the newest posts are kept for pages back from the back/forward cache (default
+   * 500); older ones are reported to such a page as lost.
+   */
+  keep?: number;
+}
+
+/** A relayed post as kept, and as sent to a page that catches up. */
+interface Kept {
+  s: number;
+  channel?: string;
+  sender?: string;
+  data: unknown;
+  /** the sending client */
+  from: string;
 }
 
 interface RelayEnvelope {
   rtRelay: 1;
-  kind: 'post' | 'request' | 'skip-waiting';
+  kind: 'post' | 'request' | 'skip-waiting' | 'since';
   channel?: string;
   sender?: string;
   data?: unknown;
+  /** `since`: the worker instance and the number of the last post the page saw */
+  e?: string;
+  s?: number;
 }
 
 const isRelayEnvelope = (value: unknown): value is RelayEnvelope =>
@@ -30,6 +55,31 @@ export function installRelay(
   options: RelayOptions = {},
 ): () => void {
   const windowClients = () => scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const keep = Math.max(0, options.keep ?? 500);
+  /** This worker instance (a stopped worker starts again with nothing kept). */
+  const epoch = Math.random().toString(36).slice(2);
+  let seq = 0;
+  const kept: Kept[] = [];
+
+  /** A page's `since`: what it missed, with how many it cannot have. */
+  const since = (envelope: RelayEnvelope, clientId: string) => {
+    const known = envelope.e === epoch;
+    const after = known ? Number(envelope.s) || 0 : 0;
+    // Numbers after its last that are no longer kept (any channel: the page counts them all).
+    const first = kept.length ? kept[0].s : seq + 1;
+    return {
+      e: epoch,
+      s: seq,
+      // A page that never heard a number (`e` unset) only learns where things stand.
+      m: envelope.e
+        ? kept
+            .filter((post) => post.s > after && post.from !== clientId)
+            .map(({ from: _, ...post }) => post)
+        : [],
+      lost: known ? Math.max(0, first - after - 1) : 0,
+      restarted: !!envelope.e && !known,
+    };
+  };
 
   const onMessage = (event: ExtendableMessageEvent) => {
     const envelope = event.data;
@@ -40,7 +90,22 @@ export function installRelay(
       event.waitUntil(scope.skipWaiting());
       return;
     }
+    if (envelope.kind === 'since') {
+      event.ports[0]?.postMessage(since(envelope, clientId));
+      return;
+    }
     if (envelope.kind === 'post') {
+      const s = ++seq;
+      if (keep) {
+        kept.push({
+          s,
+          channel: envelope.channel,
+          sender: envelope.sender,
+          data: envelope.data,
+          from: clientId,
+        });
+        if (kept.length > keep) kept.shift();
+      }
       event.waitUntil(
         windowClients().then((clients) => {
           for (const client of clients) {
@@ -52,6 +117,8 @@ export function installRelay(
               channel: envelope.channel,
               sender: envelope.sender,
               data: envelope.data,
+              e: epoch,
+              s,
             });
           }
         }),

@@ -1,0 +1,118 @@
+// `<sw-relay>` and the back/forward cache, for real: a tab the test opened itself navigates away
+// and back (test/page-lifecycle.test.ts says how) while this page posts through the relay worker.
+// A cached page gets nothing the worker relays meanwhile (Chromium's clients.matchAll leaves it
+// out, WebKit drops what is posted to it): back, the tab asks the worker for what it missed
+// (numbered, the newest kept) and gets it first, in order, once; what the worker no longer keeps
+// is reported as `message-lost`, never skipped silently.
+import { expect } from '@open-wc/testing';
+import { Tab, closeAllTabs, engine, uniqueName, waitUntil } from './helpers.js';
+import { SwRelayElement } from '../src/sw-relay.js';
+import '../src/sw-relay-define.js';
+
+interface Entry {
+  type: string;
+  n?: number;
+  code?: string;
+}
+
+async function relayTab(name: string, src: string): Promise<Tab> {
+  const tab = await Tab.open('/sw-test/tab.html');
+  await tab.eval(`(() => {
+    window.entries = [];
+    window.shows = [];
+    addEventListener('pageshow', (event) => window.shows.push(event.persisted ? 'cached' : 'loaded'));
+    const el = (window.el = document.createElement('sw-relay'));
+    el.setAttribute('name', ${JSON.stringify(name)});
+    el.setAttribute('src', ${JSON.stringify(src)});
+    for (const type of ['message', 'error'])
+      el.addEventListener(type, (event) => window.entries.push({ type, n: event.data?.n, code: event.code }));
+    document.body.append(el);
+    return true;
+  })()`);
+  await tab.waitFor(`window.el.state === 'open'`, 30_000);
+  return tab;
+}
+
+/** Away and back; how it came back: restored from the cache, or loaded afresh. */
+async function awayAndBack(tab: Tab, whileAway: () => Promise<unknown>): Promise<string> {
+  await tab.navigate('/test/fixtures/away.html', `document.title === 'away'`);
+  await whileAway();
+  await tab.navigate('back', `document.title !== 'away' && window.tabReady === true`);
+  const shows = await tab.eval<string[] | null>('window.shows ?? null');
+  if (!shows) return 'loaded';
+  await tab.waitFor('window.shows.length > 0');
+  expect(await tab.eval('window.shows')).to.deep.equal(['cached']);
+  return 'cached';
+}
+
+describe(`<sw-relay> and the back/forward cache (${engine})`, () => {
+  let here: SwRelayElement<{ n: number }>;
+  const open = async (name: string, src: string) => {
+    here = document.createElement('sw-relay') as SwRelayElement<{ n: number }>;
+    here.name = name;
+    here.src = src;
+    document.body.append(here);
+    await waitUntil(() => here.state === 'open', 30_000, 'an active worker');
+  };
+  afterEach(async () => {
+    here?.remove();
+    await closeAllTabs();
+    for (const registration of await navigator.serviceWorker.getRegistrations())
+      await registration.unregister();
+  });
+
+  const cases = [
+    {
+      title:
+        'what the worker relayed while a tab was in the cache reaches it when it comes back: first, in order, once',
+      src: '/sw-test/worker.js',
+      // The shipped worker keeps the newest 500: all of them.
+      expected: [
+        { type: 'message', n: 1 },
+        { type: 'message', n: 2 },
+        { type: 'message', n: 3 },
+        { type: 'message', n: 4 },
+        { type: 'message', n: 5 },
+        { type: 'message', n: 6 },
+      ],
+    },
+    {
+      title:
+        'more relayed while a tab was in the cache than the worker keeps: message-lost, then the ones kept',
+      src: '/sw-test/keep-2-worker.js',
+      expected: [
+        { type: 'message', n: 1 },
+        { type: 'error', code: 'message-lost' },
+        { type: 'message', n: 4 },
+        { type: 'message', n: 5 },
+        { type: 'message', n: 6 },
+      ],
+    },
+  ];
+  for (const { title, src, expected } of cases)
+    it(title, async () => {
+      const name = uniqueName('bfcache-relay');
+      await open(name, src);
+      const tab = await relayTab(name, src);
+      here.post({ n: 1 });
+      await tab.waitFor(`window.entries.some((e) => e.n === 1)`);
+
+      const how = await awayAndBack(tab, async () => {
+        for (const n of [2, 3, 4, 5]) here.post({ n });
+        // Relayed (and missed) while the tab is away: the worker answers a request after them.
+        await here.request({ n: 0 });
+      });
+      // Firefox 153 cached this page in every run seen here, but in one run under load it cached
+      // not even a bare page: loaded afresh, there is nothing to catch up, so it may.
+      if (engine !== 'firefox') expect(how, 'kept in the cache').to.equal('cached');
+      if (how === 'loaded') return;
+      // A live post after the catch-up: anything doubled would have arrived before it.
+      here.post({ n: 6 });
+      await tab.waitFor(`window.entries.some((e) => e.n === 6)`, 15_000);
+      const log = await tab.eval<Entry[]>('window.entries');
+      expect(
+        log.map(({ type, n, code }) => (type === 'error' ? { type, code } : { type, n })),
+        JSON.stringify(log),
+      ).to.deep.equal(expected);
+    });
+});
