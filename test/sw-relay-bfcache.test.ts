@@ -5,6 +5,7 @@
 // (numbered, the newest kept) and gets it first, in order, once; what the worker no longer keeps
 // is reported as `message-lost`, never skipped silently.
 import { expect } from '@open-wc/testing';
+import { executeServerCommand } from '@web/test-runner-commands';
 import { Tab, closeAllTabs, engine, uniqueName, waitUntil } from './helpers.js';
 import { SwRelayElement } from '../src/sw-relay.js';
 import '../src/sw-relay-define.js';
@@ -115,4 +116,47 @@ describe(`<sw-relay> and the back/forward cache (${engine})`, () => {
         JSON.stringify(log),
       ).to.deep.equal(expected);
     });
+
+  // Red team (w3c/ServiceWorker#1038: "the bf cache should be purged if the active worker
+  // changes"): the worker is replaced by an update while the tab is cached. What the old one
+  // relayed meanwhile is gone with it: reported, never a silent gap; what the new one relayed is
+  // delivered. Chromium evicts a cached page that the new worker's clients.claim() takes
+  // (w3c/ServiceWorker#1594): it loads afresh, nothing to catch up.
+  it("red team: the worker is replaced by an update while a tab is in the cache: message-lost for what the old one relayed, the new one's posts delivered", async () => {
+    const name = uniqueName('bfcache-relay-update');
+    const src = '/sw-test/worker.js';
+    await open(name, src);
+    const tab = await relayTab(name, src);
+    here.post({ n: 1 });
+    await tab.waitFor(`window.entries.some((e) => e.n === 1)`);
+
+    const how = await awayAndBack(tab, async () => {
+      here.post({ n: 2 });
+      await here.request({ n: 0 });
+      const registration = here.serviceWorkerRegistration!;
+      const before = registration.active;
+      const updated = new Promise((resolve) => here.addEventListener('update', resolve));
+      await executeServerCommand('sw-bump');
+      await registration.update();
+      await updated;
+      here.skipWaiting();
+      await waitUntil(() => registration.active !== before, 30_000, 'the new worker active');
+      await waitUntil(() => here.state === 'open', 30_000, 'open on the new worker');
+      here.post({ n: 3 });
+      await here.request({ n: 0 });
+    });
+    if (how === 'loaded') return;
+    here.post({ n: 4 });
+    await tab.waitFor(`window.entries.some((e) => e.n === 4)`, 15_000);
+    const log = await tab.eval<Entry[]>('window.entries');
+    expect(
+      log.map(({ type, n, code }) => (type === 'error' ? { type, code } : { type, n })),
+      JSON.stringify(log),
+    ).to.deep.equal([
+      { type: 'message', n: 1 },
+      { type: 'error', code: 'message-lost' },
+      { type: 'message', n: 3 },
+      { type: 'message', n: 4 },
+    ]);
+  });
 });

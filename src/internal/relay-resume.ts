@@ -94,18 +94,33 @@ export default function followRelay(host: RelayHost): void {
   else host.addEventListener('open', () => locate(host), { once: true });
 }
 
-/** Asks the worker for what this page missed since `last` (nothing to deliver without one). */
+/**
+ * Asks the worker for what this page missed since `last`. A page restored after its worker was
+ * replaced may still see the old one as active for a moment (WebKit 2.50), and a worker that is
+ * gone never answers: the current active worker is asked again while none has answered.
+ */
 function ask(host: RelayHost, answer: (reply?: SinceReply) => void): void {
-  const worker = host.registration?.active;
-  if (!worker) return answer();
-  const { port1, port2 } = new MessageChannel();
-  const timer = setTimeout(answer, ANSWER_WITHIN);
-  port1.onmessage = ({ data }) => {
-    clearTimeout(timer);
-    port1.close();
-    answer(data as SinceReply);
+  const ports: MessagePort[] = [];
+  let asked: ServiceWorker | undefined;
+  const attempt = () => {
+    const worker = host.registration?.active;
+    if (!worker || worker === asked) return;
+    asked = worker;
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1);
+    port1.onmessage = ({ data }) => done(data as SinceReply);
+    worker.postMessage({ rtRelay: 1, kind: 'since', e: last?.e, s: last?.s }, [port2]);
   };
-  worker.postMessage({ rtRelay: 1, kind: 'since', e: last?.e, s: last?.s }, [port2]);
+  const retry = setInterval(attempt, 250);
+  const timer = setTimeout(done, ANSWER_WITHIN);
+  function done(reply?: SinceReply): void {
+    clearInterval(retry);
+    clearTimeout(timer);
+    for (const port of ports.splice(0)) port.close();
+    answer(reply);
+  }
+  attempt();
+  if (!asked) done();
 }
 
 function locate(host: RelayHost): void {
