@@ -88,6 +88,8 @@ export default function followRelay(host: RelayHost): void {
   // The gate goes first: a relay that listened before this module loaded listens again.
   container.removeEventListener('message', host.onMessage);
   container.addEventListener('message', host.onMessage);
+  // Relays removed from the page are forgotten (re-inserted, they follow again).
+  for (const known of hosts) if (!known.isConnected) hosts.delete(known);
   hosts.add(host);
   // Where things stand when it opens: what is relayed after that, and missed, is asked for.
   if (host.state === 'open') locate(host);
