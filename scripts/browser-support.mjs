@@ -76,6 +76,7 @@ export const rows = [
     features: [...base, 'api.LockManager.request', 'api.structuredClone'],
     tests: [
       'test/tab-channel-team.test.ts',
+      'test/tab-channel-join-race.test.ts',
       'test/shared.test.ts',
       'test/shared-redteam.test.ts',
       'test/shared-replay.test.ts',

@@ -13,7 +13,9 @@
  * - Retain: the newest retained message by a Lamport clock, ties broken by tab id (never by
  *   wall-clock time), so every tab keeps the same one after concurrent posts. A member that joins
  *   asks; the members that hold it answer; the first answer is delivered as a `message` with
- *   `retained: true` unless a live retained post came first.
+ *   `retained: true` unless a live retained post came first, or the answer is a post this
+ *   member already had live (its channel opens before this chunk loads: what arrives between is
+ *   delivered, and remembered by the element, `early`, so it does not come twice).
  * - Requests: carry ids (`<tabId>:<n>`) and go to one member; a receiver runs a request once
  *   (it remembers the last 1,000 ids). A request waits (in this tab) until its receiver is known
  *   — a member is known once its hello or beat has been heard, so its channel is open and nothing
@@ -110,6 +112,8 @@ export interface TeamHost {
   readonly state: string;
   readonly channel?: unknown;
   team?: TabTeam;
+  /** With `retain`: the posts delivered live since the element opened, until caught up. */
+  early?: unknown[];
   join(): Promise<TabTeam | undefined>;
   emit(event: Event): void;
   hasAttribute(name: string): boolean;
@@ -175,6 +179,31 @@ interface Member extends TabPeer {
 /** A `message` event from the channel's own origin. */
 const message = (init: Record<string, unknown>): Event =>
   new RealtimeMessageEvent({ origin: location.origin, ...init });
+/**
+ * Two structured clones of one value: equal in content. (What cannot be compared here, a `Blob`,
+ * is never the same: delivered, it may come twice, but is never lost.)
+ */
+function same(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || !a || !b) return false;
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b) || a instanceof Blob) return false;
+  // Dates and boxed primitives by value; regular expressions and errors by their text.
+  if (a.valueOf() !== a) return Object.is(a.valueOf(), b.valueOf());
+  if (String(a) !== String(b)) return false;
+  if (a instanceof ArrayBuffer || ArrayBuffer.isView(a)) return same(bytes(a), bytes(b));
+  if (a instanceof Map || a instanceof Set) return same([...a], [...(b as Set<unknown>)]);
+  const keys = Object.keys(a);
+  const other = b as Record<string, unknown>;
+  return (
+    keys.length === Object.keys(b).length &&
+    keys.every((key) => same((a as Record<string, unknown>)[key], other[key]))
+  );
+}
+const bytes = (x: object): number[] => [
+  ...(ArrayBuffer.isView(x)
+    ? new Uint8Array(x.buffer, x.byteOffset, x.byteLength)
+    : new Uint8Array(x as ArrayBuffer)),
+];
 const newer = (a: Stamped, b?: Stamped): boolean => !b || a.c > b.c || (a.c === b.c && a.f > b.f);
 
 export class TabTeam {
@@ -191,7 +220,7 @@ export class TabTeam {
   private held?: Stamped;
   private caughtUp = false;
   /** This member posted (or cleared) before it was caught up: its stamp may be behind. */
-  private early = false;
+  private postedEarly = false;
   private sent = 0;
   private ticks = 0;
   private lastTick = performance.now();
@@ -204,6 +233,7 @@ export class TabTeam {
     this.id = host.tabId;
     this.retain = host.hasAttribute('retain');
     this.presence = host.hasAttribute('presence');
+    if (!this.retain) host.early = undefined;
     this.election = new E.LeaderElection(
       `tab-channel:${host.name}`,
       {
@@ -312,7 +342,7 @@ export class TabTeam {
 
   private retainNew(stamped: Stamped): void {
     this.held = stamped;
-    this.early = !this.caughtUp;
+    this.postedEarly = !this.caughtUp;
     this.election.post('ret', stamped);
   }
 
@@ -420,7 +450,7 @@ export class TabTeam {
         if (
           answer &&
           !this.caughtUp &&
-          this.early &&
+          this.postedEarly &&
           this.held?.f === this.id &&
           newer(stamped, this.held)
         ) {
@@ -430,12 +460,20 @@ export class TabTeam {
           this.retainNew({ ...this.held, c: ++this.clock });
         } else if (newer(stamped, this.held)) {
           this.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };
-          if (answer && !this.caughtUp && !stamped.x) {
+          // Not when it came live already: posted after this element opened, before its team
+          // did (the element's `early`), its live `ret` was missed, but not the post.
+          if (
+            answer &&
+            !this.caughtUp &&
+            !stamped.x &&
+            !this.host.early?.some((data) => same(data, stamped.d))
+          ) {
             this.host.emit(message({ data: stamped.d, retained: true }));
           }
         }
         // A live post (or an answer) brings this member up to date.
         this.caughtUp = true;
+        this.host.early = undefined;
         return;
       }
       case 'req':
@@ -532,6 +570,7 @@ export class TabTeam {
     this.beat(true);
     if (this.retain) {
       this.caughtUp = false;
+      this.host.early = [];
       this.election.post('ask');
     }
     for (const request of this.pending.values()) request.sentTo = '';
