@@ -14,6 +14,7 @@ interface Entry {
   type: string;
   n?: number;
   code?: string;
+  message?: string;
 }
 
 async function relayTab(name: string, src: string): Promise<Tab> {
@@ -26,7 +27,7 @@ async function relayTab(name: string, src: string): Promise<Tab> {
     el.setAttribute('name', ${JSON.stringify(name)});
     el.setAttribute('src', ${JSON.stringify(src)});
     for (const type of ['message', 'error'])
-      el.addEventListener(type, (event) => window.entries.push({ type, n: event.data?.n, code: event.code }));
+      el.addEventListener(type, (event) => window.entries.push({ type, n: event.data?.n, code: event.code, message: event.message }));
     document.body.append(el);
     return true;
   })()`);
@@ -159,4 +160,76 @@ describe(`<sw-relay> and the back/forward cache (${engine})`, () => {
       { type: 'message', n: 4 },
     ]);
   });
+
+  // A browser stops an idle worker (Chromium after about 30 s) and starts a new instance on the
+  // next event: the new one knows where the stopped one got to (worker/relay.ts). DevTools stops
+  // it here, in Chromium only (test/engines.mjs). It stops a worker at once, where a browser
+  // waits for its waitUntil: the test waits for the stopped one's last number to be saved.
+  const saved = async (s: number) => {
+    const key = new URL('?realtime-elements-relay', here.serviceWorkerRegistration!.scope).href;
+    await waitUntil(
+      async () => {
+        const response = await (await caches.open('realtime-elements:sw-relay')).match(key);
+        return ((await response?.json()) as { s?: number } | undefined)?.s === s;
+      },
+      15_000,
+      `the worker's number ${s} saved`,
+    );
+  };
+  const stopWorkers = () => executeServerCommand('stop-service-workers');
+  const restartCases = [
+    {
+      title:
+        'the browser stopped the worker while a tab was in the cache, nothing relayed meanwhile: no message-lost',
+      whileAway: async () => {
+        await saved(1);
+        await stopWorkers();
+      },
+      expected: [
+        { type: 'message', n: 1 },
+        { type: 'message', n: 9 },
+      ],
+    },
+    {
+      title:
+        'the browser stopped the worker while a tab was in the cache, after relaying 2 posts it missed: message-lost (2), then what the new one relayed',
+      whileAway: async () => {
+        here.post({ n: 2 });
+        here.post({ n: 3 });
+        await here.request({ n: 0 });
+        await saved(3);
+        await stopWorkers();
+        here.post({ n: 4 }); // to the worker started again
+        await here.request({ n: 0 });
+      },
+      expected: [
+        { type: 'message', n: 1 },
+        { type: 'error', code: 'message-lost', lost: '2' },
+        { type: 'message', n: 4 },
+        { type: 'message', n: 9 },
+      ],
+    },
+  ];
+  for (const { title, whileAway, expected } of restartCases)
+    it(title, async () => {
+      await caches.delete('realtime-elements:sw-relay');
+      const name = uniqueName('bfcache-relay-stopped');
+      const src = '/sw-test/worker.js';
+      await open(name, src);
+      const tab = await relayTab(name, src);
+      here.post({ n: 1 });
+      await tab.waitFor(`window.entries.some((e) => e.n === 1)`);
+
+      expect(await awayAndBack(tab, whileAway), 'kept in the cache').to.equal('cached');
+      // A live post after the catch-up: anything doubled or reported would have come before it.
+      here.post({ n: 9 });
+      await tab.waitFor(`window.entries.some((e) => e.n === 9)`, 15_000);
+      const log = await tab.eval<Entry[]>('window.entries');
+      expect(
+        log.map(({ type, n, code, message }) =>
+          type === 'error' ? { type, code, lost: /^\d+/.exec(message ?? '')?.[0] } : { type, n },
+        ),
+        JSON.stringify(log),
+      ).to.deep.equal(expected);
+    });
 });

@@ -7,8 +7,9 @@
  * what was relayed after it and delivers that first, in order, holding live relays until then
  * and dropping their repeats. What it cannot have any more is told, never skipped silently: an
  * `error` with code `message-lost` on every open relay of the page — posts older than the kept
- * ones, a worker that was stopped and started again meanwhile (browsers stop idle workers, and
- * what the previous one relayed is gone), or a worker that does not answer (an older relay).
+ * ones, posts relayed by a worker instance that the browser stopped meanwhile (it stops idle
+ * workers; the next instance knows how many came after this page's last, worker/relay.ts), or a
+ * worker that does not answer (an older relay).
  */
 
 /** What this module uses of a `<sw-relay>` (private members, reached on purpose). */
@@ -144,7 +145,7 @@ function restored(event: PageTransitionEvent): void {
       : reply.restarted
         ? 'The relay worker was stopped and started again while this tab was in the back/forward cache: what the previous one relayed meanwhile may be missing.'
         : reply.lost
-          ? `${reply.lost} message(s) relayed while this tab was in the back/forward cache are no longer kept by the worker (it keeps the newest; installRelay's keep).`
+          ? `${reply.lost} message(s) relayed while this tab was in the back/forward cache are no longer kept by the worker (it keeps the newest, installRelay's keep, and nothing of an instance the browser stopped).`
           : '';
     if (missing) for (const host of open) if (host.isConnected) host.fail('message-lost', missing);
     delivered = new Set();

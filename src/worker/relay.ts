@@ -8,8 +8,16 @@
  * out; WebKit drops what is posted to it). So every relayed post is numbered (`s`, in this
  * worker instance `e`) and the newest `keep` are kept; a page back from the cache asks
  * (`since`) for what was relayed after the last number it saw, and hears how many it can no
- * longer have (`lost`), or that this worker is not the one it last heard (`e` differs: a browser
- * stops an idle worker, and what the previous one relayed is gone).
+ * longer have (`lost`).
+ *
+ * A browser stops an idle worker (Chromium after about 30 s) and starts a new instance on the
+ * next event, with nothing kept. So each instance saves its `{ e, s }` (Cache Storage, cache
+ * `realtime-elements:sw-relay`, one entry per registration scope; one write at a time, the newest
+ * value after it, inside the post's `waitUntil` so the worker is not stopped before it lands), and
+ * a new instance reads the previous one's as it starts (a `since` waits for it). A page whose last
+ * number is the previous instance's last missed nothing from it; one behind it missed `s` minus
+ * its number (`lost`). A page that last heard an instance before that, or when the save failed,
+ * cannot know: `restarted`.
  */
 
 export interface RelayOptions {
@@ -46,6 +54,12 @@ interface RelayEnvelope {
   s?: number;
 }
 
+/** A worker instance and the number of its last relayed post. */
+interface Mark {
+  e: string;
+  s: number;
+}
+
 const isRelayEnvelope = (value: unknown): value is RelayEnvelope =>
   !!value && typeof value === 'object' && (value as RelayEnvelope).rtRelay === 1;
 
@@ -61,9 +75,38 @@ export function installRelay(
   let seq = 0;
   const kept: Kept[] = [];
 
+  // Where this instance got to, for the next one (a stopped worker starts again from nothing).
+  const key = new URL('?realtime-elements-relay', scope.registration.scope).href;
+  const store = async () => scope.caches.open('realtime-elements:sw-relay');
+  /** The previous instance's last `{ e, s }`, read as this one starts (none: unknown). */
+  const previous: Promise<Mark | undefined> = store()
+    .then((cache) => cache.match(key))
+    .then((response) => response?.json() as Promise<Mark> | undefined)
+    .catch(() => undefined);
+  let saving: Promise<void> | undefined;
+  let unsaved = false;
+  /** Saves `{ e, s }` after a post: one write at a time, then the newest value (bursts coalesce). */
+  const save = (): Promise<void> => {
+    unsaved = true;
+    return (saving ??= (async () => {
+      await previous; // read before this instance's first write replaces it
+      while (unsaved) {
+        unsaved = false;
+        const mark = JSON.stringify({ e: epoch, s: seq } satisfies Mark);
+        await store()
+          .then((cache) => cache.put(key, new Response(mark)))
+          .catch(() => {}); // unsaved (storage full, no Cache Storage): a restart is `restarted`
+      }
+      saving = undefined;
+    })());
+  };
+
   /** A page's `since`: what it missed, with how many it cannot have. */
-  const since = (envelope: RelayEnvelope, clientId: string) => {
+  const since = (envelope: RelayEnvelope, clientId: string, before?: Mark) => {
     const known = envelope.e === epoch;
+    // The page last heard the instance before this one: it missed what that one relayed after.
+    const followed = !!envelope.e && !known && envelope.e === before?.e;
+    const behind = followed ? Math.max(0, before!.s - (Number(envelope.s) || 0)) : 0;
     const after = known ? Number(envelope.s) || 0 : 0;
     // Numbers after its last that are no longer kept (any channel: the page counts them all).
     const first = kept.length ? kept[0].s : seq + 1;
@@ -76,8 +119,8 @@ export function installRelay(
             .filter((post) => post.s > after && post.from !== clientId)
             .map(({ from: _, ...post }) => post)
         : [],
-      lost: known ? Math.max(0, first - after - 1) : 0,
-      restarted: !!envelope.e && !known,
+      lost: known || followed ? Math.max(0, first - after - 1) + behind : 0,
+      restarted: !!envelope.e && !known && !followed,
     };
   };
 
@@ -91,7 +134,9 @@ export function installRelay(
       return;
     }
     if (envelope.kind === 'since') {
-      event.ports[0]?.postMessage(since(envelope, clientId));
+      event.waitUntil(
+        previous.then((before) => event.ports[0]?.postMessage(since(envelope, clientId, before))),
+      );
       return;
     }
     if (envelope.kind === 'post') {
@@ -106,6 +151,7 @@ export function installRelay(
         });
         if (kept.length > keep) kept.shift();
       }
+      event.waitUntil(save());
       event.waitUntil(
         windowClients().then((clients) => {
           for (const client of clients) {
