@@ -128,6 +128,7 @@ export async function join(host: TeamHost, generation: number): Promise<TabTeam 
   try {
     return (host.team = new TabTeam(host));
   } catch (cause) {
+    host.early = undefined;
     host.fail('unsupported', 'elect, retain, presence and requests need BroadcastChannel.', {
       cause,
     });
@@ -179,6 +180,15 @@ interface Member extends TabPeer {
 /** A `message` event from the channel's own origin. */
 const message = (init: Record<string, unknown>): Event =>
   new RealtimeMessageEvent({ origin: location.origin, ...init });
+/** Live posts remembered until caught up: the newest 100 (a member nobody answers never is). */
+class Recent extends Array<unknown> {
+  override push(...items: unknown[]): number {
+    super.push(...items);
+    this.splice(0, this.length - 100);
+    return this.length;
+  }
+}
+
 /**
  * Two structured clones of one value: equal in content. (What cannot be compared here, a `Blob`,
  * is never the same: delivered, it may come twice, but is never lost.)
@@ -233,7 +243,7 @@ export class TabTeam {
     this.id = host.tabId;
     this.retain = host.hasAttribute('retain');
     this.presence = host.hasAttribute('presence');
-    if (!this.retain) host.early = undefined;
+    host.early = this.retain ? Recent.from(host.early ?? []) : undefined;
     this.election = new E.LeaderElection(
       `tab-channel:${host.name}`,
       {
@@ -570,7 +580,7 @@ export class TabTeam {
     this.beat(true);
     if (this.retain) {
       this.caughtUp = false;
-      this.host.early = [];
+      this.host.early = new Recent();
       this.election.post('ask');
     }
     for (const request of this.pending.values()) request.sentTo = '';

@@ -4,7 +4,7 @@
 // delivered a second time. The joining tab holds its event loop right after its element opens
 // and tells this page to post meanwhile, so the post is queued before the team's chunk can load.
 import { expect } from '@open-wc/testing';
-import { Tab, closeAllTabs, engine, uniqueName } from './helpers.js';
+import { Tab, closeAllTabs, engine, uniqueName, waitUntil } from './helpers.js';
 import type { TabChannelElement } from '../src/tab-channel.js';
 import '../src/tab-channel-define.js';
 
@@ -73,5 +73,23 @@ describe(`<tab-channel retain> joining (${engine})`, () => {
       { n: 2, retained },
       { n: 3, retained: null },
     ]);
+  });
+
+  it('a retain member nobody answers (the first, nothing retained yet) remembers at most the newest 100 live posts', async () => {
+    const name = uniqueName('join-alone');
+    here = document.createElement('tab-channel') as TabChannelElement<{ n: number }>;
+    here.name = name;
+    here.setAttribute('retain', '');
+    let delivered = 0;
+    here.addEventListener('message', () => delivered++);
+    document.body.append(here);
+    await here.join();
+    // Plain BroadcastChannel code on the channel: posts that are never retained.
+    go = new BroadcastChannel(name);
+    for (let n = 0; n < 250; n++) go.postMessage({ n });
+    await waitUntil(() => delivered === 250, 15_000, 'every post delivered');
+    const early = (here as unknown as { early?: unknown[] }).early;
+    expect(early?.length, 'remembered until caught up, bounded').to.equal(100);
+    expect(early?.at(-1)).to.deep.equal({ n: 249 });
   });
 });

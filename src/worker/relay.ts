@@ -16,8 +16,9 @@
  * value after it, inside the post's `waitUntil` so the worker is not stopped before it lands), and
  * a new instance reads the previous one's as it starts (a `since` waits for it). A page whose last
  * number is the previous instance's last missed nothing from it; one behind it missed `s` minus
- * its number (`lost`). A page that last heard an instance before that, or when the save failed,
- * cannot know: `restarted`.
+ * its number (`lost`). A page that last heard an instance before that, or past the saved number
+ * (the save failed, or the worker was killed before it landed), is told it cannot know:
+ * `restarted`.
  */
 
 export interface RelayOptions {
@@ -105,9 +106,11 @@ export function installRelay(
   const since = (envelope: RelayEnvelope, clientId: string, before?: Mark) => {
     const known = envelope.e === epoch;
     // The page last heard the instance before this one: it missed what that one relayed after.
-    const followed = !!envelope.e && !known && envelope.e === before?.e;
-    const behind = followed ? Math.max(0, before!.s - (Number(envelope.s) || 0)) : 0;
-    const after = known ? Number(envelope.s) || 0 : 0;
+    // (A page past its saved number: that one was killed before its save landed, so unknown.)
+    const heard = Number(envelope.s) || 0;
+    const followed = !!envelope.e && !known && envelope.e === before?.e && heard <= before.s;
+    const behind = followed ? before!.s - heard : 0;
+    const after = known ? heard : 0;
     // Numbers after its last that are no longer kept (any channel: the page counts them all).
     const first = kept.length ? kept[0].s : seq + 1;
     return {
