@@ -193,20 +193,23 @@ class Recent extends Array<unknown> {
  * Two structured clones of one value: equal in content. (What cannot be compared here, a `Blob`,
  * is never the same: delivered, it may come twice, but is never lost.)
  */
-function same(a: unknown, b: unknown): boolean {
+function same(a: unknown, b: unknown, seen = new Map<object, unknown>()): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || !a || !b) return false;
+  // A cycle (structured clone keeps them): a pair already being compared.
+  if (seen.get(a) === b) return true;
+  seen.set(a, b);
   if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b) || a instanceof Blob) return false;
   // Dates and boxed primitives by value; regular expressions and errors by their text.
   if (a.valueOf() !== a) return Object.is(a.valueOf(), b.valueOf());
   if (String(a) !== String(b)) return false;
-  if (a instanceof ArrayBuffer || ArrayBuffer.isView(a)) return same(bytes(a), bytes(b));
-  if (a instanceof Map || a instanceof Set) return same([...a], [...(b as Set<unknown>)]);
+  if (a instanceof ArrayBuffer || ArrayBuffer.isView(a)) return same(bytes(a), bytes(b), seen);
+  if (a instanceof Map || a instanceof Set) return same([...a], [...(b as Set<unknown>)], seen);
   const keys = Object.keys(a);
   const other = b as Record<string, unknown>;
   return (
     keys.length === Object.keys(b).length &&
-    keys.every((key) => same((a as Record<string, unknown>)[key], other[key]))
+    keys.every((key) => same((a as Record<string, unknown>)[key], other[key], seen))
   );
 }
 const bytes = (x: object): number[] => [
