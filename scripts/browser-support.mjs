@@ -76,6 +76,7 @@ export const rows = [
     features: [...base, 'api.LockManager.request', 'api.structuredClone'],
     tests: [
       'test/tab-channel-team.test.ts',
+      'test/tab-channel-join-race.test.ts',
       'test/shared.test.ts',
       'test/shared-redteam.test.ts',
       'test/shared-replay.test.ts',
@@ -174,7 +175,12 @@ export const rows = [
   {
     label: 'back/forward cache (network elements)',
     features: [...base, 'api.Window.pageshow_event', 'api.PageTransitionEvent.persisted'],
-    tests: ['test/page-lifecycle.test.ts', 'test/redteam-22.test.ts'],
+    tests: [
+      'test/page-lifecycle.test.ts',
+      'test/redteam-22.test.ts',
+      'test/tab-channel-bfcache.test.ts',
+      'test/sw-relay-bfcache.test.ts',
+    ],
   },
   {
     label: 'framework wrappers (Vue, Svelte, Angular, React), `validate`',
@@ -209,12 +215,12 @@ export const differences = [
   [
     cacheRow,
     'webkit',
-    'Open (red team of #22): a `<tab-channel retain>` or `<sw-relay>` message posted while a tab is in the cache does not reach it after the restore (WebKit keeps such pages cached and drops what is posted to them; Chromium evicts a page with a BroadcastChannel on the first message).',
+    'WebKit keeps a page with a `BroadcastChannel` in the cache and drops what is posted to it meanwhile (Chromium and Firefox evict such a page on the first message: it loads afresh on Back). A `<tab-channel>` member with `retain`, `presence`, `elect` or pending requests catches up on `pageshow` as a late joiner does: the newest retained message (or its clear) and the replies given meanwhile reach it; `<sw-relay>` asks the worker for what it relayed meanwhile, as in Chromium.',
   ],
   [
     cacheRow,
     'chromium',
-    'Open (red team of #22): a `<sw-relay>` message the worker relays while a tab is in the cache does not reach it after the restore.',
+    "A page in the cache is left out of the worker's `clients.matchAll`: `<sw-relay>` asks the worker for what it relayed meanwhile on `pageshow` (kept: the newest 500), and reports `message-lost` for what it cannot have.",
   ],
   [
     fetchRow,

@@ -35,7 +35,7 @@ const local = new Map<string, Set<SwRelayElement>>();
  * @fires {SwRelayMessageEvent} message - Another tab (or same-page element) posted on the channel. Carries `data`, `sender`, `origin`.
  * @fires {Event} open - A worker is active and relaying.
  * @fires {Event} update - A new worker version is installed and waiting; call `skipWaiting()` (or reload).
- * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `unsupported`, `register-failed`, `queue-full`.
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `unsupported`, `register-failed`, `queue-full`, `message-lost` (back from the back/forward cache: posts relayed meanwhile that the worker no longer has).
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRelayEventMap<In>> {
@@ -145,6 +145,9 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     container.addEventListener('message', this.onMessage);
     container.addEventListener('controllerchange', this.onWorkerChange);
     container.startMessages();
+    // The back/forward cache: what was relayed while the page was in it is asked for on return
+    // (internal/relay-resume.ts, in the chunk of `request()`'s code).
+    void import('./internal/relay-requests.js').then((m) => m.follow(this as never));
     this.setState('connecting');
     const session = ++this.session;
     const registering = this.src

@@ -13,7 +13,9 @@
  * - Retain: the newest retained message by a Lamport clock, ties broken by tab id (never by
  *   wall-clock time), so every tab keeps the same one after concurrent posts. A member that joins
  *   asks; the members that hold it answer; the first answer is delivered as a `message` with
- *   `retained: true` unless a live retained post came first.
+ *   `retained: true` unless a live retained post came first, or the answer is a post this
+ *   member already had live (its channel opens before this chunk loads: what arrives between is
+ *   delivered, and remembered by the element, `early`, so it does not come twice).
  * - Requests: carry ids (`<tabId>:<n>`) and go to one member; a receiver runs a request once
  *   (it remembers the last 1,000 ids). A request waits (in this tab) until its receiver is known
  *   — a member is known once its hello or beat has been heard, so its channel is open and nothing
@@ -22,6 +24,13 @@
  *   comes back. A member that is asked as leader but no longer leads says so (`nak`), and the
  *   request goes again on the next tick. Deadlines are judged on the tick (a worker's timer, not
  *   throttled in background tabs), so a request always settles.
+ * - The back/forward cache: what is posted to a cached page is lost (WebKit drops it; Chromium and
+ *   Firefox evict the page instead, which then loads afresh and joins late). A member restored
+ *   from the cache (`pageshow` with `persisted`) comes back as a late joiner does: it says hello,
+ *   asks for the retained message again (delivered with `retained: true` when it is newer than
+ *   the one held, a clear included; nothing when it is not) and sends its pending requests again
+ *   — a receiver that already ran one answers again with the reply it gave (it remembers the
+ *   replies of its last 1,000 requests), never running it twice.
  */
 import { RealtimeMessageEvent } from './internal/events.js';
 import type { GroupMessage, LeaderElection } from './shared/leader-election.js';
@@ -103,6 +112,8 @@ export interface TeamHost {
   readonly state: string;
   readonly channel?: unknown;
   team?: TabTeam;
+  /** With `retain`: the posts delivered live since the element opened, until caught up. */
+  early?: unknown[];
   join(): Promise<TabTeam | undefined>;
   emit(event: Event): void;
   hasAttribute(name: string): boolean;
@@ -117,6 +128,7 @@ export async function join(host: TeamHost, generation: number): Promise<TabTeam 
   try {
     return (host.team = new TabTeam(host));
   } catch (cause) {
+    host.early = undefined;
     host.fail('unsupported', 'elect, retain, presence and requests need BroadcastChannel.', {
       cause,
     });
@@ -168,6 +180,43 @@ interface Member extends TabPeer {
 /** A `message` event from the channel's own origin. */
 const message = (init: Record<string, unknown>): Event =>
   new RealtimeMessageEvent({ origin: location.origin, ...init });
+/** Live posts remembered until caught up: the newest 100 (a member nobody answers never is). */
+class Recent extends Array<unknown> {
+  override push(...items: unknown[]): number {
+    super.push(...items);
+    this.splice(0, this.length - 100);
+    return this.length;
+  }
+}
+
+/**
+ * Two structured clones of one value: equal in content. (What cannot be compared here, a `Blob`,
+ * is never the same: delivered, it may come twice, but is never lost.)
+ */
+function same(a: unknown, b: unknown, seen = new Map<object, unknown>()): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || !a || !b) return false;
+  // A cycle (structured clone keeps them): a pair already being compared.
+  if (seen.get(a) === b) return true;
+  seen.set(a, b);
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b) || a instanceof Blob) return false;
+  // Dates and boxed primitives by value; regular expressions and errors by their text.
+  if (a.valueOf() !== a) return Object.is(a.valueOf(), b.valueOf());
+  if (String(a) !== String(b)) return false;
+  if (a instanceof ArrayBuffer || ArrayBuffer.isView(a)) return same(bytes(a), bytes(b), seen);
+  if (a instanceof Map || a instanceof Set) return same([...a], [...(b as Set<unknown>)], seen);
+  const keys = Object.keys(a);
+  const other = b as Record<string, unknown>;
+  return (
+    keys.length === Object.keys(b).length &&
+    keys.every((key) => same((a as Record<string, unknown>)[key], other[key], seen))
+  );
+}
+const bytes = (x: object): number[] => [
+  ...(ArrayBuffer.isView(x)
+    ? new Uint8Array(x.buffer, x.byteOffset, x.byteLength)
+    : new Uint8Array(x as ArrayBuffer)),
+];
 const newer = (a: Stamped, b?: Stamped): boolean => !b || a.c > b.c || (a.c === b.c && a.f > b.f);
 
 export class TabTeam {
@@ -176,12 +225,15 @@ export class TabTeam {
   private readonly since = Date.now();
   private readonly members = new Map<string, Member>();
   private readonly pending = new Map<string, Pending>();
-  private readonly handled = new Set<string>();
+  /** Requests run here, with their reply once given (sent again if the request comes again). */
+  private readonly handled = new Map<string, { v?: unknown }>();
   private readonly claims: [() => void, (error: TabRequestError) => void][] = [];
   private readonly untick: () => void;
   private clock = 0;
   private held?: Stamped;
   private caughtUp = false;
+  /** This member posted (or cleared) before it was caught up: its stamp may be behind. */
+  private postedEarly = false;
   private sent = 0;
   private ticks = 0;
   private lastTick = performance.now();
@@ -194,6 +246,7 @@ export class TabTeam {
     this.id = host.tabId;
     this.retain = host.hasAttribute('retain');
     this.presence = host.hasAttribute('presence');
+    host.early = this.retain ? Recent.from(host.early ?? []) : undefined;
     this.election = new E.LeaderElection(
       `tab-channel:${host.name}`,
       {
@@ -204,6 +257,7 @@ export class TabTeam {
     );
     this.untick = E.onTick(() => this.tick());
     addEventListener('pagehide', this.out);
+    addEventListener('pageshow', this.back);
     document.addEventListener('visibilitychange', this.beat);
     this.beat(true);
     if (this.retain) this.election.post('ask');
@@ -290,6 +344,7 @@ export class TabTeam {
     this.election.stop();
     this.untick();
     removeEventListener('pagehide', this.out);
+    removeEventListener('pageshow', this.back);
     document.removeEventListener('visibilitychange', this.beat);
     for (const id of [...this.pending.keys()]) {
       this.settle(id, requestError('closed', 'closed'));
@@ -300,6 +355,7 @@ export class TabTeam {
 
   private retainNew(stamped: Stamped): void {
     this.held = stamped;
+    this.postedEarly = !this.caughtUp;
     this.election.post('ret', stamped);
   }
 
@@ -341,20 +397,29 @@ export class TabTeam {
   }
 
   private answer(request: { i: string; t: string; l: boolean; d: unknown }, sender: string): void {
-    if (this.stopped || request.t !== this.id || this.handled.has(request.i)) return;
+    if (this.stopped || request.t !== this.id) return;
+    const done = this.handled.get(request.i);
+    if (done) {
+      // Asked again (the sender was in the back/forward cache when the reply came): the reply it
+      // gave, never a second run.
+      if ('v' in done) this.election.post('res', { i: request.i, t: sender, v: done.v });
+      return;
+    }
     // Sent to the leader: a member that is not (any more) says so; the sender tries again.
     if (request.l && !this.election.valid()) {
       this.election.post('nak', { i: request.i, t: sender });
       return;
     }
-    this.handled.add(request.i);
-    if (this.handled.size > HANDLED) this.handled.delete(this.handled.values().next().value!);
+    const record: { v?: unknown } = {};
+    this.handled.set(request.i, record);
+    if (this.handled.size > HANDLED) this.handled.delete(this.handled.keys().next().value!);
     let replied = false;
     const reply = (value: unknown): void => {
       if (replied || this.stopped) return;
       // Cloned (posted) first: a value that cannot be cloned throws and leaves the reply unused.
       if (sender === this.id) this.settle(request.i, undefined, structuredClone(value));
       else this.election.post('res', { i: request.i, t: sender, v: value });
+      record.v = value;
       replied = true;
     };
     this.host.emit(message({ data: request.d, reply, sender }));
@@ -384,7 +449,8 @@ export class TabTeam {
         this.reroute();
         break;
       case 'ask':
-        if (this.retain && this.held && !this.held.x) {
+        // A clear too: a member back from the back/forward cache may still hold what was cleared.
+        if (this.retain && this.held) {
           this.election.post('ret', { ...this.held, t: from });
         }
         return;
@@ -394,19 +460,33 @@ export class TabTeam {
         this.clock = Math.max(this.clock, stamped.c);
         const answer = stamped.t === this.id;
         if (stamped.t && !answer) return;
-        if (answer && !this.caughtUp && this.held?.f === this.id && newer(stamped, this.held)) {
+        if (
+          answer &&
+          !this.caughtUp &&
+          this.postedEarly &&
+          this.held?.f === this.id &&
+          newer(stamped, this.held)
+        ) {
           // This member posted (or cleared) as it joined, before it could know the clock: its
           // post came after what was retained, so it is stamped again past it (and nothing is
           // delivered as retained: a live post came first).
           this.retainNew({ ...this.held, c: ++this.clock });
         } else if (newer(stamped, this.held)) {
           this.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };
-          if (answer && !this.caughtUp && !stamped.x) {
+          // Not when it came live already: posted after this element opened, before its team
+          // did (the element's `early`), its live `ret` was missed, but not the post.
+          if (
+            answer &&
+            !this.caughtUp &&
+            !stamped.x &&
+            !this.host.early?.some((data) => same(data, stamped.d))
+          ) {
             this.host.emit(message({ data: stamped.d, retained: true }));
           }
         }
         // A live post (or an answer) brings this member up to date.
         this.caughtUp = true;
+        this.host.early = undefined;
         return;
       }
       case 'req':
@@ -491,8 +571,24 @@ export class TabTeam {
     this.show();
   };
 
-  /** Leaving, or the page going away (or into the back/forward cache: it beats again on return). */
+  /** Leaving, or the page going away (or into the back/forward cache: see `back`). */
   private readonly out = (): void => this.election.post('out');
+
+  /**
+   * Back from the back/forward cache, where what the others sent was lost: hello again (the
+   * others answer at once), the retained message asked for again, pending requests sent again.
+   */
+  private readonly back = (event: PageTransitionEvent): void => {
+    if (!event.persisted || this.stopped) return;
+    this.beat(true);
+    if (this.retain) {
+      this.caughtUp = false;
+      this.host.early = new Recent();
+      this.election.post('ask');
+    }
+    for (const request of this.pending.values()) request.sentTo = '';
+    this.reroute();
+  };
 
   /** Fires `peerschange` (with `presence`) when the list changed. */
   private show(): void {

@@ -97,6 +97,8 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   private ownId?: string;
   /** @internal Set by the team chunk once this element has joined. */
   team?: TabTeam;
+  /** @internal With `retain`: what was delivered before the team caught up (tab-channel-team.ts). */
+  early?: unknown[];
   private joining?: Promise<TabTeam | undefined>;
 
   /** With `elect`: this tab is the leader (the reflected `leader` attribute). */
@@ -295,13 +297,14 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   /** @internal */
   join(): Promise<TabTeam | undefined> {
     const generation = this.generation;
-    return (this.joining ??= import('./tab-channel-team.js').then(
+    return (this.joining ??= ((this.early = []), import('./tab-channel-team.js')).then(
       (m) => m.join(this as unknown as TeamHost, generation),
       (cause) => void this.fail('unsupported', String(cause), { cause }),
     ));
   }
 
   private deliver(data: unknown, origin: string): void {
+    this.early?.push(data);
     this.emit(new RealtimeMessageEvent({ data, origin }));
   }
 }

@@ -5,9 +5,9 @@
 // that WebKitWebDriver can leave hanging; test/page-lifecycle.test.ts covers the kind with
 // tab.navigate's short checks. Open, and
 // listed in the #22 note (they fail today): a connection still being set up when a navigation
-// starts reports `network` in Firefox and WebKit (cause not isolated yet);
-// a <tab-channel retain> or <sw-relay> message posted while a tab is in the cache is lost
-// (WebKit; <sw-relay> in Chromium too).
+// starts reports `network` in Firefox and WebKit (cause not isolated yet). A <tab-channel retain>
+// or <sw-relay> message posted while a tab is in the cache, lost before, now reaches it:
+// test/tab-channel-bfcache.test.ts and test/sw-relay-bfcache.test.ts.
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { Tab, closeAllTabs, engine, uniqueName, waitUntil } from './helpers.js';

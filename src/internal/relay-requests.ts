@@ -5,6 +5,9 @@
  * nothing before it is started), so none is lost while this module loads.
  */
 
+// In the same chunk: the catch-up after the back/forward cache, which every relay loads as it opens.
+export { default as follow } from './relay-resume.js';
+
 /** A rejected `request()`: `code` is `timeout`, `worker-error` or `queue-full`. */
 export class RelayRequestError extends Error {
   constructor(

@@ -3,6 +3,22 @@
  * The service-worker side of `<sw-relay>`: relays each page's posts to every other window
  * client of the origin (the pages filter by channel; a worker may be stopped when idle, so it
  * keeps no subscriptions of its own) and answers `request()`s over their MessageChannel.
+ *
+ * The back/forward cache: a page in it gets nothing (Chromium's `clients.matchAll` leaves it
+ * out; WebKit drops what is posted to it). So every relayed post is numbered (`s`, in this
+ * worker instance `e`) and the newest `keep` are kept; a page back from the cache asks
+ * (`since`) for what was relayed after the last number it saw, and hears how many it can no
+ * longer have (`lost`).
+ *
+ * A browser stops an idle worker (Chromium after about 30 s) and starts a new instance on the
+ * next event, with nothing kept. So each instance saves its `{ e, s }` (Cache Storage, cache
+ * `realtime-elements:sw-relay`, one entry per registration scope; one write at a time, the newest
+ * value after it, inside the post's `waitUntil` so the worker is not stopped before it lands), and
+ * a new instance reads the previous one's as it starts (a `since` waits for it). A page whose last
+ * number is the previous instance's last missed nothing from it; one behind it missed `s` minus
+ * its number (`lost`). A page that last heard an instance before that, or past the saved number
+ * (the save failed, or the worker was killed before it landed), is told it cannot know:
+ * `restarted`.
  */
 
 export interface RelayOptions {
@@ -11,14 +27,38 @@ export interface RelayOptions {
    * window clients of the origin.
    */
   onRequest?: (data: unknown, context: { channel: string; clientId: string }) => unknown;
+  /**
+   * How many of the newest posts are kept for pages back from the back/forward cache (default
+   * 500); older ones are reported to such a page as lost.
+   */
+  keep?: number;
+}
+
+/** A relayed post as kept, and as sent to a page that catches up. */
+interface Kept {
+  s: number;
+  channel?: string;
+  sender?: string;
+  data: unknown;
+  /** the sending client */
+  from: string;
 }
 
 interface RelayEnvelope {
   rtRelay: 1;
-  kind: 'post' | 'request' | 'skip-waiting';
+  kind: 'post' | 'request' | 'skip-waiting' | 'since';
   channel?: string;
   sender?: string;
   data?: unknown;
+  /** `since`: the worker instance and the number of the last post the page saw */
+  e?: string;
+  s?: number;
+}
+
+/** A worker instance and the number of its last relayed post. */
+interface Mark {
+  e: string;
+  s: number;
 }
 
 const isRelayEnvelope = (value: unknown): value is RelayEnvelope =>
@@ -30,6 +70,62 @@ export function installRelay(
   options: RelayOptions = {},
 ): () => void {
   const windowClients = () => scope.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const keep = Math.max(0, options.keep ?? 500);
+  /** This worker instance (a stopped worker starts again with nothing kept). */
+  const epoch = Math.random().toString(36).slice(2);
+  let seq = 0;
+  const kept: Kept[] = [];
+
+  // Where this instance got to, for the next one (a stopped worker starts again from nothing).
+  const key = new URL('?realtime-elements-relay', scope.registration.scope).href;
+  const store = async () => scope.caches.open('realtime-elements:sw-relay');
+  /** The previous instance's last `{ e, s }`, read as this one starts (none: unknown). */
+  const previous: Promise<Mark | undefined> = store()
+    .then((cache) => cache.match(key))
+    .then((response) => response?.json() as Promise<Mark> | undefined)
+    .catch(() => undefined);
+  let saving: Promise<void> | undefined;
+  let unsaved = false;
+  /** Saves `{ e, s }` after a post: one write at a time, then the newest value (bursts coalesce). */
+  const save = (): Promise<void> => {
+    unsaved = true;
+    return (saving ??= (async () => {
+      await previous; // read before this instance's first write replaces it
+      while (unsaved) {
+        unsaved = false;
+        const mark = JSON.stringify({ e: epoch, s: seq } satisfies Mark);
+        await store()
+          .then((cache) => cache.put(key, new Response(mark)))
+          .catch(() => {}); // unsaved (storage full, no Cache Storage): a restart is `restarted`
+      }
+      saving = undefined;
+    })());
+  };
+
+  /** A page's `since`: what it missed, with how many it cannot have. */
+  const since = (envelope: RelayEnvelope, clientId: string, before?: Mark) => {
+    const known = envelope.e === epoch;
+    // The page last heard the instance before this one: it missed what that one relayed after.
+    // (A page past its saved number: that one was killed before its save landed, so unknown.)
+    const heard = Number(envelope.s) || 0;
+    const followed = !!envelope.e && !known && envelope.e === before?.e && heard <= before.s;
+    const behind = followed ? before!.s - heard : 0;
+    const after = known ? heard : 0;
+    // Numbers after its last that are no longer kept (any channel: the page counts them all).
+    const first = kept.length ? kept[0].s : seq + 1;
+    return {
+      e: epoch,
+      s: seq,
+      // A page that never heard a number (`e` unset) only learns where things stand.
+      m: envelope.e
+        ? kept
+            .filter((post) => post.s > after && post.from !== clientId)
+            .map(({ from: _, ...post }) => post)
+        : [],
+      lost: known || followed ? Math.max(0, first - after - 1) + behind : 0,
+      restarted: !!envelope.e && !known && !followed,
+    };
+  };
 
   const onMessage = (event: ExtendableMessageEvent) => {
     const envelope = event.data;
@@ -40,7 +136,25 @@ export function installRelay(
       event.waitUntil(scope.skipWaiting());
       return;
     }
+    if (envelope.kind === 'since') {
+      event.waitUntil(
+        previous.then((before) => event.ports[0]?.postMessage(since(envelope, clientId, before))),
+      );
+      return;
+    }
     if (envelope.kind === 'post') {
+      const s = ++seq;
+      if (keep) {
+        kept.push({
+          s,
+          channel: envelope.channel,
+          sender: envelope.sender,
+          data: envelope.data,
+          from: clientId,
+        });
+        if (kept.length > keep) kept.shift();
+      }
+      event.waitUntil(save());
       event.waitUntil(
         windowClients().then((clients) => {
           for (const client of clients) {
@@ -52,6 +166,8 @@ export function installRelay(
               channel: envelope.channel,
               sender: envelope.sender,
               data: envelope.data,
+              e: epoch,
+              s,
             });
           }
         }),

@@ -2,7 +2,8 @@
  * Service-worker scripts for `<sw-relay>` tests, under /sw-test/ (so that is their scope):
  * worker.js — the shipped relay worker, with a version comment the `sw-bump` command changes
  * (a byte-different script is an update); slow-worker.js — an existing classic worker that
- * uses the importScripts form and never answers requests; witness-worker.js — tells the pages
+ * uses the importScripts form and never answers requests; keep-2-worker.js — the relay keeping
+ * only 2 posts for pages back from the back/forward cache; witness-worker.js — tells the pages
  * of each request it handles (channel "requests-seen"); anything else — 404.
  */
 import { readFile } from 'node:fs/promises';
@@ -26,6 +27,12 @@ self.installRelay(self, { onRequest: (data) => {
   if (data === 'throw') throw new Error('handler failed');
   return { answered: data };
 } });
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));`;
+      } else if (file === 'keep-2-worker.js') {
+        // The relay keeping only its 2 newest posts for pages back from the back/forward cache.
+        context.type = 'text/javascript';
+        context.body = `importScripts('/dist/sw-relay-import.js');
+self.installRelay(self, { keep: 2 });
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));`;
       } else if (file === 'witness-worker.js') {
         // Tells every page of each request it handles, on the channel "requests-seen".

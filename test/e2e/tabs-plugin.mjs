@@ -447,6 +447,19 @@ export function tabsPlugin({ root = process.cwd() } = {}) {
             await cdp.detach();
           }
         }
+        case 'stop-service-workers': {
+          // Stops every running service worker at once, as Chromium does to an idle one (after
+          // about 30 s): DevTools ServiceWorker.stopAllWorkers.
+          chromiumOnly(session, command);
+          const cdp = await session.browser.getPage(session.id).createCDPSession();
+          try {
+            await cdp.send('ServiceWorker.enable');
+            await cdp.send('ServiceWorker.stopAllWorkers');
+            return true;
+          } finally {
+            await cdp.detach();
+          }
+        }
         case 'set-offline': {
           // Real network emulation: navigator.onLine flips and online/offline events fire.
           if (windows(session))

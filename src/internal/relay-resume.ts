@@ -1,0 +1,170 @@
+/**
+ * `<sw-relay>` and the back/forward cache (HTML § 7.4.6, `pageshow` with `persisted`), loaded
+ * when a relay opens. A page in the cache gets nothing the worker relays meanwhile (Chromium's
+ * `clients.matchAll` leaves it out; WebKit drops what is posted to it), so the worker numbers
+ * every relayed post and keeps the newest (`installRelay`'s `keep`, default 500). This page
+ * remembers the last number it heard; back from the cache it asks the worker (`since`) for
+ * what was relayed after it and delivers that first, in order, holding live relays until then
+ * and dropping their repeats. What it cannot have any more is told, never skipped silently: an
+ * `error` with code `message-lost` on every open relay of the page — posts older than the kept
+ * ones, posts relayed by a worker instance that the browser stopped meanwhile (it stops idle
+ * workers; the next instance knows how many came after this page's last, worker/relay.ts), or a
+ * worker that does not answer (an older relay).
+ */
+
+/** What this module uses of a `<sw-relay>` (private members, reached on purpose). */
+interface RelayHost {
+  readonly name: string;
+  readonly isConnected: boolean;
+  readonly state: string;
+  readonly registration?: ServiceWorkerRegistration;
+  readonly container?: ServiceWorkerContainer;
+  readonly onMessage: (event: MessageEvent) => void;
+  fail(code: string, message: string): void;
+  addEventListener(type: string, listener: () => void, options: { once: boolean }): void;
+}
+
+interface Numbered {
+  rtRelay?: number;
+  kind?: string;
+  channel?: string;
+  /** the worker instance */
+  e?: unknown;
+  /** its number for the post */
+  s?: unknown;
+}
+
+interface SinceReply {
+  e: string;
+  s: number;
+  m: Numbered[];
+  lost: number;
+  restarted: boolean;
+}
+
+/** A worker that has not answered `since` within this long (ms) is taken as unable to. */
+const ANSWER_WITHIN = 10_000;
+
+const hosts = new Set<RelayHost>();
+/** The newest post this page has heard of: the worker instance and its number. */
+let last: { e: string; s: number } | undefined;
+/** While catching up: live relays wait here, so what was missed comes first. */
+let held: MessageEvent[] | undefined;
+/** Posts (`<instance> <number>`) the catch-up delivered: their live copies are dropped. */
+let delivered = new Set<string>();
+const key = (data: Numbered, e = data.e) => `${e} ${data.s}`;
+let listening: ServiceWorkerContainer | undefined;
+
+const isRelayed = (data: Numbered | null): data is Numbered =>
+  data?.rtRelay === 1 && data.kind === 'message';
+
+function heard(data: Numbered): void {
+  const { e, s } = data;
+  if (typeof e === 'string' && typeof s === 'number' && (last?.e !== e || s > last.s)) {
+    last = { e, s };
+  }
+}
+
+/** Runs before every relay's own listener: notes numbers, holds and drops. */
+function gate(event: MessageEvent): void {
+  const data = event.data as Numbered | null;
+  if (!isRelayed(data)) return;
+  if (held) {
+    event.stopImmediatePropagation();
+    held.push(event);
+  } else if (delivered.delete(key(data))) {
+    event.stopImmediatePropagation();
+  } else heard(data);
+}
+
+/** Follows `host` (a relay that just opened or is opening) through the page lifecycle. */
+export default function followRelay(host: RelayHost): void {
+  const container = host.container;
+  if (!container) return; // closed again meanwhile
+  if (!listening) {
+    listening = container;
+    container.addEventListener('message', gate);
+    addEventListener('pageshow', restored);
+  }
+  // The gate goes first: a relay that listened before this module loaded listens again.
+  container.removeEventListener('message', host.onMessage);
+  container.addEventListener('message', host.onMessage);
+  // Relays removed from the page are forgotten (re-inserted, they follow again).
+  for (const known of hosts) if (!known.isConnected) hosts.delete(known);
+  hosts.add(host);
+  // Where things stand when it opens: what is relayed after that, and missed, is asked for.
+  if (host.state === 'open') locate(host);
+  else host.addEventListener('open', () => locate(host), { once: true });
+}
+
+/**
+ * Asks the worker for what this page missed since `last`. A page restored after its worker was
+ * replaced may still see the old one as active for a moment (WebKit 2.50), and a worker that is
+ * gone never answers: the current active worker is asked again while none has answered.
+ */
+function ask(host: RelayHost, answer: (reply?: SinceReply) => void): void {
+  const ports: MessagePort[] = [];
+  let asked: ServiceWorker | undefined;
+  const attempt = () => {
+    const worker = host.registration?.active;
+    if (!worker || worker === asked) return;
+    asked = worker;
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1);
+    port1.onmessage = ({ data }) => done(data as SinceReply);
+    worker.postMessage({ rtRelay: 1, kind: 'since', e: last?.e, s: last?.s }, [port2]);
+  };
+  const retry = setInterval(attempt, 250);
+  const timer = setTimeout(done, ANSWER_WITHIN);
+  function done(reply?: SinceReply): void {
+    clearInterval(retry);
+    clearTimeout(timer);
+    for (const port of ports.splice(0)) port.close();
+    answer(reply);
+  }
+  attempt();
+  if (!asked) done();
+}
+
+function locate(host: RelayHost): void {
+  if (!last) ask(host, (reply) => reply && !last && heard(reply));
+}
+
+function restored(event: PageTransitionEvent): void {
+  if (!event.persisted || held) return;
+  for (const host of hosts) if (!host.isConnected) hosts.delete(host);
+  const open = [...hosts].filter((host) => host.state === 'open');
+  const asked = open.find((host) => host.registration?.active);
+  if (!asked) return;
+  held = [];
+  ask(asked, (reply) => {
+    const waiting = held ?? [];
+    held = undefined;
+    const missing = !reply
+      ? 'The relay worker did not say what it relayed while this tab was in the back/forward cache (an older relay?): messages may be missing.'
+      : reply.restarted
+        ? 'The relay worker was stopped and started again while this tab was in the back/forward cache: what the previous one relayed meanwhile may be missing.'
+        : reply.lost
+          ? `${reply.lost} message(s) relayed while this tab was in the back/forward cache are no longer kept by the worker (it keeps the newest, installRelay's keep, and nothing of an instance the browser stopped).`
+          : '';
+    if (missing) for (const host of open) if (host.isConnected) host.fail('message-lost', missing);
+    delivered = new Set();
+    if (reply) {
+      last = { e: reply.e, s: reply.s };
+      for (const post of reply.m) {
+        delivered.add(key(post, reply.e));
+        const relayed = { ...post, rtRelay: 1, kind: 'message', e: reply.e };
+        for (const host of hosts) {
+          if (host.isConnected) host.onMessage(new MessageEvent('message', { data: relayed }));
+        }
+      }
+    }
+    // Live relays that came meanwhile, in order, without what the catch-up delivered.
+    for (const live of waiting) {
+      const data = live.data as Numbered;
+      if (delivered.delete(key(data))) continue;
+      heard(data);
+      for (const host of hosts) if (host.isConnected) host.onMessage(live);
+    }
+  });
+}
