@@ -29,6 +29,9 @@ import { selectedEngines } from '../test/engines.mjs';
 import { faultSuites } from '../test/fault-suites.mjs';
 
 const args = process.argv.slice(2);
+const [major, minor] = process.versions.node.split('.').map(Number);
+/** `node --test --test-force-exit`: Node 20.14 and later. */
+const forceExit = major > 20 || (major === 20 && minor >= 14);
 const only = [];
 const picked = [];
 let faults = false;
@@ -87,6 +90,10 @@ const nodeStep = {
   args: [
     '--test',
     `--test-concurrency=${process.env.NODE_TEST_CONCURRENCY ?? 2}`,
+    // A file whose tests have all ended but that something keeps alive (CI saw the demo test
+    // idle for minutes on a file watcher after its last test) ends then, instead of hanging the
+    // run until CI's limit. Node 20.14 and later.
+    ...(forceExit ? ['--test-force-exit'] : []),
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     // FILE_TIMES=<path>: each file's time too (test/node/file-times-reporter.mjs), `%s` = node.

@@ -67,8 +67,11 @@ function demoSuite(engine) {
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    try {
+      await browser?.close();
+    } finally {
+      await server?.stop();
+    }
   });
 
   const open = (path, origin = server.url) => browser.open(new URL(path, origin).href);
