@@ -127,7 +127,7 @@ export class PollFeedElement<In = unknown> extends RetryingElement<PollFeedEvent
   }
 
   protected override acquire(): void {
-    if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
+    if (!this.src) return this.missing('src');
     try {
       new URL(this.src, document.baseURI);
     } catch {

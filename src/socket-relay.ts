@@ -349,7 +349,7 @@ export class SocketRelayElement<In = unknown, Out = In> extends RetryingElement<
 
   protected override acquire(): void {
     this.stopped = false;
-    if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
+    if (!this.src) return this.missing('src');
     if (!this.url()) {
       return this.halt('invalid-url', `"${this.src}" is not a URL.`);
     }

@@ -213,7 +213,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
       this.streamOrigin = undefined;
     }
     this.cursorSource = source;
-    if (!this.src) return this.fail('missing-src', `<${this.localName}> needs a src attribute.`);
+    if (!this.src) return this.missing('src');
     try {
       new URL(this.src, document.baseURI);
     } catch {
@@ -327,7 +327,7 @@ export class SseFeedElement<In = unknown> extends RetryingElement<SseFeedEventMa
     // A listener of the event that brought us here already chose (close(), reconnect(), …).
     if (this.superseded) return;
     if (this.once && !answered && !this.cursor) {
-      this.fail('interrupted', 'The stream was cut before its end and has no id to resume from.');
+      this.fail('interrupted', 'Cut before its end, with no id to resume from.');
       return this.stop('error');
     }
     const wasOpen = this.state === 'open';

@@ -177,7 +177,7 @@ export class StorageSyncElement<T = unknown> extends RealtimeElement<StorageSync
 
   protected override acquire(): void {
     if (!this.key) {
-      this.fail('missing-key', `<${this.localName}> needs a key attribute.`);
+      this.missing('key');
       return;
     }
     if (!storageValueTypes.includes(this.type) || !['local', 'session'].includes(this.storage)) {

@@ -128,7 +128,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
   }
 
   protected override acquire(): void {
-    if (!this.name) return this.fail('missing-name', `<${this.localName}> needs a name attribute.`);
+    if (!this.name) return this.missing('name');
     let container: ServiceWorkerContainer | undefined;
     try {
       container = navigator.serviceWorker;

@@ -219,7 +219,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
 
   protected override acquire(): void {
     if (!this.name) {
-      this.fail('missing-name', `<${this.localName}> needs a name attribute.`);
+      this.missing('name');
       return;
     }
     // `retain`, `presence` and `prefer-visible` are read as the channel opens (set them in the
@@ -278,7 +278,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   private attach(channel: Channel): void {
     channel.onmessage = (event) => this.deliver(event.data, event.origin);
     channel.onmessageerror = () =>
-      this.fail('deserialize-failed', 'A message arrived that could not be deserialized.');
+      this.fail('deserialize-failed', 'A message could not be deserialized.');
     channel.onerror = (event) => this.fail(event.code, event.message);
     this.channel = channel;
     this.setState('open');

@@ -403,4 +403,9 @@ export abstract class RealtimeElement<
   protected fail(code: string, message: string, init?: RealtimeErrorInit): void {
     this.emit(new RealtimeErrorEvent(code, message, init) as M['error']);
   }
+
+  /** Reports a required attribute (`src`, `name`, `key`) that is not set: `missing-<attribute>`. */
+  protected missing(attribute: string): void {
+    this.fail(`missing-${attribute}`, `<${this.localName}> needs a ${attribute} attribute.`);
+  }
 }
