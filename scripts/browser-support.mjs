@@ -206,12 +206,12 @@ const nativeRow = '`<sse-feed>` native mode (EventSource)';
  * that engine proves it); "Open:" marks what it cannot change.
  */
 const cacheRow = 'back/forward cache (network elements)';
-const leavingOpen =
-  'Open (red team of #22): a connection still being set up when a navigation starts (not yet `open`) reports a `network` error before `pagehide` in Firefox and WebKit; an open one pauses quietly.';
+const leaving =
+  "Firefox and WebKit cut a leaving page's requests, sockets and lazy chunk loads when the navigation starts, before `pagehide`: every failure of the network's kind from `beforeunload` on pauses the element quietly (open or still connecting), and it resumes from its cursor if the page stays (a 204, a download) or comes back.";
 
 export const differences = [
-  [cacheRow, 'firefox', leavingOpen],
-  [cacheRow, 'webkit', leavingOpen],
+  [cacheRow, 'firefox', leaving],
+  [cacheRow, 'webkit', leaving],
   [
     cacheRow,
     'webkit',
