@@ -40,8 +40,8 @@ interface Unacked {
   to: ServiceWorker | null;
 }
 
-/** Per sender id (an element of this page): its posts not yet acknowledged, by number. */
-const senders = new Map<string, Map<number, Unacked>>();
+/** Per relay of this page: its posts not yet acknowledged, by number (gone with the relay). */
+const senders = new WeakMap<Host, Map<number, Unacked>>();
 /** Per sender id (any page): the newest number delivered here. */
 const delivered = new Map<string, number>();
 /** Senders remembered for dropping repeats (the oldest is forgotten first). */
@@ -54,9 +54,9 @@ const CHECK_EVERY = 500;
  * each time the relay opens; wraps its `send` once.
  */
 export function track(host: Host): void {
-  if (senders.has(host.senderId)) return;
+  if (senders.has(host)) return;
   const unacked = new Map<number, Unacked>();
-  senders.set(host.senderId, unacked);
+  senders.set(host, unacked);
   const send = host.send;
   let count = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -76,12 +76,12 @@ export function track(host: Host): void {
   };
 
   host.send = (envelope, port) => {
-    if (envelope.kind != 'post') return send.call(host, envelope, port);
     // A queued post comes through here again when it is flushed: it keeps its number.
-    envelope.n ??= ++count;
+    if (envelope.kind == 'post') envelope.n ??= ++count;
+    // Before anything newer (a request too): what the previous worker did not acknowledge.
     const active = handOver();
     const sent = send.call(host, envelope, port);
-    if (!sent) return sent;
+    if (!sent || !envelope.n) return sent;
     unacked.delete(envelope.n); // re-inserted: the map stays in the order posts were sent
     unacked.set(envelope.n, {
       envelope,
@@ -102,9 +102,9 @@ export function track(host: Host): void {
   };
 }
 
-/** The worker relayed a post of this page: it need not be handed over. */
-export function acknowledged(data: Numbered): void {
-  if (data.sender && typeof data.n == 'number') senders.get(data.sender)?.delete(data.n);
+/** The worker relayed a post of one of `hosts` (this page's relays): it need not be handed over. */
+export function acknowledged(data: Numbered, hosts: Iterable<Host>): void {
+  for (const host of hosts) if (host.senderId === data.sender) senders.get(host)?.delete(data.n!);
 }
 
 /**

@@ -80,7 +80,7 @@ function gate(event: MessageEvent): void {
   const data = event.data as Numbered | null;
   if (data?.rtRelay !== 1) return;
   if (data.kind === 'ack') {
-    acknowledged(data);
+    acknowledged(data, hosts as Iterable<never>);
     heard(data);
   }
   if (data.kind !== 'message') return;
