@@ -167,14 +167,18 @@ describe(`<sw-relay> and the back/forward cache (${engine})`, () => {
   // waits for its waitUntil: the test waits for the stopped one's last number to be saved.
   const saved = async (s: number) => {
     const key = new URL('?realtime-elements-relay', here.serviceWorkerRegistration!.scope).href;
+    let last: unknown;
     await waitUntil(
       async () => {
         const response = await (await caches.open('realtime-elements:sw-relay')).match(key);
-        return ((await response?.json()) as { s?: number } | undefined)?.s === s;
+        last = await response?.json();
+        return (last as { s?: number } | undefined)?.s === s;
       },
       15_000,
       `the worker's number ${s} saved`,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message} (saved: ${JSON.stringify(last)})`);
+    });
   };
   const stopWorkers = () => executeServerCommand('stop-service-workers');
   const restartCases = [
