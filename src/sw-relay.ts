@@ -124,6 +124,8 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     const waiting = this.registration?.waiting;
     if (!waiting) return;
     this.switching = true;
+    // Followed here, not through `controllerchange`: a page outside the scope never gets one.
+    waiting.addEventListener('statechange', this.onWorkerChange);
     waiting.postMessage({ rtRelay: 1, kind: 'skip-waiting' });
   }
 
@@ -137,7 +139,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     }
     // Firefox gives opaque origins a container whose every promise rejects.
     if (!container || origin == 'null') {
-      return this.halt('unsupported', 'No service workers here (an insecure or opaque origin).');
+      return this.halt('unsupported', 'No service workers here (insecure or opaque origin).');
     }
     if (!local.has(this.name)) local.set(this.name, new Set());
     local.get(this.name)!.add(this);
@@ -174,6 +176,9 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
   }
 
   protected override release(): void {
+    // Removed with posts still waiting for a worker (a "goodbye" as it unmounts): `follow` of a
+    // relay not connected sends them anyway (internal/relay-delivery.ts, `drain`).
+    void import('./internal/relay-requests.js').then((m) => m.follow(this as never));
     this.session++;
     local.get(this.name)?.delete(this);
     this.container?.removeEventListener('message', this.onMessage);
@@ -226,7 +231,11 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     // registration has its successor; unregistered, and its pages claimed by a new
     // registration (Firefox, WebKit), it has none and relays nothing: open again as for a new
     // `src`, on the registration the scope has now.
-    active.onstatechange = () => registration.active || this.requestUpdate('src');
+    // A listener, not `onstatechange`: the page has one object per worker for all its relays.
+    active.addEventListener(
+      'statechange',
+      () => registration != this.registration || registration.active || this.requestUpdate('src'),
+    );
     this.setState('open');
     if (!this.announcedOpen) this.emit(new Event('open'));
     this.announcedOpen = true;

@@ -94,15 +94,16 @@ describe('<sw-relay> when the worker goes', () => {
   });
 
   // The other half of that promise: a post the old worker relayed but did not acknowledge (here
-  // it never does) is handed to the new one too, and the pages that already had it drop it.
+  // it acknowledges only its first, as if terminated after relaying the others) is handed to the
+  // new one too, and the pages that already had it drop it.
   it('posts handed to the next worker after the old one relayed them are delivered once', async () => {
     const name = uniqueName('repeats');
     const el = await fixture<SwRelayElement<number>>(
-      html`<sw-relay src="/sw-test/no-ack-worker.js" name=${name}></sw-relay>`,
+      html`<sw-relay src="/sw-test/ack-first-worker.js" name=${name}></sw-relay>`,
     );
     await waitUntil(() => el.state === 'open', 30_000, 'open');
     const tab = await Tab.open('/sw-test/tab.html');
-    await relayIn(tab, name, '/sw-test/no-ack-worker.js');
+    await relayIn(tab, name, '/sw-test/ack-first-worker.js');
     for (const n of [1, 2, 3]) el.post(n);
     await tab.waitFor('window.log.length === 3');
     const before = el.serviceWorkerRegistration!.active;

@@ -9,8 +9,9 @@
  * the sending page once relayed (`ack`, worker/relay.ts); a post not acknowledged is handed to
  * the next worker the relay posts to, before anything newer, in order; and a page drops a
  * sender's number it has already delivered (the old worker may have relayed it to some pages
- * before it went). A worker that never acknowledges (an older relay) only costs memory: the
- * newest `queue-limit` posts are kept for a handover.
+ * before it went). Only posts to a worker that has acknowledged one are handed over: one that
+ * never does (an older relay) may have relayed them all, and handing them over would deliver
+ * them to tabs that opened since — posts from before they existed.
  */
 
 interface Envelope {
@@ -27,11 +28,14 @@ interface Host {
   readonly senderId: string;
   readonly isConnected: boolean;
   readonly state: string;
+  readonly src: string;
+  readonly scope: string;
   readonly registration?: ServiceWorkerRegistration;
-  readonly queue: { envelope: object }[];
+  queue: { envelope: object; port?: MessagePort }[];
   readonly switching: boolean;
   readonly queueLimit: number;
   send(envelope: Envelope, port?: MessagePort): boolean;
+  addEventListener(type: string, listener: () => void): void;
 }
 
 /** A sent post until the worker acknowledges it; `to`: the worker it went to (null: queued). */
@@ -44,8 +48,10 @@ interface Unacked {
 const senders = new WeakMap<Host, Map<number, Unacked>>();
 /** Per sender id (any page): the newest number delivered here. */
 const delivered = new Map<string, number>();
-/** Senders remembered for dropping repeats (the oldest is forgotten first). */
-const REMEMBERED = 1000;
+/** Senders remembered for dropping repeats (the least recently heard is forgotten first). */
+const REMEMBERED = 10_000;
+/** Workers that have acknowledged a post of this page (`ack`'s `source`). */
+const ackers = new WeakSet<object>();
 /** How often (ms) a relay with posts not acknowledged checks whether its worker changed. */
 const CHECK_EVERY = 500;
 
@@ -57,6 +63,7 @@ export function track(host: Host): void {
   if (senders.has(host)) return;
   const unacked = new Map<number, Unacked>();
   senders.set(host, unacked);
+  host.addEventListener('statechange', () => drain(host));
   const send = host.send;
   let count = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -66,8 +73,10 @@ export function track(host: Host): void {
     const active = host.registration?.active;
     // Not now: the element queues, and flushes through `send` when a worker is active.
     if (host.state != 'open' || !active || host.switching || host.queue.length) return;
-    for (const entry of unacked.values()) {
-      if (entry.to && entry.to !== active) {
+    for (const [n, entry] of unacked) {
+      if (!entry.to || entry.to === active) continue;
+      if (!ackers.has(entry.to)) unacked.delete(n);
+      else {
         entry.to = active;
         active.postMessage(entry.envelope);
       }
@@ -82,7 +91,7 @@ export function track(host: Host): void {
     const active = handOver();
     const sent = send.call(host, envelope, port);
     if (!sent || !envelope.n) return sent;
-    unacked.delete(envelope.n); // re-inserted: the map stays in the order posts were sent
+    // A flushed post keeps its place: the map stays in the order of the numbers.
     unacked.set(envelope.n, {
       envelope,
       to: host.queue.at(-1)?.envelope === envelope ? null : (active ?? null),
@@ -102,8 +111,12 @@ export function track(host: Host): void {
   };
 }
 
-/** The worker relayed a post of one of `hosts` (this page's relays): it need not be handed over. */
-export function acknowledged(data: Numbered, hosts: Iterable<Host>): void {
+/**
+ * The worker (`source`) relayed a post of one of `hosts` (this page's relays): it need not be
+ * handed over.
+ */
+export function acknowledged(data: Numbered, hosts: Iterable<Host>, source: unknown): void {
+  if (source) ackers.add(source);
   for (const host of hosts) if (host.senderId === data.sender) senders.get(host)?.delete(data.n!);
 }
 
@@ -120,4 +133,39 @@ export function fresh(data: Numbered): boolean {
   delivered.set(sender, n);
   if (delivered.size > REMEMBERED) delivered.delete(delivered.keys().next().value!);
   return true;
+}
+
+/**
+ * A relay removed while posts wait for an active worker (a "goodbye" posted as it unmounts):
+ * they were accepted, so they are sent once the worker is active — unless it is added again
+ * (then it sends them itself). A disabled relay keeps them until it is enabled again.
+ */
+export function drain(host: Host): void {
+  if (host.isConnected || !host.queue.length) return;
+  const container = navigator.serviceWorker;
+  void (
+    host.src
+      ? container.register(
+          new URL(host.src, document.baseURI),
+          host.scope ? { scope: host.scope } : {},
+        )
+      : container.ready
+  ).then(
+    (registration) => {
+      const flush = () => {
+        const active = registration.active;
+        if (host.isConnected) return;
+        if (active?.state != 'activated')
+          return void (registration.installing ?? registration.waiting ?? active)?.addEventListener(
+            'statechange',
+            flush,
+            { once: true },
+          );
+        for (const { envelope, port } of host.queue.splice(0))
+          active.postMessage(envelope, port ? [port] : []);
+      };
+      flush();
+    },
+    () => {},
+  );
 }

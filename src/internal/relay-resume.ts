@@ -12,7 +12,7 @@
  * worker that does not answer (an older relay).
  */
 
-import { acknowledged, fresh, track } from './relay-delivery.js';
+import { acknowledged, drain, fresh, track } from './relay-delivery.js';
 
 /** What this module uses of a `<sw-relay>` (private members, reached on purpose). */
 interface RelayHost {
@@ -80,7 +80,7 @@ function gate(event: MessageEvent): void {
   const data = event.data as Numbered | null;
   if (data?.rtRelay !== 1) return;
   if (data.kind === 'ack') {
-    acknowledged(data, hosts as Iterable<never>);
+    acknowledged(data, hosts as Iterable<never>, event.source);
     heard(data);
   }
   if (data.kind !== 'message') return;
@@ -96,7 +96,9 @@ function gate(event: MessageEvent): void {
 /** Follows `host` (a relay that just opened or is opening) through the page lifecycle. */
 export default function followRelay(host: RelayHost): void {
   const container = host.container;
-  if (!container) return; // closed again meanwhile
+  // Closed (the element calls this as it releases too): posts still queued in a relay removed
+  // from the page are sent all the same.
+  if (!container) return drain(host as never);
   track(host as never);
   if (!listening) {
     listening = container;
@@ -115,22 +117,27 @@ export default function followRelay(host: RelayHost): void {
 }
 
 /**
- * Asks the worker for what this page missed since `last`. A page restored after its worker was
- * replaced may still see the old one as active for a moment (WebKit 2.50), and a worker that is
- * gone never answers: the current active worker is asked again while none has answered.
+ * Asks `worker()` (the active worker of `scope`'s registration) for what this page missed since
+ * its position there. A page restored after its worker was replaced may still see the old one
+ * as active for a moment (WebKit 2.50), and a worker that is gone never answers: the current
+ * active worker is asked again while none has answered.
  */
-function ask(host: RelayHost, answer: (reply?: SinceReply) => void): void {
+function ask(
+  worker: () => ServiceWorker | null | undefined,
+  scope: string,
+  answer: (reply?: SinceReply) => void,
+): void {
   const ports: MessagePort[] = [];
   let asked: ServiceWorker | undefined;
   const attempt = () => {
-    const worker = host.registration?.active;
-    if (!worker || worker === asked) return;
-    asked = worker;
+    const active = worker();
+    if (!active || active === asked) return;
+    asked = active;
     const { port1, port2 } = new MessageChannel();
     ports.push(port1);
     port1.onmessage = ({ data }) => done(data as SinceReply);
-    const mark = last.get(scopeOf(host));
-    worker.postMessage({ rtRelay: 1, kind: 'since', e: mark?.e, s: mark?.s }, [port2]);
+    const mark = last.get(scope);
+    active.postMessage({ rtRelay: 1, kind: 'since', e: mark?.e, s: mark?.s }, [port2]);
   };
   const retry = setInterval(attempt, 250);
   const timer = setTimeout(done, ANSWER_WITHIN);
@@ -146,67 +153,82 @@ function ask(host: RelayHost, answer: (reply?: SinceReply) => void): void {
 
 function locate(host: RelayHost): void {
   const scope = scopeOf(host);
-  if (!last.has(scope))
-    ask(host, (reply) => reply && !last.has(scope) && heard({ r: scope, ...reply }));
+  if (!last.has(scope)) {
+    ask(
+      () => host.registration?.active,
+      scope,
+      (reply) => reply && !last.has(scope) && heard({ r: scope, ...reply }),
+    );
+  }
 }
+
+/** The relays of this page that listen now (a disabled or removed one has no container). */
+const listeners = () => [...hosts].filter((host) => host.container);
 
 function restored(event: PageTransitionEvent): void {
   if (!event.persisted) return;
   for (const host of hosts) if (!host.isConnected) hosts.delete(host);
-  const scopes = new Map<string, RelayHost[]>();
-  for (const host of hosts) {
-    if (host.state !== 'open') continue;
-    const scope = scopeOf(host);
-    scopes.set(scope, [...(scopes.get(scope) ?? []), host]);
-  }
-  // A scope no relay of this page follows now: what it heard is out of date (a relay added
-  // later starts from where the worker is, never from the posts of an earlier absence).
-  for (const scope of last.keys()) if (!scopes.has(scope)) last.delete(scope);
-  for (const [scope, open] of scopes) catchUp(scope, open);
+  const open = [...hosts].filter((host) => host.state === 'open');
+  // No relay listened while the page was away: what it heard is out of date (a relay added later
+  // starts from where the worker is, never from the posts of an earlier absence).
+  if (!open.length) return last.clear();
+  // Every registration this page heard from, not only its relays' own: a worker relays every
+  // channel to every tab of the origin, so a relay hears posts made through another scope.
+  for (const scope of new Set([...last.keys(), ...open.map(scopeOf)])) catchUp(scope, open);
 }
 
 /** Back from the cache: asks `scope`'s worker what was missed and delivers it first, in order. */
 function catchUp(scope: string, open: RelayHost[]): void {
-  const asked = open.find((host) => host.registration?.active);
-  if (!asked || held.has(scope)) return;
+  if (held.has(scope)) return;
   held.set(scope, []);
-  ask(asked, (reply) => {
-    const waiting = held.get(scope) ?? [];
-    held.delete(scope);
-    const missing = !reply
-      ? 'the relay worker did not answer (an older relay?)'
-      : reply.restarted
-        ? 'the relay worker restarted'
-        : reply.lost
-          ? `${reply.lost} of them are no longer kept (installRelay's keep)`
-          : '';
-    if (missing) {
-      for (const host of open) {
-        if (host.isConnected)
-          host.fail(
-            'message-lost',
-            `Messages relayed while this tab was in the back/forward cache may be missing: ${missing}.`,
-          );
-      }
-    }
-    delivered = new Set();
-    if (reply) {
-      last.set(scope, { e: reply.e, s: reply.s });
-      for (const post of reply.m) {
-        delivered.add(key(post, reply.e));
-        if (!fresh(post)) continue;
-        const relayed = { ...post, rtRelay: 1, kind: 'message', e: reply.e, r: scope };
-        for (const host of hosts) {
-          if (host.isConnected) host.onMessage(new MessageEvent('message', { data: relayed }));
-        }
-      }
-    }
-    // Live relays that came meanwhile, in order, without what the catch-up delivered.
-    for (const live of waiting) {
-      const data = live.data as Numbered;
-      if (delivered.delete(key(data)) || !fresh(data)) continue;
-      heard(data);
-      for (const host of hosts) if (host.isConnected) host.onMessage(live);
-    }
-  });
+  // The page's one object for the registration: a relay's own, or one it only heard from.
+  void listening!
+    .getRegistration(scope)
+    .catch(() => undefined)
+    .then((found) => {
+      // `getRegistration` finds the registration whose scope covers the URL: only the same one.
+      const same = found?.scope === scope ? found : undefined;
+      ask(
+        () => same?.active,
+        scope,
+        (reply) => {
+          const waiting = held.get(scope) ?? [];
+          held.delete(scope);
+          const missing = !reply
+            ? 'no answer (an older relay worker?)'
+            : reply.restarted
+              ? 'the worker restarted'
+              : reply.lost
+                ? `${reply.lost} of them are no longer kept`
+                : '';
+          if (missing) {
+            for (const host of open) {
+              if (host.isConnected)
+                host.fail(
+                  'message-lost',
+                  `Posts relayed while this tab was in the back/forward cache may be missing: ${missing}.`,
+                );
+            }
+          }
+          delivered = new Set();
+          if (reply) {
+            last.set(scope, { e: reply.e, s: reply.s });
+            for (const post of reply.m) {
+              delivered.add(key(post, reply.e));
+              if (!fresh(post)) continue;
+              const relayed = { ...post, rtRelay: 1, kind: 'message', e: reply.e, r: scope };
+              for (const host of listeners())
+                host.onMessage(new MessageEvent('message', { data: relayed }));
+            }
+          }
+          // Live relays that came meanwhile, in order, without what the catch-up delivered.
+          for (const live of waiting) {
+            const data = live.data as Numbered;
+            if (delivered.delete(key(data)) || !fresh(data)) continue;
+            heard(data);
+            for (const host of listeners()) host.onMessage(live);
+          }
+        },
+      );
+    });
 }

@@ -5,8 +5,8 @@
  * uses the importScripts form and never answers requests; keep-2-worker.js — the relay keeping
  * only 2 posts for pages back from the back/forward cache; witness-worker.js — tells the pages
  * of each request it handles (channel "requests-seen"); no-ack-worker.js — the relay with its
- * acknowledgements to the sending page dropped (as an older relay, or one terminated after
- * relaying), versioned like worker.js; anything else — 404.
+ * acknowledgements to the sending page dropped (as an older relay); ack-first-worker.js — the
+ * same after its first (as one terminated after relaying); both versioned like worker.js; anything else — 404.
  */
 import { readFile } from 'node:fs/promises';
 
@@ -36,11 +36,12 @@ self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim(
         context.body = `importScripts('/dist/sw-relay-import.js');
 self.installRelay(self, { keep: 2 });
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));`;
-      } else if (file === 'no-ack-worker.js') {
+      } else if (file === 'no-ack-worker.js' || file === 'ack-first-worker.js') {
         context.type = 'text/javascript';
         context.body = `const postMessage = Client.prototype.postMessage;
+let acks = ${file === 'no-ack-worker.js' ? 0 : 1};
 Client.prototype.postMessage = function (message, ...rest) {
-  if (message?.kind !== 'ack') return postMessage.call(this, message, ...rest);
+  if (message?.kind !== 'ack' || acks-- > 0) return postMessage.call(this, message, ...rest);
 };
 importScripts('/dist/sw-relay-import.js');
 self.installRelay(self);
