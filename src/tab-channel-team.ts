@@ -129,15 +129,16 @@ export interface TeamHost {
 
 /** Joins `host`'s channel, unless it closed (or re-opened) since it asked (`generation`). */
 export async function join(host: TeamHost, generation: number): Promise<TabTeam | undefined> {
-  E = await import('./shared/leader-election.js');
-  if (host.generation !== generation) return undefined;
+  // Never rejects (the element's posts wait on it): a failed load of the election's chunk (the
+  // network, or the page leaving while it loads: Firefox) is the element's `unsupported` error.
   try {
-    return (host.team = new TabTeam(host));
+    E = await import('./shared/leader-election.js');
+    if (host.generation === generation) return (host.team = new TabTeam(host));
   } catch (cause) {
+    if (host.generation !== generation) return;
     host.early = undefined;
-    host.fail('unsupported', 'elect, retain, presence and requests need BroadcastChannel.', {
-      cause,
-    });
+    const text = E ? 'elect, retain, presence and requests need BroadcastChannel.' : String(cause);
+    host.fail('unsupported', text, { cause });
   }
 }
 
