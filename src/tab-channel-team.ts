@@ -396,7 +396,8 @@ export class TabTeam {
       !stamped.x &&
       !this.host.early?.some((data) => same(data, stamped.d))
     ) {
-      this.host.emit(message({ data: stamped.d, retained: true }));
+      // A copy: the page may change what it is given; what is held is handed to newcomers.
+      this.host.emit(message({ data: structuredClone(stamped.d), retained: true }));
     }
   }
 

@@ -304,7 +304,8 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   }
 
   private deliver(data: unknown, origin: string): void {
-    this.early?.push(data);
+    // (a copy: the page may change what it is given)
+    this.early?.push(structuredClone(data));
     this.emit(new RealtimeMessageEvent({ data, origin }));
   }
 }

@@ -489,6 +489,62 @@ describe(`<tab-channel> members coming back, on the wire (${engine})`, () => {
     expect(got).to.deep.equal([]);
   });
 
+  // Input 9's kind (kept by reference) on the retained message: the page changes what it is given.
+  it('retain: the page changes the retained message it was given; a newcomer still gets it as it was posted', async () => {
+    const name = uniqueName('wire-retained-copy');
+    probe = await channel(`realtime-elements:tab-channel:${name}`);
+    probe.onmessage = ({ data }) => {
+      if (data.k === 'ask') send('ret', { c: 1e15, f: 'probe', d: { items: 1 }, t: data.f });
+    };
+    here = document.createElement('tab-channel') as TabChannelElement<unknown>;
+    here.name = name;
+    here.setAttribute('retain', '');
+    got = [];
+    here.addEventListener('message', (event: TabChannelMessageEvent) => {
+      if (event.reply) return event.reply('ok');
+      got.push({ data: structuredClone(event.data), retained: event.retained ?? null });
+      (event.data as { items: number }).items = 2; // the page's state moves on
+    });
+    document.body.append(here);
+    await waitUntil(() => got.length > 0, 15_000, 'the retained message');
+    heard = [];
+    probe.onmessage = ({ data }) => heard.push(data);
+    expect(await ask()).to.deep.equal([{ items: 1 }]);
+    expect(got).to.deep.equal([{ data: { items: 1 }, retained: true }]);
+  });
+
+  it('retain: a live post the page changed, then the same post as the answer to its ask: delivered once', async () => {
+    const name = uniqueName('wire-early-copy');
+    let asker = '';
+    probe = await channel(`realtime-elements:tab-channel:${name}`);
+    probe.onmessage = ({ data }) => {
+      if (data.k === 'ask') asker = data.f;
+      heard.push(data);
+    };
+    heard = [];
+    const poster = await channel(name);
+    here = document.createElement('tab-channel') as TabChannelElement<unknown>;
+    here.name = name;
+    here.setAttribute('retain', '');
+    got = [];
+    here.addEventListener('message', (event: TabChannelMessageEvent) => {
+      if (event.reply) return event.reply('ok');
+      got.push({ data: structuredClone(event.data), retained: event.retained ?? null });
+      (event.data as { n: number }).n = 99; // the page's state moves on
+    });
+    document.body.append(here);
+    await here.join();
+    await waitUntil(() => !!asker, 15_000, 'its ask');
+    // Posted by plain BroadcastChannel code, live; then a member answers the ask with it.
+    poster.postMessage({ n: 2 });
+    await waitUntil(() => got.length > 0, 15_000, 'the live post');
+    poster.close();
+    send('ret', { c: 1e15, f: 'probe', d: { n: 2 }, t: asker });
+    send('req', { i: 'sync', t: here.tabId, l: false, d: 'sync' });
+    await waitUntil(() => heard.some((m) => m.k === 'res'), 15_000, 'the reply');
+    expect(got).to.deep.equal([{ data: { n: 2 }, retained: null }]);
+  });
+
   it('request(): a request sent again gets the reply as it was given, not as the page changed it since', async () => {
     const name = uniqueName('wire-reply-copy');
     await open(name, 'presence', 'cart');
