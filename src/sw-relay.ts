@@ -233,7 +233,8 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     if (this.superseded) return; // a listener disabled or removed the relay: nothing is flushed
     const waiting = this.queue;
     this.queue = [];
-    for (const { envelope, port } of waiting) active.postMessage(envelope, port ? [port] : []);
+    // Through `send`: what was not acknowledged goes first (internal/relay-delivery.ts).
+    for (const { envelope, port } of waiting) this.send(envelope, port);
   };
 
   private readonly onUpdateFound = (): void => {

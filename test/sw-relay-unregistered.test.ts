@@ -1,4 +1,5 @@
 import { expect, fixture, html } from '@open-wc/testing';
+import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/sw-relay-define.js';
 import { RelayRequestError, SwRelayElement } from '../src/sw-relay.js';
 import { RealtimeErrorEvent } from '../src/index.js';
@@ -51,6 +52,81 @@ describe('<sw-relay> when the worker goes', () => {
     expect(await later.waitFor('window.log.length && window.log')).to.deep.equal([
       'to the later tab',
     ]);
+  });
+
+  // The kind behind the test above (it lost 'to the later tab' in WebKit, CI of stops 32 and 33):
+  // a post handed to a worker in the moment it is terminated (its registration unregistered and
+  // its last client claimed by a new one) is dropped by the browser with no error. Posts every
+  // 2 ms across that moment: each arrives once, in order — the sender keeps what the worker has
+  // not acknowledged and hands it to the next worker, the receiver drops what it already had.
+  it('posts made while the unregistered worker is terminated arrive once each, in order', async () => {
+    const name = uniqueName('handover');
+    const el = await fixture<SwRelayElement<number>>(
+      html`<sw-relay src="/sw-test/worker.js" name=${name}></sw-relay>`,
+    );
+    await waitUntil(() => el.state === 'open', 30_000, 'open');
+    const before = el.serviceWorkerRegistration;
+    const first = await Tab.open('/sw-test/tab.html');
+    await relayIn(first, name);
+    expect(await before!.unregister()).to.equal(true);
+    let n = 0;
+    const posting = setInterval(() => el.post(++n), 2);
+    try {
+      // A tab loaded now registers afresh; its worker claims `first`: the old one is terminated.
+      const later = await Tab.open('/sw-test/tab.html');
+      await relayIn(later, name);
+      // The old worker goes when its registration is cleared: in WebKit at once, in Chromium and
+      // Firefox when this page lets it go (it may outlive the test). 100 more posts either way.
+      const until = n + 100;
+      await waitUntil(() => n >= until, 15_000, '100 more posts');
+    } finally {
+      clearInterval(posting);
+    }
+    const sent = Array.from({ length: n }, (_, i) => i + 1);
+    const log = await first
+      .waitFor<number[]>(`window.log.length >= ${n} && window.log`, 30_000)
+      .catch(async () => first.eval<number[]>('window.log'));
+    expect(
+      log.filter((value, i) => value !== i + 1).slice(0, 10),
+      `${log.length} of ${n}`,
+    ).to.deep.equal([]);
+    expect(log).to.deep.equal(sent);
+  });
+
+  // The other half of that promise: a post the old worker relayed but did not acknowledge (here
+  // it never does) is handed to the new one too, and the pages that already had it drop it.
+  it('posts handed to the next worker after the old one relayed them are delivered once', async () => {
+    const name = uniqueName('repeats');
+    const el = await fixture<SwRelayElement<number>>(
+      html`<sw-relay src="/sw-test/no-ack-worker.js" name=${name}></sw-relay>`,
+    );
+    await waitUntil(() => el.state === 'open', 30_000, 'open');
+    const tab = await Tab.open('/sw-test/tab.html');
+    await relayIn(tab, name, '/sw-test/no-ack-worker.js');
+    for (const n of [1, 2, 3]) el.post(n);
+    await tab.waitFor('window.log.length === 3');
+    const before = el.serviceWorkerRegistration!.active;
+    await executeServerCommand('sw-bump');
+    const updates = record(el, 'update');
+    await el.serviceWorkerRegistration!.update();
+    await waitUntil(() => updates.length === 1, 30_000, 'update event');
+    el.skipWaiting();
+    await waitUntil(
+      () => el.serviceWorkerRegistration!.active !== before && el.state === 'open',
+      30_000,
+      'the new worker active',
+    );
+    el.post(4); // 1–3 go to the new worker again first
+    const log = await tab.waitFor<number[]>('window.log.includes(4) && window.log');
+    // A sentinel from another sender: a repeat of 1–3 would have come before it.
+    const heard = record(el, 'message');
+    await tab.eval(`window.relay.post('sentinel'), true`);
+    await waitUntil(() => heard.length === 1, 15_000, 'the sentinel');
+    el.post(5);
+    expect(await tab.waitFor<number[]>('window.log.includes(5) && window.log')).to.deep.equal([
+      1, 2, 3, 4, 5,
+    ]);
+    expect(log).to.deep.equal([1, 2, 3, 4]);
   });
 
   // The same fault as a popup request that rejected and was still sent: a request the caller saw

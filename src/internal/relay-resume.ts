@@ -12,6 +12,8 @@
  * worker that does not answer (an older relay).
  */
 
+import { acknowledged, fresh, track } from './relay-delivery.js';
+
 /** What this module uses of a `<sw-relay>` (private members, reached on purpose). */
 interface RelayHost {
   readonly name: string;
@@ -28,15 +30,21 @@ interface Numbered {
   rtRelay?: number;
   kind?: string;
   channel?: string;
+  sender?: string;
+  /** the sender's number for the post (relay-delivery.ts) */
+  n?: number;
   /** the worker instance */
   e?: unknown;
   /** its number for the post */
   s?: unknown;
+  /** its registration's scope */
+  r?: string;
 }
 
 interface SinceReply {
   e: string;
   s: number;
+  r?: string;
   m: Numbered[];
   lost: number;
   restarted: boolean;
@@ -46,33 +54,41 @@ interface SinceReply {
 const ANSWER_WITHIN = 10_000;
 
 const hosts = new Set<RelayHost>();
-/** The newest post this page has heard of: the worker instance and its number. */
-let last: { e: string; s: number } | undefined;
-/** While catching up: live relays wait here, so what was missed comes first. */
-let held: MessageEvent[] | undefined;
+/**
+ * Per registration scope (a page may use relays of two registrations): the newest post this
+ * page has heard of — the worker instance and its number, its own posts included (their `ack`).
+ */
+const last = new Map<string, { e: string; s: number }>();
+/** Per scope, while catching up: live relays wait here, so what was missed comes first. */
+const held = new Map<string, MessageEvent[]>();
+const scopeOf = (host: RelayHost) => host.registration?.scope ?? '';
 /** Posts (`<instance> <number>`) the catch-up delivered: their live copies are dropped. */
 let delivered = new Set<string>();
 const key = (data: Numbered, e = data.e) => `${e} ${data.s}`;
 let listening: ServiceWorkerContainer | undefined;
 
-const isRelayed = (data: Numbered | null): data is Numbered =>
-  data?.rtRelay === 1 && data.kind === 'message';
-
 function heard(data: Numbered): void {
-  const { e, s } = data;
-  if (typeof e === 'string' && typeof s === 'number' && (last?.e !== e || s > last.s)) {
-    last = { e, s };
+  const { e, s, r = '' } = data;
+  const before = last.get(r);
+  if (typeof e === 'string' && typeof s === 'number' && (before?.e !== e || s > before.s)) {
+    last.set(r, { e, s });
   }
 }
 
-/** Runs before every relay's own listener: notes numbers, holds and drops. */
+/** Runs before every relay's own listener: notes numbers, holds and drops repeats. */
 function gate(event: MessageEvent): void {
   const data = event.data as Numbered | null;
-  if (!isRelayed(data)) return;
-  if (held) {
+  if (data?.rtRelay !== 1) return;
+  if (data.kind === 'ack') {
+    acknowledged(data, hosts as Iterable<never>);
+    heard(data);
+  }
+  if (data.kind !== 'message') return;
+  const waiting = held.get(data.r ?? '');
+  if (waiting) {
     event.stopImmediatePropagation();
-    held.push(event);
-  } else if (delivered.delete(key(data))) {
+    waiting.push(event);
+  } else if (delivered.delete(key(data)) || !fresh(data)) {
     event.stopImmediatePropagation();
   } else heard(data);
 }
@@ -81,6 +97,7 @@ function gate(event: MessageEvent): void {
 export default function followRelay(host: RelayHost): void {
   const container = host.container;
   if (!container) return; // closed again meanwhile
+  track(host as never);
   if (!listening) {
     listening = container;
     container.addEventListener('message', gate);
@@ -112,7 +129,8 @@ function ask(host: RelayHost, answer: (reply?: SinceReply) => void): void {
     const { port1, port2 } = new MessageChannel();
     ports.push(port1);
     port1.onmessage = ({ data }) => done(data as SinceReply);
-    worker.postMessage({ rtRelay: 1, kind: 'since', e: last?.e, s: last?.s }, [port2]);
+    const mark = last.get(scopeOf(host));
+    worker.postMessage({ rtRelay: 1, kind: 'since', e: mark?.e, s: mark?.s }, [port2]);
   };
   const retry = setInterval(attempt, 250);
   const timer = setTimeout(done, ANSWER_WITHIN);
@@ -127,33 +145,57 @@ function ask(host: RelayHost, answer: (reply?: SinceReply) => void): void {
 }
 
 function locate(host: RelayHost): void {
-  if (!last) ask(host, (reply) => reply && !last && heard(reply));
+  const scope = scopeOf(host);
+  if (!last.has(scope))
+    ask(host, (reply) => reply && !last.has(scope) && heard({ r: scope, ...reply }));
 }
 
 function restored(event: PageTransitionEvent): void {
-  if (!event.persisted || held) return;
+  if (!event.persisted) return;
   for (const host of hosts) if (!host.isConnected) hosts.delete(host);
-  const open = [...hosts].filter((host) => host.state === 'open');
+  const scopes = new Map<string, RelayHost[]>();
+  for (const host of hosts) {
+    if (host.state !== 'open') continue;
+    const scope = scopeOf(host);
+    scopes.set(scope, [...(scopes.get(scope) ?? []), host]);
+  }
+  // A scope no relay of this page follows now: what it heard is out of date (a relay added
+  // later starts from where the worker is, never from the posts of an earlier absence).
+  for (const scope of last.keys()) if (!scopes.has(scope)) last.delete(scope);
+  for (const [scope, open] of scopes) catchUp(scope, open);
+}
+
+/** Back from the cache: asks `scope`'s worker what was missed and delivers it first, in order. */
+function catchUp(scope: string, open: RelayHost[]): void {
   const asked = open.find((host) => host.registration?.active);
-  if (!asked) return;
-  held = [];
+  if (!asked || held.has(scope)) return;
+  held.set(scope, []);
   ask(asked, (reply) => {
-    const waiting = held ?? [];
-    held = undefined;
+    const waiting = held.get(scope) ?? [];
+    held.delete(scope);
     const missing = !reply
-      ? 'The relay worker did not say what it relayed while this tab was in the back/forward cache (an older relay?): messages may be missing.'
+      ? 'the relay worker did not answer (an older relay?)'
       : reply.restarted
-        ? 'The relay worker was stopped and started again while this tab was in the back/forward cache: what the previous one relayed meanwhile may be missing.'
+        ? 'the relay worker restarted'
         : reply.lost
-          ? `${reply.lost} message(s) relayed while this tab was in the back/forward cache are no longer kept by the worker (it keeps the newest, installRelay's keep, and nothing of an instance the browser stopped).`
+          ? `${reply.lost} of them are no longer kept (installRelay's keep)`
           : '';
-    if (missing) for (const host of open) if (host.isConnected) host.fail('message-lost', missing);
+    if (missing) {
+      for (const host of open) {
+        if (host.isConnected)
+          host.fail(
+            'message-lost',
+            `Messages relayed while this tab was in the back/forward cache may be missing: ${missing}.`,
+          );
+      }
+    }
     delivered = new Set();
     if (reply) {
-      last = { e: reply.e, s: reply.s };
+      last.set(scope, { e: reply.e, s: reply.s });
       for (const post of reply.m) {
         delivered.add(key(post, reply.e));
-        const relayed = { ...post, rtRelay: 1, kind: 'message', e: reply.e };
+        if (!fresh(post)) continue;
+        const relayed = { ...post, rtRelay: 1, kind: 'message', e: reply.e, r: scope };
         for (const host of hosts) {
           if (host.isConnected) host.onMessage(new MessageEvent('message', { data: relayed }));
         }
@@ -162,7 +204,7 @@ function restored(event: PageTransitionEvent): void {
     // Live relays that came meanwhile, in order, without what the catch-up delivered.
     for (const live of waiting) {
       const data = live.data as Numbered;
-      if (delivered.delete(key(data))) continue;
+      if (delivered.delete(key(data)) || !fresh(data)) continue;
       heard(data);
       for (const host of hosts) if (host.isConnected) host.onMessage(live);
     }

@@ -4,6 +4,13 @@
  * client of the origin (the pages filter by channel; a worker may be stopped when idle, so it
  * keeps no subscriptions of its own) and answers `request()`s over their MessageChannel.
  *
+ * Exactly once across a handover (DESIGN, delivery guarantees): a browser drops, with no error,
+ * what is posted to a worker in the moment it is terminated (its registration unregistered and
+ * its last client claimed by a new one, an update replacing it). So a page numbers its posts per
+ * sender (`n`), this worker acknowledges each to the sending page once relayed (`ack`, with its
+ * own number `s`), and the page hands what was not acknowledged to the next worker; pages drop a
+ * sender's number they already delivered (internal/relay-delivery.ts).
+ *
  * The back/forward cache: a page in it gets nothing (Chromium's `clients.matchAll` leaves it
  * out; WebKit drops what is posted to it). So every relayed post is numbered (`s`, in this
  * worker instance `e`) and the newest `keep` are kept; a page back from the cache asks
@@ -37,6 +44,8 @@ export interface RelayOptions {
 /** A relayed post as kept, and as sent to a page that catches up. */
 interface Kept {
   s: number;
+  /** the sender's own number for it */
+  n?: number;
   channel?: string;
   sender?: string;
   data: unknown;
@@ -49,6 +58,8 @@ interface RelayEnvelope {
   kind: 'post' | 'request' | 'skip-waiting' | 'since';
   channel?: string;
   sender?: string;
+  /** `post`: the sender's number for it, acknowledged once relayed */
+  n?: number;
   data?: unknown;
   /** `since`: the worker instance and the number of the last post the page saw */
   e?: string;
@@ -73,6 +84,8 @@ export function installRelay(
   const keep = Math.max(0, options.keep ?? 500);
   /** This worker instance (a stopped worker starts again with nothing kept). */
   const epoch = Math.random().toString(36).slice(2);
+  /** Pages keep one position per registration (scope), as a page may use two relays. */
+  const r = scope.registration.scope;
   let seq = 0;
   const kept: Kept[] = [];
 
@@ -116,6 +129,7 @@ export function installRelay(
     return {
       e: epoch,
       s: seq,
+      r,
       // A page that never heard a number (`e` unset) only learns where things stand.
       m: envelope.e
         ? kept
@@ -147,6 +161,7 @@ export function installRelay(
       if (keep) {
         kept.push({
           s,
+          n: envelope.n,
           channel: envelope.channel,
           sender: envelope.sender,
           data: envelope.data,
@@ -165,11 +180,24 @@ export function installRelay(
               kind: 'message',
               channel: envelope.channel,
               sender: envelope.sender,
+              n: envelope.n,
               data: envelope.data,
               e: epoch,
               s,
+              r,
             });
           }
+          // Relayed: the sender need not hand it to another worker. (Its number also counts as
+          // heard, so the page's own posts are not taken for missed ones after the cache.)
+          source?.postMessage({
+            rtRelay: 1,
+            kind: 'ack',
+            sender: envelope.sender,
+            n: envelope.n,
+            e: epoch,
+            s,
+            r,
+          });
         }),
       );
       return;

@@ -4,7 +4,9 @@
  * (a byte-different script is an update); slow-worker.js — an existing classic worker that
  * uses the importScripts form and never answers requests; keep-2-worker.js — the relay keeping
  * only 2 posts for pages back from the back/forward cache; witness-worker.js — tells the pages
- * of each request it handles (channel "requests-seen"); anything else — 404.
+ * of each request it handles (channel "requests-seen"); no-ack-worker.js — the relay with its
+ * acknowledgements to the sending page dropped (as an older relay, or one terminated after
+ * relaying), versioned like worker.js; anything else — 404.
  */
 import { readFile } from 'node:fs/promises';
 
@@ -34,6 +36,15 @@ self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim(
         context.body = `importScripts('/dist/sw-relay-import.js');
 self.installRelay(self, { keep: 2 });
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));`;
+      } else if (file === 'no-ack-worker.js') {
+        context.type = 'text/javascript';
+        context.body = `const postMessage = Client.prototype.postMessage;
+Client.prototype.postMessage = function (message, ...rest) {
+  if (message?.kind !== 'ack') return postMessage.call(this, message, ...rest);
+};
+importScripts('/dist/sw-relay-import.js');
+self.installRelay(self);
+// version ${version}`;
       } else if (file === 'witness-worker.js') {
         // Tells every page of each request it handles, on the channel "requests-seen".
         context.type = 'text/javascript';
