@@ -385,8 +385,9 @@ export class TabTeam {
    * live post: delivered, with `retained: true`, to a member that may have missed it, unless it
    * came live (the element's `early`).
    */
-  private learn(stamped: Stamped | undefined, missed?: boolean): void {
-    if (typeof stamped?.c !== 'number') return;
+  private learn(stamped: Stamped, missed?: boolean): void {
+    // (Foreign stamps that would stop the clock, NaN or past 2^53, are not stamps.)
+    if (!Number.isSafeInteger(stamped?.c)) return;
     this.clock = Math.max(this.clock, stamped.c);
     if (!newer(stamped, this.held)) return;
     this.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };

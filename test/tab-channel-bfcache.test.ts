@@ -489,6 +489,16 @@ describe(`<tab-channel> members coming back, on the wire (${engine})`, () => {
     expect(got).to.deep.equal([]);
   });
 
+  it('retain: foreign stamps that would stop the clock (NaN, Infinity, past 2^53, a string) are ignored', async () => {
+    const name = uniqueName('wire-bad-stamps');
+    await open(name, 'retain');
+    for (const c of [NaN, Infinity, 1e300, 2 ** 53, '9']) send('ret', { c, f: 'zz', d: 'bad' });
+    send('ret', { c: 1e15, f: 'probe', d: { n: 0 } });
+    expect(await ask()).to.deep.equal([{ n: 0 }]);
+    here.post({ n: 1 }); // after it: newer
+    expect(await ask()).to.deep.equal([{ n: 1 }]);
+  });
+
   // Input 9's kind (kept by reference) on the retained message: the page changes what it is given.
   it('retain: the page changes the retained message it was given; a newcomer still gets it as it was posted', async () => {
     const name = uniqueName('wire-retained-copy');
