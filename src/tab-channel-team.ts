@@ -154,7 +154,7 @@ export async function use(
 }
 
 interface Stamped {
-  /** Lamport clock */
+  /** hybrid logical clock (µs, see `stamp()`) */
   c: number;
   /** the poster's tab id (tie-break) */
   f: string;
