@@ -10,12 +10,17 @@
  *   member says goodbye when it leaves or its page is hidden for good (`pagehide`); one that
  *   stops beating (crashed, hung) is dropped `LEAVE` ms after its last beat, judged on this tab's
  *   monotonic clock.
- * - Retain: the newest retained message by a Lamport clock, ties broken by tab id (never by
- *   wall-clock time), so every tab keeps the same one after concurrent posts. A member that joins
- *   asks; the members that hold it answer; the first answer is delivered as a `message` with
- *   `retained: true` unless a live retained post came first, or the answer is a post this
- *   member already had live (its channel opens before this chunk loads: what arrives between is
- *   delivered, and remembered by the element, `early`, so it does not come twice).
+ * - Retain: every retained message (and clear) carries a stamp all members order alike: a
+ *   hybrid logical clock (past every stamp heard, else the wall clock the tabs share), ties
+ *   broken by tab id. "Newest" is the greater stamp, never what arrived last or who answered
+ *   first, so every member keeps the same one after concurrent posts, and an answer from a
+ *   member that is behind never replaces a newer message. A member that joins asks, with the
+ *   one it holds; a member that holds a newer one answers; one that holds an older one adopts
+ *   the asker's. Until a live retained post comes, a newer message learned so (an answer, an
+ *   ask) is delivered as a `message` with `retained: true`, in stamp order (never an older one
+ *   after a newer one), unless it is a post this member already had live (its channel opens
+ *   before this chunk loads: what arrives between is delivered, and remembered by the element,
+ *   `early`, so it does not come twice).
  * - Requests: carry ids (`<tabId>:<n>`) and go to one member; a receiver runs a request once
  *   (it remembers the last 1,000 ids). A request waits (in this tab) until its receiver is known
  *   — a member is known once its hello or beat has been heard, so its channel is open and nothing
@@ -28,8 +33,9 @@
  *   Firefox evict the page instead, which then loads afresh and joins late). A member restored
  *   from the cache (`pageshow` with `persisted`) comes back as a late joiner does: it says hello,
  *   asks for the retained message again (delivered with `retained: true` when it is newer than
- *   the one held, a clear included; nothing when it is not) and sends its pending requests again
- *   — a receiver that already ran one answers again with the reply it gave (it remembers the
+ *   the one held, a clear adopted silently; nothing when it is not; the others adopt its own
+ *   when that is newer) and sends its pending requests again — a receiver that already ran one
+ *   answers again with the reply it gave, a copy made when it was given (it remembers the
  *   replies of its last 1,000 requests), never running it twice.
  */
 import { RealtimeMessageEvent } from './internal/events.js';
@@ -123,15 +129,16 @@ export interface TeamHost {
 
 /** Joins `host`'s channel, unless it closed (or re-opened) since it asked (`generation`). */
 export async function join(host: TeamHost, generation: number): Promise<TabTeam | undefined> {
-  E = await import('./shared/leader-election.js');
-  if (host.generation !== generation) return undefined;
+  // Never rejects (the element's posts wait on it): a failed load of the election's chunk (the
+  // network, or the page leaving while it loads: Firefox) is the element's `unsupported` error.
   try {
-    return (host.team = new TabTeam(host));
+    E = await import('./shared/leader-election.js');
+    if (host.generation === generation) return (host.team = new TabTeam(host));
   } catch (cause) {
+    if (host.generation !== generation) return;
     host.early = undefined;
-    host.fail('unsupported', 'elect, retain, presence and requests need BroadcastChannel.', {
-      cause,
-    });
+    const text = E ? 'elect, retain, presence and requests need BroadcastChannel.' : String(cause);
+    host.fail('unsupported', text, { cause });
   }
 }
 
@@ -147,7 +154,7 @@ export async function use(
 }
 
 interface Stamped {
-  /** Lamport clock */
+  /** hybrid logical clock (µs, see `stamp()`) */
   c: number;
   /** the poster's tab id (tie-break) */
   f: string;
@@ -229,11 +236,14 @@ export class TabTeam {
   private readonly handled = new Map<string, { v?: unknown }>();
   private readonly claims: [() => void, (error: TabRequestError) => void][] = [];
   private readonly untick: () => void;
+  /** The newest stamp known here (a hybrid logical clock: see `stamp()`). */
   private clock = 0;
   private held?: Stamped;
-  private caughtUp = false;
-  /** This member posted (or cleared) before it was caught up: its stamp may be behind. */
-  private postedEarly = false;
+  /**
+   * Posts may have been missed: since joining, or since the page went into the back/forward
+   * cache, until a live `ret` comes. What is learned meanwhile (an answer, an ask) is delivered.
+   */
+  private unsure = true;
   private sent = 0;
   private ticks = 0;
   private lastTick = performance.now();
@@ -282,12 +292,12 @@ export class TabTeam {
 
   /** This member posted `data` with `retain`: it becomes the channel's retained message. */
   posted(data: unknown): void {
-    if (this.retain) this.retainNew({ c: ++this.clock, f: this.id, d: data });
+    if (this.retain) this.retainNew({ c: this.stamp(), f: this.id, d: data });
   }
 
   /** Forgets the retained message in every member (a newer tombstone). */
   clear(): void {
-    this.retainNew({ c: ++this.clock, f: this.id, x: 1 });
+    this.retainNew({ c: this.stamp(), f: this.id, x: 1 });
   }
 
   request(
@@ -353,10 +363,43 @@ export class TabTeam {
     if (leading) this.setLeader(false, '');
   }
 
+  /**
+   * A hybrid logical clock (Kulkarni et al., 2014), in µs: past every stamp seen (a post made
+   * after another was heard is newer, whatever the wall clock says), else the wall clock, which
+   * the tabs of a browser share: a post made after another is newer though its tab never heard
+   * of the other (it joined late, or was in the back/forward cache meanwhile). Posts faster
+   * than one a µs run ahead of the wall clock by as much.
+   */
+  private stamp(): number {
+    return (this.clock = Math.max(Date.now() * 1e3, this.clock + 1));
+  }
+
   private retainNew(stamped: Stamped): void {
     this.held = stamped;
-    this.postedEarly = !this.caughtUp;
     this.election.post('ret', stamped);
+  }
+
+  /**
+   * A retained message heard of, adopted when its stamp is newer (never by arrival order: a
+   * stale answer never replaces a newer message). `missed`: an answer or another's ask, not a
+   * live post: delivered, with `retained: true`, to a member that may have missed it, unless it
+   * came live (the element's `early`).
+   */
+  private learn(stamped: Stamped, missed?: boolean): void {
+    // (Foreign stamps that would stop the clock, NaN or past 2^53, are not stamps.)
+    if (!Number.isSafeInteger(stamped?.c)) return;
+    this.clock = Math.max(this.clock, stamped.c);
+    if (!newer(stamped, this.held)) return;
+    this.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };
+    if (
+      missed &&
+      this.unsure &&
+      !stamped.x &&
+      !this.host.early?.some((data) => same(data, stamped.d))
+    ) {
+      // A copy: the page may change what it is given; what is held is handed to newcomers.
+      this.host.emit(message({ data: structuredClone(stamped.d), retained: true }));
+    }
   }
 
   private settle(id: string, error?: TabRequestError, value?: unknown): void {
@@ -416,10 +459,12 @@ export class TabTeam {
     let replied = false;
     const reply = (value: unknown): void => {
       if (replied || this.stopped) return;
-      // Cloned (posted) first: a value that cannot be cloned throws and leaves the reply unused.
-      if (sender === this.id) this.settle(request.i, undefined, structuredClone(value));
-      else this.election.post('res', { i: request.i, t: sender, v: value });
-      record.v = value;
+      // Cloned first (a value that cannot be cloned throws and leaves the reply unused), and
+      // remembered as it was given, whatever the page does to `value` later.
+      const v = structuredClone(value);
+      if (sender === this.id) this.settle(request.i, undefined, v);
+      else this.election.post('res', { i: request.i, t: sender, v });
+      record.v = v; // (sent again to another member only: this one's own request settled)
       replied = true;
     };
     this.host.emit(message({ data: request.d, reply, sender }));
@@ -449,44 +494,23 @@ export class TabTeam {
         this.reroute();
         break;
       case 'ask':
-        // A clear too: a member back from the back/forward cache may still hold what was cleared.
-        if (this.retain && this.held) {
+        // The asker's own (a member back from the back/forward cache may hold a newer one): then
+        // it is answered only by a member that holds a newer one, a clear too.
+        if (!this.retain) return;
+        this.learn(p as Stamped, true);
+        if (this.held && newer(this.held, p as Stamped)) {
           this.election.post('ret', { ...this.held, t: from });
         }
         return;
       case 'ret': {
         const stamped = p as Stamped;
-        if (!this.retain || typeof stamped?.c !== 'number') return;
-        this.clock = Math.max(this.clock, stamped.c);
-        const answer = stamped.t === this.id;
-        if (stamped.t && !answer) return;
-        if (
-          answer &&
-          !this.caughtUp &&
-          this.postedEarly &&
-          this.held?.f === this.id &&
-          newer(stamped, this.held)
-        ) {
-          // This member posted (or cleared) as it joined, before it could know the clock: its
-          // post came after what was retained, so it is stamped again past it (and nothing is
-          // delivered as retained: a live post came first).
-          this.retainNew({ ...this.held, c: ++this.clock });
-        } else if (newer(stamped, this.held)) {
-          this.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };
-          // Not when it came live already: posted after this element opened, before its team
-          // did (the element's `early`), its live `ret` was missed, but not the post.
-          if (
-            answer &&
-            !this.caughtUp &&
-            !stamped.x &&
-            !this.host.early?.some((data) => same(data, stamped.d))
-          ) {
-            this.host.emit(message({ data: stamped.d, retained: true }));
-          }
-        }
-        // A live post (or an answer) brings this member up to date.
-        this.caughtUp = true;
-        this.host.early = undefined;
+        if (!this.retain || !stamped) return;
+        if (!stamped.t) {
+          // A live post (its data comes on the page's channel): this member is up to date.
+          this.learn(stamped);
+          this.unsure = false;
+          this.host.early = undefined;
+        } else if (stamped.t === this.id) this.learn(stamped, true);
         return;
       }
       case 'req':
@@ -582,9 +606,10 @@ export class TabTeam {
     if (!event.persisted || this.stopped) return;
     this.beat(true);
     if (this.retain) {
-      this.caughtUp = false;
-      this.host.early = new Recent();
-      this.election.post('ask');
+      // (Still asking since it joined: what it delivered meanwhile is remembered.)
+      if (!this.unsure) this.host.early = new Recent();
+      this.unsure = true;
+      this.election.post('ask', this.held);
     }
     for (const request of this.pending.values()) request.sentTo = '';
     this.reroute();

@@ -49,7 +49,7 @@ export interface TabChannelEventMap<In = unknown> extends RealtimeEventMap {
  * @attr {boolean} disabled - Keeps the channel closed.
  * @attr {boolean} elect - Take part in a leader election among the tabs on this channel: one holds `leader`. See [Who leads](#who-leads).
  * @attr {boolean} prefer-visible - With `elect`: take the lead from a leader whose tab has been hidden for 2 s or more while this tab is visible.
- * @attr {boolean} retain - Remember the newest post (Lamport clock) and hand it to tabs that open later, as a `message` with `retained: true`. See [Late joiners](#late-joiners).
+ * @attr {boolean} retain - Remember the newest post (by a hybrid logical clock) and hand it to tabs that open later, as a `message` with `retained: true`. See [Late joiners](#late-joiners).
  * @attr {boolean} presence - Keep `peers`, the open tabs of the channel, and fire `peerschange`. See [Who is open](#who-is-open).
  * @attr {boolean} echo - Also deliver this element's own posts to itself (as a copy).
  * @attr {string} state - `connecting` (a fallback transport loading), `open`, `closed` or `error` (reflected).
@@ -304,7 +304,8 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   }
 
   private deliver(data: unknown, origin: string): void {
-    this.early?.push(data);
+    // (a copy: the page may change what it is given)
+    this.early?.push(structuredClone(data));
     this.emit(new RealtimeMessageEvent({ data, origin }));
   }
 }

@@ -74,7 +74,7 @@ describe('<tab-channel> together', function () {
       expect(live.retained).to.equal(null);
     });
 
-    it('three tabs posting at once converge on the same retained message (Lamport clock, tab id tie-break)', async () => {
+    it('three tabs posting at once converge on the same retained message (one stamp order, tab id tie-break)', async () => {
       const name = uniqueName('retain-race');
       const tabs = await Promise.all([1, 2, 3].map(() => member(name, 'retain')));
       // Every member has joined (and so hears the others) before they race.
