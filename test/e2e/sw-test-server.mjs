@@ -11,12 +11,18 @@
 import { readFile } from 'node:fs/promises';
 
 export function swTestServer() {
-  let version = 1;
+  // One version per engine: a run of three engines shares this server, and one engine's bump
+  // in the middle of another's update made that one install a second version (its waiting
+  // worker, told to skip waiting, was replaced and the update never finished).
+  const versions = new Map();
+  const engineOf = (userAgent = '') =>
+    /Firefox\//.test(userAgent) ? 'Firefox' : /Chrome\//.test(userAgent) ? 'Chrome' : 'WebKit';
   return {
     name: 'sw-test-server',
     async middleware(context, next) {
       if (!context.path.startsWith('/sw-test/')) return next();
       const file = context.path.slice('/sw-test/'.length);
+      const version = versions.get(engineOf(context.get('User-Agent'))) ?? 1;
       context.set('Cache-Control', 'no-store');
       if (file === 'worker.js') {
         context.type = 'text/javascript';
@@ -63,9 +69,11 @@ self.installRelay(self, { onRequest: async (data) => {
         context.status = 404;
       }
     },
-    executeCommand({ command }) {
+    executeCommand({ command, session }) {
       if (command !== 'sw-bump') return undefined;
-      return { version: ++version };
+      const engine = session.browser.name;
+      versions.set(engine, (versions.get(engine) ?? 1) + 1);
+      return { version: versions.get(engine) };
     },
   };
 }
