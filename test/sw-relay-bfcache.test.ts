@@ -7,6 +7,7 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { Tab, closeAllTabs, engine, uniqueName, waitUntil } from './helpers.js';
+import { cachedAgain } from './sw-relay-helpers.js';
 import { SwRelayElement } from '../src/sw-relay.js';
 import '../src/sw-relay-define.js';
 
@@ -242,27 +243,6 @@ describe(`<sw-relay> and the back/forward cache (${engine})`, () => {
 
 interface ChannelEntry extends Entry {
   ch?: string;
-}
-
-/**
- * Away to away.html and back, again and again: true when restored from the cache. Firefox may
- * load the page afresh under load (see the first test): then there is nothing to catch up and
- * the test ends there (said on the output); every other engine must restore it.
- */
-async function cachedAgain(tab: Tab, whileAway: () => Promise<unknown>): Promise<boolean> {
-  const before = (await tab.eval<string[]>('window.shows')).length;
-  await tab.navigate('/test/fixtures/away.html', `document.title === 'away'`);
-  await whileAway();
-  await tab.navigate('back', `document.title !== 'away' && window.tabReady === true`);
-  const shows = await tab.eval<string[] | null>('window.shows ?? null');
-  if (!shows && engine === 'firefox') {
-    console.log('Firefox loaded the page afresh instead of restoring it: nothing to catch up');
-    return false;
-  }
-  expect(shows, 'loaded afresh, not restored from the cache').to.not.equal(null);
-  await tab.waitFor(`window.shows.length > ${before}`);
-  expect((await tab.eval<string[]>('window.shows')).at(-1), 'kept in the cache').to.equal('cached');
-  return true;
 }
 
 // The red team of #22 (session 9): the page counted its own posts as missed (the worker skips

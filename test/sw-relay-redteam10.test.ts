@@ -8,55 +8,11 @@ import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/sw-relay-define.js';
 import { SwRelayElement } from '../src/sw-relay.js';
-import { Tab, closeAllTabs, engine, record, uniqueName, waitUntil } from './helpers.js';
-
-/** A `<sw-relay>` in `tab` (its messages' data in `window.log`), open. */
-const relayIn = (tab: Tab, name: string, src = '/sw-test/worker.js') =>
-  tab.eval(`(async () => {
-    const el = document.createElement('sw-relay');
-    el.setAttribute('name', ${JSON.stringify(name)});
-    el.setAttribute('src', ${JSON.stringify(src)});
-    window.log = [];
-    el.addEventListener('message', (e) => window.log.push(e.data));
-    document.body.append(el);
-    while (el.state !== 'open') await new Promise((r) => setTimeout(r, 10));
-    window.relay = el;
-    return true;
-  })()`);
-
-/** A `<sw-relay>` on this page, open. */
-async function relayHere<T>(name: string, src = '/sw-test/worker.js'): Promise<SwRelayElement<T>> {
-  const el = document.createElement('sw-relay') as SwRelayElement<T>;
-  el.name = name;
-  el.src = src;
-  document.body.append(el);
-  await waitUntil(() => el.state === 'open', 30_000, 'open');
-  return el;
-}
-
-/** Replaces `el`'s worker by a byte-different version through `skipWaiting()`, as README says. */
-async function update(el: SwRelayElement<unknown>): Promise<void> {
-  const registration = el.serviceWorkerRegistration!;
-  const before = registration.active;
-  const updates = record(el, 'update');
-  await executeServerCommand('sw-bump');
-  await registration.update();
-  await waitUntil(() => updates.length === 1, 30_000, 'update event');
-  el.skipWaiting();
-  await waitUntil(
-    () => registration.active !== before && el.state === 'open',
-    30_000,
-    'the new worker active',
-  );
-}
+import { Tab, engine, record, uniqueName, waitUntil } from './helpers.js';
+import { cachedAgain, cleanUp, relayHere, relayIn, update } from './sw-relay-helpers.js';
 
 describe(`<sw-relay> red team 10: exactly once, in order, across handovers (${engine})`, () => {
-  afterEach(async () => {
-    document.querySelectorAll('sw-relay').forEach((el) => el.remove());
-    await closeAllTabs();
-    for (const registration of await navigator.serviceWorker.getRegistrations())
-      await registration.unregister();
-  });
+  afterEach(cleanUp);
 
   // Peers: GoogleChrome/workbox#2779 and #2070 ("the new service worker gets activated but
   // `controlling` never fires"), deanhume/pwa-update-available#3 ("controllerchange is never
@@ -229,18 +185,12 @@ describe(`<sw-relay> red team 10: exactly once, in order, across handovers (${en
     here.post({ n: 1 });
     await tab.waitFor('window.heard.on.includes(1)');
 
-    await tab.navigate('/test/fixtures/away.html', `document.title === 'away'`);
-    here.post({ n: 2 });
-    here.post({ n: 3 });
-    await here.request({ n: 0 }); // relayed (and missed) before this answer
-    await tab.navigate('back', `document.title !== 'away' && window.tabReady === true`);
-    const shows = await tab.eval<string[] | null>('window.shows ?? null');
-    if (shows) await tab.waitFor('window.shows.length > 0');
-    // Firefox 153 under load may load the page afresh (sw-relay-bfcache.test.ts): nothing to
-    // catch up then, so nothing to check.
-    const how = shows && (await tab.eval<string[]>('window.shows'));
-    if (engine !== 'firefox') expect(how, 'restored from the cache').to.deep.equal(['cached']);
-    if (!how) return;
+    const cached = await cachedAgain(tab, async () => {
+      here.post({ n: 2 });
+      here.post({ n: 3 });
+      await here.request({ n: 0 }); // relayed (and missed) before this answer
+    });
+    if (!cached) return;
     here.post({ n: 4 }); // live, after the catch-up
     await tab.waitFor('window.heard.on.includes(4)');
     expect(await tab.eval('window.heard')).to.deep.equal({ on: [1, 2, 3, 4], off: [] });
@@ -278,16 +228,12 @@ describe(`<sw-relay> red team 10: exactly once, in order, across handovers (${en
     here.post({ n: 1 });
     await tab.waitFor('window.entries.includes(1)');
 
-    await tab.navigate('/test/fixtures/away.html', `document.title === 'away'`);
-    here.post({ n: 2 });
-    here.post({ n: 3 });
-    await here.request({ n: 0 });
-    await tab.navigate('back', `document.title !== 'away' && window.tabReady === true`);
-    const shows = await tab.eval<string[] | null>('window.shows ?? null');
-    if (shows) await tab.waitFor('window.shows.length > 0');
-    const how = shows && (await tab.eval<string[]>('window.shows'));
-    if (engine !== 'firefox') expect(how, 'restored from the cache').to.deep.equal(['cached']);
-    if (!how) return;
+    const cached = await cachedAgain(tab, async () => {
+      here.post({ n: 2 });
+      here.post({ n: 3 });
+      await here.request({ n: 0 });
+    });
+    if (!cached) return;
     here.post({ n: 4 });
     const log = await tab.waitFor<(number | string)[]>(
       'window.entries.includes(4) && window.entries',

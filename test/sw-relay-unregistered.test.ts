@@ -3,28 +3,11 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/sw-relay-define.js';
 import { RelayRequestError, SwRelayElement } from '../src/sw-relay.js';
 import { RealtimeErrorEvent } from '../src/index.js';
-import { Tab, closeAllTabs, record, uniqueName, waitUntil } from './helpers.js';
-
-const relayIn = (tab: Tab, name: string, src = '/sw-test/worker.js') =>
-  tab.eval(`(async () => {
-    const el = document.createElement('sw-relay');
-    el.setAttribute('name', ${JSON.stringify(name)});
-    el.setAttribute('src', ${JSON.stringify(src)});
-    window.log = [];
-    el.addEventListener('message', (e) => window.log.push(e.data));
-    document.body.append(el);
-    while (el.state !== 'open') await new Promise((r) => setTimeout(r, 10));
-    window.relay = el;
-    return true;
-  })()`);
+import { Tab, record, uniqueName, waitUntil } from './helpers.js';
+import { cleanUp, relayIn } from './sw-relay-helpers.js';
 
 describe('<sw-relay> when the worker goes', () => {
-  afterEach(async () => {
-    document.querySelectorAll('sw-relay').forEach((el) => el.remove());
-    await closeAllTabs();
-    for (const registration of await navigator.serviceWorker.getRegistrations())
-      await registration.unregister();
-  });
+  afterEach(cleanUp);
 
   // w3c/ServiceWorker #1687, "clear site data" and kill-switch workers: the registration is
   // unregistered while pages use it. Its active worker lives on until its clients go; the

@@ -3,28 +3,8 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/sw-relay-define.js';
 import { RelayRequestError, SwRelayElement } from '../src/sw-relay.js';
 import { RealtimeErrorEvent, RealtimeMessageEvent } from '../src/index.js';
-import {
-  Tab,
-  closeAllTabs,
-  record,
-  sleep,
-  uniqueName,
-  waitUntil,
-  runInOpaqueFrame,
-} from './helpers.js';
-
-const relayIn = (tab: Tab, name: string, src = '/sw-test/worker.js') =>
-  tab.eval(`(async () => {
-    const el = document.createElement('sw-relay');
-    el.setAttribute('name', ${JSON.stringify(name)});
-    el.setAttribute('src', ${JSON.stringify(src)});
-    window.log = [];
-    el.addEventListener('message', (e) => window.log.push(e.data));
-    document.body.append(el);
-    while (el.state !== 'open') await new Promise((r) => setTimeout(r, 10));
-    window.relay = el;
-    return true;
-  })()`);
+import { Tab, record, sleep, uniqueName, waitUntil, runInOpaqueFrame } from './helpers.js';
+import { cleanUp, relayIn } from './sw-relay-helpers.js';
 
 const opened = async (el: SwRelayElement) => {
   await waitUntil(() => el.state === 'open', 30_000, 'an active worker');
@@ -32,12 +12,7 @@ const opened = async (el: SwRelayElement) => {
 };
 
 describe('<sw-relay>', () => {
-  afterEach(async () => {
-    document.querySelectorAll('sw-relay').forEach((el) => el.remove());
-    await closeAllTabs();
-    for (const registration of await navigator.serviceWorker.getRegistrations())
-      await registration.unregister();
-  });
+  afterEach(cleanUp);
 
   it('registers the worker on a first load and relays to another tab, not back to the sender', async () => {
     expect(await navigator.serviceWorker.getRegistrations()).to.have.length(0);
@@ -243,12 +218,7 @@ describe('<sw-relay>', () => {
 // active changed what was sent (`<popup-bridge>` copies at the call). Every send takes its data
 // as it is at the call: post() and request() alike.
 describe('<sw-relay>: queued data is taken at the call', () => {
-  afterEach(async () => {
-    document.querySelectorAll('sw-relay').forEach((el) => el.remove());
-    await closeAllTabs();
-    for (const registration of await navigator.serviceWorker.getRegistrations())
-      await registration.unregister();
-  });
+  afterEach(cleanUp);
 
   it('post() and request() queued before the worker is active send the data as it was', async () => {
     const name = uniqueName('copy');
@@ -274,12 +244,7 @@ describe('<sw-relay>: queued data is taken at the call', () => {
 });
 
 describe('<sw-relay>: a call from inside a listener wins over what the element does next', () => {
-  afterEach(async () => {
-    document.querySelectorAll('sw-relay').forEach((el) => el.remove());
-    await closeAllTabs();
-    for (const registration of await navigator.serviceWorker.getRegistrations())
-      await registration.unregister();
-  });
+  afterEach(cleanUp);
 
   it('disabled = true in an open listener: closed, and what was queued is not sent', async () => {
     const name = uniqueName('wins');

@@ -499,13 +499,8 @@ describe(`<tab-channel> members coming back, on the wire (${engine})`, () => {
     expect(await ask()).to.deep.equal([{ n: 1 }]);
   });
 
-  // Input 9's kind (kept by reference) on the retained message: the page changes what it is given.
-  it('retain: the page changes the retained message it was given; a newcomer still gets it as it was posted', async () => {
-    const name = uniqueName('wire-retained-copy');
-    probe = await channel(`realtime-elements:tab-channel:${name}`);
-    probe.onmessage = ({ data }) => {
-      if (data.k === 'ask') send('ret', { c: 1e15, f: 'probe', d: { items: 1 }, t: data.f });
-    };
+  /** A `retain` member here that records each message (`got`) and then `change`s it. */
+  const appendChanging = (name: string, change: (data: unknown) => void) => {
     here = document.createElement('tab-channel') as TabChannelElement<unknown>;
     here.name = name;
     here.setAttribute('retain', '');
@@ -513,9 +508,20 @@ describe(`<tab-channel> members coming back, on the wire (${engine})`, () => {
     here.addEventListener('message', (event: TabChannelMessageEvent) => {
       if (event.reply) return event.reply('ok');
       got.push({ data: structuredClone(event.data), retained: event.retained ?? null });
-      (event.data as { items: number }).items = 2; // the page's state moves on
+      change(event.data);
     });
     document.body.append(here);
+  };
+
+  // Input 9's kind (kept by reference) on the retained message: the page changes what it is given.
+  it('retain: the page changes the retained message it was given; a newcomer still gets it as it was posted', async () => {
+    const name = uniqueName('wire-retained-copy');
+    probe = await channel(`realtime-elements:tab-channel:${name}`);
+    probe.onmessage = ({ data }) => {
+      if (data.k === 'ask') send('ret', { c: 1e15, f: 'probe', d: { items: 1 }, t: data.f });
+    };
+    // The page's state moves on: it changes what it was given.
+    appendChanging(name, (data) => ((data as { items: number }).items = 2));
     await waitUntil(() => got.length > 0, 15_000, 'the retained message');
     heard = [];
     probe.onmessage = ({ data }) => heard.push(data);
@@ -533,16 +539,7 @@ describe(`<tab-channel> members coming back, on the wire (${engine})`, () => {
     };
     heard = [];
     const poster = await channel(name);
-    here = document.createElement('tab-channel') as TabChannelElement<unknown>;
-    here.name = name;
-    here.setAttribute('retain', '');
-    got = [];
-    here.addEventListener('message', (event: TabChannelMessageEvent) => {
-      if (event.reply) return event.reply('ok');
-      got.push({ data: structuredClone(event.data), retained: event.retained ?? null });
-      (event.data as { n: number }).n = 99; // the page's state moves on
-    });
-    document.body.append(here);
+    appendChanging(name, (data) => ((data as { n: number }).n = 99));
     await here.join();
     await waitUntil(() => !!asker, 15_000, 'its ask');
     // Posted by plain BroadcastChannel code, live; then a member answers the ask with it.
