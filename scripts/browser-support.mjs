@@ -106,7 +106,11 @@ export const rows = [
       'api.structuredClone',
       'api.MessageChannel',
     ],
-    tests: ['test/sw-relay.test.ts', 'test/sw-relay-unregistered.test.ts'],
+    tests: [
+      'test/sw-relay.test.ts',
+      'test/sw-relay-unregistered.test.ts',
+      'test/sw-relay-redteam10.test.ts',
+    ],
   },
   {
     label: '`<sse-feed>` fetch mode',
