@@ -110,6 +110,7 @@ export const rows = [
       'test/sw-relay.test.ts',
       'test/sw-relay-unregistered.test.ts',
       'test/sw-relay-redteam10.test.ts',
+      'test/sw-relay-redteam10b.test.ts',
     ],
   },
   {

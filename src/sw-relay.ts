@@ -180,7 +180,8 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     // relay not connected sends them anyway (internal/relay-delivery.ts, `drain`).
     void import('./internal/relay-requests.js').then((m) => m.follow(this as never));
     this.session++;
-    local.get(this.name)?.delete(this);
+    // Every channel: `name` may have changed since it joined (a rename reopens it).
+    for (const peers of local.values()) peers.delete(this);
     this.container?.removeEventListener('message', this.onMessage);
     this.container?.removeEventListener('controllerchange', this.onWorkerChange);
     this.container = undefined;

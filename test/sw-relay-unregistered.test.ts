@@ -113,6 +113,22 @@ describe('<sw-relay> when the worker goes', () => {
     expect(log).to.deep.equal([1, 2, 3, 4]);
   });
 
+  // A removed relay's queued posts go to its registration's worker (red team 10), but a removed
+  // relay never registers one: a registration the page has dropped stays dropped (a clean-clone
+  // run showed the old way re-registering the worker after a test had unregistered it).
+  it('a removed relay whose registration is gone reports its queued posts lost and registers nothing', async () => {
+    const el = document.createElement('sw-relay');
+    el.name = uniqueName('gone');
+    el.src = '/sw-test/worker.js';
+    const errors = record<RealtimeErrorEvent>(el, 'error');
+    document.body.append(el);
+    expect(el.post('never sent'), 'accepted (queued)').to.equal(true);
+    el.remove();
+    await waitUntil(() => errors.length === 1, 15_000, 'message-lost');
+    expect(errors[0].code).to.equal('message-lost');
+    expect(await navigator.serviceWorker.getRegistrations()).to.have.length(0);
+  });
+
   // The same fault as a popup request that rejected and was still sent: a request the caller saw
   // time out while the worker was not yet active must not be handled afterwards.
   it('a request that timed out while queued never reaches the worker', async () => {

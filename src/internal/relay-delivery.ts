@@ -18,10 +18,12 @@ interface Envelope {
   kind: string;
   sender?: string;
   n?: number;
+  /** on a post handed to another worker: when it was made (`Date.now()` ms) */
+  t?: number;
 }
 
-/** A post's id: its sender's element and number. */
-type Numbered = Pick<Envelope, 'sender' | 'n'>;
+/** A post's id: its sender's element and number (and when it was made, if handed over). */
+type Numbered = Pick<Envelope, 'sender' | 'n' | 't'>;
 
 /** What this module uses of a `<sw-relay>` (private members, reached on purpose). */
 interface Host {
@@ -35,13 +37,18 @@ interface Host {
   readonly switching: boolean;
   readonly queueLimit: number;
   send(envelope: Envelope, port?: MessagePort): boolean;
+  fail(code: string, message: string): void;
   addEventListener(type: string, listener: () => void): void;
 }
 
-/** A sent post until the worker acknowledges it; `to`: the worker it went to (null: queued). */
+/**
+ * A sent post until the worker acknowledges it; `to`: the worker it went to (null: queued);
+ * `t`: when it was made.
+ */
 interface Unacked {
   envelope: Envelope;
   to: ServiceWorker | null;
+  t: number;
 }
 
 /** Per relay of this page: its posts not yet acknowledged, by number (gone with the relay). */
@@ -78,6 +85,8 @@ export function track(host: Host): void {
       if (!ackers.has(entry.to)) unacked.delete(n);
       else {
         entry.to = active;
+        // Made before a tab opened, it is not that tab's (a live post reaches the tabs open then).
+        entry.envelope.t = entry.t;
         active.postMessage(entry.envelope);
       }
     }
@@ -95,6 +104,7 @@ export function track(host: Host): void {
     unacked.set(envelope.n, {
       envelope,
       to: host.queue.at(-1)?.envelope === envelope ? null : (active ?? null),
+      t: unacked.get(envelope.n)?.t ?? Date.now(),
     });
     for (const [n] of unacked) {
       if (unacked.size <= host.queueLimit) break;
@@ -125,7 +135,9 @@ export function acknowledged(data: Numbered, hosts: Iterable<Host>, source: unkn
  * handed to the next worker after the old one relayed it). Posts without a number pass.
  */
 export function fresh(data: Numbered): boolean {
-  const { sender, n } = data;
+  const { sender, n, t } = data;
+  // Handed over after this page opened, a post made before it: not for this page.
+  if (t! < performance.timeOrigin) return false;
   if (typeof sender != 'string' || typeof n != 'number') return true;
   const newest = delivered.get(sender) ?? 0;
   if (n <= newest) return false;
@@ -137,26 +149,28 @@ export function fresh(data: Numbered): boolean {
 
 /**
  * A relay removed while posts wait for an active worker (a "goodbye" posted as it unmounts):
- * they were accepted, so they are sent once the worker is active — unless it is added again
- * (then it sends them itself). A disabled relay keeps them until it is enabled again.
+ * they were accepted, so they are sent once the worker of its registration is active — unless
+ * it is added again (then it sends them itself). Never registers anything: a registration the
+ * page has unregistered meanwhile stays gone, and the posts are reported lost (`message-lost`
+ * on the removed element). A disabled relay keeps them until it is enabled again.
  */
 export function drain(host: Host): void {
-  if (host.isConnected || !host.queue.length) return;
   const container = navigator.serviceWorker;
-  void (
-    host.src
-      ? container.register(
-          new URL(host.src, document.baseURI),
-          host.scope ? { scope: host.scope } : {},
-        )
-      : container.ready
-  ).then(
-    (registration) => {
+  if (host.isConnected || !host.queue.length || !container) return;
+  // The registration `src` (or `scope`) opens: the scope defaults to the script's folder.
+  const scope = host.src && new URL(host.scope || '.', new URL(host.src, document.baseURI)).href;
+  void (scope ? container.getRegistration(scope) : container.ready)
+    .catch(() => undefined)
+    .then((registration) => {
       const flush = () => {
-        const active = registration.active;
+        const active = registration?.active;
         if (host.isConnected) return;
-        if (active?.state != 'activated')
-          return void (registration.installing ?? registration.waiting ?? active)?.addEventListener(
+        if (!active) {
+          host.queue = [];
+          return host.fail('message-lost', 'Posts of a removed relay were not sent: no worker.');
+        }
+        if (active.state != 'activated')
+          return void (registration.installing ?? registration.waiting ?? active).addEventListener(
             'statechange',
             flush,
             { once: true },
@@ -165,7 +179,5 @@ export function drain(host: Host): void {
           active.postMessage(envelope, port ? [port] : []);
       };
       flush();
-    },
-    () => {},
-  );
+    });
 }

@@ -46,6 +46,8 @@ interface Kept {
   s: number;
   /** the sender's own number for it */
   n?: number;
+  /** when it was made, if handed over from another worker */
+  t?: number;
   channel?: string;
   sender?: string;
   data: unknown;
@@ -60,6 +62,8 @@ interface RelayEnvelope {
   sender?: string;
   /** `post`: the sender's number for it, acknowledged once relayed */
   n?: number;
+  /** `post` handed over from another worker: when it was made (ms, `Date.now()`) */
+  t?: number;
   data?: unknown;
   /** `since`: the worker instance and the number of the last post the page saw */
   e?: string;
@@ -92,11 +96,21 @@ export function installRelay(
   // Where this instance got to, for the next one (a stopped worker starts again from nothing).
   const key = new URL('?realtime-elements-relay', scope.registration.scope).href;
   const store = async () => scope.caches.open('realtime-elements:sw-relay');
-  /** The previous instance's last `{ e, s }`, read as this one starts (none: unknown). */
-  const previous: Promise<Mark | undefined> = store()
-    .then((cache) => cache.match(key))
-    .then((response) => response?.json() as Promise<Mark> | undefined)
-    .catch(() => undefined);
+  /** The previous instance's last `{ e, s }` (none: unknown). */
+  const read = (): Promise<Mark | undefined> =>
+    store()
+      .then((cache) => cache.match(key))
+      .then((response) => response?.json() as Promise<Mark> | undefined)
+      .catch(() => undefined);
+  /**
+   * Read as this instance starts, and again as it takes over: a version installed while the old
+   * one still relayed waits (for `skipWaiting()` or its pages to go) and must count from the old
+   * one's last number then, not from the one it had when it installed.
+   */
+  let previous = read();
+  const onActivate = () => {
+    previous = read();
+  };
   let saving: Promise<void> | undefined;
   let unsaved = false;
   /** Saves `{ e, s }` after a post: one write at a time, then the newest value (bursts coalesce). */
@@ -162,6 +176,7 @@ export function installRelay(
         kept.push({
           s,
           n: envelope.n,
+          t: envelope.t,
           channel: envelope.channel,
           sender: envelope.sender,
           data: envelope.data,
@@ -181,6 +196,7 @@ export function installRelay(
               channel: envelope.channel,
               sender: envelope.sender,
               n: envelope.n,
+              t: envelope.t,
               data: envelope.data,
               e: epoch,
               s,
@@ -220,5 +236,9 @@ export function installRelay(
   };
 
   scope.addEventListener('message', onMessage);
-  return () => scope.removeEventListener('message', onMessage);
+  scope.addEventListener('activate', onActivate);
+  return () => {
+    scope.removeEventListener('message', onMessage);
+    scope.removeEventListener('activate', onActivate);
+  };
 }
