@@ -7,7 +7,7 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import { Tab, closeAllTabs, engine, uniqueName, waitUntil } from './helpers.js';
-import { cachedAgain } from './sw-relay-helpers.js';
+import { cachedAgain, relayTab, saved } from './sw-relay-helpers.js';
 import { SwRelayElement } from '../src/sw-relay.js';
 import '../src/sw-relay-define.js';
 
@@ -16,25 +16,6 @@ interface Entry {
   n?: number;
   code?: string;
   message?: string;
-}
-
-async function relayTab(name: string, src: string, scope = ''): Promise<Tab> {
-  const tab = await Tab.open('/sw-test/tab.html');
-  await tab.eval(`(() => {
-    window.entries = [];
-    window.shows = [];
-    addEventListener('pageshow', (event) => window.shows.push(event.persisted ? 'cached' : 'loaded'));
-    const el = (window.el = document.createElement('sw-relay'));
-    el.setAttribute('name', ${JSON.stringify(name)});
-    el.setAttribute('src', ${JSON.stringify(src)});
-    if (${JSON.stringify(scope)}) el.setAttribute('scope', ${JSON.stringify(scope)});
-    for (const type of ['message', 'error'])
-      el.addEventListener(type, (event) => window.entries.push({ type, n: event.data?.n, code: event.code, message: event.message }));
-    document.body.append(el);
-    return true;
-  })()`);
-  await tab.waitFor(`window.el.state === 'open'`, 30_000);
-  return tab;
 }
 
 /** Away and back; how it came back: restored from the cache, or loaded afresh. */
@@ -168,39 +149,14 @@ describe(`<sw-relay> and the back/forward cache (${engine})`, () => {
   // next event: the new one knows where the stopped one got to (worker/relay.ts). DevTools stops
   // it here, in Chromium only (test/engines.mjs). It stops a worker at once, where a browser
   // waits for its waitUntil: the test waits for the stopped one's last number to be saved.
-  const saved = async (s: number) => {
-    const key = new URL('?realtime-elements-relay', here.serviceWorkerRegistration!.scope).href;
-    let last: unknown;
-    await waitUntil(
-      async () => {
-        const response = await (await caches.open('realtime-elements:sw-relay')).match(key);
-        last = await response?.json();
-        return (last as { s?: number } | undefined)?.s === s;
-      },
-      15_000,
-      `the worker's number ${s} saved`,
-    ).catch(async (error: Error) => {
-      // What the worker relayed (its kept posts: channel, sender, number), to see where a number
-      // came from.
-      const { port1, port2 } = new MessageChannel();
-      const reply = new Promise((resolve) => (port1.onmessage = ({ data }) => resolve(data)));
-      here.serviceWorkerRegistration!.active?.postMessage(
-        { rtRelay: 1, kind: 'since', e: (last as { e?: string } | undefined)?.e, s: 0 },
-        [port2],
-      );
-      const kept = await Promise.race([reply, new Promise((r) => setTimeout(r, 2000))]);
-      throw new Error(
-        `${error.message} (saved: ${JSON.stringify(last)}; relayed: ${JSON.stringify(kept)}; this relay: ${here.senderId})`,
-      );
-    });
-  };
+  const savedHere = (s: number) => saved(here as SwRelayElement<unknown>, s);
   const stopWorkers = () => executeServerCommand('stop-service-workers');
   const restartCases = [
     {
       title:
         'the browser stopped the worker while a tab was in the cache, nothing relayed meanwhile: no message-lost',
       whileAway: async () => {
-        await saved(1);
+        await savedHere(1);
         await stopWorkers();
       },
       expected: [
@@ -215,7 +171,7 @@ describe(`<sw-relay> and the back/forward cache (${engine})`, () => {
         here.post({ n: 2 });
         here.post({ n: 3 });
         await here.request({ n: 0 });
-        await saved(3);
+        await savedHere(3);
         await stopWorkers();
         here.post({ n: 4 }); // to the worker started again
         await here.request({ n: 0 });

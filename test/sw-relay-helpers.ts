@@ -77,3 +77,55 @@ export async function cachedAgain(tab: Tab, whileAway: () => Promise<unknown>): 
   expect((await tab.eval<string[]>('window.shows')).at(-1), 'kept in the cache').to.equal('cached');
   return true;
 }
+
+/**
+ * Waits until the worker of `el`'s registration has saved its number `s` (worker/relay.ts, Cache
+ * Storage). On a timeout, says what was saved and where the worker stands.
+ */
+export async function saved(el: SwRelayElement<unknown>, s: number): Promise<void> {
+  const key = new URL('?realtime-elements-relay', el.serviceWorkerRegistration!.scope).href;
+  let last: { e?: string; s?: number } | undefined;
+  await waitUntil(
+    async () => {
+      const response = await (await caches.open('realtime-elements:sw-relay')).match(key);
+      last = await response?.json();
+      return last?.s === s;
+    },
+    15_000,
+    `the worker's number ${s} saved`,
+  ).catch(async (error: Error) => {
+    const { port1, port2 } = new MessageChannel();
+    const reply = new Promise((resolve) => (port1.onmessage = ({ data }) => resolve(data)));
+    el.serviceWorkerRegistration!.active?.postMessage(
+      { rtRelay: 1, kind: 'since', e: last?.e, s: 0 },
+      [port2],
+    );
+    const now = await Promise.race([reply, new Promise((r) => setTimeout(r, 2000))]);
+    throw new Error(
+      `${error.message} (saved: ${JSON.stringify(last)}; worker: ${JSON.stringify(now)})`,
+    );
+  });
+}
+
+/**
+ * A real tab with one `<sw-relay>` (`window.el`), open; its messages and errors in
+ * `window.entries` (`{ type, n, code, message }`), its `pageshow`s in `window.shows`.
+ */
+export async function relayTab(name: string, src: string, scope = ''): Promise<Tab> {
+  const tab = await Tab.open('/sw-test/tab.html');
+  await tab.eval(`(() => {
+    window.entries = [];
+    window.shows = [];
+    addEventListener('pageshow', (event) => window.shows.push(event.persisted ? 'cached' : 'loaded'));
+    const el = (window.el = document.createElement('sw-relay'));
+    el.setAttribute('name', ${JSON.stringify(name)});
+    el.setAttribute('src', ${JSON.stringify(src)});
+    if (${JSON.stringify(scope)}) el.setAttribute('scope', ${JSON.stringify(scope)});
+    for (const type of ['message', 'error'])
+      el.addEventListener(type, (event) => window.entries.push({ type, n: event.data?.n, code: event.code, message: event.message }));
+    document.body.append(el);
+    return true;
+  })()`);
+  await tab.waitFor(`window.el.state === 'open'`, 30_000);
+  return tab;
+}

@@ -7,7 +7,7 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/sw-relay-define.js';
 import { SwRelayElement } from '../src/sw-relay.js';
 import { Tab, engine, record, uniqueName, waitUntil } from './helpers.js';
-import { cleanUp, relayHere, relayIn, update } from './sw-relay-helpers.js';
+import { cleanUp, relayHere, relayIn, relayTab, saved, update } from './sw-relay-helpers.js';
 
 describe(`red team 10b: <sw-relay> channels of one page (${engine})`, () => {
   afterEach(cleanUp);
@@ -82,23 +82,6 @@ describe(`red team 10b: <sw-relay> handover to tabs opened since (${engine})`, (
 describe(`red team 10b: <sw-relay> an update waiting while a tab is cached (${engine})`, () => {
   afterEach(cleanUp);
 
-  /** Waits until the worker of `el`'s registration has saved its number `s` (worker/relay.ts). */
-  const saved = async (el: SwRelayElement<unknown>, s: number) => {
-    const key = new URL('?realtime-elements-relay', el.serviceWorkerRegistration!.scope).href;
-    let last: unknown;
-    await waitUntil(
-      async () => {
-        const response = await (await caches.open('realtime-elements:sw-relay')).match(key);
-        last = await response?.json();
-        return (last as { s?: number } | undefined)?.s === s;
-      },
-      15_000,
-      `the worker's number ${s} saved`,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message} (saved: ${JSON.stringify(last)}; keys: ${key})`);
-    });
-  };
-
   // Peers: GoogleChrome/workbox#2470 (an update waits behind a non-blocking "reload to update"
   // prompt while the user keeps working), centrifugal/centrifugo#798 (an epoch change reported
   // as `recovered: false` where nothing was missed). README: "A tab that had heard everything
@@ -125,21 +108,7 @@ describe(`red team 10b: <sw-relay> an update waiting while a tab is cached (${en
     here.scope = scope;
     document.body.append(here);
     await waitUntil(() => here.state === 'open', 30_000, 'open');
-    const tab = await Tab.open('/sw-test/tab.html');
-    await tab.eval(`(() => {
-      window.entries = [];
-      window.shows = [];
-      addEventListener('pageshow', (event) => window.shows.push(event.persisted ? 'cached' : 'loaded'));
-      const el = (window.el = document.createElement('sw-relay'));
-      el.setAttribute('name', ${JSON.stringify(name)});
-      el.setAttribute('src', ${JSON.stringify(src)});
-      el.setAttribute('scope', ${JSON.stringify(scope)});
-      for (const type of ['message', 'error'])
-        el.addEventListener(type, (event) => window.entries.push({ type, n: event.data?.n, code: event.code, message: event.message }));
-      document.body.append(el);
-      return true;
-    })()`);
-    await tab.waitFor(`window.el.state === 'open'`, 30_000);
+    const tab = await relayTab(name, src, scope);
     here.post({ n: 1 });
     await tab.waitFor(`window.entries.some((e) => e.n === 1)`);
     await saved(here as SwRelayElement<unknown>, 1);
