@@ -176,11 +176,19 @@ describe('<sw-relay>', () => {
       el.name = 'x';
       const codes = [];
       el.addEventListener('error', (e) => codes.push(e.code));
+      // A post queued before it opened, then removed: what a removed relay still sends looks
+      // for a worker, and reading navigator.serviceWorker throws here (no unhandled rejection).
+      const rejections = [];
+      addEventListener('unhandledrejection', (e) => rejections.push(String(e.reason)));
       document.body.append(el);
+      el.post('queued');
       await el.updateComplete;
-      parent.postMessage({ codes, state: el.state }, '*');
+      const state = el.state;
+      el.remove();
+      await new Promise((r) => setTimeout(r, 500));
+      parent.postMessage({ codes, state, rejections }, '*');
     `),
-    ).to.deep.equal({ codes: ['unsupported'], state: 'error' });
+    ).to.deep.equal({ codes: ['unsupported'], state: 'error', rejections: [] });
   });
 
   it('posts before the worker is active are queued; wrong use throws', async () => {

@@ -155,8 +155,15 @@ export function fresh(data: Numbered): boolean {
  * on the removed element). A disabled relay keeps them until it is enabled again.
  */
 export function drain(host: Host): void {
-  const container = navigator.serviceWorker;
-  if (host.isConnected || !host.queue.length || !container) return;
+  // An opaque origin already said `unsupported` (Firefox gives it a container that only rejects).
+  if (host.isConnected || !host.queue.length || origin == 'null') return;
+  let container: ServiceWorkerContainer | undefined;
+  try {
+    container = navigator.serviceWorker;
+  } catch {
+    // Opaque origins (sandboxed frames) throw a SecurityError here: no worker to send to.
+  }
+  if (!container) return;
   // The registration `src` (or `scope`) opens: the scope defaults to the script's folder.
   const scope = host.src && new URL(host.scope || '.', new URL(host.src, document.baseURI)).href;
   void (scope ? container.getRegistration(scope) : container.ready)
