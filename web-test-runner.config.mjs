@@ -7,7 +7,8 @@ import { findFirefox, firefoxPrefs } from './scripts/find-firefox.mjs';
 import { findWebKit } from './scripts/find-webkit.mjs';
 import { WebKitLauncher } from './test/e2e/webkit-launcher.mjs';
 import { engineGaps, selectedEngines } from './test/engines.mjs';
-import { faultSuites } from './test/fault-suites.mjs';
+import { readFileSync } from 'node:fs';
+import { faultMark, faultSuites } from './test/fault-suites.mjs';
 import { fileTimesReporter } from './test/e2e/file-times-reporter.mjs';
 import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
 import { hubPlugin } from './test/e2e/hub-plugin.mjs';
@@ -74,6 +75,11 @@ for (const gap of engineGaps) {
   );
 }
 
+// The mark is written twice (the browser side cannot import this .mjs): a fault run whose mark
+// differed would run in `npm test`, not in the fault runs.
+if (!readFileSync('test/helpers.ts', 'utf8').includes(`\`\${title} ${faultMark}\``))
+  throw new Error(`test/helpers.ts faultRun() must mark titles with ${faultMark}`);
+
 /** Lit's dev-mode notice is printed by every test page: show it once. */
 let litNoticeShown = false;
 const filterBrowserLogs = ({ args }) => {
@@ -85,15 +91,21 @@ const filterBrowserLogs = ({ args }) => {
 
 export default {
   filterBrowserLogs,
-  // FAULTS=1 (`npm run test:faults`): only the long seeded fault runs; otherwise all but them.
-  // `--files` on the command line still picks any one file.
+  // FAULTS=1 (`npm run test:faults`): only the long fault runs (titles ending with the mark);
+  // otherwise all but them. `--files` on the command line still picks any one file.
   files: process.env.FAULTS
-    ? faultSuites.browser
+    ? [...faultSuites.browser, ...faultSuites.browserMarked]
     : ['test/**/*.test.ts', 'test/**/*.test.tsx', ...faultSuites.browser.map((file) => `!${file}`)],
   // Svelte's browser build (its default export condition is the server build).
   nodeResolve: { exportConditions: ['browser', 'development'] },
   concurrency: 1,
   testFramework: { config: { timeout: 60_000 } },
+  // Which tests a page runs (test/helpers.ts, `faultRun`): only the long fault runs
+  // (`npm run test:faults`) or all but them. mocha's own `grep` cannot do it: wtr reports each
+  // test that grep left out as failed.
+  testRunnerHtml: (testFramework) =>
+    `<!DOCTYPE html><html><head><script>window.faultRuns = ${!!process.env.FAULTS};</script></head>` +
+    `<body><script type="module" src="${testFramework}"></script></body></html>`,
   // Whole-file limits (defaults: 2 min to finish, 20 s to start, 30 s to launch). Under load on
   // a 2-core machine broadcastchannel-wpt-redteam took 85 s and -contexts 72 s, each alone: one
   // more loaded minute and a whole file fails with "did not finish within 120000ms" although no

@@ -11,7 +11,7 @@ import { expect } from '@open-wc/testing';
 import '../src/tab-channel-define.js';
 import { implementations, type ChannelPeer, type Impl } from './fixtures/channel-peer.js';
 import { executeServerCommand } from '@web/test-runner-commands';
-import { Tab, closeAllTabs, uniqueName, waitUntil } from './helpers.js';
+import { Tab, closeAllTabs, uniqueName, waitUntil, faultRun } from './helpers.js';
 
 type AnyChannel = InstanceType<(typeof implementations)[Impl]>;
 const impls: Impl[] = ['native', 'storage', 'idb', 'cookie'];
@@ -246,26 +246,31 @@ for (const impl of impls) {
     }
 
     if (impl === 'cookie') {
-      it('a burst that overflows the cookie goes on at once when the clock steps back mid-burst', async () => {
-        const name = uniqueName('burst');
-        const a = await tab();
-        const b = await tab(true);
-        await a.call('open', 'a', impl, name);
-        await b.call('open', 'b', impl, name);
-        // 80 messages of ~100 bytes: more than two cookies' worth, so later ones wait for the
-        // first to have stayed 1.5 s; the step comes while they wait.
-        await b.page.eval(`(() => {
+      it(
+        faultRun(
+          'a burst that overflows the cookie goes on at once when the clock steps back mid-burst',
+        ),
+        async () => {
+          const name = uniqueName('burst');
+          const a = await tab();
+          const b = await tab(true);
+          await a.call('open', 'a', impl, name);
+          await b.call('open', 'b', impl, name);
+          // 80 messages of ~100 bytes: more than two cookies' worth, so later ones wait for the
+          // first to have stayed 1.5 s; the step comes while they wait.
+          await b.page.eval(`(() => {
           for (let i = 0; i < 40; i++) window.peer.post('b', String(i).padEnd(100, '.'));
           stepClock(-30000);
           for (let i = 40; i < 80; i++) window.peer.post('b', String(i).padEnd(100, '.'));
           return true;
         })()`);
-        const received = await a.page.waitFor<string[]>(
-          `window.peer.received('a').length >= 80 && window.peer.received('a')`,
-          15_000,
-        );
-        expect(received.map((text) => parseInt(text, 10))).to.deep.equal([...Array(80).keys()]);
-      });
+          const received = await a.page.waitFor<string[]>(
+            `window.peer.received('a').length >= 80 && window.peer.received('a')`,
+            15_000,
+          );
+          expect(received.map((text) => parseInt(text, 10))).to.deep.equal([...Array(80).keys()]);
+        },
+      );
     }
 
     if (inWorkers(impl)) {

@@ -7,7 +7,7 @@ import { expect } from '@open-wc/testing';
 import '../src/tab-channel-define.js';
 import { IdbChannel } from '../src/transports/idb-channel.js';
 import { implementations, type Impl } from './fixtures/channel-peer.js';
-import { Tab, closeAllTabs, uniqueName, waitUntil } from './helpers.js';
+import { Tab, closeAllTabs, uniqueName, waitUntil, faultRun } from './helpers.js';
 
 type AnyChannel = InstanceType<(typeof implementations)[Impl]>;
 const impls: Impl[] = ['native', 'storage', 'idb', 'cookie'];
@@ -37,18 +37,21 @@ async function tab() {
 
 for (const impl of impls) {
   describe(`red team #21: ${impl}`, () => {
-    it('1,000 messages posted in one task reach a second tab all, once, in order', async function () {
-      this.timeout(60_000);
-      const name = uniqueName('burst');
-      const other = await tab();
-      await other.call('open', 't', impl, name);
-      const here = await open(impl, name);
-      for (let i = 0; i < 1000; i++) here.postMessage(i);
-      here.postMessage('end');
-      await other.page.waitFor(`window.peer.received('t').includes('end')`, 50_000);
-      const got = await other.call<unknown[]>('received', 't');
-      expect(got).to.deep.equal([...Array.from({ length: 1000 }, (_, i) => i), 'end']);
-    });
+    it(
+      faultRun('1,000 messages posted in one task reach a second tab all, once, in order'),
+      async function () {
+        this.timeout(60_000);
+        const name = uniqueName('burst');
+        const other = await tab();
+        await other.call('open', 't', impl, name);
+        const here = await open(impl, name);
+        for (let i = 0; i < 1000; i++) here.postMessage(i);
+        here.postMessage('end');
+        await other.page.waitFor(`window.peer.received('t').includes('end')`, 50_000);
+        const got = await other.call<unknown[]>('received', 't');
+        expect(got).to.deep.equal([...Array.from({ length: 1000 }, (_, i) => i), 'end']);
+      },
+    );
 
     it('names that differ only by Unicode normalization are different channels', async () => {
       const nfc = 'caf\u00e9';
@@ -90,32 +93,37 @@ for (const impl of impls) {
 }
 
 describe('red team #21: idb reader stalled past the ttl', () => {
-  it('a tab frozen by a busy loop longer than the ttl gets every message or message-lost, never a silent gap', async function () {
-    this.timeout(60_000);
-    const name = uniqueName('frozen');
-    const other = await tab();
-    await other.call('open', 't', 'idb', name, { ttl: 200 });
-    await other.page.eval(
-      `(window.errors = [], window.peer.channels.get('t').addEventListener('error', (e) => window.errors.push(e.code)), true)`,
-    );
-    const here = await open('idb', name, { ttl: 200 });
-    here.postMessage('first');
-    await other.page.waitFor(`window.peer.received('t').includes('first')`, 30_000);
-    // The other tab hangs for 2 s (a busy loop) while this one posts and sweeps.
-    const frozen = other.page.eval(
-      `(() => { const end = performance.now() + 2000; while (performance.now() < end); return true; })()`,
-    );
-    await new Promise((r) => setTimeout(r, 100));
-    here.postMessage('missed-1');
-    here.postMessage('missed-2');
-    await frozen;
-    here.postMessage('end');
-    await other.page.waitFor(`window.peer.received('t').includes('end')`, 30_000);
-    const got = await other.call<unknown[]>('received', 't');
-    const errors = await other.page.eval<string[]>('window.errors');
-    if (got.length < 4) expect(errors).to.include('message-lost');
-    else expect(got).to.deep.equal(['first', 'missed-1', 'missed-2', 'end']);
-  });
+  it(
+    faultRun(
+      'a tab frozen by a busy loop longer than the ttl gets every message or message-lost, never a silent gap',
+    ),
+    async function () {
+      this.timeout(60_000);
+      const name = uniqueName('frozen');
+      const other = await tab();
+      await other.call('open', 't', 'idb', name, { ttl: 200 });
+      await other.page.eval(
+        `(window.errors = [], window.peer.channels.get('t').addEventListener('error', (e) => window.errors.push(e.code)), true)`,
+      );
+      const here = await open('idb', name, { ttl: 200 });
+      here.postMessage('first');
+      await other.page.waitFor(`window.peer.received('t').includes('first')`, 30_000);
+      // The other tab hangs for 2 s (a busy loop) while this one posts and sweeps.
+      const frozen = other.page.eval(
+        `(() => { const end = performance.now() + 2000; while (performance.now() < end); return true; })()`,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      here.postMessage('missed-1');
+      here.postMessage('missed-2');
+      await frozen;
+      here.postMessage('end');
+      await other.page.waitFor(`window.peer.received('t').includes('end')`, 30_000);
+      const got = await other.call<unknown[]>('received', 't');
+      const errors = await other.page.eval<string[]>('window.errors');
+      if (got.length < 4) expect(errors).to.include('message-lost');
+      else expect(got).to.deep.equal(['first', 'missed-1', 'missed-2', 'end']);
+    },
+  );
 });
 
 describe('red team #21: idb database deleted by another page (a logout that clears IndexedDB)', () => {
@@ -212,108 +220,123 @@ for (const impl of impls) {
 
 for (const transport of ['broadcast', 'storage', 'idb', 'cookie']) {
   describe(`red team #21: <tab-channel transport="${transport}">`, () => {
-    it('1,000 posts right after insertion (while the transport loads) reach a second tab all, in order', async function () {
-      this.timeout(60_000);
-      const name = uniqueName('el-burst');
-      const other = await Tab.open();
-      await other.eval(`(() => {
+    it(
+      faultRun(
+        '1,000 posts right after insertion (while the transport loads) reach a second tab all, in order',
+      ),
+      async function () {
+        this.timeout(60_000);
+        const name = uniqueName('el-burst');
+        const other = await Tab.open();
+        await other.eval(`(() => {
         const holder = document.createElement('div');
         holder.innerHTML = '<tab-channel name="${name}" transport="${transport}"></tab-channel>';
         window.channel = window.record(holder.firstElementChild, 'message', 'error');
         document.body.append(window.channel);
         return true;
       })()`);
-      await other.waitFor(`window.channel.state === 'open'`);
-      const el = document.createElement('tab-channel');
-      el.name = name;
-      el.setAttribute('transport', transport);
-      const errors: string[] = [];
-      el.addEventListener('error', (e) => errors.push((e as Event & { code: string }).code));
-      document.body.append(el);
-      try {
-        for (let i = 0; i < 999; i++) el.post(i);
-        el.post('end');
-        await other.waitFor(`window.log.some((entry) => entry.data === 'end')`, 50_000);
-        const log = await other.eval<{ type: string; data: unknown }[]>('window.log');
-        expect(log.map((entry) => entry.data)).to.deep.equal([
-          ...Array.from({ length: 999 }, (_, i) => i),
-          'end',
-        ]);
-        expect(errors).to.deep.equal([]);
-      } finally {
-        el.remove();
-      }
-    });
+        await other.waitFor(`window.channel.state === 'open'`);
+        const el = document.createElement('tab-channel');
+        el.name = name;
+        el.setAttribute('transport', transport);
+        const errors: string[] = [];
+        el.addEventListener('error', (e) => errors.push((e as Event & { code: string }).code));
+        document.body.append(el);
+        try {
+          for (let i = 0; i < 999; i++) el.post(i);
+          el.post('end');
+          await other.waitFor(`window.log.some((entry) => entry.data === 'end')`, 50_000);
+          const log = await other.eval<{ type: string; data: unknown }[]>('window.log');
+          expect(log.map((entry) => entry.data)).to.deep.equal([
+            ...Array.from({ length: 999 }, (_, i) => i),
+            'end',
+          ]);
+          expect(errors).to.deep.equal([]);
+        } finally {
+          el.remove();
+        }
+      },
+    );
   });
 }
 
 describe('red team #21: idb open held up by a connection that never yields (an older tab)', () => {
-  it('a new channel does not hang silently: it reports unsupported, and opens once the blocker goes', async function () {
-    this.timeout(60_000);
-    const name = uniqueName('blocked');
-    // An old tab's connection without onversionchange holds the database; a page deletes it
-    // (blocked), so every later open waits behind the delete.
-    const old = await Tab.open();
-    await old.eval(`new Promise((resolve) => {
+  it(
+    faultRun(
+      'a new channel does not hang silently: it reports unsupported, and opens once the blocker goes',
+    ),
+    async function () {
+      this.timeout(60_000);
+      const name = uniqueName('blocked');
+      // An old tab's connection without onversionchange holds the database; a page deletes it
+      // (blocked), so every later open waits behind the delete.
+      const old = await Tab.open();
+      await old.eval(`new Promise((resolve) => {
       const request = indexedDB.open('realtime-elements-tab-channel');
       request.onsuccess = () => { window.held = request.result; resolve(true); };
     })`);
-    const deleting = indexedDB.deleteDatabase('realtime-elements-tab-channel');
-    const blocked = new Promise((resolve) => (deleting.onblocked = resolve));
-    await blocked;
-    const channel = new IdbChannel(name);
-    opened.push(channel);
-    const errors: string[] = [];
-    channel.addEventListener('error', (e) => errors.push((e as Event & { code: string }).code));
-    let ready = false;
-    void channel.ready.then(() => (ready = true));
-    try {
-      await waitUntil(() => ready || errors.length > 0, 15_000, 'the channel opens or reports');
-      expect(errors).to.deep.equal(['unsupported']);
-    } finally {
-      await old.eval('(window.held.close(), true)');
-    }
-    // Once the old connection goes, the channel opens after all and delivers.
-    await channel.ready;
-    const other = await tab();
-    await other.call('open', 't', 'idb', name);
-    channel.postMessage('after');
-    await other.page.waitFor(`window.peer.received('t').includes('after')`, 30_000);
-    expect(await other.call('received', 't')).to.deep.equal(['after']);
-  });
-});
-
-describe('red team #21: <tab-channel transport="idb"> while IndexedDB is blocked', () => {
-  it('reports unsupported while connecting (state stays connecting), then opens once the blocker goes', async function () {
-    this.timeout(60_000);
-    const name = uniqueName('el-blocked');
-    const old = await Tab.open();
-    await old.eval(`new Promise((resolve) => {
-      const request = indexedDB.open('realtime-elements-tab-channel');
-      request.onsuccess = () => { window.held = request.result; resolve(true); };
-    })`);
-    const deleting = indexedDB.deleteDatabase('realtime-elements-tab-channel');
-    await new Promise((resolve) => (deleting.onblocked = resolve));
-    const el = document.createElement('tab-channel');
-    el.name = name;
-    el.setAttribute('transport', 'idb');
-    const errors: string[] = [];
-    el.addEventListener('error', (e) => errors.push((e as Event & { code: string }).code));
-    document.body.append(el);
-    try {
-      el.post('queued');
+      const deleting = indexedDB.deleteDatabase('realtime-elements-tab-channel');
+      const blocked = new Promise((resolve) => (deleting.onblocked = resolve));
+      await blocked;
+      const channel = new IdbChannel(name);
+      opened.push(channel);
+      const errors: string[] = [];
+      channel.addEventListener('error', (e) => errors.push((e as Event & { code: string }).code));
+      let ready = false;
+      void channel.ready.then(() => (ready = true));
       try {
-        await waitUntil(() => errors.length > 0, 15_000, 'the report');
+        await waitUntil(() => ready || errors.length > 0, 15_000, 'the channel opens or reports');
         expect(errors).to.deep.equal(['unsupported']);
-        expect(el.state).to.equal('connecting');
       } finally {
         await old.eval('(window.held.close(), true)');
       }
-      await waitUntil(() => el.state === 'open', 15_000, 'open after the blocker went');
-    } finally {
-      el.remove();
-    }
-  });
+      // Once the old connection goes, the channel opens after all and delivers.
+      await channel.ready;
+      const other = await tab();
+      await other.call('open', 't', 'idb', name);
+      channel.postMessage('after');
+      await other.page.waitFor(`window.peer.received('t').includes('after')`, 30_000);
+      expect(await other.call('received', 't')).to.deep.equal(['after']);
+    },
+  );
+});
+
+describe('red team #21: <tab-channel transport="idb"> while IndexedDB is blocked', () => {
+  it(
+    faultRun(
+      'reports unsupported while connecting (state stays connecting), then opens once the blocker goes',
+    ),
+    async function () {
+      this.timeout(60_000);
+      const name = uniqueName('el-blocked');
+      const old = await Tab.open();
+      await old.eval(`new Promise((resolve) => {
+      const request = indexedDB.open('realtime-elements-tab-channel');
+      request.onsuccess = () => { window.held = request.result; resolve(true); };
+    })`);
+      const deleting = indexedDB.deleteDatabase('realtime-elements-tab-channel');
+      await new Promise((resolve) => (deleting.onblocked = resolve));
+      const el = document.createElement('tab-channel');
+      el.name = name;
+      el.setAttribute('transport', 'idb');
+      const errors: string[] = [];
+      el.addEventListener('error', (e) => errors.push((e as Event & { code: string }).code));
+      document.body.append(el);
+      try {
+        el.post('queued');
+        try {
+          await waitUntil(() => errors.length > 0, 15_000, 'the report');
+          expect(errors).to.deep.equal(['unsupported']);
+          expect(el.state).to.equal('connecting');
+        } finally {
+          await old.eval('(window.held.close(), true)');
+        }
+        await waitUntil(() => el.state === 'open', 15_000, 'open after the blocker went');
+      } finally {
+        el.remove();
+      }
+    },
+  );
 });
 
 describe('red team #21: storage, a tab whose wall clock stands 2 h ahead opens a channel', () => {

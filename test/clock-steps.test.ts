@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
-import { Tab, closeAllTabs, uniqueName, waitUntil } from './helpers.js';
+import { Tab, closeAllTabs, uniqueName, waitUntil, faultRun } from './helpers.js';
 
 /**
  * The wall clock steps (NTP, a resume from sleep, a user fixing the time) both ways: no
@@ -31,7 +31,7 @@ async function clockTab(): Promise<Tab> {
 const idle = (tab: Tab, ms: number) =>
   tab.eval(`new Promise((resolve) => setTimeout(() => resolve(true), ${ms}))`);
 
-describe('clock steps (Date / Date.now stepped in real tabs)', function () {
+describe(faultRun('clock steps (Date / Date.now stepped in real tabs)'), function () {
   this.timeout(60_000);
   afterEach(() => closeAllTabs());
 

@@ -317,6 +317,38 @@ export function record<E extends Event = Event>(target: EventTarget, ...types: s
   return events;
 }
 
+/**
+ * Marks a long fault run: a burst past a limit, a hung or crashed tab, a long stream of cuts or
+ * expiring credentials, a promise that never settles. `npm test` leaves such tests out (it stays
+ * quick); `npm run test:faults`, which CI runs right after it, runs exactly these, in every
+ * engine. The mark is the title's end (`faultMark` in test/fault-suites.mjs, which lists the
+ * files that hold marked tests); a marked `describe` marks every test in it.
+ */
+export const faultRun = (title: string): string => `${title} [fault run]`;
+
+/**
+ * Leaves out, just before mocha runs a page's tests, the ones the run does not want: the fault
+ * runs in `npm test`, every other test in `npm run test:faults` (`window.faultRuns`, set by
+ * web-test-runner.config.mjs). Suites left empty are dropped with their hooks.
+ */
+function keepOnly(suite: Mocha.Suite, faultRuns: boolean, marked = false): boolean {
+  const inMark = marked || suite.title.endsWith(faultRun(''));
+  suite.tests = suite.tests.filter(
+    (test) => (inMark || test.title.endsWith(faultRun(''))) === faultRuns,
+  );
+  suite.suites = suite.suites.filter((child) => keepOnly(child, faultRuns, inMark));
+  return suite.tests.length > 0 || suite.suites.length > 0;
+}
+const pageMocha = (globalThis as { mocha?: Mocha }).mocha;
+const faultRuns = (globalThis as { faultRuns?: boolean }).faultRuns;
+if (pageMocha && typeof faultRuns === 'boolean') {
+  const run = pageMocha.run.bind(pageMocha);
+  pageMocha.run = (done) => {
+    keepOnly(pageMocha.suite, faultRuns);
+    return run(done);
+  };
+}
+
 /** A name no other test (or earlier run) uses. */
 export const uniqueName = (prefix = 'test'): string =>
   `${prefix}-${Math.random().toString(36).slice(2, 10)}`;

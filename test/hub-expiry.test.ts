@@ -5,7 +5,7 @@ import type { SseFeedElement } from '../src/sse-feed.js';
 import type { SocketRelayElement } from '../src/socket-relay.js';
 import type { PollFeedElement } from '../src/poll-feed.js';
 import type { RealtimeErrorEvent, RealtimeMessageEvent } from '../src/index.js';
-import { record, uniqueName, waitUntil } from './helpers.js';
+import { record, uniqueName, waitUntil, faultRun } from './helpers.js';
 
 /** A token of the /expiring hub (test/e2e/hub-plugin.mjs) that lives `ms`. */
 const mint = async (ms: number, user = 'u') =>
@@ -55,47 +55,56 @@ async function feeds(topic: string, life: number, user: string) {
 }
 
 describe('hub credentials that expire (authorize returns expiresAt)', () => {
-  it('a token expiring every 2 s during a 10 s stream: every event once, in order, authrefresh each time, no unauthorized (SSE, WebSocket, long-poll)', async function () {
-    this.timeout(60_000);
-    const topic = uniqueName('expiring');
-    const all = await feeds(topic, 2000, 'u');
-    const seen = all.map(({ el }) => ({
-      messages: record<RealtimeMessageEvent>(el, 'message'),
-      errors: record<RealtimeErrorEvent>(el, 'error'),
-      refreshed: record(el, 'authrefresh'),
-    }));
-    for (const { el } of all) document.body.append(el);
-    await waitUntil(() => all.every(({ el }) => el.state === 'open'), 30_000, 'all open');
-    // The poll's first answer carries its cursor (it has none yet): wait for it.
-    await waitUntil(() => (all[2].el as PollFeedElement).lastEventId !== '', 30_000, 'poll cursor');
-    await waitUntil(
-      () => (all[1].el as SocketRelayElement).lastEventId !== '',
-      30_000,
-      'ws cursor',
-    );
-    const count = 100;
-    await executeServerCommand('hub-expiring-publish', { topic, count, every: 100 });
-    const expected = Array.from({ length: count }, (_, i) => i + 1);
-    for (const [i, { name }] of all.entries()) {
+  it(
+    faultRun(
+      'a token expiring every 2 s during a 10 s stream: every event once, in order, authrefresh each time, no unauthorized (SSE, WebSocket, long-poll)',
+    ),
+    async function () {
+      this.timeout(60_000);
+      const topic = uniqueName('expiring');
+      const all = await feeds(topic, 2000, 'u');
+      const seen = all.map(({ el }) => ({
+        messages: record<RealtimeMessageEvent>(el, 'message'),
+        errors: record<RealtimeErrorEvent>(el, 'error'),
+        refreshed: record(el, 'authrefresh'),
+      }));
+      for (const { el } of all) document.body.append(el);
+      await waitUntil(() => all.every(({ el }) => el.state === 'open'), 30_000, 'all open');
+      // The poll's first answer carries its cursor (it has none yet): wait for it.
       await waitUntil(
-        () => seen[i].messages.length >= count,
-        20_000,
-        `${name}: ${seen[i].messages.length} of ${count}`,
+        () => (all[2].el as PollFeedElement).lastEventId !== '',
+        30_000,
+        'poll cursor',
       );
-      expect(
-        seen[i].messages.map((m) => m.data),
-        name,
-      ).to.deep.equal(expected);
-      expect(
-        seen[i].errors.map((e) => e.code),
-        name,
-      ).to.not.include('unauthorized');
-      // 10 s of 2 s tokens: a renewal at least every 2 s or so.
-      expect(seen[i].refreshed.length, `${name} authrefresh`).to.be.at.least(3);
-      expect(seen[i].refreshed.length, name).to.equal(all[i].refreshes);
-    }
-    for (const { el } of all) el.remove();
-  });
+      await waitUntil(
+        () => (all[1].el as SocketRelayElement).lastEventId !== '',
+        30_000,
+        'ws cursor',
+      );
+      const count = 100;
+      await executeServerCommand('hub-expiring-publish', { topic, count, every: 100 });
+      const expected = Array.from({ length: count }, (_, i) => i + 1);
+      for (const [i, { name }] of all.entries()) {
+        await waitUntil(
+          () => seen[i].messages.length >= count,
+          20_000,
+          `${name}: ${seen[i].messages.length} of ${count}`,
+        );
+        expect(
+          seen[i].messages.map((m) => m.data),
+          name,
+        ).to.deep.equal(expected);
+        expect(
+          seen[i].errors.map((e) => e.code),
+          name,
+        ).to.not.include('unauthorized');
+        // 10 s of 2 s tokens: a renewal at least every 2 s or so.
+        expect(seen[i].refreshed.length, `${name} authrefresh`).to.be.at.least(3);
+        expect(seen[i].refreshed.length, name).to.equal(all[i].refreshes);
+      }
+      for (const { el } of all) el.remove();
+    },
+  );
 
   it('hub.disconnect({ user }) ends that user on every transport: without refresh, unauthorized and stopped', async function () {
     this.timeout(60_000);

@@ -10,11 +10,11 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/sse-feed-define.js';
 import type { SseFeedElement } from '../src/sse-feed.js';
 import type { RealtimeMessageEvent } from '../src/index.js';
-import { record, uniqueName, waitUntil } from './helpers.js';
+import { record, uniqueName, waitUntil, faultRun } from './helpers.js';
 
 afterEach(() => document.querySelectorAll('sse-feed').forEach((el) => el.remove()));
 
-describe('<sse-feed mode="native"> against a replaying server, seeded', () => {
+describe(faultRun('<sse-feed mode="native"> against a replaying server, seeded'), () => {
   const base = Date.now() % 100_000;
   for (let seed = base; seed < base + 4; seed++) {
     it(`seed ${seed}: every event once, in order, through cuts, fast retries and 503s`, async function () {

@@ -10,6 +10,7 @@ import {
   sleep,
   uniqueName,
   waitUntil,
+  faultRun,
 } from './helpers.js';
 import '../src/define.js';
 
@@ -136,42 +137,51 @@ describe('shared feeds across real tabs', () => {
     });
   }
 
-  it('a hung leading tab is replaced; when it wakes it steps down and nothing is duplicated', async () => {
-    const topic = uniqueName('hang');
-    const html = `<sse-feed shared type="json" src="/realtime/sse?topic=${topic}"></sse-feed>`;
-    const tabs = [await tabWith(html), await tabWith(html), await tabWith(html)];
-    await openIn(tabs);
-    const [hung] = await leadersAmong(tabs);
-    const others = tabs.filter((tab) => tab !== hung);
-    await publish(topic, numbers(0, 10));
-    await hung.waitFor(`window.log.filter((e) => e.type === 'message').length >= 10`);
-    // A real hang: the tab's main thread is busy for 3 s, its timers and messages stop, and it
-    // keeps its Web Lock.
-    await hung.eval(`(() => {
+  it(
+    faultRun(
+      'a hung leading tab is replaced; when it wakes it steps down and nothing is duplicated',
+    ),
+    async () => {
+      const topic = uniqueName('hang');
+      const html = `<sse-feed shared type="json" src="/realtime/sse?topic=${topic}"></sse-feed>`;
+      const tabs = [await tabWith(html), await tabWith(html), await tabWith(html)];
+      await openIn(tabs);
+      const [hung] = await leadersAmong(tabs);
+      const others = tabs.filter((tab) => tab !== hung);
+      await publish(topic, numbers(0, 10));
+      await hung.waitFor(`window.log.filter((e) => e.type === 'message').length >= 10`);
+      // A real hang: the tab's main thread is busy for 3 s, its timers and messages stop, and it
+      // keeps its Web Lock.
+      await hung.eval(`(() => {
       setTimeout(() => { const end = Date.now() + 3000; while (Date.now() < end); }, 0);
       return true;
     })()`);
-    await sleep(100);
-    await publish(topic, numbers(10, 20));
-    await waitUntil(async () => (await leadersAmong(others)).length === 1, 15_000, 'a new leader');
-    await publish(topic, numbers(20, 30));
-    await hung.waitFor(`!window.el.leader`, 10_000);
-    await publish(topic, numbers(30, 40));
-    // A sentinel after the 40: once it is in, a duplicate of any of them would be too.
-    await publish(topic, numbers(40, 41));
-    for (const tab of tabs) {
-      await tab
-        .waitFor(`window.log.filter((e) => e.type === 'message').length >= 41`, 15_000)
-        .catch(async (error) => {
-          throw new Error(`${error.message}\n${await describeTabs(tabs, hung)}`);
-        });
-    }
-    for (const tab of tabs) {
-      expect(await messagesIn(tab)).to.deep.equal(numbers(0, 41).map((e) => e.n));
-    }
-    expect(await leadersAmong(tabs)).to.have.length(1);
-    expect((await hubConnections(topic)).sse).to.be.at.least(1);
-  });
+      await sleep(100);
+      await publish(topic, numbers(10, 20));
+      await waitUntil(
+        async () => (await leadersAmong(others)).length === 1,
+        15_000,
+        'a new leader',
+      );
+      await publish(topic, numbers(20, 30));
+      await hung.waitFor(`!window.el.leader`, 10_000);
+      await publish(topic, numbers(30, 40));
+      // A sentinel after the 40: once it is in, a duplicate of any of them would be too.
+      await publish(topic, numbers(40, 41));
+      for (const tab of tabs) {
+        await tab
+          .waitFor(`window.log.filter((e) => e.type === 'message').length >= 41`, 15_000)
+          .catch(async (error) => {
+            throw new Error(`${error.message}\n${await describeTabs(tabs, hung)}`);
+          });
+      }
+      for (const tab of tabs) {
+        expect(await messagesIn(tab)).to.deep.equal(numbers(0, 41).map((e) => e.n));
+      }
+      expect(await leadersAmong(tabs)).to.have.length(1);
+      expect((await hubConnections(topic)).sse).to.be.at.least(1);
+    },
+  );
 
   it('a tab that joins late is open and gets live events at once, on the same connection', async () => {
     const topic = uniqueName('late');

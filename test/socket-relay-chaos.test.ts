@@ -9,7 +9,7 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/socket-relay-define.js';
-import { Tab, closeAllTabs, uniqueName } from './helpers.js';
+import { Tab, closeAllTabs, uniqueName, faultRun } from './helpers.js';
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
 function prng(seed: number): () => number {
@@ -184,31 +184,34 @@ async function seeded(setup: Setup): Promise<void> {
   }
 }
 
-describe('<socket-relay> under chaos: exactly once, in order per sender, none of its own', () => {
-  afterEach(async () => {
-    await closeAllTabs();
-  });
-
-  // Its waits add up to minutes (45 s for the acknowledgements, 30 s for the deliveries, 20 s per
-  // sentinel); it took 24 s under load and ran out of a 60 s limit once, with no message.
-  it('three tabs and the embedded hub', async function () {
-    this.timeout(180_000);
-    await seeded({
-      src: '/realtime/ws',
-      cut: () => executeServerCommand('hub-cut'),
-      refuse: (ms) => executeServerCommand('hub-refuse', { ms }),
-      publish: (topic) => publishPaced('hub-publish-paced', topic),
+describe(
+  faultRun('<socket-relay> under chaos: exactly once, in order per sender, none of its own'),
+  () => {
+    afterEach(async () => {
+      await closeAllTabs();
     });
-  });
 
-  it('three tabs and two hub processes on one redis-server, reconnecting to the other', async function () {
-    this.timeout(180_000);
-    const { url } = await executeServerCommand<{ url: string }, unknown>('cluster-start');
-    await seeded({
-      src: url,
-      cut: () => executeServerCommand('cluster-cut'),
-      refuse: (ms) => executeServerCommand('cluster-refuse', { ms }),
-      publish: (topic) => publishPaced('cluster-publish-paced', topic),
+    // Its waits add up to minutes (45 s for the acknowledgements, 30 s for the deliveries, 20 s per
+    // sentinel); it took 24 s under load and ran out of a 60 s limit once, with no message.
+    it('three tabs and the embedded hub', async function () {
+      this.timeout(180_000);
+      await seeded({
+        src: '/realtime/ws',
+        cut: () => executeServerCommand('hub-cut'),
+        refuse: (ms) => executeServerCommand('hub-refuse', { ms }),
+        publish: (topic) => publishPaced('hub-publish-paced', topic),
+      });
     });
-  });
-});
+
+    it('three tabs and two hub processes on one redis-server, reconnecting to the other', async function () {
+      this.timeout(180_000);
+      const { url } = await executeServerCommand<{ url: string }, unknown>('cluster-start');
+      await seeded({
+        src: url,
+        cut: () => executeServerCommand('cluster-cut'),
+        refuse: (ms) => executeServerCommand('cluster-refuse', { ms }),
+        publish: (topic) => publishPaced('cluster-publish-paced', topic),
+      });
+    });
+  },
+);

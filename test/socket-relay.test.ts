@@ -8,7 +8,16 @@ import {
   RealtimeMessageEvent,
   ResetEvent,
 } from '../src/index.js';
-import { Tab, closeAllTabs, hubStream, record, sleep, uniqueName, waitUntil } from './helpers.js';
+import {
+  Tab,
+  closeAllTabs,
+  hubStream,
+  record,
+  sleep,
+  uniqueName,
+  waitUntil,
+  faultRun,
+} from './helpers.js';
 
 const wsTest = <T>(command: string, payload: object) =>
   executeServerCommand<T, unknown>(command, payload);
@@ -118,21 +127,24 @@ describe('<socket-relay>', () => {
       expect(dataOf(received)).to.deep.equal([1, 2, 3]);
     });
 
-    it('10,000 messages with the hub cutting the socket 100 times arrive once, in order', async function () {
-      this.timeout(60_000);
-      const topic = uniqueName('acceptance');
-      const el = await opened(
-        relay({ src: '/realtime/ws', topic, 'retry-min': '5', 'retry-max': '30' }),
-      );
-      await waitUntil(() => el.lastEventId !== '', 15_000, 'the starting cursor');
-      const received: number[] = [];
-      el.addEventListener('message', (event) => received.push(event.data as number));
-      await hubStream(topic, 10_000, 100);
-      await waitUntil(() => received.length >= 10_000, 30_000, '10,000 messages');
-      await sleep(100);
-      expect(received.length).to.equal(10_000);
-      expect(received.every((value, index) => value === index + 1)).to.equal(true);
-    });
+    it(
+      faultRun('10,000 messages with the hub cutting the socket 100 times arrive once, in order'),
+      async function () {
+        this.timeout(60_000);
+        const topic = uniqueName('acceptance');
+        const el = await opened(
+          relay({ src: '/realtime/ws', topic, 'retry-min': '5', 'retry-max': '30' }),
+        );
+        await waitUntil(() => el.lastEventId !== '', 15_000, 'the starting cursor');
+        const received: number[] = [];
+        el.addEventListener('message', (event) => received.push(event.data as number));
+        await hubStream(topic, 10_000, 100);
+        await waitUntil(() => received.length >= 10_000, 30_000, '10,000 messages');
+        await sleep(100);
+        expect(received.length).to.equal(10_000);
+        expect(received.every((value, index) => value === index + 1)).to.equal(true);
+      },
+    );
 
     it('sends made during an outage arrive after the reconnect, in order', async () => {
       const topic = uniqueName('outage');
@@ -188,22 +200,27 @@ describe('<socket-relay>', () => {
     const received = (tab: Tab) =>
       tab.eval<unknown[]>(`window.log.filter((e) => e.type === 'message').map((e) => e.data)`);
 
-    it('1. a burst of 500 in one task meets the hub rate limit: 500 once each, in order, no close', async function () {
-      this.timeout(60_000);
-      const topic = uniqueName('burst');
-      const b = await tabB(topic);
-      const a = await opened(relay({ src: '/realtime/ws', topic }));
-      const closes = record<RealtimeCloseEvent>(a, 'close');
-      const errors = record<RealtimeErrorEvent>(a, 'error');
-      for (let i = 0; i < 500; i++) a.send({ i });
-      await waitUntil(() => a.queued === 0, 30_000, 'queued to drain');
-      await publish(topic, 'sentinel');
-      await b.waitFor(`window.log.some((e) => e.data === 'sentinel')`, 30_000);
-      const got = await received(b);
-      expect(got).to.deep.equal([...Array.from({ length: 500 }, (_, i) => ({ i })), 'sentinel']);
-      expect(closes).to.have.length(0);
-      expect(errors).to.have.length(0);
-    });
+    it(
+      faultRun(
+        '1. a burst of 500 in one task meets the hub rate limit: 500 once each, in order, no close',
+      ),
+      async function () {
+        this.timeout(60_000);
+        const topic = uniqueName('burst');
+        const b = await tabB(topic);
+        const a = await opened(relay({ src: '/realtime/ws', topic }));
+        const closes = record<RealtimeCloseEvent>(a, 'close');
+        const errors = record<RealtimeErrorEvent>(a, 'error');
+        for (let i = 0; i < 500; i++) a.send({ i });
+        await waitUntil(() => a.queued === 0, 30_000, 'queued to drain');
+        await publish(topic, 'sentinel');
+        await b.waitFor(`window.log.some((e) => e.data === 'sentinel')`, 30_000);
+        const got = await received(b);
+        expect(got).to.deep.equal([...Array.from({ length: 500 }, (_, i) => ({ i })), 'sentinel']);
+        expect(closes).to.have.length(0);
+        expect(errors).to.have.length(0);
+      },
+    );
 
     it('2. own sends never come back after a reconnect (replay skips them), unless echo', async () => {
       const topic = uniqueName('own');
@@ -278,32 +295,41 @@ describe('<socket-relay>', () => {
       expect(() => a.send(big)).to.throw(RangeError);
     });
 
-    it('3c. an older hub (no hello): on 1009 the largest unacknowledged send is dropped, the rest re-sent', async () => {
-      const key = uniqueName('old-hub');
-      const el = relay({ src: `/ws-test/old-hub?key=${key}&max=2000`, topic: 't' });
-      const errors = record<RealtimeErrorEvent>(el, 'error');
-      document.body.append(el);
-      el.send({ n: 1 });
-      el.send('z'.repeat(5000));
-      el.send({ n: 2 });
-      await waitUntil(() => el.state === 'open', 30_000);
-      await waitUntil(() => el.queued === 0, 30_000, 'all acknowledged or dropped');
-      expect(errors.map((e) => [e.code, e.raw])).to.deep.equal([
-        ['too-large', JSON.stringify('z'.repeat(5000))],
-      ]);
-      const { frames } = await wsTest<{ frames: { data: unknown }[] }>('ws-test-frames', { key });
-      const data = frames.map((f) => f.data);
-      expect(data.filter((d) => typeof d === 'string')).to.have.length(0);
-      expect(data.filter((d) => (d as { n: number }).n === 2).length).to.be.at.least(1);
-    });
+    it(
+      faultRun(
+        '3c. an older hub (no hello): on 1009 the largest unacknowledged send is dropped, the rest re-sent',
+      ),
+      async () => {
+        const key = uniqueName('old-hub');
+        const el = relay({ src: `/ws-test/old-hub?key=${key}&max=2000`, topic: 't' });
+        const errors = record<RealtimeErrorEvent>(el, 'error');
+        document.body.append(el);
+        el.send({ n: 1 });
+        el.send('z'.repeat(5000));
+        el.send({ n: 2 });
+        await waitUntil(() => el.state === 'open', 30_000);
+        await waitUntil(() => el.queued === 0, 30_000, 'all acknowledged or dropped');
+        expect(errors.map((e) => [e.code, e.raw])).to.deep.equal([
+          ['too-large', JSON.stringify('z'.repeat(5000))],
+        ]);
+        const { frames } = await wsTest<{ frames: { data: unknown }[] }>('ws-test-frames', { key });
+        const data = frames.map((f) => f.data);
+        expect(data.filter((d) => typeof d === 'string')).to.have.length(0);
+        expect(data.filter((d) => (d as { n: number }).n === 2).length).to.be.at.least(1);
+      },
+    );
 
-    it('shared mode: a leader that crashes mid-burst — the next leader re-sends, the hub drops repeats', async function () {
-      this.timeout(60_000);
-      const topic = uniqueName('shared-once');
-      const html = `<socket-relay shared src="/realtime/ws" topic="${topic}" retry-min="20" retry-max="100"></socket-relay>`;
-      const open = async () => {
-        const tab = await Tab.open();
-        await tab.eval(`(async () => {
+    it(
+      faultRun(
+        'shared mode: a leader that crashes mid-burst — the next leader re-sends, the hub drops repeats',
+      ),
+      async function () {
+        this.timeout(60_000);
+        const topic = uniqueName('shared-once');
+        const html = `<socket-relay shared src="/realtime/ws" topic="${topic}" retry-min="20" retry-max="100"></socket-relay>`;
+        const open = async () => {
+          const tab = await Tab.open();
+          await tab.eval(`(async () => {
           const holder = document.createElement('div');
           holder.innerHTML = ${JSON.stringify(html)};
           window.el = window.record(holder.firstElementChild, 'message', 'error');
@@ -311,29 +337,30 @@ describe('<socket-relay>', () => {
           while (window.el.state !== 'open') await new Promise((r) => setTimeout(r, 10));
           return true;
         })()`);
-        return tab;
-      };
-      const leader = await open();
-      const follower = await open();
-      expect(await leader.eval('window.el.leader')).to.equal(true);
-      // The follower learns the group's publisher id from the leader's heartbeats.
-      await follower.waitFor(`window.el.publisher !== ''`, 15_000);
-      const observer = await subscribed(relay({ src: '/realtime/ws', topic }));
-      const seen = record(observer, 'message');
-      await follower.eval(
-        `(() => { for (let n = 0; n < 100; n++) window.el.send({ n }); return true; })()`,
-      );
-      await waitUntil(() => seen.length >= 10, 30_000, 'the first sends');
-      await leader.crash();
-      await follower.waitFor(`window.el.leader && window.el.state === 'open'`, 30_000);
-      await follower.waitFor(`window.el.queued === 0`, 20_000);
-      await publish(topic, 'sentinel');
-      await waitUntil(() => dataOf(seen).includes('sentinel'), 30_000, 'sentinel');
-      expect(dataOf(seen)).to.deep.equal([
-        ...Array.from({ length: 100 }, (_, n) => ({ n })),
-        'sentinel',
-      ]);
-    });
+          return tab;
+        };
+        const leader = await open();
+        const follower = await open();
+        expect(await leader.eval('window.el.leader')).to.equal(true);
+        // The follower learns the group's publisher id from the leader's heartbeats.
+        await follower.waitFor(`window.el.publisher !== ''`, 15_000);
+        const observer = await subscribed(relay({ src: '/realtime/ws', topic }));
+        const seen = record(observer, 'message');
+        await follower.eval(
+          `(() => { for (let n = 0; n < 100; n++) window.el.send({ n }); return true; })()`,
+        );
+        await waitUntil(() => seen.length >= 10, 30_000, 'the first sends');
+        await leader.crash();
+        await follower.waitFor(`window.el.leader && window.el.state === 'open'`, 30_000);
+        await follower.waitFor(`window.el.queued === 0`, 20_000);
+        await publish(topic, 'sentinel');
+        await waitUntil(() => dataOf(seen).includes('sentinel'), 30_000, 'sentinel');
+        expect(dataOf(seen)).to.deep.equal([
+          ...Array.from({ length: 100 }, (_, n) => ({ n })),
+          'sentinel',
+        ]);
+      },
+    );
 
     it('sends queued while connecting survive a re-open by an attribute change and a remove/re-insert (partysocket#403)', async () => {
       const topic = uniqueName('reopen');
@@ -356,47 +383,52 @@ describe('<socket-relay>', () => {
       expect(dataOf(received)).to.deep.equal([1, 2, 3, 4, 'sentinel']);
     });
 
-    it('4. the herd: 30 elements dropped together spread their first retry over [retry-min, 2 × retry-min]', async () => {
-      const key = uniqueName('herd');
-      const els = Array.from({ length: 30 }, () => {
-        const el = document.createElement('socket-relay');
-        el.setAttribute('src', `/ws-test/echo?key=${key}`);
-        el.setAttribute('raw', '');
-        return el;
-      });
-      document.body.append(...els);
-      await waitUntil(() => els.every((el) => el.state === 'open'), 15_000);
-      // The spread is read where each retry is scheduled: arrival times alone bunch up behind a
-      // page that stalled (its timers then fire together), which says nothing of the jitter.
-      const scheduled: number[] = [];
-      const realSetTimeout = window.setTimeout;
-      window.setTimeout = ((handler: TimerHandler, ms?: number, ...rest: unknown[]) => {
-        const stack = new Error().stack ?? '';
-        // V8 writes a frame `at ReconnectController.failed (url)`, Firefox and WebKit `failed@url`.
-        if (/\bfailed(?: \(|@)[^\n]*reconnect-controller/.test(stack)) scheduled.push(ms ?? 0);
-        return realSetTimeout(handler, ms, ...rest);
-      }) as typeof window.setTimeout;
-      let at: number;
-      try {
-        ({ at } = await wsTest<{ at: number }>('ws-test-close', { key, code: 1001 }));
-        await waitUntil(
-          async () =>
-            (await wsTest<{ count: number }>('ws-test-connections', { key })).count === 60,
-          15_000,
-          '30 reconnects',
+    it(
+      faultRun(
+        '4. the herd: 30 elements dropped together spread their first retry over [retry-min, 2 × retry-min]',
+      ),
+      async () => {
+        const key = uniqueName('herd');
+        const els = Array.from({ length: 30 }, () => {
+          const el = document.createElement('socket-relay');
+          el.setAttribute('src', `/ws-test/echo?key=${key}`);
+          el.setAttribute('raw', '');
+          return el;
+        });
+        document.body.append(...els);
+        await waitUntil(() => els.every((el) => el.state === 'open'), 15_000);
+        // The spread is read where each retry is scheduled: arrival times alone bunch up behind a
+        // page that stalled (its timers then fire together), which says nothing of the jitter.
+        const scheduled: number[] = [];
+        const realSetTimeout = window.setTimeout;
+        window.setTimeout = ((handler: TimerHandler, ms?: number, ...rest: unknown[]) => {
+          const stack = new Error().stack ?? '';
+          // V8 writes a frame `at ReconnectController.failed (url)`, Firefox and WebKit `failed@url`.
+          if (/\bfailed(?: \(|@)[^\n]*reconnect-controller/.test(stack)) scheduled.push(ms ?? 0);
+          return realSetTimeout(handler, ms, ...rest);
+        }) as typeof window.setTimeout;
+        let at: number;
+        try {
+          ({ at } = await wsTest<{ at: number }>('ws-test-close', { key, code: 1001 }));
+          await waitUntil(
+            async () =>
+              (await wsTest<{ count: number }>('ws-test-connections', { key })).count === 60,
+            15_000,
+            '30 reconnects',
+          );
+        } finally {
+          window.setTimeout = realSetTimeout;
+        }
+        expect(scheduled, 'one first retry each').to.have.length(30);
+        for (const delay of scheduled) expect(delay).to.be.within(1000, 2000);
+        expect(Math.max(...scheduled) - Math.min(...scheduled), `${scheduled}`).to.be.greaterThan(
+          250,
         );
-      } finally {
-        window.setTimeout = realSetTimeout;
-      }
-      expect(scheduled, 'one first retry each').to.have.length(30);
-      for (const delay of scheduled) expect(delay).to.be.within(1000, 2000);
-      expect(Math.max(...scheduled) - Math.min(...scheduled), `${scheduled}`).to.be.greaterThan(
-        250,
-      );
-      // And none came back sooner than retry-min (a loaded machine only makes them later).
-      const { times } = await wsTest<{ times: number[] }>('ws-test-connections', { key });
-      for (const arrived of times.slice(30)) expect(arrived - at).to.be.at.least(900);
-    });
+        // And none came back sooner than retry-min (a loaded machine only makes them later).
+        const { times } = await wsTest<{ times: number[] }>('ws-test-connections', { key });
+        for (const arrived of times.slice(30)) expect(arrived - at).to.be.at.least(900);
+      },
+    );
 
     it('5. a raw client frame named like an inherited property is a bad-frame error, not ignored', async () => {
       const el = await opened(relay({ src: '/realtime/ws', topic: uniqueName() }));

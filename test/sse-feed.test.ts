@@ -8,7 +8,7 @@ import {
   RealtimeMessageEvent,
   ResetEvent,
 } from '../src/index.js';
-import { hubStream, record, sleep, uniqueName, waitUntil } from './helpers.js';
+import { hubStream, record, sleep, uniqueName, waitUntil, faultRun } from './helpers.js';
 
 interface SeenRequest {
   at: number;
@@ -60,36 +60,39 @@ for (const mode of ['fetch', 'native'] as const) {
       el.remove();
     });
 
-    it('10,000 numbered events with the connection cut 100 times arrive once, in order', async function () {
-      this.timeout(60_000);
-      const topic = uniqueName('acceptance');
-      const el = feed(`/realtime/sse?topic=${topic}`, {
-        mode,
-        type: 'json',
-        events: topic,
-        'retry-min': '5',
-        'retry-max': '30',
-      });
-      const received: number[] = [];
-      el.addEventListener('message', (event) => received.push(event.data as number));
-      const seen = record(el, 'open', 'close', 'error', 'reset');
-      document.body.append(el);
-      await oneEvent(el, 'open');
-      await hubStream(topic, 10_000, 100);
-      await waitUntil(() => received.length >= 10_000, 30_000, '10,000 events').catch((error) => {
-        const summary = seen.map((e) => (e as RealtimeErrorEvent).code ?? e.type).join(',');
-        const gaps = received.filter((value, i) => i > 0 && value !== received[i - 1] + 1).length;
-        const firstGap = received.findIndex((value, i) => i > 0 && value !== received[i - 1] + 1);
-        throw new Error(
-          `${error.message}: got ${received.length}, last ${received.at(-1)}, state ${el.state}, ` +
-            `${gaps} gaps, first at ${received[firstGap - 1]}→${received[firstGap]}, events ${summary}`,
-        );
-      });
-      await sleep(100);
-      expect(received.length).to.equal(10_000);
-      expect(received.every((value, index) => value === index + 1)).to.equal(true);
-      el.remove();
-    });
+    it(
+      faultRun('10,000 numbered events with the connection cut 100 times arrive once, in order'),
+      async function () {
+        this.timeout(60_000);
+        const topic = uniqueName('acceptance');
+        const el = feed(`/realtime/sse?topic=${topic}`, {
+          mode,
+          type: 'json',
+          events: topic,
+          'retry-min': '5',
+          'retry-max': '30',
+        });
+        const received: number[] = [];
+        el.addEventListener('message', (event) => received.push(event.data as number));
+        const seen = record(el, 'open', 'close', 'error', 'reset');
+        document.body.append(el);
+        await oneEvent(el, 'open');
+        await hubStream(topic, 10_000, 100);
+        await waitUntil(() => received.length >= 10_000, 30_000, '10,000 events').catch((error) => {
+          const summary = seen.map((e) => (e as RealtimeErrorEvent).code ?? e.type).join(',');
+          const gaps = received.filter((value, i) => i > 0 && value !== received[i - 1] + 1).length;
+          const firstGap = received.findIndex((value, i) => i > 0 && value !== received[i - 1] + 1);
+          throw new Error(
+            `${error.message}: got ${received.length}, last ${received.at(-1)}, state ${el.state}, ` +
+              `${gaps} gaps, first at ${received[firstGap - 1]}→${received[firstGap]}, events ${summary}`,
+          );
+        });
+        await sleep(100);
+        expect(received.length).to.equal(10_000);
+        expect(received.every((value, index) => value === index + 1)).to.equal(true);
+        el.remove();
+      },
+    );
 
     it('a cursor the hub cannot resume gives a reset event', async () => {
       const topic = uniqueName('reset');

@@ -8,7 +8,7 @@ import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/sw-relay-define.js';
 import { SwRelayElement } from '../src/sw-relay.js';
-import { Tab, engine, record, uniqueName, waitUntil } from './helpers.js';
+import { Tab, engine, record, uniqueName, waitUntil, faultRun } from './helpers.js';
 import { cachedAgain, cleanUp, relayHere, relayIn, update } from './sw-relay-helpers.js';
 
 describe(`<sw-relay> red team 10: exactly once, in order, across handovers (${engine})`, () => {
@@ -256,11 +256,15 @@ describe(`<sw-relay> red team 10: exactly once, in order, across handovers (${en
   // the page has per worker: the second relay of the page (any channel) takes it over from the
   // first. When the old worker goes, only the second opens again on the new registration; the
   // first stays `open` on the dead one and keeps every later post in its queue.
-  it('two relays in a tab whose registration is unregistered and whose worker is replaced: both keep relaying', async () => {
-    const a = uniqueName('rt10-two-a');
-    const b = uniqueName('rt10-two-b');
-    const first = await Tab.open('/sw-test/tab.html');
-    await first.eval(`(async () => {
+  it(
+    faultRun(
+      'two relays in a tab whose registration is unregistered and whose worker is replaced: both keep relaying',
+    ),
+    async () => {
+      const a = uniqueName('rt10-two-a');
+      const b = uniqueName('rt10-two-b');
+      const first = await Tab.open('/sw-test/tab.html');
+      await first.eval(`(async () => {
       for (const [key, name] of [['a', ${JSON.stringify(a)}], ['b', ${JSON.stringify(b)}]]) {
         const el = (window[key] = document.createElement('sw-relay'));
         el.setAttribute('name', name);
@@ -272,10 +276,10 @@ describe(`<sw-relay> red team 10: exactly once, in order, across handovers (${en
       window.old = window.a.serviceWorkerRegistration.active;
       return window.a.serviceWorkerRegistration.unregister();
     })()`);
-    // A tab loaded now registers afresh; its worker claims `first`: the old worker has no page
-    // left and goes.
-    const later = await Tab.open('/sw-test/tab.html');
-    await later.eval(`(async () => {
+      // A tab loaded now registers afresh; its worker claims `first`: the old worker has no page
+      // left and goes.
+      const later = await Tab.open('/sw-test/tab.html');
+      await later.eval(`(async () => {
       window.log = [];
       for (const name of [${JSON.stringify(a)}, ${JSON.stringify(b)}]) {
         const el = document.createElement('sw-relay');
@@ -287,21 +291,22 @@ describe(`<sw-relay> red team 10: exactly once, in order, across handovers (${en
       }
       return true;
     })()`);
-    const gone = await first.waitFor(`window.old.state === 'redundant'`, 20_000).then(
-      () => true,
-      () => false,
-    );
-    // Chromium and Firefox may keep an unregistered worker while a page holds it: then it
-    // relays on, and there is no handover to test.
-    if (!gone) console.log(`${engine}: the unregistered worker stayed (no handover)`);
-    await first.waitFor(`window.a.state === 'open' && window.b.state === 'open'`, 30_000);
-    await first.eval(`window.a.post('from a'), window.b.post('from b'), true`);
-    const log = await later
-      .waitFor<string[]>(`window.log.length === 2 && window.log`, 15_000)
-      .catch(() => later.eval<string[]>('window.log'));
-    expect([...log].sort(), gone ? 'after the handover' : 'no handover').to.deep.equal([
-      'from a',
-      'from b',
-    ]);
-  });
+      const gone = await first.waitFor(`window.old.state === 'redundant'`, 20_000).then(
+        () => true,
+        () => false,
+      );
+      // Chromium and Firefox may keep an unregistered worker while a page holds it: then it
+      // relays on, and there is no handover to test.
+      if (!gone) console.log(`${engine}: the unregistered worker stayed (no handover)`);
+      await first.waitFor(`window.a.state === 'open' && window.b.state === 'open'`, 30_000);
+      await first.eval(`window.a.post('from a'), window.b.post('from b'), true`);
+      const log = await later
+        .waitFor<string[]>(`window.log.length === 2 && window.log`, 15_000)
+        .catch(() => later.eval<string[]>('window.log'));
+      expect([...log].sort(), gone ? 'after the handover' : 'no handover').to.deep.equal([
+        'from a',
+        'from b',
+      ]);
+    },
+  );
 });

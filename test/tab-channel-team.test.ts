@@ -7,7 +7,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import '../src/tab-channel-define.js';
 import type { TabChannelElement, TabChannelMessageEvent } from '../src/tab-channel.js';
 import type { TabRequestError } from '../src/tab-channel-team.js';
-import { Tab, closeAllTabs, record, sleep, uniqueName, waitUntil } from './helpers.js';
+import { Tab, closeAllTabs, record, sleep, uniqueName, waitUntil, faultRun } from './helpers.js';
 
 /** A tab with `<tab-channel name attrs>` as `window.el`, its events in `window.events`. */
 async function member(name: string, attributes: string, handler = ''): Promise<Tab> {
@@ -403,32 +403,35 @@ describe('<tab-channel> together', function () {
   });
 
   describe('presence', () => {
-    it('lists every open tab; a closed tab leaves at once, a crashed one within the bound', async () => {
-      const name = uniqueName('presence');
-      const el = await fixture<TabChannelElement>(
-        html`<tab-channel name=${name} presence elect></tab-channel>`,
-      );
-      const changes = record(el, 'peerschange');
-      const [a, b] = [await member(name, 'presence'), await member(name, 'presence')];
-      await waitUntil(() => el.peers.length === 3, 10_000, 'three peers');
-      const [self, ...others] = el.peers;
-      expect(self).to.include({ tabId: el.tabId, leader: true });
-      expect(self.visible).to.equal(document.visibilityState !== 'hidden');
-      expect(others.map((peer) => peer.leader)).to.deep.equal([false, false]);
-      expect(typeof self.since).to.equal('number');
-      expect(changes.length).to.be.greaterThan(0);
-      expect(await a.waitFor(`window.el.peers.length === 3`)).to.equal(true);
+    it(
+      faultRun('lists every open tab; a closed tab leaves at once, a crashed one within the bound'),
+      async () => {
+        const name = uniqueName('presence');
+        const el = await fixture<TabChannelElement>(
+          html`<tab-channel name=${name} presence elect></tab-channel>`,
+        );
+        const changes = record(el, 'peerschange');
+        const [a, b] = [await member(name, 'presence'), await member(name, 'presence')];
+        await waitUntil(() => el.peers.length === 3, 10_000, 'three peers');
+        const [self, ...others] = el.peers;
+        expect(self).to.include({ tabId: el.tabId, leader: true });
+        expect(self.visible).to.equal(document.visibilityState !== 'hidden');
+        expect(others.map((peer) => peer.leader)).to.deep.equal([false, false]);
+        expect(typeof self.since).to.equal('number');
+        expect(changes.length).to.be.greaterThan(0);
+        expect(await a.waitFor(`window.el.peers.length === 3`)).to.equal(true);
 
-      await b.close();
-      await waitUntil(() => el.peers.length === 2, 10_000, 'the closed tab gone');
-      const crashedAt = performance.now();
-      await a.crash();
-      await waitUntil(() => el.peers.length === 1, 10_000, 'the crashed tab gone');
-      // The documented bound is 4 s after the last beat; the margin is for a loaded machine.
-      expect(performance.now() - crashedAt).to.be.lessThan(8000);
-    });
+        await b.close();
+        await waitUntil(() => el.peers.length === 2, 10_000, 'the closed tab gone');
+        const crashedAt = performance.now();
+        await a.crash();
+        await waitUntil(() => el.peers.length === 1, 10_000, 'the crashed tab gone');
+        // The documented bound is 4 s after the last beat; the margin is for a loaded machine.
+        expect(performance.now() - crashedAt).to.be.lessThan(8000);
+      },
+    );
 
-    it('a hung tab (busy loop) leaves and comes back', async () => {
+    it(faultRun('a hung tab (busy loop) leaves and comes back'), async () => {
       const name = uniqueName('presence-hung');
       const el = await fixture<TabChannelElement>(
         html`<tab-channel name=${name} presence></tab-channel>`,

@@ -12,6 +12,7 @@ import {
   sleep,
   uniqueName,
   waitUntil,
+  faultRun,
 } from './helpers.js';
 
 type Fallback = 'storage' | 'idb' | 'cookie';
@@ -108,7 +109,7 @@ describe('<tab-channel transport>', () => {
         expect(here.errors.map((e) => [e.code, e.message])).to.deep.equal([]);
       });
 
-      it('keeps the order of 500 messages, with no duplicate', async () => {
+      it(faultRun('keeps the order of 500 messages, with no duplicate'), async () => {
         const name = uniqueName();
         const here = await channelHere(name, { transport });
         const tab = await Tab.open();
@@ -352,35 +353,38 @@ describe('<tab-channel transport>', () => {
       });
     }
 
-    it('1,000 connect/disconnect cycles per transport leave no key, cookie or listener', async function () {
-      this.timeout(90_000);
-      const name = uniqueName();
-      const keys = ownStorageKeys().length;
-      const cookies = cookieNames();
-      for (const transport of fallbacks) {
-        const el = document.createElement('tab-channel');
-        el.name = name;
-        el.transport = transport;
-        for (let i = 0; i < 1000; i++) {
+    it(
+      faultRun('1,000 connect/disconnect cycles per transport leave no key, cookie or listener'),
+      async function () {
+        this.timeout(90_000);
+        const name = uniqueName();
+        const keys = ownStorageKeys().length;
+        const cookies = cookieNames();
+        for (const transport of fallbacks) {
+          const el = document.createElement('tab-channel');
+          el.name = name;
+          el.transport = transport;
+          for (let i = 0; i < 1000; i++) {
+            document.body.append(el);
+            await el.updateComplete;
+            el.remove();
+          }
+          const errors = record<RealtimeErrorEvent>(el, 'error');
           document.body.append(el);
-          await el.updateComplete;
+          // idb: the last open waits behind the 1,000 before it (IndexedDB's connection queue):
+          // under 1 s alone, over 10 s in a loaded full run. The claim here is what is left behind.
+          await waitUntil(() => el.state === 'open', 30_000, `${transport} open`).catch((error) => {
+            throw new Error(
+              `${(error as Error).message}: ${el.state} ${errors.map((e) => e.message).join()}`,
+            );
+          });
           el.remove();
         }
-        const errors = record<RealtimeErrorEvent>(el, 'error');
-        document.body.append(el);
-        // idb: the last open waits behind the 1,000 before it (IndexedDB's connection queue):
-        // under 1 s alone, over 10 s in a loaded full run. The claim here is what is left behind.
-        await waitUntil(() => el.state === 'open', 30_000, `${transport} open`).catch((error) => {
-          throw new Error(
-            `${(error as Error).message}: ${el.state} ${errors.map((e) => e.message).join()}`,
-          );
-        });
-        el.remove();
-      }
-      expect(ownStorageKeys()).to.have.length(keys);
-      expect(cookieNames().filter((cookie) => !cookies.includes(cookie))).to.deep.equal([]);
-      expect(await listenerTypes()).not.to.include('storage');
-    });
+        expect(ownStorageKeys()).to.have.length(keys);
+        expect(cookieNames().filter((cookie) => !cookies.includes(cookie))).to.deep.equal([]);
+        expect(await listenerTypes()).not.to.include('storage');
+      },
+    );
   });
 
   describe('auto', () => {
@@ -520,78 +524,86 @@ describe('<tab-channel transport>', () => {
       expect(here.el.state).to.equal('open');
     });
 
-    it('cookie: a reader hung longer than the hold time reports message-lost', async () => {
-      const name = uniqueName();
-      const here = await channelHere(name, { transport: 'cookie' });
-      const tab = await Tab.open();
-      await channelIn(tab, name, 'transport="cookie"');
-      here.el.post('seen');
-      await tab.waitFor('window.log.length === 1');
-      // A real hang: the reader's timers stop for 4 s while the writer fills its cookie.
-      await tab.eval(`(() => {
+    it(
+      faultRun('cookie: a reader hung longer than the hold time reports message-lost'),
+      async () => {
+        const name = uniqueName();
+        const here = await channelHere(name, { transport: 'cookie' });
+        const tab = await Tab.open();
+        await channelIn(tab, name, 'transport="cookie"');
+        here.el.post('seen');
+        await tab.waitFor('window.log.length === 1');
+        // A real hang: the reader's timers stop for 4 s while the writer fills its cookie.
+        await tab.eval(`(() => {
         setTimeout(() => { const end = Date.now() + 4000; while (Date.now() < end); }, 0);
         return true;
       })()`);
-      for (let i = 0; i < 150; i++) {
-        here.el.post(`message ${i} `.padEnd(100, '.'));
-        await sleep(20);
-      }
-      const log = await tab.waitFor<{ type: string; code: string }[]>(
-        `window.log.some((entry) => entry.code === 'message-lost') && window.log`,
-        15_000,
-      );
-      const delivered = log.filter((entry) => entry.type === 'message');
-      expect(delivered.length).to.be.below(151);
-      expect(log.filter((entry) => entry.code === 'message-lost')).to.have.length.of.at.least(1);
-    });
+        for (let i = 0; i < 150; i++) {
+          here.el.post(`message ${i} `.padEnd(100, '.'));
+          await sleep(20);
+        }
+        const log = await tab.waitFor<{ type: string; code: string }[]>(
+          `window.log.some((entry) => entry.code === 'message-lost') && window.log`,
+          15_000,
+        );
+        const delivered = log.filter((entry) => entry.type === 'message');
+        expect(delivered.length).to.be.below(151);
+        expect(log.filter((entry) => entry.code === 'message-lost')).to.have.length.of.at.least(1);
+      },
+    );
 
     // A loss on one channel name is not another name's loss: a reader that listens to a quiet
     // channel only hears nothing of a busy channel's messages swept past it (CI once saw a
     // concurrent test's busy cookie reported on an unrelated channel).
     for (const transport of ['cookie', 'idb']) {
-      it(`${transport}: a hung reader of a quiet channel hears no message-lost for a busy channel it never joined`, async function () {
-        // A 4 s hang, 150 paced posts and a second tab: more than mocha's 20 s on a loaded machine.
-        this.timeout(90_000);
-        const quiet = uniqueName('quiet');
-        const busy = uniqueName('busy');
-        const reader = await Tab.open();
-        await channelIn(reader, quiet, `transport="${transport}"`);
-        // The writer here: the busy channel's rows are swept after 200 ms (idb) or pushed out of
-        // the cookie after its 1.5 s hold while the reader hangs.
-        const make = (name: string) =>
-          transport === 'idb' ? new IdbChannel(name, { ttl: 200 }) : new CookieChannel(name);
-        const writes = make(busy);
-        const quietHere = make(quiet);
-        if (writes instanceof IdbChannel) await writes.ready;
-        if (quietHere instanceof IdbChannel) await quietHere.ready;
-        try {
-          quietHere.postMessage('before');
-          await reader.waitFor(`window.log.some((entry) => entry.data === 'before')`, 15_000);
-          await reader.eval(`(() => {
+      it(
+        faultRun(
+          `${transport}: a hung reader of a quiet channel hears no message-lost for a busy channel it never joined`,
+        ),
+        async function () {
+          // A 4 s hang, 150 paced posts and a second tab: more than mocha's 20 s on a loaded machine.
+          this.timeout(90_000);
+          const quiet = uniqueName('quiet');
+          const busy = uniqueName('busy');
+          const reader = await Tab.open();
+          await channelIn(reader, quiet, `transport="${transport}"`);
+          // The writer here: the busy channel's rows are swept after 200 ms (idb) or pushed out of
+          // the cookie after its 1.5 s hold while the reader hangs.
+          const make = (name: string) =>
+            transport === 'idb' ? new IdbChannel(name, { ttl: 200 }) : new CookieChannel(name);
+          const writes = make(busy);
+          const quietHere = make(quiet);
+          if (writes instanceof IdbChannel) await writes.ready;
+          if (quietHere instanceof IdbChannel) await quietHere.ready;
+          try {
+            quietHere.postMessage('before');
+            await reader.waitFor(`window.log.some((entry) => entry.data === 'before')`, 15_000);
+            await reader.eval(`(() => {
           setTimeout(() => { const end = Date.now() + 4000; while (Date.now() < end); }, 0);
           return true;
         })()`);
-          for (let i = 0; i < 150; i++) {
-            writes.postMessage(`busy ${i} `.padEnd(100, '.'));
-            await sleep(20);
+            for (let i = 0; i < 150; i++) {
+              writes.postMessage(`busy ${i} `.padEnd(100, '.'));
+              await sleep(20);
+            }
+            // 'after' only once the reader runs again: posted while it still hangs, a 200 ms ttl
+            // would sweep it too, a real loss on the quiet channel.
+            await reader.eval('true');
+            quietHere.postMessage('after');
+            const log = await reader.waitFor<{ type: string; data?: unknown; code?: string }[]>(
+              `window.log.some((entry) => entry.data === 'after') && window.log`,
+              20_000,
+            );
+            expect(
+              log.map((entry) => entry.code ?? entry.data),
+              JSON.stringify(log),
+            ).to.deep.equal(['before', 'after']);
+          } finally {
+            writes.close();
+            quietHere.close();
           }
-          // 'after' only once the reader runs again: posted while it still hangs, a 200 ms ttl
-          // would sweep it too, a real loss on the quiet channel.
-          await reader.eval('true');
-          quietHere.postMessage('after');
-          const log = await reader.waitFor<{ type: string; data?: unknown; code?: string }[]>(
-            `window.log.some((entry) => entry.data === 'after') && window.log`,
-            20_000,
-          );
-          expect(
-            log.map((entry) => entry.code ?? entry.data),
-            JSON.stringify(log),
-          ).to.deep.equal(['before', 'after']);
-        } finally {
-          writes.close();
-          quietHere.close();
-        }
-      });
+        },
+      );
     }
 
     // Another tab's channel opening writes `probe` for a moment (does the browser take cookies?):

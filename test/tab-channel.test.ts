@@ -10,6 +10,7 @@ import {
   record,
   uniqueName,
   waitUntil,
+  faultRun,
 } from './helpers.js';
 
 const channelIn = (tab: Tab, name: string, attrs = '') =>
@@ -272,25 +273,30 @@ describe('<tab-channel>', () => {
       plain.close();
     });
 
-    it('1,000 connect/disconnect cycles leave no channel open and nothing delivered after removal', async () => {
-      const name = uniqueName();
-      const before = await countObjects('BroadcastChannel.prototype');
-      const el = document.createElement('tab-channel');
-      el.name = name;
-      for (let i = 0; i < 1000; i++) {
-        document.body.append(el);
-        el.post(i);
-        el.remove();
-      }
-      const after = await countObjects('BroadcastChannel.prototype');
-      expect(after).to.equal(before);
-      const delivered = record(el, 'message');
-      const plain = new BroadcastChannel(name);
-      plain.postMessage('anyone?');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(delivered).to.have.length(0);
-      plain.close();
-    });
+    it(
+      faultRun(
+        '1,000 connect/disconnect cycles leave no channel open and nothing delivered after removal',
+      ),
+      async () => {
+        const name = uniqueName();
+        const before = await countObjects('BroadcastChannel.prototype');
+        const el = document.createElement('tab-channel');
+        el.name = name;
+        for (let i = 0; i < 1000; i++) {
+          document.body.append(el);
+          el.post(i);
+          el.remove();
+        }
+        const after = await countObjects('BroadcastChannel.prototype');
+        expect(after).to.equal(before);
+        const delivered = record(el, 'message');
+        const plain = new BroadcastChannel(name);
+        plain.postMessage('anyone?');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(delivered).to.have.length(0);
+        plain.close();
+      },
+    );
   });
 
   describe('between two real tabs', () => {
