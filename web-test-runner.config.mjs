@@ -7,7 +7,7 @@ import { findFirefox, firefoxPrefs } from './scripts/find-firefox.mjs';
 import { findWebKit } from './scripts/find-webkit.mjs';
 import { WebKitLauncher } from './test/e2e/webkit-launcher.mjs';
 import { engineGaps, selectedEngines } from './test/engines.mjs';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { faultMark, faultSuites } from './test/fault-suites.mjs';
 import { fileTimesReporter } from './test/e2e/file-times-reporter.mjs';
 import { tabsPlugin } from './test/e2e/tabs-plugin.mjs';
@@ -77,6 +77,14 @@ for (const gap of engineGaps) {
 
 // The mark is written twice (the browser side cannot import this .mjs): a fault run whose mark
 // differed would run in `npm test`, not in the fault runs.
+// A file with marked tests that is not listed would have them run nowhere.
+const listed = [...faultSuites.browser, ...faultSuites.browserMarked];
+for (const file of readdirSync('test', { recursive: true })) {
+  const path = `test/${file}`;
+  if (!/\.test\.tsx?$/.test(path) || listed.includes(path)) continue;
+  if (readFileSync(path, 'utf8').includes('faultRun('))
+    throw new Error(`${path} has fault runs: list it in test/fault-suites.mjs (browserMarked)`);
+}
 if (!readFileSync('test/helpers.ts', 'utf8').includes(`\`\${title} ${faultMark}\``))
   throw new Error(`test/helpers.ts faultRun() must mark titles with ${faultMark}`);
 

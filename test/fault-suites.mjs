@@ -23,7 +23,7 @@ export const faultSuites = {
   /**
    * Browser test files that hold some marked fault runs among quick tests: bursts of 500 to
    * 10,000 messages past a transport's or the hub's limits, readers hung longer than a hold
-   * time, tabs that hang or crash, 1,000 connect/disconnect cycles, a 10 s stream of expiring
+   * time, tabs that hang or crash, wall clocks stepped by an hour, 1,000 connect/disconnect cycles, a 10 s stream of expiring
    * credentials, a migration that never settles. Each took 3–21 s per engine here (one third of
    * the browser suite's time).
    */
@@ -31,6 +31,8 @@ export const faultSuites = {
     'test/broadcastchannel-wpt-contexts.test.ts',
     'test/broadcastchannel-wpt-redteam.test.ts',
     'test/hub-expiry.test.ts',
+    'test/shared-redteam.test.ts',
+    'test/shared-replay.test.ts',
     'test/shared.test.ts',
     'test/socket-relay.test.ts',
     'test/sse-feed.test.ts',

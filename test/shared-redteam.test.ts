@@ -5,7 +5,7 @@
 import { expect } from '@open-wc/testing';
 import '../src/define.js';
 import type { RealtimeMessageEvent } from '../src/index.js';
-import { record, uniqueName, waitUntil } from './helpers.js';
+import { record, uniqueName, waitUntil, faultRun } from './helpers.js';
 import { feed, hold, holdGroupLock, standIn } from './fixtures/stand-in-leader.js';
 
 afterEach(() => document.querySelectorAll('sse-feed').forEach((el) => el.remove()));
@@ -52,27 +52,30 @@ describe('shared red team', () => {
   // wait for it for ever (baidu/braft#529: the chosen successor cannot take over, no leader
   // until the next round; jasonrogena/lightraft#2: once one was elected, nobody else can be):
   // after another lease without a beat, one of them takes over.
-  it('a follower that took over and hung before its first beat is taken over in turn', async function () {
-    this.timeout(30_000);
-    const src = `/realtime/sse?topic=${uniqueName('hung-taker')}`;
-    const { name, release } = await holdGroupLock(src);
-    const channel = new BroadcastChannel(name);
-    const leader = standIn(channel, 'tab-h', '', 'lease-h');
-    const el = feed(src);
-    let releaseTakeover = () => {};
-    try {
-      document.body.append(el);
-      await waitUntil(() => el.state === 'open', 10_000, 'the follower open');
-      // The hung taker: it holds lease-h's takeover lock (and the group's lock, held above).
-      releaseTakeover = await hold(`${name}:takeover:lease-h`);
-      leader.stop();
-      await waitUntil(() => el.leader, 15_000, 'a follower leads again');
-      await waitUntil(() => el.state === 'open', 10_000, 'the new leader open');
-    } finally {
-      leader.stop();
-      channel.close();
-      releaseTakeover();
-      release();
-    }
-  });
+  it(
+    faultRun('a follower that took over and hung before its first beat is taken over in turn'),
+    async function () {
+      this.timeout(30_000);
+      const src = `/realtime/sse?topic=${uniqueName('hung-taker')}`;
+      const { name, release } = await holdGroupLock(src);
+      const channel = new BroadcastChannel(name);
+      const leader = standIn(channel, 'tab-h', '', 'lease-h');
+      const el = feed(src);
+      let releaseTakeover = () => {};
+      try {
+        document.body.append(el);
+        await waitUntil(() => el.state === 'open', 10_000, 'the follower open');
+        // The hung taker: it holds lease-h's takeover lock (and the group's lock, held above).
+        releaseTakeover = await hold(`${name}:takeover:lease-h`);
+        leader.stop();
+        await waitUntil(() => el.leader, 15_000, 'a follower leads again');
+        await waitUntil(() => el.state === 'open', 10_000, 'the new leader open');
+      } finally {
+        leader.stop();
+        channel.close();
+        releaseTakeover();
+        release();
+      }
+    },
+  );
 });

@@ -7,7 +7,15 @@ import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/define.js';
 import type { RealtimeMessageEvent } from '../src/index.js';
-import { Tab, closeAllTabs, hubConnections, record, uniqueName, waitUntil } from './helpers.js';
+import {
+  Tab,
+  closeAllTabs,
+  hubConnections,
+  record,
+  uniqueName,
+  waitUntil,
+  faultRun,
+} from './helpers.js';
 import { feed, holdGroupLock, standIn } from './fixtures/stand-in-leader.js';
 
 describe('shared followers across a change of leader', () => {
@@ -55,7 +63,7 @@ describe('shared followers across a change of leader', () => {
     }
   });
 
-  it('a leader that stops beating is taken over by one follower only', async () => {
+  it(faultRun('a leader that stops beating is taken over by one follower only'), async () => {
     const topic = uniqueName('takeover');
     const src = `/realtime/sse?topic=${topic}`;
     const { name, release } = await holdGroupLock(src);

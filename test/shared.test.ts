@@ -113,28 +113,31 @@ describe('shared feeds across real tabs', () => {
   });
 
   for (const ending of ['close', 'crash'] as const) {
-    it(`the leading tab's ${ending} mid-stream loses and duplicates nothing`, async () => {
-      const topic = uniqueName(ending);
-      const html = `<sse-feed shared type="json" src="/realtime/sse?topic=${topic}"></sse-feed>`;
-      const tabs = [await tabWith(html), await tabWith(html), await tabWith(html)];
-      await openIn(tabs);
-      const [leader] = await leadersAmong(tabs);
-      const followers = tabs.filter((tab) => tab !== leader);
-      for (let batch = 0; batch < 10; batch++) {
-        await publish(topic, numbers(batch * 10, batch * 10 + 10));
-        if (batch === 4) await leader[ending]();
-        await sleep(30);
-      }
-      // A sentinel after the 100: once it is in, a duplicate of any of them would be too.
-      await publish(topic, numbers(100, 101));
-      for (const tab of followers) {
-        await tab.waitFor(`window.log.filter((e) => e.type === 'message').length >= 101`, 15_000);
-      }
-      for (const tab of followers) {
-        expect(await messagesIn(tab)).to.deep.equal(numbers(0, 101).map((e) => e.n));
-      }
-      expect(await leadersAmong(followers)).to.have.length(1);
-    });
+    it(
+      faultRun(`the leading tab's ${ending} mid-stream loses and duplicates nothing`),
+      async () => {
+        const topic = uniqueName(ending);
+        const html = `<sse-feed shared type="json" src="/realtime/sse?topic=${topic}"></sse-feed>`;
+        const tabs = [await tabWith(html), await tabWith(html), await tabWith(html)];
+        await openIn(tabs);
+        const [leader] = await leadersAmong(tabs);
+        const followers = tabs.filter((tab) => tab !== leader);
+        for (let batch = 0; batch < 10; batch++) {
+          await publish(topic, numbers(batch * 10, batch * 10 + 10));
+          if (batch === 4) await leader[ending]();
+          await sleep(30);
+        }
+        // A sentinel after the 100: once it is in, a duplicate of any of them would be too.
+        await publish(topic, numbers(100, 101));
+        for (const tab of followers) {
+          await tab.waitFor(`window.log.filter((e) => e.type === 'message').length >= 101`, 15_000);
+        }
+        for (const tab of followers) {
+          expect(await messagesIn(tab)).to.deep.equal(numbers(0, 101).map((e) => e.n));
+        }
+        expect(await leadersAmong(followers)).to.have.length(1);
+      },
+    );
   }
 
   it(

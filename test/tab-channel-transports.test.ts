@@ -313,44 +313,51 @@ describe('<tab-channel transport>', () => {
     });
 
     for (const step of [3_600_000, -3_600_000]) {
-      it(`idb: the TTL sweep keeps time on the monotonic clock (a sweeper's wall clock ${step > 0 ? 'ahead' : 'behind'} by 1 h)`, async () => {
-        const name = uniqueName();
-        const peer = '/test/fixtures/channel-peer.html';
-        const sweeper = await Tab.open(peer, 'window.tabReady === true', { steppableClock: true });
-        await sweeper.eval(`window.peer.open('s', 'idb', '${name}', { ttl: 1000 })`);
-        await sweeper.eval(`stepClock(${step})`);
-        const writer = await Tab.open(peer);
-        await writer.eval(`window.peer.open('w', 'idb', '${name}')`);
-        const reader = new IdbChannel(name);
-        const received: unknown[] = [];
-        reader.onmessage = (event) => received.push(event.data);
-        try {
-          await reader.ready;
-          await writer.eval(
-            `(() => { for (let i = 0; i < 5; i++) window.peer.post('w', i); return true; })()`,
-          );
-          // Ahead, the old wall-clock sweep deleted fresh rows before readers read them;
-          // behind, it never deleted anything.
-          await waitUntil(() => received.length === 5, 15_000, 'five messages');
-          expect(received).to.deep.equal([0, 1, 2, 3, 4]);
-          // The sweeper is another tab, maybe in the background (timers throttled to 1/s): it
-          // reads on its own schedule, and must read all five before it deletes them.
-          await waitUntil(
-            async () =>
-              ((await sweeper.eval(`window.peer.received('s')`)) as unknown[]).length >= 5,
-            30_000,
-            "the sweeper's five",
-          );
-          expect(await sweeper.eval(`window.peer.received('s')`)).to.deep.equal([0, 1, 2, 3, 4]);
-          await waitUntil(
-            async () => (await idbRows(name)) === 0,
-            30_000,
-            'the sweep after the TTL',
-          );
-        } finally {
-          reader.close();
-        }
-      });
+      it(
+        faultRun(
+          `idb: the TTL sweep keeps time on the monotonic clock (a sweeper's wall clock ${step > 0 ? 'ahead' : 'behind'} by 1 h)`,
+        ),
+        async () => {
+          const name = uniqueName();
+          const peer = '/test/fixtures/channel-peer.html';
+          const sweeper = await Tab.open(peer, 'window.tabReady === true', {
+            steppableClock: true,
+          });
+          await sweeper.eval(`window.peer.open('s', 'idb', '${name}', { ttl: 1000 })`);
+          await sweeper.eval(`stepClock(${step})`);
+          const writer = await Tab.open(peer);
+          await writer.eval(`window.peer.open('w', 'idb', '${name}')`);
+          const reader = new IdbChannel(name);
+          const received: unknown[] = [];
+          reader.onmessage = (event) => received.push(event.data);
+          try {
+            await reader.ready;
+            await writer.eval(
+              `(() => { for (let i = 0; i < 5; i++) window.peer.post('w', i); return true; })()`,
+            );
+            // Ahead, the old wall-clock sweep deleted fresh rows before readers read them;
+            // behind, it never deleted anything.
+            await waitUntil(() => received.length === 5, 15_000, 'five messages');
+            expect(received).to.deep.equal([0, 1, 2, 3, 4]);
+            // The sweeper is another tab, maybe in the background (timers throttled to 1/s): it
+            // reads on its own schedule, and must read all five before it deletes them.
+            await waitUntil(
+              async () =>
+                ((await sweeper.eval(`window.peer.received('s')`)) as unknown[]).length >= 5,
+              30_000,
+              "the sweeper's five",
+            );
+            expect(await sweeper.eval(`window.peer.received('s')`)).to.deep.equal([0, 1, 2, 3, 4]);
+            await waitUntil(
+              async () => (await idbRows(name)) === 0,
+              30_000,
+              'the sweep after the TTL',
+            );
+          } finally {
+            reader.close();
+          }
+        },
+      );
     }
 
     it(
