@@ -161,7 +161,15 @@ describe(`red team 10b: <sw-relay> a removed relay's posts during skipWaiting() 
       el.skipWaiting();
       el.post(`bye ${round}`);
       el.remove();
-      await waitUntil(() => registration.active !== before, 30_000, 'the new worker active');
+      await waitUntil(
+        () => registration.active !== before,
+        30_000,
+        `the new worker active (round ${round})`,
+      ).catch((error: Error) => {
+        const states = ['installing', 'waiting', 'active'] as const;
+        const seen = states.map((kind) => `${kind}: ${registration[kind]?.state ?? '-'}`);
+        throw new Error(`${error.message} (${seen.join(', ')})`);
+      });
       const arrived = await tab
         .waitFor(`window.log.includes('bye ${round}')`, 10_000)
         .then(() => true)

@@ -59,6 +59,11 @@ const delivered = new Map<string, number>();
 const REMEMBERED = 10_000;
 /** Workers that have acknowledged a post of this page (`ack`'s `source`). */
 const ackers = new WeakSet<object>();
+/** `worker` said it acknowledges posts (its answer to `since`): what was sent to it is handed over. */
+export function acknowledges(worker: object): void {
+  ackers.add(worker);
+}
+
 /** How often (ms) a relay with posts not acknowledged checks whether its worker changed. */
 const CHECK_EVERY = 500;
 
