@@ -268,52 +268,52 @@ export function drain(host: Host): void {
     removed.delete(host);
   };
   removed.add(host);
-  // Found again each time: unregistered, the scope's pages may be claimed by a new registration.
+  // The registration it posted through, and its next versions; a new registration of the scope
+  // (this one unregistered meanwhile) is not followed into.
+  const found = (scope ? container.getRegistration(scope) : container.ready).catch(() => undefined);
   const check = () =>
-    void (scope ? container.getRegistration(scope) : container.ready)
-      .catch(() => undefined)
-      .then((registration) => {
-        // Added again: it sends and follows them itself.
-        if (host.isConnected) return stop();
-        const active = registration?.active;
-        if (!active) {
-          if (host.queue.length) {
-            host.queue = [];
-            host.fail('message-lost', 'Posts of a removed relay were not sent: no worker.');
-          }
-          return stop();
+    void found.then((registration) => {
+      // Added again: it sends and follows them itself.
+      if (host.isConnected) return stop();
+      const active = registration?.active;
+      if (!active) {
+        if (host.queue.length) {
+          host.queue = [];
+          host.fail('message-lost', 'Posts of a removed relay were not sent: no worker.');
         }
-        // WebKit (2.50) may leave a view of the worker at `activating` for good while it
-        // controls the page (as the element allows).
-        const ready =
-          active.state == 'activated' ||
-          (active.state == 'activating' && container.controller?.scriptURL == active.scriptURL);
-        // An update this page activates: the new worker gets them (the old one is about to go).
-        const coming = registration.waiting;
-        if (!ready || (coming?.state == 'installed' && skipping.has(coming))) {
-          const pending = registration.installing ?? registration.waiting ?? active;
-          pending.addEventListener('statechange', () => next(0), { once: true });
-          return next(CHECK_EVERY);
-        }
-        // Sent only to a worker whose answer is known: one that does not acknowledge, or is
-        // replaced before it answers, could not have them handed to the next one.
-        if (!ackers.has(active) && !answered.has(active)) {
-          void probe(active).then(() => next(0));
-          return next(CHECK_EVERY);
-        }
-        handOver(unacked, active);
-        for (const { envelope, port } of host.queue.splice(0)) {
-          const post = envelope as Envelope;
-          if (post.kind == 'post') post.n ??= ++sent.count;
-          active.postMessage(post, port ? [port] : []);
-          if (post.n) keep(host, post, active);
-        }
-        until = Math.min(until, Date.now() + FOLLOW_REMOVED);
-        if (!unacked.size || Date.now() > until) {
-          unacked.clear();
-          return stop();
-        }
-        next(CHECK_EVERY);
-      });
+        return stop();
+      }
+      // WebKit (2.50) may leave a view of the worker at `activating` for good while it
+      // controls the page (as the element allows).
+      const ready =
+        active.state == 'activated' ||
+        (active.state == 'activating' && container.controller?.scriptURL == active.scriptURL);
+      // An update this page activates: the new worker gets them (the old one is about to go).
+      const coming = registration.waiting;
+      if (!ready || (coming?.state == 'installed' && skipping.has(coming))) {
+        const pending = registration.installing ?? registration.waiting ?? active;
+        pending.addEventListener('statechange', () => next(0), { once: true });
+        return next(CHECK_EVERY);
+      }
+      // Sent only to a worker whose answer is known: one that does not acknowledge, or is
+      // replaced before it answers, could not have them handed to the next one.
+      if (!ackers.has(active) && !answered.has(active)) {
+        void probe(active).then(() => next(0));
+        return next(CHECK_EVERY);
+      }
+      handOver(unacked, active);
+      for (const { envelope, port } of host.queue.splice(0)) {
+        const post = envelope as Envelope;
+        if (post.kind == 'post') post.n ??= ++sent.count;
+        active.postMessage(post, port ? [port] : []);
+        if (post.n) keep(host, post, active);
+      }
+      until = Math.min(until, Date.now() + FOLLOW_REMOVED);
+      if (!unacked.size || Date.now() > until) {
+        unacked.clear();
+        return stop();
+      }
+      next(CHECK_EVERY);
+    });
   check();
 }
