@@ -4,6 +4,7 @@ import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.j
 import type { Channel } from './transports/open-fallback.js';
 import type {
   LeaderChangeEvent,
+  Stamped,
   TabChannelMessageEvent,
   TabPeer,
   TabRequestOptions,
@@ -99,6 +100,10 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   team?: TabTeam;
   /** @internal With `retain`: what was delivered before the team caught up (tab-channel-team.ts). */
   early?: unknown[];
+  /** @internal The hybrid logical clock of retained posts, µs (see `keep`). */
+  clock = 0;
+  /** @internal The newest retained message (or clear) this member knows (tab-channel-team.ts). */
+  held?: Stamped;
   private joining?: Promise<TabTeam | undefined>;
 
   /** With `elect`: this tab is the leader (the reflected `leader` attribute). */
@@ -162,11 +167,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
         'InvalidStateError',
       );
     }
-    // With `retain` (which joins as the channel opens): the team stamps it, once loaded.
-    if (this.joining) {
-      const copy = structuredClone(data);
-      void this.joining.then((team) => team?.posted(copy));
-    }
+    if (this.joining && this.hasAttribute('retain')) this.keep({ d: structuredClone(data) });
     if (this.echo) {
       const copy = structuredClone(data);
       queueMicrotask(() => {
@@ -214,7 +215,10 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
    * @throws {TabRequestError} (a rejection) `closed` when the element is not open.
    */
   clearRetained(): Promise<void> {
-    return this.together('clear');
+    this.settle();
+    return this.channel || this.state === 'connecting'
+      ? Promise.resolve(this.keep({ x: 1 }))
+      : this.together('clear');
   }
 
   protected override acquire(): void {
@@ -263,7 +267,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   }
 
   protected override release(): void {
-    this.joining = undefined;
+    this.joining = this.held = undefined;
     this.team?.stop(); // and forgets it
     this.generation++;
     this.queue = [];
@@ -293,6 +297,32 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
     return (await import('./tab-channel-team.js')).use(this as unknown as TeamHost, method, args);
   }
 
+  /**
+   * A retained post or clear, stamped and told to the other members at the call, never later (a
+   * post made while the team chunk loads keeps its place; one made right before `remove()` is
+   * retained): on the team's channel, or while the team loads on a channel of its own.
+   */
+  private keep(stamped: Partial<Stamped>): void {
+    stamped.c = this.tick();
+    stamped.f = this.tabId;
+    this.held = stamped as Stamped;
+    if (this.team) return this.team.election.post('ret', stamped);
+    if (typeof BroadcastChannel != 'function') return; // the team says `unsupported`
+    const channel = new BroadcastChannel(`realtime-elements:tab-channel:${this.name}`);
+    channel.postMessage({ k: 'ret', f: stamped.f, p: stamped });
+    channel.close();
+  }
+
+  /**
+   * A hybrid logical clock (Kulkarni et al., 2014), in µs: past every stamp seen and every post
+   * delivered, else the wall clock, which the tabs of a browser share (a post made after another
+   * is newer though its tab never heard of the other). Posts faster than one a µs run ahead of
+   * the wall clock by as much.
+   */
+  private tick(): number {
+    return (this.clock = Math.max(Date.now() * 1e3, this.clock + 1));
+  }
+
   /** Election, presence, retain and requests load on first use, as `shared` feeds' election does. */
   /** @internal */
   join(): Promise<TabTeam | undefined> {
@@ -304,6 +334,8 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   }
 
   private deliver(data: unknown, origin: string): void {
+    // A post made after hearing this one is newer, though its stamp comes on another channel.
+    this.tick();
     // (a copy: the page may change what it is given)
     this.early?.push(structuredClone(data));
     this.emit(new RealtimeMessageEvent({ data, origin }));
