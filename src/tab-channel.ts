@@ -302,10 +302,8 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
    * post made while the team chunk loads keeps its place; one made right before `remove()` is
    * retained): on the team's channel, or while the team loads on a channel of its own.
    */
-  private keep(stamped: Partial<Stamped>): void {
-    stamped.c = this.tick();
-    stamped.f = this.tabId;
-    this.held = stamped as Stamped;
+  private keep(what: { d?: unknown; x?: 1 }): void {
+    const stamped = (this.held = { c: this.tick(), f: this.tabId, ...what });
     if (this.team) return this.team.election.post('ret', stamped);
     if (typeof BroadcastChannel != 'function') return; // the team says `unsupported`
     const channel = new BroadcastChannel(`realtime-elements:tab-channel:${this.name}`);
