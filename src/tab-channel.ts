@@ -1,7 +1,7 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
 import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.js';
-import type { Channel } from './transports/open-fallback.js';
+import type { Channel, FallbackHost } from './transports/open-fallback.js';
 import type {
   LeaderChangeEvent,
   Stamped,
@@ -238,32 +238,12 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
       return;
     }
     this.setState('connecting');
-    void this.openFallback(wanted, generation);
-  }
-
-  /** Choosing and loading a fallback is itself lazy: it costs the core bundle nothing. */
-  private async openFallback(wanted: string, generation: number): Promise<void> {
-    const current = () => generation === this.generation;
-    try {
-      const { connectFallback } = await import('./transports/open-fallback.js');
-      await connectFallback(wanted, this.name, this.domain, {
-        current,
-        fail: (code, message, init) => this.fail(code, message, init),
-        attach: (kind, channel) => {
-          this.active = kind;
-          this.attach(channel);
-          if (this.superseded) return []; // an open listener disabled or removed the channel
-          const waiting = this.queue;
-          this.queue = [];
-          return waiting;
-        },
-      });
-    } catch (error) {
-      if (!current()) return;
-      this.halt((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
-        cause: error,
-      });
-    }
+    // Choosing, loading and attaching a fallback is itself lazy: the core bundle pays nothing.
+    import('./transports/open-fallback.js').then(
+      (m) => m.connectFallback(this as unknown as FallbackHost, wanted, generation),
+      (error: Error) =>
+        generation === this.generation && this.halt('unsupported', error.message, { cause: error }),
+    );
   }
 
   protected override release(): void {
