@@ -12,7 +12,7 @@
  *   monotonic clock.
  * - Retain: every retained message (and clear) carries a stamp all members order alike: a
  *   hybrid logical clock (past every stamp heard, else the wall clock the tabs share), ties
- *   broken by tab id, taken by the element at the call and told at once (its `keep()`), so
+ *   broken by tab id, taken by the element at the call and told at once (its `retainOwn()`), so
  *   this chunk loading late changes neither the order nor what is retained. "Newest" is the greater stamp, never what arrived last or who answered
  *   first, so every member keeps the same one after concurrent posts, and an answer from a
  *   member that is behind never replaces a newer message. A member that joins asks, with the
@@ -121,7 +121,7 @@ export interface TeamHost {
   team?: TabTeam;
   /** With `retain`: the posts delivered live since the element opened, until caught up. */
   early?: unknown[];
-  /** The hybrid logical clock (µs) of retained posts: the element's `tick()`. */
+  /** The hybrid logical clock (µs) of retained posts: the element's `stamp()`. */
   clock: number;
   /** The newest retained message (or clear) known here: set by the element's own. */
   held?: Stamped;
@@ -162,7 +162,7 @@ export async function use(
 
 /** A retained message or clear, as the members tell each other (`ret`, `ask`). */
 export interface Stamped {
-  /** hybrid logical clock (µs, the element's `tick()`) */
+  /** hybrid logical clock (µs, the element's `stamp()`) */
   c: number;
   /** the poster's tab id (tie-break) */
   f: string;

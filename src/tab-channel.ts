@@ -100,7 +100,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   team?: TabTeam;
   /** @internal With `retain`: what was delivered before the team caught up (tab-channel-team.ts). */
   early?: unknown[];
-  /** @internal The hybrid logical clock of retained posts, µs (see `keep`). */
+  /** @internal The hybrid logical clock of retained posts, µs (see `stamp()`). */
   clock = 0;
   /** @internal The newest retained message (or clear) this member knows (tab-channel-team.ts). */
   held?: Stamped;
@@ -167,7 +167,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
         'InvalidStateError',
       );
     }
-    if (this.joining && this.hasAttribute('retain')) this.keep({ d: structuredClone(data) });
+    if (this.joining && this.hasAttribute('retain')) this.retainOwn({ d: structuredClone(data) });
     if (this.echo) {
       const copy = structuredClone(data);
       queueMicrotask(() => {
@@ -217,7 +217,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   clearRetained(): Promise<void> {
     this.settle();
     return this.channel || this.state === 'connecting'
-      ? Promise.resolve(this.keep({ x: 1 }))
+      ? Promise.resolve(this.retainOwn({ x: 1 }))
       : this.together('clear');
   }
 
@@ -263,7 +263,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
     channel.onmessage = (event) => this.deliver(event.data, event.origin);
     channel.onmessageerror = () =>
       this.fail('deserialize-failed', 'A message could not be deserialized.');
-    channel.onerror = (event) => this.fail(event.code, event.message);
+    // (A fallback's own errors: its `onerror`, set as it loads: open-fallback.ts.)
     this.channel = channel;
     this.setState('open');
     this.emit(new Event('open'));
@@ -282,13 +282,16 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
    * post made while the team chunk loads keeps its place; one made right before `remove()` is
    * retained): on the team's channel, or while the team loads on a channel of its own.
    */
-  private keep(what: { d?: unknown; x?: 1 }): void {
-    const stamped = (this.held = { c: this.tick(), f: this.tabId, ...what });
+  private retainOwn(what: { d?: unknown; x?: 1 }): void {
+    const stamped = (this.held = { c: this.stamp(), f: this.tabId, ...what });
     if (this.team) return this.team.election.post('ret', stamped);
-    if (typeof BroadcastChannel != 'function') return; // the team says `unsupported`
-    const channel = new BroadcastChannel(`realtime-elements:tab-channel:${this.name}`);
-    channel.postMessage({ k: 'ret', f: stamped.f, p: stamped });
-    channel.close();
+    try {
+      const channel = new BroadcastChannel(`realtime-elements:tab-channel:${this.name}`);
+      channel.postMessage({ k: 'ret', f: stamped.f, p: stamped });
+      channel.close();
+    } catch {
+      // No BroadcastChannel: the team says `unsupported`.
+    }
   }
 
   /**
@@ -297,7 +300,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
    * is newer though its tab never heard of the other). Posts faster than one a µs run ahead of
    * the wall clock by as much.
    */
-  private tick(): number {
+  private stamp(): number {
     return (this.clock = Math.max(Date.now() * 1e3, this.clock + 1));
   }
 
@@ -313,7 +316,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
 
   private deliver(data: unknown, origin: string): void {
     // A post made after hearing this one is newer, though its stamp comes on another channel.
-    this.tick();
+    this.stamp();
     // (a copy: the page may change what it is given)
     this.early?.push(structuredClone(data));
     this.emit(new RealtimeMessageEvent({ data, origin }));
