@@ -121,6 +121,8 @@ export interface TeamHost {
   team?: TabTeam;
   /** With `retain`: the posts delivered live since the element opened, until caught up. */
   early?: unknown[];
+  /** The channel the election posts on, opened by the element as it joined. */
+  readonly group?: BroadcastChannel;
   /** The hybrid logical clock (µs) of retained posts: the element's `stamp()`. */
   clock: number;
   /** The newest retained message (or clear) known here: set by the element's own. */
@@ -268,7 +270,12 @@ export class TabTeam {
         leaderChanged: (id) => this.leaderChanged(id),
         message: (message) => this.heard(message),
       },
-      { candidate: host.elect, preferVisible: host.hasAttribute('prefer-visible'), id: this.id },
+      {
+        candidate: host.elect,
+        preferVisible: host.hasAttribute('prefer-visible'),
+        id: this.id,
+        channel: host.group,
+      },
     );
     this.untick = E.onTick(() => this.tick());
     addEventListener('pagehide', this.out);

@@ -104,6 +104,11 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   clock = 0;
   /** @internal The newest retained message (or clear) this member knows (tab-channel-team.ts). */
   held?: Stamped;
+  /**
+   * @internal The team's channel, opened as the element joins (its election's, once the team
+   * has loaded): a retained post is told on it at the call.
+   */
+  group?: BroadcastChannel;
   private joining?: Promise<TabTeam | undefined>;
 
   /** With `elect`: this tab is the leader (the reflected `leader` attribute). */
@@ -249,6 +254,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   protected override release(): void {
     this.joining = this.held = undefined;
     this.team?.stop(); // and forgets it
+    this.group?.close(); // (the team's election closed it already, once it had loaded)
     this.generation++;
     this.queue = [];
     const channel = this.channel;
@@ -280,18 +286,11 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   /**
    * A retained post or clear, stamped and told to the other members at the call, never later (a
    * post made while the team chunk loads keeps its place; one made right before `remove()` is
-   * retained): on the team's channel, or while the team loads on a channel of its own.
+   * retained), on the team's channel (as the election posts: tab-channel-team.ts).
    */
   private retainOwn(what: { d?: unknown; x?: 1 }): void {
     const stamped = (this.held = { c: this.stamp(), f: this.tabId, ...what });
-    if (this.team) return this.team.election.post('ret', stamped);
-    try {
-      const channel = new BroadcastChannel(`realtime-elements:tab-channel:${this.name}`);
-      channel.postMessage({ k: 'ret', f: stamped.f, p: stamped });
-      channel.close();
-    } catch {
-      // No BroadcastChannel: the team says `unsupported`.
-    }
+    this.group?.postMessage({ k: 'ret', f: stamped.f, p: stamped });
   }
 
   /**
@@ -308,7 +307,11 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   /** @internal */
   join(): Promise<TabTeam | undefined> {
     const generation = this.generation;
-    return (this.joining ??= ((this.early = []), import('./tab-channel-team.js')).then(
+    // (No BroadcastChannel: no group; the team says `unsupported`.)
+    return (this.joining ??= ((this.early = []),
+    (this.group =
+      self.BroadcastChannel && new BroadcastChannel(`realtime-elements:tab-channel:${this.name}`)),
+    import('./tab-channel-team.js')).then(
       (m) => m.join(this as unknown as TeamHost, generation),
       (cause) => void this.fail('unsupported', String(cause), { cause }),
     ));
