@@ -476,14 +476,16 @@ export class TabTeam {
         this.members.delete(from);
         this.reroute();
         break;
-      case 'ask':
-        // The asker's own (a member back from the back/forward cache may hold a newer one): then
-        // it is answered only by a member that holds a newer one, a clear too.
+      case 'ask': {
+        // The asker's own (a member back from the back/forward cache, or one that posted as it
+        // opened, may hold a newer one): then it is answered only by a member that holds a
+        // newer one, a clear too.
         if (!this.retain) return;
         this.learn(p as Stamped, true);
         const { held } = this.host;
         if (held && newer(held, p as Stamped)) this.election.post('ret', { ...held, t: from });
         return;
+      }
       case 'ret': {
         const stamped = p as Stamped;
         if (!this.retain || !stamped) return;
