@@ -221,8 +221,9 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
    */
   clearRetained(): Promise<void> {
     this.settle();
+    // (A member or not, as `request()` joins: the team's channel opens now.)
     return this.channel || this.state === 'connecting'
-      ? Promise.resolve(this.retainOwn({ x: 1 }))
+      ? (this.join(), Promise.resolve(this.retainOwn({ x: 1 })))
       : this.together('clear');
   }
 
@@ -233,21 +234,24 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
     }
     // `retain`, `presence` and `prefer-visible` are read as the channel opens (set them in the
     // markup, or re-open: `disabled`, a new `name`).
-    const generation = ++this.generation;
+    ++this.generation;
     if (this.elect || this.matches('[retain],[presence],[prefer-visible]')) void this.join();
     const wanted = this.transport || 'auto';
     const native = wanted === 'broadcast' || (wanted === 'auto' && !this.domain);
-    if (native && typeof BroadcastChannel === 'function') {
+    if (native && self.BroadcastChannel) {
       this.active = 'broadcast';
       this.attach(new BroadcastChannel(this.name));
       return;
     }
     this.setState('connecting');
     // Choosing, loading and attaching a fallback is itself lazy: the core bundle pays nothing.
+    // The queue is this opening's own (a close replaces it), and so are the channel's name and
+    // the posts in it: sent even when the element closes before the fallback opens.
+    const { name, queue } = this;
     import('./transports/open-fallback.js').then(
-      (m) => m.connectFallback(this as unknown as FallbackHost, wanted, generation),
+      (m) => m.connectFallback(this as unknown as FallbackHost, wanted, name, queue),
       (error: Error) =>
-        generation === this.generation && this.halt('unsupported', error.message, { cause: error }),
+        queue === this.queue && this.halt('unsupported', error.message, { cause: error }),
     );
   }
 

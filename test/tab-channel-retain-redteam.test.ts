@@ -241,3 +241,46 @@ describe(`red team 10b: <tab-channel retain> newest by hybrid logical clock (${e
     expect(retained, 'the retained messages a late joiner got').to.deep.equal(['bye']);
   });
 });
+
+// The same kind on the fallback transports (README: "while a fallback loads (`connecting`),
+// posts wait in order"): a view that posts as it mounts and is unmounted at once, before the
+// transport's code has loaded. `post()` returned, so the post is sent: it reaches the other tab
+// (before, the element dropped what waited when it closed), and with `retain` it is retained.
+describe(`<tab-channel transport> a post accepted while the transport loads, the element removed at once (${engine})`, () => {
+  afterEach(async () => {
+    document.querySelectorAll('tab-channel').forEach((el) => el.remove());
+    await closeAllTabs();
+  });
+
+  for (const transport of ['storage', 'idb', 'cookie'])
+    it(`transport="${transport}": it reaches the other tab`, async () => {
+      const name = uniqueName(`rt-bye-${transport}`);
+      const tab = await Tab.open();
+      await tab.eval(`(() => {
+        const el = (window.el = document.createElement('tab-channel'));
+        el.setAttribute('name', ${JSON.stringify(name)});
+        el.setAttribute('transport', ${JSON.stringify(transport)});
+        window.log = [];
+        el.addEventListener('message', (event) => window.log.push(event.data));
+        document.body.append(el);
+        return true;
+      })()`);
+      await tab.waitFor(`window.el.state === 'open'`);
+      const el = document.createElement('tab-channel') as TabChannelElement<string>;
+      el.name = name;
+      el.transport = transport as 'storage';
+      document.body.append(el);
+      el.post('bye');
+      el.remove();
+      // A sentinel from another element, after: what was lost would not come before it.
+      const after = document.createElement('tab-channel') as TabChannelElement<string>;
+      after.name = name;
+      after.transport = transport as 'storage';
+      document.body.append(after);
+      await waitUntil(() => after.state === 'open', 15_000, 'open');
+      after.post('sentinel');
+      const log = await tab.waitFor<string[]>(`window.log.includes('sentinel') && window.log`);
+      // Once each (two elements: the order between them is the transport's).
+      expect([...log].sort()).to.deep.equal(['bye', 'sentinel']);
+    });
+});

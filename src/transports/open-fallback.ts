@@ -97,12 +97,9 @@ export const postFailureCode = (error: unknown): string =>
 
 /** What `connectFallback` needs of `<tab-channel>` (some of it the element's internals). */
 export interface FallbackHost {
-  readonly name: string;
   readonly domain: string;
-  /** Bumped on every open and close: a transport that loads late is not attached. */
-  readonly generation: number;
-  /** Posts held while the fallback loads. */
-  queue: unknown[];
+  /** Posts held while the fallback loads: a new array on every close. */
+  readonly queue: unknown[];
   /** The transport in use (`activeTransport`). */
   active: string;
   /** An `open` listener disabled or removed the channel. */
@@ -113,21 +110,24 @@ export interface FallbackHost {
 }
 
 /**
- * Opens the fallback `wanted` for `host` (see `openFallback`), waits until it receives,
- * attaches it and posts what waited; what the transport refuses now is reported (those posts
- * were accepted earlier). A failure to open halts the element with the `TransportError`'s
- * code, unless it moved on (closed, renamed: `generation`) meanwhile. Here rather than in
- * `<tab-channel>`, which loads it only when BroadcastChannel is not the transport: the core
- * bundle pays nothing for fallbacks.
+ * Opens the fallback `wanted` on channel `name` for `host` (see `openFallback`), waits until it
+ * receives, posts what waited (`queue`, that opening's: what the transport refuses now is
+ * reported, those posts were accepted earlier) and attaches it. The posts are sent even when
+ * the element closed meanwhile (removed, disabled, renamed: its queue is no longer `queue`), as
+ * `post()` returned: a view that posts as it mounts and unmounts at once. A failure to open
+ * halts the element with the `TransportError`'s code, unless it closed meanwhile. Here rather
+ * than in `<tab-channel>`, which loads it only when BroadcastChannel is not the transport: the
+ * core bundle pays nothing for fallbacks.
  */
 export async function connectFallback(
   host: FallbackHost,
   wanted: string,
-  generation: number,
+  name: string,
+  queue: unknown[],
 ): Promise<void> {
-  const current = () => generation === host.generation;
+  const current = () => queue === host.queue;
   try {
-    const { kind, channel } = await openFallback(wanted, host.name, host.domain);
+    const { kind, channel } = await openFallback(wanted, name, host.domain);
     // What goes wrong before it opens (IndexedDB blocked by another connection) is heard too.
     channel.onerror = (event) => {
       if (current()) host.fail(event.code, event.message);
@@ -139,19 +139,18 @@ export async function connectFallback(
       channel.close();
       throw new TransportError('unsupported', (error as Error)?.message, { cause: error });
     }
-    if (!current()) return channel.close();
-    host.active = kind;
-    host.attach(channel);
-    if (host.superseded) return; // an open listener disabled or removed the channel
-    const waiting = host.queue;
-    host.queue = [];
-    for (const data of waiting) {
+    // Before `open`: a post an `open` listener makes comes after them.
+    for (const data of queue.splice(0)) {
       try {
         channel.postMessage(data);
       } catch (error) {
-        host.fail(postFailureCode(error), (error as Error).message, { cause: error });
+        if (current())
+          host.fail(postFailureCode(error), (error as Error).message, { cause: error });
       }
     }
+    if (!current()) return channel.close();
+    host.active = kind;
+    host.attach(channel);
   } catch (error) {
     if (!current()) return;
     host.halt((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
