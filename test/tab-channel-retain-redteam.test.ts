@@ -80,7 +80,16 @@ describe(`red team 10b: <tab-channel retain> newest by hybrid logical clock (${e
     });
     await late.request('ping', { to: tabId });
     await late.request('ping', { to: here.tabId });
-    expect(retained.at(-1), `retained messages seen: ${retained.join(', ')}`).to.equal('A');
+    // (On failure: what each holder holds, with its stamp.)
+    const held = {
+      here: (here as unknown as { held?: unknown }).held,
+      tab: await tab.eval('window.el.held'),
+      late: (late as unknown as { held?: unknown }).held,
+    };
+    expect(
+      retained.at(-1),
+      `retained messages seen: ${retained.join(', ')}; held: ${JSON.stringify(held)}`,
+    ).to.equal('A');
   });
 
   // Peers: as above, and kubestellar/console#7088 (cross-tab "last write wins" loses the newer
