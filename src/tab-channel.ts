@@ -156,6 +156,9 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
    */
   post(data: Out): void {
     this.settle();
+    // With `retain`, its stamp: taken before anything is sent (a tab may receive the post, and
+    // answer it, before this one reads its clock again).
+    const stamp = this.stamp();
     const channel = this.channel;
     if (channel) {
       channel.postMessage(data);
@@ -172,7 +175,8 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
         'InvalidStateError',
       );
     }
-    if (this.joining && this.hasAttribute('retain')) this.retainOwn({ d: structuredClone(data) });
+    if (this.joining && this.hasAttribute('retain'))
+      this.retainOwn(stamp, { d: structuredClone(data) });
     if (this.echo) {
       const copy = structuredClone(data);
       queueMicrotask(() => {
@@ -221,9 +225,9 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
    */
   clearRetained(): Promise<void> {
     this.settle();
-    // (A member or not, as `request()` joins: the team's channel opens now.)
+    // (On a member's channel: one with `retain`, `elect`, `presence` or a `request()` of its own.)
     return this.channel || this.state === 'connecting'
-      ? (this.join(), Promise.resolve(this.retainOwn({ x: 1 })))
+      ? Promise.resolve(this.retainOwn(this.stamp(), { x: 1 }))
       : this.together('clear');
   }
 
@@ -264,7 +268,8 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
     const channel = this.channel;
     if (!channel) return;
     this.channel = undefined;
-    channel.onmessage = channel.onmessageerror = channel.onerror = null;
+    // (A fallback's `onerror`, set by its chunk, ignores a closed element.)
+    channel.onmessage = channel.onmessageerror = null;
     channel.close();
     this.emit(new Event('close'));
   }
@@ -292,8 +297,8 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
    * post made while the team chunk loads keeps its place; one made right before `remove()` is
    * retained), on the team's channel (as the election posts: tab-channel-team.ts).
    */
-  private retainOwn(what: { d?: unknown; x?: 1 }): void {
-    const stamped = (this.held = { c: this.stamp(), f: this.tabId, ...what });
+  private retainOwn(c: number, what: { d?: unknown; x?: 1 }): void {
+    const stamped = (this.held = { c, f: this.tabId, ...what });
     this.group?.postMessage({ k: 'ret', f: stamped.f, p: stamped });
   }
 
