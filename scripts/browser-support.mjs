@@ -77,6 +77,7 @@ export const rows = [
     tests: [
       'test/tab-channel-team.test.ts',
       'test/tab-channel-join-race.test.ts',
+      'test/tab-channel-retain-redteam.test.ts',
       'test/shared.test.ts',
       'test/shared-redteam.test.ts',
       'test/shared-replay.test.ts',

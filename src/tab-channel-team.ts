@@ -12,7 +12,8 @@
  *   monotonic clock.
  * - Retain: every retained message (and clear) carries a stamp all members order alike: a
  *   hybrid logical clock (past every stamp heard, else the wall clock the tabs share), ties
- *   broken by tab id. "Newest" is the greater stamp, never what arrived last or who answered
+ *   broken by tab id, taken by the element at the call and told at once (its `retainOwn()`), so
+ *   this chunk loading late changes neither the order nor what is retained. "Newest" is the greater stamp, never what arrived last or who answered
  *   first, so every member keeps the same one after concurrent posts, and an answer from a
  *   member that is behind never replaces a newer message. A member that joins asks, with the
  *   one it holds; a member that holds a newer one answers; one that holds an older one adopts
@@ -120,6 +121,12 @@ export interface TeamHost {
   team?: TabTeam;
   /** With `retain`: the posts delivered live since the element opened, until caught up. */
   early?: unknown[];
+  /** The channel the election posts on, opened by the element as it joined. */
+  readonly group?: BroadcastChannel;
+  /** The hybrid logical clock (µs) of retained posts: the element's `stamp()`. */
+  clock: number;
+  /** The newest retained message (or clear) known here: set by the element's own. */
+  held?: Stamped;
   join(): Promise<TabTeam | undefined>;
   emit(event: Event): void;
   hasAttribute(name: string): boolean;
@@ -148,13 +155,16 @@ export async function use(
   method: 'request' | 'claim' | 'clear',
   args: unknown[],
 ): Promise<unknown> {
-  const team = (host.channel || host.state === 'connecting') && (await host.join());
+  // (`clear` reaches here only when the element was not open: the element clears at the call.)
+  const team =
+    method !== 'clear' && (host.channel || host.state === 'connecting') && (await host.join());
   if (!team) throw requestError('closed', `<${host.localName}> is not open.`);
   return (team[method] as (...args: unknown[]) => unknown).apply(team, args);
 }
 
-interface Stamped {
-  /** hybrid logical clock (µs, see `stamp()`) */
+/** A retained message or clear, as the members tell each other (`ret`, `ask`). */
+export interface Stamped {
+  /** hybrid logical clock (µs, the element's `stamp()`) */
   c: number;
   /** the poster's tab id (tie-break) */
   f: string;
@@ -236,9 +246,6 @@ export class TabTeam {
   private readonly handled = new Map<string, { v?: unknown }>();
   private readonly claims: [() => void, (error: TabRequestError) => void][] = [];
   private readonly untick: () => void;
-  /** The newest stamp known here (a hybrid logical clock: see `stamp()`). */
-  private clock = 0;
-  private held?: Stamped;
   /**
    * Posts may have been missed: since joining, or since the page went into the back/forward
    * cache, until a live `ret` comes. What is learned meanwhile (an answer, an ask) is delivered.
@@ -263,14 +270,20 @@ export class TabTeam {
         leaderChanged: (id) => this.leaderChanged(id),
         message: (message) => this.heard(message),
       },
-      { candidate: host.elect, preferVisible: host.hasAttribute('prefer-visible'), id: this.id },
+      {
+        candidate: host.elect,
+        preferVisible: host.hasAttribute('prefer-visible'),
+        id: this.id,
+        channel: host.group,
+      },
     );
     this.untick = E.onTick(() => this.tick());
     addEventListener('pagehide', this.out);
     addEventListener('pageshow', this.back);
     document.addEventListener('visibilitychange', this.beat);
     this.beat(true);
-    if (this.retain) this.election.post('ask');
+    // With its own post made while this chunk loaded (told then): the others adopt it if newer.
+    if (this.retain) this.election.post('ask', host.held);
   }
 
   /** The open members, this one first. */
@@ -288,16 +301,6 @@ export class TabTeam {
       leader: tabId === leaderId,
       since,
     }));
-  }
-
-  /** This member posted `data` with `retain`: it becomes the channel's retained message. */
-  posted(data: unknown): void {
-    if (this.retain) this.retainNew({ c: this.stamp(), f: this.id, d: data });
-  }
-
-  /** Forgets the retained message in every member (a newer tombstone). */
-  clear(): void {
-    this.retainNew({ c: this.stamp(), f: this.id, x: 1 });
   }
 
   request(
@@ -364,22 +367,6 @@ export class TabTeam {
   }
 
   /**
-   * A hybrid logical clock (Kulkarni et al., 2014), in µs: past every stamp seen (a post made
-   * after another was heard is newer, whatever the wall clock says), else the wall clock, which
-   * the tabs of a browser share: a post made after another is newer though its tab never heard
-   * of the other (it joined late, or was in the back/forward cache meanwhile). Posts faster
-   * than one a µs run ahead of the wall clock by as much.
-   */
-  private stamp(): number {
-    return (this.clock = Math.max(Date.now() * 1e3, this.clock + 1));
-  }
-
-  private retainNew(stamped: Stamped): void {
-    this.held = stamped;
-    this.election.post('ret', stamped);
-  }
-
-  /**
    * A retained message heard of, adopted when its stamp is newer (never by arrival order: a
    * stale answer never replaces a newer message). `missed`: an answer or another's ask, not a
    * live post: delivered, with `retained: true`, to a member that may have missed it, unless it
@@ -388,17 +375,13 @@ export class TabTeam {
   private learn(stamped: Stamped, missed?: boolean): void {
     // (Foreign stamps that would stop the clock, NaN or past 2^53, are not stamps.)
     if (!Number.isSafeInteger(stamped?.c)) return;
-    this.clock = Math.max(this.clock, stamped.c);
-    if (!newer(stamped, this.held)) return;
-    this.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };
-    if (
-      missed &&
-      this.unsure &&
-      !stamped.x &&
-      !this.host.early?.some((data) => same(data, stamped.d))
-    ) {
+    const { host } = this;
+    host.clock = Math.max(host.clock, stamped.c);
+    if (!newer(stamped, host.held)) return;
+    host.held = { c: stamped.c, f: stamped.f, d: stamped.d, x: stamped.x };
+    if (missed && this.unsure && !stamped.x && !host.early?.some((data) => same(data, stamped.d))) {
       // A copy: the page may change what it is given; what is held is handed to newcomers.
-      this.host.emit(message({ data: structuredClone(stamped.d), retained: true }));
+      host.emit(message({ data: structuredClone(stamped.d), retained: true }));
     }
   }
 
@@ -493,15 +476,16 @@ export class TabTeam {
         this.members.delete(from);
         this.reroute();
         break;
-      case 'ask':
-        // The asker's own (a member back from the back/forward cache may hold a newer one): then
-        // it is answered only by a member that holds a newer one, a clear too.
+      case 'ask': {
+        // The asker's own (a member back from the back/forward cache, or one that posted as it
+        // opened, may hold a newer one): then it is answered only by a member that holds a
+        // newer one, a clear too.
         if (!this.retain) return;
         this.learn(p as Stamped, true);
-        if (this.held && newer(this.held, p as Stamped)) {
-          this.election.post('ret', { ...this.held, t: from });
-        }
+        const { held } = this.host;
+        if (held && newer(held, p as Stamped)) this.election.post('ret', { ...held, t: from });
         return;
+      }
       case 'ret': {
         const stamped = p as Stamped;
         if (!this.retain || !stamped) return;
@@ -609,7 +593,7 @@ export class TabTeam {
       // (Still asking since it joined: what it delivered meanwhile is remembered.)
       if (!this.unsure) this.host.early = new Recent();
       this.unsure = true;
-      this.election.post('ask', this.held);
+      this.election.post('ask', this.host.held);
     }
     for (const request of this.pending.values()) request.sentTo = '';
     this.reroute();

@@ -1,9 +1,10 @@
 import type { PropertyDeclarations } from '@lit/reactive-element';
 import { RealtimeElement, type TypedEventTarget } from './internal/realtime-element.js';
 import { RealtimeMessageEvent, type RealtimeEventMap } from './internal/events.js';
-import type { Channel } from './transports/open-fallback.js';
+import type { Channel, FallbackHost } from './transports/open-fallback.js';
 import type {
   LeaderChangeEvent,
+  Stamped,
   TabChannelMessageEvent,
   TabPeer,
   TabRequestOptions,
@@ -99,6 +100,15 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   team?: TabTeam;
   /** @internal With `retain`: what was delivered before the team caught up (tab-channel-team.ts). */
   early?: unknown[];
+  /** @internal The hybrid logical clock of retained posts, µs (see `stamp()`). */
+  clock = 0;
+  /** @internal The newest retained message (or clear) this member knows (tab-channel-team.ts). */
+  held?: Stamped;
+  /**
+   * @internal The team's channel, opened as the element joins (its election's, once the team
+   * has loaded): a retained post is told on it at the call.
+   */
+  group?: BroadcastChannel;
   private joining?: Promise<TabTeam | undefined>;
 
   /** With `elect`: this tab is the leader (the reflected `leader` attribute). */
@@ -146,6 +156,9 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
    */
   post(data: Out): void {
     this.settle();
+    // With `retain`, its stamp: taken before anything is sent (a tab may receive the post, and
+    // answer it, before this one reads its clock again).
+    const stamp = this.stamp();
     const channel = this.channel;
     if (channel) {
       channel.postMessage(data);
@@ -162,11 +175,8 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
         'InvalidStateError',
       );
     }
-    // With `retain` (which joins as the channel opens): the team stamps it, once loaded.
-    if (this.joining) {
-      const copy = structuredClone(data);
-      void this.joining.then((team) => team?.posted(copy));
-    }
+    if (this.joining && this.hasAttribute('retain'))
+      this.retainOwn(stamp, { d: structuredClone(data) });
     if (this.echo) {
       const copy = structuredClone(data);
       queueMicrotask(() => {
@@ -214,7 +224,11 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
    * @throws {TabRequestError} (a rejection) `closed` when the element is not open.
    */
   clearRetained(): Promise<void> {
-    return this.together('clear');
+    this.settle();
+    // (On a member's channel: one with `retain`, `elect`, `presence` or a `request()` of its own.)
+    return this.channel || this.state === 'connecting'
+      ? Promise.resolve(this.retainOwn(this.stamp(), { x: 1 }))
+      : this.together('clear');
   }
 
   protected override acquire(): void {
@@ -224,53 +238,38 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
     }
     // `retain`, `presence` and `prefer-visible` are read as the channel opens (set them in the
     // markup, or re-open: `disabled`, a new `name`).
-    const generation = ++this.generation;
+    ++this.generation;
     if (this.elect || this.matches('[retain],[presence],[prefer-visible]')) void this.join();
     const wanted = this.transport || 'auto';
     const native = wanted === 'broadcast' || (wanted === 'auto' && !this.domain);
-    if (native && typeof BroadcastChannel === 'function') {
+    if (native && self.BroadcastChannel) {
       this.active = 'broadcast';
       this.attach(new BroadcastChannel(this.name));
       return;
     }
     this.setState('connecting');
-    void this.openFallback(wanted, generation);
-  }
-
-  /** Choosing and loading a fallback is itself lazy: it costs the core bundle nothing. */
-  private async openFallback(wanted: string, generation: number): Promise<void> {
-    const current = () => generation === this.generation;
-    try {
-      const { connectFallback } = await import('./transports/open-fallback.js');
-      await connectFallback(wanted, this.name, this.domain, {
-        current,
-        fail: (code, message, init) => this.fail(code, message, init),
-        attach: (kind, channel) => {
-          this.active = kind;
-          this.attach(channel);
-          if (this.superseded) return []; // an open listener disabled or removed the channel
-          const waiting = this.queue;
-          this.queue = [];
-          return waiting;
-        },
-      });
-    } catch (error) {
-      if (!current()) return;
-      this.halt((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
-        cause: error,
-      });
-    }
+    // Choosing, loading and attaching a fallback is itself lazy: the core bundle pays nothing.
+    // The queue is this opening's own (a close replaces it), and so are the channel's name and
+    // the posts in it: sent even when the element closes before the fallback opens.
+    const { name, queue } = this;
+    import('./transports/open-fallback.js').then(
+      (m) => m.connectFallback(this as unknown as FallbackHost, wanted, name, queue),
+      (error: Error) =>
+        queue === this.queue && this.halt('unsupported', error.message, { cause: error }),
+    );
   }
 
   protected override release(): void {
-    this.joining = undefined;
+    this.joining = this.held = undefined;
     this.team?.stop(); // and forgets it
+    this.group?.close(); // (the team's election closed it already, once it had loaded)
     this.generation++;
     this.queue = [];
     const channel = this.channel;
     if (!channel) return;
     this.channel = undefined;
-    channel.onmessage = channel.onmessageerror = channel.onerror = null;
+    // (A fallback's `onerror`, set by its chunk, ignores a closed element.)
+    channel.onmessage = channel.onmessageerror = null;
     channel.close();
     this.emit(new Event('close'));
   }
@@ -279,7 +278,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
     channel.onmessage = (event) => this.deliver(event.data, event.origin);
     channel.onmessageerror = () =>
       this.fail('deserialize-failed', 'A message could not be deserialized.');
-    channel.onerror = (event) => this.fail(event.code, event.message);
+    // (A fallback's own errors: its `onerror`, set as it loads: open-fallback.ts.)
     this.channel = channel;
     this.setState('open');
     this.emit(new Event('open'));
@@ -293,17 +292,43 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
     return (await import('./tab-channel-team.js')).use(this as unknown as TeamHost, method, args);
   }
 
+  /**
+   * A retained post or clear, stamped and told to the other members at the call, never later (a
+   * post made while the team chunk loads keeps its place; one made right before `remove()` is
+   * retained), on the team's channel (as the election posts: tab-channel-team.ts).
+   */
+  private retainOwn(c: number, what: { d?: unknown; x?: 1 }): void {
+    const stamped = (this.held = { c, f: this.tabId, ...what });
+    this.group?.postMessage({ k: 'ret', f: stamped.f, p: stamped });
+  }
+
+  /**
+   * A hybrid logical clock (Kulkarni et al., 2014), in µs: past every stamp seen and every post
+   * delivered, else the wall clock, which the tabs of a browser share (a post made after another
+   * is newer though its tab never heard of the other). Posts faster than one a µs run ahead of
+   * the wall clock by as much.
+   */
+  private stamp(): number {
+    return (this.clock = Math.max(Date.now() * 1e3, this.clock + 1));
+  }
+
   /** Election, presence, retain and requests load on first use, as `shared` feeds' election does. */
   /** @internal */
   join(): Promise<TabTeam | undefined> {
     const generation = this.generation;
-    return (this.joining ??= ((this.early = []), import('./tab-channel-team.js')).then(
+    // (No BroadcastChannel: no group; the team says `unsupported`.)
+    return (this.joining ??= ((this.early = []),
+    (this.group =
+      self.BroadcastChannel && new BroadcastChannel(`realtime-elements:tab-channel:${this.name}`)),
+    import('./tab-channel-team.js')).then(
       (m) => m.join(this as unknown as TeamHost, generation),
       (cause) => void this.fail('unsupported', String(cause), { cause }),
     ));
   }
 
   private deliver(data: unknown, origin: string): void {
+    // A post made after hearing this one is newer, though its stamp comes on another channel.
+    this.stamp();
     // (a copy: the page may change what it is given)
     this.early?.push(structuredClone(data));
     this.emit(new RealtimeMessageEvent({ data, origin }));

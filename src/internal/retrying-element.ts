@@ -135,24 +135,16 @@ export abstract class RetryingElement<
     if (!this.shared) return this.connect();
     this.beginAttempt();
     const joining = (this.joining = {});
-    import('../shared/shared-feed.js')
-      .then(
-        ({ SharedFeed }) => {
-          if (this.joining !== joining) return;
-          const sharing = (this.sharing = new SharedFeed(this as never));
-          for (const [data, options] of this.early.splice(0)) sharing.send(data, options);
-        },
-        // A load that failed (one the navigation cancelled: quiet) is tried again, as any
-        // connection code's.
-        (cause: unknown) =>
-          this.joining === joining &&
-          this.lost('network', 'The connection code did not load.', { cause }) &&
-          this.settleRetry(this.scheduleRetry()),
-      )
-      .catch((cause: unknown) => {
-        if (this.joining !== joining) return;
-        this.halt('unsupported', 'Shared mode needs BroadcastChannel.', { cause });
-      });
+    const current = () => this.joining === joining;
+    import('../shared/shared-feed.js').then(
+      (m) => current() && m.share(this as never),
+      // A load that failed (one the navigation cancelled: quiet) is tried again, as any
+      // connection code's.
+      (cause: unknown) =>
+        current() &&
+        this.lost('network', 'The connection code did not load.', { cause }) &&
+        this.settleRetry(this.scheduleRetry()),
+    );
   }
 
   /** Leaves the group of sharing tabs (a leader's connection is then taken over). */

@@ -96,6 +96,11 @@ export interface ElectionOptions {
   preferVisible?: boolean;
   /** This member's id (default: a random one). */
   id?: string;
+  /**
+   * The group's channel (`realtime-elements:<group>`), when the caller opened it already (and
+   * posted on it meanwhile); closed by `stop()`.
+   */
+  channel?: BroadcastChannel;
 }
 
 export interface ElectionCallbacks {
@@ -138,13 +143,13 @@ export class LeaderElection {
   constructor(
     group: string,
     private readonly on: ElectionCallbacks,
-    { candidate = true, preferVisible = false, id = randomId() }: ElectionOptions = {},
+    { candidate = true, preferVisible = false, id = randomId(), channel }: ElectionOptions = {},
   ) {
     this.id = id;
     this.candidate = candidate;
     this.preferVisible = preferVisible;
     this.lockName = `realtime-elements:${group}`;
-    this.channel = new BroadcastChannel(this.lockName);
+    this.channel = channel ?? new BroadcastChannel(this.lockName);
     this.channel.onmessage = (event) => this.heard(event.data as GroupMessage);
     this.untick = onTick(() => this.tick());
     this.queue();

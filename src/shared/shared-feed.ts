@@ -54,6 +54,8 @@ export interface SharedHost extends HTMLElement {
   type?: string;
   /** `<socket-relay>`: the hub's publisher id, shared by the group so every leader sends as one. */
   publisher?: string;
+  /** `<socket-relay>`: the sends accepted before the group was joined. */
+  early: [BuiltSend, object][];
   sendFor?(
     data: unknown,
     options: object,
@@ -113,6 +115,24 @@ function toEvent({ t, ...fields }: EventRecord): Event {
   }
 }
 
+/**
+ * Joins `host`'s group of sharing tabs (the constructor sends through it what the element
+ * accepted meanwhile). Without BroadcastChannel the element halts: `unsupported`. Here rather
+ * than in the element: the core bundle pays only for the `import()`.
+ */
+export function share(
+  host: SharedHost & {
+    sharing?: SharedFeed;
+    halt(code: string, message: string, init: { cause: unknown }): void;
+  },
+): void {
+  try {
+    host.sharing = new SharedFeed(host);
+  } catch (cause) {
+    host.halt('unsupported', 'Shared mode needs BroadcastChannel.', { cause });
+  }
+}
+
 export class SharedFeed {
   /** Set while the element tears its own connection down after losing the lead. */
   dropping = false;
@@ -148,6 +168,8 @@ export class SharedFeed {
       },
       { preferVisible: host.hasAttribute('prefer-visible') },
     );
+    // What the element accepted while this chunk loaded, in order.
+    for (const [data, options] of host.early.splice(0)) this.send(data, options);
   }
 
   get leading(): boolean {

@@ -95,45 +95,66 @@ export const postFailureCode = (error: unknown): string =>
       ? 'quota-exceeded'
       : 'serialize-failed';
 
-/** What `<tab-channel>` gives `connectFallback`. */
+/** What `connectFallback` needs of `<tab-channel>` (some of it the element's internals). */
 export interface FallbackHost {
-  /** False once the element moved on (closed, renamed): the channel is then closed unused. */
-  current(): boolean;
+  readonly domain: string;
+  /** Posts held while the fallback loads: a new array on every close. */
+  readonly queue: unknown[];
+  /** The transport in use (`activeTransport`). */
+  active: string;
+  /** An `open` listener disabled or removed the channel. */
+  readonly superseded: boolean;
+  attach(channel: Channel): void;
   fail(code: string, message: string, init?: { cause?: unknown }): void;
-  /** Takes the open channel; returns the posts that waited for it (none when superseded). */
-  attach(kind: string, channel: Channel): unknown[];
+  halt(code: string, message: string, init?: { cause?: unknown }): void;
 }
 
 /**
- * Opens the fallback (see `openFallback`), waits until it receives, hands it to `host` and posts
- * what waited; what the transport refuses now is reported (those posts were accepted earlier).
- * Rejects with a `TransportError`. Here rather than in `<tab-channel>`, which loads it only when
- * BroadcastChannel is not the transport: the core bundle pays nothing for fallbacks.
+ * Opens the fallback `wanted` on channel `name` for `host` (see `openFallback`), waits until it
+ * receives, posts what waited (`queue`, that opening's: what the transport refuses now is
+ * reported, those posts were accepted earlier) and attaches it. The posts are sent even when
+ * the element closed meanwhile (removed, disabled, renamed: its queue is no longer `queue`), as
+ * `post()` returned: a view that posts as it mounts and unmounts at once. A failure to open
+ * halts the element with the `TransportError`'s code, unless it closed meanwhile. Here rather
+ * than in `<tab-channel>`, which loads it only when BroadcastChannel is not the transport: the
+ * core bundle pays nothing for fallbacks.
  */
 export async function connectFallback(
+  host: FallbackHost,
   wanted: string,
   name: string,
-  domain: string,
-  host: FallbackHost,
+  queue: unknown[],
 ): Promise<void> {
-  const { kind, channel } = await openFallback(wanted, name, domain);
-  // What goes wrong before it opens (IndexedDB blocked by another connection) is heard too.
-  channel.onerror = (event) => {
-    if (host.current()) host.fail(event.code, event.message);
-  };
+  const current = () => queue === host.queue;
   try {
-    // `open` means what others post from now on arrives (IndexedDB: its database is open).
-    await channel.ready;
-  } catch (error) {
-    channel.close();
-    throw new TransportError('unsupported', (error as Error)?.message, { cause: error });
-  }
-  if (!host.current()) return channel.close();
-  for (const data of host.attach(kind, channel)) {
+    const { kind, channel } = await openFallback(wanted, name, host.domain);
+    // What goes wrong before it opens (IndexedDB blocked by another connection) is heard too.
+    channel.onerror = (event) => {
+      if (current()) host.fail(event.code, event.message);
+    };
     try {
-      channel.postMessage(data);
+      // `open` means what others post from now on arrives (IndexedDB: its database is open).
+      await channel.ready;
     } catch (error) {
-      host.fail(postFailureCode(error), (error as Error).message, { cause: error });
+      channel.close();
+      throw new TransportError('unsupported', (error as Error)?.message, { cause: error });
     }
+    // Before `open`: a post an `open` listener makes comes after them.
+    for (const data of queue.splice(0)) {
+      try {
+        channel.postMessage(data);
+      } catch (error) {
+        if (current())
+          host.fail(postFailureCode(error), (error as Error).message, { cause: error });
+      }
+    }
+    if (!current()) return channel.close();
+    host.active = kind;
+    host.attach(channel);
+  } catch (error) {
+    if (!current()) return;
+    host.halt((error as { code?: string }).code ?? 'unsupported', (error as Error).message, {
+      cause: error,
+    });
   }
 }
