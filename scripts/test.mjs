@@ -7,7 +7,7 @@
  * most of the time a browser or Node test waits (for a timer, a socket, another process) and the
  * 2 cores would stand idle. Each step's output is kept and printed as one block when it ends; the
  * first failure stops the other steps and ends the run with its output shown. The WebKit tests
- * run after Chromium's, in its lane (see `webkitStep`).
+ * run last, alone (see `webkitStep`).
  *
  * `npm test -- --engine firefox` (or `BROWSERS=firefox npm test`) tests in one engine; further
  * words pick steps by name: `npm test -- --engine webkit browser` runs only the browser tests,
@@ -133,24 +133,19 @@ const browserSteps = [['chromium'], ['firefox'], ['webkit']]
   .filter((group) => group.length)
   .map(browserStep);
 
-// WebKit runs after Chromium, in its lane: with every lane beside it MiniBrowser's windows and
-// page loads stall (CI runs of session 8 saw a new tab's navigation take over 60 s at load 2.8,
-// and again at load 11, while the same files alone never did). Chromium's lane ends first, so
-// WebKit then shares the machine only with the end of the Firefox lane; run last, alone, it left
-// a core idle for 6 minutes.
+// WebKit runs last, alone: with other lanes beside it, MiniBrowser's windows and page loads
+// stall (CI runs of session 8 saw a new tab's navigation take over 60 s at load 2.8, and again
+// here at load 11, while the same files alone never did). The Firefox lane is the longest, so
+// waiting for it costs about as much as sharing Chromium's lane did (1110 s against 1094 s).
 const webkitStep = browserSteps.find((step) => step.env.BROWSERS === 'webkit');
-const chromiumStep = browserSteps.find((step) => step.env.BROWSERS === 'chromium');
-const browserLanes = browserSteps
-  .filter((step) => step !== webkitStep && step !== chromiumStep)
-  .map((step) => [step]);
-if (chromiumStep || webkitStep) browserLanes.unshift([chromiumStep, webkitStep].filter(Boolean));
+const browserLanes = browserSteps.filter((step) => step !== webkitStep).map((step) => [step]);
 
 /**
- * The lanes that run side by side after the build: Chromium then WebKit, Firefox, and the static
- * checks followed by the Node tests, each engine in a wtr run (and a browser) of its own.
- * Measured on this 2-core machine while other jobs ran too (load average in brackets): Chromium
- * alone 429 s; Chromium beside Firefox, the checks and the Node tests 575 s (8-19); Firefox then
- * WebKit in one lane was still in Firefox after 980 s (11-20), so Firefox needs a lane of its own.
+ * The lanes that run side by side after the build: each engine but WebKit in a wtr run (and a
+ * browser) of its own, and the static checks followed by the Node tests. Measured on this 2-core
+ * machine while other jobs ran too (load average in brackets): Chromium alone 429 s; Chromium
+ * beside Firefox, the checks and the Node tests 575 s (8-19); Firefox then WebKit in one lane was
+ * still in Firefox after 980 s (11-20), so each engine needs a lane of its own.
  * @type {Step[][]}
  */
 const lanes = [...browserLanes, faults ? [nodeStep] : [...checks, nodeStep]];
@@ -159,6 +154,8 @@ const pickedStep = (step) => !only.length || only.some((word) => step.name.inclu
 const plan = [[build], ...lanes]
   .map((lane) => lane.filter(pickedStep))
   .filter((lane) => lane.length);
+/** Runs after every lane has ended. */
+const last = [webkitStep].filter((step) => step && pickedStep(step));
 
 const totals = { passed: 0, failed: 0 };
 
@@ -318,6 +315,7 @@ if (plan[0]?.[0] === build) {
 }
 if (serial) for (const lane of plan) await runLane(lane);
 else await Promise.all(plan.map(runLane));
+await runLane(last);
 clearInterval(heartbeat);
 
 console.log(`\n${timings.join('\n')}\ntotal ${seconds(started)}`);
