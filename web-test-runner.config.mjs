@@ -119,7 +119,9 @@ export default {
   // more loaded minute and a whole file fails with "did not finish within 120000ms" although no
   // test did. Each test keeps its own timeout; these only catch a file that hangs.
   testsFinishTimeout: 600_000,
-  testsStartTimeout: 60_000,
+  // A page that has not started its tests: CI saw cdn.test.ts miss 60 s once (it passes in 6 s
+  // alone) while the Node lane's pack and demo tests started their browsers and builds.
+  testsStartTimeout: 180_000,
   browserStartTimeout: 60_000,
   browsers,
   // FILE_TIMES=<path>: also write each file's time per browser there (test/e2e/file-times-reporter.mjs);
