@@ -17,6 +17,37 @@ async function memberHere(name: string): Promise<TabChannelElement<{ n: string }
   return el;
 }
 
+/**
+ * What a tab-channel opening here later gets as retained, asked again until it gets `bye` (the
+ * stamp travels on another channel than the post, so it may land a moment after): with the
+ * fault, never. `here` answers the ask before it answers a request sent after it.
+ */
+async function retainedForLateJoiner(
+  name: string,
+  here: TabChannelElement<{ n: string }>,
+): Promise<string[]> {
+  let retained: string[] = [];
+  await waitUntil(
+    async () => {
+      const late = document.createElement('tab-channel') as TabChannelElement<{ n: string }>;
+      late.name = name;
+      late.setAttribute('retain', '');
+      retained = [];
+      late.addEventListener('message', (event) => {
+        const message = event as TabChannelMessageEvent<{ n: string }>;
+        if (message.retained) retained.push(message.data.n);
+      });
+      document.body.append(late);
+      await late.request('ping', { to: here.tabId });
+      late.remove();
+      return retained.at(-1) === 'bye';
+    },
+    5_000,
+    'a late joiner retaining `bye`',
+  ).catch(() => {});
+  return retained;
+}
+
 describe(`red team 10b: <tab-channel retain> newest by hybrid logical clock (${engine})`, () => {
   afterEach(async () => {
     document.querySelectorAll('tab-channel').forEach((el) => el.remove());
@@ -181,29 +212,10 @@ describe(`red team 10b: <tab-channel retain> newest by hybrid logical clock (${e
         return true;
       })()`);
     await waitUntil(() => got.some((event) => event.data?.n === 'bye'), 15_000, '`bye` live');
-    // A tab opening later, asked again until it gets `bye` (the stamp travels on another
-    // channel than the post, so it may land a moment after): with the fault, never.
-    let retained: string[] = [];
-    await waitUntil(
-      async () => {
-        const late = document.createElement('tab-channel') as TabChannelElement<{ n: string }>;
-        late.name = name;
-        late.setAttribute('retain', '');
-        retained = [];
-        late.addEventListener('message', (event) => {
-          const message = event as TabChannelMessageEvent<{ n: string }>;
-          if (message.retained) retained.push(message.data.n);
-        });
-        document.body.append(late);
-        // `here` answered the ask before it answers a request sent after it.
-        await late.request('ping', { to: here.tabId });
-        late.remove();
-        return retained.at(-1) === 'bye';
-      },
-      5_000,
-      'a late joiner retaining `bye`',
-    ).catch(() => {});
-    expect(retained, 'the retained messages a late joiner got').to.deep.equal(['bye']);
+    expect(
+      await retainedForLateJoiner(name, here),
+      'the retained messages a late joiner got',
+    ).to.deep.equal(['bye']);
   });
 
   // The same, made while the tab's retain chunk is still loading (the element was just added:
@@ -228,26 +240,10 @@ describe(`red team 10b: <tab-channel retain> newest by hybrid logical clock (${e
       return true;
     })()`);
     await waitUntil(() => got.some((event) => event.data?.n === 'bye'), 15_000, '`bye` live');
-    let retained: string[] = [];
-    await waitUntil(
-      async () => {
-        const late = document.createElement('tab-channel') as TabChannelElement<{ n: string }>;
-        late.name = name;
-        late.setAttribute('retain', '');
-        retained = [];
-        late.addEventListener('message', (event) => {
-          const message = event as TabChannelMessageEvent<{ n: string }>;
-          if (message.retained) retained.push(message.data.n);
-        });
-        document.body.append(late);
-        await late.request('ping', { to: here.tabId });
-        late.remove();
-        return retained.at(-1) === 'bye';
-      },
-      5_000,
-      'a late joiner retaining `bye`',
-    ).catch(() => {});
-    expect(retained, 'the retained messages a late joiner got').to.deep.equal(['bye']);
+    expect(
+      await retainedForLateJoiner(name, here),
+      'the retained messages a late joiner got',
+    ).to.deep.equal(['bye']);
   });
 });
 
