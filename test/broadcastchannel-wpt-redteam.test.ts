@@ -414,3 +414,70 @@ for (const impl of impls) {
     });
   });
 }
+
+describe('red team #22: idb, the last channel of a page closed and a new one made while a poll reads', () => {
+  it('every row reaches a channel once, in order (no second poll loop reads the same rows)', async function () {
+    this.timeout(60_000);
+    const seed = Date.now() % 100_000;
+    /** mulberry32, so a failing run can be replayed from its seed. */
+    let state = seed;
+    const random = () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const name = uniqueName('reopen');
+    // Another global posts: a worker, whose timers no background throttling slows.
+    const poster = new Worker(PEER.replace('.html', '.ts'), { type: 'module' });
+    const call = (method: string, ...args: unknown[]) =>
+      new Promise((resolve, reject) => {
+        const seq = Math.random();
+        poster.addEventListener('message', function reply({ data }: MessageEvent) {
+          if (data.seq !== seq) return;
+          poster.removeEventListener('message', reply);
+          if (data.error) reject(new Error(data.error));
+          else resolve(data.value);
+        });
+        poster.postMessage({ call: method, args, seq });
+      });
+    try {
+      await call('open', 't', 'idb', name);
+      await call('stream', 't', 4);
+      const lists: number[][] = [];
+      let last: AnyChannel | undefined;
+      // Closing the page's only channel closes its connection; a new channel opens another. Each
+      // cycle lands at a random point of the 100 ms poll, so some land while a poll reads.
+      for (let cycle = 0; cycle < 25; cycle++) {
+        last?.close();
+        const channel = new implementations.idb(name);
+        opened.push(channel);
+        const got: number[] = [];
+        lists.push(got);
+        channel.addEventListener('message', (e) => got.push((e as MessageEvent).data as number));
+        last = channel;
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 150)));
+      }
+      // A channel receives what is posted once it is `ready` (its database open): under load
+      // that can be long after it was made.
+      await last!.ready;
+      const final = (await call('finish')) as number;
+      await waitUntil(() => lists.at(-1)!.includes(final), 30_000, 'the last post').catch(
+        (error: Error) => {
+          const got = lists.map((list) => `${list.length}:${list.slice(-3).join(',')}`);
+          throw new Error(
+            `${error.message} (seed ${seed}; final ${final}; got ${got.join(' | ')})`,
+          );
+        },
+      );
+      const newest = lists.at(-1)!;
+      for (const [index, got] of lists.entries()) {
+        const ordered = got.every((value, i) => i === 0 || value === got[i - 1] + 1);
+        expect(ordered, `seed ${seed}: channel ${index} got ${JSON.stringify(got)}`).to.equal(true);
+      }
+      expect(newest.at(-1), `seed ${seed}`).to.equal(final);
+    } finally {
+      poster.terminate();
+    }
+  });
+});

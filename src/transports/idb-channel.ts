@@ -177,12 +177,16 @@ function store(rows: Row[]): void {
 
 function schedule(): void {
   if (open && db && !timer) {
-    timer = setTimeout(() => {
+    const mine = setTimeout(() => {
       void poll().finally(() => {
+        // A release() or reconnect() while this poll read ended this loop, and a connection
+        // opened since may have started another: two loops would read the same rows twice.
+        if (timer !== mine) return;
         timer = undefined;
         schedule();
       });
     }, POLL_INTERVAL);
+    timer = mine;
   }
 }
 
