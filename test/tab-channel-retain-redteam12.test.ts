@@ -9,6 +9,13 @@
 //   after, and they pass).
 // - "a post made while a tab is in the back/forward cache": idb and cookie fail in WebKit
 //   (delivered twice). Chromium and Firefox load the page afresh (not cached): they pass.
+// - "storage: a post made as a tab's channel opens": fails in Firefox now and then (3 of 5 runs
+//   with the three engines side by side; never alone): lost although the joiner's storage channel
+//   was open and its team heard the post live, so its `storage` event never came. With one more
+//   page-level `storage` listener added in the tab before the element, 0 of 6 failed: Firefox
+//   seems to register a page's storage observer asynchronously when its first `storage`
+//   listener is added (here after the warm-up element removed the only one), and a change made
+//   in another process meanwhile fires no event.
 import { expect } from '@open-wc/testing';
 import '../src/tab-channel-define.js';
 import { TabChannelElement, type TabChannelMessageEvent } from '../src/tab-channel.js';
@@ -245,5 +252,74 @@ describe(`red team 12: <tab-channel retain> in one page (${engine})`, () => {
     for (const n of ['1', '2', '3']) a.post(n);
     await b.request('sync', { to: a.tabId });
     expect(await lateHere(name, [a, b])).to.deep.equal(['retained:3']);
+  });
+
+  /**
+   * A probe on the team's channel that answers every ask with `answers` (stamp, data), in that
+   * order. WebKit registers a new BroadcastChannel asynchronously: it waits for a post of its own.
+   */
+  async function answering(name: string, answers: [number, string][]): Promise<BroadcastChannel> {
+    const probe = new BroadcastChannel(`realtime-elements:tab-channel:${name}`);
+    const other = new BroadcastChannel(probe.name);
+    const ready = new Promise((resolve) => (probe.onmessage = resolve));
+    other.postMessage({ k: 'ping', f: 'probe-ping' });
+    await ready;
+    other.close();
+    probe.onmessage = ({ data }) => {
+      if (data.k !== 'ask') return;
+      for (const [c, d] of answers)
+        probe.postMessage({ k: 'ret', f: 'probe', p: { c, f: 'probe', d, t: data.f } });
+    };
+    return probe;
+  }
+
+  // Peers: centrifugal/centrifuge-js#393 and centrifuge-go#143 (recovered publications delivered
+  // after the client was torn down in a handler). README "A call from a listener wins". Two
+  // answers newer one after the other: the page removes the element on the first. Passes.
+  it('an element removed in the listener of its first retained message gets no other', async () => {
+    const name = uniqueName('rt12-torn-down');
+    const probe = await answering(name, [
+      [1e15, 'older'],
+      [2e15, 'newer'],
+    ]);
+    const { el, got } = recorder(name);
+    el.addEventListener('message', () => el.remove());
+    await waitUntil(() => got.length > 0, 15_000, 'the first retained message');
+    // A request after it on the same channel: the second answer came before its reply would.
+    const other = await memberHere(name, 'broadcast');
+    probe.postMessage({ k: 'req', f: 'probe', p: { i: 'x', t: other.tabId, l: false } });
+    await new Promise<void>((resolve) => {
+      probe.onmessage = ({ data }) => data.k === 'res' && resolve();
+    });
+    probe.close();
+    expect(got).to.deep.equal(['retained:older']);
+  });
+
+  // Peers: emqx/emqx#1354 (a client that clears the retained message when it gets it), HLC clock
+  // skew (the retained message's stamp is far ahead of this tab's wall clock, as after a step
+  // back). A post made in the listener of the retained message answers it: it must be newer.
+  it('a post made in the listener of a retained message stamped far ahead is the newest', async () => {
+    const name = uniqueName('rt12-answer-ahead');
+    const probe = await answering(name, [[8e15, 'ahead']]);
+    const { el, got } = recorder(name);
+    el.addEventListener('message', (event) => {
+      if ((event as TabChannelMessageEvent).retained) el.post('reply');
+    });
+    await waitUntil(() => got.length > 0, 15_000, 'the retained message');
+    probe.close();
+    await (el as unknown as { join(): Promise<unknown> }).join();
+    expect(await lateHere(name, [el])).to.deep.equal(['retained:reply']);
+  });
+
+  it('clearRetained() in the listener of a retained message stamped far ahead: a newcomer gets nothing', async () => {
+    const name = uniqueName('rt12-clear-ahead');
+    const probe = await answering(name, [[8e15, 'ahead']]);
+    const { el, got } = recorder(name);
+    el.addEventListener('message', (event) => {
+      if ((event as TabChannelMessageEvent).retained) void el.clearRetained();
+    });
+    await waitUntil(() => got.length > 0, 15_000, 'the retained message');
+    probe.close();
+    expect(await lateHere(name, [el])).to.deep.equal([]);
   });
 });
