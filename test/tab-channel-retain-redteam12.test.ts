@@ -10,7 +10,7 @@
 // - "a post made while a tab is in the back/forward cache": idb and cookie fail in WebKit
 //   (delivered twice). Chromium and Firefox load the page afresh (not cached): they pass.
 // - "storage: a post made as a tab's channel opens": fails in Firefox now and then (3 of 5 runs
-//   with the three engines side by side; never alone): lost although the joiner's storage channel
+//   with the three engines side by side, 1 of 3 alone): lost although the joiner's storage channel
 //   was open and its team heard the post live, so its `storage` event never came. With one more
 //   page-level `storage` listener added in the tab before the element, 0 of 6 failed: Firefox
 //   seems to register a page's storage observer asynchronously when its first `storage`
