@@ -78,6 +78,7 @@ export const rows = [
       'test/tab-channel-team.test.ts',
       'test/tab-channel-join-race.test.ts',
       'test/tab-channel-retain-redteam.test.ts',
+      'test/tab-channel-retain-redteam12.test.ts',
       'test/shared.test.ts',
       'test/shared-redteam.test.ts',
       'test/shared-replay.test.ts',

@@ -56,6 +56,11 @@ const BEAT = 1000;
 const NO_LEADER = 1500; // the election's lease and two heartbeats
 /** Request ids a receiver remembers, so a request handed over twice runs once. */
 const HANDLED = 1000;
+/**
+ * The largest stamp (µs) taken from another member: the clock then still has 2^40 steps before
+ * 2^53, where `+ 1` stops adding (a post every µs for 12 days). The wall clock reaches it in 2255.
+ */
+const MAX_STAMP = 2 ** 53 - 2 ** 40;
 
 /** An open tab (a `<tab-channel>` element) of the channel, as `peers` lists it. */
 export interface TabPeer {
@@ -373,8 +378,8 @@ export class TabTeam {
    * came live (the element's `early`).
    */
   private learn(stamped: Stamped, missed?: boolean): void {
-    // (Foreign stamps that would stop the clock, NaN or past 2^53, are not stamps.)
-    if (!Number.isSafeInteger(stamped?.c)) return;
+    // (Foreign stamps that would stop the clock, NaN or near 2^53, are not stamps.)
+    if (!Number.isSafeInteger(stamped?.c) || stamped.c > MAX_STAMP) return;
     const { host } = this;
     host.clock = Math.max(host.clock, stamped.c);
     if (!newer(stamped, host.held)) return;
@@ -489,12 +494,16 @@ export class TabTeam {
       case 'ret': {
         const stamped = p as Stamped;
         if (!this.retain || !stamped) return;
-        if (!stamped.t) {
+        if (!stamped.t && this.host.channel) {
           // A live post (its data comes on the page's channel): this member is up to date.
           this.learn(stamped);
           this.unsure = false;
           this.host.early = undefined;
-        } else if (stamped.t === this.id) this.learn(stamped, true);
+        } else if (!stamped.t || stamped.t === this.id) {
+          // An answer, or a post heard while this member's fallback transport still opens: its
+          // data went out before the channel here received, so it never comes on it.
+          this.learn(stamped, true);
+        }
         return;
       }
       case 'req':

@@ -263,6 +263,7 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
     this.joining = this.held = undefined;
     this.team?.stop(); // and forgets it
     this.group?.close(); // (the team's election closed it already, once it had loaded)
+    this.group = undefined;
     this.generation++;
     this.queue = [];
     const channel = this.channel;

@@ -289,3 +289,34 @@ describe(`<tab-channel transport> a post accepted while the transport loads, the
       expect([...log].sort()).to.deep.equal(['bye', 'sentinel']);
     });
 });
+
+describe(`<tab-channel retain> closed and re-opened without retain (${engine})`, () => {
+  afterEach(() => document.querySelectorAll('tab-channel').forEach((el) => el.remove()));
+
+  // Found reading the change: release() closed the team's channel but kept it, so a
+  // clearRetained() on the re-opened element (a fallback still loading) posted on the closed
+  // channel and threw InvalidStateError out of the call.
+  it('clearRetained() while a fallback loads, after retain was removed, does not throw', async () => {
+    const el = document.createElement('tab-channel') as TabChannelElement;
+    el.name = uniqueName('reopen-no-retain');
+    el.setAttribute('transport', 'storage');
+    el.setAttribute('retain', '');
+    document.body.append(el);
+    await waitUntil(() => el.state === 'open', 30_000, 'open');
+    await (el as unknown as { join(): Promise<unknown> }).join();
+    el.removeAttribute('retain');
+    el.disabled = true;
+    await el.updateComplete;
+    el.disabled = false;
+    await el.updateComplete;
+    expect(el.state).to.equal('connecting');
+    let thrown: unknown;
+    try {
+      await el.clearRetained().catch(() => {});
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).to.equal(undefined);
+    await waitUntil(() => el.state === 'open', 30_000, 'open again');
+  });
+});
