@@ -602,7 +602,12 @@ export class TabTeam {
       // (Still asking since it joined: what it delivered meanwhile is remembered.)
       if (!this.unsure) this.host.early = new Recent();
       this.unsure = true;
-      this.election.post('ask', this.host.held);
+      // Over idb or cookie, the transport first delivers live what was written while the page
+      // was cached; asked after that, an answer carrying one of those is known as delivered
+      // (`early`) and not given twice. (No timer: the transport says when it has read.)
+      void Promise.resolve(
+        (this.host.channel as { caughtUp?(): Promise<void> } | undefined)?.caughtUp?.(),
+      ).then(() => this.stopped || this.election.post('ask', this.host.held));
     }
     for (const request of this.pending.values()) request.sentTo = '';
     this.reroute();

@@ -6,6 +6,7 @@ import {
   membersOfKind,
   type FallbackChannelOptions,
 } from './fallback-channel.js';
+import { deliver } from './delivery-queue.js';
 import { SequenceTracker } from './sequence-tracker.js';
 import { toJson } from './json-message.js';
 import { CookieMailbox, PROBE, escapeCookie } from './cookie-mailbox.js';
@@ -168,6 +169,12 @@ export class CookieChannel extends FallbackChannel {
     mailbox.seqs.set(this.name, seq);
     mailbox.add(escaped(seq, ++clock));
     return () => JSON.parse(text) as unknown;
+  }
+
+  /** Reads the cookies now (not on the next tick); resolves once what was new is delivered. */
+  override caughtUp(): Promise<void> {
+    if (open && !this.closed) scan(true);
+    return new Promise((resolve) => deliver(resolve));
   }
 
   /** Messages still waiting for room are written by the timer before it stops. */

@@ -157,6 +157,15 @@ export abstract class FallbackChannel extends EventTarget {
    */
   protected abstract write(message: unknown): () => unknown;
 
+  /**
+   * Resolves once this channel has delivered what the medium holds for it now: a page back from
+   * the back/forward cache gets, live, what was written while it was frozen (IndexedDB rows and
+   * cookies stay; a storage event sent then is gone). At once where nothing is read back.
+   */
+  caughtUp(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Releases what this channel holds of the medium (polling, listeners, keys). */
   protected abstract shutdown(): void;
 

@@ -6,6 +6,7 @@ import {
   membersOfKind,
   type FallbackChannelOptions,
 } from './fallback-channel.js';
+import { deliver } from './delivery-queue.js';
 import { SequenceTracker } from './sequence-tracker.js';
 import { randomId } from '../internal/random-id.js';
 
@@ -86,7 +87,12 @@ const marks: { id: number; at: number }[] = [];
 
 const channels = () => membersOfKind('idb') as IdbChannel[];
 
+/** Callers of `caughtUp()`, served by the next poll that starts (or all at once when none will). */
+const waiting: (() => void)[] = [];
+const serveAll = () => waiting.splice(0).forEach((resolve) => resolve());
+
 function failAll(error: unknown, what: string): void {
+  serveAll();
   for (const channel of channels()) {
     channel.report('unsupported', `IndexedDB ${what}: ${(error as Error)?.message}`);
   }
@@ -152,6 +158,7 @@ function reconnect(connection: IDBDatabase): void {
 
 /** Closes the connection once nothing here uses it (close() lets the last writes finish). */
 function release(): void {
+  serveAll();
   clearTimeout(timer);
   timer = undefined;
   db?.close();
@@ -191,6 +198,16 @@ function schedule(): void {
 }
 
 async function poll(): Promise<void> {
+  // What `caughtUp()` waits for: this poll's deliveries, queued before the callers are served.
+  const served = waiting.splice(0);
+  try {
+    await read();
+  } finally {
+    for (const resolve of served) deliver(resolve);
+  }
+}
+
+async function read(): Promise<void> {
   // A channel starts after the newest id when it was made: its start must be known first.
   await Promise.all(joining);
   const connection = db;
@@ -320,6 +337,12 @@ export class IdbChannel extends FallbackChannel {
     else pending.push(row);
     if (!opening) void connect().catch(() => undefined);
     return () => structuredClone(data);
+  }
+
+  override caughtUp(): Promise<void> {
+    return open && !this.closed
+      ? new Promise((resolve) => waiting.push(resolve))
+      : Promise.resolve();
   }
 
   protected shutdown(): void {
