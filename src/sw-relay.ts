@@ -84,7 +84,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     // the caller does to `data` meanwhile (nor by a same-page listener).
     const copy = structuredClone(data);
     for (const peer of local.get(this.name) ?? []) {
-      if (peer !== this || this.echo) peer.deliver(structuredClone(data), this.senderId);
+      if (peer != this || this.echo) peer.deliver(structuredClone(data), this.senderId);
     }
     return this.send({
       rtRelay: 1,
@@ -160,14 +160,14 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
       : container.ready;
     registering.then(
       (registration) => {
-        if (session !== this.session) return;
+        if (session != this.session) return;
         this.registration = registration;
         registration.addEventListener('updatefound', this.onUpdateFound);
         this.onUpdateFound();
         this.onWorkerChange();
       },
       (error: Error) => {
-        if (session !== this.session) return;
+        if (session != this.session) return;
         this.halt('register-failed', `Could not register ${this.src}: ${error.message}`, {
           cause: error,
         });
@@ -192,12 +192,12 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
 
   /** A request that timed out while queued (no active worker yet) is dropped. */
   protected unqueue(port: MessagePort): void {
-    this.queue = this.queue.filter((queued) => queued.port !== port);
+    this.queue = this.queue.filter((queued) => queued.port != port);
   }
 
   private send(envelope: object, port?: MessagePort): boolean {
     const active = this.registration?.active;
-    if (this.state === 'open' && active && !this.switching && !this.queue.length) {
+    if (this.state == 'open' && active && !this.switching && !this.queue.length) {
       active.postMessage(envelope, port ? [port] : []);
       return true;
     }
@@ -222,7 +222,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     // while the worker already controls that window: a controlling worker is ready.
     const controlling =
       active?.state == 'activating' && this.container?.controller?.scriptURL == active.scriptURL;
-    if (!active || (active.state !== 'activated' && !controlling)) {
+    if (!active || (active.state != 'activated' && !controlling)) {
       const pending = registration.installing ?? registration.waiting ?? active;
       pending?.addEventListener('statechange', this.onWorkerChange, { once: true });
       return;
@@ -255,15 +255,15 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     };
     if (installing) {
       installing.addEventListener('statechange', () => {
-        if (installing.state === 'installed') announce();
-        if (installing.state === 'activated') this.onWorkerChange();
+        if (installing.state == 'installed') announce();
+        if (installing.state == 'activated') this.onWorkerChange();
       });
     } else announce();
   };
 
   private readonly onMessage = (event: MessageEvent): void => {
     const envelope = event.data;
-    if (envelope?.rtRelay !== 1 || envelope.kind !== 'message' || envelope.channel !== this.name)
+    if (envelope?.rtRelay != 1 || envelope.kind != 'message' || envelope.channel != this.name)
       return;
     this.deliver(envelope.data, envelope.sender);
   };
