@@ -37,7 +37,8 @@ interface Host {
   readonly scope: string;
   readonly registration?: ServiceWorkerRegistration;
   queue: { envelope: object; port?: MessagePort }[];
-  readonly switching: boolean;
+  switching: boolean;
+  readonly onWorkerChange: () => void;
   readonly queueLimit: number;
   send(envelope: Envelope, port?: MessagePort): boolean;
   skipWaiting(): void;
@@ -89,6 +90,27 @@ const skipping = new WeakSet<object>();
 const CHECK_EVERY = 500;
 /** How long (ms) a removed relay follows posts that are not acknowledged after it sent them. */
 const FOLLOW_REMOVED = 30_000;
+
+/** This page told the waiting worker of `registration` to skip waiting (it is not active yet). */
+export const replacing = (registration?: ServiceWorkerRegistration): boolean =>
+  skipping.has(registration?.waiting as object);
+
+/**
+ * Nothing of this page goes to a worker that this page has asked to be replaced (`replacing`):
+ * every relay of the registration holds its posts as the one that called `skipWaiting()` does,
+ * until the new worker is active. Chromium (156) activates the new one once the old one is idle:
+ * it stops the old one at once when idle, and a message that reaches it as it stops starts it
+ * again with the usual idle delay (30 s), which the activation then waits out
+ * (content/browser/service_worker, `IsReadyToActivate`, `TriggerIdleTerminationAsap`).
+ * Returns whether `host` holds its posts now.
+ */
+function hold(host: Host): boolean {
+  if (replacing(host.registration) && !host.switching) {
+    host.switching = true;
+    host.registration!.waiting!.addEventListener('statechange', host.onWorkerChange);
+  }
+  return host.switching;
+}
 
 /** `worker` acknowledges posts: what was sent to it is handed to the next one. */
 export function acknowledges(worker: object): void {
@@ -148,7 +170,8 @@ export function track(host: Host): void {
   host.addEventListener('statechange', () => {
     if (!host.isConnected) return drain(host);
     // Asked as it opens, so it has answered by the time the relay posts (or is removed).
-    if (host.state == 'open' && host.registration?.active) void probe(host.registration.active);
+    if (host.state == 'open' && !hold(host) && host.registration?.active)
+      void probe(host.registration.active);
     watch();
   });
   const send = host.send;
@@ -164,7 +187,7 @@ export function track(host: Host): void {
   /** The active worker, when the relay posts to it now (else it queues, and flushes later). */
   const current = (): ServiceWorker | undefined => {
     const active = host.registration?.active;
-    if (host.state != 'open' || !active || host.switching || host.queue.length) return;
+    if (hold(host) || host.state != 'open' || !active || host.queue.length) return;
     handOver(unacked, active);
     return active;
   };
@@ -182,9 +205,10 @@ export function track(host: Host): void {
   host.send = (envelope, port) => {
     // A queued post comes through here again when it is flushed: it keeps its number.
     if (envelope.kind == 'post') envelope.n ??= ++sent.count;
-    if (host.registration?.active) void probe(host.registration.active);
     // Before anything newer (a request too): what the previous worker did not acknowledge.
     const active = current();
+    // Asked before the post, unless the worker is about to go (`hold`).
+    if (!host.switching && host.registration?.active) void probe(host.registration.active);
     const ok = send.call(host, envelope, port);
     if (!ok || !envelope.n) return ok;
     keep(host, envelope, host.queue.at(-1)?.envelope === envelope ? null : (active ?? null));
@@ -289,8 +313,7 @@ export function drain(host: Host): void {
         active.state == 'activated' ||
         (active.state == 'activating' && container.controller?.scriptURL == active.scriptURL);
       // An update this page activates: the new worker gets them (the old one is about to go).
-      const coming = registration.waiting;
-      if (!ready || (coming?.state == 'installed' && skipping.has(coming))) {
+      if (!ready || replacing(registration)) {
         const pending = registration.installing ?? registration.waiting ?? active;
         pending.addEventListener('statechange', () => next(0), { once: true });
         return next(CHECK_EVERY);

@@ -12,7 +12,7 @@
  * worker that does not answer (an older relay).
  */
 
-import { acknowledged, acknowledges, drain, fresh, track } from './relay-delivery.js';
+import { acknowledged, acknowledges, drain, fresh, replacing, track } from './relay-delivery.js';
 
 /** What this module uses of a `<sw-relay>` (private members, reached on purpose). */
 interface RelayHost {
@@ -123,14 +123,14 @@ export default function followRelay(host: RelayHost): void {
 }
 
 /**
- * Asks `worker()` (the active worker of `scope`'s registration) for what this page missed since
+ * Asks the active worker of `registration()` (`scope`'s) for what this page missed since
  * its position there, on `channels` (those its relays listen to). A page restored after its
  * worker was replaced may still see the old one as active for a moment (WebKit 2.50), and a
  * worker that is gone never answers: the current active worker is asked again while none has
  * answered.
  */
 function ask(
-  worker: () => ServiceWorker | null | undefined,
+  registration: () => ServiceWorkerRegistration | undefined,
   scope: string,
   answer: (reply?: SinceReply) => void,
   channels?: string[],
@@ -138,7 +138,8 @@ function ask(
   const ports: MessagePort[] = [];
   let asked: ServiceWorker | undefined;
   const attempt = () => {
-    const active = worker();
+    // Not a worker this page is replacing: a message keeps it from going (`hold`).
+    const active = replacing(registration()) ? null : registration()?.active;
     if (!active || active === asked) return;
     asked = active;
     const { port1, port2 } = new MessageChannel();
@@ -159,14 +160,14 @@ function ask(
     answer(reply);
   }
   attempt();
-  if (!asked) done();
+  if (!registration()?.active) done();
 }
 
 function locate(host: RelayHost): void {
   const scope = scopeOf(host);
   if (!last.has(scope)) {
     ask(
-      () => host.registration?.active,
+      () => host.registration,
       scope,
       (reply) => reply && !last.has(scope) && heard({ r: scope, ...reply }),
     );
@@ -206,7 +207,7 @@ function catchUp(scope: string, open: RelayHost[], ears: RelayHost[]): void {
       // `getRegistration` finds the registration whose scope covers the URL: only the same one.
       const same = found?.scope === scope ? found : undefined;
       ask(
-        () => same?.active,
+        () => same,
         scope,
         (reply) => {
           const waiting = held.get(scope) ?? [];
