@@ -123,9 +123,9 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
   skipWaiting(): void {
     const waiting = this.registration?.waiting;
     if (!waiting) return;
+    // Held until it is active, and followed by internal/relay-delivery.ts (`switchTo`), not
+    // through `controllerchange`: a page outside the scope never gets one.
     this.switching = true;
-    // Followed here, not through `controllerchange`: a page outside the scope never gets one.
-    waiting.addEventListener('statechange', this.onWorkerChange);
     waiting.postMessage({ rtRelay: 1, kind: 'skip-waiting' });
   }
 
@@ -141,8 +141,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     if (!container || origin == 'null') {
       return this.halt('unsupported', 'No service workers here (insecure or opaque origin).');
     }
-    if (!local.has(this.name)) local.set(this.name, new Set());
-    local.get(this.name)!.add(this);
+    local.set(this.name, (local.get(this.name) ?? new Set()).add(this));
     this.container = container;
     container.addEventListener('message', this.onMessage);
     container.addEventListener('controllerchange', this.onWorkerChange);

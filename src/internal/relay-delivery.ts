@@ -96,20 +96,22 @@ export const replacing = (registration?: ServiceWorkerRegistration): boolean =>
   skipping.has(registration?.waiting as object);
 
 /**
+ * `host` holds its posts until `waiting` (told to skip waiting) is active, and follows it there
+ * (none: it is activating already, or active).
+ *
  * Nothing of this page goes to a worker that this page has asked to be replaced (`replacing`):
  * every relay of the registration holds its posts as the one that called `skipWaiting()` does,
- * until the new worker is active. Chromium (156) activates the new one once the old one is idle:
+ * and no `since` goes to it. Chromium (156) activates the new worker once the old one is idle:
  * it stops the old one at once when idle, and a message that reaches it as it stops starts it
  * again with the usual idle delay (30 s), which the activation then waits out
  * (content/browser/service_worker, `IsReadyToActivate`, `TriggerIdleTerminationAsap`).
- * Returns whether `host` holds its posts now.
  */
-function hold(host: Host): boolean {
-  if (replacing(host.registration) && !host.switching) {
-    host.switching = true;
-    host.registration!.waiting!.addEventListener('statechange', host.onWorkerChange);
-  }
-  return host.switching;
+function switchTo(host: Host, waiting?: ServiceWorker | null): void {
+  host.switching = true;
+  if (!waiting) return host.onWorkerChange();
+  // Posts of a relay removed meanwhile go to it, not to the worker it replaces (`drain`).
+  skipping.add(waiting);
+  waiting.addEventListener('statechange', host.onWorkerChange);
 }
 
 /** `worker` acknowledges posts: what was sent to it is handed to the next one. */
@@ -169,9 +171,9 @@ export function track(host: Host): void {
   const { unacked } = sent;
   host.addEventListener('statechange', () => {
     if (!host.isConnected) return drain(host);
-    // Asked as it opens, so it has answered by the time the relay posts (or is removed).
-    if (host.state == 'open' && !hold(host) && host.registration?.active)
-      void probe(host.registration.active);
+    // The worker is asked as the relay opens, so it has answered by the time the relay posts
+    // (or is removed); what an older one did not acknowledge goes to it (`current`).
+    if (host.state == 'open') current();
     watch();
   });
   const send = host.send;
@@ -179,15 +181,19 @@ export function track(host: Host): void {
   host.skipWaiting = () => {
     const waiting = host.registration?.waiting;
     skip.call(host);
-    // Posts of a relay removed meanwhile go to it, not to the worker it replaces (`drain`).
-    if (waiting) skipping.add(waiting);
+    if (waiting) switchTo(host, waiting);
   };
+  // Told to skip waiting before this module loaded.
+  if (host.switching) switchTo(host, host.registration?.waiting);
   let timer: ReturnType<typeof setInterval> | undefined;
 
   /** The active worker, when the relay posts to it now (else it queues, and flushes later). */
   const current = (): ServiceWorker | undefined => {
-    const active = host.registration?.active;
-    if (hold(host) || host.state != 'open' || !active || host.queue.length) return;
+    const registration = host.registration;
+    const active = registration?.active;
+    // Another relay of this page told the waiting worker to skip waiting: held as well.
+    if (!host.switching && replacing(registration)) switchTo(host, registration!.waiting);
+    if (host.switching || host.state != 'open' || !active || host.queue.length) return;
     handOver(unacked, active);
     return active;
   };
@@ -205,10 +211,9 @@ export function track(host: Host): void {
   host.send = (envelope, port) => {
     // A queued post comes through here again when it is flushed: it keeps its number.
     if (envelope.kind == 'post') envelope.n ??= ++sent.count;
-    // Before anything newer (a request too): what the previous worker did not acknowledge.
+    // Before anything newer (a request too): what the previous worker did not acknowledge. (The
+    // worker it posts to is asked first, `handOver`; else the post is queued.)
     const active = current();
-    // Asked before the post, unless the worker is about to go (`hold`).
-    if (!host.switching && host.registration?.active) void probe(host.registration.active);
     const ok = send.call(host, envelope, port);
     if (!ok || !envelope.n) return ok;
     keep(host, envelope, host.queue.at(-1)?.envelope === envelope ? null : (active ?? null));

@@ -138,7 +138,7 @@ function ask(
   const ports: MessagePort[] = [];
   let asked: ServiceWorker | undefined;
   const attempt = () => {
-    // Not a worker this page is replacing: a message keeps it from going (`hold`).
+    // Not a worker this page is replacing: a message keeps it from going (relay-delivery.ts).
     const active = replacing(registration()) ? null : registration()?.active;
     if (!active || active === asked) return;
     asked = active;
