@@ -121,12 +121,8 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
    * is lost.
    */
   skipWaiting(): void {
-    const waiting = this.registration?.waiting;
-    if (!waiting) return;
-    // Held until it is active, and followed by internal/relay-delivery.ts (`switchTo`), not
-    // through `controllerchange`: a page outside the scope never gets one.
-    this.switching = true;
-    waiting.postMessage({ rtRelay: 1, kind: 'skip-waiting' });
+    // The lazy part (internal/relay-delivery.ts, `track`) replaces this before the relay has a
+    // registration: until then there is no waiting worker to activate.
   }
 
   protected override acquire(): void {
@@ -146,9 +142,6 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     container.addEventListener('message', this.onMessage);
     container.addEventListener('controllerchange', this.onWorkerChange);
     container.startMessages();
-    // The back/forward cache: what was relayed while the page was in it is asked for on return
-    // (internal/relay-resume.ts, in the chunk of `request()`'s code).
-    void import('./internal/relay-requests.js').then((m) => m.follow(this as never));
     this.setState('connecting');
     const session = ++this.session;
     const registering = this.src
@@ -157,9 +150,13 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
           this.scope ? { scope: this.scope } : {},
         )
       : container.ready;
-    registering.then(
-      (registration) => {
+    // The lazy part (in the chunk of `request()`'s code) follows the relay before it opens:
+    // delivery across worker changes, `skipWaiting()` (internal/relay-delivery.ts), and the
+    // back/forward cache (internal/relay-resume.ts).
+    Promise.all([registering, import('./internal/relay-requests.js')]).then(
+      ([registration, m]) => {
         if (session != this.session) return;
+        m.follow(this as never);
         this.registration = registration;
         registration.addEventListener('updatefound', this.onUpdateFound);
         this.onUpdateFound();

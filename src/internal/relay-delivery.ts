@@ -177,14 +177,13 @@ export function track(host: Host): void {
     watch();
   });
   const send = host.send;
-  const skip = host.skipWaiting;
   host.skipWaiting = () => {
     const waiting = host.registration?.waiting;
-    skip.call(host);
-    if (waiting) switchTo(host, waiting);
+    if (!waiting) return;
+    // Followed here, not through `controllerchange`: a page outside the scope never gets one.
+    switchTo(host, waiting);
+    waiting.postMessage({ rtRelay: 1, kind: 'skip-waiting' });
   };
-  // Told to skip waiting before this module loaded.
-  if (host.switching) switchTo(host, host.registration?.waiting);
   let timer: ReturnType<typeof setInterval> | undefined;
 
   /** The active worker, when the relay posts to it now (else it queues, and flushes later). */
