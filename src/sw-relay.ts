@@ -117,8 +117,9 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
   }
 
   /**
-   * Activates a waiting worker version. Posts made meanwhile wait and go to the new worker: none
-   * is lost.
+   * Activates a waiting worker version. Posts made meanwhile, by any relay of this page on that
+   * registration, wait and go to the new worker: none is lost, and none reaches the old one (in
+   * Chromium that would hold the activation for the old worker's 30 s idle delay).
    */
   skipWaiting(): void {
     // The lazy part (internal/relay-delivery.ts, `track`) replaces this before the relay has a
