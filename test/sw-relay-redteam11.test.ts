@@ -208,6 +208,58 @@ describe(`session 12: <sw-relay> posts of every relay of a page across skipWaiti
   // relay; posts by others (on another channel, or added in that task and not open yet);
   // relays removed before or after their posts. Each round: the new worker active, every post
   // arrives once, in order per relay (a sentinel after them: no late repeat).
+  // The same kind across tabs: another tab of the app posts every 50 ms (a live cursor, a
+  // typing indicator) while this page calls skipWaiting(). Seen in Chromium before: the new
+  // worker active after 57 s in the third round (the stream kept the old worker from being idle,
+  // or started it again as it stopped). Now the worker tells every page, as it is told to skip
+  // waiting, and their relays hold their posts for it. Each round the new worker must be active
+  // within the 30 s wait; the tab's stream arrives here whole, once, in order.
+  it('another tab posting every 50 ms does not keep the new worker from activating; its posts arrive once, in order (four rounds)', async () => {
+    const name = uniqueName('rt12-stream');
+    const src = '/sw-test/worker.js';
+    const tab = await Tab.open('/sw-test/tab.html');
+    await relayIn(tab, name, src);
+    const el = await relayHere<string>(name, src);
+    const got = record<MessageEvent<string>>(el, 'message');
+    await tab.eval(`(() => {
+      let n = 0;
+      window.stream = setInterval(() => window.relay.post('t' + ++n), 50);
+      return true;
+    })()`);
+    for (let round = 1; round <= 4; round++) {
+      const registration = el.serviceWorkerRegistration!;
+      const updates = record(el, 'update');
+      await executeServerCommand('sw-bump');
+      await registration.update();
+      await waitUntil(() => updates.length === 1, 30_000, 'update event');
+      const before = registration.active;
+      el.skipWaiting();
+      el.post(`bye ${round}`);
+      await waitUntil(
+        () => registration.active !== before,
+        30_000,
+        `the new worker active (round ${round})`,
+      );
+      await waitUntil(() => el.state === 'open', 30_000, 'open');
+    }
+    const last = await tab.eval<number>(
+      `(clearInterval(window.stream), window.relay.post('end'), 1)`,
+    );
+    expect(last).to.equal(1);
+    await waitUntil(() => got.some((event) => event.data === 'end'), 15_000, 'the end');
+    const stream = got.map((event) => event.data).filter((data) => data !== 'end');
+    const count = stream.length;
+    expect(count).to.be.above(0);
+    expect(stream).to.deep.equal(Array.from({ length: count }, (_, i) => `t${i + 1}`));
+    await tab.waitFor(`window.log.includes('bye 4')`, 15_000);
+    expect(await tab.eval('window.log.filter((data) => /^bye/.test(data))')).to.deep.equal([
+      'bye 1',
+      'bye 2',
+      'bye 3',
+      'bye 4',
+    ]);
+  });
+
   it('posts around skipWaiting() by relays added, removed, or on another channel: the new worker activates, each post arrives once (seeded, six rounds)', async () => {
     const seed = Number(new URLSearchParams(location.search).get('seed')) || Date.now() % 1e9;
     console.log(`skip-waiting seed ${seed}`);

@@ -84,14 +84,17 @@ const ackers = new WeakSet<object>();
 /** Workers this page asked whether they acknowledge: settled once they answered (or never will). */
 const asked = new WeakMap<object, Promise<void>>();
 const answered = new WeakSet<object>();
-/** Waiting workers this page told to skip waiting. */
+/** Waiting workers told to skip waiting (by this page, or another: `skips`). */
 const skipping = new WeakSet<object>();
 /** How often (ms) a relay with posts not acknowledged checks whether its worker changed. */
 const CHECK_EVERY = 500;
 /** How long (ms) a removed relay follows posts that are not acknowledged after it sent them. */
 const FOLLOW_REMOVED = 30_000;
 
-/** This page told the waiting worker of `registration` to skip waiting (it is not active yet). */
+/** `worker` (waiting) was told to skip waiting, by this page or another (its `skipping`). */
+export const skips = (worker: object): void => void skipping.add(worker);
+
+/** The waiting worker of `registration` was told to skip waiting (it is not active yet). */
 export const replacing = (registration?: ServiceWorkerRegistration): boolean =>
   skipping.has(registration?.waiting as object);
 

@@ -12,7 +12,15 @@
  * worker that does not answer (an older relay).
  */
 
-import { acknowledged, acknowledges, drain, fresh, replacing, track } from './relay-delivery.js';
+import {
+  acknowledged,
+  acknowledges,
+  drain,
+  fresh,
+  replacing,
+  skips,
+  track,
+} from './relay-delivery.js';
 
 /** What this module uses of a `<sw-relay>` (private members, reached on purpose). */
 interface RelayHost {
@@ -85,6 +93,8 @@ function heard(data: Numbered): void {
 function gate(event: MessageEvent): void {
   const data = event.data as Numbered | null;
   if (data?.rtRelay !== 1) return;
+  // Another page told this waiting worker to skip waiting: relays hold their posts for it.
+  if (data.kind === 'skipping' && event.source) skips(event.source);
   if (data.kind === 'ack') {
     acknowledged(data, hosts as Iterable<never>, event.source);
     heard(data);

@@ -235,7 +235,15 @@ export function installRelay(
     const source = event.source as Client | null;
     const clientId = source?.id ?? '';
     if (envelope.kind === 'skip-waiting') {
-      event.waitUntil(scope.skipWaiting());
+      // Every page holds its posts for this worker until it is active (`skipping`): in Chromium a
+      // message that reaches the old worker as it stops starts it again, and the activation waits
+      // out its idle delay (30 s); a tab that posts often kept it from ever being idle.
+      event.waitUntil(
+        windowClients().then((clients) => {
+          for (const client of clients) client.postMessage({ rtRelay: 1, kind: 'skipping' });
+          return scope.skipWaiting();
+        }),
+      );
       return;
     }
     if (envelope.kind === 'since') {
