@@ -113,6 +113,7 @@ export const rows = [
       'test/sw-relay-unregistered.test.ts',
       'test/sw-relay-redteam10.test.ts',
       'test/sw-relay-redteam10b.test.ts',
+      'test/sw-relay-redteam11.test.ts',
     ],
   },
   {

@@ -84,7 +84,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     // the caller does to `data` meanwhile (nor by a same-page listener).
     const copy = structuredClone(data);
     for (const peer of local.get(this.name) ?? []) {
-      if (peer !== this || this.echo) peer.deliver(structuredClone(data), this.senderId);
+      if (peer != this || this.echo) peer.deliver(structuredClone(data), this.senderId);
     }
     return this.send({
       rtRelay: 1,
@@ -117,16 +117,13 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
   }
 
   /**
-   * Activates a waiting worker version. Posts made meanwhile wait and go to the new worker: none
-   * is lost.
+   * Activates a waiting worker version. Posts made meanwhile, by any relay of this page on that
+   * registration, wait and go to the new worker: none is lost, and none reaches the old one (in
+   * Chromium that would hold the activation for the old worker's 30 s idle delay).
    */
   skipWaiting(): void {
-    const waiting = this.registration?.waiting;
-    if (!waiting) return;
-    this.switching = true;
-    // Followed here, not through `controllerchange`: a page outside the scope never gets one.
-    waiting.addEventListener('statechange', this.onWorkerChange);
-    waiting.postMessage({ rtRelay: 1, kind: 'skip-waiting' });
+    // The lazy part (internal/relay-delivery.ts, `track`) replaces this before the relay has a
+    // registration: until then there is no waiting worker to activate.
   }
 
   protected override acquire(): void {
@@ -141,15 +138,11 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     if (!container || origin == 'null') {
       return this.halt('unsupported', 'No service workers here (insecure or opaque origin).');
     }
-    if (!local.has(this.name)) local.set(this.name, new Set());
-    local.get(this.name)!.add(this);
+    local.set(this.name, (local.get(this.name) ?? new Set()).add(this));
     this.container = container;
     container.addEventListener('message', this.onMessage);
     container.addEventListener('controllerchange', this.onWorkerChange);
     container.startMessages();
-    // The back/forward cache: what was relayed while the page was in it is asked for on return
-    // (internal/relay-resume.ts, in the chunk of `request()`'s code).
-    void import('./internal/relay-requests.js').then((m) => m.follow(this as never));
     this.setState('connecting');
     const session = ++this.session;
     const registering = this.src
@@ -158,16 +151,20 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
           this.scope ? { scope: this.scope } : {},
         )
       : container.ready;
-    registering.then(
-      (registration) => {
-        if (session !== this.session) return;
+    // The lazy part (in the chunk of `request()`'s code) follows the relay before it opens:
+    // delivery across worker changes, `skipWaiting()` (internal/relay-delivery.ts), and the
+    // back/forward cache (internal/relay-resume.ts).
+    Promise.all([registering, import('./internal/relay-requests.js')]).then(
+      ([registration, m]) => {
+        if (session != this.session) return;
+        m.follow(this as never);
         this.registration = registration;
         registration.addEventListener('updatefound', this.onUpdateFound);
         this.onUpdateFound();
         this.onWorkerChange();
       },
       (error: Error) => {
-        if (session !== this.session) return;
+        if (session != this.session) return;
         this.halt('register-failed', `Could not register ${this.src}: ${error.message}`, {
           cause: error,
         });
@@ -192,12 +189,12 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
 
   /** A request that timed out while queued (no active worker yet) is dropped. */
   protected unqueue(port: MessagePort): void {
-    this.queue = this.queue.filter((queued) => queued.port !== port);
+    this.queue = this.queue.filter((queued) => queued.port != port);
   }
 
   private send(envelope: object, port?: MessagePort): boolean {
     const active = this.registration?.active;
-    if (this.state === 'open' && active && !this.switching && !this.queue.length) {
+    if (this.state == 'open' && active && !this.switching && !this.queue.length) {
       active.postMessage(envelope, port ? [port] : []);
       return true;
     }
@@ -222,7 +219,7 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     // while the worker already controls that window: a controlling worker is ready.
     const controlling =
       active?.state == 'activating' && this.container?.controller?.scriptURL == active.scriptURL;
-    if (!active || (active.state !== 'activated' && !controlling)) {
+    if (!active || (active.state != 'activated' && !controlling)) {
       const pending = registration.installing ?? registration.waiting ?? active;
       pending?.addEventListener('statechange', this.onWorkerChange, { once: true });
       return;
@@ -255,15 +252,15 @@ export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRe
     };
     if (installing) {
       installing.addEventListener('statechange', () => {
-        if (installing.state === 'installed') announce();
-        if (installing.state === 'activated') this.onWorkerChange();
+        if (installing.state == 'installed') announce();
+        if (installing.state == 'activated') this.onWorkerChange();
       });
     } else announce();
   };
 
   private readonly onMessage = (event: MessageEvent): void => {
     const envelope = event.data;
-    if (envelope?.rtRelay !== 1 || envelope.kind !== 'message' || envelope.channel !== this.name)
+    if (envelope?.rtRelay != 1 || envelope.kind != 'message' || envelope.channel != this.name)
       return;
     this.deliver(envelope.data, envelope.sender);
   };

@@ -12,7 +12,15 @@
  * worker that does not answer (an older relay).
  */
 
-import { acknowledged, drain, fresh, track } from './relay-delivery.js';
+import {
+  acknowledged,
+  acknowledges,
+  drain,
+  fresh,
+  replacing,
+  skips,
+  track,
+} from './relay-delivery.js';
 
 /** What this module uses of a `<sw-relay>` (private members, reached on purpose). */
 interface RelayHost {
@@ -47,7 +55,13 @@ interface SinceReply {
   r?: string;
   m: Numbered[];
   lost: number;
+  /** per channel asked for, how many it can no longer have (none: a worker that counts all) */
+  of?: Record<string, number>;
+  /** `of` counts posts of a stopped worker instance, or forgotten ones, that may be of others */
+  upTo?: boolean;
   restarted: boolean;
+  /** the worker acknowledges posts (worker/relay.ts) */
+  ack?: boolean;
 }
 
 /** A worker that has not answered `since` within this long (ms) is taken as unable to. */
@@ -79,6 +93,8 @@ function heard(data: Numbered): void {
 function gate(event: MessageEvent): void {
   const data = event.data as Numbered | null;
   if (data?.rtRelay !== 1) return;
+  // Another page told this waiting worker to skip waiting: relays hold their posts for it.
+  if (data.kind === 'skipping' && event.source) skips(event.source);
   if (data.kind === 'ack') {
     acknowledged(data, hosts as Iterable<never>, event.source);
     heard(data);
@@ -117,27 +133,33 @@ export default function followRelay(host: RelayHost): void {
 }
 
 /**
- * Asks `worker()` (the active worker of `scope`'s registration) for what this page missed since
- * its position there. A page restored after its worker was replaced may still see the old one
- * as active for a moment (WebKit 2.50), and a worker that is gone never answers: the current
- * active worker is asked again while none has answered.
+ * Asks the active worker of `registration()` (`scope`'s) for what this page missed since
+ * its position there, on `channels` (those its relays listen to). A page restored after its
+ * worker was replaced may still see the old one as active for a moment (WebKit 2.50), and a
+ * worker that is gone never answers: the current active worker is asked again while none has
+ * answered.
  */
 function ask(
-  worker: () => ServiceWorker | null | undefined,
+  registration: () => ServiceWorkerRegistration | undefined,
   scope: string,
   answer: (reply?: SinceReply) => void,
+  channels?: string[],
 ): void {
   const ports: MessagePort[] = [];
   let asked: ServiceWorker | undefined;
   const attempt = () => {
-    const active = worker();
+    // Not a worker this page is replacing: a message keeps it from going (relay-delivery.ts).
+    const active = replacing(registration()) ? null : registration()?.active;
     if (!active || active === asked) return;
     asked = active;
     const { port1, port2 } = new MessageChannel();
     ports.push(port1);
-    port1.onmessage = ({ data }) => done(data as SinceReply);
+    port1.onmessage = ({ data }) => {
+      if ((data as SinceReply)?.ack) acknowledges(active);
+      done(data as SinceReply);
+    };
     const mark = last.get(scope);
-    active.postMessage({ rtRelay: 1, kind: 'since', e: mark?.e, s: mark?.s }, [port2]);
+    active.postMessage({ rtRelay: 1, kind: 'since', e: mark?.e, s: mark?.s, c: channels }, [port2]);
   };
   const retry = setInterval(attempt, 250);
   const timer = setTimeout(done, ANSWER_WITHIN);
@@ -148,14 +170,14 @@ function ask(
     answer(reply);
   }
   attempt();
-  if (!asked) done();
+  if (!registration()?.active) done();
 }
 
 function locate(host: RelayHost): void {
   const scope = scopeOf(host);
   if (!last.has(scope)) {
     ask(
-      () => host.registration?.active,
+      () => host.registration,
       scope,
       (reply) => reply && !last.has(scope) && heard({ r: scope, ...reply }),
     );
@@ -172,13 +194,19 @@ function restored(event: PageTransitionEvent): void {
   // No relay listened while the page was away: what it heard is out of date (a relay added later
   // starts from where the worker is, never from the posts of an earlier absence).
   if (!open.length) return last.clear();
+  // Only these missed anything: a relay added later starts from where the worker is.
+  const ears = listeners();
   // Every registration this page heard from, not only its relays' own: a worker relays every
   // channel to every tab of the origin, so a relay hears posts made through another scope.
-  for (const scope of new Set([...last.keys(), ...open.map(scopeOf)])) catchUp(scope, open);
+  for (const scope of new Set([...last.keys(), ...open.map(scopeOf)])) catchUp(scope, open, ears);
 }
 
-/** Back from the cache: asks `scope`'s worker what was missed and delivers it first, in order. */
-function catchUp(scope: string, open: RelayHost[]): void {
+/**
+ * Back from the cache: asks `scope`'s worker what `ears` (the relays that listened while the
+ * page was away) missed, on their channels, and delivers it first, in order. `message-lost`
+ * goes to the open relays of a channel that lost posts (to all where the worker cannot say).
+ */
+function catchUp(scope: string, open: RelayHost[], ears: RelayHost[]): void {
   if (held.has(scope)) return;
   held.set(scope, []);
   // The page's one object for the registration: a relay's own, or one it only heard from.
@@ -189,26 +217,25 @@ function catchUp(scope: string, open: RelayHost[]): void {
       // `getRegistration` finds the registration whose scope covers the URL: only the same one.
       const same = found?.scope === scope ? found : undefined;
       ask(
-        () => same?.active,
+        () => same,
         scope,
         (reply) => {
           const waiting = held.get(scope) ?? [];
           held.delete(scope);
-          const missing = !reply
-            ? 'no answer (an older relay worker?)'
-            : reply.restarted
-              ? 'the worker restarted'
-              : reply.lost
-                ? `${reply.lost} of them are no longer kept`
-                : '';
-          if (missing) {
-            for (const host of open) {
-              if (host.isConnected)
-                host.fail(
-                  'message-lost',
-                  `Posts relayed while this tab was in the back/forward cache may be missing: ${missing}.`,
-                );
-            }
+          for (const host of open) {
+            const lost = reply?.of ? (reply.of[host.name] ?? 0) : reply?.lost;
+            const missing = !reply
+              ? 'no answer (an older relay worker?)'
+              : reply.restarted
+                ? 'the worker restarted'
+                : lost
+                  ? `${reply.upTo ? 'up to ' : ''}${lost} of them are no longer kept`
+                  : '';
+            if (missing && host.isConnected)
+              host.fail(
+                'message-lost',
+                `Posts relayed while this tab was in the back/forward cache may be missing: ${missing}.`,
+              );
           }
           delivered = new Set();
           if (reply) {
@@ -217,8 +244,8 @@ function catchUp(scope: string, open: RelayHost[]): void {
               delivered.add(key(post, reply.e));
               if (!fresh(post)) continue;
               const relayed = { ...post, rtRelay: 1, kind: 'message', e: reply.e, r: scope };
-              for (const host of listeners())
-                host.onMessage(new MessageEvent('message', { data: relayed }));
+              for (const host of ears)
+                if (host.container) host.onMessage(new MessageEvent('message', { data: relayed }));
             }
           }
           // Live relays that came meanwhile, in order, without what the catch-up delivered.
@@ -229,6 +256,7 @@ function catchUp(scope: string, open: RelayHost[]): void {
             for (const host of listeners()) host.onMessage(live);
           }
         },
+        [...new Set(ears.map((host) => host.name))],
       );
     });
 }

@@ -14,18 +14,24 @@
  * The back/forward cache: a page in it gets nothing (Chromium's `clients.matchAll` leaves it
  * out; WebKit drops what is posted to it). So every relayed post is numbered (`s`, in this
  * worker instance `e`) and the newest `keep` are kept; a page back from the cache asks
- * (`since`) for what was relayed after the last number it saw, and hears how many it can no
- * longer have (`lost`).
+ * (`since`) for what was relayed after the last number it saw on the channels it listens to
+ * (`c`), and hears how many of those it can no longer have, per channel (`of`). The numbers and
+ * channels of the posts no longer kept are remembered (the newest 10,000): past that, every
+ * number forgotten counts as lost on every channel asked for (too many, never too few).
  *
  * A browser stops an idle worker (Chromium after about 30 s) and starts a new instance on the
  * next event, with nothing kept. So each instance saves its `{ e, s }` (Cache Storage, cache
  * `realtime-elements:sw-relay`, one entry per registration scope; one write at a time, the newest
  * value after it, inside the post's `waitUntil` so the worker is not stopped before it lands), and
- * a new instance reads the previous one's as it starts (a `since` waits for it). A page whose last
- * number is the previous instance's last missed nothing from it; one behind it missed `s` minus
- * its number (`lost`). A page that last heard an instance before that, or past the saved number
- * (the save failed, or the worker was killed before it landed), is told it cannot know:
- * `restarted`.
+ * a new instance reads the previous one's as it starts (a `since` waits for it). The entry also
+ * has the last number of each channel (`c`, the 100 most recently used; `o`: the highest last
+ * number of a channel left out). A page that had the last post of a channel it listens to missed
+ * nothing of it; one behind missed up to `s` minus its number (`of`, with `upTo`). A page that
+ * last heard an instance before that, or past the saved number (the save failed, or the worker
+ * was killed before it landed), is told it cannot know: `restarted`.
+ *
+ * A `since` reply says `ack: true`: this worker acknowledges posts (and relays their numbers), so
+ * a page may hand what it sent here to the next worker (internal/relay-delivery.ts).
  */
 
 export interface RelayOptions {
@@ -68,13 +74,25 @@ interface RelayEnvelope {
   /** `since`: the worker instance and the number of the last post the page saw */
   e?: string;
   s?: number;
+  /** `since`: the channels the page listens to (none: every channel) */
+  c?: unknown;
 }
 
-/** A worker instance and the number of its last relayed post. */
+/**
+ * A worker instance and the number of its last relayed post; the last number of each channel
+ * (`c`), and the highest last number of a channel left out of `c` (`o`).
+ */
 interface Mark {
   e: string;
   s: number;
+  c?: Record<string, number>;
+  o?: number;
 }
+
+/** Numbers of posts no longer kept remembered with their channel (past it: counted on every channel). */
+const DROPS = 10_000;
+/** Channels whose last number is saved (the least recently used is left out first). */
+const CHANNELS = 100;
 
 const isRelayEnvelope = (value: unknown): value is RelayEnvelope =>
   !!value && typeof value === 'object' && (value as RelayEnvelope).rtRelay === 1;
@@ -92,6 +110,17 @@ export function installRelay(
   const r = scope.registration.scope;
   let seq = 0;
   const kept: Kept[] = [];
+  /** Posts no longer kept (oldest first): their number, channel and sending client. */
+  const drops: Pick<Kept, 's' | 'channel' | 'from'>[] = [];
+  /** Numbers up to this one are no longer kept and their channels forgotten. */
+  let forgotten = 0;
+  const drop = ({ s, channel, from }: Pick<Kept, 's' | 'channel' | 'from'>) => {
+    drops.push({ s, channel, from });
+    if (drops.length > DROPS) forgotten = drops.shift()!.s;
+  };
+  /** The last number of each channel, least recently used first (for the saved mark). */
+  const lastOf = new Map<string, number>();
+  let leftOut = 0;
 
   // Where this instance got to, for the next one (a stopped worker starts again from nothing).
   const key = new URL('?realtime-elements-relay', scope.registration.scope).href;
@@ -120,7 +149,12 @@ export function installRelay(
       await previous; // read before this instance's first write replaces it
       while (unsaved) {
         unsaved = false;
-        const mark = JSON.stringify({ e: epoch, s: seq } satisfies Mark);
+        const mark = JSON.stringify({
+          e: epoch,
+          s: seq,
+          c: Object.fromEntries(lastOf),
+          o: leftOut,
+        } satisfies Mark);
         await store()
           .then((cache) => cache.put(key, new Response(mark)))
           .catch(() => {}); // unsaved (storage full, no Cache Storage): a restart is `restarted`
@@ -129,7 +163,7 @@ export function installRelay(
     })());
   };
 
-  /** A page's `since`: what it missed, with how many it cannot have. */
+  /** A page's `since`: what it missed, with how many it cannot have (per channel asked for). */
   const since = (envelope: RelayEnvelope, clientId: string, before?: Mark) => {
     const known = envelope.e === epoch;
     // The page last heard the instance before this one: it missed what that one relayed after.
@@ -138,19 +172,59 @@ export function installRelay(
     const followed = !!envelope.e && !known && envelope.e === before?.e && heard <= before.s;
     const behind = followed ? before!.s - heard : 0;
     const after = known ? heard : 0;
-    // Numbers after its last that are no longer kept (any channel: the page counts them all).
+    const channels = Array.isArray(envelope.c) ? envelope.c.map(String) : undefined;
+    // Numbers after its last that are no longer kept, on any channel (an older page: it counts
+    // them all), and per channel it listens to.
     const first = kept.length ? kept[0].s : seq + 1;
+    const of: Record<string, number> = {};
+    let upTo = false;
+    if ((known || followed) && channels) {
+      const asked = new Set(channels);
+      // Forgotten numbers may be of any channel: each counts on every one.
+      const unknown = Math.max(0, forgotten - after);
+      for (const channel of channels) of[channel] = unknown;
+      upTo = unknown > 0;
+      for (const post of drops) {
+        // Its own posts are not missed (made before it left, or as it left: ack not yet heard).
+        if (post.s > after && asked.has(post.channel!) && post.from !== clientId)
+          of[post.channel!]++;
+      }
+      if (followed) {
+        for (const channel of channels) {
+          // A mark saved by an older worker has no channels: its last number counts for each.
+          const last = before!.c ? (before!.c[channel] ?? before!.o ?? 0) : before!.s;
+          if (last > heard) {
+            of[channel] += behind;
+            upTo = true;
+          }
+        }
+      }
+      for (const channel of channels) if (!of[channel]) delete of[channel];
+    }
     return {
       e: epoch,
       s: seq,
       r,
+      ack: true,
       // A page that never heard a number (`e` unset) only learns where things stand.
       m: envelope.e
         ? kept
-            .filter((post) => post.s > after && post.from !== clientId)
+            .filter(
+              (post) =>
+                post.s > after &&
+                post.from !== clientId &&
+                (!channels || channels.includes(post.channel!)),
+            )
             .map(({ from: _, ...post }) => post)
         : [],
-      lost: known || followed ? Math.max(0, first - after - 1) + behind : 0,
+      lost:
+        known || followed
+          ? channels
+            ? Object.values(of).reduce((sum, n) => sum + n, 0)
+            : Math.max(0, first - after - 1) + behind
+          : 0,
+      of: channels && of,
+      upTo,
       restarted: !!envelope.e && !known && !followed,
     };
   };
@@ -161,10 +235,21 @@ export function installRelay(
     const source = event.source as Client | null;
     const clientId = source?.id ?? '';
     if (envelope.kind === 'skip-waiting') {
-      event.waitUntil(scope.skipWaiting());
+      // Every page holds its posts for this worker until it is active (`skipping`): in Chromium a
+      // message that reaches the old worker as it stops starts it again, and the activation waits
+      // out its idle delay (30 s); a tab that posts often kept it from ever being idle.
+      event.waitUntil(
+        windowClients().then((clients) => {
+          for (const client of clients) client.postMessage({ rtRelay: 1, kind: 'skipping' });
+          return scope.skipWaiting();
+        }),
+      );
       return;
     }
     if (envelope.kind === 'since') {
+      // Without a position the page only asks where things stand (and whether posts are
+      // acknowledged): answered at once, before a post it sends next.
+      if (!envelope.e) return event.ports[0]?.postMessage(since(envelope, clientId));
       event.waitUntil(
         previous.then((before) => event.ports[0]?.postMessage(since(envelope, clientId, before))),
       );
@@ -172,7 +257,18 @@ export function installRelay(
     }
     if (envelope.kind === 'post') {
       const s = ++seq;
-      if (keep) {
+      const channel = envelope.channel;
+      if (typeof channel == 'string') {
+        lastOf.delete(channel);
+        lastOf.set(channel, s);
+        if (lastOf.size > CHANNELS) {
+          const [oldest, last] = lastOf.entries().next().value!;
+          lastOf.delete(oldest);
+          leftOut = last;
+        }
+      }
+      if (!keep) drop({ s, channel, from: clientId });
+      else {
         kept.push({
           s,
           n: envelope.n,
@@ -182,7 +278,7 @@ export function installRelay(
           data: envelope.data,
           from: clientId,
         });
-        if (kept.length > keep) kept.shift();
+        if (kept.length > keep) drop(kept.shift()!);
       }
       event.waitUntil(save());
       event.waitUntil(

@@ -5,7 +5,8 @@
  * uses the importScripts form and never answers requests; keep-2-worker.js — the relay keeping
  * only 2 posts for pages back from the back/forward cache; witness-worker.js — tells the pages
  * of each request it handles (channel "requests-seen"); no-ack-worker.js — the relay with its
- * acknowledgements to the sending page dropped (as an older relay); ack-first-worker.js — the
+ * acknowledgements to the sending page dropped, and its answer to `since` not saying it
+ * acknowledges (as an older relay); ack-first-worker.js — the
  * same after its first (as one terminated after relaying); both versioned like worker.js; anything else — 404.
  */
 import { readFile } from 'node:fs/promises';
@@ -49,6 +50,15 @@ let acks = ${file === 'no-ack-worker.js' ? 0 : 1};
 Client.prototype.postMessage = function (message, ...rest) {
   if (message?.kind !== 'ack' || acks-- > 0) return postMessage.call(this, message, ...rest);
 };
+${
+  file === 'no-ack-worker.js'
+    ? `// Nor does its answer to \`since\` say that it acknowledges (as an older relay's).
+const reply = MessagePort.prototype.postMessage;
+MessagePort.prototype.postMessage = function (message, ...rest) {
+  return reply.call(this, message?.ack ? { ...message, ack: undefined } : message, ...rest);
+};`
+    : ''
+}
 importScripts('/dist/sw-relay-import.js');
 self.installRelay(self);
 // version ${version}`;
