@@ -35,7 +35,7 @@ const local = new Map<string, Set<SwRelayElement>>();
  * @fires {SwRelayMessageEvent} message - Another tab (or same-page element) posted on the channel. Carries `data`, `sender`, `origin`.
  * @fires {Event} open - A worker is active and relaying.
  * @fires {Event} update - A new worker version is installed and waiting; call `skipWaiting()` (or reload).
- * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `unsupported`, `register-failed`, `queue-full`, `message-lost` (back from the back/forward cache: posts relayed meanwhile that the worker no longer has).
+ * @fires {RealtimeErrorEvent} error - `code`: `missing-name`, `unsupported`, `register-failed`, `queue-full`, `message-lost` (back from the back/forward cache: posts relayed meanwhile that the worker no longer has; or more than `queue-limit` posts not acknowledged by the worker).
  * @fires {StateChangeEvent} statechange - The `state` changed: `state`, `previousState`.
  */
 export class SwRelayElement<In = unknown, Out = In> extends RealtimeElement<SwRelayEventMap<In>> {

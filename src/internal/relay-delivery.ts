@@ -42,6 +42,7 @@ interface Host {
   readonly queueLimit: number;
   send(envelope: Envelope, port?: MessagePort): boolean;
   skipWaiting(): void;
+  requestUpdate(name: string): void;
   fail(code: string, message: string): void;
   addEventListener(type: string, listener: () => void): void;
 }
@@ -54,6 +55,8 @@ interface Unacked {
   envelope: Envelope;
   to: ServiceWorker | null;
   t: number;
+  /** when it was last sent (`performance.now()` ms) */
+  at?: number;
 }
 
 /** A relay's posts not yet acknowledged, by number, and the last number it gave. */
@@ -75,8 +78,13 @@ const sentBy = (host: Host): Sent => {
   if (!sent) senders.set(host, (sent = { unacked: new Map(), count: 0 }));
   return sent;
 };
-/** Per sender id (any page): the newest number delivered here. */
-const delivered = new Map<string, number>();
+/**
+ * Per sender id (any page): the newest number delivered here, and the numbers below it not
+ * delivered yet (`gaps`, the newest `GAPS`): a post the browser dropped and the relay sent again
+ * arrives after newer ones, and is delivered late rather than dropped as a repeat.
+ */
+const delivered = new Map<string, { top: number; gaps: Set<number> }>();
+const GAPS = 1024;
 /** Senders remembered for dropping repeats (the least recently heard is forgotten first). */
 const REMEMBERED = 10_000;
 /** Workers known to acknowledge posts (an `ack`'s `source`, or a `since` reply saying so). */
@@ -90,6 +98,15 @@ const skipping = new WeakSet<object>();
 const CHECK_EVERY = 500;
 /** How long (ms) a removed relay follows posts that are not acknowledged after it sent them. */
 const FOLLOW_REMOVED = 30_000;
+/**
+ * How long (ms) a post may go unacknowledged by the worker it was sent to before the relay looks
+ * again (doubling each time, up to `ACK_WITHIN_MAX`): the worker may be gone with no
+ * `statechange` at all (WebKit 2.50 terminated an unregistered worker as a new registration
+ * claimed its pages, and the page's view of it stayed `activated`: a CI run lost every post
+ * after that), or the browser stopped it as it got the post.
+ */
+const ACK_WITHIN = 4000;
+const ACK_WITHIN_MAX = 60_000;
 
 /** `worker` (waiting) was told to skip waiting, by this page or another (its `skipping`). */
 export const skips = (worker: object): void => void skipping.add(worker);
@@ -154,13 +171,16 @@ function handOver(unacked: Map<number, Unacked>, active: ServiceWorker): void {
   for (const [n, entry] of unacked) {
     if (!entry.to || entry.to === active) continue;
     if (!ackers.has(entry.to)) unacked.delete(n);
-    else {
-      entry.to = active;
-      // Made before a tab opened, it is not that tab's (a live post reaches the tabs open then).
-      entry.envelope.t = entry.t;
-      active.postMessage(entry.envelope);
-    }
+    else resend(entry, active);
   }
+}
+
+function resend(entry: Unacked, to: ServiceWorker): void {
+  entry.to = to;
+  entry.at = performance.now();
+  // Made before a tab opened, it is not that tab's (a live post reaches the tabs open then).
+  entry.envelope.t = entry.t;
+  to.postMessage(entry.envelope);
 }
 
 /**
@@ -188,6 +208,7 @@ export function track(host: Host): void {
     waiting.postMessage({ rtRelay: 1, kind: 'skip-waiting' });
   };
   let timer: ReturnType<typeof setInterval> | undefined;
+  let ackWithin = ACK_WITHIN;
 
   /** The active worker, when the relay posts to it now (else it queues, and flushes later). */
   const current = (): ServiceWorker | undefined => {
@@ -199,10 +220,38 @@ export function track(host: Host): void {
     handOver(unacked, active);
     return active;
   };
+  /**
+   * The oldest post sent to `active` is not acknowledged in time: if the scope's registration is
+   * no longer the relay's (it was unregistered and replaced, and the browser said nothing), the
+   * relay opens again on the new one, which gets the posts (`handOver`); else they go to the
+   * same worker again (a worker the browser stopped is started by a message; the pages drop
+   * what they already had, by number).
+   */
+  const overdue = (active: ServiceWorker) => {
+    const oldest = unacked.values().next().value;
+    if (oldest?.to !== active || performance.now() - (oldest.at ?? 0) < ackWithin) return;
+    // One that does not acknowledge (an older relay) does not number what it relays either.
+    if (!ackers.has(active)) return;
+    ackWithin = Math.min(ackWithin * 2, ACK_WITHIN_MAX);
+    const registration = host.registration!;
+    for (const entry of unacked.values()) entry.at = performance.now();
+    void navigator.serviceWorker
+      .getRegistration(registration.scope)
+      .catch(() => registration)
+      .then((found) => {
+        if (host.registration != registration || registration.active != active) return;
+        if (host.switching || replacing(registration)) return;
+        // Opened again, a relay without `src` would get the old registration from `ready`.
+        if (found && found != registration && host.src) return host.requestUpdate('src');
+        for (const entry of unacked.values()) if (entry.to == active) resend(entry, active);
+      });
+  };
   /** While posts are not acknowledged, checks whether the worker changed. */
   const watch = () => {
     timer ??= setInterval(() => {
-      current();
+      const active = current();
+      if (active) overdue(active);
+      if (!unacked.size) ackWithin = ACK_WITHIN;
       if (!unacked.size || !host.isConnected) {
         clearInterval(timer);
         timer = undefined;
@@ -228,10 +277,12 @@ export function track(host: Host): void {
 function keep(host: Host, envelope: Envelope, to: ServiceWorker | null): void {
   const { unacked } = sentBy(host);
   // A flushed post keeps its place: the map stays in the order of the numbers.
-  unacked.set(envelope.n!, { envelope, to, t: unacked.get(envelope.n!)?.t ?? Date.now() });
+  const t = unacked.get(envelope.n!)?.t ?? Date.now();
+  unacked.set(envelope.n!, { envelope, to, t, at: performance.now() });
   for (const [n] of unacked) {
     if (unacked.size <= host.queueLimit) break;
     unacked.delete(n);
+    host.fail('message-lost', 'A post not acknowledged was given up (queue-limit).');
   }
 }
 
@@ -254,10 +305,18 @@ export function fresh(data: Numbered): boolean {
   // Handed over after this page opened, a post made before it: not for this page.
   if (t! < performance.timeOrigin) return false;
   if (typeof sender != 'string' || typeof n != 'number') return true;
-  const newest = delivered.get(sender) ?? 0;
-  if (n <= newest) return false;
+  const known = delivered.get(sender);
+  if (known && n <= known.top) return known.gaps.delete(n);
+  const seen = known ?? { top: 0, gaps: new Set() };
+  // The numbers skipped (first heard: only the few before, the rest came before this page).
+  for (let m = Math.max(seen.top + 1, n - (known ? GAPS : 16)); m < n; m++) seen.gaps.add(m);
+  for (const m of seen.gaps) {
+    if (seen.gaps.size <= GAPS) break;
+    seen.gaps.delete(m);
+  }
+  seen.top = n;
   delivered.delete(sender);
-  delivered.set(sender, n);
+  delivered.set(sender, seen);
   if (delivered.size > REMEMBERED) delivered.delete(delivered.keys().next().value!);
   return true;
 }

@@ -7,7 +7,9 @@
  * of each request it handles (channel "requests-seen"); no-ack-worker.js — the relay with its
  * acknowledgements to the sending page dropped, and its answer to `since` not saying it
  * acknowledges (as an older relay); ack-first-worker.js — the
- * same after its first (as one terminated after relaying); both versioned like worker.js; anything else — 404.
+ * same after its first (as one terminated after relaying); both versioned like worker.js;
+ * drop-once-worker.js — drops the first copy of each post whose data starts with "drop" (as a
+ * browser drops a message to a worker it stops); anything else — 404.
  */
 import { readFile } from 'node:fs/promises';
 
@@ -59,6 +61,21 @@ MessagePort.prototype.postMessage = function (message, ...rest) {
 };`
     : ''
 }
+importScripts('/dist/sw-relay-import.js');
+self.installRelay(self);
+// version ${version}`;
+      } else if (file === 'drop-once-worker.js') {
+        // As a browser drops a message to a worker it is stopping: the first copy of each post
+        // whose data starts with "drop" is neither relayed nor acknowledged; a copy sent again is.
+        context.type = 'text/javascript';
+        context.body = `const dropped = new Set();
+self.addEventListener('message', (event) => {
+  const envelope = event.data;
+  const id = envelope?.sender + ' ' + envelope?.n;
+  if (envelope?.kind !== 'post' || !String(envelope.data).startsWith('drop') || dropped.has(id)) return;
+  dropped.add(id);
+  event.stopImmediatePropagation();
+});
 importScripts('/dist/sw-relay-import.js');
 self.installRelay(self);
 // version ${version}`;
