@@ -326,6 +326,18 @@ export function record<E extends Event = Event>(target: EventTarget, ...types: s
  */
 export const faultRun = (title: string): string => `${title} [fault run]`;
 
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its printed seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /**
  * Leaves out, just before mocha runs a page's tests, the ones the run does not want: the fault
  * runs in `npm test`, every other test in `npm run test:faults` (`window.faultRuns`, set by

@@ -9,19 +9,7 @@
 import { expect } from '@open-wc/testing';
 import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/socket-relay-define.js';
-import { Tab, closeAllTabs, uniqueName, faultRun } from './helpers.js';
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Tab, closeAllTabs, uniqueName, faultRun, prng } from './helpers.js';
 
 const SENDS = 300;
 const HUB = 600;

@@ -33,14 +33,25 @@ export async function relayHere<T>(
   return el;
 }
 
-/** Replaces `el`'s worker by a byte-different version through `skipWaiting()`, as README says. */
-export async function update(el: SwRelayElement<unknown>): Promise<void> {
+/**
+ * Installs a byte-different version of `el`'s worker and waits for `el`'s `update` event: the
+ * registration, with the worker active before (the new one waits).
+ */
+export async function installUpdate<T>(
+  el: SwRelayElement<T>,
+): Promise<{ registration: ServiceWorkerRegistration; before: ServiceWorker | null }> {
   const registration = el.serviceWorkerRegistration!;
   const before = registration.active;
   const updates = record(el, 'update');
   await executeServerCommand('sw-bump');
   await registration.update();
   await waitUntil(() => updates.length === 1, 30_000, 'update event');
+  return { registration, before };
+}
+
+/** Replaces `el`'s worker by a byte-different version through `skipWaiting()`, as README says. */
+export async function update(el: SwRelayElement<unknown>): Promise<void> {
+  const { registration, before } = await installUpdate(el);
   el.skipWaiting();
   await waitUntil(
     () => registration.active !== before && el.state === 'open',

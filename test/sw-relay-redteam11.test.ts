@@ -5,11 +5,17 @@
 // restart, is in test/sw-relay-bfcache.test.ts: Chromium only). Real tabs, real service
 // workers (test/e2e/sw-test-server.mjs).
 import { expect } from '@open-wc/testing';
-import { executeServerCommand } from '@web/test-runner-commands';
 import '../src/sw-relay-define.js';
-import { Tab, engine, record, uniqueName, waitUntil } from './helpers.js';
+import { Tab, engine, prng, record, uniqueName, waitUntil } from './helpers.js';
 import type { SwRelayElement } from '../src/sw-relay.js';
-import { cachedAgain, cleanUp, relayHere, relayIn, relayTab } from './sw-relay-helpers.js';
+import {
+  cachedAgain,
+  cleanUp,
+  installUpdate,
+  relayHere,
+  relayIn,
+  relayTab,
+} from './sw-relay-helpers.js';
 
 interface Entry {
   type: string;
@@ -154,12 +160,7 @@ describe(`red team 10b: <sw-relay> a removed relay's posts during skipWaiting() 
     const results: string[] = [];
     for (let round = 1; round <= 6; round++) {
       const el = await relayHere<string>(name, src);
-      const registration = el.serviceWorkerRegistration!;
-      const updates = record(el, 'update');
-      await executeServerCommand('sw-bump');
-      await registration.update();
-      await waitUntil(() => updates.length === 1, 30_000, 'update event');
-      const before = registration.active;
+      const { registration, before } = await installUpdate(el);
       el.skipWaiting();
       el.post(`bye ${round}`);
       el.remove();
@@ -182,18 +183,6 @@ describe(`red team 10b: <sw-relay> a removed relay's posts during skipWaiting() 
     expect(results).to.deep.equal(Array(6).fill('arrived'));
   });
 });
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed (`?seed=`). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe(`session 12: <sw-relay> posts of every relay of a page across skipWaiting() (${engine})`, () => {
   afterEach(cleanUp);
@@ -229,12 +218,7 @@ describe(`session 12: <sw-relay> posts of every relay of a page across skipWaiti
       while (streaming) await tab.eval(`(window.relay.post('t' + ++window.n), true)`);
     })();
     for (let round = 1; round <= 4; round++) {
-      const registration = el.serviceWorkerRegistration!;
-      const updates = record(el, 'update');
-      await executeServerCommand('sw-bump');
-      await registration.update();
-      await waitUntil(() => updates.length === 1, 30_000, 'update event');
-      const before = registration.active;
+      const { registration, before } = await installUpdate(el);
       el.skipWaiting();
       el.post(`bye ${round}`);
       await waitUntil(
@@ -297,12 +281,7 @@ describe(`session 12: <sw-relay> posts of every relay of a page across skipWaiti
       for (let round = 1; round <= 6; round++) {
         if (!live.length) live.push(add());
         await waitUntil(() => live.every((el) => el.state === 'open'), 30_000, 'relays open');
-        const registration = live[0].serviceWorkerRegistration!;
-        const updates = record(live[0], 'update');
-        await executeServerCommand('sw-bump');
-        await registration.update();
-        await waitUntil(() => updates.length === 1, 30_000, 'update event');
-        const before = registration.active;
+        const { registration, before } = await installUpdate(live[0] as SwRelayElement<unknown>);
         const plan: string[] = [];
         let count = 0;
         const post = (el: SwRelayElement<string>) => {

@@ -21,7 +21,10 @@ interface Envelope {
   kind: string;
   sender?: string;
   n?: number;
-  /** on a post handed to another worker: when it was made (`Date.now()` ms) */
+  /**
+   * on a post handed to another worker: when it was made (ms since the epoch, from this page's
+   * `performance.timeOrigin` and monotonic clock: a wall-clock step does not move it)
+   */
   t?: number;
 }
 
@@ -277,7 +280,7 @@ export function track(host: Host): void {
 function keep(host: Host, envelope: Envelope, to: ServiceWorker | null): void {
   const { unacked } = sentBy(host);
   // A flushed post keeps its place: the map stays in the order of the numbers.
-  const t = unacked.get(envelope.n!)?.t ?? Date.now();
+  const t = unacked.get(envelope.n!)?.t ?? performance.timeOrigin + performance.now();
   unacked.set(envelope.n!, { envelope, to, t, at: performance.now() });
   for (const [n] of unacked) {
     if (unacked.size <= host.queueLimit) break;
@@ -397,11 +400,19 @@ export function drain(host: Host): void {
         active.postMessage(post, port ? [port] : []);
         if (post.n) keep(host, post, active);
       }
-      until = Math.min(until, Date.now() + FOLLOW_REMOVED);
-      if (!unacked.size || Date.now() > until) {
+      // Not acknowledged in time by the worker they went to (it may have dropped them): again.
+      if (ackers.has(active))
+        for (const entry of unacked.values())
+          if (entry.to == active && performance.now() - entry.at! > ACK_WITHIN)
+            resend(entry, active);
+      until = Math.min(until, performance.now() + FOLLOW_REMOVED);
+      if (unacked.size && performance.now() > until) {
         unacked.clear();
-        return stop();
+        // (One that never acknowledges, an older relay, cannot say.)
+        if (ackers.has(active))
+          host.fail('message-lost', 'Posts of a removed relay were not sent: no answer.');
       }
+      if (!unacked.size) return stop();
       next(CHECK_EVERY);
     });
   check();

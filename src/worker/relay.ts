@@ -93,6 +93,13 @@ interface Mark {
 const DROPS = 10_000;
 /** Channels whose last number is saved (the least recently used is left out first). */
 const CHANNELS = 100;
+/**
+ * How many posts (sender and number) this instance remembers having relayed: a page that did not
+ * hear the acknowledgement within its wait (a slow worker) sends a post again, and it is
+ * acknowledged again rather than relayed and kept twice (two copies would push other posts out
+ * of `keep` and count as lost for pages back from the back/forward cache).
+ */
+const RELAYED = 10_000;
 
 const isRelayEnvelope = (value: unknown): value is RelayEnvelope =>
   !!value && typeof value === 'object' && (value as RelayEnvelope).rtRelay === 1;
@@ -120,6 +127,8 @@ export function installRelay(
   };
   /** The last number of each channel, least recently used first (for the saved mark). */
   const lastOf = new Map<string, number>();
+  /** `<sender> <n>` → this instance's number for it (`RELAYED`). */
+  const relayed = new Map<string, number>();
   let leftOut = 0;
 
   // Where this instance got to, for the next one (a stopped worker starts again from nothing).
@@ -256,7 +265,24 @@ export function installRelay(
       return;
     }
     if (envelope.kind === 'post') {
+      const id = typeof envelope.n == 'number' && `${envelope.sender} ${envelope.n}`;
+      const ack = (s: number) =>
+        source?.postMessage({
+          rtRelay: 1,
+          kind: 'ack',
+          sender: envelope.sender,
+          n: envelope.n,
+          e: epoch,
+          s,
+          r,
+        });
+      const again = id && relayed.get(id);
+      if (again) return ack(again);
       const s = ++seq;
+      if (id) {
+        relayed.set(id, s);
+        if (relayed.size > RELAYED) relayed.delete(relayed.keys().next().value!);
+      }
       const channel = envelope.channel;
       if (typeof channel == 'string') {
         lastOf.delete(channel);
@@ -301,15 +327,7 @@ export function installRelay(
           }
           // Relayed: the sender need not hand it to another worker. (Its number also counts as
           // heard, so the page's own posts are not taken for missed ones after the cache.)
-          source?.postMessage({
-            rtRelay: 1,
-            kind: 'ack',
-            sender: envelope.sender,
-            n: envelope.n,
-            e: epoch,
-            s,
-            r,
-          });
+          ack(s);
         }),
       );
       return;

@@ -9,7 +9,8 @@
  * acknowledges (as an older relay); ack-first-worker.js — the
  * same after its first (as one terminated after relaying); both versioned like worker.js;
  * drop-once-worker.js — drops the first copy of each post whose data starts with "drop" (as a
- * browser drops a message to a worker it stops); anything else — 404.
+ * browser drops a message to a worker it stops); slow-ack-worker.js — acknowledges 6 s late and
+ * answers a request with how often it relayed each number; anything else — 404.
  */
 import { readFile } from 'node:fs/promises';
 
@@ -78,6 +79,20 @@ self.addEventListener('message', (event) => {
 });
 importScripts('/dist/sw-relay-import.js');
 self.installRelay(self);
+// version ${version}`;
+      } else if (file === 'slow-ack-worker.js') {
+        // Acknowledges each post 6 s late (a worker slow under load), and answers a request with
+        // how often it relayed each sender's number to a page.
+        context.type = 'text/javascript';
+        context.body = `const postMessage = Client.prototype.postMessage;
+const relayed = {};
+Client.prototype.postMessage = function (message, ...rest) {
+  if (message?.kind === 'message') relayed[message.n] = (relayed[message.n] ?? 0) + 1;
+  if (message?.kind !== 'ack') return postMessage.call(this, message, ...rest);
+  setTimeout(() => postMessage.call(this, message, ...rest), 6000);
+};
+importScripts('/dist/sw-relay-import.js');
+self.installRelay(self, { onRequest: () => relayed });
 // version ${version}`;
       } else if (file === 'witness-worker.js') {
         // Tells every page of each request it handles, on the channel "requests-seen".
