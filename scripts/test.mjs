@@ -348,7 +348,7 @@ const failed = [];
  */
 async function retry(step) {
   const files = step.failedFiles?.(step.lastOutput ?? '') ?? [];
-  if (!files.length || files.length > 3) return false;
+  if (!files.length || files.length > 5) return false;
   const again = {
     ...step,
     name: `${step.name} — again, on their own: ${files.join(' ')}`,
