@@ -113,10 +113,12 @@ describe('<sw-relay> when the worker goes', () => {
     expect(log).to.deep.equal([1, 2, 3, 4]);
   });
 
-  /** A relay here and one in a tab, open, on a worker that drops the first copy of "drop…" posts. */
-  async function droppingRelays(prefix: string) {
+  /**
+   * A relay here and one in a tab, open, on `src` (default: a worker that drops the first copy
+   * of "drop…" posts).
+   */
+  async function openRelays(prefix: string, src = '/sw-test/drop-once-worker.js') {
     const name = uniqueName(prefix);
-    const src = '/sw-test/drop-once-worker.js';
     const el = await fixture<SwRelayElement<string>>(
       html`<sw-relay src=${src} name=${name}></sw-relay>`,
     );
@@ -132,7 +134,7 @@ describe('<sw-relay> when the worker goes', () => {
   // last ones made (nothing newer comes to say anything is missing); the relay sends them
   // again, in order, and nothing arrives twice.
   it('posts the worker drops without a word are sent again, in order, once each', async () => {
-    const { el, tab, errors } = await droppingRelays('dropped');
+    const { el, tab, errors } = await openRelays('dropped');
     el.post('kept 1');
     el.post('drop 2');
     el.post('drop 3');
@@ -165,14 +167,7 @@ describe('<sw-relay> when the worker goes', () => {
   // finds no registration for its scope and, having `src`, registers it again and hands its
   // posts over to the new worker.
   it('posts to an unregistered worker that answers nothing reach the tabs through a new registration', async () => {
-    const name = uniqueName('deaf');
-    const src = '/sw-test/deaf-worker.js';
-    const el = await fixture<SwRelayElement<string>>(
-      html`<sw-relay src=${src} name=${name}></sw-relay>`,
-    );
-    await waitUntil(() => el.state === 'open', 30_000, 'open');
-    const tab = await Tab.open('/sw-test/tab.html');
-    await relayIn(tab, name, src);
+    const { el, tab } = await openRelays('deaf', '/sw-test/deaf-worker.js');
     el.post('before');
     expect(await tab.waitFor('window.log.length && window.log')).to.deep.equal(['before']);
     const old = el.serviceWorkerRegistration!;
@@ -192,7 +187,7 @@ describe('<sw-relay> when the worker goes', () => {
   // browser stopped the worker as it got "drop 2", and "kept 3" started it again). The tabs
   // deliver it late, not drop it as a repeat of a number they have passed.
   it('a post the worker dropped is delivered late when newer ones came first, once', async () => {
-    const { el, tab, errors } = await droppingRelays('late');
+    const { el, tab, errors } = await openRelays('late');
     el.post('kept 1');
     el.post('drop 2');
     el.post('kept 3');
@@ -217,7 +212,7 @@ describe('<sw-relay> when the worker goes', () => {
   // Red team 13, input 5: the same for a relay removed right after its post (a "goodbye" as a
   // component unmounts): it follows the post, and sends it again when not acknowledged.
   it('a removed relay sends again the post its worker dropped', async () => {
-    const { el, tab } = await droppingRelays('removed-dropped');
+    const { el, tab } = await openRelays('removed-dropped');
     el.post('drop bye');
     el.remove();
     expect(await tab.waitFor('window.log.length >= 1 && window.log', 30_000)).to.deep.equal([
@@ -253,15 +248,7 @@ describe('<sw-relay> when the worker goes', () => {
   // the posts again. It acknowledges them again and neither relays nor keeps a second copy (two
   // would push other posts out of what it keeps for pages back from the back/forward cache).
   it('posts sent again to a worker slow to acknowledge are relayed once', async () => {
-    const name = uniqueName('slow-ack');
-    const src = '/sw-test/slow-ack-worker.js';
-    const el = await fixture<SwRelayElement<string>>(
-      html`<sw-relay src=${src} name=${name}></sw-relay>`,
-    );
-    await waitUntil(() => el.state === 'open', 30_000, 'open');
-    const tab = await Tab.open('/sw-test/tab.html');
-    await relayIn(tab, name, src);
-    const errors = record(el, 'error');
+    const { el, tab, errors } = await openRelays('slow-ack', '/sw-test/slow-ack-worker.js');
     el.post('a');
     el.post('b');
     await tab.waitFor('window.log.length >= 2');
