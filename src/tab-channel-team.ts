@@ -202,19 +202,9 @@ interface Member extends TabPeer {
 /** A `message` event from the channel's own origin. */
 const message = (init: Record<string, unknown>): Event =>
   new RealtimeMessageEvent({ origin: location.origin, ...init });
-/**
- * Live posts remembered until caught up: the newest 100 (a member nobody answers never is). The
- * element's `deliver()` pushes each live post here before it delivers it; 0 back means "already
- * delivered": a retained message given while this member's fallback transport still opened
- * (`given`), whose data then came live on it too.
- */
+/** Live posts remembered until caught up: the newest 100 (a member nobody answers never is). */
 class Recent extends Array<unknown> {
-  given?: { d: unknown; s?: 1 };
   override push(...items: unknown[]): number {
-    if (this.given && items.length === 1 && same(items[0], this.given.d)) {
-      this.given = undefined;
-      return 0;
-    }
     super.push(...items);
     this.splice(0, this.length - 100);
     return this.length;
@@ -397,22 +387,7 @@ export class TabTeam {
     if (missed && this.unsure && !stamped.x && !host.early?.some((data) => same(data, stamped.d))) {
       // A copy: the page may change what it is given; what is held is handed to newcomers.
       host.emit(message({ data: structuredClone(stamped.d), retained: true }));
-      // Heard while this member's fallback transport still opens, its data may yet come live on
-      // it (written after the transport took its place) or never (before): a live copy is
-      // dropped until the transport is open and has read what was written (`tick`).
-      if (!host.channel && host.early) (host.early as Recent).given = { d: stamped.d };
     }
-  }
-
-  /** Ends `given` (see `Recent`) once the fallback transport is open and has read. */
-  private settleGiven(): void {
-    const early = this.host.early as Recent | undefined;
-    const given = early?.given;
-    if (!given || given.s || !this.host.channel) return;
-    given.s = 1;
-    void Promise.resolve((this.host.channel as { caughtUp?(): Promise<void> }).caughtUp?.()).then(
-      () => early!.given === given && (early!.given = undefined),
-    );
   }
 
   private settle(id: string, error?: TabRequestError, value?: unknown): void {
@@ -523,8 +498,7 @@ export class TabTeam {
           // A live post (its data comes on the page's channel): this member is up to date.
           this.learn(stamped);
           this.unsure = false;
-          // (Kept while a live copy of what it was given may still come: `settleGiven`.)
-          if (!(this.host.early as Recent | undefined)?.given) this.host.early = undefined;
+          this.host.early = undefined;
         } else if (!stamped.t || stamped.t === this.id) {
           // An answer, or a post heard while this member's fallback transport still opens: its
           // data went out before the channel here received, so it never comes on it.
@@ -576,7 +550,6 @@ export class TabTeam {
     // This tab was hung itself: the others' beats are still queued; judge from now on.
     if (now - this.lastTick > E.LEASE) this.members.forEach((member) => (member.heard = now));
     this.lastTick = now;
-    this.settleGiven();
     if (++this.ticks % (BEAT / E.HEARTBEAT) === 0) this.beat();
     for (const [id, member] of this.members) {
       if (now - member.heard > LEAVE) {

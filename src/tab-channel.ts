@@ -330,8 +330,8 @@ export class TabChannelElement<In = unknown, Out = In> extends RealtimeElement<
   private deliver(data: unknown, origin: string): void {
     // A post made after hearing this one is newer, though its stamp comes on another channel.
     this.stamp();
-    // (a copy: the page may change what it is given; 0: delivered already, tab-channel-team.ts)
-    if (this.early?.push(structuredClone(data)) === 0) return;
+    // (a copy: the page may change what it is given)
+    this.early?.push(structuredClone(data));
     this.emit(new RealtimeMessageEvent({ data, origin }));
   }
 }
