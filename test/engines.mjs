@@ -35,17 +35,6 @@ export const engineGaps = [
       'the suite. Chromium stops it through DevTools (ServiceWorker.stopAllWorkers)',
   },
   {
-    engine: 'chromium',
-    file: 'test/sw-relay-unregistered.test.ts',
-    test: 'posts to an unregistered worker that answers nothing',
-    reason:
-      'The test stands in for a worker the browser terminated while the page still shows it ' +
-      'active (WebKit) with one that ignores messages. Chromium 156 restarts a stopped worker ' +
-      'for a message, so the fault does not arise there, and its register() takes back the ' +
-      'unregistered registration with that same worker while a page is controlled by it ' +
-      '(verified here; WebKit and Firefox make a new registration), so the stand-in stays',
-  },
-  {
     engine: 'webkit',
     file: 'test/sw-relay-bfcache.test.ts',
     test: 'the browser stopped the worker',

@@ -225,9 +225,8 @@ export function track(host: Host): void {
   };
   /**
    * The oldest post sent to `active` is not acknowledged in time: if the scope's registration is
-   * no longer the relay's (it was unregistered, perhaps replaced, and the browser said nothing),
-   * a relay with `src` opens again, on the new one or registering anew, and the new worker gets
-   * the posts (`handOver`); else they go to the
+   * no longer the relay's (it was unregistered and replaced, and the browser said nothing), the
+   * relay opens again on the new one, which gets the posts (`handOver`); else they go to the
    * same worker again (a worker the browser stopped is started by a message; the pages drop
    * what they already had, by number).
    */
@@ -245,10 +244,8 @@ export function track(host: Host): void {
       .then((found) => {
         if (host.registration != registration || registration.active != active) return;
         if (host.switching || replacing(registration)) return;
-        // Another registration, or none (this one was unregistered, and its worker answers
-        // nothing): opened again, the relay registers `src` and hands its posts over. Without
-        // `src` it would get the old registration from `ready`.
-        if (found != registration && host.src) return host.requestUpdate('src');
+        // Opened again, a relay without `src` would get the old registration from `ready`.
+        if (found && found != registration && host.src) return host.requestUpdate('src');
         for (const entry of unacked.values()) if (entry.to == active) resend(entry, active);
       });
   };

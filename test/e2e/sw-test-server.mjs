@@ -10,9 +10,7 @@
  * same after its first (as one terminated after relaying); both versioned like worker.js;
  * drop-once-worker.js — drops the first copy of each post whose data starts with "drop" (as a
  * browser drops a message to a worker it stops); slow-ack-worker.js — acknowledges 6 s late and
- * answers a request with how often it relayed each number; deaf-worker.js — the relay, which a
- * message `{ deaf: true }` sent to it directly makes ignore every message after (as a worker the
- * browser terminated while the page still shows it active); anything else — 404.
+ * answers a request with how often it relayed each number; anything else — 404.
  */
 import { readFile } from 'node:fs/promises';
 
@@ -95,16 +93,6 @@ Client.prototype.postMessage = function (message, ...rest) {
 };
 importScripts('/dist/sw-relay-import.js');
 self.installRelay(self, { onRequest: () => relayed });
-// version ${version}`;
-      } else if (file === 'deaf-worker.js') {
-        context.type = 'text/javascript';
-        context.body = `let deaf = false;
-self.addEventListener('message', (event) => {
-  if (event.data?.deaf) deaf = true;
-  if (deaf) event.stopImmediatePropagation();
-});
-importScripts('/dist/sw-relay-import.js');
-self.installRelay(self);
 // version ${version}`;
       } else if (file === 'witness-worker.js') {
         // Tells every page of each request it handles, on the channel "requests-seen".
