@@ -355,7 +355,8 @@ const failed = [];
  * step passes; one that fails again fails it. A test that fails only beside the whole suite
  * (load, a previous file's leftovers) is still a finding, so its name and failure are printed,
  * but one flaky test among some 2,700 in three engines does not keep everything else from
- * landing. A step that failed outside any test file (the runner, a build) is not run again.
+ * landing. A step that failed outside any test file (the runner, a build) is not run again. A
+ * browser run that ended before all its files had run is run again whole, once (`unfinished`).
  */
 async function retry(step) {
   if (step.unfinished?.(step.lastOutput ?? '')) {
