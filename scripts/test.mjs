@@ -410,7 +410,9 @@ if (failed.length) {
 }
 if (missing.length) console.warn(`\n⚠ NOT tested in ${missing.join(', ')} (not installed).`);
 if (flaky.length) {
-  console.warn(`\n⚠ flaky: failed in the full run, passed on their own (failures printed above):`);
+  console.warn(
+    `\n⚠ flaky: failed in the full run, passed when run again (failures printed above):`,
+  );
   for (const entry of flaky) console.warn(`  ${entry}`);
 }
 console.log('\n✓ all checks passed');
